@@ -1,0 +1,183 @@
+"""The one typed Settings object: TOML file in TRADEWIND_HOME, overridden by TRADEWIND__SECTION__KEY env vars."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from tradewind.sdk.errors import ConfigError
+
+CONFIG_FILE_NAME = "tradewind.toml"
+
+
+def tradewind_home() -> Path:
+    return Path(os.environ.get("TRADEWIND_HOME") or Path.home() / "tradewind").expanduser()
+
+
+class CoreSettings(BaseModel):
+    dags_folder: Path | None = None  # default: $TRADEWIND_HOME/dags
+    executor: Literal["local", "celery", "kubernetes"] = "local"
+    parallelism: int = Field(32, ge=1)
+    max_active_tasks_per_dag: int = Field(16, ge=1)
+    max_active_runs_per_dag: int = Field(16, ge=1)
+    load_examples: bool = False
+    dags_are_paused_at_creation: bool = True
+    default_pool_slots: int = Field(128, ge=0)
+    default_task_retries: int = Field(0, ge=0)
+    hostname: str | None = None
+    #: Start task processes by forking a pre-imported parent instead of exec'ing a new interpreter.
+    fork_runner: bool = True
+
+
+class DatabaseSettings(BaseModel):
+    url: SecretStr | None = None  # default: sqlite:///$TRADEWIND_HOME/tradewind.db
+    pool_size: int = Field(5, ge=1)
+    echo: bool = False
+
+
+class LoggingSettings(BaseModel):
+    base_log_folder: Path | None = None  # default: $TRADEWIND_HOME/logs
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class SchedulerSettings(BaseModel):
+    #: Upper bound between two scheduler iterations when nothing wakes it earlier.
+    loop_interval: float = Field(1.0, gt=0)
+    heartbeat_interval: float = Field(5.0, gt=0)
+    #: A running try whose runner sent no heartbeat for this long is a zombie.
+    zombie_threshold: float = Field(60.0, gt=0)
+    #: A queued try that no executor reports on for this long is reset to scheduled.
+    task_queued_timeout: float = Field(600.0, gt=0)
+    #: Re-list the DAG folder this often (seconds).
+    dag_dir_list_interval: float = Field(5.0, gt=0)
+    #: Per-file parse timeout (seconds).
+    dag_file_processor_timeout: float = Field(30.0, gt=0)
+    parsing_processes: int = Field(2, ge=1)
+    #: When false, the scheduler parses the DAG folder itself; run `tradewind dag-processor` otherwise.
+    standalone_dag_processor: bool = False
+    max_tis_per_query: int = Field(512, ge=1)
+
+
+class WebserverSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    secret_key: SecretStr | None = None
+    session_lifetime_minutes: int = Field(12 * 60, ge=1)
+    max_request_bytes: int = Field(1_000_000, ge=1024)
+    login_rate_limit: int = Field(5, ge=1)  # failed logins per minute per user and address
+
+
+class CelerySettings(BaseModel):
+    broker_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    result_backend: SecretStr | None = None
+    worker_concurrency: int = Field(8, ge=1)
+    prefetch_multiplier: int = Field(1, ge=1)
+    visibility_timeout: int = Field(21600, ge=1)
+    default_queue: str = "default"
+
+
+class KubernetesSettings(BaseModel):
+    namespace: str = "default"
+    in_cluster: bool = False
+    config_file: Path | None = None
+    context: str | None = None
+    image: str = "tradewind:latest"
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
+    service_account_name: str | None = None
+    pod_template_file: Path | None = None
+    delete_worker_pods: bool = True
+    delete_worker_pods_on_failure: bool = False
+    worker_pods_pending_timeout: float = Field(300.0, gt=0)
+    pod_creation_concurrency: int = Field(8, ge=1)
+    env_from_secret: str | None = None
+    env_from_configmap: str | None = None
+    dags_volume_claim: str | None = None
+    logs_volume_claim: str | None = None
+    dags_mount_path: str = "/opt/tradewind/dags"
+    logs_mount_path: str = "/opt/tradewind/logs"
+    max_pods_per_namespace: int | None = None
+    pod_launch_retries: int = Field(3, ge=0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TRADEWIND__",
+        env_nested_delimiter="__",
+        case_sensitive=False,
+        extra="forbid",
+    )
+
+    home: Path = Field(default_factory=tradewind_home)
+    core: CoreSettings = Field(default_factory=CoreSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    webserver: WebserverSettings = Field(default_factory=WebserverSettings)
+    celery: CelerySettings = Field(default_factory=CelerySettings)
+    kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = tradewind_home() / CONFIG_FILE_NAME
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    # Derived paths: one place decides the defaults under TRADEWIND_HOME.
+    @property
+    def dags_folder(self) -> Path:
+        return (self.core.dags_folder or self.home / "dags").expanduser()
+
+    @property
+    def base_log_folder(self) -> Path:
+        return (self.logging.base_log_folder or self.home / "logs").expanduser()
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url is not None:
+            return self.database.url.get_secret_value()
+        return f"sqlite:///{self.home / 'tradewind.db'}"
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / CONFIG_FILE_NAME
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings, turning validation failures into a ConfigError that names the key and its source."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        first_key = None
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            first_key = first_key or key
+            env = "TRADEWIND__" + "__".join(str(p).upper() for p in err["loc"])
+            problems.append(f"{key} (env {env}): {err['msg']}")
+        raise ConfigError(
+            "invalid configuration: " + "; ".join(problems) + f" [config file: {tradewind_home() / CONFIG_FILE_NAME}]",
+            key=first_key,
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML in {tradewind_home() / CONFIG_FILE_NAME}: {exc}") from None

@@ -1,0 +1,1 @@
+"""Pure domain: states, transitions, keys, SerializedDag, workload, events, clock."""

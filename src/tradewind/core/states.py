@@ -1,0 +1,52 @@
+"""The life-cycle states of DAG runs and task instances, as str Enums."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TaskInstanceState(StrEnum):
+    """State of one task instance. ``None`` (no state yet) is stored as NULL and written ``"none"`` in APIs."""
+
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    UP_FOR_RETRY = "up_for_retry"
+    UPSTREAM_FAILED = "upstream_failed"
+    SKIPPED = "skipped"
+    REMOVED = "removed"
+
+
+class DagRunState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+
+
+class DagRunType(StrEnum):
+    SCHEDULED = "scheduled"
+    MANUAL = "manual"
+    BACKFILL = "backfill"
+
+
+TI = TaskInstanceState
+
+#: States after which a try is over and will not change without a user action (clear / mark).
+FINISHED_TI_STATES: frozenset[TaskInstanceState] = frozenset(
+    {TI.SUCCESS, TI.FAILED, TI.UPSTREAM_FAILED, TI.SKIPPED, TI.REMOVED}
+)
+#: States in which a try holds a slot (pool, parallelism, max_active_tasks).
+ACTIVE_TI_STATES: frozenset[TaskInstanceState] = frozenset({TI.QUEUED, TI.RUNNING})
+#: States that count as "done" for trigger rules.
+DONE_TI_STATES: frozenset[TaskInstanceState] = frozenset(
+    {TI.SUCCESS, TI.FAILED, TI.UPSTREAM_FAILED, TI.SKIPPED, TI.REMOVED}
+)
+FINISHED_DAG_RUN_STATES: frozenset[DagRunState] = frozenset({DagRunState.SUCCESS, DagRunState.FAILED})
+
+
+def ti_state_label(state: TaskInstanceState | None) -> str:
+    """The state as users read it: ``"none"`` for no state yet."""
+    return "none" if state is None else state.value

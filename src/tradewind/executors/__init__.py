@@ -1,0 +1,1 @@
+"""Executors: local processes, Celery workers, Kubernetes pods."""

@@ -1,0 +1,120 @@
+"""The one error tree of Tradewind, rooted at TradewindError.
+
+    TradewindError
+    ├── ConfigError                 invalid settings; names the key
+    ├── DagDefinitionError          a DAG file that parses but is not a valid DAG
+    │   ├── CycleError
+    │   └── DuplicateTaskIdError
+    ├── DagImportError              a DAG file that fails to import (syntax, import, timeout, exit)
+    ├── TemplateError               a template field that fails to render
+    ├── ParamValidationError        params / trigger conf that fail validation
+    ├── NotFoundError               a DAG, run, task, variable, pool, user ... that does not exist
+    ├── ConflictError               a duplicate, or a state that changed under us
+    │   └── InvalidTransitionError
+    ├── PermissionDeniedError       an authenticated user without the right role
+    ├── AuthenticationError         no or bad credentials
+    ├── ExecutorError               an executor could not place or stop a workload
+    ├── UserCodeError               user code raised; wraps the original at one boundary
+    └── TaskControlSignal           raised by task code to steer its own outcome
+        ├── TaskSkipped             (Airflow: AirflowSkipException)
+        └── TaskFailedNoRetry       (Airflow: AirflowFailException)
+
+HTTP status codes for these live only in ``tradewind.api.errors``; exit codes only in ``tradewind.cli.main``.
+"""
+
+from __future__ import annotations
+
+
+class TradewindError(Exception):
+    """Root of every error Tradewind raises on purpose."""
+
+
+class ConfigError(TradewindError):
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class DagDefinitionError(TradewindError):
+    """A DAG object that is not valid (cycle, duplicate ids, bad arguments)."""
+
+    def __init__(self, message: str, *, dag_id: str | None = None) -> None:
+        super().__init__(message)
+        self.dag_id = dag_id
+
+
+class CycleError(DagDefinitionError):
+    pass
+
+
+class DuplicateTaskIdError(DagDefinitionError):
+    pass
+
+
+class DagImportError(TradewindError):
+    """A DAG file that could not be imported. Carries file and line for the import-errors table."""
+
+    def __init__(self, message: str, *, filename: str, lineno: int | None = None) -> None:
+        super().__init__(message)
+        self.filename = filename
+        self.lineno = lineno
+
+
+class TemplateError(TradewindError):
+    def __init__(self, message: str, *, task_id: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.task_id = task_id
+        self.field = field
+
+
+class ParamValidationError(TradewindError):
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+class NotFoundError(TradewindError):
+    def __init__(self, message: str, *, kind: str = "object", ident: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.ident = ident
+
+
+class ConflictError(TradewindError):
+    pass
+
+
+class InvalidTransitionError(ConflictError):
+    def __init__(self, kind: str, current: object, target: object) -> None:
+        super().__init__(f"{kind} cannot go from {current!s} to {target!s}")
+        self.kind = kind
+        self.current = current
+        self.target = target
+
+
+class AuthenticationError(TradewindError):
+    pass
+
+
+class PermissionDeniedError(TradewindError):
+    pass
+
+
+class ExecutorError(TradewindError):
+    pass
+
+
+class UserCodeError(TradewindError):
+    """User code raised; ``__cause__`` is the original exception."""
+
+
+class TaskControlSignal(TradewindError):
+    """Raised by task code to decide its own outcome."""
+
+
+class TaskSkipped(TaskControlSignal):
+    """Raise inside a task to end it as skipped."""
+
+
+class TaskFailedNoRetry(TaskControlSignal):
+    """Raise inside a task to fail it without using its remaining retries."""

@@ -1,0 +1,307 @@
+"""The metadata schema: SQLAlchemy 2 table definitions. Behaviour lives in the repositories beside this."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from tradewind.core.clock import as_utc, utcnow
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_LEN = 250
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        value = as_utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class DagModel(Base):
+    """One DAG as the scheduler and UI know it: flags and next-run bookkeeping."""
+
+    __tablename__ = "dag"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    fileloc: Mapped[str] = mapped_column(String(2000))
+    relative_fileloc: Mapped[str] = mapped_column(String(2000), default="")
+    is_paused: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    owners: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    timetable: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    schedule_description: Mapped[str | None] = mapped_column(String(500))
+    max_active_runs: Mapped[int] = mapped_column(Integer, default=16)
+    max_active_tasks: Mapped[int] = mapped_column(Integer, default=16)
+    #: Logical date and interval of the next scheduled run, and when it may be created.
+    next_dagrun: Mapped[datetime | None]
+    next_dagrun_data_interval_start: Mapped[datetime | None]
+    next_dagrun_data_interval_end: Mapped[datetime | None]
+    next_dagrun_create_after: Mapped[datetime | None]
+    last_parsed_time: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_dag_next_dagrun_create_after", "is_paused", "is_active", "next_dagrun_create_after"),)
+
+
+class SerializedDagModel(Base):
+    __tablename__ = "serialized_dag"
+
+    dag_id: Mapped[str] = mapped_column(ForeignKey("dag.dag_id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)  # SerializedDag JSON
+    dag_hash: Mapped[str] = mapped_column(String(64))
+    last_updated: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DagFile(Base):
+    """A parsed file of the DAG folder: what it held, when it was parsed, its source."""
+
+    __tablename__ = "dag_file"
+
+    fileloc: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    mtime: Mapped[float] = mapped_column(Float, default=0.0)
+    dag_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(Text, default="")
+    last_parsed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    parse_duration: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class ImportErrorModel(Base):
+    __tablename__ = "import_error"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    filename: Mapped[str] = mapped_column(String(2000), unique=True)
+    lineno: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text)
+    stacktrace: Mapped[str] = mapped_column(Text, default="")
+    timestamp: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DagRunModel(Base):
+    __tablename__ = "dag_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dag_id: Mapped[str] = mapped_column(String(ID_LEN))
+    run_id: Mapped[str] = mapped_column(String(ID_LEN))
+    run_type: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20))
+    logical_date: Mapped[datetime]
+    data_interval_start: Mapped[datetime | None]
+    data_interval_end: Mapped[datetime | None]
+    queued_at: Mapped[datetime | None]
+    start_date: Mapped[datetime | None]
+    end_date: Mapped[datetime | None]
+    conf: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    external_trigger: Mapped[bool] = mapped_column(Boolean, default=False)
+    triggered_by: Mapped[str | None] = mapped_column(String(ID_LEN))
+    dag_hash: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    last_scheduling_decision: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("dag_id", "run_id"),
+        Index("ix_dag_run_dag_id_state", "dag_id", "state"),
+        Index("ix_dag_run_state", "state"),
+        Index("ix_dag_run_dag_id_logical_date", "dag_id", "logical_date"),
+    )
+
+
+class TaskInstanceModel(Base):
+    __tablename__ = "task_instance"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dag_id: Mapped[str] = mapped_column(String(ID_LEN))
+    run_id: Mapped[str] = mapped_column(String(ID_LEN))
+    task_id: Mapped[str] = mapped_column(String(ID_LEN))
+    map_index: Mapped[int] = mapped_column(Integer, default=-1)
+    state: Mapped[str | None] = mapped_column(String(20))
+    try_number: Mapped[int] = mapped_column(Integer, default=0)
+    max_tries: Mapped[int] = mapped_column(Integer, default=0)
+    operator: Mapped[str | None] = mapped_column(String(200))
+    pool: Mapped[str] = mapped_column(String(256), default="default_pool")
+    pool_slots: Mapped[int] = mapped_column(Integer, default=1)
+    queue: Mapped[str] = mapped_column(String(256), default="default")
+    priority_weight: Mapped[int] = mapped_column(Integer, default=1)
+    start_date: Mapped[datetime | None]
+    end_date: Mapped[datetime | None]
+    duration: Mapped[float | None] = mapped_column(Float)
+    scheduled_at: Mapped[datetime | None]
+    queued_at: Mapped[datetime | None]
+    #: When an up_for_retry try may be scheduled again.
+    next_retry_at: Mapped[datetime | None]
+    hostname: Mapped[str | None] = mapped_column(String(1000))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    executor: Mapped[str | None] = mapped_column(String(50))
+    #: Executor-specific handle: pod name, Celery task id, process id.
+    external_executor_id: Mapped[str | None] = mapped_column(String(ID_LEN))
+    #: The scheduler job that queued this try (adoption after restarts).
+    queued_by_job_id: Mapped[int | None] = mapped_column(Integer)
+    last_heartbeat_at: Mapped[datetime | None]
+    #: Why compute failed or waits (exit code, OOMKilled, ImagePullBackOff, Unschedulable ...).
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    rendered_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("dag_id", "run_id", "task_id", "map_index"),
+        Index("ix_task_instance_state", "state"),
+        Index("ix_task_instance_dag_id_run_id", "dag_id", "run_id"),
+        Index("ix_task_instance_dag_id_task_id", "dag_id", "task_id"),
+    )
+
+
+class TaskInstanceHistoryModel(Base):
+    """One row per finished earlier try, so every try stays inspectable after retries and clears."""
+
+    __tablename__ = "task_instance_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dag_id: Mapped[str] = mapped_column(String(ID_LEN))
+    run_id: Mapped[str] = mapped_column(String(ID_LEN))
+    task_id: Mapped[str] = mapped_column(String(ID_LEN))
+    map_index: Mapped[int] = mapped_column(Integer, default=-1)
+    try_number: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str | None] = mapped_column(String(20))
+    start_date: Mapped[datetime | None]
+    end_date: Mapped[datetime | None]
+    duration: Mapped[float | None] = mapped_column(Float)
+    hostname: Mapped[str | None] = mapped_column(String(1000))
+    executor: Mapped[str | None] = mapped_column(String(50))
+    external_executor_id: Mapped[str | None] = mapped_column(String(ID_LEN))
+    state_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("dag_id", "run_id", "task_id", "map_index", "try_number"),
+    )
+
+
+class XComModel(Base):
+    __tablename__ = "xcom"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dag_id: Mapped[str] = mapped_column(String(ID_LEN))
+    run_id: Mapped[str] = mapped_column(String(ID_LEN))
+    task_id: Mapped[str] = mapped_column(String(ID_LEN))
+    map_index: Mapped[int] = mapped_column(Integer, default=-1)
+    key: Mapped[str] = mapped_column(String(512))
+    value: Mapped[str] = mapped_column(Text)  # JSON text
+    timestamp: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("dag_id", "run_id", "task_id", "map_index", "key"),)
+
+
+class VariableModel(Base):
+    __tablename__ = "variable"
+
+    key: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    val: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PoolModel(Base):
+    __tablename__ = "slot_pool"
+
+    name: Mapped[str] = mapped_column(String(256), primary_key=True)
+    slots: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditLogModel(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    dttm: Mapped[datetime] = mapped_column(default=utcnow)
+    event: Mapped[str] = mapped_column(String(100))
+    owner: Mapped[str | None] = mapped_column(String(256))
+    dag_id: Mapped[str | None] = mapped_column(String(ID_LEN))
+    task_id: Mapped[str | None] = mapped_column(String(ID_LEN))
+    run_id: Mapped[str | None] = mapped_column(String(ID_LEN))
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_audit_log_dttm", "dttm"),)
+
+
+class JobModel(Base):
+    """A long-running process (scheduler, dag-processor, webserver, worker) and its heartbeat."""
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_type: Mapped[str] = mapped_column(String(30))
+    state: Mapped[str] = mapped_column(String(20), default="running")
+    hostname: Mapped[str | None] = mapped_column(String(1000))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    executor: Mapped[str | None] = mapped_column(String(50))
+    start_date: Mapped[datetime] = mapped_column(default=utcnow)
+    end_date: Mapped[datetime | None]
+    latest_heartbeat: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_job_type_state_heartbeat", "job_type", "state", "latest_heartbeat"),)
+
+
+class UserModel(Base):
+    __tablename__ = "tw_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(256), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(512))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login: Mapped[datetime | None]
+
+
+class ApiTokenModel(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("tw_user.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(256), default="")
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
