@@ -1,0 +1,95 @@
+"""The `tradewind` command: composition root. Parses arguments, imports only the command group asked for,
+and maps errors to exit codes (the only place exit codes are decided)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from tradewind.sdk.errors import (
+    AuthenticationError,
+    ConfigError,
+    ConflictError,
+    NotFoundError,
+    ParamValidationError,
+    PermissionDeniedError,
+    TradewindError,
+)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+#: Command groups: name -> (module, one-line help). Each module defines ``register(subparsers)``, which adds
+#: its parser(s) and sets ``handler=`` defaults: ``handler(args) -> int | None``.
+GROUPS: dict[str, tuple[str, str]] = {
+    "version": ("tradewind.cli.version", "Print the Tradewind version"),
+    "config": ("tradewind.cli.config", "Show the effective configuration"),
+    "db": ("tradewind.cli.db", "Manage the metadata database (migrate, reset, check)"),
+    "dags": ("tradewind.cli.dags", "List, trigger, pause, test and backfill DAGs"),
+    "tasks": ("tradewind.cli.tasks", "List, run, test, clear tasks and read their logs"),
+    "variables": ("tradewind.cli.variables", "Manage variables"),
+    "pools": ("tradewind.cli.pools", "Manage pools"),
+    "scheduler": ("tradewind.cli.scheduler", "Run the scheduler"),
+    "dag-processor": ("tradewind.cli.dag_processor", "Run the DAG processor on its own"),
+    "standalone": ("tradewind.cli.standalone", "Run scheduler and webserver together (SQLite, examples)"),
+    "webserver": ("tradewind.cli.webserver", "Run the web UI and REST API"),
+    "users": ("tradewind.cli.users", "Manage users and API tokens"),
+    "celery": ("tradewind.cli.celery", "Run and inspect Celery workers"),
+    "kubernetes": ("tradewind.cli.kubernetes", "Inspect and clean up worker pods; run a fake cluster"),
+    "deploy": ("tradewind.cli.deploy", "Deploy Tradewind to Kubernetes with its Helm chart"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on bad arguments, which is our usage exit code too."""
+
+
+def build_parser(group: str | None) -> argparse.ArgumentParser:
+    parser = _Parser(prog="tradewind", description="Tradewind: workflows as DAGs in Python.")
+    sub = parser.add_subparsers(dest="group", metavar="COMMAND")
+    for name, (module_name, help_text) in GROUPS.items():
+        if name == group:
+            module = importlib.import_module(module_name)
+            module.register(sub)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    group = args_list[0] if args_list and args_list[0] in GROUPS else None
+    parser = build_parser(group)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_USAGE if args_list else EXIT_OK
+    try:
+        result = handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except (ConfigError, ParamValidationError) as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except (NotFoundError, ConflictError, AuthenticationError, PermissionDeniedError) as exc:
+        _error(str(exc))
+        return EXIT_FAILURE
+    except TradewindError as exc:
+        _error(str(exc))
+        return EXIT_FAILURE
+    return EXIT_OK if result is None else int(result)
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
