@@ -57,6 +57,11 @@ class SerializedTask(BaseModel):
     #: Branching operators choose among their direct downstream tasks at run time.
     is_branch: bool = False
     is_short_circuit: bool = False
+    #: EmptyOperator without callbacks: the scheduler marks it success without starting a process.
+    is_empty: bool = False
+    has_on_failure_callback: bool = False
+    has_on_success_callback: bool = False
+    has_on_retry_callback: bool = False
 
     @property
     def is_mapped(self) -> bool:

@@ -15,6 +15,8 @@
     ├── AuthenticationError         no or bad credentials
     ├── ExecutorError               an executor could not place or stop a workload
     ├── UserCodeError               user code raised; wraps the original at one boundary
+    ├── TaskExecutionError          a task's own work failed (non-zero exit code, timeout ...)
+    │   └── TaskTimeoutError        execution_timeout passed
     └── TaskControlSignal           raised by task code to steer its own outcome
         ├── TaskSkipped             (Airflow: AirflowSkipException)
         └── TaskFailedNoRetry       (Airflow: AirflowFailException)
@@ -106,6 +108,14 @@ class ExecutorError(TradewindError):
 
 class UserCodeError(TradewindError):
     """User code raised; ``__cause__`` is the original exception."""
+
+
+class TaskExecutionError(TradewindError):
+    """A task's work failed in a way the operator detected (non-zero exit code ...)."""
+
+
+class TaskTimeoutError(TaskExecutionError):
+    """The task ran longer than its execution_timeout."""
 
 
 class TaskControlSignal(TradewindError):

@@ -1,0 +1,93 @@
+"""Shared fixtures: an isolated TRADEWIND_HOME, and metadata databases on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from tradewind.config.settings import Settings, load_settings
+from tradewind.store.engine import make_engine
+
+POSTGRES_ADMIN_URL = os.environ.get("TRADEWIND_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", default=False, help="run tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip_slow = pytest.mark.skip(reason="slow: opt in with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip_slow)
+
+
+@pytest.fixture
+def tw_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh TRADEWIND_HOME with its own dags/ and logs/, and no TRADEWIND__ settings leaking in."""
+    for key in list(os.environ):
+        if key.startswith("TRADEWIND__") or key.startswith("TRADEWIND_VAR_"):
+            monkeypatch.delenv(key)
+    home = tmp_path / "tw_home"
+    (home / "dags").mkdir(parents=True)
+    (home / "logs").mkdir()
+    monkeypatch.setenv("TRADEWIND_HOME", str(home))
+    return home
+
+
+def create_postgres_database(prefix: str = "tw_test") -> str:
+    """Create a uniquely named PostgreSQL database and return its URL."""
+    import psycopg  # noqa: PLC0415
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_postgres_database(url: str) -> None:
+    import psycopg  # noqa: PLC0415
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty metadata database URL, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tradewind.db'}"
+        return
+    url = create_postgres_database()
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
+
+
+@pytest.fixture
+def migrated_engine(db_url: str) -> Iterator[Engine]:
+    """An engine on a database upgraded to the newest schema revision."""
+    from tradewind.store.migrate import upgrade  # noqa: PLC0415
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def settings(tw_home: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings for an isolated home on the parametrised database (SQLite and PostgreSQL)."""
+    monkeypatch.setenv("TRADEWIND__DATABASE__URL", db_url)
+    return load_settings()
