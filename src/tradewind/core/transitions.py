@@ -15,7 +15,8 @@ _FINISHED = frozenset({TI.SUCCESS, TI.FAILED, TI.UPSTREAM_FAILED, TI.SKIPPED, TI
 #: from-state -> states the system (scheduler, executor, runner) may move it to.
 TI_TRANSITIONS: dict[TaskInstanceState | None, frozenset[TaskInstanceState | None]] = {
     None: frozenset({TI.SCHEDULED, TI.SKIPPED, TI.UPSTREAM_FAILED, TI.REMOVED}),
-    TI.SCHEDULED: frozenset({TI.QUEUED, TI.SKIPPED, TI.UPSTREAM_FAILED, TI.REMOVED, None}),
+    # scheduled -> success: an EmptyOperator is done without starting a process.
+    TI.SCHEDULED: frozenset({TI.QUEUED, TI.SUCCESS, TI.SKIPPED, TI.UPSTREAM_FAILED, TI.REMOVED, None}),
     # queued -> scheduled: the executor lost the workload before it started (reset, no retry used);
     # queued -> failed / up_for_retry: the try could not start (pod never ran, pending timeout).
     TI.QUEUED: frozenset({TI.RUNNING, TI.SCHEDULED, TI.FAILED, TI.UP_FOR_RETRY, TI.REMOVED, None}),

@@ -81,7 +81,20 @@ class DagModel(Base):
     last_parsed_time: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_dag_next_dagrun_create_after", "is_paused", "is_active", "next_dagrun_create_after"),)
+    __table_args__ = (
+        Index("ix_dag_next_dagrun_create_after", "is_paused", "is_active", "next_dagrun_create_after"),
+    )
+
+
+class DagTagModel(Base):
+    """One tag of one DAG, so filtering DAGs by tag is a join on every backend (mirrors ``DagModel.tags``)."""
+
+    __tablename__ = "dag_tag"
+
+    dag_id: Mapped[str] = mapped_column(ForeignKey("dag.dag_id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+    __table_args__ = (Index("ix_dag_tag_name", "name"),)
 
 
 class SerializedDagModel(Base):
@@ -214,7 +227,10 @@ class TaskInstanceHistoryModel(Base):
     state_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        UniqueConstraint("dag_id", "run_id", "task_id", "map_index", "try_number"),
+        # Named explicitly: the convention's name exceeds PostgreSQL's 63-character identifier limit.
+        UniqueConstraint(
+            "dag_id", "run_id", "task_id", "map_index", "try_number", name="uq_task_instance_history_try"
+        ),
     )
 
 
@@ -253,7 +269,9 @@ class PoolModel(Base):
 class AuditLogModel(Base):
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     dttm: Mapped[datetime] = mapped_column(default=utcnow)
     event: Mapped[str] = mapped_column(String(100))
     owner: Mapped[str | None] = mapped_column(String(256))
@@ -262,7 +280,7 @@ class AuditLogModel(Base):
     run_id: Mapped[str | None] = mapped_column(String(ID_LEN))
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    __table_args__ = (Index("ix_audit_log_dttm", "dttm"),)
+    __table_args__ = (Index("ix_audit_log_dttm", "dttm"), Index("ix_audit_log_dag_id", "dag_id"))
 
 
 class JobModel(Base):

@@ -1,0 +1,124 @@
+"""The one place HTTP status codes are decided: errors of the Tradewind tree become JSON or HTML responses.
+
+API clients (paths under /api/, or requests that do not ask for HTML) get
+``{"title": ..., "status": ..., "detail": ...}``; browsers get an error page, or the login page when they
+are not logged in.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from tradewind.api.rate_limit import TooManyLoginAttempts
+from tradewind.sdk.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    ParamValidationError,
+    PermissionDeniedError,
+    TradewindError,
+)
+
+log = logging.getLogger(__name__)
+
+#: Most specific first: the first class an error is an instance of decides its status.
+STATUS_BY_ERROR: tuple[tuple[type[TradewindError], int], ...] = (
+    (TooManyLoginAttempts, 429),
+    (AuthenticationError, 401),
+    (PermissionDeniedError, 403),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (ParamValidationError, 422),
+    (TradewindError, 400),
+)
+
+BAD_REQUEST = 400
+UNAUTHORIZED = 401
+REQUEST_TOO_LARGE = 413
+UNPROCESSABLE = 422
+SEE_OTHER = 303
+CREATED = 201
+NO_CONTENT = 204
+
+
+def status_for(exc: TradewindError) -> int:
+    for cls, status in STATUS_BY_ERROR:
+        if isinstance(exc, cls):
+            return status
+    return BAD_REQUEST  # pragma: no cover - TradewindError closes the table
+
+
+def wants_json(request: Request) -> bool:
+    if request.url.path.startswith("/api/"):
+        return True
+    return "text/html" not in request.headers.get("accept", "")
+
+
+def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    title = HTTPStatus(status).phrase
+    return JSONResponse({"title": title, "status": status, "detail": detail}, status_code=status, headers=headers)
+
+
+def error_response(request: Request, status: int, detail: str) -> Response:
+    headers = {"WWW-Authenticate": 'Basic realm="tradewind"'} if status == UNAUTHORIZED else None
+    if wants_json(request):
+        return problem(status, detail, headers)
+    if status == UNAUTHORIZED and request.method in ("GET", "HEAD"):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=SEE_OTHER)
+    templates = request.app.state.ctx.templates
+    context: dict[str, Any] = {"status": status, "title": HTTPStatus(status).phrase, "detail": detail}
+    return templates.TemplateResponse(request, "error.html", context, status_code=status)
+
+
+def too_large_detail(limit: int) -> str:
+    return f"request body is larger than the limit of {limit} bytes (webserver.max_request_bytes)"
+
+
+async def _tradewind_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TradewindError)
+    return error_response(request, status_for(exc), str(exc))
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(err.get("type") == "json_invalid" for err in errors):
+        return error_response(request, BAD_REQUEST, "request body is not valid JSON: " + _describe(errors))
+    return error_response(request, UNPROCESSABLE, _describe(errors))
+
+
+def _describe(errors: list[Any]) -> str:
+    parts = []
+    for err in errors:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        parts.append(f"{loc or 'body'}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == REQUEST_TOO_LARGE:
+        detail = too_large_detail(request.app.state.ctx.settings.webserver.max_request_bytes)
+    return error_response(request, exc.status_code, detail)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error serving %s %s", request.method, request.url.path)
+    return error_response(request, 500, "internal server error; see the webserver log")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(TradewindError, _tradewind_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

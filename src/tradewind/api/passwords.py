@@ -1,0 +1,47 @@
+"""Password hashing with argon2, and the bearer tokens of the REST API (stored only as hashes)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+TOKEN_PREFIX = "tw_"
+MIN_PASSWORD_LENGTH = 8
+
+
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def new_api_token() -> tuple[str, str]:
+    """A fresh bearer token and the hash to store. The token itself is shown once and kept nowhere."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def hash_token(token: str) -> str:
+    # Tokens carry 256 random bits, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def password_fingerprint(password_hash: str) -> str:
+    """A short digest of the stored hash, put in session cookies so a password reset ends old sessions."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]

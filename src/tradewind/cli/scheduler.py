@@ -1,0 +1,60 @@
+"""`tradewind scheduler`: run the scheduler until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from types import FrameType
+
+from tradewind.cli.arguments import Subparsers
+from tradewind.cli.console_logging import configure_logging
+from tradewind.config.settings import load_settings
+from tradewind.executors.loader import make_executor
+from tradewind.scheduler.service import SchedulerService
+from tradewind.sdk.errors import ConfigError
+from tradewind.store.engine import make_engine
+from tradewind.store.migrate import check
+
+
+def register(sub: Subparsers) -> None:
+    parser = sub.add_parser("scheduler", help="Run the scheduler")
+    parser.add_argument(
+        "--no-dag-processor",
+        action="store_true",
+        help="do not parse the DAG folder here (run `tradewind dag-processor` separately)",
+    )
+    parser.set_defaults(handler=_run)
+
+
+def install_stop_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT set ``stop``: the loop ends its iteration and shuts down cleanly."""
+
+    def _handler(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _handler)
+    signal.signal(signal.SIGINT, _handler)
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    configure_logging(settings.logging.level)
+    engine = make_engine(settings.database_url)
+    status = check(engine)
+    if not status.up_to_date:
+        raise ConfigError(
+            f"the metadata database is not at the newest schema ({status.current} != {status.head}): "
+            "run `tradewind db migrate`",
+            key="database.url",
+        )
+    stop = threading.Event()
+    install_stop_signals(stop)
+    service = SchedulerService(
+        settings,
+        engine=engine,
+        executor=make_executor(settings),
+        run_dag_processor=False if args.no_dag_processor else None,
+    )
+    service.run(stop)
+    return 0

@@ -1,0 +1,71 @@
+"""`tradewind standalone`: migrate the database, create an admin, and run the scheduler (with its DAG
+processor) and the webserver together, with the example DAGs. For trying Tradewind on one machine."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import threading
+
+from tradewind.cli.arguments import Subparsers
+from tradewind.cli.console_logging import configure_logging
+from tradewind.cli.scheduler import install_stop_signals
+from tradewind.config.settings import load_settings
+from tradewind.executors.loader import make_executor
+from tradewind.scheduler.service import SchedulerService
+from tradewind.store.engine import make_engine, make_session_factory
+from tradewind.store.migrate import upgrade
+
+log = logging.getLogger("tradewind.standalone")
+
+
+def register(sub: Subparsers) -> None:
+    parser = sub.add_parser("standalone", help="Run scheduler and webserver together (SQLite, examples)")
+    parser.add_argument("--host", default=None, help="webserver host (default: webserver.host)")
+    parser.add_argument("--port", type=int, default=None, help="webserver port (default: webserver.port)")
+    parser.add_argument("--no-webserver", action="store_true", help="run only the scheduler")
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    # Examples are on by default here; the DAG processor child reads the same environment.
+    os.environ.setdefault("TRADEWIND__CORE__LOAD_EXAMPLES", "true")
+    settings = load_settings()
+    configure_logging(settings.logging.level)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.dags_folder.mkdir(parents=True, exist_ok=True)
+    settings.base_log_folder.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    upgrade(engine, default_pool_slots=settings.core.default_pool_slots)
+
+    stop = threading.Event()
+    scheduler = SchedulerService(settings, engine=engine, executor=make_executor(settings))
+    scheduler_thread = threading.Thread(target=scheduler.run, args=(stop,), name="scheduler")
+    scheduler_thread.start()
+    try:
+        if args.no_webserver:
+            install_stop_signals(stop)
+            stop.wait()
+        else:
+            _serve_web(settings, engine, args, stop)
+    finally:
+        stop.set()
+        scheduler_thread.join()
+    return 0
+
+
+def _serve_web(settings: object, engine: object, args: argparse.Namespace, stop: threading.Event) -> None:
+    from tradewind.api.admin_user import ensure_admin_user  # noqa: PLC0415 - the web stack is heavy
+    from tradewind.api.server import serve  # noqa: PLC0415
+    from tradewind.config.settings import Settings  # noqa: PLC0415
+
+    assert isinstance(settings, Settings)
+    generated = ensure_admin_user(settings, make_session_factory(engine))  # type: ignore[arg-type]
+    host = args.host or settings.webserver.host
+    port = args.port or settings.webserver.port
+    print(f"\nTradewind is starting at http://{host}:{port}/", flush=True)
+    if generated is not None:
+        user = os.environ.get("TRADEWIND_ADMIN_USER", "admin")
+        print(f"Log in as {user!r} with the generated password: {generated}  (shown once)\n", flush=True)
+    serve(settings, host, port)  # returns on SIGINT/SIGTERM (uvicorn handles them)

@@ -1,0 +1,37 @@
+"""Build the executor named in the settings."""
+
+from __future__ import annotations
+
+import importlib
+
+from tradewind.config.settings import Settings
+from tradewind.executors.base import Executor
+from tradewind.executors.local import LocalExecutor
+from tradewind.sdk.errors import ConfigError
+
+#: executor name -> "module:function" building it from Settings; imported only when chosen.
+_FACTORIES = {
+    "celery": "tradewind.executors.celery.executor:create_executor",
+    "kubernetes": "tradewind.executors.kubernetes.executor:create_executor",
+}
+
+
+def make_executor(settings: Settings) -> Executor:
+    name = settings.core.executor
+    if name == "local":
+        return LocalExecutor(settings.core.parallelism, settings=settings, fork=settings.core.fork_runner)
+    target = _FACTORIES.get(name)
+    if target is None:
+        raise ConfigError(f"unknown executor {name!r} (core.executor)", key="core.executor")
+    module_name, func_name = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(
+            f"executor {name!r} needs an optional dependency that is not installed: {exc}. "
+            f"Install tradewind[{name}].",
+            key="core.executor",
+        ) from exc
+    factory = getattr(module, func_name)
+    executor: Executor = factory(settings)
+    return executor

@@ -1,0 +1,230 @@
+"""LocalExecutor: each task try runs as its own local process, forked from a pre-imported fork server or
+started as a fresh `tradewind tasks run` subprocess."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from multiprocessing.context import ForkServerContext
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from tradewind.config.settings import Settings
+from tradewind.core.events import TaskEvent
+from tradewind.core.keys import TaskTryKey
+from tradewind.core.states import TaskInstanceState
+from tradewind.core.workload import ExecuteTask
+from tradewind.executors.base import Executor
+
+log = logging.getLogger(__name__)
+
+#: Modules the fork server imports once, so each forked task starts with them loaded.
+FORK_SERVER_PRELOAD = ["tradewind.runner.run_workload"]
+#: Seconds between SIGTERM and SIGKILL when a try is terminated.
+KILL_GRACE_SECONDS = 10.0
+
+
+@dataclass
+class _Running:
+    workload: ExecuteTask
+    process: BaseProcess | None = None
+    popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else (self.popen.pid if self.popen else None)
+
+    @property
+    def sentinel(self) -> int:
+        if self.process is not None:
+            return self.process.sentinel
+        raise RuntimeError("subprocess tries are reaped by polling")
+
+
+def _run_forked(env: dict[str, str], settings: Settings, workload_json: str) -> None:
+    """Entry point inside the forked child: take the executor's environment (the fork server's is frozen
+    at its start), run the try and exit with the runner's exit code."""
+    from tradewind.runner.run_workload import run_task
+
+    os.environ.clear()
+    os.environ.update(env)
+    sys.exit(run_task(settings, ExecuteTask.model_validate_json(workload_json)))
+
+
+class LocalExecutor(Executor):
+    """Runs up to ``parallelism`` tries at once on this machine.
+
+    ``fork=True`` starts tries from a fork server that has the runner imported (a few milliseconds per
+    task); ``fork=False`` execs ``tradewind tasks run`` for each (a fresh interpreter, slower, no shared
+    state at all).
+    """
+
+    name = "local"
+
+    def __init__(
+        self, parallelism: int, *, settings: Settings, fork: bool = True, env: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(parallelism)
+        self.settings = settings
+        self.fork = fork
+        self.env = env
+        self._running: dict[TaskTryKey, _Running] = {}
+        self._lock = threading.Lock()
+        self._ctx: ForkServerContext | None = None
+        self._monitor: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._wake_r, self._wake_w = -1, -1
+
+    # -- life-cycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._wake_r, self._wake_w = os.pipe()
+        if self.fork:
+            ctx = multiprocessing.get_context("forkserver")
+            assert isinstance(ctx, ForkServerContext)
+            ctx.set_forkserver_preload(FORK_SERVER_PRELOAD)
+            self._ctx = ctx
+        self._monitor = threading.Thread(
+            target=self._monitor_loop, name="local-executor-monitor", daemon=True
+        )
+        self._monitor.start()
+
+    def stop(self, *, wait: bool = True) -> None:
+        if wait:
+            with self._lock:
+                running = list(self._running.values())
+            for r in running:
+                if r.process is not None:
+                    r.process.join()
+                elif r.popen is not None:
+                    r.popen.wait()
+        self._stopping.set()
+        self._poke()
+        if self._monitor is not None:
+            self._monitor.join(timeout=5)
+        for fd in (self._wake_r, self._wake_w):
+            if fd >= 0:
+                os.close(fd)
+        self._wake_r = self._wake_w = -1
+
+    # -- work ---------------------------------------------------------------------------------------
+    def queue_workload(self, workload: ExecuteTask) -> str | None:
+        entry = _Running(workload)
+        if self._ctx is not None:
+            process = self._ctx.Process(
+                target=_run_forked,
+                args=(
+                    dict(self.env if self.env is not None else os.environ),
+                    self.settings,
+                    workload.model_dump_json(),
+                ),
+                name=f"tradewind-task {workload.try_key}",
+            )
+            process.start()
+            entry.process = process
+        else:
+            entry.popen = subprocess.Popen(
+                workload.command(executable=_tradewind_executable()),
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                env=self.env,
+            )
+        with self._lock:
+            self._running[workload.try_key] = entry
+        self._emit(TaskEvent(workload.try_key, TaskInstanceState.RUNNING, external_id=str(entry.pid)))
+        self._poke()
+        return str(entry.pid)
+
+    def terminate(self, key: TaskTryKey) -> None:
+        with self._lock:
+            entry = self._running.get(key)
+        if entry is None or entry.pid is None:
+            return
+        pid = entry.pid
+        _signal(pid, signal.SIGTERM)
+        timer = threading.Timer(KILL_GRACE_SECONDS, self._kill_if_alive, args=(key, pid))
+        timer.daemon = True
+        timer.start()
+
+    def _kill_if_alive(self, key: TaskTryKey, pid: int) -> None:
+        with self._lock:
+            entry = self._running.get(key)
+        if entry is not None and entry.pid == pid:
+            _signal(pid, signal.SIGKILL)
+
+    def running_keys(self) -> set[TaskTryKey]:
+        with self._lock:
+            return set(self._running)
+
+    # -- reaping ------------------------------------------------------------------------------------
+    def _poke(self) -> None:
+        if self._wake_w >= 0:
+            try:
+                os.write(self._wake_w, b"x")
+            except OSError:  # pragma: no cover - pipe closed during stop
+                pass
+
+    def _monitor_loop(self) -> None:
+        while not self._stopping.is_set():
+            with self._lock:
+                forked = {r.sentinel: k for k, r in self._running.items() if r.process is not None}
+                has_popen = any(r.popen is not None for r in self._running.values())
+            waitables: list[Any] = [self._wake_r, *forked]
+            ready = multiprocessing.connection.wait(waitables, timeout=0.05 if has_popen else None)
+            if self._wake_r in ready:
+                try:
+                    os.read(self._wake_r, 4096)
+                except OSError:  # pragma: no cover
+                    return
+            self._reap()
+
+    def _reap(self) -> None:
+        finished: list[tuple[TaskTryKey, int]] = []
+        with self._lock:
+            for key, entry in list(self._running.items()):
+                code: int | None
+                if entry.process is not None:
+                    code = entry.process.exitcode
+                    if code is not None:
+                        entry.process.close()
+                else:
+                    assert entry.popen is not None
+                    code = entry.popen.poll()
+                if code is not None:
+                    finished.append((key, code))
+                    del self._running[key]
+        for key, code in finished:
+            state = TaskInstanceState.SUCCESS if code == 0 else TaskInstanceState.FAILED
+            reason = None if code == 0 else _describe_exit(code)
+            self._emit(TaskEvent(key, state, reason=reason))
+
+
+def _describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"task process killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"task process killed by signal {-code}"
+    return f"task process exited with code {code}"
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _tradewind_executable() -> str:
+    found = shutil.which("tradewind")
+    if found:
+        return found
+    candidate = os.path.join(os.path.dirname(sys.executable), "tradewind")
+    return candidate if os.path.exists(candidate) else "tradewind"

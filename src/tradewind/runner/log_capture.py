@@ -1,0 +1,116 @@
+"""Capture everything a try writes to fd 1 and 2 into its log file, one timestamped line at a time."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+#: How long stop() waits for the reader to drain once our write ends are closed. A child that outlives
+#: the try (a daemonised grandchild of a bash task) keeps the pipe open; we do not wait for it.
+DRAIN_TIMEOUT_SECONDS = 5.0
+
+
+def timestamp() -> str:
+    """The prefix of every log line: ISO-8601 UTC with milliseconds."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class LogCapture:
+    """Redirects file descriptors 1 and 2 of this process into one pipe whose reader thread writes each
+    line to ``path`` prefixed with a timestamp.
+
+    Working on descriptors (not ``sys.stdout``) means the runner's own log lines, ``print()`` output and the
+    output of subprocesses (BashOperator) all land in the file, in the order they were written.
+    ``redact`` is applied to every line before it is written, so secrets never reach the file.
+    """
+
+    def __init__(self, path: Path, *, redact: Callable[[str], str] | None = None) -> None:
+        self.path = path
+        self._redact = redact
+        self._file: BinaryIO | None = None
+        self._saved_fds: tuple[int, int] | None = None
+        self._reader: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.path, "ab")  # noqa: SIM115 - closed in stop()
+        _flush_python_streams()
+        read_end, write_end = os.pipe()
+        self._saved_fds = (os.dup(1), os.dup(2))
+        os.dup2(write_end, 1)
+        os.dup2(write_end, 2)
+        os.close(write_end)
+        self._reader = threading.Thread(target=self._pump, args=(read_end,), name="log-capture", daemon=True)
+        self._reader.start()
+        # Python buffers stdout when it is not a terminal; line buffering keeps print() in step with logs.
+        for stream in (sys.stdout, sys.stderr):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                with contextlib.suppress(ValueError, OSError):
+                    reconfigure(line_buffering=True)
+
+    def stop(self) -> None:
+        """Restore fd 1 and 2, wait for the reader to write what is left, and close the file."""
+        if self._saved_fds is None:
+            return
+        _flush_python_streams()
+        out, err = self._saved_fds
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        os.close(out)
+        os.close(err)
+        self._saved_fds = None
+        if self._reader is not None:
+            self._reader.join(DRAIN_TIMEOUT_SECONDS)
+        if self._file is not None and (self._reader is None or not self._reader.is_alive()):
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> LogCapture:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def _pump(self, read_end: int) -> None:
+        assert self._file is not None
+        pending = b""
+        try:
+            while True:
+                chunk = os.read(read_end, 65536)
+                if not chunk:
+                    break
+                *lines, pending = (pending + chunk).split(b"\n")
+                self._write(lines)
+        finally:
+            if pending:
+                self._write([pending])
+            os.close(read_end)
+
+    def _write(self, lines: list[bytes]) -> None:
+        if not lines or self._file is None:
+            return
+        prefix = timestamp().encode()
+        out = bytearray()
+        for raw in lines:
+            line = raw.rstrip(b"\r")
+            if self._redact is not None:
+                line = self._redact(line.decode("utf-8", errors="replace")).encode("utf-8")
+            out += prefix + b" " + line + b"\n"
+        self._file.write(out)
+        # Flushed per chunk so `tradewind tasks logs --follow` sees lines as they are written.
+        self._file.flush()
+
+
+def _flush_python_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            with contextlib.suppress(ValueError, OSError):
+                stream.flush()

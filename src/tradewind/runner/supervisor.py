@@ -1,0 +1,115 @@
+"""Watching a running try: its log file, the heartbeat thread, and SIGTERM turned into TaskTerminated."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from tradewind.config.settings import Settings
+from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.log_paths import log_relative_path
+from tradewind.runner.interrupts import TaskTerminated, in_main_thread
+
+#: Called by the heartbeat thread. Returns None while the try is still ours, else the state label someone
+#: else set ("none" after a clear, "success" or "failed" after a user marked it, ...).
+Heartbeat = Callable[[], str | None]
+
+
+def try_log_path(settings: Settings, key: TaskInstanceKey, try_number: int) -> Path:
+    return settings.base_log_folder / log_relative_path(key, try_number)
+
+
+class Supervisor:
+    """Heartbeats a running try and stops it when asked to.
+
+    SIGTERM (executor terminate, pod deletion, or ourselves after the heartbeat found the try taken away)
+    raises TaskTerminated in the main thread, but only inside ``user_code()``: the runner's own database
+    writes are never interrupted halfway; a signal received outside is remembered and raised on entry.
+    """
+
+    def __init__(self, *, heartbeat: Heartbeat, interval: float, log: logging.Logger) -> None:
+        self._heartbeat = heartbeat
+        self._interval = interval
+        self._log = log
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._previous_handlers: dict[int, Any] = {}
+        self._in_user_code = False
+        self._raised = False
+        #: Why the try must stop (set by SIGTERM or the heartbeat); None while it may run.
+        self.terminate_reason: str | None = None
+        #: The state someone else gave the try while it ran, as reported by the heartbeat.
+        self.external_state: str | None = None
+
+    # -- life-cycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        if in_main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                self._previous_handlers[signum] = signal.signal(signum, self._on_signal)
+        self._thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        for signum, handler in self._previous_handlers.items():
+            signal.signal(signum, handler)
+        self._previous_handlers.clear()
+
+    def __enter__(self) -> Supervisor:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    # -- termination --------------------------------------------------------------------------------
+    @property
+    def terminating(self) -> bool:
+        return self.terminate_reason is not None
+
+    @contextmanager
+    def user_code(self) -> Iterator[None]:
+        """Task code runs inside this block; a termination raises TaskTerminated into it (once)."""
+        if self.terminate_reason is not None and not self._raised:
+            self._raised = True
+            raise TaskTerminated(self.terminate_reason)
+        self._in_user_code = True
+        try:
+            yield
+        finally:
+            self._in_user_code = False
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        if self.terminate_reason is None:
+            self.terminate_reason = f"terminated by {signal.Signals(signum).name}"
+            self._log.warning("received %s; terminating", signal.Signals(signum).name)
+        if self._in_user_code and not self._raised:
+            self._raised = True
+            raise TaskTerminated(self.terminate_reason)
+
+    # -- heartbeat ----------------------------------------------------------------------------------
+    def _beat(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                external = self._heartbeat()
+            except Exception as exc:  # a database hiccup must not kill the try; the next beat retries
+                self._log.warning("heartbeat failed: %s", exc)
+                continue
+            if external is None:
+                continue
+            self.external_state = external
+            self.terminate_reason = f"state externally set to {external}"
+            self._log.warning("state externally set to %s; terminating", external)
+            if self._previous_handlers:
+                os.kill(os.getpid(), signal.SIGTERM)
+            return

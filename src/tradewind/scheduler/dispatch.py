@@ -1,0 +1,102 @@
+"""Pick scheduled task instances within parallelism, max_active_tasks and pools, and queue them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.states import TaskInstanceState
+from tradewind.core.workload import ExecuteTask
+from tradewind.scheduler.dag_cache import DagCache
+from tradewind.store import pools, scheduling, task_instances
+from tradewind.store.tables import TaskInstanceModel
+
+log = logging.getLogger(__name__)
+TI = TaskInstanceState
+
+
+@dataclass(frozen=True)
+class Limits:
+    open_slots: int
+    executor_name: str
+    job_id: int | None
+
+
+def select_and_queue(
+    *, session: Session, cache: DagCache, limits: Limits, now: datetime
+) -> list[ExecuteTask]:
+    """Move the best scheduled task instances to queued (try_number + 1) and return their workloads.
+
+    The caller commits, then hands the workloads to the executor: a try is never in the executor before the
+    database says it is queued.
+    """
+    if limits.open_slots <= 0:
+        return []
+    candidates = scheduling.dispatch_candidates(session=session, limit=max(limits.open_slots * 4, 64))
+    if not candidates:
+        return []
+    per_dag, per_pool = scheduling.active_task_counts(session=session)
+    pool_slots = {p.name: p.slots for p in pools.list_pools(session=session)}
+    workloads: list[ExecuteTask] = []
+    for ti in candidates:
+        if len(workloads) >= limits.open_slots:
+            break
+        sdag = cache.get(session, ti.dag_id)
+        if sdag is None or ti.task_id not in sdag.task_dict:
+            continue
+        if per_dag.get(ti.dag_id, 0) >= sdag.max_active_tasks:
+            continue
+        total = pool_slots.get(ti.pool)
+        if total is None:
+            log.warning("task %s.%s uses pool %r, which does not exist", ti.dag_id, ti.task_id, ti.pool)
+            continue
+        if per_pool.get(ti.pool, 0) + ti.pool_slots > total:
+            continue
+        if not _queue(session, ti, limits, now):
+            continue
+        per_dag[ti.dag_id] = per_dag.get(ti.dag_id, 0) + 1
+        per_pool[ti.pool] = per_pool.get(ti.pool, 0) + ti.pool_slots
+        task = sdag.task_dict[ti.task_id]
+        workloads.append(
+            ExecuteTask(
+                dag_id=ti.dag_id,
+                task_id=ti.task_id,
+                run_id=ti.run_id,
+                map_index=ti.map_index,
+                try_number=ti.try_number + 1,
+                queue=ti.queue,
+                pool=ti.pool,
+                priority_weight=ti.priority_weight,
+                dag_rel_path=sdag.relative_fileloc,
+                executor_config=task.executor_config,
+            )
+        )
+    return workloads
+
+
+def _queue(session: Session, ti: TaskInstanceModel, limits: Limits, now: datetime) -> bool:
+    return task_instances.transition(
+        session=session,
+        key=TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index),
+        expected=TI.SCHEDULED,
+        target=TI.QUEUED,
+        try_number=ti.try_number,
+        values={
+            "try_number": ti.try_number + 1,
+            "queued_at": now,
+            "executor": limits.executor_name,
+            "queued_by_job_id": limits.job_id,
+            "state_reason": None,
+            "external_executor_id": None,
+            "hostname": None,
+            "pid": None,
+            "start_date": None,
+            "end_date": None,
+            "duration": None,
+            "last_heartbeat_at": None,
+        },
+    )

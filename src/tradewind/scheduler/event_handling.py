@@ -1,0 +1,57 @@
+"""React to executor TaskEvents: record external ids, and settle tries whose runner died silently."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from tradewind.core.events import TaskEvent
+from tradewind.core.states import TaskInstanceState
+from tradewind.scheduler.dag_cache import DagCache
+from tradewind.scheduler.try_failure import fail_try, reset_to_scheduled
+from tradewind.store import scheduling
+from tradewind.store.tables import TaskInstanceModel
+
+log = logging.getLogger(__name__)
+TI = TaskInstanceState
+
+
+def handle_events(*, session: Session, cache: DagCache, events: Sequence[TaskEvent], now: datetime) -> int:
+    """Apply events; returns how many changed a task instance."""
+    changed = 0
+    for event in events:
+        key = event.key.ti
+        ti = scheduling.get_task_instance_row(session=session, key=key)
+        if ti is None or ti.try_number != event.key.try_number:
+            continue  # cleared or re-queued since: the event is about an old try
+        if event.state == TI.RUNNING:
+            if event.external_id and ti.state in (TI.QUEUED, TI.RUNNING):
+                session.execute(
+                    update(TaskInstanceModel)
+                    .where(TaskInstanceModel.id == ti.id, TaskInstanceModel.try_number == ti.try_number)
+                    .values(external_executor_id=event.external_id)
+                )
+            continue
+        if ti.state not in (TI.QUEUED, TI.RUNNING):
+            continue  # the runner recorded the outcome itself
+        if event.never_started and ti.state == TI.QUEUED:
+            if reset_to_scheduled(
+                session=session, ti=ti, reason=event.reason or "compute failed before start"
+            ):
+                log.warning("try %s never started (%s); scheduled again", event.key, event.reason)
+                changed += 1
+            continue
+        sdag = cache.get(session, ti.dag_id)
+        task = sdag.task_dict.get(ti.task_id) if sdag is not None else None
+        reason = event.reason or "the task's process ended without recording a state"
+        if event.state == TI.SUCCESS:
+            reason = "the task's process exited cleanly without recording a state"
+        new_state = fail_try(session=session, ti=ti, task=task, reason=reason, now=now)
+        if new_state is not None:
+            log.error("try %s: %s -> %s", event.key, reason, new_state)
+            changed += 1
+    return changed

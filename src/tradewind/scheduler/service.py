@@ -1,0 +1,154 @@
+"""The scheduler process: job registration and heartbeat, the loop around ``tick(now)``, the DAG processor
+child, and a graceful stop."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradewind.config.settings import Settings
+from tradewind.core.clock import Clock, SystemClock
+from tradewind.executors.base import Executor
+from tradewind.scheduler.tick import Scheduler
+from tradewind.store import jobs, scheduling
+from tradewind.store.engine import make_session_factory, transaction
+
+log = logging.getLogger(__name__)
+
+#: How often the loop checks the database for new work from outside (triggers) when idle.
+POLL_INTERVAL = 0.05
+
+
+class SchedulerService:
+    """Runs the scheduler until ``stop`` is set.
+
+    The loop ticks at once when the executor reports an event or a cheap query sees a new or queued run,
+    and at least every ``scheduler.loop_interval`` seconds otherwise.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: Engine,
+        executor: Executor,
+        clock: Clock | None = None,
+        run_dag_processor: bool | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.session_factory: sessionmaker[Session] = make_session_factory(engine)
+        self.executor = executor
+        self.clock = clock or SystemClock()
+        self.run_dag_processor = (
+            not settings.scheduler.standalone_dag_processor
+            if run_dag_processor is None
+            else run_dag_processor
+        )
+        self._wake = threading.Event()
+        self._processor: subprocess.Popen[bytes] | None = None
+        self.job_id: int | None = None
+
+    def run(self, stop: threading.Event) -> None:
+        now = self.clock.now()
+        with transaction(self.session_factory) as session:
+            self.job_id = jobs.register_job(
+                session=session,
+                job_type="scheduler",
+                hostname=self.settings.core.hostname or socket.getfqdn(),
+                pid=os.getpid(),
+                executor=self.executor.name,
+                now=now,
+            )
+        log.info("scheduler job %s started with the %s executor", self.job_id, self.executor.name)
+        scheduler = Scheduler(
+            settings=self.settings,
+            session_factory=self.session_factory,
+            executor=self.executor,
+            job_id=self.job_id,
+        )
+        self.executor.wake = self._wake.set
+        self.executor.start()
+        if self.run_dag_processor:
+            self._start_processor()
+        try:
+            adopted, reset = scheduler.adopt(now)
+            if adopted or reset:
+                log.info("adopted %d tries of earlier schedulers, rescheduled %d", adopted, reset)
+            self._loop(scheduler, stop)
+        finally:
+            self._shutdown()
+
+    def _loop(self, scheduler: Scheduler, stop: threading.Event) -> None:
+        sched = self.settings.scheduler
+        last_tick = last_heartbeat = 0.0
+        marker: tuple[object, ...] | None = None
+        while not stop.is_set():
+            woken = self._wake.is_set()
+            self._wake.clear()
+            mono = time.monotonic()
+            new_marker = self._work_marker()
+            if woken or new_marker != marker or mono - last_tick >= sched.loop_interval:
+                marker = new_marker
+                stats = scheduler.tick(self.clock.now())
+                last_tick = mono
+                if stats.did_work:
+                    self._wake.set()  # there may be more: go round again at once
+            if mono - last_heartbeat >= sched.heartbeat_interval:
+                self._heartbeat(scheduler)
+                last_heartbeat = mono
+            self._check_processor()
+            self._wake.wait(POLL_INTERVAL)
+
+    def _work_marker(self) -> tuple[object, ...]:
+        with self.session_factory() as session:
+            return scheduling.work_marker(session=session)
+
+    def _heartbeat(self, scheduler: Scheduler) -> None:
+        now = self.clock.now()
+        assert self.job_id is not None
+        with transaction(self.session_factory) as session:
+            jobs.job_heartbeat(session=session, job_id=self.job_id, now=now)
+        scheduler.housekeeping(now)
+
+    # -- DAG processor child ------------------------------------------------------------------------
+    def _start_processor(self) -> None:
+        cmd = [sys.executable, "-m", "tradewind.cli.main", "dag-processor"]
+        self._processor = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+        log.info("DAG processor started (pid %d)", self._processor.pid)
+
+    def _check_processor(self) -> None:
+        if self._processor is not None and self._processor.poll() is not None:
+            log.error("DAG processor exited with code %s; restarting it", self._processor.returncode)
+            self._start_processor()
+
+    def _shutdown(self) -> None:
+        log.info("scheduler stopping")
+        if self._processor is not None:
+            self._processor.terminate()
+            try:
+                self._processor.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._processor.kill()
+        self.executor.stop(wait=True)
+        if self.job_id is not None:
+            with transaction(self.session_factory) as session:
+                jobs.end_job(session=session, job_id=self.job_id, now=self.clock.now())
+
+
+def heartbeat_age(settings: Settings, engine: Engine) -> timedelta | None:
+    """How long ago the newest scheduler heartbeat was (None: never)."""
+    with make_session_factory(engine)() as session:
+        latest = jobs.latest_heartbeat(session=session, job_type="scheduler")
+    if latest is None:
+        return None
+    return SystemClock().now() - latest

@@ -1,0 +1,246 @@
+"""Examine running DAG runs: decide which task instances are ready, skipped or upstream_failed, expand
+mapped tasks, retry what is due, and finish runs."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tradewind.core.keys import TaskInstanceKey, TaskTryKey
+from tradewind.core.serialized_dag import SerializedDag, SerializedTask
+from tradewind.core.states import DONE_TI_STATES, DagRunState, TaskInstanceState
+from tradewind.scheduler.dag_cache import DagCache
+from tradewind.scheduler.trigger_rules import Decision, decide
+from tradewind.store import dag_runs, scheduling, task_instances, xcom
+from tradewind.store.tables import DagRunModel, TaskInstanceModel
+
+log = logging.getLogger(__name__)
+TI = TaskInstanceState
+
+
+@dataclass
+class PlanStats:
+    scheduled: int = 0
+    finished_runs: list[tuple[str, str, DagRunState]] = field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    """The task instances of one run, with states updated as this pass decides them."""
+
+    model: DagRunModel
+    sdag: SerializedDag
+    by_task: dict[str, list[TaskInstanceModel]]
+    state: dict[int, TaskInstanceState | None]
+
+    def states_of(self, task_id: str) -> list[TaskInstanceState | None]:
+        return [self.state[ti.id] for ti in self.by_task.get(task_id, [])]
+
+
+def plan_runs(
+    *, session: Session, cache: DagCache, now: datetime, terminate: Callable[[TaskTryKey], None]
+) -> PlanStats:
+    stats = PlanStats()
+    runs = scheduling.running_runs(session=session)
+    tis = scheduling.task_instances_of_runs(session=session, runs=runs)
+    grouped: dict[tuple[str, str], list[TaskInstanceModel]] = defaultdict(list)
+    for ti in tis:
+        grouped[(ti.dag_id, ti.run_id)].append(ti)
+    for run in runs:
+        sdag = cache.get(session, run.dag_id)
+        if sdag is None:
+            log.warning("DAG %s of run %s is gone; failing the run", run.dag_id, run.run_id)
+            _finish(session, run, DagRunState.FAILED, now, stats)
+            continue
+        _plan_run(session, run, sdag, grouped[(run.dag_id, run.run_id)], now, stats, terminate)
+        run.last_scheduling_decision = now
+    return stats
+
+
+def _plan_run(
+    session: Session,
+    run: DagRunModel,
+    sdag: SerializedDag,
+    tis: list[TaskInstanceModel],
+    now: datetime,
+    stats: PlanStats,
+    terminate: Callable[[TaskTryKey], None],
+) -> None:
+    tis = _reconcile_structure(session, run, sdag, tis)
+    view = _Run(run, sdag, defaultdict(list), {ti.id: _state(ti) for ti in tis})
+    for ti in tis:
+        view.by_task[ti.task_id].append(ti)
+
+    if _timed_out(run, sdag, now):
+        _time_out(session, view, now, terminate)
+        _finish(session, run, DagRunState.FAILED, now, stats)
+        return
+
+    for task in sdag.tasks:
+        for ti in list(view.by_task.get(task.task_id, [])):
+            stats.scheduled += _plan_ti(session, view, task, ti, now)
+
+    states = list(view.state.values())
+    if states and all(s in DONE_TI_STATES for s in states):
+        _finish(session, run, _final_state(view), now, stats)
+
+
+def _state(ti: TaskInstanceModel) -> TaskInstanceState | None:
+    return TI(ti.state) if ti.state else None
+
+
+def _key(ti: TaskInstanceModel) -> TaskInstanceKey:
+    return TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
+
+
+def _move(session: Session, view: _Run, ti: TaskInstanceModel, target: TI, **values: Any) -> bool:
+    ok = task_instances.transition(
+        session=session, key=_key(ti), expected=view.state[ti.id], target=target, values=values
+    )
+    if ok:
+        view.state[ti.id] = target
+    return ok
+
+
+def _plan_ti(session: Session, view: _Run, task: SerializedTask, ti: TaskInstanceModel, now: datetime) -> int:
+    state = view.state[ti.id]
+    if state == TI.UP_FOR_RETRY:
+        if ti.next_retry_at is None or ti.next_retry_at <= now:
+            return int(_move(session, view, ti, TI.SCHEDULED, scheduled_at=now))
+        return 0
+    if state is not None:
+        return 0
+    upstream_states = Counter(s for up in task.upstream for s in view.states_of(up))
+    upstream_total = sum(len(view.by_task.get(up, [])) for up in task.upstream)
+    decision = decide(task.trigger_rule, upstream_states, upstream_total)
+    if decision is Decision.WAIT:
+        return 0
+    if decision is Decision.SKIP:
+        _move(session, view, ti, TI.SKIPPED, start_date=now, end_date=now)
+        return 0
+    if decision is Decision.UPSTREAM_FAILED:
+        _move(session, view, ti, TI.UPSTREAM_FAILED, start_date=now, end_date=now)
+        return 0
+    if task.depends_on_past and not _past_succeeded(session, view.model, ti):
+        return 0
+    if task.expand is not None and ti.map_index == -1:
+        return _expand(session, view, task, ti, now)
+    if not _move(session, view, ti, TI.SCHEDULED, scheduled_at=now):
+        return 0
+    if task.is_empty:
+        _move(session, view, ti, TI.SUCCESS, start_date=now, end_date=now, duration=0.0)
+        return 0
+    return 1
+
+
+def _past_succeeded(session: Session, run: DagRunModel, ti: TaskInstanceModel) -> bool:
+    previous = scheduling.previous_run(session=session, run=run)
+    if previous is None:
+        return True
+    past = scheduling.task_instance_state(
+        session=session, key=TaskInstanceKey(ti.dag_id, previous.run_id, ti.task_id, ti.map_index)
+    )
+    return past is scheduling.MISSING or past in (TI.SUCCESS, TI.SKIPPED)
+
+
+def _expand(session: Session, view: _Run, task: SerializedTask, ti: TaskInstanceModel, now: datetime) -> int:
+    assert task.expand is not None
+    length = 1
+    for name, arg in task.expand.items():
+        if arg.kind == "literal":
+            values: Any = arg.value
+        else:
+            assert arg.task_id is not None
+            values = xcom.get_xcom(
+                session=session,
+                dag_id=ti.dag_id,
+                run_id=ti.run_id,
+                task_id=arg.task_id,
+                map_index=None,
+                key=arg.key,
+            )
+        if not isinstance(values, list | dict):
+            reason = f"cannot expand {task.task_id!r}: argument {name!r} is {type(values).__name__}, not a list or dict"
+            _move(session, view, ti, TI.UPSTREAM_FAILED, start_date=now, end_date=now, state_reason=reason)
+            return 0
+        length *= len(values)
+    if length == 0:
+        _move(session, view, ti, TI.SKIPPED, start_date=now, end_date=now, state_reason="mapped over nothing")
+        return 0
+    created = scheduling.expand_mapped(session=session, placeholder=ti, length=length, now=now)
+    view.state[ti.id] = TI.SCHEDULED
+    for new in created:
+        view.state[new.id] = TI.SCHEDULED
+        view.by_task[task.task_id].append(new)
+    return length
+
+
+def _reconcile_structure(
+    session: Session, run: DagRunModel, sdag: SerializedDag, tis: list[TaskInstanceModel]
+) -> list[TaskInstanceModel]:
+    """Tasks added to the DAG since the run started get instances; removed tasks' instances are removed."""
+    present = {ti.task_id for ti in tis}
+    gone = [ti for ti in tis if ti.task_id not in sdag.task_dict]
+    for ti in gone:
+        if _state(ti) not in (TI.REMOVED, TI.RUNNING, TI.QUEUED):
+            task_instances.transition(
+                session=session, key=_key(ti), expected=_state(ti), target=TI.REMOVED, values={}
+            )
+    missing = [t for t in sdag.tasks if t.task_id not in present]
+    if missing:
+        task_instances.create_task_instances(session=session, run=run, sdag=sdag)
+    if missing or gone:
+        tis = [
+            ti
+            for ti in scheduling.task_instances_of_runs(session=session, runs=[run])
+            if ti.task_id in sdag.task_dict
+        ]
+        for ti in tis:
+            session.refresh(ti)
+    return tis
+
+
+def _timed_out(run: DagRunModel, sdag: SerializedDag, now: datetime) -> bool:
+    return (
+        sdag.dagrun_timeout is not None
+        and run.start_date is not None
+        and now - run.start_date > timedelta(seconds=sdag.dagrun_timeout)
+    )
+
+
+def _time_out(session: Session, view: _Run, now: datetime, terminate: Callable[[TaskTryKey], None]) -> None:
+    reason = f"dagrun_timeout of {view.sdag.dagrun_timeout:g} s passed"
+    for tis in view.by_task.values():
+        for ti in tis:
+            state = view.state[ti.id]
+            if state in (TI.QUEUED, TI.RUNNING):
+                terminate(TaskTryKey(_key(ti), ti.try_number))
+                _move(session, view, ti, TI.FAILED, end_date=now, state_reason=reason)
+            elif state in (None, TI.SCHEDULED, TI.UP_FOR_RETRY):
+                _move(session, view, ti, TI.SKIPPED, end_date=now, state_reason=reason)
+
+
+def _final_state(view: _Run) -> DagRunState:
+    leaf_states = [s for leaf in view.sdag.leaves() for s in view.states_of(leaf.task_id)]
+    if any(s in (TI.FAILED, TI.UPSTREAM_FAILED) for s in leaf_states):
+        return DagRunState.FAILED
+    return DagRunState.SUCCESS
+
+
+def _finish(session: Session, run: DagRunModel, target: DagRunState, now: datetime, stats: PlanStats) -> None:
+    if dag_runs.set_dag_run_state(
+        session=session,
+        dag_id=run.dag_id,
+        run_id=run.run_id,
+        expected=DagRunState.RUNNING,
+        target=target,
+        now=now,
+    ):
+        stats.finished_runs.append((run.dag_id, run.run_id, target))
+        log.info("DAG run %s of %s finished: %s", run.run_id, run.dag_id, target)

@@ -1,0 +1,133 @@
+"""One scheduler iteration, ``tick(now)``: events, new runs, planning, dispatch. Time is an argument."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradewind.config.settings import Settings
+from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.states import DagRunState
+from tradewind.executors.base import Executor
+from tradewind.scheduler.dag_cache import DagCache
+from tradewind.scheduler.dispatch import Limits, select_and_queue
+from tradewind.scheduler.event_handling import handle_events
+from tradewind.scheduler.run_creation import create_scheduled_runs, start_queued_runs
+from tradewind.scheduler.task_planning import plan_runs
+from tradewind.scheduler.try_failure import reset_to_scheduled
+from tradewind.scheduler.zombies import adopt_orphans, fail_zombies, reset_stuck_queued
+from tradewind.sdk.errors import TradewindError
+from tradewind.store import scheduling
+from tradewind.store.engine import transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickStats:
+    events: int = 0
+    runs_created: int = 0
+    runs_started: int = 0
+    scheduled: int = 0
+    queued: int = 0
+    finished_runs: list[tuple[str, str, DagRunState]] = field(default_factory=list)
+
+    @property
+    def did_work(self) -> bool:
+        return bool(
+            self.events
+            or self.runs_created
+            or self.runs_started
+            or self.scheduled
+            or self.queued
+            or self.finished_runs
+        )
+
+
+class Scheduler:
+    """Decides what runs next. Stateless between ticks but for a cache of serialized DAGs."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        session_factory: sessionmaker[Session],
+        executor: Executor,
+        job_id: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.executor = executor
+        self.job_id = job_id
+        self.cache = DagCache()
+
+    def tick(self, now: datetime) -> TickStats:
+        stats = TickStats()
+        events = self.executor.get_events()
+        if events:
+            with transaction(self.session_factory) as session:
+                stats.events = handle_events(session=session, cache=self.cache, events=events, now=now)
+        with transaction(self.session_factory) as session:
+            stats.runs_created = create_scheduled_runs(
+                session=session,
+                cache=self.cache,
+                now=now,
+                default_retries=self.settings.core.default_task_retries,
+            )
+            stats.runs_started = len(start_queued_runs(session=session, cache=self.cache, now=now))
+        with transaction(self.session_factory) as session:
+            plan = plan_runs(session=session, cache=self.cache, now=now, terminate=self.executor.terminate)
+            stats.scheduled = plan.scheduled
+            stats.finished_runs = plan.finished_runs
+        stats.queued = self._dispatch(now)
+        return stats
+
+    def _dispatch(self, now: datetime) -> int:
+        limits = Limits(self.executor.open_slots(), self.executor.name, self.job_id)
+        with transaction(self.session_factory) as session:
+            workloads = select_and_queue(session=session, cache=self.cache, limits=limits, now=now)
+        for workload in workloads:
+            try:
+                self.executor.queue_workload(workload)
+            except TradewindError as exc:
+                log.error("executor refused %s: %s; scheduling it again", workload.try_key, exc)
+                self._give_back(workload.ti_key)
+        return len(workloads)
+
+    def _give_back(self, key: TaskInstanceKey) -> None:
+        with transaction(self.session_factory) as session:
+            ti = scheduling.get_task_instance_row(session=session, key=key)
+            if ti is not None:
+                reset_to_scheduled(session=session, ti=ti, reason="the executor refused the try")
+
+    def housekeeping(self, now: datetime) -> None:
+        """Slower checks, run every heartbeat: zombies, stuck queued tries, executor reconciliation."""
+        sched = self.settings.scheduler
+        with transaction(self.session_factory) as session:
+            zombies = fail_zombies(
+                session=session, cache=self.cache, now=now, threshold=sched.zombie_threshold
+            )
+            stuck = reset_stuck_queued(
+                session=session, executor=self.executor, now=now, timeout=sched.task_queued_timeout
+            )
+        if zombies or stuck:
+            log.warning(
+                "housekeeping: %d zombie tries failed, %d stuck queued tries rescheduled", zombies, stuck
+            )
+        self.executor.sync()
+
+    def adopt(self, now: datetime) -> tuple[int, int]:
+        if self.job_id is None:
+            return 0, 0
+        with transaction(self.session_factory) as session:
+            return adopt_orphans(
+                session=session,
+                cache=self.cache,
+                executor=self.executor,
+                job_id=self.job_id,
+                now=now,
+                heartbeat_grace=self.settings.scheduler.heartbeat_interval * 3,
+            )

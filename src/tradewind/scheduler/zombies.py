@@ -1,0 +1,106 @@
+"""Find tries nobody is carrying any more: zombies (runner stopped heartbeating), tries stuck in queued,
+and tries left behind by a scheduler that died (adoption)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.states import TaskInstanceState
+from tradewind.core.workload import ExecuteTask
+from tradewind.executors.base import AdoptionCandidate, Executor
+from tradewind.scheduler.dag_cache import DagCache
+from tradewind.scheduler.try_failure import fail_try, reset_to_scheduled
+from tradewind.store import scheduling
+from tradewind.store.tables import TaskInstanceModel
+
+log = logging.getLogger(__name__)
+TI = TaskInstanceState
+
+
+def fail_zombies(*, session: Session, cache: DagCache, now: datetime, threshold: float) -> int:
+    count = 0
+    for ti in scheduling.zombie_candidates(
+        session=session, heartbeat_before=now - timedelta(seconds=threshold)
+    ):
+        sdag = cache.get(session, ti.dag_id)
+        task = sdag.task_dict.get(ti.task_id) if sdag is not None else None
+        reason = f"zombie: no heartbeat from the task's runner for more than {threshold:g} s"
+        if fail_try(session=session, ti=ti, task=task, reason=reason, now=now) is not None:
+            log.error("%s.%s (%s) try %d: %s", ti.dag_id, ti.task_id, ti.run_id, ti.try_number, reason)
+            count += 1
+    return count
+
+
+def reset_stuck_queued(*, session: Session, executor: Executor, now: datetime, timeout: float) -> int:
+    """Queued tries the executor does not know about after ``timeout`` seconds are scheduled again."""
+    carried = {k.ti for k in executor.running_keys()}
+    count = 0
+    for ti in scheduling.queued_before(session=session, queued_before=now - timedelta(seconds=timeout)):
+        if _key(ti) in carried:
+            continue
+        if reset_to_scheduled(
+            session=session, ti=ti, reason=f"queued for more than {timeout:g} s without starting"
+        ):
+            count += 1
+    return count
+
+
+def adopt_orphans(
+    *,
+    session: Session,
+    cache: DagCache,
+    executor: Executor,
+    job_id: int,
+    now: datetime,
+    heartbeat_grace: float,
+) -> tuple[int, int]:
+    """Offer tries of dead schedulers to the executor; reset queued ones it cannot adopt.
+
+    Running tries it cannot adopt are left alone: their runner heartbeats if it is alive, and the zombie
+    check settles them if not. Returns (adopted, reset).
+    """
+    live = scheduling.live_scheduler_job_ids(
+        session=session, heartbeat_after=now - timedelta(seconds=heartbeat_grace)
+    )
+    live = [j for j in live if j != job_id]
+    orphans = scheduling.orphaned_tries(session=session, executor=executor.name, live_job_ids=[*live, job_id])
+    if not orphans:
+        return 0, 0
+    candidates = [AdoptionCandidate(_workload(session, cache, ti), ti.external_executor_id) for ti in orphans]
+    not_adopted = {w.try_key for w in executor.adopt(candidates)}
+    adopted_ids, reset = [], 0
+    for ti in orphans:
+        try_key = _workload(session, cache, ti).try_key
+        if try_key not in not_adopted:
+            adopted_ids.append(ti.id)
+        elif ti.state == TI.QUEUED and reset_to_scheduled(
+            session=session, ti=ti, reason="its scheduler died before the try started"
+        ):
+            reset += 1
+    scheduling.claim_for_job(session=session, ti_ids=adopted_ids, job_id=job_id)
+    return len(adopted_ids), reset
+
+
+def _key(ti: TaskInstanceModel) -> TaskInstanceKey:
+    return TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
+
+
+def _workload(session: Session, cache: DagCache, ti: TaskInstanceModel) -> ExecuteTask:
+    sdag = cache.get(session, ti.dag_id)
+    task = sdag.task_dict.get(ti.task_id) if sdag is not None else None
+    return ExecuteTask(
+        dag_id=ti.dag_id,
+        task_id=ti.task_id,
+        run_id=ti.run_id,
+        map_index=ti.map_index,
+        try_number=ti.try_number,
+        queue=ti.queue,
+        pool=ti.pool,
+        priority_weight=ti.priority_weight,
+        dag_rel_path=sdag.relative_fileloc if sdag is not None else "",
+        executor_config=task.executor_config if task is not None else {},
+    )

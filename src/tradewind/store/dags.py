@@ -1,0 +1,203 @@
+"""DAGs and their serialized form: upsert from the DAG processor, queries, pause, deactivate, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, delete, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from tradewind.core.serialized_dag import SerializedDag
+from tradewind.sdk.errors import NotFoundError
+from tradewind.sdk.schedules import DagRunInfo
+from tradewind.store.ordering import order_clauses
+from tradewind.store.tables import (
+    DagModel,
+    DagRunModel,
+    DagTagModel,
+    SerializedDagModel,
+    TaskInstanceHistoryModel,
+    TaskInstanceModel,
+    XComModel,
+)
+
+DAG_ORDER_COLUMNS = ("dag_id", "next_dagrun", "last_parsed_time", "is_paused", "fileloc", "created_at")
+#: The tag column's length: longer tags are cut so one odd DAG file cannot fail the whole parse.
+TAG_LENGTH = 100
+
+
+def upsert_dag(*, session: Session, sdag: SerializedDag, paused_default: bool, now: datetime) -> bool:
+    """Create or update the DAG row and its serialized form from a fresh parse.
+
+    A new DAG starts paused per ``is_paused_upon_creation`` or ``paused_default``; an existing DAG keeps its
+    pause flag. Returns True when the serialized form changed (or is new).
+    """
+    dag = session.get(DagModel, sdag.dag_id)
+    if dag is None:
+        paused = sdag.is_paused_upon_creation if sdag.is_paused_upon_creation is not None else paused_default
+        dag = DagModel(dag_id=sdag.dag_id, is_paused=paused, created_at=now)
+        session.add(dag)
+    dag.fileloc = sdag.fileloc
+    dag.relative_fileloc = sdag.relative_fileloc
+    dag.is_active = True
+    dag.description = sdag.description
+    dag.tags = list(sdag.tags)
+    dag.owners = list(sdag.owners)
+    dag.timetable = dict(sdag.timetable)
+    dag.schedule_description = sdag.schedule_description
+    dag.max_active_runs = sdag.max_active_runs
+    dag.max_active_tasks = sdag.max_active_tasks
+    dag.last_parsed_time = now
+    session.flush()
+    _sync_tags(session, sdag.dag_id, sdag.tags)
+
+    dag_hash = sdag.content_hash()
+    serialized = session.get(SerializedDagModel, sdag.dag_id)
+    if serialized is not None and serialized.dag_hash == dag_hash:
+        return False
+    if serialized is None:
+        serialized = SerializedDagModel(dag_id=sdag.dag_id)
+        session.add(serialized)
+    serialized.data = sdag.to_json()
+    serialized.dag_hash = dag_hash
+    serialized.last_updated = now
+    session.flush()
+    return True
+
+
+def _sync_tags(session: Session, dag_id: str, tags: Collection[str]) -> None:
+    wanted = {tag[:TAG_LENGTH] for tag in tags}
+    current = set(session.scalars(select(DagTagModel.name).where(DagTagModel.dag_id == dag_id)))
+    if current - wanted:
+        session.execute(
+            delete(DagTagModel).where(DagTagModel.dag_id == dag_id, DagTagModel.name.in_(current - wanted))
+        )
+    session.add_all(DagTagModel(dag_id=dag_id, name=name) for name in sorted(wanted - current))
+    session.flush()
+
+
+def get_dag(*, session: Session, dag_id: str) -> DagModel:
+    dag = session.get(DagModel, dag_id)
+    if dag is None:
+        raise NotFoundError(f"DAG {dag_id!r} does not exist", kind="dag", ident=dag_id)
+    return dag
+
+
+def get_serialized_dag(*, session: Session, dag_id: str) -> SerializedDag:
+    row = session.get(SerializedDagModel, dag_id)
+    if row is None:
+        raise NotFoundError(
+            f"DAG {dag_id!r} has no serialized form (not parsed yet?)", kind="dag", ident=dag_id
+        )
+    return SerializedDag.from_json(row.data)
+
+
+def serialized_dag_hashes(*, session: Session, dag_ids: Collection[str] | None = None) -> dict[str, str]:
+    """dag_id -> hash of the stored serialized DAG: lets callers cache parsed SerializedDags safely."""
+    stmt = select(SerializedDagModel.dag_id, SerializedDagModel.dag_hash)
+    if dag_ids is not None:
+        stmt = stmt.where(SerializedDagModel.dag_id.in_(list(dag_ids)))
+    return {dag_id: dag_hash for dag_id, dag_hash in session.execute(stmt)}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_dags(
+    *,
+    session: Session,
+    only_active: bool = True,
+    paused: bool | None = None,
+    tags: Collection[str] | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    order_by: str = "dag_id",
+) -> tuple[Sequence[DagModel], int]:
+    """DAGs matching the filters, and their total count.
+
+    ``tags`` keeps DAGs carrying any of the tags; ``search`` matches a part of the dag id, ignoring case.
+    """
+    conditions: list[ColumnElement[bool]] = []
+    if only_active:
+        conditions.append(DagModel.is_active.is_(True))
+    if paused is not None:
+        conditions.append(DagModel.is_paused.is_(paused))
+    if tags:
+        conditions.append(
+            exists().where(DagTagModel.dag_id == DagModel.dag_id, DagTagModel.name.in_(list(tags)))
+        )
+    if search:
+        conditions.append(DagModel.dag_id.ilike(f"%{_escape_like(search)}%", escape="\\"))
+    total = session.scalar(select(func.count()).select_from(DagModel).where(*conditions)) or 0
+    stmt = (
+        select(DagModel)
+        .where(*conditions)
+        .order_by(*order_clauses(DagModel, order_by, DAG_ORDER_COLUMNS, tiebreak="dag_id"))
+        .offset(offset)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return session.scalars(stmt).all(), total
+
+
+def list_tags(*, session: Session) -> list[str]:
+    """Every tag of an active DAG, sorted."""
+    stmt = (
+        select(DagTagModel.name)
+        .join(DagModel, DagModel.dag_id == DagTagModel.dag_id)
+        .where(DagModel.is_active.is_(True))
+        .distinct()
+        .order_by(DagTagModel.name)
+    )
+    return list(session.scalars(stmt))
+
+
+def set_paused(*, session: Session, dag_id: str, is_paused: bool) -> DagModel:
+    dag = get_dag(session=session, dag_id=dag_id)
+    dag.is_paused = is_paused
+    session.flush()
+    return dag
+
+
+def deactivate_dags(*, session: Session, dag_ids: Collection[str]) -> int:
+    """Mark DAGs inactive (their file is gone or no longer defines them); returns how many changed."""
+    if not dag_ids:
+        return 0
+    stmt = (
+        update(DagModel)
+        .where(DagModel.dag_id.in_(list(dag_ids)), DagModel.is_active.is_(True))
+        .values(is_active=False)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def delete_dag(*, session: Session, dag_id: str) -> int:
+    """Remove every trace of the DAG in the metadata (runs, task instances and their history, XComs,
+    serialized form, tags, the DAG row); returns the number of runs deleted. The audit log is kept."""
+    get_dag(session=session, dag_id=dag_id)
+    for model in (XComModel, TaskInstanceHistoryModel, TaskInstanceModel):
+        session.execute(
+            delete(model).where(model.dag_id == dag_id).execution_options(synchronize_session="fetch")
+        )
+    runs = session.execute(
+        delete(DagRunModel).where(DagRunModel.dag_id == dag_id).execution_options(synchronize_session="fetch")
+    ).rowcount  # type: ignore[attr-defined]
+    for model in (DagTagModel, SerializedDagModel, DagModel):  # type: ignore[assignment]
+        session.execute(
+            delete(model).where(model.dag_id == dag_id).execution_options(synchronize_session="fetch")
+        )
+    return int(runs)
+
+
+def set_next_dagrun(*, session: Session, dag_id: str, info: DagRunInfo | None) -> None:
+    """Record the next scheduled run (None: the DAG has no further scheduled run)."""
+    dag = get_dag(session=session, dag_id=dag_id)
+    dag.next_dagrun = info.logical_date if info else None
+    dag.next_dagrun_data_interval_start = info.data_interval.start if info else None
+    dag.next_dagrun_data_interval_end = info.data_interval.end if info else None
+    dag.next_dagrun_create_after = info.run_after if info else None
+    session.flush()

@@ -1,0 +1,258 @@
+"""Queries the scheduler runs every iteration: due DAGs, runs to examine, task instances to dispatch.
+
+On PostgreSQL the rows a scheduler works on are claimed with ``FOR UPDATE SKIP LOCKED`` so several
+schedulers share one database without examining the same run or queueing the same task twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, or_, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.states import DagRunState, TaskInstanceState
+from tradewind.store.tables import DagModel, DagRunModel, JobModel, TaskInstanceModel
+
+TI = TaskInstanceState
+
+
+def _locked(stmt: Select, session: Session, *tables: object) -> Select:  # type: ignore[type-arg]
+    if session.get_bind().dialect.name == "postgresql":
+        return stmt.with_for_update(skip_locked=True, of=list(tables) if tables else None)
+    return stmt
+
+
+def dags_due(*, session: Session, now: datetime, limit: int = 100) -> Sequence[DagModel]:
+    """Active, unpaused DAGs whose next run is due, or whose next run is not computed yet."""
+    stmt = (
+        select(DagModel)
+        .where(DagModel.is_active.is_(True), DagModel.is_paused.is_(False))
+        .where(or_(DagModel.next_dagrun_create_after.is_(None), DagModel.next_dagrun_create_after <= now))
+        .order_by(DagModel.next_dagrun_create_after)
+        .limit(limit)
+    )
+    return session.scalars(_locked(stmt, session, DagModel)).all()
+
+
+def last_automated_run(*, session: Session, dag_id: str) -> DagRunModel | None:
+    stmt = (
+        select(DagRunModel)
+        .where(DagRunModel.dag_id == dag_id, DagRunModel.run_type.in_(["scheduled", "backfill"]))
+        .order_by(DagRunModel.logical_date.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def active_run_counts(*, session: Session, dag_ids: Iterable[str] | None = None) -> dict[str, int]:
+    stmt = select(DagRunModel.dag_id, func.count()).where(DagRunModel.state == DagRunState.RUNNING)
+    if dag_ids is not None:
+        stmt = stmt.where(DagRunModel.dag_id.in_(list(dag_ids)))
+    return {dag_id: n for dag_id, n in session.execute(stmt.group_by(DagRunModel.dag_id))}
+
+
+def queued_runs(*, session: Session, limit: int = 100) -> Sequence[DagRunModel]:
+    stmt = (
+        select(DagRunModel)
+        .where(DagRunModel.state == DagRunState.QUEUED)
+        .order_by(DagRunModel.logical_date, DagRunModel.id)
+        .limit(limit)
+    )
+    return session.scalars(_locked(stmt, session, DagRunModel)).all()
+
+
+def running_runs(*, session: Session, limit: int = 200) -> Sequence[DagRunModel]:
+    """Running runs to examine, least recently examined first; locked so no other scheduler examines them."""
+    stmt = (
+        select(DagRunModel)
+        .where(DagRunModel.state == DagRunState.RUNNING)
+        .order_by(DagRunModel.last_scheduling_decision.is_not(None), DagRunModel.last_scheduling_decision)
+        .limit(limit)
+    )
+    return session.scalars(_locked(stmt, session, DagRunModel)).all()
+
+
+def task_instances_of_runs(*, session: Session, runs: Sequence[DagRunModel]) -> Sequence[TaskInstanceModel]:
+    if not runs:
+        return []
+    keys = [(r.dag_id, r.run_id) for r in runs]
+    stmt = select(TaskInstanceModel).where(
+        tuple_(TaskInstanceModel.dag_id, TaskInstanceModel.run_id).in_(keys)
+    )
+    return session.scalars(stmt).all()
+
+
+def previous_run(*, session: Session, run: DagRunModel) -> DagRunModel | None:
+    stmt = (
+        select(DagRunModel)
+        .where(DagRunModel.dag_id == run.dag_id, DagRunModel.logical_date < run.logical_date)
+        .order_by(DagRunModel.logical_date.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+#: Returned by task_instance_state when the row does not exist.
+MISSING = object()
+
+
+def task_instance_state(*, session: Session, key: TaskInstanceKey) -> object:
+    """The state of one task instance (None: no state yet), or MISSING when there is no such row."""
+    row = session.execute(
+        select(TaskInstanceModel.state).where(
+            TaskInstanceModel.dag_id == key.dag_id,
+            TaskInstanceModel.run_id == key.run_id,
+            TaskInstanceModel.task_id == key.task_id,
+            TaskInstanceModel.map_index == key.map_index,
+        )
+    ).first()
+    if row is None:
+        return MISSING
+    return TI(row[0]) if row[0] else None
+
+
+def dispatch_candidates(*, session: Session, limit: int) -> Sequence[TaskInstanceModel]:
+    """Scheduled task instances of running runs, highest priority first; claimed on PostgreSQL."""
+    stmt = (
+        select(TaskInstanceModel)
+        .join(
+            DagRunModel,
+            and_(
+                DagRunModel.dag_id == TaskInstanceModel.dag_id, DagRunModel.run_id == TaskInstanceModel.run_id
+            ),
+        )
+        .where(TaskInstanceModel.state == TI.SCHEDULED, DagRunModel.state == DagRunState.RUNNING)
+        .order_by(
+            TaskInstanceModel.priority_weight.desc(), TaskInstanceModel.scheduled_at, TaskInstanceModel.id
+        )
+        .limit(limit)
+    )
+    return session.scalars(_locked(stmt, session, TaskInstanceModel)).all()
+
+
+def active_task_counts(*, session: Session) -> tuple[dict[str, int], dict[str, int]]:
+    """(queued+running tries per DAG, queued+running pool slots per pool)."""
+    active = [TI.QUEUED, TI.RUNNING]
+    per_dag = {
+        dag_id: n
+        for dag_id, n in session.execute(
+            select(TaskInstanceModel.dag_id, func.count())
+            .where(TaskInstanceModel.state.in_(active))
+            .group_by(TaskInstanceModel.dag_id)
+        )
+    }
+    per_pool = {
+        pool: int(n or 0)
+        for pool, n in session.execute(
+            select(TaskInstanceModel.pool, func.sum(TaskInstanceModel.pool_slots))
+            .where(TaskInstanceModel.state.in_(active))
+            .group_by(TaskInstanceModel.pool)
+        )
+    }
+    return per_dag, per_pool
+
+
+def zombie_candidates(*, session: Session, heartbeat_before: datetime) -> Sequence[TaskInstanceModel]:
+    """Running tries whose runner has not heartbeated since ``heartbeat_before``."""
+    stmt = select(TaskInstanceModel).where(
+        TaskInstanceModel.state == TI.RUNNING,
+        or_(
+            TaskInstanceModel.last_heartbeat_at < heartbeat_before,
+            and_(
+                TaskInstanceModel.last_heartbeat_at.is_(None), TaskInstanceModel.start_date < heartbeat_before
+            ),
+        ),
+    )
+    return session.scalars(_locked(stmt, session, TaskInstanceModel)).all()
+
+
+def queued_before(*, session: Session, queued_before: datetime) -> Sequence[TaskInstanceModel]:
+    stmt = select(TaskInstanceModel).where(
+        TaskInstanceModel.state == TI.QUEUED, TaskInstanceModel.queued_at < queued_before
+    )
+    return session.scalars(_locked(stmt, session, TaskInstanceModel)).all()
+
+
+def orphaned_tries(
+    *, session: Session, executor: str, live_job_ids: Iterable[int]
+) -> Sequence[TaskInstanceModel]:
+    """Queued or running tries on this kind of executor whose scheduler job is not alive."""
+    stmt = select(TaskInstanceModel).where(
+        TaskInstanceModel.state.in_([TI.QUEUED, TI.RUNNING]),
+        TaskInstanceModel.executor == executor,
+        or_(
+            TaskInstanceModel.queued_by_job_id.is_(None),
+            TaskInstanceModel.queued_by_job_id.not_in(list(live_job_ids)),
+        ),
+    )
+    return session.scalars(_locked(stmt, session, TaskInstanceModel)).all()
+
+
+def claim_for_job(*, session: Session, ti_ids: Sequence[int], job_id: int) -> None:
+    if ti_ids:
+        session.execute(
+            update(TaskInstanceModel)
+            .where(TaskInstanceModel.id.in_(list(ti_ids)))
+            .values(queued_by_job_id=job_id)
+        )
+
+
+def live_scheduler_job_ids(*, session: Session, heartbeat_after: datetime) -> list[int]:
+    stmt = select(JobModel.id).where(
+        JobModel.job_type == "scheduler",
+        JobModel.state == "running",
+        JobModel.latest_heartbeat >= heartbeat_after,
+    )
+    return list(session.scalars(stmt))
+
+
+def work_marker(*, session: Session) -> tuple[object, ...]:
+    """A cheap fingerprint of new work from outside (triggers, clears): when it changes, tick at once."""
+    newest = select(func.max(DagRunModel.id)).scalar_subquery()
+    queued = select(func.count()).where(DagRunModel.state == DagRunState.QUEUED).scalar_subquery()
+    return tuple(session.execute(select(newest, queued)).one())
+
+
+def expand_mapped(
+    *, session: Session, placeholder: TaskInstanceModel, length: int, now: datetime
+) -> list[TaskInstanceModel]:
+    """Turn a mapped task's placeholder (map_index -1) into ``length`` scheduled task instances."""
+    session.execute(
+        update(TaskInstanceModel)
+        .where(TaskInstanceModel.id == placeholder.id, TaskInstanceModel.map_index == -1)
+        .values(map_index=0, state=TI.SCHEDULED, scheduled_at=now)
+    )
+    created = []
+    for index in range(1, length):
+        ti = TaskInstanceModel(
+            dag_id=placeholder.dag_id,
+            run_id=placeholder.run_id,
+            task_id=placeholder.task_id,
+            map_index=index,
+            state=TI.SCHEDULED,
+            try_number=0,
+            max_tries=placeholder.max_tries,
+            operator=placeholder.operator,
+            pool=placeholder.pool,
+            pool_slots=placeholder.pool_slots,
+            queue=placeholder.queue,
+            priority_weight=placeholder.priority_weight,
+            scheduled_at=now,
+        )
+        session.add(ti)
+        created.append(ti)
+    session.flush()
+    return created
+
+
+def get_task_instance_row(*, session: Session, key: TaskInstanceKey) -> TaskInstanceModel | None:
+    stmt = select(TaskInstanceModel).where(
+        TaskInstanceModel.dag_id == key.dag_id,
+        TaskInstanceModel.run_id == key.run_id,
+        TaskInstanceModel.task_id == key.task_id,
+        TaskInstanceModel.map_index == key.map_index,
+    )
+    return session.scalars(stmt).first()

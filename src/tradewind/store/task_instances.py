@@ -1,0 +1,309 @@
+"""Task instances: creation, queries, compare-and-set state changes, heartbeats, marking and clearing."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.serialized_dag import SerializedDag
+from tradewind.core.states import DagRunState, TaskInstanceState
+from tradewind.core.transitions import check_ti_transition
+from tradewind.sdk.errors import NotFoundError, TradewindError
+from tradewind.store.dag_runs import set_dag_run_state
+from tradewind.store.tables import DagRunModel, TaskInstanceModel
+from tradewind.store.task_history import TryInfo, archive_try, list_tries
+from tradewind.store.xcom import delete_xcoms
+
+# archive_try, list_tries and TryInfo live in task_history; callers may import them from here too.
+__all__ = [
+    "TryInfo",
+    "archive_try",
+    "clear_task_instances",
+    "create_task_instances",
+    "get_task_instance",
+    "heartbeat",
+    "key_of",
+    "list_task_instances",
+    "list_tries",
+    "mark_task_instance",
+    "state_filter",
+    "transition",
+]
+
+TI = TaskInstanceState
+StateOrNone = TaskInstanceState | None
+Expected = TaskInstanceState | None | Collection[TaskInstanceState | None]
+
+_COLUMNS = frozenset(TaskInstanceModel.__table__.columns.keys())
+#: Columns a transition may never set through ``values``: the key, and state (set by ``target``).
+_PROTECTED = frozenset({"id", "dag_id", "run_id", "task_id", "map_index", "state"})
+
+
+def key_of(ti: TaskInstanceModel) -> TaskInstanceKey:
+    return TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
+
+
+def _key_filter(key: TaskInstanceKey) -> list[ColumnElement[bool]]:
+    return [
+        TaskInstanceModel.dag_id == key.dag_id,
+        TaskInstanceModel.run_id == key.run_id,
+        TaskInstanceModel.task_id == key.task_id,
+        TaskInstanceModel.map_index == key.map_index,
+    ]
+
+
+def state_filter(states: Iterable[StateOrNone]) -> ColumnElement[bool]:
+    """``state IN (...)``, with None matched as ``IS NULL`` (SQL's ``IN`` never matches NULL)."""
+    states = set(states)
+    named = [s.value if isinstance(s, TaskInstanceState) else s for s in states if s is not None]
+    clauses: list[ColumnElement[bool]] = []
+    if named:
+        clauses.append(TaskInstanceModel.state.in_(named))
+    if None in states:
+        clauses.append(TaskInstanceModel.state.is_(None))
+    return or_(*clauses) if clauses else false()
+
+
+def _as_state_set(expected: Expected) -> set[StateOrNone]:
+    if expected is None or isinstance(expected, str):
+        return {TI(expected) if expected is not None else None}
+    return {TI(s) if s is not None else None for s in expected}
+
+
+def create_task_instances(
+    *, session: Session, run: DagRunModel, sdag: SerializedDag, default_retries: int = 0
+) -> list[TaskInstanceModel]:
+    """One task instance (map_index -1, no state) per task of the DAG that the run does not have yet.
+
+    A task whose serialized form does not set ``retries`` gets ``default_retries``.
+    """
+    existing = set(
+        session.scalars(
+            select(TaskInstanceModel.task_id).where(
+                TaskInstanceModel.dag_id == run.dag_id, TaskInstanceModel.run_id == run.run_id
+            )
+        )
+    )
+    created = []
+    for task in sdag.tasks:
+        if task.task_id in existing:
+            continue
+        retries = task.retries if "retries" in task.model_fields_set else default_retries
+        ti = TaskInstanceModel(
+            dag_id=run.dag_id,
+            run_id=run.run_id,
+            task_id=task.task_id,
+            map_index=-1,
+            state=None,
+            try_number=0,
+            max_tries=retries,
+            operator=task.operator,
+            pool=task.pool,
+            pool_slots=task.pool_slots,
+            queue=task.queue,
+            priority_weight=task.priority_weight,
+        )
+        session.add(ti)
+        created.append(ti)
+    session.flush()
+    return created
+
+
+def get_task_instance(*, session: Session, key: TaskInstanceKey) -> TaskInstanceModel:
+    ti = session.scalars(select(TaskInstanceModel).where(*_key_filter(key))).one_or_none()
+    if ti is None:
+        raise NotFoundError(f"task instance {key} does not exist", kind="task_instance", ident=str(key))
+    return ti
+
+
+def list_task_instances(
+    *,
+    session: Session,
+    dag_id: str | None = None,
+    run_id: str | None = None,
+    task_ids: Collection[str] | None = None,
+    states: Collection[StateOrNone] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[Sequence[TaskInstanceModel], int]:
+    """Task instances matching every filter, by DAG, run, task and map index; and their count."""
+    conditions: list[ColumnElement[bool]] = []
+    if dag_id is not None:
+        conditions.append(TaskInstanceModel.dag_id == dag_id)
+    if run_id is not None:
+        conditions.append(TaskInstanceModel.run_id == run_id)
+    if task_ids is not None:
+        conditions.append(TaskInstanceModel.task_id.in_(list(task_ids)))
+    if states is not None:
+        conditions.append(state_filter(states))
+    total = session.scalar(select(func.count()).select_from(TaskInstanceModel).where(*conditions)) or 0
+    stmt = (
+        select(TaskInstanceModel)
+        .where(*conditions)
+        .order_by(
+            TaskInstanceModel.dag_id,
+            TaskInstanceModel.run_id,
+            TaskInstanceModel.task_id,
+            TaskInstanceModel.map_index,
+        )
+        .offset(offset)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return session.scalars(stmt).all(), total
+
+
+def transition(
+    *,
+    session: Session,
+    key: TaskInstanceKey,
+    expected: Expected,
+    target: StateOrNone,
+    try_number: int | None = None,
+    by_user: bool = False,
+    values: dict[str, Any] | None = None,
+) -> bool:
+    """Compare-and-set: move the task instance from ``expected`` to ``target`` in one conditional UPDATE.
+
+    ``expected`` is a state, None (no state yet) or a collection of them; a state equal to ``target`` is
+    dropped from a collection, as it would be no change. ``try_number`` additionally requires the row to be
+    at that try. ``values`` are further columns set by the same statement (SQL expressions allowed).
+    Returns False when the row was not in an expected state (another process moved it first).
+    Raises InvalidTransitionError when a transition is not allowed at all.
+    """
+    expected_states = _as_state_set(expected)
+    if len(expected_states) > 1:
+        expected_states.discard(target)
+        if not expected_states:
+            return False
+    for state in expected_states:
+        check_ti_transition(state, target, by_user=by_user)
+    values = dict(values or {})
+    unknown = set(values) - _COLUMNS
+    if unknown or _PROTECTED & set(values):
+        bad = sorted(unknown | (_PROTECTED & set(values)))
+        raise TradewindError(f"transition of {key}: cannot set task_instance column(s) {', '.join(bad)}")
+    conditions = [*_key_filter(key), state_filter(expected_states)]
+    if try_number is not None:
+        conditions.append(TaskInstanceModel.try_number == try_number)
+    stmt = (
+        update(TaskInstanceModel)
+        .where(*conditions)
+        .values(state=target.value if target is not None else None, **values)
+        .execution_options(synchronize_session="fetch")
+    )
+    return session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+
+
+def heartbeat(*, session: Session, key: TaskInstanceKey, try_number: int, now: datetime) -> bool:
+    """Record that the runner of this try is alive; False when the try is no longer the caller's to run
+    (the row moved to another try or out of running), which tells the runner to stop the task."""
+    stmt = (
+        update(TaskInstanceModel)
+        .where(
+            *_key_filter(key),
+            TaskInstanceModel.try_number == try_number,
+            TaskInstanceModel.state == TI.RUNNING,
+        )
+        .values(last_heartbeat_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    return session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+
+
+def mark_task_instance(
+    *, session: Session, key: TaskInstanceKey, state: TaskInstanceState, now: datetime, by_user: bool = True
+) -> bool:
+    """Set a final state (success, failed, skipped) as a user does from the UI, API or CLI."""
+    ti = get_task_instance(session=session, key=key)
+    current = TI(ti.state) if ti.state is not None else None
+    if current == state:
+        return False
+    start = ti.start_date or now
+    return transition(
+        session=session,
+        key=key,
+        expected=current,
+        target=state,
+        by_user=by_user,
+        values={"start_date": start, "end_date": now, "duration": (now - start).total_seconds()},
+    )
+
+
+def clear_task_instances(
+    *,
+    session: Session,
+    dag_id: str,
+    run_id: str,
+    task_ids: Collection[str],
+    include_downstream: bool,
+    sdag: SerializedDag,
+    now: datetime,
+) -> list[TaskInstanceKey]:
+    """Make tasks run again, as Airflow's clear does: keep each finished try in the history, reset the
+    state to none, keep ``try_number`` and grant the task's retries again (``max_tries = try_number +
+    retries``), delete their XComs, and queue the run again if it had finished."""
+    wanted = set(task_ids)
+    missing = sorted(wanted - set(sdag.task_dict))
+    if missing:
+        raise NotFoundError(
+            f"DAG {dag_id!r} has no task(s) {', '.join(missing)}", kind="task", ident=missing[0]
+        )
+    if include_downstream:
+        for task_id in list(wanted):
+            wanted |= sdag.descendants(task_id)
+    tis, _ = list_task_instances(session=session, dag_id=dag_id, run_id=run_id, task_ids=wanted)
+    cleared: list[TaskInstanceKey] = []
+    for ti in tis:
+        if _clear_one(session, ti, sdag):
+            cleared.append(key_of(ti))
+    delete_xcoms(session=session, dag_id=dag_id, run_id=run_id, task_ids=sorted(wanted))
+    set_dag_run_state(
+        session=session,
+        dag_id=dag_id,
+        run_id=run_id,
+        expected={DagRunState.SUCCESS, DagRunState.FAILED},
+        target=DagRunState.QUEUED,
+        now=now,
+    )
+    return cleared
+
+
+def _clear_one(session: Session, ti: TaskInstanceModel, sdag: SerializedDag) -> bool:
+    for _attempt in range(3):  # the row may move under us (runner finishing); re-read and retry
+        current = TI(ti.state) if ti.state is not None else None
+        if current is None:
+            return True
+        if current is not TI.SCHEDULED and ti.try_number > 0:
+            archive_try(session=session, ti=ti)
+        retries = sdag.task_dict[ti.task_id].retries
+        moved = transition(
+            session=session,
+            key=key_of(ti),
+            expected=current,
+            target=None,
+            by_user=True,
+            values={
+                "max_tries": ti.try_number + retries,
+                "start_date": None,
+                "end_date": None,
+                "duration": None,
+                "scheduled_at": None,
+                "queued_at": None,
+                "next_retry_at": None,
+                "hostname": None,
+                "pid": None,
+                "external_executor_id": None,
+                "last_heartbeat_at": None,
+                "state_reason": None,
+            },
+        )
+        if moved:
+            return True
+        session.refresh(ti)
+    return False

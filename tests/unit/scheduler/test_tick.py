@@ -1,0 +1,305 @@
+"""The scheduler's iteration with a frozen clock, a real database and an executor twin."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.unit.scheduler.twins import START, RecordingExecutor, make_dag, store_dag
+from tradewind.core.clock import FrozenClock
+from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.states import DagRunState, TaskInstanceState
+from tradewind.core.workload import ExecuteTask
+from tradewind.scheduler.tick import Scheduler
+from tradewind.store import dag_runs, pools, task_instances, xcom
+from tradewind.store.engine import transaction
+from tradewind.store.run_creation import trigger_run
+
+TI = TaskInstanceState
+
+
+def trigger(sessions: sessionmaker[Session], dag_id: str, now: object = START, **kw: object) -> str:
+    with transaction(sessions) as session:
+        return trigger_run(session=session, dag_id=dag_id, now=now, **kw).run_id  # type: ignore[arg-type]
+
+
+def act_as_runner(sessions: sessionmaker[Session], w: ExecuteTask, outcome: TI, now: object = START) -> None:
+    """What the runner does: take the queued try, then record its outcome."""
+    with transaction(sessions) as session:
+        assert task_instances.transition(
+            session=session, key=w.ti_key, expected=TI.QUEUED, target=TI.RUNNING, try_number=w.try_number,
+            values={"start_date": now, "last_heartbeat_at": now},
+        )
+    with transaction(sessions) as session:
+        assert task_instances.transition(
+            session=session, key=w.ti_key, expected=TI.RUNNING, target=outcome, try_number=w.try_number,
+            values={"end_date": now},
+        )
+
+
+def states(sessions: sessionmaker[Session], dag_id: str, run_id: str) -> dict[str, str | None]:
+    with sessions() as session:
+        tis, _ = task_instances.list_task_instances(session=session, dag_id=dag_id, run_id=run_id)
+        return {(t.task_id if t.map_index < 0 else f"{t.task_id}[{t.map_index}]"): t.state for t in tis}
+
+
+def run_state(sessions: sessionmaker[Session], dag_id: str, run_id: str) -> str:
+    with sessions() as session:
+        return dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=run_id).state
+
+
+def test_chain_runs_in_order_and_run_succeeds(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    store_dag(sessions, make_dag("chain", {"a": ["b"], "b": ["c"]}))
+    run_id = trigger(sessions, "chain")
+    order = []
+    for _ in range(3):
+        scheduler.tick(clock.now())
+        [w] = executor.take()
+        order.append(w.task_id)
+        assert w.try_number == 1
+        act_as_runner(sessions, w, TI.SUCCESS)
+    scheduler.tick(clock.now())
+    assert order == ["a", "b", "c"]
+    assert run_state(sessions, "chain", run_id) == DagRunState.SUCCESS
+
+
+def test_failure_propagates_upstream_failed_and_fails_the_run(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    store_dag(sessions, make_dag("fail", {"a": ["b", "cleanup"], "b": []},
+                                 tasks={"cleanup": {"trigger_rule": "all_done"}}))
+    run_id = trigger(sessions, "fail")
+    scheduler.tick(clock.now())
+    [w] = executor.take()
+    act_as_runner(sessions, w, TI.FAILED)
+    scheduler.tick(clock.now())
+    queued = executor.take()
+    assert [q.task_id for q in queued] == ["cleanup"]
+    assert states(sessions, "fail", run_id)["b"] == TI.UPSTREAM_FAILED
+    act_as_runner(sessions, queued[0], TI.SUCCESS)
+    scheduler.tick(clock.now())
+    assert run_state(sessions, "fail", run_id) == DagRunState.FAILED
+
+
+def test_dead_runner_is_retried_after_its_delay_then_failed(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    store_dag(sessions, make_dag("retry", {"a": []}, tasks={"a": {"retries": 1, "retry_delay": 60.0}}))
+    run_id = trigger(sessions, "retry")
+    scheduler.tick(clock.now())
+    [w] = executor.take()
+    executor.finish(w.try_key, TI.FAILED, reason="task process killed by SIGKILL")
+    scheduler.tick(clock.now())
+    assert states(sessions, "retry", run_id)["a"] == TI.UP_FOR_RETRY
+    assert executor.take() == []
+    clock.advance(timedelta(seconds=61))
+    scheduler.tick(clock.now())
+    [w2] = executor.take()
+    assert w2.try_number == 2
+    executor.finish(w2.try_key, TI.FAILED)
+    scheduler.tick(clock.now())
+    assert states(sessions, "retry", run_id)["a"] == TI.FAILED
+    assert run_state(sessions, "retry", run_id) == DagRunState.FAILED
+    with sessions() as session:
+        ti = task_instances.get_task_instance(session=session, key=TaskInstanceKey("retry", run_id, "a"))
+        assert "exited" in (ti.state_reason or "") or "ended" in (ti.state_reason or "")
+
+
+def test_parallelism_pools_and_max_active_tasks_limit_dispatch(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    with transaction(sessions) as session:
+        pools.set_pool(session=session, name="tiny", slots=1)
+    fan = {f"t{i}": [] for i in range(6)}
+    store_dag(sessions, make_dag("fan", fan, max_active_tasks=4,
+                                 tasks={"t0": {"pool": "tiny"}, "t1": {"pool": "tiny"}}))
+    trigger(sessions, "fan")
+    executor.parallelism = 3
+    scheduler.tick(clock.now())
+    first = executor.take()
+    assert len(first) == 3
+    assert sum(1 for w in first if w.pool == "tiny") <= 1
+    executor.parallelism = 10
+    scheduler.tick(clock.now())
+    second = executor.take()
+    assert len(first) + len(second) == 4  # max_active_tasks
+    assert sum(1 for w in first + second if w.pool == "tiny") == 1
+
+
+def test_priority_weight_orders_dispatch(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    store_dag(sessions, make_dag("prio", {"low": [], "high": []},
+                                 tasks={"low": {"priority_weight": 1}, "high": {"priority_weight": 10}}))
+    trigger(sessions, "prio")
+    executor.parallelism = 1
+    scheduler.tick(clock.now())
+    assert [w.task_id for w in executor.take()] == ["high"]
+
+
+def test_empty_operator_succeeds_without_a_process(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    store_dag(sessions, make_dag("empty", {"start": ["work"]}, tasks={"start": {"is_empty": True}}))
+    run_id = trigger(sessions, "empty")
+    scheduler.tick(clock.now())
+    assert [w.task_id for w in executor.take()] == ["work"]
+    assert states(sessions, "empty", run_id)["start"] == TI.SUCCESS
+
+
+def test_branch_skip_propagates_through_trigger_rules(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    store_dag(sessions, make_dag("br", {"a": ["b"], "b": ["c"], "c": ["join"], "x": ["join"]},
+                                 tasks={"join": {"trigger_rule": "none_failed_min_one_success"}}))
+    run_id = trigger(sessions, "br")
+    scheduler.tick(clock.now())
+    queued = {w.task_id: w for w in executor.take()}
+    assert set(queued) == {"a", "x"}
+    act_as_runner(sessions, queued["a"], TI.SKIPPED)
+    act_as_runner(sessions, queued["x"], TI.SUCCESS)
+    scheduler.tick(clock.now())
+    s = states(sessions, "br", run_id)
+    assert (s["b"], s["c"]) == (TI.SKIPPED, TI.SKIPPED)
+    [join] = executor.take()
+    assert join.task_id == "join"
+
+
+def test_mapped_task_expands_over_upstream_xcom(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    sdag = make_dag("map", {"make": ["each"]}, tasks={
+        "each": {"expand": {"x": {"kind": "xcom", "task_id": "make"}}},
+    })
+    store_dag(sessions, sdag)
+    run_id = trigger(sessions, "map")
+    scheduler.tick(clock.now())
+    [make] = executor.take()
+    with transaction(sessions) as session:
+        xcom.set_xcom(session=session, dag_id="map", run_id=run_id, task_id="make", map_index=-1,
+                      key="return_value", value=[10, 20, 30])
+    act_as_runner(sessions, make, TI.SUCCESS)
+    scheduler.tick(clock.now())
+    mapped = executor.take()
+    assert sorted(w.map_index for w in mapped) == [0, 1, 2]
+    for w in mapped:
+        act_as_runner(sessions, w, TI.SUCCESS)
+    scheduler.tick(clock.now())
+    assert run_state(sessions, "map", run_id) == DagRunState.SUCCESS
+
+
+def test_mapping_over_nothing_skips(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    store_dag(sessions, make_dag("map0", {"each": []}, tasks={"each": {"expand": {"x": {"kind": "literal", "value": []}}}}))
+    run_id = trigger(sessions, "map0")
+    scheduler.tick(clock.now())
+    assert executor.take() == []
+    assert states(sessions, "map0", run_id)["each"] == TI.SKIPPED
+
+
+def test_cron_schedule_creates_runs_with_catchup_and_respects_max_active_runs(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    store_dag(sessions, make_dag("daily", {"a": []}, timetable={"type": "cron", "expression": "@daily"},
+                                 start_date=START - timedelta(days=3), catchup=True, max_active_runs=2))
+    scheduler.tick(clock.now())
+    scheduler.tick(clock.now())
+    with sessions() as session:
+        runs, total = dag_runs.list_dag_runs(session=session, dag_id="daily")
+        running = [r for r in runs if r.state == DagRunState.RUNNING]
+    assert len(running) == 2
+    assert sorted(r.logical_date for r in runs)[0] == START - timedelta(days=3)
+    assert all(r.run_type == "scheduled" for r in runs)
+    assert total <= 3
+
+
+def test_paused_dag_creates_no_runs(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    store_dag(sessions, make_dag("paused", {"a": []}, timetable={"type": "cron", "expression": "@hourly"},
+                                 start_date=START - timedelta(days=1)), paused=True)
+    scheduler.tick(clock.now())
+    with sessions() as session:
+        _, total = dag_runs.list_dag_runs(session=session, dag_id="paused")
+    assert total == 0
+
+
+def test_depends_on_past_waits_for_previous_run(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    store_dag(sessions, make_dag("dop", {"a": []}, tasks={"a": {"depends_on_past": True}}))
+    first = trigger(sessions, "dop", now=START)
+    second = trigger(sessions, "dop", now=START + timedelta(hours=1))
+    scheduler.tick(clock.now())
+    queued = executor.take()
+    assert [w.run_id for w in queued] == [first]
+    act_as_runner(sessions, queued[0], TI.FAILED)
+    scheduler.tick(clock.now())
+    assert executor.take() == []
+    assert states(sessions, "dop", second)["a"] is None
+
+
+def test_dagrun_timeout_fails_run_and_terminates_tries(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    store_dag(sessions, make_dag("slow", {"a": ["b"]}, dagrun_timeout=30.0))
+    run_id = trigger(sessions, "slow")
+    scheduler.tick(clock.now())
+    [w] = executor.take()
+    clock.advance(timedelta(seconds=31))
+    scheduler.tick(clock.now())
+    assert executor.terminated == [w.try_key]
+    assert run_state(sessions, "slow", run_id) == DagRunState.FAILED
+    assert states(sessions, "slow", run_id) == {"a": TI.FAILED, "b": TI.SKIPPED}
+
+
+def test_zombie_try_is_retried(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    store_dag(sessions, make_dag("z", {"a": []}, tasks={"a": {"retries": 1, "retry_delay": 0.0}}))
+    run_id = trigger(sessions, "z")
+    scheduler.tick(clock.now())
+    [w] = executor.take()
+    with transaction(sessions) as session:
+        task_instances.transition(session=session, key=w.ti_key, expected=TI.QUEUED, target=TI.RUNNING,
+                                  try_number=1, values={"start_date": clock.now(), "last_heartbeat_at": clock.now()})
+    clock.advance(timedelta(seconds=scheduler.settings.scheduler.zombie_threshold + 1))
+    scheduler.housekeeping(clock.now())
+    assert states(sessions, "z", run_id)["a"] == TI.UP_FOR_RETRY
+    scheduler.tick(clock.now())
+    [w2] = executor.take()
+    assert w2.try_number == 2
+
+
+def test_queued_try_unknown_to_executor_is_rescheduled_without_using_a_try(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    store_dag(sessions, make_dag("lost", {"a": []}))
+    run_id = trigger(sessions, "lost")
+    scheduler.tick(clock.now())
+    [w] = executor.take()
+    executor.carrying.clear()  # the executor lost it (a worker vanished before starting it)
+    clock.advance(timedelta(seconds=scheduler.settings.scheduler.task_queued_timeout + 1))
+    scheduler.housekeeping(clock.now())
+    assert states(sessions, "lost", run_id)["a"] == TI.SCHEDULED
+    scheduler.tick(clock.now())
+    [again] = executor.take()
+    assert again.try_number == w.try_number == 1
+
+
+def test_trigger_validates_conf_against_params(sessions: sessionmaker[Session]) -> None:
+    import pytest
+
+    from tradewind.core.serialized_dag import SerializedParam
+    from tradewind.sdk.errors import ParamValidationError
+
+    sdag = make_dag("p", {"a": []}, params={"n": SerializedParam(default=1, schema={"type": "integer"})})
+    store_dag(sessions, sdag)
+    with pytest.raises(ParamValidationError, match="n"):
+        trigger(sessions, "p", conf={"n": "not a number"})
+    with sessions() as session:
+        assert dag_runs.list_dag_runs(session=session, dag_id="p")[1] == 0
