@@ -56,6 +56,7 @@ def select_and_queue(
             continue
         if per_pool.get(ti.pool, 0) + ti.pool_slots > total:
             continue
+        try_number = ti.try_number + 1  # read before the update refreshes the row
         if not _queue(session, ti, limits, now):
             continue
         per_dag[ti.dag_id] = per_dag.get(ti.dag_id, 0) + 1
@@ -67,7 +68,7 @@ def select_and_queue(
                 task_id=ti.task_id,
                 run_id=ti.run_id,
                 map_index=ti.map_index,
-                try_number=ti.try_number + 1,
+                try_number=try_number,
                 queue=ti.queue,
                 pool=ti.pool,
                 priority_weight=ti.priority_weight,

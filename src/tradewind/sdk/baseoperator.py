@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -12,7 +11,8 @@ from tradewind.sdk.abstractoperator import WEIGHT_RULES, AbstractOperator
 from tradewind.sdk.definition_context import caller_site, current_dag, current_group, is_detached
 from tradewind.sdk.errors import DagDefinitionError
 from tradewind.sdk.mapped import OperatorPartial
-from tradewind.sdk.operator_defaults import apply_default_args
+from tradewind.sdk.naming import validate_id
+from tradewind.sdk.operator_defaults import accepted_parameters, apply_default_args
 from tradewind.sdk.resolvable import iter_upstream_references
 from tradewind.sdk.trigger_rule import TriggerRule
 
@@ -26,20 +26,6 @@ DEFAULT_OWNER = "tradewind"
 DEFAULT_POOL = "default_pool"
 DEFAULT_QUEUE = "default"
 DEFAULT_RETRY_DELAY = timedelta(seconds=300)
-ID_PATTERN = re.compile(r"^[\w.-]+$")
-MAX_ID_LENGTH = 250
-
-
-def validate_id(value: object, what: str) -> str:
-    if not isinstance(value, str) or not ID_PATTERN.match(value):
-        raise DagDefinitionError(
-            f"invalid {what} {value!r}: use only letters, digits, '_', '-' and '.'"
-        )
-    if len(value) > MAX_ID_LENGTH:
-        raise DagDefinitionError(f"invalid {what} {value[:40]!r}...: longer than {MAX_ID_LENGTH} characters")
-    return value
-
-
 def as_timedelta(value: object, field: str, where: str) -> timedelta | None:
     """Durations may be written as timedelta or as seconds."""
     if value is None or isinstance(value, timedelta):
@@ -179,7 +165,8 @@ class BaseOperator(AbstractOperator):
     @classmethod
     def mapping_prototype(cls, task_id: str, settings: Mapping[str, Any]) -> BaseOperator:
         """A detached BaseOperator holding the normalised task settings of a mapped task."""
-        return BaseOperator(task_id=task_id, **settings)
+        own = accepted_parameters(BaseOperator) - {"task_id", "dag", "task_group", "default_args"}
+        return BaseOperator(task_id=task_id, **{k: v for k, v in settings.items() if k in own})
 
     # -- running --------------------------------------------------------------------------------------
 

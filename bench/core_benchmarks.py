@@ -1,0 +1,301 @@
+"""Benchmarks of the core engine (issue 2): trigger latency, fan-out and chain throughput, start-up time,
+idle memory and `version` wall time, on SQLite or PostgreSQL.
+
+    .venv/bin/python bench/core_benchmarks.py [--postgres] [--only NAME ...] [--repeat N]
+
+Each figure is printed with the command that produced it. It runs the real `tradewind` processes (the
+scheduler with the LocalExecutor and its DAG processor, the runner, the webserver) against a fresh
+TRADEWIND_HOME in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import create_engine, text
+
+VENV_BIN = Path(sys.executable).parent
+TRADEWIND = str(VENV_BIN / "tradewind")
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+FANOUT_DAG = """
+from datetime import datetime
+from tradewind import DAG, PythonOperator
+
+def noop():
+    return None
+
+with DAG("bench_fanout_{n}", schedule=None, start_date=datetime(2026, 1, 1)) as dag:
+    for i in range({n}):
+        PythonOperator(task_id=f"t{{i}}", python_callable=noop, do_xcom_push=False)
+"""
+
+CHAIN_DAG = """
+from datetime import datetime
+from tradewind import DAG, PythonOperator, chain
+
+def noop():
+    return None
+
+with DAG("bench_chain_{n}", schedule=None, start_date=datetime(2026, 1, 1)) as dag:
+    chain(*[PythonOperator(task_id=f"t{{i}}", python_callable=noop, do_xcom_push=False) for i in range({n})])
+"""
+
+BASH_DAG = """
+from datetime import datetime
+from tradewind import DAG, BashOperator
+
+with DAG("bench_bash_true", schedule=None, start_date=datetime(2026, 1, 1)) as dag:
+    BashOperator(task_id="true", bash_command="true")
+"""
+
+
+class Env:
+    """A fresh TRADEWIND_HOME (and database) for one benchmark."""
+
+    def __init__(self, postgres: bool, parallelism: int = 8) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="tw-bench-"))
+        self.home = self.tmp / "home"
+        (self.home / "dags").mkdir(parents=True)
+        self.pg_db: str | None = None
+        if postgres:
+            self.pg_db = f"tw_bench_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{self.pg_db}"')
+            self.url = f"postgresql://postgres@127.0.0.1:5432/{self.pg_db}"
+        else:
+            self.url = f"sqlite:///{self.home / 'tradewind.db'}"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("TRADEWIND")},
+            "TRADEWIND_HOME": str(self.home),
+            "TRADEWIND__DATABASE__URL": self.url,
+            "TRADEWIND__CORE__PARALLELISM": str(parallelism),
+            "TRADEWIND__CORE__LOAD_EXAMPLES": "false",
+            "TRADEWIND__CORE__DAGS_ARE_PAUSED_AT_CREATION": "false",
+            "TRADEWIND__LOGGING__LEVEL": "WARNING",
+        }
+        self.engine = create_engine(self.url.replace("postgresql://", "postgresql+psycopg://"))
+
+    def tw(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([TRADEWIND, *args], env=self.env, check=check, capture_output=True, text=True)
+
+    def write_dag(self, name: str, source: str) -> None:
+        (self.home / "dags" / f"{name}.py").write_text(textwrap.dedent(source))
+
+    def prepare(self) -> None:
+        self.tw("db", "migrate")
+        self.tw("dag-processor", "--once")
+
+    @contextmanager
+    def scheduler(self) -> Iterator[subprocess.Popen[bytes]]:
+        proc = subprocess.Popen([TRADEWIND, "scheduler"], env=self.env, stdout=subprocess.DEVNULL,
+                                stderr=open(self.tmp / "scheduler.log", "wb"))
+        try:
+            self.wait_for_scheduler()
+            yield proc
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    def wait_for_scheduler(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.engine.connect() as conn:
+                if conn.execute(text("SELECT count(*) FROM job WHERE job_type='scheduler' AND state='running'")).scalar():
+                    return
+            time.sleep(0.02)
+        raise RuntimeError("scheduler did not start; see " + str(self.tmp / "scheduler.log"))
+
+    def trigger_and_wait(self, dag_id: str, timeout: float = 300) -> float:
+        """Insert a run the way `dags trigger` does (through the store), then poll until it finishes."""
+        from tradewind.core.clock import utcnow
+        from tradewind.store.engine import make_engine, make_session_factory, transaction
+        from tradewind.store.run_creation import trigger_run
+
+        engine = make_engine(self.url)
+        sessions = make_session_factory(engine)
+        start = time.perf_counter()
+        with transaction(sessions) as session:
+            run_id = trigger_run(session=session, dag_id=dag_id, now=utcnow()).run_id
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.engine.connect() as conn:
+                state = conn.execute(
+                    text("SELECT state FROM dag_run WHERE dag_id=:d AND run_id=:r"), {"d": dag_id, "r": run_id}
+                ).scalar()
+            if state in ("success", "failed"):
+                elapsed = time.perf_counter() - start
+                engine.dispose()
+                if state != "success":
+                    raise RuntimeError(f"{dag_id} run {run_id} failed")
+                return elapsed
+            time.sleep(0.002)
+        raise RuntimeError(f"{dag_id} did not finish in {timeout} s")
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self.pg_db:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_db}" WITH (FORCE)')
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def bench_trigger(postgres: bool, repeat: int) -> dict[str, float]:
+    env = Env(postgres)
+    try:
+        env.write_dag("bash_true", BASH_DAG)
+        env.prepare()
+        with env.scheduler():
+            times = [env.trigger_and_wait("bench_bash_true") for _ in range(repeat)]
+        return {"trigger_to_success_median_s": statistics.median(times), "min_s": min(times), "max_s": max(times)}
+    finally:
+        env.close()
+
+
+def bench_fanout(postgres: bool, parallelism: int, n: int = 200) -> dict[str, float]:
+    env = Env(postgres, parallelism=parallelism)
+    try:
+        env.write_dag("fanout", FANOUT_DAG.format(n=n))
+        env.prepare()
+        with env.scheduler():
+            elapsed = env.trigger_and_wait(f"bench_fanout_{n}")
+        return {"wall_s": elapsed, "tasks_per_s": n / elapsed}
+    finally:
+        env.close()
+
+
+def bench_chain(postgres: bool, n: int = 50) -> dict[str, float]:
+    env = Env(postgres, parallelism=8)
+    try:
+        env.write_dag("chain", CHAIN_DAG.format(n=n))
+        env.prepare()
+        with env.scheduler():
+            elapsed = env.trigger_and_wait(f"bench_chain_{n}")
+        return {"wall_s": elapsed, "tasks_per_s": n / elapsed}
+    finally:
+        env.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _tree(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout
+    children: dict[int, list[int]] = {}
+    for line in out.splitlines():
+        p, pp = map(int, line.split())
+        children.setdefault(pp, []).append(p)
+    pids, stack = [], [pid]
+    while stack:
+        p = stack.pop()
+        pids.append(p)
+        stack.extend(children.get(p, []))
+    return pids
+
+
+def bench_standalone(postgres: bool) -> dict[str, float]:
+    env = Env(postgres)
+    try:
+        env.tw("db", "migrate")
+        port = _free_port()
+        env.env.update({"TRADEWIND_ADMIN_USER": "admin", "TRADEWIND_ADMIN_PASSWORD": "bench-password"})
+        start = time.perf_counter()
+        proc = subprocess.Popen([TRADEWIND, "standalone", "--port", str(port)], env=env.env,
+                                stdout=subprocess.DEVNULL, stderr=open(env.tmp / "standalone.log", "wb"))
+        try:
+            deadline = time.monotonic() + 60
+            serving = None
+            while time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as resp:
+                        if resp.status == 200:
+                            serving = time.perf_counter() - start
+                            break
+                except OSError:
+                    time.sleep(0.01)
+            if serving is None:
+                raise RuntimeError("standalone never served /health")
+            time.sleep(10)  # let start-up work (parsing, first ticks) settle before measuring idle memory
+            pids = _tree(proc.pid)
+            pss = sum(_pss_kib(p) for p in pids) / 1024
+            return {"start_to_serving_s": serving, "idle_pss_mib": pss, "processes": len(pids)}
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    finally:
+        env.close()
+
+
+def bench_version(repeat: int) -> dict[str, float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([TRADEWIND, "version"], check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return {"version_median_s": statistics.median(times)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", action="store_true", help="use PostgreSQL on 127.0.0.1:5432")
+    parser.add_argument("--only", nargs="*", default=None,
+                        choices=["trigger", "fanout8", "fanout2", "chain", "standalone", "version"])
+    parser.add_argument("--repeat", type=int, default=11)
+    args = parser.parse_args()
+    chosen = args.only or ["trigger", "fanout8", "fanout2", "chain", "standalone", "version"]
+    print(f"# command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"# machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"# database: {'PostgreSQL' if args.postgres else 'SQLite'}")
+    runners = {
+        "trigger": lambda: bench_trigger(args.postgres, args.repeat),
+        "fanout8": lambda: bench_fanout(args.postgres, 8),
+        "fanout2": lambda: bench_fanout(args.postgres, 2),
+        "chain": lambda: bench_chain(args.postgres),
+        "standalone": lambda: bench_standalone(args.postgres),
+        "version": lambda: bench_version(args.repeat),
+    }
+    for name in chosen:
+        result = runners[name]()
+        print(json.dumps({"benchmark": name, **{k: round(v, 4) for k, v in result.items()}}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

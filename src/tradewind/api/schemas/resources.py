@@ -1,0 +1,136 @@
+"""Bodies of variables, pools, import errors, XComs, event logs, logs, health and version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Variable(BaseModel):
+    key: str
+    value: str
+    description: str | None = None
+
+
+class VariableCollection(BaseModel):
+    variables: list[Variable]
+    total_entries: int
+
+
+class VariableBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, max_length=250)
+    value: str
+    description: str | None = None
+
+
+class VariablePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str | None = None
+    value: str
+    description: str | None = None
+
+
+class Pool(BaseModel):
+    name: str
+    slots: int
+    occupied_slots: int
+    running_slots: int
+    queued_slots: int
+    open_slots: int
+    description: str | None
+
+
+class PoolCollection(BaseModel):
+    pools: list[Pool]
+    total_entries: int
+
+
+class PoolBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=256)
+    slots: int = Field(ge=0)
+    description: str | None = None
+
+
+class PoolPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    slots: int | None = Field(default=None, ge=0)
+    description: str | None = None
+
+
+class ImportError_(BaseModel):
+    import_error_id: int
+    filename: str
+    lineno: int | None
+    message: str
+    stack_trace: str
+    timestamp: datetime
+
+
+class ImportErrorCollection(BaseModel):
+    import_errors: list[ImportError_]
+    total_entries: int
+
+
+class XComEntry(BaseModel):
+    key: str
+    dag_id: str
+    dag_run_id: str
+    task_id: str
+    map_index: int
+    timestamp: datetime
+    value: Any = None
+
+
+class XComCollection(BaseModel):
+    xcom_entries: list[XComEntry]
+    total_entries: int
+
+
+class EventLog(BaseModel):
+    event_log_id: int
+    when: datetime
+    event: str
+    owner: str | None
+    dag_id: str | None
+    task_id: str | None
+    run_id: str | None
+    extra: dict[str, Any] | None
+
+
+class EventLogCollection(BaseModel):
+    event_logs: list[EventLog]
+    total_entries: int
+
+
+class LogChunk(BaseModel):
+    content: str
+    continuation_token: str
+    end_of_log: bool = Field(description="true once the try has finished and everything was read")
+
+
+class ComponentHealth(BaseModel):
+    status: str
+    detail: str | None = None
+
+
+class SchedulerHealth(ComponentHealth):
+    latest_scheduler_heartbeat: datetime | None = None
+
+
+class Health(BaseModel):
+    metadatabase: ComponentHealth
+    scheduler: SchedulerHealth
+
+
+class Version(BaseModel):
+    version: str
+    git_version: str | None = None

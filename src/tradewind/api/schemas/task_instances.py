@@ -1,0 +1,105 @@
+"""Task instance bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from tradewind.core.keys import TaskInstanceKey
+from tradewind.store.tables import TaskInstanceModel
+
+
+class TaskInstance(BaseModel):
+    task_id: str
+    dag_id: str
+    dag_run_id: str
+    map_index: int
+    state: str | None
+    try_number: int
+    max_tries: int
+    start_date: datetime | None
+    end_date: datetime | None
+    duration: float | None
+    hostname: str | None
+    pid: int | None
+    executor: str | None
+    external_executor_id: str | None
+    pool: str
+    pool_slots: int
+    queue: str
+    priority_weight: int
+    operator: str | None
+    queued_when: datetime | None
+    scheduled_when: datetime | None
+    state_reason: str | None
+    rendered_fields: dict[str, Any]
+    note: str | None
+
+
+class TaskInstanceCollection(BaseModel):
+    task_instances: list[TaskInstance]
+    total_entries: int
+
+
+class TaskInstanceReference(BaseModel):
+    task_id: str
+    dag_id: str
+    dag_run_id: str
+    map_index: int
+
+
+class TaskInstanceReferenceCollection(BaseModel):
+    task_instances: list[TaskInstanceReference]
+
+
+class TaskInstanceStatePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    new_state: Literal["success", "failed", "skipped"]
+    dry_run: bool = False
+    map_index: int = -1
+
+
+class ClearTaskInstances(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dag_run_id: str
+    task_ids: list[str]
+    include_downstream: bool = False
+    only_failed: bool = False
+    dry_run: bool = True
+
+
+def task_instance_body(ti: TaskInstanceModel) -> dict[str, Any]:
+    return {
+        "task_id": ti.task_id,
+        "dag_id": ti.dag_id,
+        "dag_run_id": ti.run_id,
+        "map_index": ti.map_index,
+        "state": ti.state,
+        "try_number": ti.try_number,
+        "max_tries": ti.max_tries,
+        "start_date": ti.start_date,
+        "end_date": ti.end_date,
+        "duration": ti.duration,
+        "hostname": ti.hostname,
+        "pid": ti.pid,
+        "executor": ti.executor,
+        "external_executor_id": ti.external_executor_id,
+        "pool": ti.pool,
+        "pool_slots": ti.pool_slots,
+        "queue": ti.queue,
+        "priority_weight": ti.priority_weight,
+        "operator": ti.operator,
+        "queued_when": ti.queued_at,
+        "scheduled_when": ti.scheduled_at,
+        "state_reason": ti.state_reason,
+        "rendered_fields": ti.rendered_fields or {},
+        "note": ti.note,
+    }
+
+
+def reference_body(key: TaskInstanceKey) -> dict[str, Any]:
+    return {"task_id": key.task_id, "dag_id": key.dag_id, "dag_run_id": key.run_id, "map_index": key.map_index}

@@ -1,0 +1,333 @@
+"""`tradewind tasks`: run one try (the runner command), test a task, list tasks, show states, clear, logs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from tradewind.cli.arguments import Subparsers, add_output_flag, print_rows
+from tradewind.sdk.errors import NotFoundError, ParamValidationError
+
+#: Keys of `tasks states-for-dag-run -o json`, as Airflow's.
+STATE_COLUMNS = ("dag_id", "run_id", "task_id", "map_index", "state", "start_date", "end_date", "try_number")
+LIST_COLUMNS = ("dag_id", "task_id", "operator", "task_group", "trigger_rule", "retries", "downstream_task_ids")
+
+
+def register(sub: Subparsers) -> None:
+    parser = sub.add_parser("tasks", help="List, run, test, clear tasks and read their logs")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser("run", help="Run one task try (what every executor starts)")
+    _add_ti_arguments(run)
+    run.add_argument("--try-number", type=int, default=None, help="the queued try to run (default: current)")
+    run.add_argument("--subdir", default=None, help="the DAG file, relative to the DAG folder")
+    run.set_defaults(handler=_run)
+
+    test = commands.add_parser("test", help="Run one task in this process, without the scheduler or state")
+    test.add_argument("dag_id")
+    test.add_argument("task_id")
+    test.add_argument("logical_date", nargs="?", default=None, help="ISO date or datetime (default: now)")
+    test.add_argument("--task-params", default=None, help="JSON object merged into the params")
+    test.add_argument("--map-index", type=int, default=-1)
+    test.add_argument("--subdir", default=None, help="the DAG file or folder, relative to the DAG folder")
+    test.set_defaults(handler=_test)
+
+    listing = commands.add_parser("list", help="List the tasks of a DAG")
+    listing.add_argument("dag_id")
+    listing.add_argument("--tree", action="store_true", help="show the tasks as a tree of dependencies")
+    add_output_flag(listing)
+    listing.set_defaults(handler=_list)
+
+    states = commands.add_parser("states-for-dag-run", help="Task instance states of one DAG run")
+    states.add_argument("dag_id")
+    states.add_argument("run_id")
+    add_output_flag(states)
+    states.set_defaults(handler=_states)
+
+    clear = commands.add_parser("clear", help="Clear task instances so they run again")
+    clear.add_argument("dag_id")
+    clear.add_argument("-t", "--task-regex", default=None, help="only tasks whose id matches this regex")
+    clear.add_argument("--run-id", default=None, help="only this run (default: every run of the DAG)")
+    clear.add_argument("-d", "--downstream", action="store_true", help="also clear downstream tasks")
+    clear.add_argument("-f", "--only-failed", action="store_true", help="only failed and upstream_failed")
+    clear.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    clear.set_defaults(handler=_clear)
+
+    logs = commands.add_parser("logs", help="Print the log of a task try")
+    _add_ti_arguments(logs)
+    logs.add_argument("--try-number", type=int, default=None, help="default: the latest try")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing until the try has ended")
+    logs.set_defaults(handler=_logs)
+
+
+def _add_ti_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dag_id")
+    parser.add_argument("task_id")
+    parser.add_argument("run_id")
+    parser.add_argument("--map-index", type=int, default=-1)
+
+
+# -- run and test ---------------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tradewind.config.settings import load_settings  # noqa: PLC0415 - each command imports what it uses
+    from tradewind.core.workload import ExecuteTask  # noqa: PLC0415
+    from tradewind.runner.run_workload import run_task  # noqa: PLC0415
+
+    workload = ExecuteTask(
+        dag_id=args.dag_id,
+        task_id=args.task_id,
+        run_id=args.run_id,
+        map_index=args.map_index,
+        # 0: the try the task instance is at (queued), looked up by the runner.
+        try_number=args.try_number or 0,
+        dag_rel_path=args.subdir or "",
+    )
+    return run_task(load_settings(), workload)
+
+
+def _test(args: argparse.Namespace) -> int:
+    from tradewind.config.settings import load_settings  # noqa: PLC0415
+    from tradewind.runner.dry_run import run_task_in_process  # noqa: PLC0415
+
+    params: dict[str, Any] = {}
+    if args.task_params:
+        try:
+            params = json.loads(args.task_params)
+        except ValueError as exc:
+            raise ParamValidationError(f"--task-params is not valid JSON: {exc}", param="task_params") from None
+        if not isinstance(params, dict):
+            raise ParamValidationError("--task-params must be a JSON object", param="task_params")
+    return run_task_in_process(
+        load_settings(),
+        dag_id=args.dag_id,
+        task_id=args.task_id,
+        logical_date=_parse_date(args.logical_date) if args.logical_date else None,
+        task_params=params,
+        map_index=args.map_index,
+        subdir=args.subdir,
+    )
+
+
+def _parse_date(text: str) -> datetime:
+    from tradewind.core.clock import as_utc  # noqa: PLC0415
+
+    try:
+        return as_utc(datetime.fromisoformat(text))
+    except ValueError:
+        raise ParamValidationError(f"logical date {text!r} is not an ISO date or datetime", param="logical_date")
+
+
+# -- store-only commands ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _session() -> Iterator[Any]:
+    from tradewind.config.settings import load_settings  # noqa: PLC0415
+    from tradewind.store.engine import make_engine, make_session_factory, transaction  # noqa: PLC0415
+
+    engine = make_engine(load_settings().database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _list(args: argparse.Namespace) -> int:
+    from tradewind.store.dags import get_serialized_dag  # noqa: PLC0415
+
+    with _session() as session:
+        sdag = get_serialized_dag(session=session, dag_id=args.dag_id)
+    if args.tree:
+        _print_tree(sdag, args.output)
+        return 0
+    rows = [
+        {
+            "dag_id": sdag.dag_id,
+            "task_id": t.task_id,
+            "operator": t.operator,
+            "task_group": t.task_group,
+            "trigger_rule": t.trigger_rule,
+            "retries": t.retries,
+            "is_mapped": t.is_mapped,
+            "upstream_task_ids": sorted(t.upstream),
+            "downstream_task_ids": sorted(t.downstream),
+        }
+        for t in sorted(sdag.tasks, key=lambda t: t.task_id)
+    ]
+    if args.output == "json":
+        print_rows(rows, [*LIST_COLUMNS[:-1], "is_mapped", "upstream_task_ids", "downstream_task_ids"], "json")
+    elif args.output == "plain":
+        for row in rows:
+            print(row["task_id"])
+    else:
+        for row in rows:
+            row["downstream_task_ids"] = ", ".join(row["downstream_task_ids"])
+        print_rows(rows, LIST_COLUMNS[1:], "table")
+    return 0
+
+
+def _print_tree(sdag: Any, output: str) -> None:
+    def node(task_id: str) -> dict[str, Any]:
+        task = sdag.task_dict[task_id]
+        return {
+            "task_id": task_id,
+            "operator": task.operator,
+            "downstream": [node(d) for d in sorted(task.downstream)],
+        }
+
+    tree = [node(t.task_id) for t in sdag.roots()]
+    if output == "json":
+        json.dump(tree, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+
+    def show(item: dict[str, Any], depth: int) -> None:
+        print(f"{'    ' * depth}<Task({item['operator']}): {item['task_id']}>")
+        for child in item["downstream"]:
+            show(child, depth + 1)
+
+    for item in tree:
+        show(item, 0)
+
+
+def _states(args: argparse.Namespace) -> int:
+    from tradewind.core.states import TaskInstanceState, ti_state_label  # noqa: PLC0415
+    from tradewind.store.dag_runs import get_dag_run  # noqa: PLC0415
+    from tradewind.store.task_instances import list_task_instances  # noqa: PLC0415
+
+    with _session() as session:
+        get_dag_run(session=session, dag_id=args.dag_id, run_id=args.run_id)
+        tis, _ = list_task_instances(session=session, dag_id=args.dag_id, run_id=args.run_id)
+        rows = [
+            {
+                "dag_id": ti.dag_id,
+                "run_id": ti.run_id,
+                "task_id": ti.task_id,
+                "map_index": ti.map_index,
+                "state": ti_state_label(TaskInstanceState(ti.state) if ti.state else None),
+                "start_date": ti.start_date,
+                "end_date": ti.end_date,
+                "try_number": ti.try_number,
+            }
+            for ti in tis
+        ]
+    print_rows(rows, STATE_COLUMNS, args.output)
+    return 0
+
+
+def _clear(args: argparse.Namespace) -> int:
+    from tradewind.core.clock import utcnow  # noqa: PLC0415
+    from tradewind.core.states import TaskInstanceState  # noqa: PLC0415
+    from tradewind.store.dag_runs import get_dag_run, list_dag_runs  # noqa: PLC0415
+    from tradewind.store.dags import get_serialized_dag  # noqa: PLC0415
+    from tradewind.store.task_instances import clear_task_instances, list_task_instances  # noqa: PLC0415
+
+    try:
+        pattern = re.compile(args.task_regex) if args.task_regex else None
+    except re.error as exc:
+        raise ParamValidationError(f"--task-regex {args.task_regex!r} is not a valid regex: {exc}") from None
+    failed_states = {TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM_FAILED}
+    with _session() as session:
+        sdag = get_serialized_dag(session=session, dag_id=args.dag_id)
+        task_ids = {t.task_id for t in sdag.tasks if pattern is None or pattern.search(t.task_id)}
+        if not task_ids:
+            raise NotFoundError(f"no task of DAG {args.dag_id!r} matches {args.task_regex!r}", kind="task")
+        if args.downstream:
+            for task_id in list(task_ids):
+                task_ids |= sdag.descendants(task_id)
+        if args.run_id:
+            run_ids = [get_dag_run(session=session, dag_id=args.dag_id, run_id=args.run_id).run_id]
+        else:
+            runs, _ = list_dag_runs(session=session, dag_id=args.dag_id, order_by="logical_date")
+            run_ids = [run.run_id for run in runs]
+        selected: dict[str, set[str]] = {}
+        lines = []
+        for run_id in run_ids:
+            tis, _ = list_task_instances(session=session, dag_id=args.dag_id, run_id=run_id, task_ids=task_ids)
+            for ti in tis:
+                if args.only_failed and ti.state not in failed_states:
+                    continue
+                selected.setdefault(run_id, set()).add(ti.task_id)
+                suffix = f"[{ti.map_index}]" if ti.map_index >= 0 else ""
+                lines.append(f"  {run_id}  {ti.task_id}{suffix}  ({ti.state or 'none'})")
+        if not lines:
+            print("No task instances to clear.")
+            return 0
+        print("Task instances to clear:\n" + "\n".join(lines))
+        if not args.yes and not _confirm(f"Clear {len(lines)} task instance(s)? [y/N] "):
+            print("Cancelled, nothing was cleared.")
+            return 0
+        now = utcnow()
+        cleared = 0
+        for run_id, ids in selected.items():
+            cleared += len(
+                clear_task_instances(
+                    session=session,
+                    dag_id=args.dag_id,
+                    run_id=run_id,
+                    task_ids=ids,
+                    include_downstream=False,
+                    sdag=sdag,
+                    now=now,
+                )
+            )
+    print(f"Cleared {cleared} task instance(s).")
+    return 0
+
+
+def _confirm(question: str) -> bool:
+    try:
+        answer = input(question)
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _logs(args: argparse.Namespace) -> int:
+    from tradewind.config.settings import load_settings  # noqa: PLC0415
+    from tradewind.core.keys import TaskInstanceKey  # noqa: PLC0415
+    from tradewind.core.states import ACTIVE_TI_STATES  # noqa: PLC0415
+    from tradewind.runner.log_reading import copy_log, follow_log  # noqa: PLC0415
+    from tradewind.runner.supervisor import try_log_path  # noqa: PLC0415
+    from tradewind.store.engine import make_engine, make_session_factory, transaction  # noqa: PLC0415
+    from tradewind.store.task_instances import get_task_instance  # noqa: PLC0415
+
+    settings = load_settings()
+    key = TaskInstanceKey(args.dag_id, args.run_id, args.task_id, args.map_index)
+    engine = make_engine(settings.database_url, immediate=False)
+    factory = make_session_factory(engine)
+    try:
+
+        def current() -> tuple[str | None, int]:
+            with transaction(factory) as session:
+                ti = get_task_instance(session=session, key=key)
+                return ti.state, ti.try_number
+
+        state, latest = current()
+        try_number = args.try_number or latest
+        if try_number <= 0:
+            raise NotFoundError(f"task instance {key} has not run yet; it has no log", kind="log")
+        path = try_log_path(settings, key, try_number)
+        if args.follow:
+
+            def try_running() -> bool:
+                state, at = current()
+                return at == try_number and state in ACTIVE_TI_STATES
+
+            follow_log(path, sys.stdout.buffer, try_running=try_running)
+            return 0
+        if not path.exists():
+            raise NotFoundError(f"no log file for {key} try {try_number} at {path}", kind="log")
+        copy_log(path, sys.stdout.buffer)
+        return 0
+    finally:
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""Examples shipped with Tradewind, one feature each; loaded when core.load_examples is on."""

@@ -1,0 +1,168 @@
+"""Real brokers and real `tradewind celery worker` processes for the Celery executor tests.
+
+Redis tests use the shared server's DB 5 and delete only the keys they made (their queue names and results
+carry a per-test token). RabbitMQ tests each get their own virtual host, deleted afterwards. Tests that must
+restart Redis or shorten its visibility timeout get a private redis-server on a free port.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from tests.integration.celery.celery_harness import (
+    Broker,
+    Journal,
+    RedisServer,
+    StartWorker,
+    Worker,
+    make_broker,
+    stop_worker,
+    wait_for,
+    worker_is_ready,
+)
+
+from tradewind.executors.celery.executor import CeleryExecutor
+
+SHARED_REDIS = os.environ.get("TRADEWIND_TEST_REDIS", "redis://127.0.0.1:6379/5")
+RABBIT_ROOT = os.environ.get("TRADEWIND_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672")
+FAKE_RUNNER = Path(__file__).with_name("fake_runner.py")
+TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
+
+
+def _cleanup_shared_redis(token: str) -> None:
+    client = redis.Redis.from_url(SHARED_REDIS)
+    for key in client.scan_iter(match=f"*{token}*", count=1000):
+        client.delete(key)
+    for key in client.scan_iter(match="celery-task-meta-*", count=1000):
+        value = client.get(key)
+        if value is not None and token.encode() in value:
+            client.delete(key)
+    # Messages a killed worker left unacknowledged would be restored into our (deleted) queues later.
+    for tag, payload in client.hgetall("unacked").items():
+        if token.encode() in payload:
+            client.hdel("unacked", tag)
+            client.zrem("unacked_index", tag)
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def token() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def redis_broker(token: str) -> Iterator[Broker]:
+    try:
+        redis.Redis.from_url(SHARED_REDIS, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis not reachable at {SHARED_REDIS}: {exc}")
+    yield make_broker("redis", token, SHARED_REDIS)
+    _cleanup_shared_redis(token)
+
+
+@pytest.fixture
+def rabbitmq_vhost(token: str) -> Iterator[str]:
+    """A fresh RabbitMQ virtual host (isolates queues, broadcasts and connections); its broker URL."""
+    if shutil.which("rabbitmqctl") is None:
+        pytest.skip("rabbitmqctl not installed")
+    vhost = f"tw-{token}"
+    _rabbitmqctl("add_vhost", vhost)
+    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    yield vhost
+    _rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture
+def rabbitmq_broker(token: str, rabbitmq_vhost: str) -> Broker:
+    """RabbitMQ with the default result backend (rpc://)."""
+    return make_broker("rabbitmq", token, f"{RABBIT_ROOT}/{rabbitmq_vhost}")
+
+
+@pytest.fixture(params=[pytest.param("redis", marks=pytest.mark.redis),
+                        pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)])
+def broker(request: pytest.FixtureRequest) -> Broker:
+    """Each test once on Redis (broker and results) and once on RabbitMQ (results over rpc://)."""
+    name = "redis_broker" if request.param == "redis" else "rabbitmq_broker"
+    broker: Broker = request.getfixturevalue(name)
+    return broker
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server not installed")
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    server = RedisServer(directory)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    directory = tmp_path / "journal"
+    directory.mkdir()
+    return Journal(directory)
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path, tw_home: Path, journal: Journal) -> Iterator[StartWorker]:
+    """Start `tradewind celery worker` as a real process running the fake runner; wait until it answers."""
+    workers: list[Worker] = []
+    wrapper = tmp_path / "fake-tradewind"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_RUNNER}" "$@"\n')
+    wrapper.chmod(0o755)
+
+    def start(broker: Broker, *, tag: str, queues: list[str], concurrency: int = 2,
+              runner: str | None = None, extra_env: dict[str, str] | None = None) -> Worker:
+        hostname = f"{tag}-{broker.token}@localhost"
+        log_path = tmp_path / f"worker-{tag}.log"
+        env = {**os.environ, **broker.env, "FAKE_RUNNER_JOURNAL": str(journal.directory),
+               "FAKE_WORKER_TAG": tag, **(extra_env or {})}
+        cmd = [TRADEWIND, "celery", "worker", "--queues", ",".join(queues), "--concurrency", str(concurrency),
+               "--hostname", hostname, "--loglevel", "INFO", "--runner-executable", runner or str(wrapper)]
+        with open(log_path, "wb") as out:
+            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        worker = Worker(proc, hostname, log_path)
+        workers.append(worker)
+
+        def ready() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"worker {hostname} exited with {proc.returncode}:\n{worker.log()}")
+            return worker_is_ready(broker.settings, hostname)
+
+        wait_for(ready, timeout=60, message=f"worker {hostname} to answer a ping", interval=0.3)
+        return worker
+
+    yield start
+    for worker in workers:
+        stop_worker(worker)
+
+
+@pytest.fixture
+def make_executor() -> Iterator[Callable[[Broker], CeleryExecutor]]:
+    executors: list[CeleryExecutor] = []
+
+    def make(broker: Broker) -> CeleryExecutor:
+        executor = CeleryExecutor(broker.settings, parallelism=32, poll_interval=0.1)
+        executor.start()
+        executors.append(executor)
+        return executor
+
+    yield make
+    for executor in executors:
+        executor.stop(wait=False)
+
+
