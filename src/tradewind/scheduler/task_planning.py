@@ -16,7 +16,7 @@ from tradewind.core.keys import TaskInstanceKey, TaskTryKey
 from tradewind.core.serialized_dag import SerializedDag, SerializedTask
 from tradewind.core.states import DONE_TI_STATES, DagRunState, TaskInstanceState
 from tradewind.scheduler.dag_cache import DagCache
-from tradewind.scheduler.trigger_rules import Decision, decide
+from tradewind.sdk.trigger_rule import UpstreamCounts, evaluate_trigger_rule
 from tradewind.store import dag_runs, scheduling, task_instances, xcom
 from tradewind.store.tables import DagRunModel, TaskInstanceModel
 
@@ -116,15 +116,13 @@ def _plan_ti(session: Session, view: _Run, task: SerializedTask, ti: TaskInstanc
         return 0
     if state is not None:
         return 0
-    upstream_states = Counter(s for up in task.upstream for s in view.states_of(up))
-    upstream_total = sum(len(view.by_task.get(up, [])) for up in task.upstream)
-    decision = decide(task.trigger_rule, upstream_states, upstream_total)
-    if decision is Decision.WAIT:
+    decision = evaluate_trigger_rule(task.trigger_rule, _upstream_counts(view, task))
+    if decision == "wait":
         return 0
-    if decision is Decision.SKIP:
+    if decision == "skip":
         _move(session, view, ti, TI.SKIPPED, start_date=now, end_date=now)
         return 0
-    if decision is Decision.UPSTREAM_FAILED:
+    if decision == "upstream_failed":
         _move(session, view, ti, TI.UPSTREAM_FAILED, start_date=now, end_date=now)
         return 0
     if task.depends_on_past and not _past_succeeded(session, view.model, ti):
@@ -137,6 +135,18 @@ def _plan_ti(session: Session, view: _Run, task: SerializedTask, ti: TaskInstanc
         _move(session, view, ti, TI.SUCCESS, start_date=now, end_date=now, duration=0.0)
         return 0
     return 1
+
+
+def _upstream_counts(view: _Run, task: SerializedTask) -> UpstreamCounts:
+    states = Counter(s for up in task.upstream for s in view.states_of(up))
+    return UpstreamCounts(
+        total=sum(len(view.by_task.get(up, [])) for up in task.upstream),
+        success=states[TI.SUCCESS],
+        skipped=states[TI.SKIPPED],
+        failed=states[TI.FAILED],
+        upstream_failed=states[TI.UPSTREAM_FAILED],
+        removed=states[TI.REMOVED],
+    )
 
 
 def _past_succeeded(session: Session, run: DagRunModel, ti: TaskInstanceModel) -> bool:

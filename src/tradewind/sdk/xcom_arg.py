@@ -59,6 +59,8 @@ class XComArg(ResolveMixin, DependencyMixin):
     def resolve(self, context: Mapping[str, Any]) -> Any:
         value = context["ti"].xcom_pull(task_ids=self.operator.task_id, key=self.key, default=_ABSENT)
         if value is _ABSENT:
+            if self.key == RETURN_VALUE_KEY:  # a task that returned None pushed nothing
+                return None
             raise NotFoundError(
                 f"no XCom {self.key!r} from task {self.operator.task_id!r} in run {context.get('run_id')!r}",
                 kind="xcom",

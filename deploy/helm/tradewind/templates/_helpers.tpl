@@ -156,7 +156,7 @@ reference (never inlined). Call with the root context. */}}
 {{- end }}
 {{- end }}
 
-{{/* Mounts of every Tradewind container. Call with (dict "root" $ "dags" true). */}}
+{{/* Mounts of every Tradewind container. Call with (dict "root" $ "dags" true "logsReadOnly" false). */}}
 {{- define "tradewind.volumeMounts" -}}
 - name: config
   mountPath: {{ include "tradewind.home" .root }}/tradewind.toml
@@ -164,6 +164,9 @@ reference (never inlined). Call with the root context. */}}
   readOnly: true
 - name: logs
   mountPath: {{ .root.Values.logs.mountPath }}
+  {{- if .logsReadOnly }}
+  readOnly: true
+  {{- end }}
 - name: tmp
   mountPath: /tmp
 {{- if .dags }}
@@ -305,7 +308,7 @@ keeps the clone current every `period`. */}}
   env:
     - name: TRADEWIND_MIGRATION_WAIT_TIMEOUT
       value: {{ .Values.migrations.waitTimeoutSeconds | int | quote }}
-    {{- include "tradewind.env" . | nindent 4 }}
+    {{- with include "tradewind.env" . }}{{ . | nindent 4 }}{{ end }}
   envFrom:
     {{- include "tradewind.envFrom" . | nindent 4 }}
   resources:

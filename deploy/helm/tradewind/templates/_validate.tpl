@@ -68,6 +68,17 @@ fault and what to do instead. Included once, from configmap.yaml.
 {{- if and (eq .Values.executor "celery") (not .Values.redis.enabled) (not .Values.celery.brokerUrl) (not .Values.celery.existingSecret) }}
 {{- fail "executor is celery and redis.enabled is false: set celery.brokerUrl or celery.existingSecret" }}
 {{- end }}
+{{- if eq .Values.executor "kubernetes" }}
+{{- $elsewhere := without (include "tradewind.executorNamespaces" . | fromJsonArray) .Release.Namespace }}
+{{- if $elsewhere }}
+{{- if and (eq .Values.dags.mode "persistent") (not .Values.dags.persistence.existingClaim) }}
+{{- fail (printf "worker pods run in namespace(s) %s, where a claim created in %s cannot be mounted: set dags.persistence.existingClaim to a claim of that name present in every worker namespace, or use dags.mode=git" (join ", " $elsewhere) .Release.Namespace) }}
+{{- end }}
+{{- if and .Values.logs.persistence.enabled (not .Values.logs.persistence.existingClaim) }}
+{{- fail (printf "worker pods run in namespace(s) %s, where a claim created in %s cannot be mounted: set logs.persistence.existingClaim to a claim of that name present in every worker namespace" (join ", " $elsewhere) .Release.Namespace) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- if and .Values.webserver.ingress.enabled .Values.webserver.ingress.tls.enabled (not .Values.webserver.ingress.tls.secretName) }}
 {{- fail "webserver.ingress.tls.enabled is true but webserver.ingress.tls.secretName is empty" }}
 {{- end }}

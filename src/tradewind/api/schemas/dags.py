@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -84,12 +84,15 @@ class TaskCollection(BaseModel):
 
 
 def schedule_text(dag: DagModel) -> str | None:
+    """The schedule as users wrote it: a cron expression, a period, ``@once``; None for manual-only DAGs."""
     timetable = dag.timetable or {}
-    for key in ("expression", "cron", "interval", "preset"):
-        value = timetable.get(key)
-        if value is not None:
-            return str(value)
     kind = timetable.get("type")
+    if kind == "cron":
+        return str(timetable.get("expression"))
+    if kind == "delta":
+        return str(timedelta(seconds=float(timetable.get("seconds", 0))))
+    if kind == "once":
+        return "@once"
     return None if kind in (None, "none") else str(kind)
 
 

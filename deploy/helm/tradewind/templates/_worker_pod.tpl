@@ -1,0 +1,64 @@
+{{/* The worker pod of the Kubernetes executor, as a complete Pod manifest. */}}
+{{- define "tradewind.workerPodTemplate" -}}
+{{- $worker := .Values.kubernetesExecutor -}}
+apiVersion: v1
+kind: Pod
+metadata:
+  name: placeholder-name
+  labels:
+    {{- include "tradewind.selectorLabels" (dict "root" . "component" "worker") | nindent 4 }}
+    app.kubernetes.io/part-of: tradewind
+    {{- with $worker.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- with $worker.podAnnotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  restartPolicy: Never
+  serviceAccountName: {{ include "tradewind.workerServiceAccountName" . }}
+  automountServiceAccountToken: false
+  securityContext:
+    {{- include "tradewind.podSecurityContext" . | nindent 4 }}
+  {{- with .Values.image.pullSecrets }}
+  imagePullSecrets:
+    {{- range . }}
+    - name: {{ . }}
+    {{- end }}
+  {{- end }}
+  {{- if eq .Values.dags.mode "git" }}
+  initContainers:
+    {{- include "tradewind.gitSyncContainer" (dict "root" . "init" true) | nindent 4 }}
+  {{- end }}
+  containers:
+    - name: base
+      image: {{ include "tradewind.image" . }}
+      imagePullPolicy: {{ .Values.image.pullPolicy }}
+      {{- with include "tradewind.env" . }}
+      env:
+        {{- . | nindent 8 }}
+      {{- end }}
+      envFrom:
+        {{- include "tradewind.envFrom" . | nindent 8 }}
+      resources:
+        {{- toYaml $worker.resources | nindent 8 }}
+      securityContext:
+        {{- include "tradewind.containerSecurityContext" . | nindent 8 }}
+      volumeMounts:
+        {{- include "tradewind.volumeMounts" (dict "root" . "dags" true) | nindent 8 }}
+  volumes:
+    {{- include "tradewind.volumes" (dict "root" . "dags" true) | nindent 4 }}
+  {{- with $worker.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $worker.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $worker.affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}

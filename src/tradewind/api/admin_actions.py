@@ -1,0 +1,100 @@
+"""Changes to variables and pools from the UI and the API, each audited (never with a variable's value)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradewind.api.auth import Principal
+from tradewind.core.clock import utcnow
+from tradewind.sdk.errors import ConflictError, NotFoundError, ParamValidationError
+from tradewind.store import pools, variables
+from tradewind.store.audit import record_audit
+from tradewind.store.engine import transaction
+from tradewind.store.tables import PoolModel, VariableModel
+
+
+def _exists_variable(session: Session, key: str) -> bool:
+    return session.get(VariableModel, key) is not None
+
+
+def create_variable(
+    factory: sessionmaker[Session], principal: Principal, *, key: str, value: str, description: str | None
+) -> VariableModel:
+    key = key.strip()
+    if not key:
+        raise ParamValidationError("variable key must not be empty", param="key")
+    with transaction(factory) as session:
+        if _exists_variable(session, key):
+            raise ConflictError(f"variable {key!r} already exists; edit it instead")
+        row = variables.set_variable(session=session, key=key, value=value, description=description)
+        record_audit(session=session, event="variable_create", owner=principal.username, extra={"key": key}, now=utcnow())
+        return row
+
+
+def update_variable(
+    factory: sessionmaker[Session], principal: Principal, *, key: str, value: str | None, description: str | None
+) -> VariableModel:
+    """Change a variable; ``value=None`` keeps the stored value (a masked secret left untouched in a form)."""
+    with transaction(factory) as session:
+        current = variables.get_variable(session=session, key=key)
+        row = variables.set_variable(
+            session=session,
+            key=key,
+            value=current.val if value is None else value,
+            description=description,
+        )
+        record_audit(session=session, event="variable_update", owner=principal.username, extra={"key": key}, now=utcnow())
+        return row
+
+
+def delete_variable(factory: sessionmaker[Session], principal: Principal, *, key: str) -> None:
+    with transaction(factory) as session:
+        variables.delete_variable(session=session, key=key)
+        record_audit(session=session, event="variable_delete", owner=principal.username, extra={"key": key}, now=utcnow())
+
+
+def create_pool(
+    factory: sessionmaker[Session], principal: Principal, *, name: str, slots: int, description: str | None
+) -> PoolModel:
+    name = name.strip()
+    with transaction(factory) as session:
+        if name and session.get(PoolModel, name) is not None:
+            raise ConflictError(f"pool {name!r} already exists; edit it instead")
+        pool = pools.set_pool(session=session, name=name, slots=slots, description=description)
+        record_audit(
+            session=session,
+            event="pool_create",
+            owner=principal.username,
+            extra={"name": name, "slots": slots},
+            now=utcnow(),
+        )
+        return pool
+
+
+def update_pool(
+    factory: sessionmaker[Session], principal: Principal, *, name: str, slots: int | None, description: str | None
+) -> PoolModel:
+    with transaction(factory) as session:
+        current = session.get(PoolModel, name)
+        if current is None:
+            raise NotFoundError(f"pool {name!r} does not exist", kind="pool", ident=name)
+        pool = pools.set_pool(
+            session=session,
+            name=name,
+            slots=current.slots if slots is None else slots,
+            description=description,
+        )
+        record_audit(
+            session=session,
+            event="pool_update",
+            owner=principal.username,
+            extra={"name": name, "slots": pool.slots},
+            now=utcnow(),
+        )
+        return pool
+
+
+def delete_pool(factory: sessionmaker[Session], principal: Principal, *, name: str) -> None:
+    with transaction(factory) as session:
+        pools.delete_pool(session=session, name=name)
+        record_audit(session=session, event="pool_delete", owner=principal.username, extra={"name": name}, now=utcnow())

@@ -1,0 +1,1 @@
+"""The built-in operators: bash, python, empty, branching and short-circuiting."""

@@ -1,0 +1,82 @@
+"""PythonOperator: call a Python function, handing it the context values its signature asks for."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from tradewind.sdk.baseoperator import BaseOperator
+from tradewind.sdk.errors import DagDefinitionError
+
+
+def callable_kwargs(
+    func: Callable[..., Any], op_args: Sequence[Any], context: Mapping[str, Any], op_kwargs: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Keyword arguments for ``func(*op_args, **result)``: op_kwargs over the context; all of it for a
+    function with ``**kwargs``, else only the names it declares (``ds``, ``ti``, ``params`` ...)."""
+    merged = {**context, **op_kwargs}
+    params = list(inspect.signature(func).parameters.values())
+    positional_kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    positional = [p for p in params if p.kind in positional_kinds]
+    taken_by_args = {p.name for p in positional[: len(op_args)]}
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params) and len(op_args) > len(positional):
+        taken_by_args = {p.name for p in positional}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return {k: v for k, v in merged.items() if k not in taken_by_args}
+    keyword_kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return {
+        p.name: merged[p.name]
+        for p in params
+        if p.kind in keyword_kinds and p.name in merged and p.name not in taken_by_args
+    }
+
+
+def emit(line: str) -> None:
+    """A line for the task log (the runner captures stdout)."""
+    print(line, flush=True)
+
+
+class PythonOperator(BaseOperator):
+    """``PythonOperator(task_id="load", python_callable=load, op_kwargs={"table": "x"})``."""
+
+    template_fields = ("templates_dict", "op_args", "op_kwargs")
+    template_fields_renderers = {"templates_dict": "json", "op_args": "py", "op_kwargs": "py"}
+    ui_color = "#ffefeb"
+
+    def __init__(
+        self,
+        *,
+        python_callable: Callable[..., Any],
+        op_args: Sequence[Any] | None = None,
+        op_kwargs: Mapping[str, Any] | None = None,
+        templates_dict: Mapping[str, Any] | None = None,
+        templates_exts: Sequence[str] | None = None,
+        show_return_value_in_logs: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        if not callable(python_callable):
+            raise DagDefinitionError(
+                f"{type(self).__name__}(task_id={kwargs.get('task_id')!r}): python_callable must be callable"
+            )
+        self.python_callable = python_callable
+        self.op_args = list(op_args or [])
+        self.op_kwargs = dict(op_kwargs or {})
+        self.templates_dict = dict(templates_dict) if templates_dict is not None else None
+        if templates_exts:
+            self.template_ext = tuple(templates_exts)  # type: ignore[misc]
+        self.show_return_value_in_logs = show_return_value_in_logs
+        super().__init__(**kwargs)
+
+    def execute(self, context: Mapping[str, Any]) -> Any:
+        context = {**context, "templates_dict": self.templates_dict}
+        kwargs = callable_kwargs(self.python_callable, self.op_args, context, self.op_kwargs)
+        result = self.execute_callable(kwargs)
+        if self.show_return_value_in_logs:
+            emit(f"Done. Returned value was: {result!r}")
+        else:
+            emit("Done. Returned value not shown")
+        return result
+
+    def execute_callable(self, kwargs: Mapping[str, Any]) -> Any:
+        return self.python_callable(*self.op_args, **kwargs)

@@ -1,0 +1,130 @@
+"""Fixtures that run the real scheduler (LocalExecutor, runner processes) against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradewind.config.settings import Settings, load_settings
+from tradewind.core.states import FINISHED_DAG_RUN_STATES
+from tradewind.store import dag_runs, jobs
+from tradewind.store.engine import make_engine, make_session_factory
+from tradewind.store.migrate import upgrade
+
+TRADEWIND = str(Path(sys.executable).parent / "tradewind")
+
+
+class Deployment:
+    """A TRADEWIND_HOME with a DAG folder and database, and helpers to drive real `tradewind` processes."""
+
+    def __init__(self, home: Path, db_url: str) -> None:
+        self.home = home
+        self.dags = home / "dags"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("TRADEWIND")},
+            "TRADEWIND_HOME": str(home),
+            "TRADEWIND__DATABASE__URL": db_url,
+            "TRADEWIND__CORE__DAGS_ARE_PAUSED_AT_CREATION": "false",
+            "TRADEWIND__CORE__PARALLELISM": "4",
+            "TRADEWIND__SCHEDULER__HEARTBEAT_INTERVAL": "1",
+        }
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.engine = make_engine(db_url)
+        upgrade(self.engine)
+        self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
+
+    def settings(self) -> Settings:
+        old = dict(os.environ)
+        os.environ.update(self.env)
+        try:
+            return load_settings()
+        finally:
+            os.environ.clear()
+            os.environ.update(old)
+
+    def write_dag(self, name: str, source: str) -> Path:
+        path = self.dags / f"{name}.py"
+        path.write_text(textwrap.dedent(source))
+        return path
+
+    def tw(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([TRADEWIND, *args], env=self.env, capture_output=True, text=True, check=check,
+                              timeout=timeout)
+
+    def parse(self) -> None:
+        self.tw("dag-processor", "--once", check=False)
+
+    def start(self, *args: str, log_name: str = "scheduler") -> subprocess.Popen[bytes]:
+        log = open(self.home / f"{log_name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        proc = subprocess.Popen([TRADEWIND, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        return proc
+
+    def start_scheduler(self) -> subprocess.Popen[bytes]:
+        proc = self.start("scheduler")
+        wait_until(lambda: self._scheduler_running(proc.pid), timeout=30, what="scheduler job registered")
+        return proc
+
+    def _scheduler_running(self, pid: int) -> bool:
+        with self.sessions() as session:
+            return any(j.pid == pid for j in jobs.alive_jobs(session=session, job_type="scheduler",
+                                                               threshold_seconds=60, now=_now()))
+
+    def run_state(self, dag_id: str, run_id: str) -> str:
+        with self.sessions() as session:
+            return dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=run_id).state
+
+    def wait_run(self, dag_id: str, run_id: str, timeout: float = 60) -> str:
+        wait_until(lambda: self.run_state(dag_id, run_id) in FINISHED_DAG_RUN_STATES, timeout=timeout,
+                   what=f"run {run_id} of {dag_id} to finish", on_timeout=self.dump_logs)
+        return self.run_state(dag_id, run_id)
+
+    def dump_logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-5000:] for p in self.home.glob("*.log"))
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.engine.dispose()
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from tradewind.core.clock import utcnow
+
+    return utcnow()
+
+
+def wait_until(
+    predicate: Callable[[], bool], *, timeout: float, what: str, on_timeout: Callable[[], str] | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    extra = on_timeout() if on_timeout else ""
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{extra}")
+
+
+@pytest.fixture
+def deployment(tw_home: Path, db_url: str) -> Iterator[Deployment]:
+    dep = Deployment(tw_home, db_url)
+    try:
+        yield dep
+    finally:
+        dep.stop_all()
