@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.templating import Jinja2Templates
 
 from tradewind.api.auth import Authenticator
+from tradewind.api.dag_cache import SerializedDagCache
 from tradewind.config.settings import Settings
 
 
@@ -25,6 +26,8 @@ class AppContext:
     write_factory: sessionmaker[Session]
     templates: Jinja2Templates
     authenticator: Authenticator
+    dag_cache: SerializedDagCache
+    secret_key: str
     version: str
     started_at: datetime
 

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from tradewind.api.context import page_context
 from tradewind.api.rate_limit import TooManyLoginAttempts
 from tradewind.sdk.errors import (
     AuthenticationError,
@@ -75,7 +76,7 @@ def error_response(request: Request, status: int, detail: str) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=SEE_OTHER)
     templates = request.app.state.ctx.templates
-    context: dict[str, Any] = {"status": status, "title": HTTPStatus(status).phrase, "detail": detail}
+    context = page_context(request, flash=None, status=status, title=HTTPStatus(status).phrase, detail=detail)
     return templates.TemplateResponse(request, "error.html", context, status_code=status)
 
 

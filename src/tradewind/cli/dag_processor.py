@@ -1,11 +1,13 @@
-"""`tradewind dag-processor`: parse the DAG folder into the metadata database, once or until SIGTERM/SIGINT."""
+"""`tradewind dag-processor`: parse the DAG folder into the metadata database, once or until stopped."""
 
 from __future__ import annotations
 
 import argparse
 import signal
 import threading
+from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
 from tradewind.cli.arguments import Subparsers, print_rows
 from tradewind.cli.console_logging import configure_logging
@@ -68,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
         engine.dispose()
 
 
-def _print_summary(result: ProcessorResult, errors: list[dict[str, object]], output: str) -> None:
+def _print_summary(result: ProcessorResult, errors: Sequence[dict[str, Any]], output: str) -> None:
     if output == "json":
         print_rows(errors, ["filename", "lineno", "message", "timestamp"], output)
         return

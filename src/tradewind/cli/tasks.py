@@ -16,7 +16,26 @@ from tradewind.sdk.errors import NotFoundError, ParamValidationError
 
 #: Keys of `tasks states-for-dag-run -o json`, as Airflow's.
 STATE_COLUMNS = ("dag_id", "run_id", "task_id", "map_index", "state", "start_date", "end_date", "try_number")
-LIST_COLUMNS = ("dag_id", "task_id", "operator", "task_group", "trigger_rule", "retries", "downstream_task_ids")
+LIST_JSON_COLUMNS = (
+    "dag_id",
+    "task_id",
+    "operator",
+    "task_group",
+    "trigger_rule",
+    "retries",
+    "is_mapped",
+    "upstream_task_ids",
+    "downstream_task_ids",
+)
+LIST_COLUMNS = (
+    "dag_id",
+    "task_id",
+    "operator",
+    "task_group",
+    "trigger_rule",
+    "retries",
+    "downstream_task_ids",
+)
 
 
 def register(sub: Subparsers) -> None:
@@ -77,9 +96,9 @@ def _add_ti_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from tradewind.config.settings import load_settings  # noqa: PLC0415 - each command imports what it uses
-    from tradewind.core.workload import ExecuteTask  # noqa: PLC0415
-    from tradewind.runner.run_workload import run_task  # noqa: PLC0415
+    from tradewind.config.settings import load_settings
+    from tradewind.core.workload import ExecuteTask
+    from tradewind.runner.run_workload import run_task
 
     workload = ExecuteTask(
         dag_id=args.dag_id,
@@ -94,15 +113,18 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    from tradewind.config.settings import load_settings  # noqa: PLC0415
-    from tradewind.runner.dry_run import run_task_in_process  # noqa: PLC0415
+    from tradewind.runner.dry_run import run_task_in_process
+
+    from tradewind.config.settings import load_settings
 
     params: dict[str, Any] = {}
     if args.task_params:
         try:
             params = json.loads(args.task_params)
         except ValueError as exc:
-            raise ParamValidationError(f"--task-params is not valid JSON: {exc}", param="task_params") from None
+            raise ParamValidationError(
+                f"--task-params is not valid JSON: {exc}", param="task_params"
+            ) from None
         if not isinstance(params, dict):
             raise ParamValidationError("--task-params must be a JSON object", param="task_params")
     return run_task_in_process(
@@ -117,12 +139,14 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _parse_date(text: str) -> datetime:
-    from tradewind.core.clock import as_utc  # noqa: PLC0415
+    from tradewind.core.clock import as_utc
 
     try:
         return as_utc(datetime.fromisoformat(text))
     except ValueError:
-        raise ParamValidationError(f"logical date {text!r} is not an ISO date or datetime", param="logical_date")
+        raise ParamValidationError(
+            f"logical date {text!r} is not an ISO date or datetime", param="logical_date"
+        ) from None
 
 
 # -- store-only commands ----------------------------------------------------------------------------------
@@ -130,8 +154,8 @@ def _parse_date(text: str) -> datetime:
 
 @contextmanager
 def _session() -> Iterator[Any]:
-    from tradewind.config.settings import load_settings  # noqa: PLC0415
-    from tradewind.store.engine import make_engine, make_session_factory, transaction  # noqa: PLC0415
+    from tradewind.config.settings import load_settings
+    from tradewind.store.engine import make_engine, make_session_factory, transaction
 
     engine = make_engine(load_settings().database_url)
     try:
@@ -142,14 +166,14 @@ def _session() -> Iterator[Any]:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from tradewind.store.dags import get_serialized_dag  # noqa: PLC0415
+    from tradewind.store.dags import get_serialized_dag
 
     with _session() as session:
         sdag = get_serialized_dag(session=session, dag_id=args.dag_id)
     if args.tree:
         _print_tree(sdag, args.output)
         return 0
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "dag_id": sdag.dag_id,
             "task_id": t.task_id,
@@ -164,7 +188,7 @@ def _list(args: argparse.Namespace) -> int:
         for t in sorted(sdag.tasks, key=lambda t: t.task_id)
     ]
     if args.output == "json":
-        print_rows(rows, [*LIST_COLUMNS[:-1], "is_mapped", "upstream_task_ids", "downstream_task_ids"], "json")
+        print_rows(rows, LIST_JSON_COLUMNS, "json")
     elif args.output == "plain":
         for row in rows:
             print(row["task_id"])
@@ -200,9 +224,9 @@ def _print_tree(sdag: Any, output: str) -> None:
 
 
 def _states(args: argparse.Namespace) -> int:
-    from tradewind.core.states import TaskInstanceState, ti_state_label  # noqa: PLC0415
-    from tradewind.store.dag_runs import get_dag_run  # noqa: PLC0415
-    from tradewind.store.task_instances import list_task_instances  # noqa: PLC0415
+    from tradewind.core.states import TaskInstanceState, ti_state_label
+    from tradewind.store.dag_runs import get_dag_run
+    from tradewind.store.task_instances import list_task_instances
 
     with _session() as session:
         get_dag_run(session=session, dag_id=args.dag_id, run_id=args.run_id)
@@ -225,11 +249,11 @@ def _states(args: argparse.Namespace) -> int:
 
 
 def _clear(args: argparse.Namespace) -> int:
-    from tradewind.core.clock import utcnow  # noqa: PLC0415
-    from tradewind.core.states import TaskInstanceState  # noqa: PLC0415
-    from tradewind.store.dag_runs import get_dag_run, list_dag_runs  # noqa: PLC0415
-    from tradewind.store.dags import get_serialized_dag  # noqa: PLC0415
-    from tradewind.store.task_instances import clear_task_instances, list_task_instances  # noqa: PLC0415
+    from tradewind.core.clock import utcnow
+    from tradewind.core.states import TaskInstanceState
+    from tradewind.store.dag_runs import get_dag_run, list_dag_runs
+    from tradewind.store.dags import get_serialized_dag
+    from tradewind.store.task_instances import clear_task_instances, list_task_instances
 
     try:
         pattern = re.compile(args.task_regex) if args.task_regex else None
@@ -252,7 +276,9 @@ def _clear(args: argparse.Namespace) -> int:
         selected: dict[str, set[str]] = {}
         lines = []
         for run_id in run_ids:
-            tis, _ = list_task_instances(session=session, dag_id=args.dag_id, run_id=run_id, task_ids=task_ids)
+            tis, _ = list_task_instances(
+                session=session, dag_id=args.dag_id, run_id=run_id, task_ids=task_ids
+            )
             for ti in tis:
                 if args.only_failed and ti.state not in failed_states:
                     continue
@@ -293,13 +319,13 @@ def _confirm(question: str) -> bool:
 
 
 def _logs(args: argparse.Namespace) -> int:
-    from tradewind.config.settings import load_settings  # noqa: PLC0415
-    from tradewind.core.keys import TaskInstanceKey  # noqa: PLC0415
-    from tradewind.core.states import ACTIVE_TI_STATES  # noqa: PLC0415
-    from tradewind.runner.log_reading import copy_log, follow_log  # noqa: PLC0415
-    from tradewind.runner.supervisor import try_log_path  # noqa: PLC0415
-    from tradewind.store.engine import make_engine, make_session_factory, transaction  # noqa: PLC0415
-    from tradewind.store.task_instances import get_task_instance  # noqa: PLC0415
+    from tradewind.config.settings import load_settings
+    from tradewind.core.keys import TaskInstanceKey
+    from tradewind.core.states import ACTIVE_TI_STATES
+    from tradewind.runner.log_reading import copy_log, follow_log
+    from tradewind.runner.supervisor import try_log_path
+    from tradewind.store.engine import make_engine, make_session_factory, transaction
+    from tradewind.store.task_instances import get_task_instance
 
     settings = load_settings()
     key = TaskInstanceKey(args.dag_id, args.run_id, args.task_id, args.map_index)
@@ -312,7 +338,7 @@ def _logs(args: argparse.Namespace) -> int:
                 ti = get_task_instance(session=session, key=key)
                 return ti.state, ti.try_number
 
-        state, latest = current()
+        _state, latest = current()
         try_number = args.try_number or latest
         if try_number <= 0:
             raise NotFoundError(f"task instance {key} has not run yet; it has no log", kind="log")

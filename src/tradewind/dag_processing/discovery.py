@@ -32,6 +32,16 @@ class DagFileRef:
     def fileloc(self) -> str:
         return str(self.path)
 
+    @property
+    def root(self) -> Path:
+        """The folder whose modules the file may import (the DAG folder, for the user's files)."""
+        if os.path.isabs(self.relative_fileloc):
+            return self.path.parent
+        root = self.path
+        for _ in Path(self.relative_fileloc).parts:
+            root = root.parent
+        return root
+
 
 def example_dags_folder() -> Path:
     """The example DAGs shipped inside the package."""

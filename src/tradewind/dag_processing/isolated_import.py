@@ -30,11 +30,13 @@ import tempfile
 import threading
 import time
 import traceback
-from contextlib import closing, suppress
 from collections.abc import Generator, Iterable
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
+from functools import cache
 from typing import IO, Any
 
+import tradewind
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.dag_processing.discovery import DagFileRef
 from tradewind.dag_processing.serialization import serialize_dag
@@ -42,8 +44,9 @@ from tradewind.sdk.loading import load_dags_from_file
 
 log = logging.getLogger(__name__)
 
-#: How much of a crashed child's output to keep in the import error.
-OUTPUT_TAIL_BYTES = 4000
+#: How much of a crashed child's output to keep in the import error, and how much to search for a crash dump.
+OUTPUT_KEPT_CHARS = 4000
+_OUTPUT_SEARCHED_BYTES = 1 << 16
 _READ_CHUNK = 1 << 16
 #: How often a parse waiting on slow files looks at its stop event.
 _STOP_POLL_INTERVAL = 0.2
@@ -87,6 +90,7 @@ def parse_files(
     Results come in order so that, of two files defining the same dag id, the first one listed keeps it.
     When ``stop`` is set, or the caller stops iterating, the children still running are killed.
     """
+    preload_authoring_api()
     pending = list(refs)
     pending.reverse()
     next_index = 0
@@ -131,6 +135,13 @@ def parse_files(
         for child in running.values():
             _finish(selector, child, timed_out=True)
         selector.close()
+
+
+@cache
+def preload_authoring_api() -> None:
+    """Import every public authoring name once in the parent, so no forked child pays for those imports."""
+    for name in tradewind.__all__:
+        getattr(tradewind, name)
 
 
 def _finish(selector: selectors.BaseSelector, child: _Child, *, timed_out: bool) -> ParsedFile:
@@ -206,7 +217,8 @@ class _Child:
         os.close(self.pidfd)
         output = self._output_tail()
         if timed_out:
-            errors = [FileError(f"parsing timed out after {self.timeout:g} s", stacktrace=output)]
+            message = f"parsing timed out after {self.timeout:g} s"
+            errors = [FileError(message, stacktrace=output[-OUTPUT_KEPT_CHARS:])]
             return ParsedFile(self.ref, [], errors, duration)
         parsed = _decode(self.ref, bytes(self.received))
         if parsed is None:
@@ -217,7 +229,7 @@ class _Child:
     def _output_tail(self) -> str:
         try:
             size = self.output.seek(0, os.SEEK_END)
-            self.output.seek(max(0, size - OUTPUT_TAIL_BYTES))
+            self.output.seek(max(0, size - _OUTPUT_SEARCHED_BYTES))
             return self.output.read().decode("utf-8", errors="replace")
         finally:
             self.output.close()
@@ -250,6 +262,7 @@ def _decode(ref: DagFileRef, payload: bytes) -> tuple[list[SerializedDag], list[
     return dags, errors
 
 
+_FAULT_DUMP_START = "Fatal Python error"
 _FAULT_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
 
@@ -267,13 +280,16 @@ def _crash_error(ref: DagFileRef, status: int, output: str) -> FileError:
             f"the parsing process exited with code {code} while importing the file "
             "(the file called os._exit, or its code ended the process)"
         )
-    # faulthandler writes the crashing stack (innermost frame first) to the captured output.
+    # faulthandler writes the crashing stack, innermost frame first, to the captured output: keep the dump
+    # (rather than the tail, which a deep stack fills with the parent's frames) and take the file's line.
+    dump_at = output.rfind(_FAULT_DUMP_START)
+    kept = output[dump_at:][:OUTPUT_KEPT_CHARS] if dump_at >= 0 else output[-OUTPUT_KEPT_CHARS:]
     lineno = None
-    for match in _FAULT_FRAME.finditer(output):
+    for match in _FAULT_FRAME.finditer(output, max(dump_at, 0)):
         if match["file"] == ref.fileloc:
             lineno = int(match["line"])
             break
-    return FileError(message, lineno, output)
+    return FileError(message, lineno, kept)
 
 
 # --- the child ------------------------------------------------------------------------------------------
@@ -317,11 +333,11 @@ def _prepare_child(output_fd: int) -> None:  # pragma: no cover - child only
 def _import_and_serialize(ref: DagFileRef) -> list[bytes]:  # pragma: no cover - child only
     path = str(ref.path)
     try:
-        result = load_dags_from_file(ref.path)
+        result = load_dags_from_file(ref.path, dags_folder=ref.root)
     except BaseException as exc:  # user code may raise anything, SystemExit included
         return [_error_line(_describe_escape(exc), _line_in_file(exc, path), _format(exc))]
     lines = [
-        _error_line(str(err), getattr(err, "lineno", None), _format(err.__cause__ or err))
+        _error_line(str(err), err.lineno, _format(err.__cause__) if err.__cause__ else "")
         for err in result.errors
     ]
     for dag in result.dags:

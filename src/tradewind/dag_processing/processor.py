@@ -49,11 +49,21 @@ class ProcessorResult:
         return bool(self.dags_stored or self.dags_deactivated or self.files_deleted)
 
 
+#: A file read less than this long after its last change is hashed again next time even if its mtime is the
+#: same: a write within the same filesystem timestamp tick as our read would otherwise go unnoticed.
+_SETTLE_SECONDS = 1.0
+
+
 @dataclass(slots=True)
 class _KnownFile:
     content_hash: str
     mtime: float
     owned: frozenset[str]
+    #: Wall-clock time the content behind ``content_hash`` was read (0: unknown, so check the hash).
+    read_at: float = 0.0
+
+    def unchanged_since(self, mtime: float) -> bool:
+        return mtime == self.mtime and self.read_at - mtime > _SETTLE_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +201,7 @@ class DagProcessor:
                 record_storage_failure(session=session, fileloc=fileloc, exc=exc, now=now)
             result.errors[fileloc] = FileError(f"the file's DAGs could not be stored: {exc}")
             return frozenset()
-        known[fileloc] = _KnownFile(content.content_hash, content.mtime, outcome.owned)
+        known[fileloc] = _KnownFile(content.content_hash, content.mtime, outcome.owned, content.read_at)
         result.files_parsed += 1
         result.dags_stored += outcome.stored
         result.dags_deactivated += len(outcome.released)
@@ -227,13 +237,14 @@ class DagProcessor:
             mtime = os.stat(ref.path).st_mtime
         except OSError:
             return None
-        if previous is not None and previous.mtime == mtime:
+        if previous is not None and previous.unchanged_since(mtime):
             return None
         candidate = self._reread(ref)
         if candidate is None:
             return None
         if previous is not None and previous.content_hash == candidate.content.content_hash:
             previous.mtime = candidate.content.mtime
+            previous.read_at = candidate.content.read_at
             return None
         return candidate
 
@@ -241,6 +252,7 @@ class DagProcessor:
     def _reread(ref: DagFileRef) -> _Candidate | None:
         try:
             mtime = os.stat(ref.path).st_mtime
+            read_at = time.time()
             data = ref.path.read_bytes()
         except OSError:
             return None
@@ -248,5 +260,6 @@ class DagProcessor:
             text=data.decode("utf-8", errors="replace"),
             content_hash=hashlib.sha256(data).hexdigest(),
             mtime=mtime,
+            read_at=read_at,
         )
         return _Candidate(ref, content)

@@ -21,6 +21,8 @@ class FileContent:
     text: str
     content_hash: str
     mtime: float
+    #: Wall-clock time of the read (for the mtime shortcut).
+    read_at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

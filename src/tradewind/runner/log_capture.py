@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -14,6 +15,8 @@ from typing import BinaryIO
 #: How long stop() waits for the reader to drain once our write ends are closed. A child that outlives
 #: the try (a daemonised grandchild of a bash task) keeps the pipe open; we do not wait for it.
 DRAIN_TIMEOUT_SECONDS = 5.0
+#: Format of log records inside a try's log (the capture adds the timestamp).
+TASK_LOG_FORMAT = "%(levelname)s %(name)s - %(message)s"
 
 
 def timestamp() -> str:
@@ -23,14 +26,14 @@ def timestamp() -> str:
 
 class LogCapture:
     """Redirects file descriptors 1 and 2 of this process into one pipe whose reader thread writes each
-    line to ``path`` prefixed with a timestamp.
+    line to ``path`` (or, with None, to the original stderr: `tasks test`) prefixed with a timestamp.
 
     Working on descriptors (not ``sys.stdout``) means the runner's own log lines, ``print()`` output and the
     output of subprocesses (BashOperator) all land in the file, in the order they were written.
     ``redact`` is applied to every line before it is written, so secrets never reach the file.
     """
 
-    def __init__(self, path: Path, *, redact: Callable[[str], str] | None = None) -> None:
+    def __init__(self, path: Path | None, *, redact: Callable[[str], str] | None = None) -> None:
         self.path = path
         self._redact = redact
         self._file: BinaryIO | None = None
@@ -38,9 +41,12 @@ class LogCapture:
         self._reader: threading.Thread | None = None
 
     def start(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "ab")  # noqa: SIM115 - closed in stop()
         _flush_python_streams()
+        if self.path is None:
+            self._file = os.fdopen(os.dup(2), "wb")
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "ab")  # noqa: SIM115 - closed in stop()
         read_end, write_end = os.pipe()
         self._saved_fds = (os.dup(1), os.dup(2))
         os.dup2(write_end, 1)
@@ -114,3 +120,24 @@ def _flush_python_streams() -> None:
         if stream is not None:
             with contextlib.suppress(ValueError, OSError):
                 stream.flush()
+
+
+@contextlib.contextmanager
+def task_logging(level: str) -> Iterator[None]:
+    """Send every log record (the runner's and the task code's) to stderr, which the capture redirects.
+
+    The root logger's handlers are swapped for the try's duration: in a process forked from the scheduler
+    they would otherwise write the task's records into the scheduler's log.
+    """
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(TASK_LOG_FORMAT))
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    try:
+        yield
+    finally:
+        handler.flush()
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from tradewind.sdk.variable import ENV_PREFIX
 
 MASK = "***"
 #: Names (of variables, dict keys, env vars) whose values are secrets, matched as substrings, lower case.
@@ -76,3 +79,12 @@ class SecretsMasker:
         if isinstance(value, list | tuple):
             return [self.redact(v) for v in value]
         return value
+
+
+def masker_for_environment() -> SecretsMasker:
+    """A masker knowing the secrets set before the task runs: TRADEWIND_VAR_* with sensitive names."""
+    masker = SecretsMasker()
+    for name, value in os.environ.items():
+        if name.startswith(ENV_PREFIX) and is_sensitive_name(name[len(ENV_PREFIX) :]):
+            masker.add(value)
+    return masker

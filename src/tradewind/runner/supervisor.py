@@ -56,11 +56,16 @@ class Supervisor:
         self._thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop_heartbeat(self) -> None:
+        """Stop beating before the runner writes the final state (a beat after it would read the final
+        state as set by someone else). Signal handling stays until ``stop()``."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+
+    def stop(self) -> None:
+        self.stop_heartbeat()
         for signum, handler in self._previous_handlers.items():
             signal.signal(signum, handler)
         self._previous_handlers.clear()

@@ -144,10 +144,14 @@ def current_try_number(factory: sessionmaker[Session], key: TaskInstanceKey) -> 
         return task_instances.get_task_instance(session=session, key=key).try_number
 
 
-def _refusal_reason(state: str | None, row_try: int, our_try: int, hostname: str | None, pid: int | None) -> str:
+def _refusal_reason(
+    state: str | None, row_try: int, our_try: int, hostname: str | None, pid: int | None
+) -> str:
     label = ti_state_label(TI(state) if state else None)
     if row_try != our_try:
-        return f"the task instance is at try {row_try} ({label}), not try {our_try}: it was cleared or re-queued"
+        return (
+            f"the task instance is at try {row_try} ({label}), not try {our_try}: it was cleared or re-queued"
+        )
     if state == TI.RUNNING:
         return f"try {our_try} is already running on {hostname or '?'} (pid {pid or '?'})"
     if state is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -123,7 +124,7 @@ class SchedulerService:
     # -- DAG processor child ------------------------------------------------------------------------
     def _start_processor(self) -> None:
         cmd = [sys.executable, "-m", "tradewind.cli.main", "dag-processor"]
-        self._processor = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+        self._processor = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         log.info("DAG processor started (pid %d)", self._processor.pid)
 
     def _check_processor(self) -> None:
@@ -143,6 +144,16 @@ class SchedulerService:
         if self.job_id is not None:
             with transaction(self.session_factory) as session:
                 jobs.end_job(session=session, job_id=self.job_id, now=self.clock.now())
+
+
+def _die_with_parent() -> None:
+    """In the DAG processor child: get SIGTERM when the scheduler dies, even by SIGKILL (Linux), so a
+    restarted scheduler never finds a second processor left behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes  # noqa: PLC0415 - only in the child, only on Linux
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def heartbeat_age(settings: Settings, engine: Engine) -> timedelta | None:

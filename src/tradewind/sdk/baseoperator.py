@@ -1,10 +1,11 @@
-"""BaseOperator: one task of a DAG, its settings (retries, pool, trigger rule ...) and its templated fields."""
+"""BaseOperator: one task of a DAG, its settings (retries, pool, trigger rule ...) and templated fields."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from tradewind.sdk import templating
 from tradewind.sdk.abstractoperator import WEIGHT_RULES, AbstractOperator
@@ -26,6 +27,8 @@ DEFAULT_OWNER = "tradewind"
 DEFAULT_POOL = "default_pool"
 DEFAULT_QUEUE = "default"
 DEFAULT_RETRY_DELAY = timedelta(seconds=300)
+
+
 def as_timedelta(value: object, field: str, where: str) -> timedelta | None:
     """Durations may be written as timedelta or as seconds."""
     if value is None or isinstance(value, timedelta):
@@ -38,14 +41,10 @@ def as_timedelta(value: object, field: str, where: str) -> timedelta | None:
 class BaseOperator(AbstractOperator):
     """Subclass it and implement ``execute(context)``; its return value is pushed to XCom."""
 
-    template_fields: ClassVar[tuple[str, ...]] = ()  # type: ignore[misc]
-    template_ext: ClassVar[tuple[str, ...]] = ()  # type: ignore[misc]
-    template_fields_renderers: ClassVar[dict[str, str]] = {}  # type: ignore[misc]
-
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "__init__" in cls.__dict__:
-            cls.__init__ = apply_default_args(cls.__dict__["__init__"])  # type: ignore[misc]
+            cls.__init__ = apply_default_args(cls.__dict__["__init__"])  # type: ignore[method-assign]
 
     @apply_default_args
     def __init__(
@@ -131,13 +130,14 @@ class BaseOperator(AbstractOperator):
                 + ", ".join(r.value for r in TriggerRule),
                 dag_id=dag.dag_id if dag is not None else None,
             )
-        return str(TriggerRule(rule))
+        return str(TriggerRule(str(rule)))
 
     def _check_settings(self, where: str, dag: DAG | None) -> None:
         dag_id = dag.dag_id if dag is not None else None
         if self.weight_rule not in WEIGHT_RULES:
             raise DagDefinitionError(
-                f"{where}: invalid weight_rule {self.weight_rule!r}; expected one of {', '.join(WEIGHT_RULES)}",
+                f"{where}: invalid weight_rule {self.weight_rule!r}; "
+                f"expected one of {', '.join(WEIGHT_RULES)}",
                 dag_id=dag_id,
             )
         if not isinstance(self.pool_slots, int) or self.pool_slots < 1:
@@ -170,6 +170,10 @@ class BaseOperator(AbstractOperator):
 
     # -- running --------------------------------------------------------------------------------------
 
+    def prepare_for_execution(self) -> BaseOperator:
+        """A shallow copy to render and run, so rendering leaves the DAG's own task untouched."""
+        return copy.copy(self)
+
     def execute(self, context: Mapping[str, Any]) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not implement execute()")
 
@@ -195,6 +199,8 @@ class BaseOperator(AbstractOperator):
         env = jinja_env or self.get_template_env()
         return templating.render_value(content, context, env, self.template_ext, set())
 
-    def render_template_fields(self, context: Mapping[str, Any], jinja_env: Environment | None = None) -> None:
+    def render_template_fields(
+        self, context: Mapping[str, Any], jinja_env: Environment | None = None
+    ) -> None:
         """Render every field named in ``template_fields`` in place (the runner calls it before execute)."""
         templating.render_template_fields(self, context, jinja_env or self.get_template_env())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,7 @@ from tradewind.sdk.dependencies import DependencyMixin, flatten_relatives
 def chain(*elements: Any) -> None:
     """``chain(a, [b, c], [d, e], f)``: a >> [b, c]; b >> d and c >> e (lists of the same length pair up);
     [d, e] >> f. Two adjacent lists of different lengths are an error."""
-    for up, down in zip(elements, elements[1:], strict=False):
+    for up, down in itertools.pairwise(elements):
         up_is_list = _is_list(up)
         down_is_list = _is_list(down)
         if up_is_list and down_is_list:
@@ -36,7 +37,9 @@ def cross_downstream(from_tasks: Sequence[Any], to_tasks: Any) -> None:
 
 
 def _is_list(value: Any) -> bool:
-    return not isinstance(value, DependencyMixin) and isinstance(value, Sequence) and not isinstance(value, str)
+    return (
+        not isinstance(value, DependencyMixin) and isinstance(value, Sequence) and not isinstance(value, str)
+    )
 
 
 def _node(value: Any) -> DependencyMixin:

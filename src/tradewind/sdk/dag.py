@@ -40,7 +40,7 @@ def timezone_name(tz: tzinfo | None) -> str:
         if isinstance(name, str) and name:
             try:
                 ZoneInfo(name)
-            except Exception:  # noqa: S112 - try the next way of naming it
+            except Exception:
                 continue
             return name
     offset = tz.utcoffset(None)
@@ -48,7 +48,9 @@ def timezone_name(tz: tzinfo | None) -> str:
         hours = int(offset.total_seconds() // 3600)
         # POSIX style: Etc/GMT-2 is two hours *ahead* of UTC.
         return "UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"
-    raise DagDefinitionError(f"start_date time zone {tz!r} has no IANA name; use zoneinfo.ZoneInfo('Area/City')")
+    raise DagDefinitionError(
+        f"start_date time zone {tz!r} has no IANA name; use zoneinfo.ZoneInfo('Area/City')"
+    )
 
 
 def _aware(value: datetime | None, field: str, dag_id: str) -> datetime | None:
@@ -127,7 +129,9 @@ class DAG:
 
     def _positive(self, value: object, field: str) -> int:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise DagDefinitionError(f"DAG {self.dag_id!r}: {field} must be an integer >= 1", dag_id=self.dag_id)
+            raise DagDefinitionError(
+                f"DAG {self.dag_id!r}: {field} must be an integer >= 1", dag_id=self.dag_id
+            )
         return value
 
     def _check_tags(self, tags: Iterable[str] | None) -> list[str]:
@@ -170,7 +174,8 @@ class DAG:
             )
         if task.task_id in self._task_group_dict:
             raise DuplicateTaskIdError(
-                f"DAG {self.dag_id!r}: task id {task.task_id!r} ({_describe(task)}) is already a task group id",
+                f"DAG {self.dag_id!r}: task id {task.task_id!r} ({_describe(task)}) "
+                "is already a task group id",
                 dag_id=self.dag_id,
             )
         if task.task_group is None:
@@ -252,7 +257,9 @@ class DAG:
 
     def param(self, name: str, default: Any = NOTSET) -> DagParam:
         """A reference to a param, resolved when a task runs (``default`` also becomes its default)."""
-        if default is not NOTSET:
+        if isinstance(default, Param):
+            self.params[name] = default
+        elif default is not NOTSET:
             existing = self.params.get(name)
             self.params[name] = existing.with_default(default) if existing is not None else Param(default)
         elif name not in self.params:

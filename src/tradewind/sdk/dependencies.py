@@ -1,4 +1,4 @@
-"""The ``>>`` / ``<<`` / set_upstream / set_downstream vocabulary shared by tasks, XComArgs and task groups."""
+"""The ``>>`` / ``<<`` / set_upstream / set_downstream vocabulary of tasks, XComArgs and task groups."""
 
 from __future__ import annotations
 

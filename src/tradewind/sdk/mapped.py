@@ -29,7 +29,8 @@ NOT_MAPPABLE = frozenset({"task_id", "dag", "task_group", "default_args"})
 #: Task settings a mapped task reads from its normalised prototype.
 _DELEGATED = frozenset(
     {
-        "owner", "retries", "retry_delay", "retry_exponential_backoff", "max_retry_delay", "execution_timeout",
+        "owner", "retries", "retry_delay", "retry_exponential_backoff", "max_retry_delay",
+        "execution_timeout",
         "trigger_rule", "pool", "pool_slots", "priority_weight", "weight_rule", "queue", "depends_on_past",
         "executor_config", "do_xcom_push", "multiple_outputs", "on_failure_callback", "on_success_callback",
         "on_retry_callback", "doc_md", "params", "start_date", "end_date", "email", "email_on_failure",
@@ -41,7 +42,9 @@ _DELEGATED = frozenset(
 class OperatorPartial:
     """``Operator.partial(**kwargs)``: the arguments shared by every mapped copy, waiting for ``.expand``."""
 
-    def __init__(self, operator_class: type[BaseOperator], kwargs: dict[str, Any], *, site: DefinitionSite | None):
+    def __init__(
+        self, operator_class: type[BaseOperator], kwargs: dict[str, Any], *, site: DefinitionSite | None
+    ):
         if "task_id" not in kwargs:
             raise DagDefinitionError(f"{operator_class.__name__}.partial() needs task_id=")
         accepted = accepted_parameters(operator_class)
@@ -66,8 +69,8 @@ class OperatorPartial:
                 )
             if name in self.kwargs:
                 raise DagDefinitionError(
-                    f"{self.operator_class.__name__}(task_id={task_id!r}): argument {name!r} is given to both "
-                    "partial() and expand()"
+                    f"{self.operator_class.__name__}(task_id={task_id!r}): argument {name!r} is given to "
+                    "both partial() and expand()"
                 )
         return MappedOperator(
             operator_class=self.operator_class,
@@ -110,7 +113,9 @@ class MappedOperator(AbstractOperator):
         self._init_node(full_id, task_group, site or caller_site())
         self.operator_class = operator_class
         self.partial_kwargs = kwargs
-        self.expand_input = {name: _check_expand_value(full_id, name, value) for name, value in expand_input.items()}
+        self.expand_input = {
+            name: _check_expand_value(full_id, name, value) for name, value in expand_input.items()
+        }
         if not self.expand_input:
             raise DagDefinitionError(f"task {full_id!r}: expand() needs at least one argument")
         self.expand_into = expand_into
@@ -136,7 +141,7 @@ class MappedOperator(AbstractOperator):
         return self.operator_class.__name__
 
     def expand_spec(self) -> dict[str, dict[str, Any]]:
-        """The expand arguments as plain data: ``{"kind": "literal", "value": [...]}`` or an XCom reference."""
+        """The expand arguments as plain data: ``{"kind": "literal", "value": [...]}`` or an XCom."""
         spec: dict[str, dict[str, Any]] = {}
         for name, value in self.expand_input.items():
             if isinstance(value, XComArg):
@@ -216,7 +221,8 @@ def resolve_expand_args(
     total = math.prod(lengths.values())
     if not 0 <= map_index < total:
         raise TaskExecutionError(
-            f"task {mapped.task_id!r}: map index {map_index} is out of range; the expansion has {total} element(s)"
+            f"task {mapped.task_id!r}: map index {map_index} is out of range; "
+            f"the expansion has {total} element(s)"
         )
     positions = expansion_indexes(lengths, map_index)
     return {name: _element(values[name], positions[name]) for name in values}

@@ -20,7 +20,7 @@ def validate_id(value: object, what: str) -> str:
 
 
 def unique_label(label: str, taken: Collection[str], full_id: Callable[[str], str]) -> str:
-    """``label`` if its full id is free, else ``label__N`` with the next free N (``f``, ``f__1``, ``f__2``)."""
+    """``label`` if its full id is free, else ``label__N`` with the next free N (``f``, ``f__1`` ...)."""
     if full_id(label) not in taken:
         return label
     core = re.split(r"__\d+$", label)[0]

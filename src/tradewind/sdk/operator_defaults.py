@@ -66,7 +66,7 @@ def accepted_parameters(cls: type) -> set[str]:
 
 
 def apply_default_args(init: F) -> F:
-    """Wrap an operator ``__init__``: keyword arguments only, default_args filled in, required ones checked."""
+    """Wrap an operator ``__init__``: keyword arguments only, default_args applied, required ones checked."""
     names, required, has_var_kw = _keyword_names(init)
     passes_default_args = has_var_kw or "default_args" in names
 
@@ -87,6 +87,12 @@ def apply_default_args(init: F) -> F:
                 kwargs[name] = default_args[name]
         if "params" in names and isinstance(default_args.get("params"), Mapping):
             kwargs["params"] = {**default_args["params"], **(kwargs.get("params") or {})}
+        if not has_var_kw:
+            unknown = sorted(set(kwargs) - set(names))
+            if unknown:
+                raise DagDefinitionError(
+                    f"{cls_name}(task_id={kwargs.get('task_id')!r}) got invalid argument(s): " + ", ".join(unknown)
+                )
         missing = [name for name in required if name not in kwargs]
         if missing:
             raise DagDefinitionError(

@@ -96,7 +96,7 @@ def resolve_params(spec: Mapping[str, Any], conf: Mapping[str, Any] | None) -> d
     Keys of ``conf`` that are not params pass through unchecked, as Airflow lets conf override params.
     Raises ParamValidationError naming the param (a required param with no value too).
     """
-    import jsonschema  # noqa: PLC0415 - only triggers and runs validate; DAG files stay cheap to import
+    import jsonschema
 
     conf = dict(conf or {})
     resolved: dict[str, Any] = {}
@@ -116,7 +116,9 @@ def resolve_params(spec: Mapping[str, Any], conf: Mapping[str, Any] | None) -> d
         except jsonschema.ValidationError as exc:
             raise ParamValidationError(f"param {name!r}: {exc.message}", param=name) from None
         except jsonschema.SchemaError as exc:
-            raise ParamValidationError(f"param {name!r} has an invalid schema: {exc.message}", param=name) from None
+            raise ParamValidationError(
+                f"param {name!r} has an invalid schema: {exc.message}", param=name
+            ) from None
         resolved[name] = value
     resolved.update(conf)
     return resolved

@@ -36,7 +36,9 @@ class TaskRuntime(Protocol):
 
     def delete_variable(self, key: str) -> None: ...
 
-    def xcom_push(self, *, dag_id: str, run_id: str, task_id: str, map_index: int, key: str, value: Any) -> None:
+    def xcom_push(
+        self, *, dag_id: str, run_id: str, task_id: str, map_index: int, key: str, value: Any
+    ) -> None:
         """Store a JSON-serialisable value, replacing one with the same identity."""
 
     def xcom_pull(self, *, dag_id: str, run_id: str, task_id: str, key: str, map_index: int | None) -> Any:
@@ -95,7 +97,9 @@ class InMemoryRuntime:
         self.variables.pop(key, None)
         self.descriptions.pop(key, None)
 
-    def xcom_push(self, *, dag_id: str, run_id: str, task_id: str, map_index: int, key: str, value: Any) -> None:
+    def xcom_push(
+        self, *, dag_id: str, run_id: str, task_id: str, map_index: int, key: str, value: Any
+    ) -> None:
         try:
             encoded = json.dumps(value)
         except (TypeError, ValueError) as exc:
@@ -109,7 +113,9 @@ class InMemoryRuntime:
             encoded = self.xcoms.get((dag_id, run_id, task_id, map_index, key))
             return XCOM_ABSENT if encoded is None else json.loads(encoded)
         mapped = sorted(
-            (k[3], v) for k, v in self.xcoms.items() if k[:3] == (dag_id, run_id, task_id) and k[4] == key and k[3] >= 0
+            (k[3], v)
+            for k, v in self.xcoms.items()
+            if k[:3] == (dag_id, run_id, task_id) and k[4] == key and k[3] >= 0
         )
         if mapped:
             return [json.loads(v) for _, v in mapped]

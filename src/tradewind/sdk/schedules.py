@@ -98,7 +98,7 @@ class OnceTimetable(Timetable):
 
 class CronTimetable(Timetable):
     def __init__(self, expression: str, timezone: str = "UTC") -> None:
-        from croniter import croniter  # noqa: PLC0415 - keep `import tradewind` cheap
+        from croniter import croniter
 
         self.expression = PRESETS.get(expression, expression)
         self.original = expression
@@ -112,16 +112,21 @@ class CronTimetable(Timetable):
             raise DagDefinitionError(f"unknown time zone {timezone!r}") from exc
 
     def _next(self, after: datetime, *, inclusive: bool = False) -> datetime:
-        from croniter import croniter  # noqa: PLC0415
+        from croniter import croniter
 
         local = after.astimezone(self._tz)
-        if inclusive and croniter.match(self.expression, local) and local.second == 0 and local.microsecond == 0:
+        if (
+            inclusive
+            and croniter.match(self.expression, local)
+            and local.second == 0
+            and local.microsecond == 0
+        ):
             return local.astimezone(UTC)
         nxt: datetime = croniter(self.expression, local).get_next(datetime)
         return nxt.astimezone(UTC)
 
     def _prev(self, before: datetime) -> datetime:
-        from croniter import croniter  # noqa: PLC0415
+        from croniter import croniter
 
         prv: datetime = croniter(self.expression, before.astimezone(self._tz)).get_prev(datetime)
         return prv.astimezone(UTC)
@@ -131,7 +136,7 @@ class CronTimetable(Timetable):
         return self._prev(end)
 
     def _is_point(self, value: datetime) -> bool:
-        from croniter import croniter  # noqa: PLC0415
+        from croniter import croniter
 
         local = value.astimezone(self._tz)
         return bool(croniter.match(self.expression, local)) and local.second == 0 and local.microsecond == 0
@@ -148,7 +153,11 @@ class CronTimetable(Timetable):
         if start_date is None:
             return None
         earliest = self._next(start_date, inclusive=True)
-        start = earliest if last_interval is None else max(earliest, self._next(last_interval.end, inclusive=True))
+        start = (
+            earliest
+            if last_interval is None
+            else max(earliest, self._next(last_interval.end, inclusive=True))
+        )
         if not catchup:
             start = max(start, self._latest_complete_start(now))
         if end_date is not None and start > end_date:

@@ -54,9 +54,9 @@ def build_environment(
     native: bool = False,
 ) -> Environment:
     """An environment like Airflow's: StrictUndefined, the ``do`` extension, date filters, user additions."""
-    import jinja2  # noqa: PLC0415 - keep DAG files cheap to import
-    import jinja2.nativetypes  # noqa: PLC0415
-    import jinja2.sandbox  # noqa: PLC0415
+    import jinja2
+    import jinja2.nativetypes
+    import jinja2.sandbox
 
     options: dict[str, Any] = {
         "loader": jinja2.FileSystemLoader(list(searchpath)),
@@ -112,11 +112,9 @@ def render_value(
     return value
 
 
-
-
 def _is_native(env: Environment) -> bool:
     # Native rendering turns even a plain "123" into 123, as in Airflow, so every string goes through it.
-    from jinja2.nativetypes import NativeEnvironment  # noqa: PLC0415 - jinja2 is loaded by now
+    from jinja2.nativetypes import NativeEnvironment
 
     return isinstance(env, NativeEnvironment)
 

@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,10 @@ from tradewind.core.events import TaskEvent
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.celery.app import build_celery_app
 from tradewind.executors.celery.executor import CeleryExecutor
+
+SHARED_REDIS = os.environ.get("TRADEWIND_TEST_REDIS", "redis://127.0.0.1:6379/5")
+TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
+RABBIT_ROOT = os.environ.get("TRADEWIND_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672")
 
 
 def wait_for(predicate: Callable[[], Any], *, timeout: float, message: str, interval: float = 0.1) -> Any:
@@ -129,19 +134,18 @@ class Worker:
         return self.log_path.read_text(errors="replace")
 
 
-def stop_worker(worker: Worker) -> None:
-    """Warm shutdown, then cold, then SIGKILL to the whole process group."""
-    for sig, patience in ((signal.SIGTERM, 10), (signal.SIGQUIT, 5)):
-        if worker.proc.poll() is not None:
-            break
-        worker.proc.send_signal(sig)
-        try:
-            worker.proc.wait(timeout=patience)
-        except subprocess.TimeoutExpired:
-            continue
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(worker.proc.pid, signal.SIGKILL)
-    worker.proc.wait(timeout=10)
+def stop_workers(workers: list[Worker]) -> None:
+    """Cold shutdown of all at once (running tries are terminated), then SIGKILL to each process group."""
+    for worker in workers:
+        if worker.proc.poll() is None:
+            worker.proc.send_signal(signal.SIGQUIT)
+    deadline = time.monotonic() + 10
+    for worker in workers:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            worker.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.proc.pid, signal.SIGKILL)
+        worker.proc.wait(timeout=10)
 
 
 def worker_is_ready(settings: CelerySettings, hostname: str) -> bool:

@@ -18,23 +18,23 @@ from pathlib import Path
 import pytest
 import redis
 from tests.integration.celery.celery_harness import (
+    RABBIT_ROOT,
+    SHARED_REDIS,
+    TRADEWIND,
     Broker,
     Journal,
     RedisServer,
     StartWorker,
     Worker,
     make_broker,
-    stop_worker,
+    stop_workers,
     wait_for,
     worker_is_ready,
 )
 
 from tradewind.executors.celery.executor import CeleryExecutor
 
-SHARED_REDIS = os.environ.get("TRADEWIND_TEST_REDIS", "redis://127.0.0.1:6379/5")
-RABBIT_ROOT = os.environ.get("TRADEWIND_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672")
 FAKE_RUNNER = Path(__file__).with_name("fake_runner.py")
-TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
 
 
 def _cleanup_shared_redis(token: str) -> None:
@@ -134,7 +134,9 @@ def start_worker(tmp_path: Path, tw_home: Path, journal: Journal) -> Iterator[St
         cmd = [TRADEWIND, "celery", "worker", "--queues", ",".join(queues), "--concurrency", str(concurrency),
                "--hostname", hostname, "--loglevel", "INFO", "--runner-executable", runner or str(wrapper)]
         with open(log_path, "wb") as out:
-            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         worker = Worker(proc, hostname, log_path)
         workers.append(worker)
 
@@ -147,8 +149,7 @@ def start_worker(tmp_path: Path, tw_home: Path, journal: Journal) -> Iterator[St
         return worker
 
     yield start
-    for worker in workers:
-        stop_worker(worker)
+    stop_workers(workers)
 
 
 @pytest.fixture

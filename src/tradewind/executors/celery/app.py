@@ -62,7 +62,12 @@ def celery_config(settings: CelerySettings) -> dict[str, Any]:
         "task_track_started": True,
         "worker_prefetch_multiplier": settings.prefetch_multiplier,
         "worker_concurrency": settings.worker_concurrency,
-        "broker_transport_options": {"visibility_timeout": settings.visibility_timeout},
+        # Redis: a message unacknowledged for visibility_timeout is handed out again. kombu looks for such
+        # messages every 10 s but by default only scans on every 10th look; scan on each.
+        "broker_transport_options": {
+            "visibility_timeout": settings.visibility_timeout,
+            "unacked_restore_throttle": 1,
+        },
         "task_default_queue": settings.default_queue,
         "task_create_missing_queues": True,
         "result_extended": True,

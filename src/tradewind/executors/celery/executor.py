@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
@@ -47,6 +48,7 @@ class _InFlight:
     workload: ExecuteTask
     task_id: str
     reported_running: bool = False
+    terminate_requested: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,8 @@ class CeleryExecutor(Executor):
     def terminate(self, key: TaskTryKey) -> None:
         with self._lock:
             entry = self._in_flight.get(key)
+            if entry is not None:
+                entry.terminate_requested = True
         task_id = entry.task_id if entry is not None else celery_task_id(key)
         self._commands.put(_Revoke(key, task_id))
 
@@ -279,6 +283,8 @@ class CeleryExecutor(Executor):
                     entry.reported_running = True
                 else:
                     del self._in_flight[key]
+                    if entry.terminate_requested and event.reason:
+                        event = dataclasses.replace(event, reason=f"{event.reason} (terminated on request)")
             self._emit(event)
 
     def _scrub(self, text: str) -> str:

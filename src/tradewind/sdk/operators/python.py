@@ -40,8 +40,8 @@ def emit(line: str) -> None:
 class PythonOperator(BaseOperator):
     """``PythonOperator(task_id="load", python_callable=load, op_kwargs={"table": "x"})``."""
 
-    template_fields = ("templates_dict", "op_args", "op_kwargs")
-    template_fields_renderers = {"templates_dict": "json", "op_args": "py", "op_kwargs": "py"}
+    template_fields: Sequence[str] = ("templates_dict", "op_args", "op_kwargs")
+    template_fields_renderers: dict[str, str] = {"templates_dict": "json", "op_args": "py", "op_kwargs": "py"}
     ui_color = "#ffefeb"
 
     def __init__(
@@ -64,7 +64,7 @@ class PythonOperator(BaseOperator):
         self.op_kwargs = dict(op_kwargs or {})
         self.templates_dict = dict(templates_dict) if templates_dict is not None else None
         if templates_exts:
-            self.template_ext = tuple(templates_exts)  # type: ignore[misc]
+            self.template_ext = tuple(templates_exts)
         self.show_return_value_in_logs = show_return_value_in_logs
         super().__init__(**kwargs)
 

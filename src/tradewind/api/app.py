@@ -1,0 +1,94 @@
+"""``create_app(settings)``: the FastAPI application serving the web UI and the REST API under /api/v1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from tradewind.api.auth import Authenticator
+from tradewind.api.context import AppContext
+from tradewind.api.dag_cache import SerializedDagCache
+from tradewind.api.errors import install_error_handlers
+from tradewind.api.rate_limit import LoginRateLimiter
+from tradewind.api.rendering import STATIC_DIR, make_templates
+from tradewind.api.routes import api_dags, api_docs, api_resources, api_runs, api_task_instances
+from tradewind.api.routes import ui_actions, ui_admin, ui_auth, ui_dag, ui_dags, ui_health, ui_task, ui_trigger
+from tradewind.api.secret_key import load_secret_key
+from tradewind.api.security_headers import SecurityHeadersMiddleware
+from tradewind.api.sessions import SessionCodec
+from tradewind.config.settings import Settings
+from tradewind.core.clock import utcnow
+from tradewind.store.engine import make_engine, make_session_factory
+
+API_PREFIX = "/api/v1"
+
+
+def package_version() -> str:
+    try:
+        return version("tradewind")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without install
+        return "0.0.0+unknown"
+
+
+def build_context(settings: Settings) -> AppContext:
+    url = settings.database_url
+    pool = settings.database.pool_size
+    read_engine = make_engine(url, echo=settings.database.echo, pool_size=pool, immediate=False)
+    # On SQLite writers take the write lock at BEGIN (no deadlocking upgrade); elsewhere one engine serves.
+    write_engine = (
+        make_engine(url, echo=settings.database.echo, pool_size=pool, immediate=True)
+        if read_engine.dialect.name == "sqlite"
+        else read_engine
+    )
+    read_factory = make_session_factory(read_engine)
+    write_factory = make_session_factory(write_engine)
+    secret = load_secret_key(settings)
+    codec = SessionCodec(secret, max_age=settings.webserver.session_lifetime_minutes * 60)
+    limiter = LoginRateLimiter(settings.webserver.login_rate_limit)
+    return AppContext(
+        settings=settings,
+        read_engine=read_engine,
+        write_engine=write_engine,
+        read_factory=read_factory,
+        write_factory=write_factory,
+        templates=make_templates(),
+        authenticator=Authenticator(read_factory, write_factory, codec, limiter),
+        dag_cache=SerializedDagCache(),
+        secret_key=secret,
+        version=package_version(),
+        started_at=utcnow(),
+    )
+
+
+def create_app(settings: Settings) -> FastAPI:
+    ctx = build_context(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        ctx.dispose()
+
+    app = FastAPI(
+        title="Tradewind REST API",
+        version=ctx.version,
+        description="Field names follow Airflow's stable REST API. Authenticate with HTTP basic or a bearer "
+        "token from `tradewind users create-token`.",
+        openapi_url=None,  # served by api_docs behind authentication
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        max_body_size=settings.webserver.max_request_bytes,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (api_dags, api_runs, api_task_instances, api_resources, api_docs):
+        app.include_router(module.router, prefix=API_PREFIX)
+    for module in (ui_health, ui_auth, ui_dags, ui_dag, ui_trigger, ui_actions, ui_task, ui_admin):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,78 @@
+"""Rendering UI pages: the Jinja2 environment with its filters, flash messages and redirects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+import jinja2
+from fastapi import Request
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+import tradewind.web
+from tradewind.api.context import page_context
+from tradewind.api.errors import SEE_OTHER
+
+FLASH_COOKIE = "tradewind_flash"
+WEB_DIR = Path(tradewind.web.__file__).parent
+STATIC_DIR = WEB_DIR / "static"
+
+
+def _when(value: datetime | None) -> str:
+    return "" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+
+
+def _markdown(text: str | None) -> Markup:
+    # "html": False escapes raw HTML in doc_md, so a DAG author cannot inject script into the UI.
+    renderer = MarkdownIt("commonmark", {"html": False})
+    return Markup(renderer.render(text or ""))  # noqa: S704 - escaped by the renderer
+
+
+def _urlpart(value: object) -> str:
+    return quote(str(value), safe="")
+
+
+def make_templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(when=_when, duration=_duration, markdown=_markdown, u=_urlpart)
+    return Jinja2Templates(env=env)
+
+
+def render(request: Request, name: str, *, status_code: int = 200, **values: Any) -> Response:
+    templates: Jinja2Templates = request.app.state.ctx.templates
+    cookie = request.cookies.get(FLASH_COOKIE)
+    flash = unquote(cookie) if cookie else None
+    response = templates.TemplateResponse(
+        request, name, page_context(request, flash=flash, **values), status_code=status_code
+    )
+    if cookie:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def redirect(url: str, message: str | None = None) -> RedirectResponse:
+    """A 303 to ``url`` (after a POST), carrying a one-time message for the next page."""
+    response = RedirectResponse(url, status_code=SEE_OTHER)
+    if message:
+        response.set_cookie(FLASH_COOKIE, quote(message), max_age=60, path="/", httponly=True, samesite="lax")
+    return response

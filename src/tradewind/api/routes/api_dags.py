@@ -1,0 +1,123 @@
+"""REST API: DAGs (list, get, details, pause, delete, tasks) and DAG sources."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from tradewind.api import actions
+from tradewind.api.errors import NO_CONTENT
+from tradewind.api.routes.dependencies import Admin, Ctx, DbSession, Op, Viewer, file_token, fileloc_of
+from tradewind.api.schemas.common import ERROR_RESPONSES, DEFAULT_PAGE_LIMIT, Limit, Offset
+from tradewind.api.schemas.dags import (
+    DAG,
+    DAGCollection,
+    DAGDetail,
+    DAGPatch,
+    DAGSource,
+    TaskCollection,
+    dag_body,
+)
+from tradewind.store import dag_files, dags
+
+router = APIRouter(tags=["DAG"], responses=ERROR_RESPONSES)
+
+
+@router.get("/dags", response_model=DAGCollection, summary="List DAGs")
+def list_dags(
+    session: DbSession,
+    ctx: Ctx,
+    _: Viewer,
+    limit: Limit = DEFAULT_PAGE_LIMIT,
+    offset: Offset = 0,
+    tags: Annotated[list[str] | None, Query(description="DAGs with any of these tags")] = None,
+    dag_id_pattern: Annotated[str | None, Query(description="part of the dag id, any case")] = None,
+    paused: bool | None = None,
+    only_active: bool = True,
+    order_by: str = "dag_id",
+) -> dict[str, Any]:
+    rows, total = dags.list_dags(
+        session=session,
+        only_active=only_active,
+        paused=paused,
+        tags=tags,
+        search=dag_id_pattern,
+        limit=limit,
+        offset=offset,
+        order_by=order_by,
+    )
+    return {"dags": [dag_body(d, file_token(ctx, d.fileloc)) for d in rows], "total_entries": total}
+
+
+@router.get("/dags/{dag_id}", response_model=DAG, summary="Get a DAG")
+def get_dag(dag_id: str, session: DbSession, ctx: Ctx, _: Viewer) -> dict[str, Any]:
+    dag = dags.get_dag(session=session, dag_id=dag_id)
+    return dag_body(dag, file_token(ctx, dag.fileloc))
+
+
+@router.get("/dags/{dag_id}/details", response_model=DAGDetail, summary="Get a DAG with its params and doc")
+def get_dag_details(dag_id: str, session: DbSession, ctx: Ctx, _: Viewer) -> dict[str, Any]:
+    dag = dags.get_dag(session=session, dag_id=dag_id)
+    sdag = ctx.dag_cache.get(session=session, dag_id=dag_id)
+    body = dag_body(dag, file_token(ctx, dag.fileloc))
+    body.update(
+        doc_md=sdag.doc_md,
+        params={name: p.model_dump(by_alias=True, mode="json") for name, p in sdag.params.items()},
+        start_date=sdag.start_date,
+        end_date=sdag.end_date,
+        catchup=sdag.catchup,
+        timezone=sdag.timezone,
+        dagrun_timeout=sdag.dagrun_timeout,
+        task_count=len(sdag.tasks),
+    )
+    return body
+
+
+@router.patch("/dags/{dag_id}", response_model=DAG, summary="Pause or unpause a DAG")
+def patch_dag(dag_id: str, body: DAGPatch, ctx: Ctx, principal: Op) -> dict[str, Any]:
+    dag = actions.set_paused(ctx.write_factory, principal, dag_id=dag_id, is_paused=body.is_paused)
+    return dag_body(dag, file_token(ctx, dag.fileloc))
+
+
+@router.delete("/dags/{dag_id}", status_code=NO_CONTENT, summary="Delete a DAG's metadata")
+def delete_dag(dag_id: str, ctx: Ctx, principal: Admin) -> Response:
+    actions.delete_dag(ctx.write_factory, principal, dag_id=dag_id)
+    return Response(status_code=NO_CONTENT)
+
+
+@router.get("/dags/{dag_id}/tasks", response_model=TaskCollection, summary="List a DAG's tasks")
+def list_tasks(dag_id: str, session: DbSession, ctx: Ctx, _: Viewer) -> dict[str, Any]:
+    sdag = ctx.dag_cache.get(session=session, dag_id=dag_id)
+    tasks = [
+        {
+            "task_id": t.task_id,
+            "operator": t.operator,
+            "downstream_task_ids": t.downstream,
+            "upstream_task_ids": t.upstream,
+            "trigger_rule": t.trigger_rule,
+            "retries": t.retries,
+            "pool": t.pool,
+            "queue": t.queue,
+            "owner": t.owner,
+            "task_group": t.task_group,
+            "is_mapped": t.is_mapped,
+            "template_fields": t.template_fields,
+            "doc_md": t.doc_md,
+        }
+        for t in sdag.tasks
+    ]
+    return {"tasks": tasks, "total_entries": len(tasks)}
+
+
+@router.get("/dags/{dag_id}/source", response_model=DAGSource, summary="Get the source of a DAG's file")
+def get_dag_source(dag_id: str, session: DbSession, _: Viewer) -> dict[str, Any]:
+    dag = dags.get_dag(session=session, dag_id=dag_id)
+    return {"content": dag_files.get_dag_file(session=session, fileloc=dag.fileloc).source, "fileloc": dag.fileloc}
+
+
+@router.get("/dagSources/{file_token}", response_model=DAGSource, summary="Get a DAG file's source by token")
+def get_source_by_token(file_token: str, session: DbSession, ctx: Ctx, _: Viewer) -> dict[str, Any]:
+    fileloc = fileloc_of(ctx, file_token)
+    return {"content": dag_files.get_dag_file(session=session, fileloc=fileloc).source, "fileloc": fileloc}

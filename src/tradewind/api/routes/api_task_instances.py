@@ -1,0 +1,197 @@
+"""REST API: task instances (list, get, mark, clear), their logs and XComs."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import PlainTextResponse
+
+from tradewind.api import actions
+from tradewind.api.log_reader import decode_token, encode_token, log_path, read_chunk
+from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer
+from tradewind.api.schemas.common import DEFAULT_PAGE_LIMIT, ERROR_RESPONSES, Limit, Offset
+from tradewind.api.schemas.resources import LogChunk, XComCollection, XComEntry
+from tradewind.api.schemas.task_instances import (
+    ClearTaskInstances,
+    TaskInstance,
+    TaskInstanceCollection,
+    TaskInstanceReference,
+    TaskInstanceReferenceCollection,
+    TaskInstanceStatePatch,
+    reference_body,
+    task_instance_body,
+)
+from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.states import FINISHED_TI_STATES, TaskInstanceState
+from tradewind.sdk.errors import NotFoundError, ParamValidationError
+from tradewind.store import dag_runs, task_instances, xcom
+from tradewind.store.tables import XComModel
+
+router = APIRouter(tags=["TaskInstance"], responses=ERROR_RESPONSES)
+RUN_PATH = "/dags/{dag_id}/dagRuns/{dag_run_id}"
+TI_PATH = RUN_PATH + "/taskInstances/{task_id}"
+StateName = TaskInstanceState | None
+
+
+def _states(values: list[str] | None) -> list[StateName] | None:
+    if values is None:
+        return None
+    return [None if v == "none" else TaskInstanceState(v) for v in values]
+
+
+@router.get(RUN_PATH + "/taskInstances", response_model=TaskInstanceCollection, summary="List a run's task instances")
+def list_task_instances(
+    dag_id: str,
+    dag_run_id: str,
+    session: DbSession,
+    _: Viewer,
+    limit: Limit = DEFAULT_PAGE_LIMIT,
+    offset: Offset = 0,
+    state: Annotated[list[str] | None, Query(description="states; 'none' for no state yet")] = None,
+) -> dict[str, Any]:
+    dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id)
+    tis, total = task_instances.list_task_instances(
+        session=session, dag_id=dag_id, run_id=dag_run_id, states=_valid_states(state), limit=limit, offset=offset
+    )
+    return {"task_instances": [task_instance_body(ti) for ti in tis], "total_entries": total}
+
+
+def _valid_states(values: list[str] | None) -> list[StateName] | None:
+    try:
+        return _states(values)
+    except ValueError:
+        allowed = ", ".join(["none", *(s.value for s in TaskInstanceState)])
+        raise ParamValidationError(f"state must be one of {allowed}; got {values}", param="state") from None
+
+
+@router.get(TI_PATH, response_model=TaskInstance, summary="Get a task instance")
+def get_task_instance(dag_id: str, dag_run_id: str, task_id: str, session: DbSession, _: Viewer) -> dict[str, Any]:
+    key = TaskInstanceKey(dag_id, dag_run_id, task_id, -1)
+    return task_instance_body(task_instances.get_task_instance(session=session, key=key))
+
+
+@router.get(TI_PATH + "/{map_index}", response_model=TaskInstance, summary="Get a mapped task instance")
+def get_mapped_task_instance(
+    dag_id: str, dag_run_id: str, task_id: str, map_index: int, session: DbSession, _: Viewer
+) -> dict[str, Any]:
+    key = TaskInstanceKey(dag_id, dag_run_id, task_id, map_index)
+    return task_instance_body(task_instances.get_task_instance(session=session, key=key))
+
+
+@router.patch(TI_PATH, response_model=TaskInstanceReference, summary="Mark a task instance success, failed or skipped")
+def patch_task_instance(
+    dag_id: str, dag_run_id: str, task_id: str, body: TaskInstanceStatePatch, ctx: Ctx, principal: Op
+) -> dict[str, Any]:
+    key = TaskInstanceKey(dag_id, dag_run_id, task_id, body.map_index)
+    actions.mark(ctx.write_factory, principal, key=key, state=TaskInstanceState(body.new_state), dry_run=body.dry_run)
+    return reference_body(key)
+
+
+@router.post(
+    "/dags/{dag_id}/clearTaskInstances",
+    response_model=TaskInstanceReferenceCollection,
+    summary="Clear task instances of a run (dry_run lists them without clearing)",
+)
+def clear_task_instances(
+    dag_id: str, body: ClearTaskInstances, session: DbSession, ctx: Ctx, principal: Op
+) -> dict[str, Any]:
+    sdag = ctx.dag_cache.get(session=session, dag_id=dag_id)
+    keys = actions.clear(
+        ctx.write_factory,
+        principal,
+        sdag,
+        run_id=body.dag_run_id,
+        task_ids=body.task_ids,
+        include_downstream=body.include_downstream,
+        only_failed=body.only_failed,
+        dry_run=body.dry_run,
+    )
+    return {"task_instances": [reference_body(k) for k in keys]}
+
+
+@router.get(
+    TI_PATH + "/logs/{task_try_number}",
+    response_model=LogChunk,
+    summary="Read a try's log; follow it with the continuation token",
+    responses={200: {"content": {"text/plain": {}}}},
+)
+def get_log(
+    dag_id: str,
+    dag_run_id: str,
+    task_id: str,
+    task_try_number: int,
+    request: Request,
+    session: DbSession,
+    ctx: Ctx,
+    _: Viewer,
+    map_index: int = -1,
+    token: str | None = None,
+    full_content: bool = False,
+) -> Any:
+    key = TaskInstanceKey(dag_id, dag_run_id, task_id, map_index)
+    ti = task_instances.get_task_instance(session=session, key=key)
+    if task_try_number < 1 or task_try_number > max(ti.try_number, 1):
+        raise NotFoundError(
+            f"task instance {key} has no try {task_try_number} (tries so far: {ti.try_number})",
+            kind="log",
+            ident=str(task_try_number),
+        )
+    path = log_path(ctx.settings.base_log_folder, key, task_try_number)
+    offset = 0 if full_content else decode_token(token)
+    chunk = read_chunk(path, offset, limit=2**62 if full_content else 256 * 1024)
+    if "text/plain" in request.headers.get("accept", ""):
+        return PlainTextResponse(chunk.content)
+    finished = task_try_number < ti.try_number or (ti.state is not None and TaskInstanceState(ti.state) in FINISHED_TI_STATES)
+    more = path.exists() and path.stat().st_size > chunk.offset
+    return {
+        "content": chunk.content,
+        "continuation_token": encode_token(chunk.offset),
+        "end_of_log": finished and not more,
+    }
+
+
+def _xcom_body(row: XComModel, with_value: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "key": row.key,
+        "dag_id": row.dag_id,
+        "dag_run_id": row.run_id,
+        "task_id": row.task_id,
+        "map_index": row.map_index,
+        "timestamp": row.timestamp,
+    }
+    if with_value:
+        body["value"] = json.loads(row.value)
+    return body
+
+
+@router.get(TI_PATH + "/xcomEntries", response_model=XComCollection, summary="List a task instance's XComs")
+def list_xcom_entries(
+    dag_id: str,
+    dag_run_id: str,
+    task_id: str,
+    session: DbSession,
+    _: Viewer,
+    map_index: int | None = None,
+    limit: Limit = DEFAULT_PAGE_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id)
+    rows, total = xcom.list_xcoms(
+        session=session, dag_id=dag_id, run_id=dag_run_id, task_id=task_id, map_index=map_index, limit=limit, offset=offset
+    )
+    return {"xcom_entries": [_xcom_body(r, with_value=True) for r in rows], "total_entries": total}
+
+
+@router.get(TI_PATH + "/xcomEntries/{xcom_key}", response_model=XComEntry, summary="Get one XCom with its value")
+def get_xcom_entry(
+    dag_id: str, dag_run_id: str, task_id: str, xcom_key: str, session: DbSession, _: Viewer, map_index: int = -1
+) -> dict[str, Any]:
+    rows, _total = xcom.list_xcoms(session=session, dag_id=dag_id, run_id=dag_run_id, task_id=task_id, map_index=map_index)
+    for row in rows:
+        if row.key == xcom_key:
+            return _xcom_body(row, with_value=True)
+    raise NotFoundError(
+        f"task {task_id!r} of run {dag_run_id!r} (DAG {dag_id!r}) has no XCom {xcom_key!r}", kind="xcom", ident=xcom_key
+    )

@@ -1,0 +1,139 @@
+"""Pages: variables and pools (create, edit, delete; secret-looking values masked) and the audit log."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Query, Request
+from starlette.responses import Response
+
+from tradewind.api import admin_actions
+from tradewind.api.masking import shown_value
+from tradewind.api.rendering import redirect, render
+from tradewind.api.routes.dependencies import Admin, Ctx, DbSession, Viewer
+from tradewind.sdk.errors import ParamValidationError
+from tradewind.store import audit, pools, variables
+
+router = APIRouter(include_in_schema=False)
+AUDIT_PAGE = 100
+Text = Annotated[str, Form()]
+
+
+@router.get("/variables")
+def variable_list(request: Request, session: DbSession, _: Viewer) -> Response:
+    rows, total = variables.list_variables(session=session)
+    shown = []
+    for row in rows:
+        value, masked = shown_value(row.key, row.val)
+        shown.append({"key": row.key, "value": value, "masked": masked, "description": row.description})
+    return render(request, "variables.html", variables=shown, total=total)
+
+
+@router.get("/variables/new")
+def variable_new(request: Request, _: Admin) -> Response:
+    return render(request, "variable_form.html", variable=None, secret=False, error=None, values={})
+
+
+@router.post("/variables/new")
+def variable_create(
+    request: Request, ctx: Ctx, principal: Admin, key: Text = "", value: Text = "", description: Text = ""
+) -> Response:
+    admin_actions.create_variable(ctx.write_factory, principal, key=key, value=value, description=description or None)
+    return redirect("/variables", f"Variable {key.strip()} created.")
+
+
+@router.get("/variables/{key}/edit")
+def variable_edit(key: str, request: Request, session: DbSession, _: Admin) -> Response:
+    row = variables.get_variable(session=session, key=key)
+    _shown, masked = shown_value(key, row.val)
+    # A masked value is never sent to the browser: the form keeps it unless a new one is typed.
+    return render(
+        request, "variable_form.html", variable=row, secret=masked, error=None, values={"value": "" if masked else row.val}
+    )
+
+
+@router.post("/variables/{key}/edit")
+def variable_update(
+    key: str, ctx: Ctx, principal: Admin, value: Text = "", description: Text = "", keep_value: Text = ""
+) -> Response:
+    admin_actions.update_variable(
+        ctx.write_factory,
+        principal,
+        key=key,
+        value=None if keep_value and not value else value,
+        description=description or None,
+    )
+    return redirect("/variables", f"Variable {key} saved.")
+
+
+@router.post("/variables/{key}/delete")
+def variable_delete(key: str, ctx: Ctx, principal: Admin) -> Response:
+    admin_actions.delete_variable(ctx.write_factory, principal, key=key)
+    return redirect("/variables", f"Variable {key} deleted.")
+
+
+@router.get("/pools")
+def pool_list(request: Request, session: DbSession, _: Viewer) -> Response:
+    return render(request, "pools.html", pools=pools.list_pools(session=session))
+
+
+@router.get("/pools/new")
+def pool_new(request: Request, _: Admin) -> Response:
+    return render(request, "pool_form.html", pool=None)
+
+
+def _slots(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ParamValidationError(f"slots must be a whole number, got {value!r}", param="slots") from None
+
+
+@router.post("/pools/new")
+def pool_create(ctx: Ctx, principal: Admin, name: Text = "", slots: Text = "", description: Text = "") -> Response:
+    admin_actions.create_pool(ctx.write_factory, principal, name=name, slots=_slots(slots), description=description or None)
+    return redirect("/pools", f"Pool {name.strip()} created.")
+
+
+@router.get("/pools/{name}/edit")
+def pool_edit(name: str, request: Request, session: DbSession, _: Admin) -> Response:
+    return render(request, "pool_form.html", pool=pools.get_pool(session=session, name=name))
+
+
+@router.post("/pools/{name}/edit")
+def pool_update(name: str, ctx: Ctx, principal: Admin, slots: Text = "", description: Text = "") -> Response:
+    admin_actions.update_pool(ctx.write_factory, principal, name=name, slots=_slots(slots), description=description or None)
+    return redirect("/pools", f"Pool {name} saved.")
+
+
+@router.post("/pools/{name}/delete")
+def pool_delete(name: str, ctx: Ctx, principal: Admin) -> Response:
+    admin_actions.delete_pool(ctx.write_factory, principal, name=name)
+    return redirect("/pools", f"Pool {name} deleted.")
+
+
+@router.get("/audit-log")
+def audit_log(
+    request: Request,
+    session: DbSession,
+    _: Viewer,
+    page: Annotated[int, Query(ge=1)] = 1,
+    dag_id: str = "",
+    event: str = "",
+) -> Response:
+    rows, total = audit.list_audit(
+        session=session, limit=AUDIT_PAGE, offset=(page - 1) * AUDIT_PAGE, dag_id=dag_id or None, event=event or None
+    )
+    return render(
+        request,
+        "audit.html",
+        entries=rows,
+        total=total,
+        page=page,
+        pages=max(1, math.ceil(total / AUDIT_PAGE)),
+        dag_id=dag_id,
+        event=event,
+        quote=quote,
+    )

@@ -1,0 +1,135 @@
+"""Running one task with its context: render its templates, execute it under its timeout, push its result,
+and say how the try ended. Shared by `tasks run` (recorded) and `tasks test` (in memory)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from tradewind.runner.interrupts import ExecutionTimeout, TaskTerminated, execution_timeout
+from tradewind.runner.secrets_masking import SecretsMasker
+from tradewind.sdk.errors import TaskFailedNoRetry, TaskSkipped, TradewindError
+
+RETURN_VALUE_KEY = "return_value"
+
+#: Pushes one XCom of the running try: ``push(key, value)``.
+XComPusher = Callable[[str, Any], None]
+
+
+class Ending(StrEnum):
+    """How task code ended, before retries are taken into account."""
+
+    SUCCESS = "success"
+    SKIPPED = "skipped"
+    FAILED = "failed"  # may be retried
+    FAILED_NO_RETRY = "failed_no_retry"  # TaskFailedNoRetry: retries are not used
+
+
+@dataclass
+class TaskResult:
+    ending: Ending
+    reason: str | None = None
+    error: BaseException | None = None
+    rendered_fields: dict[str, Any] = field(default_factory=dict)
+    #: True when the task was stopped by SIGTERM or the heartbeat (on_kill has run).
+    terminated: bool = False
+
+
+def execute_task(
+    task: Any,
+    context: dict[str, Any],
+    *,
+    push_xcom: XComPusher,
+    log: logging.Logger,
+    masker: SecretsMasker | None = None,
+    user_code: Callable[[], AbstractContextManager[None]] = nullcontext,
+) -> TaskResult:
+    """Render ``task``'s template fields, run ``execute`` with its ``execution_timeout`` and push the result.
+
+    ``user_code`` wraps each stretch of task code (the supervisor raises TaskTerminated into it). Never
+    raises for what task code does: every ending, including timeouts and termination, is a TaskResult.
+    """
+    result = TaskResult(Ending.FAILED)
+    try:
+        with user_code():
+            task.render_template_fields(context)
+        result.rendered_fields = rendered_fields(task, masker)
+        timeout = task.execution_timeout.total_seconds() if task.execution_timeout else None
+        with user_code(), execution_timeout(timeout):
+            task.pre_execute(context)
+            value = task.execute(context)
+            task.post_execute(context, value)
+        push_result(task, value, push_xcom)
+        result.ending = Ending.SUCCESS
+    except TaskSkipped as exc:
+        log.info("Task skipped: %s", exc or "TaskSkipped raised")
+        result.ending, result.reason = Ending.SKIPPED, str(exc) or "skipped"
+    except TaskFailedNoRetry as exc:
+        log.error("Task failed without retry: %s", exc)
+        result.ending, result.reason, result.error = Ending.FAILED_NO_RETRY, _describe(exc), exc
+    except ExecutionTimeout as exc:
+        log.error("Task timed out: %s; killing it", exc)
+        _kill(task, log)
+        result.reason, result.error = f"timed out: {exc}", exc
+    except TaskTerminated as exc:
+        log.error("Task stopped: %s; killing it", exc.reason)
+        _kill(task, log)
+        result.reason, result.error, result.terminated = exc.reason, exc, True
+    except (Exception, SystemExit) as exc:  # task code may raise anything; it is this try's failure
+        log.error("Task failed: %s", _describe(exc), exc_info=exc)
+        result.reason, result.error = _describe(exc), exc
+    return result
+
+
+def push_result(task: Any, value: Any, push_xcom: XComPusher) -> None:
+    """Push the return value as ``return_value`` (and each key of a dict with ``multiple_outputs``)."""
+    if not task.do_xcom_push or value is None:
+        return
+    if task.multiple_outputs:
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            raise TradewindError(
+                f"task {task.task_id!r} has multiple_outputs=True, so it must return a dict with str keys; "
+                f"it returned {type(value).__name__}"
+            )
+        for key, item in value.items():
+            push_xcom(key, item)
+    push_xcom(RETURN_VALUE_KEY, value)
+
+
+def rendered_fields(task: Any, masker: SecretsMasker | None) -> dict[str, Any]:
+    """The rendered template fields as JSON data, secrets masked (for the UI: what actually ran)."""
+    values = {name: getattr(task, name, None) for name in task.template_fields}
+    if masker is not None:
+        values = {name: masker.redact(value, name) for name, value in values.items()}
+    return {name: _jsonable(value) for name, value in values.items()}
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    return repr(value)
+
+
+def _kill(task: Any, log: logging.Logger) -> None:
+    try:
+        task.on_kill()
+    except Exception as exc:  # a broken on_kill must not keep the try from being recorded
+        log.error("on_kill of task %r failed: %s", task.task_id, _describe(exc), exc_info=exc)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"task code called sys.exit({exc.code!r})"
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

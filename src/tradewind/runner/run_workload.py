@@ -1,0 +1,240 @@
+"""Run one task try (`tradewind tasks run`): claim it, import its DAG file, run the task, record the outcome.
+
+Works the same in a fresh process, in a child forked from a pre-imported parent (the LocalExecutor's fork
+server), in a Celery worker and in a pod: everything it needs (engine, threads, signal handlers, logging)
+is built inside ``run_task`` and torn down before it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import time
+from contextlib import nullcontext
+from typing import Any
+
+from tradewind.config.settings import Settings
+from tradewind.core.clock import utcnow
+from tradewind.core.retries import has_tries_left, next_retry_at
+from tradewind.core.serialized_dag import SerializedTask
+from tradewind.core.states import TaskInstanceState
+from tradewind.core.workload import ExecuteTask
+from tradewind.runner.db_runtime import DbRuntime
+from tradewind.runner.execution import Ending, TaskResult, execute_task
+from tradewind.runner.interrupts import TaskInterrupt
+from tradewind.runner.log_capture import LogCapture, task_logging
+from tradewind.runner.secrets_masking import SecretsMasker, masker_for_environment
+from tradewind.runner.supervisor import Supervisor, try_log_path
+from tradewind.runner.task_callbacks import run_callbacks
+from tradewind.runner.task_loading import concrete_task, dag_file_for_run, load_dag
+from tradewind.runner.try_state import ClaimedTry, Refusal, TryState, current_try_number
+from tradewind.sdk.context import build_context
+from tradewind.sdk.errors import TradewindError
+from tradewind.sdk.runtime import use_runtime
+from tradewind.store.engine import make_engine, make_session_factory
+
+TI = TaskInstanceState
+log = logging.getLogger("tradewind.task")
+
+
+def run_task(settings: Settings, workload: ExecuteTask, *, capture_output: bool = True) -> int:
+    """Run the try ``workload`` names; 0 when it ended success or skipped, 1 otherwise.
+
+    ``workload.try_number`` 0 means the try the task instance is at. When the try is not queued at that
+    try number (cleared, re-queued, running elsewhere, a redelivered message) nothing runs and 0 is
+    returned. ``capture_output`` sends fd 1 and 2 into the try's log file for the duration.
+    """
+    key = workload.ti_key
+    engine = make_engine(settings.database_url, pool_size=2)
+    try:
+        factory = make_session_factory(engine)
+        try_number = workload.try_number if workload.try_number > 0 else current_try_number(factory, key)
+        state = TryState(factory, key, try_number)
+        hostname = settings.core.hostname or socket.gethostname()
+        claim = state.claim(now=utcnow(), hostname=hostname, pid=os.getpid())
+        if isinstance(claim, Refusal):
+            # Not into the log file: it belongs to whoever runs the try, if anyone.
+            print(f"not running {key} try {try_number}: {claim.reason}", file=sys.stderr, flush=True)
+            return 0
+        masker = masker_for_environment()
+        path = try_log_path(settings, key, try_number)
+        capture = LogCapture(path, redact=masker.redact_text) if capture_output else nullcontext()
+        with capture, task_logging(settings.logging.level):
+            try:
+                return _run_claimed(
+                    settings, workload, claim, state, DbRuntime(factory, masker=masker), masker
+                )
+            except Exception:
+                # The runner itself failed (database gone ...): the try stays running and the scheduler
+                # settles it when its heartbeats stop.
+                log.exception("the runner failed; the try is left for the scheduler to settle")
+                return 1
+    finally:
+        engine.dispose()
+
+
+def _run_claimed(
+    settings: Settings,
+    workload: ExecuteTask,
+    claim: ClaimedTry,
+    state: TryState,
+    runtime: DbRuntime,
+    masker: SecretsMasker,
+) -> int:
+    key = claim.key
+    supervisor = Supervisor(
+        heartbeat=lambda: state.heartbeat(now=utcnow()),
+        interval=settings.scheduler.heartbeat_interval,
+        log=log,
+    )
+    with supervisor, use_runtime(runtime):
+        log.info(
+            "Running %s, try %d of %d, on %s (pid %d)",
+            key,
+            claim.try_number,
+            claim.max_tries + 1,
+            settings.core.hostname or socket.gethostname(),
+            os.getpid(),
+        )
+        runtime.clear_xcoms(
+            dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id, map_index=key.map_index
+        )
+        task: Any = None
+        context: dict[str, Any] | None = None
+        try:
+            task, context = _prepare(settings, workload, claim, runtime, supervisor)
+        except Exception as exc:
+            log.error("%s", exc, exc_info=not _expected_setup_error(exc))
+            result = TaskResult(Ending.FAILED, reason=str(exc), error=exc)
+        except TaskInterrupt as exc:  # terminated while importing: nothing to kill yet
+            log.error("Stopped before the task started: %s", exc)
+            result = TaskResult(Ending.FAILED, reason=str(exc), error=exc, terminated=True)
+        else:
+            result = execute_task(
+                task,
+                context,
+                push_xcom=lambda xcom_key, value: runtime.xcom_push(
+                    dag_id=key.dag_id,
+                    run_id=key.run_id,
+                    task_id=key.task_id,
+                    map_index=key.map_index,
+                    key=xcom_key,
+                    value=value,
+                ),
+                log=log,
+                masker=masker,
+                user_code=supervisor.user_code,
+            )
+        supervisor.stop_heartbeat()
+        final, written = _record(claim, state, result, task, supervisor)
+        if written and final is not None and task is not None and context is not None:
+            run_callbacks(task, final, context, result.error, log=log)
+    return 0 if final in (TI.SUCCESS, TI.SKIPPED) else 1
+
+
+def _prepare(
+    settings: Settings, workload: ExecuteTask, claim: ClaimedTry, runtime: DbRuntime, supervisor: Supervisor
+) -> tuple[Any, dict[str, Any]]:
+    key = claim.key
+    path = dag_file_for_run(
+        settings.dags_folder,
+        subdir=workload.dag_rel_path,
+        relative_fileloc=claim.sdag.relative_fileloc,
+        fileloc=claim.sdag.fileloc,
+    )
+    started = time.monotonic()
+    with supervisor.user_code():
+        dag = load_dag(path, key.dag_id, dags_folder=settings.dags_folder)
+    log.info("Imported DAG file %s in %.3fs", path, time.monotonic() - started)
+
+    def pull(task_id: str, xcom_key: str) -> Any:
+        return runtime.xcom_pull(
+            dag_id=key.dag_id, run_id=key.run_id, task_id=task_id, key=xcom_key, map_index=None
+        )
+
+    task = concrete_task(dag.get_task(key.task_id), key.map_index, pull)
+    run = claim.run
+    context = build_context(
+        task=task,
+        run_id=run.run_id,
+        logical_date=run.logical_date,
+        data_interval_start=run.data_interval_start,
+        data_interval_end=run.data_interval_end,
+        run_type=run.run_type,
+        conf=run.conf,
+        run_start_date=run.start_date,
+        map_index=key.map_index,
+        try_number=claim.try_number,
+        max_tries=claim.max_tries,
+    )
+    return task, context
+
+
+def _expected_setup_error(exc: BaseException) -> bool:
+    """Errors whose message says it all (a missing file, an import error with file and line)."""
+    return isinstance(exc, TradewindError)
+
+
+def _record(
+    claim: ClaimedTry, state: TryState, result: TaskResult, task: Any, supervisor: Supervisor
+) -> tuple[TaskInstanceState | None, bool]:
+    """Write the try's final state with compare-and-set from running. Returns the state the try ended in
+    and whether this runner wrote it (False: someone else set it meanwhile, and it is left alone)."""
+    if supervisor.external_state is not None:
+        log.warning("state externally set to %s; leaving it", supervisor.external_state)
+        return _as_state(supervisor.external_state), False
+    now = utcnow()
+    target = _final_state(result.ending, claim.try_number, claim.max_tries)
+    values: dict[str, Any] = {
+        "end_date": now,
+        "duration": (now - claim.start_date).total_seconds(),
+        "state_reason": result.reason if target is not TI.SUCCESS else None,
+        "rendered_fields": result.rendered_fields or None,
+        "next_retry_at": None,
+    }
+    if target is TI.UP_FOR_RETRY:
+        values["next_retry_at"] = next_retry_at(_retry_policy(claim, task), claim.try_number, now)
+    external = state.finish(target, values=values)
+    if external is not None:
+        log.warning("state externally set to %s; not overwriting it with %s", external, target.value)
+        return _as_state(external), False
+    _log_final(target, claim, values)
+    return target, True
+
+
+def _as_state(label: str) -> TaskInstanceState | None:
+    return TI(label) if label in TI._value2member_map_ else None
+
+
+def _final_state(ending: Ending, try_number: int, max_tries: int) -> TaskInstanceState:
+    if ending is Ending.SUCCESS:
+        return TI.SUCCESS
+    if ending is Ending.SKIPPED:
+        return TI.SKIPPED
+    if ending is Ending.FAILED and has_tries_left(try_number, max_tries):
+        return TI.UP_FOR_RETRY
+    return TI.FAILED
+
+
+def _retry_policy(claim: ClaimedTry, task: Any) -> SerializedTask:
+    """The retry settings of the task as imported for this try, else as last parsed."""
+    if task is not None:
+        return SerializedTask(
+            task_id=task.task_id,
+            operator=type(task).__name__,
+            retry_delay=task.retry_delay.total_seconds(),
+            retry_exponential_backoff=task.retry_exponential_backoff,
+            max_retry_delay=task.max_retry_delay.total_seconds() if task.max_retry_delay else None,
+        )
+    stored = claim.sdag.task_dict.get(claim.key.task_id)
+    return stored if stored is not None else SerializedTask(task_id=claim.key.task_id, operator="unknown")
+
+
+def _log_final(target: TaskInstanceState, claim: ClaimedTry, values: dict[str, Any]) -> None:
+    line = f"Marking task as {target.value.upper()}. {claim.key}, try {claim.try_number}"
+    line += f", took {values['duration']:.3f}s"
+    if target is TI.UP_FOR_RETRY:
+        line += f"; next try after {values['next_retry_at'].isoformat()}"
+    (log.info if target in (TI.SUCCESS, TI.SKIPPED) else log.error)(line)

@@ -1,0 +1,202 @@
+"""TaskFlow: ``@task`` (and .branch, .short_circuit, .bash), ``.partial().expand()`` on them, and ``@dag``."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from tradewind.sdk.baseoperator import BaseOperator
+from tradewind.sdk.dag import DAG
+from tradewind.sdk.definition_context import caller_site, current_dag, current_group
+from tradewind.sdk.errors import DagDefinitionError
+from tradewind.sdk.mapped import NOT_MAPPABLE, MappedOperator
+from tradewind.sdk.naming import unique_label
+from tradewind.sdk.operators.decorated import (
+    _BashDecoratedOperator,
+    _BranchPythonDecoratedOperator,
+    _PythonDecoratedOperator,
+    _ShortCircuitDecoratedOperator,
+)
+from tradewind.sdk.xcom_arg import XComArg
+
+
+def _infer_multiple_outputs(function: Callable[..., Any]) -> bool:
+    """A function annotated to return a dict (or a TypedDict) pushes each key as its own XCom."""
+    try:
+        returns = typing.get_type_hints(function).get("return")
+    except Exception:
+        return False
+    if returns is None:
+        return False
+    origin = typing.get_origin(returns) or returns
+    return origin is dict or typing.is_typeddict(returns)
+
+
+class _TaskDecorator:
+    """A decorated function: calling it inside a DAG adds a task and returns its XComArg."""
+
+    def __init__(
+        self, function: Callable[..., Any], operator_class: type[BaseOperator], options: dict[str, Any]
+    ):
+        if not callable(function):
+            raise DagDefinitionError(f"@task needs a function, got {function!r}")
+        self.function = function
+        self.operator_class = operator_class
+        self.options = options
+        self.signature = inspect.signature(function)
+        functools.update_wrapper(self, function)
+
+    def override(self, **options: Any) -> _TaskDecorator:
+        """The same task with other operator options, e.g. ``extract.override(task_id="x", retries=3)()``."""
+        return _TaskDecorator(self.function, self.operator_class, {**self.options, **options})
+
+    def _task_id(self) -> str:
+        label = self.options.get("task_id") or self.function.__name__
+        group = self.options.get("task_group") or current_group()
+        dag = self.options.get("dag") or (group.dag if group is not None else None) or current_dag()
+        if dag is None:
+            return str(label)
+        group = group or dag.task_group
+        taken = set(dag.task_dict) | set(dag.task_group_dict)
+        return unique_label(str(label), taken, group.child_id)
+
+    def _operator_kwargs(self, task_id: str) -> dict[str, Any]:
+        kwargs = dict(self.options)
+        kwargs["task_id"] = task_id
+        kwargs["python_callable"] = self.function
+        if "multiple_outputs" not in kwargs and self.operator_class is not _BashDecoratedOperator:
+            kwargs["multiple_outputs"] = _infer_multiple_outputs(self.function)
+        return kwargs
+
+    def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
+        task_id = self._task_id()
+        try:
+            self.signature.bind_partial(*args, **kwargs)
+        except TypeError as exc:
+            raise DagDefinitionError(f"task {task_id!r}: {exc}") from None
+        options = self._operator_kwargs(task_id)
+        options.update(op_args=list(args), op_kwargs=kwargs)
+        op = self.operator_class(**options)
+        return XComArg(op)
+
+    def partial(self, **kwargs: Any) -> _DecoratedPartial:
+        return _DecoratedPartial(self, kwargs)
+
+    def expand(self, **mapped: Any) -> XComArg:
+        """One task instance per element of the mapped argument(s)."""
+        return _DecoratedPartial(self, {}).expand(**mapped)
+
+
+class _DecoratedPartial:
+    def __init__(self, decorator: _TaskDecorator, kwargs: dict[str, Any]) -> None:
+        self.decorator = decorator
+        self.kwargs = kwargs
+        self._check_names(kwargs, "partial")
+
+    def _check_names(self, names: dict[str, Any], call: str) -> None:
+        params = self.decorator.signature.parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            return
+        unknown = sorted(set(names) - set(params))
+        if unknown:
+            raise DagDefinitionError(
+                f"task {self.decorator.function.__name__!r}: {call}() got unknown argument(s): "
+                + ", ".join(unknown)
+            )
+
+    def expand(self, **mapped: Any) -> XComArg:
+        self._check_names(mapped, "expand")
+        name = self.decorator.function.__name__
+        for arg in mapped:
+            if arg in self.kwargs:
+                raise DagDefinitionError(
+                    f"task {name!r}: argument {arg!r} is given to both partial() and expand()"
+                )
+            if arg in NOT_MAPPABLE:
+                raise DagDefinitionError(f"task {name!r}: cannot map over argument {arg!r}")
+        kwargs = self.decorator._operator_kwargs(self.decorator._task_id())
+        kwargs["op_args"] = []
+        kwargs["op_kwargs"] = dict(self.kwargs)
+        op = MappedOperator(
+            operator_class=self.decorator.operator_class,
+            partial_kwargs=kwargs,
+            expand_input=mapped,
+            expand_into="op_kwargs",
+            site=caller_site(),
+        )
+        return XComArg(op)
+
+
+def _decorator_for(operator_class: type[BaseOperator]) -> Callable[..., Any]:
+    def decorate(python_callable: Callable[..., Any] | None = None, **options: Any) -> Any:
+        if python_callable is not None:
+            return _TaskDecorator(python_callable, operator_class, options)
+        return lambda function: _TaskDecorator(function, operator_class, options)
+
+    return decorate
+
+
+class _TaskDecoratorCollection:
+    """``@task``, ``@task(retries=2)``, ``@task.branch``, ``@task.short_circuit``, ``@task.bash``."""
+
+    def __init__(self) -> None:
+        self.python = _decorator_for(_PythonDecoratedOperator)
+        self.branch = _decorator_for(_BranchPythonDecoratedOperator)
+        self.short_circuit = _decorator_for(_ShortCircuitDecoratedOperator)
+        self.bash = _decorator_for(_BashDecoratedOperator)
+
+    def __call__(self, python_callable: Callable[..., Any] | None = None, **options: Any) -> Any:
+        return self.python(python_callable, **options)
+
+
+task = _TaskDecoratorCollection()
+
+
+def _dag_factory(
+    function: Callable[..., Any], dag_id: str | None, dag_kwargs: dict[str, Any]
+) -> Callable[..., DAG]:
+    signature = inspect.signature(function)
+    kinds = (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    )
+
+    @functools.wraps(function)
+    def factory(*args: Any, **kwargs: Any) -> DAG:
+        bound = signature.bind_partial(*args, **kwargs)
+        bound.apply_defaults()
+        options = dict(dag_kwargs)
+        if options.get("doc_md") is None and function.__doc__:
+            options["doc_md"] = inspect.cleandoc(function.__doc__)
+        with DAG(dag_id or function.__name__, **options) as new_dag:
+            # Each parameter becomes a DAG param; the function receives references resolved at run time.
+            positional: list[Any] = []
+            keywords: dict[str, Any] = {}
+            for name, param in signature.parameters.items():
+                if param.kind not in kinds:
+                    continue
+                ref = (
+                    new_dag.param(name, bound.arguments[name])
+                    if name in bound.arguments
+                    else new_dag.param(name)
+                )
+                if param.kind is inspect.Parameter.POSITIONAL_ONLY:
+                    positional.append(ref)
+                else:
+                    keywords[name] = ref
+            function(*positional, **keywords)
+        return new_dag
+
+    return factory
+
+
+def dag(dag_id: Any = None, **dag_kwargs: Any) -> Any:
+    """``@dag`` or ``@dag(schedule=..., start_date=...)``: calling the decorated function returns the DAG,
+    named after the function unless ``dag_id`` is given; its parameters become the DAG's params."""
+    if callable(dag_id):
+        return _dag_factory(dag_id, None, dag_kwargs)
+    return lambda function: _dag_factory(function, dag_id, dag_kwargs)

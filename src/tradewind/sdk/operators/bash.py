@@ -1,0 +1,127 @@
+"""BashOperator: run a bash command in its own process group, streaming its output into the task log."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Container, Mapping, Sequence
+from typing import Any
+
+from tradewind.sdk.baseoperator import BaseOperator
+from tradewind.sdk.errors import TaskExecutionError, TaskSkipped
+
+_KILL_GRACE_SECONDS = 5.0
+
+
+def context_env_vars(context: Mapping[str, Any]) -> dict[str, str]:
+    """``TRADEWIND_CTX_*`` variables that tell a subprocess which task try it belongs to."""
+    ti = context.get("ti")
+    logical_date = context.get("logical_date")
+    values = {
+        "TRADEWIND_CTX_DAG_ID": getattr(ti, "dag_id", None),
+        "TRADEWIND_CTX_TASK_ID": getattr(ti, "task_id", None),
+        "TRADEWIND_CTX_RUN_ID": context.get("run_id"),
+        "TRADEWIND_CTX_TRY_NUMBER": context.get("try_number"),
+        "TRADEWIND_CTX_MAP_INDEX": context.get("map_index"),
+        "TRADEWIND_CTX_LOGICAL_DATE": logical_date.isoformat() if logical_date is not None else None,
+    }
+    return {k: str(v) for k, v in values.items() if v is not None}
+
+
+class BashOperator(BaseOperator):
+    """``BashOperator(task_id="x", bash_command="echo {{ ds }}")``; the last output line goes to XCom.
+
+    A non-zero exit fails the task; an exit code in ``skip_on_exit_code`` (99 by default) skips it. A command
+    ending in ``.sh`` or ``.bash`` names a template file found on the DAG's template search path.
+    """
+
+    template_fields: Sequence[str] = ("bash_command", "env", "cwd")
+    template_fields_renderers: dict[str, str] = {"bash_command": "bash", "env": "json"}
+    template_ext: Sequence[str] = (".sh", ".bash")
+    ui_color = "#f0ede4"
+
+    def __init__(
+        self,
+        *,
+        bash_command: str,
+        env: Mapping[str, str] | None = None,
+        append_env: bool = False,
+        output_encoding: str = "utf-8",
+        skip_on_exit_code: int | Container[int] | None = 99,
+        cwd: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.bash_command = bash_command
+        self.env = dict(env) if env is not None else None
+        self.append_env = append_env
+        self.output_encoding = output_encoding
+        if skip_on_exit_code is None:
+            self.skip_on_exit_code: Container[int] = ()
+        elif isinstance(skip_on_exit_code, int):
+            self.skip_on_exit_code = (skip_on_exit_code,)
+        else:
+            self.skip_on_exit_code = skip_on_exit_code
+        self.cwd = cwd
+        self._process: subprocess.Popen[bytes] | None = None
+        super().__init__(**kwargs)
+
+    def _environment(self, context: Mapping[str, Any]) -> dict[str, str]:
+        if self.env is None:
+            env = dict(os.environ)
+        elif self.append_env:
+            env = {**os.environ, **self.env}
+        else:
+            env = dict(self.env)
+        env.update(context_env_vars(context))
+        return env
+
+    def execute(self, context: Mapping[str, Any]) -> str:
+        if self.cwd is not None:
+            if not os.path.exists(self.cwd):
+                raise TaskExecutionError(f"task {self.task_id!r}: cwd {self.cwd!r} does not exist")
+            if not os.path.isdir(self.cwd):
+                raise TaskExecutionError(f"task {self.task_id!r}: cwd {self.cwd!r} is not a directory")
+        with tempfile.TemporaryDirectory(prefix="tradewindtmp") as scratch:
+            return_code, last_line = self._run(context, self.cwd or scratch)
+        if return_code in self.skip_on_exit_code:
+            raise TaskSkipped(f"Bash command returned exit code {return_code}; skipping the task.")
+        if return_code != 0:
+            raise TaskExecutionError(
+                f"Bash command failed. The command returned a non-zero exit code {return_code}."
+            )
+        return last_line
+
+    def _run(self, context: Mapping[str, Any], cwd: str) -> tuple[int, str]:
+        # A new session makes the shell lead its own process group, so on_kill reaches its children too.
+        process = subprocess.Popen(
+            ["bash", "-c", self.bash_command],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env=self._environment(context),
+            start_new_session=True,
+        )
+        self._process = process
+        last_line = ""
+        assert process.stdout is not None
+        for raw in iter(process.stdout.readline, b""):
+            last_line = raw.decode(self.output_encoding, errors="backslashreplace").rstrip()
+            sys.stdout.write(last_line + "\n")
+            sys.stdout.flush()
+        return process.wait(), last_line
+
+    def on_kill(self) -> None:
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=_KILL_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

@@ -1,0 +1,216 @@
+"""The real scheduler, runner and `tradewind celery worker` processes with `executor = "celery"`: a DAG spread
+over two workers on different queues, a worker SIGKILLed mid-task, a scheduler restart and a broker restart
+mid-run."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.integration.celery.celery_harness import (
+    TRADEWIND,
+    Broker,
+    RedisServer,
+    StartWorker,
+    Worker,
+    make_broker,
+)
+from tests.integration.scheduler.conftest import Deployment, wait_until
+
+from tradewind.core.keys import TaskInstanceKey
+from tradewind.store import task_instances
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'tradewind.db'}"
+
+
+def _celery_deployment(home: Path, db_url: str, broker: Broker) -> Deployment:
+    dep = Deployment(home, db_url)
+    dep.env.update(broker.env)
+    dep.env.update({
+        "TRADEWIND__CORE__EXECUTOR": "celery",
+        "TRADEWIND__SCHEDULER__ZOMBIE_THRESHOLD": "10",
+    })
+    return dep
+
+
+@pytest.fixture
+def deployment(tw_home: Path, sqlite_url: str, redis_broker: Broker) -> Iterator[Deployment]:
+    dep = _celery_deployment(tw_home, sqlite_url, redis_broker)
+    try:
+        yield dep
+    finally:
+        dep.stop_all()
+
+
+def _worker(start_worker: StartWorker, broker: Broker, dep: Deployment, tag: str, queues: list[str],
+            concurrency: int = 2) -> Worker:
+    return start_worker(broker, tag=tag, queues=queues, concurrency=concurrency, runner=TRADEWIND,
+                        extra_env={**dep.env, "WORKER_TAG": tag})
+
+
+def _ti(dep: Deployment, dag_id: str, run_id: str, task_id: str):  # type: ignore[no-untyped-def]
+    with dep.sessions() as session:
+        return task_instances.get_task_instance(session=session, key=TaskInstanceKey(dag_id, run_id, task_id))
+
+
+def _log(dep: Deployment, dag_id: str, task_id: str, run_id: str, try_number: int = 1) -> str:
+    done = dep.tw("tasks", "logs", dag_id, task_id, run_id, "--try-number", str(try_number), check=False)
+    return done.stdout
+
+
+TWO_QUEUES = """
+from datetime import datetime
+from tradewind import DAG, BashOperator, task
+
+with DAG("celery_e2e", schedule=None, start_date=datetime(2026, 1, 1)):
+    @task(queue="{alpha}")
+    def produce():
+        import os
+        return {{"n": 21, "made_on": os.environ["WORKER_TAG"]}}
+
+    @task(queue="{beta}")
+    def consume(value):
+        import os
+        print("consumed", value["n"] * 2, "made on", value["made_on"], "used on", os.environ["WORKER_TAG"])
+
+    report = BashOperator(task_id="report", bash_command="echo report on $WORKER_TAG", queue="{alpha}")
+    anywhere = BashOperator(task_id="anywhere", bash_command="echo default queue on $WORKER_TAG")
+    consume(produce()) >> report >> anywhere
+"""
+
+
+def test_a_dag_runs_across_two_workers_on_different_queues(
+    deployment: Deployment, redis_broker: Broker, start_worker: StartWorker
+) -> None:
+    broker = redis_broker
+    alpha, beta = broker.queue("alpha"), broker.queue("beta")
+    deployment.write_dag("celery_e2e", TWO_QUEUES.format(alpha=alpha, beta=beta))
+    deployment.parse()
+    _worker(start_worker, broker, deployment, "a", [alpha, broker.settings.default_queue])
+    _worker(start_worker, broker, deployment, "b", [beta])
+    deployment.start_scheduler()
+
+    run_id = deployment.tw("dags", "trigger", "celery_e2e").stdout.strip()
+
+    assert deployment.wait_run("celery_e2e", run_id, timeout=90) == "success", deployment.dump_logs()
+    assert "consumed 42 made on a used on b" in _log(deployment, "celery_e2e", "consume", run_id)
+    assert "report on a" in _log(deployment, "celery_e2e", "report", run_id)
+    assert "default queue on a" in _log(deployment, "celery_e2e", "anywhere", run_id)
+
+
+KILLABLE = """
+from datetime import datetime, timedelta
+from tradewind import DAG, BashOperator
+
+with DAG("killable", schedule=None, start_date=datetime(2026, 1, 1)):
+    BashOperator(
+        task_id="long",
+        bash_command='echo "try {{{{ ti.try_number }}}} on $WORKER_TAG"; if [ "$WORKER_TAG" = a ]; then sleep 120; fi',
+        retries=1,
+        retry_delay=timedelta(seconds=0),
+        queue="{queue}",
+    )
+"""
+
+
+def test_a_worker_sigkilled_mid_task_fails_the_try_and_the_retry_runs_elsewhere(
+    deployment: Deployment, redis_broker: Broker, start_worker: StartWorker
+) -> None:
+    broker = redis_broker
+    queue = broker.queue("work")
+    deployment.write_dag("killable", KILLABLE.format(queue=queue))
+    deployment.parse()
+    doomed = _worker(start_worker, broker, deployment, "a", [queue], concurrency=1)
+    deployment.start_scheduler()
+    run_id = deployment.tw("dags", "trigger", "killable").stdout.strip()
+    wait_until(lambda: "try 1 on a" in _log(deployment, "killable", "long", run_id), timeout=60,
+               what="try 1 to run on worker a", on_timeout=deployment.dump_logs)
+    _worker(start_worker, broker, deployment, "b", [queue], concurrency=1)
+
+    os.kill(doomed.proc.pid, signal.SIGKILL)
+
+    assert deployment.wait_run("killable", run_id, timeout=90) == "success", deployment.dump_logs()
+    ti = _ti(deployment, "killable", run_id, "long")
+    assert ti.try_number == 2
+    assert "try 2 on b" in _log(deployment, "killable", "long", run_id, try_number=2)
+
+
+RESTARTABLE = """
+from datetime import datetime
+from tradewind import DAG, BashOperator
+
+with DAG("restartable", schedule=None, start_date=datetime(2026, 1, 1)):
+    first = BashOperator(task_id="first", bash_command="sleep 4; echo first done")
+    second = BashOperator(task_id="second", bash_command="echo second done")
+    first >> second
+"""
+
+
+def test_a_scheduler_restart_mid_run_adopts_the_running_try(
+    deployment: Deployment, redis_broker: Broker, start_worker: StartWorker
+) -> None:
+    deployment.env["TRADEWIND__SCHEDULER__HEARTBEAT_INTERVAL"] = "1"
+    deployment.write_dag("restartable", RESTARTABLE)
+    deployment.parse()
+    _worker(start_worker, redis_broker, deployment, "a", [redis_broker.settings.default_queue])
+    scheduler = deployment.start_scheduler()
+    run_id = deployment.tw("dags", "trigger", "restartable").stdout.strip()
+    wait_until(lambda: _ti(deployment, "restartable", run_id, "first").state == "running", timeout=60,
+               what="first to be running", on_timeout=deployment.dump_logs)
+
+    scheduler.send_signal(signal.SIGKILL)
+    scheduler.wait(timeout=10)
+    deployment.start_scheduler()
+
+    assert deployment.wait_run("restartable", run_id, timeout=90) == "success", deployment.dump_logs()
+    first = _ti(deployment, "restartable", run_id, "first")
+    assert first.try_number == 1  # adopted, not run again
+    assert _log(deployment, "restartable", "first", run_id).count("first done") == 1
+
+
+def test_a_broker_restart_mid_run_loses_nothing(
+    tw_home: Path, sqlite_url: str, token: str, private_redis: RedisServer, start_worker: StartWorker
+) -> None:
+    broker = make_broker("redis", token, private_redis.url)
+    dep = _celery_deployment(tw_home, sqlite_url, broker)
+    try:
+        dep.write_dag("restartable", RESTARTABLE)
+        dep.parse()
+        _worker(start_worker, broker, dep, "a", [broker.settings.default_queue])
+        dep.start_scheduler()
+        run_id = dep.tw("dags", "trigger", "restartable").stdout.strip()
+        wait_until(lambda: _ti(dep, "restartable", run_id, "first").state == "running", timeout=60,
+                   what="first to be running", on_timeout=dep.dump_logs)
+
+        private_redis.stop()
+        private_redis.start()
+
+        assert dep.wait_run("restartable", run_id, timeout=120) == "success", dep.dump_logs()
+        assert _ti(dep, "restartable", run_id, "first").try_number == 1
+        assert _ti(dep, "restartable", run_id, "second").try_number == 1
+    finally:
+        dep.stop_all()
+
+
+def test_scheduler_refuses_nothing_without_workers_it_just_waits(
+    deployment: Deployment, redis_broker: Broker, start_worker: StartWorker
+) -> None:
+    """Tries sent while no worker listens wait in the broker and run once a worker starts."""
+    deployment.write_dag("restartable", RESTARTABLE)
+    deployment.parse()
+    deployment.start_scheduler()
+    run_id = deployment.tw("dags", "trigger", "restartable").stdout.strip()
+    wait_until(lambda: _ti(deployment, "restartable", run_id, "first").state == "queued", timeout=60,
+               what="first to be queued", on_timeout=deployment.dump_logs)
+    _worker(start_worker, redis_broker, deployment, "late", [redis_broker.settings.default_queue])
+    assert deployment.wait_run("restartable", run_id, timeout=90) == "success", deployment.dump_logs()
+
+
