@@ -20,13 +20,13 @@ from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from tradewind.api import audit
 from tradewind.api.passwords import hash_token, password_fingerprint, verify_password
 from tradewind.api.rate_limit import LoginRateLimiter
 from tradewind.api.sessions import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, SessionCodec, tokens_match
 from tradewind.core.clock import utcnow
 from tradewind.sdk.errors import AuthenticationError, PermissionDeniedError
 from tradewind.store import api_tokens, users
+from tradewind.store.audit import record_audit
 from tradewind.store.engine import transaction
 from tradewind.store.tables import UserModel
 
@@ -81,8 +81,12 @@ class Authenticator:
         if user is None or not user.active or not verify_password(user.password_hash, password):
             self.limiter.record_failure(username, address)
             with transaction(self._write) as session:
-                audit.record(
-                    session=session, event="login_failed", owner=username, extra={"address": address, "via": via}
+                record_audit(
+                    session=session,
+                    event="login_failed",
+                    owner=username,
+                    extra={"address": address, "via": via},
+                    now=utcnow(),
                 )
             raise AuthenticationError(f"invalid username or password for {username!r}")
         self.limiter.reset(username, address)

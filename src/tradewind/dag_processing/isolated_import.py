@@ -19,6 +19,7 @@ but the import machinery, the SDK and its own pipe, then leaves with ``os._exit`
 from __future__ import annotations
 
 import faulthandler
+import gc
 import json
 import logging
 import os
@@ -33,13 +34,12 @@ import traceback
 from collections.abc import Generator, Iterable
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
-from functools import cache
 from typing import IO, Any
 
-import tradewind
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.dag_processing.discovery import DagFileRef
 from tradewind.dag_processing.serialization import serialize_dag
+from tradewind.dag_processing.warm_up import warm_up
 from tradewind.sdk.loading import load_dags_from_file
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def parse_files(
     Results come in order so that, of two files defining the same dag id, the first one listed keeps it.
     When ``stop`` is set, or the caller stops iterating, the children still running are killed.
     """
-    preload_authoring_api()
+    warm_up()
     pending = list(refs)
     pending.reverse()
     next_index = 0
@@ -137,13 +137,6 @@ def parse_files(
         selector.close()
 
 
-@cache
-def preload_authoring_api() -> None:
-    """Import every public authoring name once in the parent, so no forked child pays for those imports."""
-    for name in tradewind.__all__:
-        getattr(tradewind, name)
-
-
 def _finish(selector: selectors.BaseSelector, child: _Child, *, timed_out: bool) -> ParsedFile:
     if child.pipe_registered:
         selector.unregister(child.pipe_fd)
@@ -175,10 +168,14 @@ class _Child:
         sys.stdout.flush()
         sys.stderr.flush()
         started_at = time.monotonic()
+        # Frozen objects are skipped by the collector, so the child's collections do not touch (and copy)
+        # every page of the parent's heap.
+        gc.freeze()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child, which never returns
             os.close(read_fd)
             _child_main(ref, write_fd, output.fileno())
+        gc.unfreeze()
         os.close(write_fd)
         with suppress(OSError):
             # Also done by the child; doing it here too closes the race with an early kill.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,16 +23,22 @@ from tradewind.sdk.operators.empty import EmptyOperator
 from tradewind.sdk.params import params_to_spec
 
 _CALLBACKS = ("on_failure_callback", "on_success_callback", "on_retry_callback")
+_ADDRESS = re.compile(r" (object )?at 0x[0-9a-fA-F]+")
+
+
+def _repr(value: Any) -> str:
+    # Memory addresses would change the content hash on every parse, rewriting an unchanged DAG.
+    return _ADDRESS.sub("", repr(value))
 
 
 def json_safe(value: Any, _depth: int = 0) -> Any:
-    """Plain JSON data for the UI: containers recurse, ``to_dict()`` is used if present, else ``repr()``."""
+    """Plain JSON data: containers recurse, ``to_dict()`` is used if present, else ``repr()`` (no address)."""
     if _depth > 50:
-        return repr(value)
+        return _repr(value)
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else repr(value)
+        return value if math.isfinite(value) else _repr(value)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, timedelta):
@@ -49,7 +56,7 @@ def json_safe(value: Any, _depth: int = 0) -> Any:
             return json_safe(to_dict(), _depth + 1)
         except Exception:
             pass
-    return repr(value)
+    return _repr(value)
 
 
 def _seconds(value: timedelta | None) -> float | None:

@@ -12,7 +12,12 @@ from tradewind.sdk.errors import TradewindError
 #: Waiting reasons that no amount of waiting fixes: fail at once and say why.
 PERMANENT_REASONS = frozenset({"InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError"})
 #: Reasons that may clear (a slow registry, a crash while a dependency starts) but not if they persist.
-PERSISTENT_REASON_GRACE = {"ImagePullBackOff": 90.0, "ErrImagePull": 90.0, "CrashLoopBackOff": 120.0}
+PERSISTENT_REASON_GRACE = {
+    "ImagePullBackOff": 90.0,
+    "ErrImagePull": 90.0,
+    "CrashLoopBackOff": 120.0,
+    "Unschedulable": 120.0,
+}
 
 
 @dataclass(frozen=True)
@@ -57,10 +62,12 @@ class WorkloadState:
 class RolloutSnapshot:
     workloads: tuple[WorkloadState, ...]
     pods: tuple[PodState, ...]
+    #: Other things still under way (helm itself while it runs the install hooks).
+    waiting_for: tuple[str, ...] = ()
 
     @property
     def done(self) -> bool:
-        return bool(self.workloads) and all(w.done for w in self.workloads)
+        return not self.waiting_for and bool(self.workloads) and all(w.done for w in self.workloads)
 
     def pending(self) -> list[PodState]:
         return [p for p in self.pods if not p.ready and p.phase != "Succeeded"]
@@ -164,6 +171,7 @@ class RolloutWatch:
     def _timeout_message(self, current: RolloutSnapshot) -> str:
         waiting = [f"{w.kind} {w.name} {w.ready}/{w.desired} ready" for w in current.workloads if not w.done]
         pods = [f"{p.name}: {p.status}{_detail(p)}" for p in current.pending()]
+        waiting += list(current.waiting_for)
         return (
             f"the release was not ready after {self.timeout:.0f}s: {'; '.join(waiting) or 'no workloads found'}"
             + (f" (pods: {'; '.join(pods)})" if pods else "")
@@ -176,6 +184,12 @@ class RolloutWatch:
             return (
                 "check --image and --tag, that the image was pushed to a registry the cluster can pull from "
                 "(kind: `kind load docker-image`), and image.pullSecrets"
+            )
+        if pod.reason == "Unschedulable":
+            return (
+                f"check `kubectl --namespace {ns} get pvc`: ReadWriteMany and ReadOnlyMany claims need a storage "
+                "class that offers them (on a one-node cluster such as kind, set the accessMode values to "
+                "ReadWriteOnce), and that nodes have room for the requested resources"
             )
         if pod.reason == "CrashLoopBackOff":
             container = f" -c {pod.container}" if pod.container else ""

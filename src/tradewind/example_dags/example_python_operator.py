@@ -1,8 +1,12 @@
-"""PythonOperator: call a Python function with positional and keyword arguments and the task context."""
+"""PythonOperator: call Python functions with arguments and the task context, and read a Variable.
+
+Set the variable with `tradewind variables set example_audience team` (or the environment variable
+TRADEWIND_VAR_EXAMPLE_AUDIENCE); without it, the default is used.
+"""
 
 from datetime import datetime
 
-from tradewind import DAG, PythonOperator
+from tradewind import DAG, PythonOperator, Variable
 
 
 def greet(name: str, *, punctuation: str = ".") -> str:
@@ -14,6 +18,12 @@ def greet(name: str, *, punctuation: str = ".") -> str:
 def show_context(**context: object) -> None:
     # Context values (ds, run_id, ti, params ...) arrive as keyword arguments.
     print(f"logical date {context['ds']}, run {context['run_id']}")
+
+
+def read_variable() -> str:
+    audience = Variable.get("example_audience", default_var="everyone")
+    print(f"the audience is {audience}")
+    return audience
 
 
 with DAG(
@@ -31,4 +41,5 @@ with DAG(
         op_kwargs={"punctuation": "!"},
     )
     context = PythonOperator(task_id="show_context", python_callable=show_context)
-    hello >> context
+    variable = PythonOperator(task_id="read_variable", python_callable=read_variable)
+    hello >> context >> variable

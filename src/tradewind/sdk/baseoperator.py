@@ -94,7 +94,8 @@ class BaseOperator(AbstractOperator):
 
         self.owner = owner
         self.retries = int(retries or 0)
-        self.retry_delay = as_timedelta(retry_delay, "retry_delay", where) or DEFAULT_RETRY_DELAY
+        delay = as_timedelta(retry_delay, "retry_delay", where)
+        self.retry_delay = DEFAULT_RETRY_DELAY if delay is None else delay
         self.retry_exponential_backoff = bool(retry_exponential_backoff)
         self.max_retry_delay = as_timedelta(max_retry_delay, "max_retry_delay", where)
         self.execution_timeout = as_timedelta(execution_timeout, "execution_timeout", where)

@@ -91,7 +91,8 @@ def apply_default_args(init: F) -> F:
             unknown = sorted(set(kwargs) - set(names))
             if unknown:
                 raise DagDefinitionError(
-                    f"{cls_name}(task_id={kwargs.get('task_id')!r}) got invalid argument(s): " + ", ".join(unknown)
+                    f"{cls_name}(task_id={kwargs.get('task_id')!r}) got invalid argument(s): "
+                    + ", ".join(unknown)
                 )
         missing = [name for name in required if name not in kwargs]
         if missing:

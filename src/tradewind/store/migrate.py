@@ -68,7 +68,7 @@ def upgrade(engine: Engine, revision: str = "head", *, default_pool_slots: int =
     """
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            pass
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
         command.upgrade(_config(conn), revision)
         if inspect(conn).has_table("slot_pool"):
             with Session(bind=conn) as session:
@@ -80,7 +80,7 @@ def reset(engine: Engine, *, default_pool_slots: int = 128) -> None:
     """Drop every table in the database (ours and the version table), then upgrade to head."""
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            pass
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
         existing = MetaData()
         existing.reflect(bind=conn)
         existing.drop_all(bind=conn)

@@ -37,7 +37,7 @@ __all__ = [
 
 TI = TaskInstanceState
 StateOrNone = TaskInstanceState | None
-Expected = TaskInstanceState | None | Collection[TaskInstanceState | None]
+Expected = TaskInstanceState | str | None | Collection[TaskInstanceState | str | None]
 
 _COLUMNS = frozenset(TaskInstanceModel.__table__.columns.keys())
 #: Columns a transition may never set through ``values``: the key, and state (set by ``target``).
@@ -163,7 +163,7 @@ def transition(
     session: Session,
     key: TaskInstanceKey,
     expected: Expected,
-    target: StateOrNone,
+    target: TaskInstanceState | str | None,
     try_number: int | None = None,
     by_user: bool = False,
     values: dict[str, Any] | None = None,
@@ -176,6 +176,7 @@ def transition(
     Returns False when the row was not in an expected state (another process moved it first).
     Raises InvalidTransitionError when a transition is not allowed at all.
     """
+    target = TI(target) if target is not None else None
     expected_states = _as_state_set(expected)
     if len(expected_states) > 1:
         expected_states.discard(target)

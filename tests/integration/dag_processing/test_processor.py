@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from tests.integration.dag_processing.store_view import (
+from tests.unit.dag_processing.corpus import copy_fixture, fixture_path, marked_line
+from tests.unit.dag_processing.store_view import (
     active_dag_ids,
     file_records,
     serialized,
     stored_dags,
     stored_errors,
 )
-from tests.unit.dag_processing.corpus import copy_fixture, fixture_path, marked_line
 
 from tradewind.config.settings import Settings, load_settings
 from tradewind.dag_processing.processor import DagProcessor

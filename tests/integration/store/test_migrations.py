@@ -190,7 +190,7 @@ def test_concurrent_upgrades_do_not_collide(db_url: str) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=120)
+        thread.join(timeout=60)
     try:
         assert errors == []
         assert current_revision(engines[0]) == head_revision()

@@ -33,14 +33,29 @@ class GreetOperator(BaseOperator):
 
 def test_defaults_match_airflow() -> None:
     op = EmptyOperator(task_id="t")
-    assert (op.owner, op.retries, op.retry_delay, op.trigger_rule) == ("tradewind", 0, timedelta(seconds=300), "all_success")
-    assert (op.pool, op.pool_slots, op.priority_weight, op.weight_rule) == ("default_pool", 1, 1, "downstream")
-    assert (op.queue, op.depends_on_past, op.do_xcom_push, op.execution_timeout) == ("default", False, True, None)
+    assert (op.owner, op.retries, op.retry_delay, op.trigger_rule) == (
+        "tradewind",
+        0,
+        timedelta(seconds=300),
+        "all_success",
+    )
+    assert (op.pool, op.pool_slots, op.priority_weight, op.weight_rule) == (
+        "default_pool",
+        1,
+        1,
+        "downstream",
+    )
+    assert (op.queue, op.depends_on_past, op.do_xcom_push, op.execution_timeout) == (
+        "default",
+        False,
+        True,
+        None,
+    )
 
 
 def test_dag_default_args_apply_and_explicit_arguments_win() -> None:
     with DAG("d", default_args={"retries": 3, "owner": "ana", "name": "from-defaults", "unknown_key": 1}):
-        a = GreetOperator(task_id="a")
+        a = GreetOperator(task_id="a")  # type: ignore[call-arg]  # name comes from default_args
         b = GreetOperator(task_id="b", retries=0, name="explicit")
     assert (a.retries, a.owner, a.name) == (3, "ana", "from-defaults")
     assert (b.retries, b.owner, b.name) == (0, "ana", "explicit")
@@ -48,7 +63,10 @@ def test_dag_default_args_apply_and_explicit_arguments_win() -> None:
 
 def test_group_default_args_override_the_dags_and_nest() -> None:
     with DAG("d", default_args={"retries": 1, "queue": "q-dag"}):
-        with TaskGroup("outer", default_args={"retries": 2}), TaskGroup("inner", default_args={"queue": "q-in"}):
+        with (
+            TaskGroup("outer", default_args={"retries": 2}),
+            TaskGroup("inner", default_args={"queue": "q-in"}),
+        ):
             inner = EmptyOperator(task_id="t")
         top = EmptyOperator(task_id="top")
     assert (inner.retries, inner.queue) == (2, "q-in")
@@ -75,7 +93,10 @@ def test_durations_accept_seconds() -> None:
 
 
 def test_an_invalid_trigger_rule_names_the_dag_and_task() -> None:
-    with DAG("d"), pytest.raises(DagDefinitionError, match="task 't' in DAG 'd': invalid trigger_rule 'sometimes'"):
+    with (
+        DAG("d"),
+        pytest.raises(DagDefinitionError, match="task 't' in DAG 'd': invalid trigger_rule 'sometimes'"),
+    ):
         EmptyOperator(task_id="t", trigger_rule="sometimes")
     op = EmptyOperator(task_id="ok", trigger_rule=TriggerRule.ONE_FAILED)
     assert op.trigger_rule == "one_failed"
@@ -83,21 +104,31 @@ def test_an_invalid_trigger_rule_names_the_dag_and_task() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"weight_rule": "sideways"}, "weight_rule"), ({"pool_slots": 0}, "pool_slots"),
-     ({"retries": -1}, "retries"), ({"task_id": "bad id"}, "task_id"), ({"retry_delay": "5m"}, "retry_delay")],
-)  # fmt: skip
+    [
+        ({"weight_rule": "sideways"}, "weight_rule"),
+        ({"pool_slots": 0}, "pool_slots"),
+        ({"retries": -1}, "retries"),
+        ({"task_id": "bad id"}, "task_id"),
+        ({"retry_delay": "5m"}, "retry_delay"),
+    ],
+)
 def test_bad_settings_are_refused(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(DagDefinitionError, match=message):
         EmptyOperator(**{"task_id": "t", **kwargs})
 
 
 def test_unknown_and_missing_arguments_name_the_operator_and_task() -> None:
-    with pytest.raises(DagDefinitionError, match=r"BashOperator\(task_id='t'\) got invalid argument\(s\): bash_cmd"):
-        BashOperator(task_id="t", bash_command="x", bash_cmd="y")  # type: ignore[call-arg]
-    with pytest.raises(DagDefinitionError, match=r"BashOperator\(task_id='t'\) is missing required argument\(s\): bash_command"):
+    with pytest.raises(
+        DagDefinitionError, match=r"BashOperator\(task_id='t'\) got invalid argument\(s\): bash_cmd"
+    ):
+        BashOperator(task_id="t", bash_command="x", bash_cmd="y")
+    with pytest.raises(
+        DagDefinitionError,
+        match=r"BashOperator\(task_id='t'\) is missing required argument\(s\): bash_command",
+    ):
         BashOperator(task_id="t")  # type: ignore[call-arg]
     with pytest.raises(DagDefinitionError, match="pass operator arguments by keyword"):
-        EmptyOperator("t")  # type: ignore[misc]
+        EmptyOperator("t")  # type: ignore[call-arg]
 
 
 def test_shift_operators_with_tasks_lists_and_reverse() -> None:
@@ -131,7 +162,7 @@ def test_shift_with_something_else_is_a_clear_type_error() -> None:
     with DAG("d"):
         a = EmptyOperator(task_id="a")
         with pytest.raises(TypeError, match="dependencies can be set only between tasks"):
-            a >> "b"  # type: ignore[operator]
+            a >> "b"
 
 
 def test_output_is_an_xcomarg_that_wires_dependencies() -> None:

@@ -95,7 +95,7 @@ def test_a_duplicate_task_id_names_both_definitions() -> None:
 
 
 def test_an_invalid_cron_names_the_dag() -> None:
-    with pytest.raises(DagDefinitionError, match="DAG 'bad'.*invalid cron expression '61 \\* \\* \\* \\*'"):
+    with pytest.raises(DagDefinitionError, match=r"DAG 'bad'.*invalid cron expression '61 \* \* \* \*'"):
         DAG("bad", schedule="61 * * * *")
 
 
@@ -107,9 +107,14 @@ def test_invalid_dag_ids_are_refused(dag_id: str) -> None:
 
 @pytest.mark.parametrize(
     ("schedule", "kind"),
-    [(None, NullTimetable), ("@once", OnceTimetable), ("@daily", CronTimetable), ("*/5 * * * *", CronTimetable),
-     (timedelta(hours=1), DeltaTimetable)],
-)  # fmt: skip
+    [
+        (None, NullTimetable),
+        ("@once", OnceTimetable),
+        ("@daily", CronTimetable),
+        ("*/5 * * * *", CronTimetable),
+        (timedelta(hours=1), DeltaTimetable),
+    ],
+)
 def test_schedule_becomes_a_timetable(schedule: object, kind: type) -> None:
     assert isinstance(DAG("s", schedule=schedule).timetable, kind)
 
@@ -118,7 +123,9 @@ def test_timezone_comes_from_start_date_and_naive_means_utc() -> None:
     naive = DAG("a", schedule="@daily", start_date=datetime(2024, 1, 1))
     assert naive.timezone == "UTC"
     assert naive.start_date == datetime(2024, 1, 1, tzinfo=UTC)
-    local = DAG("b", schedule="0 9 * * *", start_date=datetime(2024, 1, 1, tzinfo=ZoneInfo("Europe/Amsterdam")))
+    local = DAG(
+        "b", schedule="0 9 * * *", start_date=datetime(2024, 1, 1, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    )
     assert local.timezone == "Europe/Amsterdam"
     assert local.timetable.to_dict()["timezone"] == "Europe/Amsterdam"
     fixed = DAG("c", start_date=datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=2))))
@@ -133,10 +140,19 @@ def test_start_date_may_come_from_default_args() -> None:
 
 def test_settings_are_kept() -> None:
     dag = DAG(
-        "full", description="d", schedule="@hourly", catchup=True, max_active_runs=2, max_active_tasks=3,
-        dagrun_timeout=timedelta(minutes=5), tags=["x", "y"], doc_md="# doc", template_searchpath="/tmp",
-        is_paused_upon_creation=False, owner_links={"ana": "mailto:ana@example.com"},
-    )  # fmt: skip
+        "full",
+        description="d",
+        schedule="@hourly",
+        catchup=True,
+        max_active_runs=2,
+        max_active_tasks=3,
+        dagrun_timeout=timedelta(minutes=5),
+        tags=["x", "y"],
+        doc_md="# doc",
+        template_searchpath="/tmp",
+        is_paused_upon_creation=False,
+        owner_links={"ana": "mailto:ana@example.com"},
+    )
     assert (dag.description, dag.catchup, dag.max_active_runs, dag.max_active_tasks) == ("d", True, 2, 3)
     assert dag.dagrun_timeout == timedelta(minutes=5)
     assert dag.tags == ["x", "y"]
@@ -147,9 +163,13 @@ def test_settings_are_kept() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
-    [({"max_active_runs": 0}, "max_active_runs"), ({"max_active_tasks": -1}, "max_active_tasks"),
-     ({"dagrun_timeout": 30}, "dagrun_timeout"), ({"tags": ["x" * 101]}, "tag")],
-)  # fmt: skip
+    [
+        ({"max_active_runs": 0}, "max_active_runs"),
+        ({"max_active_tasks": -1}, "max_active_tasks"),
+        ({"dagrun_timeout": 30}, "dagrun_timeout"),
+        ({"tags": ["x" * 101]}, "tag"),
+    ],
+)
 def test_bad_settings_name_the_dag_and_field(kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(DagDefinitionError, match=f"DAG 'bad'.*{field}"):
         DAG("bad", **kwargs)  # type: ignore[arg-type]
@@ -163,7 +183,7 @@ def test_params_accept_plain_values_and_params() -> None:
 
 def test_a_scheduled_dag_needs_valid_param_defaults() -> None:
     dag = DAG("p", schedule="@daily", start_date=datetime(2024, 1, 1), params={"n": Param(type="integer")})
-    with pytest.raises(DagDefinitionError, match="DAG 'p' has a schedule.*'n' is required"):
+    with pytest.raises(DagDefinitionError, match=r"DAG 'p' has a schedule.*'n' is required"):
         dag.validate()
     manual = DAG("m", params={"n": Param(type="integer")})
     manual.validate()  # a manual DAG gets its values from the trigger
@@ -172,7 +192,7 @@ def test_a_scheduled_dag_needs_valid_param_defaults() -> None:
 def test_a_task_in_one_dag_cannot_depend_on_a_task_of_another() -> None:
     a = EmptyOperator(task_id="a", dag=DAG("one"))
     b = EmptyOperator(task_id="b", dag=DAG("two"))
-    with pytest.raises(DagDefinitionError, match="DAG 'one'.*DAG 'two'"):
+    with pytest.raises(DagDefinitionError, match=r"DAG 'one'.*DAG 'two'"):
         a >> b
 
 

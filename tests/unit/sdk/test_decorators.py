@@ -140,7 +140,7 @@ def test_wrong_call_arguments_name_the_task() -> None:
     def one(a: int) -> None:
         pass
 
-    with DAG("d"), pytest.raises(DagDefinitionError, match="task 'one'.*unexpected keyword argument 'b'"):
+    with DAG("d"), pytest.raises(DagDefinitionError, match=r"task 'one'.*unexpected keyword argument 'b'"):
         one(a=1, b=2)
 
 

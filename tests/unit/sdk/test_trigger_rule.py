@@ -89,9 +89,18 @@ def test_counts_may_be_a_dataclass_with_an_explicit_done() -> None:
 
 def test_every_airflow_rule_exists_with_its_airflow_name() -> None:
     assert {r.value for r in TriggerRule} == {
-        "all_success", "all_failed", "all_done", "all_skipped", "one_success", "one_failed", "one_done",
-        "none_failed", "none_failed_min_one_success", "none_skipped", "always",
-    }  # fmt: skip
+        "all_success",
+        "all_failed",
+        "all_done",
+        "all_skipped",
+        "one_success",
+        "one_failed",
+        "one_done",
+        "none_failed",
+        "none_failed_min_one_success",
+        "none_skipped",
+        "always",
+    }
     assert TriggerRule.ALL_SUCCESS == "all_success"
 
 

@@ -72,7 +72,7 @@ def get_task_instance(dag_id: str, dag_run_id: str, task_id: str, session: DbSes
     return task_instance_body(task_instances.get_task_instance(session=session, key=key))
 
 
-@router.get(TI_PATH + "/{map_index}", response_model=TaskInstance, summary="Get a mapped task instance")
+@router.get(TI_PATH + "/{map_index:int}", response_model=TaskInstance, summary="Get a mapped task instance")
 def get_mapped_task_instance(
     dag_id: str, dag_run_id: str, task_id: str, map_index: int, session: DbSession, _: Viewer
 ) -> dict[str, Any]:

@@ -111,7 +111,7 @@ def grid_rows(sdag: Any) -> list[dict[str, Any]]:
         for depth, group_id in enumerate(chain):
             if group_id not in shown:
                 shown.add(group_id)
-                rows.append({"kind": "group", "id": group_id, "depth": depth})
+                rows.append({"kind": "group", "id": group_id, "depth": depth, "mapped": False})
         rows.append({"kind": "task", "id": task.task_id, "depth": len(chain), "mapped": task.is_mapped})
     return rows
 

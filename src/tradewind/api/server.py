@@ -1,0 +1,48 @@
+"""Running the webserver: uvicorn serving ``create_app(settings)``, in its own process or beside the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+import uvicorn
+
+from tradewind.api.app import create_app
+from tradewind.config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """Signals ``ready`` once the socket listens, so a caller (tests, standalone) knows it can connect."""
+
+    def __init__(self, config: uvicorn.Config, ready: threading.Event | None) -> None:
+        super().__init__(config)
+        self._ready = ready
+
+    async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
+        await super().startup(sockets=sockets)
+        if self._ready is not None and self.started:
+            self._ready.set()
+
+
+def build_server(settings: Settings, host: str, port: int, *, ready: threading.Event | None = None) -> uvicorn.Server:
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.logging.level.lower(),
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        lifespan="on",
+    )
+    return _Server(config, ready)
+
+
+def serve(settings: Settings, host: str, port: int, *, ready: threading.Event | None = None) -> None:
+    """Serve until SIGINT/SIGTERM (uvicorn installs the handlers when run in the main thread)."""
+    server = build_server(settings, host, port, ready=ready)
+    log.info("webserver listening on http://%s:%s", host, port)
+    asyncio.run(server.serve())

@@ -1,0 +1,111 @@
+"""`tradewind users`: create, list, delete users, reset passwords, and create API tokens."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from tradewind.cli.arguments import Subparsers, add_output_flag, print_rows
+from tradewind.cli.store_access import open_store
+from tradewind.sdk.errors import ParamValidationError
+from tradewind.store.users import ROLES
+
+
+def register(sub: Subparsers) -> None:
+    parser = sub.add_parser("users", help="Manage users and API tokens")
+    commands = parser.add_subparsers(dest="users_command", metavar="SUBCOMMAND", required=True)
+
+    create = commands.add_parser("create", help="Create a user")
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", required=True, choices=ROLES)
+    _password_arguments(create)
+    create.set_defaults(handler=_create)
+
+    listing = commands.add_parser("list", help="List users")
+    add_output_flag(listing)
+    listing.set_defaults(handler=_list)
+
+    delete = commands.add_parser("delete", help="Delete a user (and their API tokens)")
+    delete.add_argument("--username", required=True)
+    delete.set_defaults(handler=_delete)
+
+    reset = commands.add_parser("reset-password", help="Set a new password; the user's sessions end")
+    reset.add_argument("--username", required=True)
+    _password_arguments(reset)
+    reset.set_defaults(handler=_reset)
+
+    token = commands.add_parser("create-token", help="Create an API bearer token, printed once")
+    token.add_argument("--username", required=True)
+    token.add_argument("--name", default="", help="a label to recognise the token by")
+    token.add_argument("--expires-days", type=float, default=None, help="days until it expires (default: never)")
+    token.set_defaults(handler=_create_token)
+
+
+def _password_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--password", help="the password (visible in the process list; prefer --password-stdin)")
+    group.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password is not None:
+        return str(args.password)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            raise ParamValidationError("the passwords do not match", param="password")
+    else:
+        raise ParamValidationError("give --password or --password-stdin", param="password")
+    if not password:
+        raise ParamValidationError("the password is empty", param="password")
+    return password
+
+
+def _create(args: argparse.Namespace) -> int:
+    from tradewind.api.admin_user import create_user  # noqa: PLC0415 - argon2 loads only for this command
+
+    store = open_store()
+    create_user(store.sessions, username=args.username, password=_password(args), role=args.role)
+    print(f"created user {args.username!r} with role {args.role}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from tradewind.store import users  # noqa: PLC0415
+
+    store = open_store()
+    with store.sessions() as session:
+        rows = [
+            {"username": u.username, "role": u.role, "active": u.active, "created_at": u.created_at, "last_login": u.last_login}
+            for u in users.list_users(session=session)
+        ]
+    print_rows(rows, ["username", "role", "active", "created_at", "last_login"], args.output)
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    from tradewind.api.admin_user import delete_user  # noqa: PLC0415
+
+    delete_user(open_store().sessions, username=args.username)
+    print(f"deleted user {args.username!r}")
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    from tradewind.api.admin_user import reset_password  # noqa: PLC0415
+
+    reset_password(open_store().sessions, username=args.username, password=_password(args))
+    print(f"password of {args.username!r} changed; their sessions have ended")
+    return 0
+
+
+def _create_token(args: argparse.Namespace) -> int:
+    from tradewind.api.admin_user import create_token  # noqa: PLC0415
+
+    token = create_token(open_store().sessions, username=args.username, name=args.name, expires_days=args.expires_days)
+    print(token)
+    print("Store this token now: it is not shown again.", file=sys.stderr)
+    return 0

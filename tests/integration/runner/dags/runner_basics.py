@@ -1,0 +1,118 @@
+"""DAG file for the runner tests: every way a try can end, plus templating, XCom, mapping and branching.
+
+Task code records what it did as lines in files under $TW_TEST_MARKERS, so a test can prove whether user
+code ran (and how often).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tradewind import DAG, BaseOperator, BashOperator, PythonOperator, TaskSkipped, Variable, task
+
+
+def mark(name: str, line: str = "ran") -> None:
+    with open(Path(os.environ["TW_TEST_MARKERS"]) / name, "a") as handle:
+        handle.write(line + "\n")
+
+
+def fail() -> None:
+    mark("python_fail")
+    raise ValueError("boom from python_fail")
+
+
+def skip() -> None:
+    raise TaskSkipped("nothing to do today")
+
+
+def read_secret() -> str:
+    value = Variable.get("db_password")
+    print(f"connecting with {value}")
+    return "connected"
+
+
+def on_retry(context: dict[str, Any]) -> None:
+    mark("callbacks", f"retry {context['ti'].try_number} {type(context['exception']).__name__}")
+
+
+def on_failure(context: dict[str, Any]) -> None:
+    mark("callbacks", f"failure {context['ti'].try_number} {type(context['exception']).__name__}")
+
+
+def on_success(context: dict[str, Any]) -> None:
+    mark("callbacks", f"success {context['ti'].try_number}")
+    raise RuntimeError("a broken callback must not change the outcome")
+
+
+class Waiter(BaseOperator):
+    """Runs until stopped from outside; on_kill leaves a marker."""
+
+    def execute(self, context: Any) -> None:
+        mark("waiter", "started")
+        print("waiter started", flush=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def on_kill(self) -> None:
+        mark("waiter", "on_kill")
+
+
+with DAG(
+    "runner_basics",
+    schedule="@daily",
+    start_date=datetime(2024, 1, 1),
+    params={"who": "world"},
+) as dag:
+    bash_echo = BashOperator(
+        task_id="bash_echo",
+        bash_command='echo "hello {{ params.who }} on {{ ds }}"; echo to-stderr >&2; echo last-line',
+        env={"API_TOKEN": "very-secret-token", "PLAIN": "{{ ds_nodash }}"},
+        on_success_callback=on_success,
+    )
+    python_fail = PythonOperator(
+        task_id="python_fail",
+        python_callable=fail,
+        retries=1,
+        retry_delay=timedelta(seconds=30),
+        retry_exponential_backoff=True,
+        on_retry_callback=on_retry,
+        on_failure_callback=[on_failure],
+    )
+    python_skip = PythonOperator(task_id="python_skip", python_callable=skip)
+    bash_timeout = BashOperator(
+        task_id="bash_timeout",
+        bash_command="echo sleeping; sleep 31.37; echo woke up",
+        execution_timeout=timedelta(seconds=1),
+    )
+    waiter = Waiter(task_id="waiter")
+    secret = PythonOperator(task_id="read_secret", python_callable=read_secret)
+
+    @task(multiple_outputs=True)
+    def outputs() -> dict[str, int]:
+        return {"a": 1, "b": 2}
+
+    @task
+    def make_list() -> list[int]:
+        return [1, 2, 3]
+
+    @task
+    def double(x: int) -> int:
+        mark("double", str(x))
+        return x * 2
+
+    @task.branch
+    def choose() -> str:
+        return "branch_a"
+
+    outputs()
+    double.expand(x=make_list())
+    echo_each = BashOperator.partial(task_id="echo_each").expand(bash_command=["echo first", "echo second"])
+    choose() >> [
+        BashOperator(task_id="branch_a", bash_command="true"),
+        BashOperator(task_id="branch_b", bash_command="true"),
+    ]
