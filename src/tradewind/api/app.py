@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from tradewind.api.auth import Authenticator
+from tradewind.api.body_limit import BodyLimitMiddleware
 from tradewind.api.context import AppContext
 from tradewind.api.dag_cache import SerializedDagCache
 from tradewind.api.errors import install_error_handlers
@@ -81,10 +82,10 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
-        max_body_size=settings.webserver.max_request_bytes,
     )
     app.state.ctx = ctx
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.webserver.max_request_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (api_dags, api_runs, api_task_instances, api_resources, api_docs):

@@ -108,8 +108,6 @@ def _describe(errors: list[Any]) -> str:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    if exc.status_code == REQUEST_TOO_LARGE:
-        detail = too_large_detail(request.app.state.ctx.settings.webserver.max_request_bytes)
     return error_response(request, exc.status_code, detail)
 
 

@@ -50,6 +50,7 @@ def log_path(base_folder: Path, key: TaskInstanceKey, try_number: int) -> Path:
 
 
 def read_chunk(path: Path, offset: int, limit: int = CHUNK_BYTES) -> LogChunk:
+    """Up to ``limit`` bytes from ``offset`` (``limit=-1``: to the end)."""
     try:
         with path.open("rb") as handle:
             handle.seek(offset)
@@ -58,7 +59,7 @@ def read_chunk(path: Path, offset: int, limit: int = CHUNK_BYTES) -> LogChunk:
         return LogChunk(content="", offset=offset, exists=False)
     # Stop at the last full line, and never inside a UTF-8 character a writer is halfway through: the rest
     # is sent on the next read.
-    if len(data) == limit and b"\n" in data:
+    if limit > 0 and len(data) == limit and b"\n" in data:
         data = data[: data.rindex(b"\n") + 1]
     consumed = _whole_characters(data)
     text = data[:consumed].decode("utf-8", errors="replace")

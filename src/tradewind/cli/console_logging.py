@@ -12,3 +12,5 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic announces its context on every schema check; that is noise in a service's log.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

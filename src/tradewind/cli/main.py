@@ -84,6 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TradewindError as exc:
         _error(str(exc))
         return EXIT_FAILURE
+    except Exception as exc:
+        if type(exc).__module__.startswith("sqlalchemy"):
+            # Database unreachable, or a schema older than this release: say so without a traceback.
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            _error(f"metadata database error: {first_line}. Is the database reachable and migrated "
+                   "(`tradewind db check`, `tradewind db migrate`)?")
+            return EXIT_FAILURE
+        raise
     return EXIT_OK if result is None else int(result)
 
 

@@ -85,9 +85,20 @@ def parse_file(ref: DagFileRef, *, timeout: float) -> ParsedFile:
 def parse_files(
     refs: Iterable[DagFileRef], *, timeout: float, processes: int, stop: threading.Event | None = None
 ) -> Generator[ParsedFile, None, None]:
-    """Parse files in up to ``processes`` children at once; yield the results in the order of ``refs``.
+    """Parse files in up to ``processes`` children at once; yield the results in the order of ``refs``."""
+    with closing(parse_batches(refs, timeout=timeout, processes=processes, stop=stop)) as batches:
+        for batch in batches:
+            yield from batch
+
+
+def parse_batches(
+    refs: Iterable[DagFileRef], *, timeout: float, processes: int, stop: threading.Event | None = None
+) -> Generator[list[ParsedFile], None, None]:
+    """Parse files in up to ``processes`` children at once; yield, in the order of ``refs``, lists of the
+    results that are ready (several when the caller took a while with the previous list).
 
     Results come in order so that, of two files defining the same dag id, the first one listed keeps it.
+    The next children are started before a list is yielded, so parsing goes on while the caller works.
     When ``stop`` is set, or the caller stops iterating, the children still running are killed.
     """
     warm_up()
@@ -106,35 +117,47 @@ def parse_files(
                 running[child.index] = child
                 selector.register(child.pipe_fd, selectors.EVENT_READ, child)
                 selector.register(child.pidfd, selectors.EVENT_READ, child)
+            ready = []
             while next_index in finished:
-                yield finished.pop(next_index)
+                ready.append(finished.pop(next_index))
                 next_index += 1
+            if ready:
+                yield ready
             if not running:
                 continue
             if stop is not None and stop.is_set():
                 return
-            now = time.monotonic()
-            wait = max(0.0, min(c.deadline for c in running.values()) - now)
-            if stop is not None:
-                wait = min(wait, _STOP_POLL_INTERVAL)
-            for key, _events in selector.select(wait):
-                child = key.data
-                if child.index not in running:
-                    continue
-                if key.fd == child.pipe_fd:
-                    if not child.read_available():
-                        # End of file comes just before the exit; the pidfd reports that.
-                        selector.unregister(child.pipe_fd)
-                        child.pipe_registered = False
-                else:
-                    finished[child.index] = _finish(selector, running.pop(child.index), timed_out=False)
-            now = time.monotonic()
-            for child in [c for c in running.values() if c.deadline <= now]:
-                finished[child.index] = _finish(selector, running.pop(child.index), timed_out=True)
+            _wait_for_children(selector, running, finished, stop)
     finally:
         for child in running.values():
             _finish(selector, child, timed_out=True)
         selector.close()
+
+
+def _wait_for_children(
+    selector: selectors.BaseSelector,
+    running: dict[int, _Child],
+    finished: dict[int, ParsedFile],
+    stop: threading.Event | None,
+) -> None:
+    """Wait until a child ends or times out (or the stop event is due a look); collect those that did."""
+    wait = max(0.0, min(c.deadline for c in running.values()) - time.monotonic())
+    if stop is not None:
+        wait = min(wait, _STOP_POLL_INTERVAL)
+    for key, _events in selector.select(wait):
+        child = key.data
+        if child.index not in running:
+            continue
+        if key.fd == child.pipe_fd:
+            if not child.read_available():
+                # End of file comes just before the exit; the pidfd reports that.
+                selector.unregister(child.pipe_fd)
+                child.pipe_registered = False
+        else:
+            finished[child.index] = _finish(selector, running.pop(child.index), timed_out=False)
+    now = time.monotonic()
+    for child in [c for c in running.values() if c.deadline <= now]:
+        finished[child.index] = _finish(selector, running.pop(child.index), timed_out=True)
 
 
 def _finish(selector: selectors.BaseSelector, child: _Child, *, timed_out: bool) -> ParsedFile:

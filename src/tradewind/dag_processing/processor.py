@@ -17,17 +17,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
 from tradewind.dag_processing.discovery import DagFileRef, list_dag_files
-from tradewind.dag_processing.isolated_import import FileError, ParsedFile, parse_files
+from tradewind.dag_processing.folder_state import FolderState, KnownFile
+from tradewind.dag_processing.isolated_import import FileError, ParsedFile, parse_batches
 from tradewind.dag_processing.recording import (
     FileContent,
+    FileOutcome,
     forget_files,
     record_parsed_file,
     record_storage_failure,
 )
-from tradewind.store import dag_files
 from tradewind.store.engine import transaction
 
 log = logging.getLogger(__name__)
+
+#: Most files stored in one transaction: fewer commits, yet short write locks (SQLite has one writer).
+MAX_FILES_PER_TRANSACTION = 25
 
 
 @dataclass
@@ -49,23 +53,6 @@ class ProcessorResult:
         return bool(self.dags_stored or self.dags_deactivated or self.files_deleted)
 
 
-#: A file read less than this long after its last change is hashed again next time even if its mtime is the
-#: same: a write within the same filesystem timestamp tick as our read would otherwise go unnoticed.
-_SETTLE_SECONDS = 1.0
-
-
-@dataclass(slots=True)
-class _KnownFile:
-    content_hash: str
-    mtime: float
-    owned: frozenset[str]
-    #: Wall-clock time the content behind ``content_hash`` was read (0: unknown, so check the hash).
-    read_at: float = 0.0
-
-    def unchanged_since(self, mtime: float) -> bool:
-        return mtime == self.mtime and self.read_at - mtime > _SETTLE_SECONDS
-
-
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     ref: DagFileRef
@@ -75,8 +62,8 @@ class _Candidate:
 class DagProcessor:
     """Parses the DAG folder into the store. ``run_once`` for one pass, ``run_forever`` for a service.
 
-    ``on_change`` is called after a pass that stored, deactivated or forgot something (the scheduler uses it
-    to look at new DAGs at once). One instance per DAG folder and database.
+    ``on_change`` is called after a pass that stored, deactivated or forgot something (a scheduler in the
+    same process uses it to look at new DAGs at once). One instance per DAG folder and database.
     """
 
     def __init__(
@@ -89,9 +76,7 @@ class DagProcessor:
         self.settings = settings
         self.session_factory = session_factory
         self.on_change = on_change
-        self._known: dict[str, _KnownFile] | None = None
-        #: dag id -> files whose copy was refused because another file owned it.
-        self._refused_by: dict[str, set[str]] = {}
+        self._state: FolderState | None = None
 
     def run_forever(self, stop: threading.Event) -> None:
         """Pass over the DAG folder every ``dag_dir_list_interval`` seconds until ``stop`` is set."""
@@ -100,9 +85,9 @@ class DagProcessor:
             try:
                 self.run_once(utcnow(), stop=stop)
             except Exception:
-                # A database outage must not end the service: the next pass retries.
+                # A database outage must not end the service: the next pass starts again from the database.
                 log.exception("DAG processing pass failed; retrying in %g s", interval)
-                self._known = None
+                self._state = None
             stop.wait(interval)
 
     def run_once(
@@ -112,30 +97,31 @@ class DagProcessor:
         started = time.monotonic()
         now = now or utcnow()
         result = ProcessorResult()
-        known = self._load_known()
+        if self._state is None:
+            with transaction(self.session_factory) as session:
+                self._state = FolderState.load(session)
+        state = self._state
         refs = list_dag_files(self.settings)
         result.files_seen = len(refs)
         listed = {ref.fileloc for ref in refs}
 
-        deleted = sorted(set(known) - listed)
+        deleted = sorted(set(state.files) - listed)
         if deleted:
             with transaction(self.session_factory) as session:
                 deactivated = forget_files(session=session, filelocs=deleted)
-            for fileloc in deleted:
-                del known[fileloc]
+            state.forget(deleted, deactivated)
             result.files_deleted = len(deleted)
             result.dags_deactivated += len(deactivated)
-            self._release(deactivated)
             log.info("forgot %d deleted DAG file(s), deactivated %d DAG(s)", len(deleted), len(deactivated))
 
-        candidates = [c for c in (self._changed(ref, known) for ref in refs) if c is not None]
+        candidates = [c for c in (self._changed(ref, state) for ref in refs) if c is not None]
         result.files_skipped = len(refs) - len(candidates)
         by_path = {ref.fileloc: ref for ref in refs}
         while candidates and not (stop is not None and stop.is_set()):
-            released = self._parse_and_record(candidates, known, now, result, stop)
-            # A dag id freed by one file goes to a file whose copy was refused before: parse those again.
-            retry = sorted({f for d in released for f in self._refused_by.pop(d, set())} & listed)
-            candidates = [c for c in (self._reread(by_path[f]) for f in retry) if c is not None]
+            self._parse_and_record(candidates, now, result, stop)
+            # A dag id released by one file goes to a file whose copy was refused: parse those again now.
+            retry = sorted(state.take_refused_files() & listed)
+            candidates = [c for c in (self._read(by_path[f]) for f in retry) if c is not None]
 
         result.duration = time.monotonic() - started
         if result.files_parsed:
@@ -152,104 +138,91 @@ class DagProcessor:
         return result
 
     def _parse_and_record(
-        self,
-        candidates: list[_Candidate],
-        known: dict[str, _KnownFile],
-        now: datetime,
-        result: ProcessorResult,
-        stop: threading.Event | None,
-    ) -> set[str]:
+        self, candidates: list[_Candidate], now: datetime, result: ProcessorResult, stop: threading.Event | None
+    ) -> None:
         contents = {c.ref.fileloc: c.content for c in candidates}
-        released: set[str] = set()
-        parsed_files = parse_files(
+        batches = parse_batches(
             [c.ref for c in candidates],
             timeout=self.settings.scheduler.dag_file_processor_timeout,
             processes=self.settings.scheduler.parsing_processes,
             stop=stop,
         )
-        with closing(parsed_files):
-            for parsed in parsed_files:
-                released |= self._record(parsed, contents[parsed.ref.fileloc], known, now, result)
-        return released
+        with closing(batches):
+            for batch in batches:
+                for start in range(0, len(batch), MAX_FILES_PER_TRANSACTION):
+                    self._record(batch[start : start + MAX_FILES_PER_TRANSACTION], contents, now, result)
 
     def _record(
-        self,
-        parsed: ParsedFile,
-        content: FileContent,
-        known: dict[str, _KnownFile],
-        now: datetime,
-        result: ProcessorResult,
-    ) -> frozenset[str]:
-        """Store one parsed file in its own transaction; returns the dag ids it released."""
-        fileloc = parsed.ref.fileloc
-        previous = known.get(fileloc)
+        self, batch: list[ParsedFile], contents: dict[str, FileContent], now: datetime, result: ProcessorResult
+    ) -> None:
+        """Store parsed files in one transaction; if that fails, store them one by one."""
+        assert self._state is not None
+        before = self._state.copy()
         try:
             with transaction(self.session_factory) as session:
-                outcome = record_parsed_file(
-                    session=session,
-                    parsed=parsed,
-                    content=content,
-                    previously_owned=previous.owned if previous else frozenset(),
-                    owners={f: k.owned for f, k in known.items() if f != fileloc},
-                    paused_default=self.settings.core.dags_are_paused_at_creation,
-                    now=now,
-                )
+                outcomes = [self._record_one(session, parsed, contents[parsed.ref.fileloc], now) for parsed in batch]
         except Exception as exc:
+            self._state = before
+            if len(batch) > 1:
+                for parsed in batch:
+                    self._record([parsed], contents, now, result)
+                return
             # One file whose DAGs the database refuses (an over-long id ...) must not stop the others.
+            fileloc = batch[0].ref.fileloc
             log.exception("could not store the DAGs of %s", fileloc)
             with transaction(self.session_factory) as session:
                 record_storage_failure(session=session, fileloc=fileloc, exc=exc, now=now)
+            self._state.with_errors.add(fileloc)
             result.errors[fileloc] = FileError(f"the file's DAGs could not be stored: {exc}")
-            return frozenset()
-        known[fileloc] = _KnownFile(content.content_hash, content.mtime, outcome.owned, content.read_at)
-        result.files_parsed += 1
-        result.dags_stored += outcome.stored
-        result.dags_deactivated += len(outcome.released)
-        for dag_id in outcome.refused:
-            self._refused_by.setdefault(dag_id, set()).add(fileloc)
-        if outcome.error is not None:
-            result.errors[fileloc] = outcome.error
-            where = f"{fileloc}:{outcome.error.lineno}" if outcome.error.lineno else fileloc
-            log.warning("import error in %s: %s", where, outcome.error.message)
-        return outcome.released
+            return
+        for parsed, outcome in zip(batch, outcomes, strict=True):
+            _count(parsed, outcome, result)
 
-    def _release(self, dag_ids: frozenset[str]) -> None:
-        # Deletions are handled before parsing, so the refused files go into this pass's candidates.
-        for dag_id in dag_ids:
-            for fileloc in self._refused_by.pop(dag_id, set()):
-                if self._known is not None:
-                    self._known.pop(fileloc, None)
+    def _record_one(self, session: Session, parsed: ParsedFile, content: FileContent, now: datetime) -> FileOutcome:
+        assert self._state is not None
+        state = self._state
+        fileloc = parsed.ref.fileloc
+        previous = state.files.get(fileloc)
+        outcome = record_parsed_file(
+            session=session,
+            parsed=parsed,
+            content=content,
+            previously_owned=previous.owned if previous else frozenset(),
+            owners=state.owner,
+            had_error=fileloc in state.with_errors,
+            paused_default=self.settings.core.dags_are_paused_at_creation,
+            now=now,
+        )
+        state.record(
+            fileloc,
+            KnownFile(content.content_hash, content.mtime, outcome.owned, content.read_at),
+            refused=outcome.refused,
+            released=outcome.released,
+            has_error=outcome.error is not None,
+        )
+        return outcome
 
-    def _load_known(self) -> dict[str, _KnownFile]:
-        if self._known is None:
-            with transaction(self.session_factory) as session:
-                rows = dag_files.list_dag_files(session=session)
-                self._known = {
-                    row.fileloc: _KnownFile(row.content_hash, row.mtime, frozenset(row.dag_ids))
-                    for row in rows
-                }
-        return self._known
-
-    def _changed(self, ref: DagFileRef, known: dict[str, _KnownFile]) -> _Candidate | None:
+    def _changed(self, ref: DagFileRef, state: FolderState) -> _Candidate | None:
         """The file's content when it is new or changed; None when unchanged (mtime first, then hash)."""
-        previous = known.get(ref.fileloc)
-        try:
-            mtime = os.stat(ref.path).st_mtime
-        except OSError:
-            return None
-        if previous is not None and previous.unchanged_since(mtime):
-            return None
-        candidate = self._reread(ref)
-        if candidate is None:
-            return None
-        if previous is not None and previous.content_hash == candidate.content.content_hash:
+        previous = state.files.get(ref.fileloc)
+        if previous is not None and ref.fileloc not in state.forced:
+            try:
+                mtime = os.stat(ref.path).st_mtime
+            except OSError:
+                return None
+            if previous.unchanged_since(mtime):
+                return None
+        candidate = self._read(ref)
+        if candidate is None or previous is None or ref.fileloc in state.forced:
+            return candidate
+        if previous.content_hash == candidate.content.content_hash:
             previous.mtime = candidate.content.mtime
             previous.read_at = candidate.content.read_at
             return None
         return candidate
 
     @staticmethod
-    def _reread(ref: DagFileRef) -> _Candidate | None:
+    def _read(ref: DagFileRef) -> _Candidate | None:
         try:
             mtime = os.stat(ref.path).st_mtime
             read_at = time.time()
@@ -263,3 +236,14 @@ class DagProcessor:
             read_at=read_at,
         )
         return _Candidate(ref, content)
+
+
+def _count(parsed: ParsedFile, outcome: FileOutcome, result: ProcessorResult) -> None:
+    fileloc = parsed.ref.fileloc
+    result.files_parsed += 1
+    result.dags_stored += outcome.stored
+    result.dags_deactivated += len(outcome.released)
+    if outcome.error is not None:
+        result.errors[fileloc] = outcome.error
+        where = f"{fileloc}:{outcome.error.lineno}" if outcome.error.lineno else fileloc
+        log.warning("import error in %s: %s", where, outcome.error.message)

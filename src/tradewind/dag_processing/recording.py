@@ -47,16 +47,17 @@ def record_parsed_file(
     parsed: ParsedFile,
     content: FileContent,
     previously_owned: frozenset[str],
-    owners: Mapping[str, frozenset[str]],
+    owners: Mapping[str, str],
+    had_error: bool,
     paused_default: bool,
     now: datetime,
 ) -> FileOutcome:
     """Store one parsed file in ``session`` (the caller commits).
 
-    ``owners`` maps every other live file to the dag ids it owns: a dag id already owned by a live file stays
-    with it, and this file gets an import error saying so. A file that failed to import keeps the DAGs it
-    owned (a typo does not stop their schedules); a file that imported cleanly releases the DAGs it no
-    longer defines.
+    ``owners`` maps the dag ids owned by live files to those files: a dag id already owned by another live
+    file stays with it, and this file gets an import error saying so. A file that failed to import keeps the
+    DAGs it owned (a typo does not stop their schedules); a file that imported cleanly releases the DAGs it
+    no longer defines. ``had_error`` says whether the file has an import error recorded now.
     """
     fileloc = parsed.ref.fileloc
     errors = list(parsed.errors)
@@ -103,7 +104,8 @@ def record_parsed_file(
     )
     error = combine_errors(errors)
     if error is None:
-        import_errors.clear_import_error(session=session, filename=fileloc)
+        if had_error:
+            import_errors.clear_import_error(session=session, filename=fileloc)
     else:
         import_errors.record_import_error(
             session=session,
@@ -168,14 +170,16 @@ def _still_owned_by(session: Session, dag_id: str, fileloc: str) -> bool:
     return dag.fileloc == fileloc and dag.is_active
 
 
-def _live_owner(
-    session: Session, dag_id: str, fileloc: str, owners: Mapping[str, frozenset[str]]
-) -> str | None:
+def _live_owner(session: Session, dag_id: str, fileloc: str, owners: Mapping[str, str]) -> str | None:
     """The relative path of another live file that owns ``dag_id``, or None if this file may take it."""
+    claimed_by = owners.get(dag_id)
+    if claimed_by is None or claimed_by == fileloc:
+        return None
+    # The database has the last word (the owner's DAG may have been deactivated or deleted since).
     try:
         dag = dags.get_dag(session=session, dag_id=dag_id)
     except NotFoundError:
         return None
-    if not dag.is_active or dag.fileloc == fileloc or dag_id not in owners.get(dag.fileloc, frozenset()):
+    if not dag.is_active or dag.fileloc != claimed_by:
         return None
     return dag.relative_fileloc or dag.fileloc

@@ -20,14 +20,14 @@ _INSTALL_HINTS = {
 
 
 def tools_dirs() -> list[Path]:
-    """Folders searched after PATH: $TRADEWIND_TOOLS_DIR, then .tools/bin of the checkout we run from."""
-    dirs = []
+    """Folders searched after PATH: $TRADEWIND_TOOLS_DIR when set, else .tools/bin of the checkout we run
+    from (where scripts/install-helm.sh installs by default)."""
     if configured := os.environ.get(TOOLS_DIR_ENV):
-        dirs.append(Path(configured))
+        return [Path(configured)]
     checkout = Path(__file__).resolve().parents[3]
     if (checkout / "pyproject.toml").is_file():
-        dirs.append(checkout / ".tools" / "bin")
-    return dirs
+        return [checkout / ".tools" / "bin"]
+    return []
 
 
 def find_tool(name: str) -> Path:

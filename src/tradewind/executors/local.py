@@ -3,6 +3,7 @@ started as a fresh `tradewind tasks run` subprocess."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -26,8 +27,22 @@ from tradewind.executors.base import Executor
 
 log = logging.getLogger(__name__)
 
+#: What a forked child calls, ``(settings, workload) -> exit code``: the same code `tradewind tasks run` runs.
+#: Named, not imported: the runner is a process entry point for this executor, like the command line is
+#: for the subprocess mode, not a layer it builds on.
+RUNNER_ENTRYPOINT = "tradewind.runner.run_workload:run_task"
 #: Modules the fork server imports once, so each forked task starts with them loaded.
-FORK_SERVER_PRELOAD = ["tradewind.runner.run_workload"]
+FORK_SERVER_PRELOAD = [
+    "tradewind.executors.local",
+    "tradewind.runner.run_workload",
+    "tradewind.sdk.templating",
+    "tradewind.sdk.operators.python",
+    "tradewind.sdk.operators.bash",
+    "tradewind.sdk.operators.empty",
+    "tradewind.sdk.operators.branch",
+    "tradewind.sdk.operators.decorated",
+    "jinja2",
+]
 #: Seconds between SIGTERM and SIGKILL when a try is terminated.
 KILL_GRACE_SECONDS = 10.0
 
@@ -52,8 +67,8 @@ class _Running:
 def _run_forked(env: dict[str, str], settings: Settings, workload_json: str) -> None:
     """Entry point inside the forked child: take the executor's environment (the fork server's is frozen
     at its start), run the try and exit with the runner's exit code."""
-    from tradewind.runner.run_workload import run_task
-
+    module_name, func_name = RUNNER_ENTRYPOINT.split(":")
+    run_task = getattr(importlib.import_module(module_name), func_name)  # preloaded by the fork server
     os.environ.clear()
     os.environ.update(env)
     sys.exit(run_task(settings, ExecuteTask.model_validate_json(workload_json)))

@@ -132,8 +132,9 @@ class MappedOperator(AbstractOperator):
                     upstream.set_downstream(self)
 
     def __getattr__(self, name: str) -> Any:
-        if name in _DELEGATED:
-            return getattr(self.__dict__["_prototype"], name)
+        prototype = self.__dict__.get("_prototype")
+        if name in _DELEGATED and prototype is not None:
+            return getattr(prototype, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property

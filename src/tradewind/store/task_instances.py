@@ -218,9 +218,16 @@ def heartbeat(*, session: Session, key: TaskInstanceKey, try_number: int, now: d
 
 
 def mark_task_instance(
-    *, session: Session, key: TaskInstanceKey, state: TaskInstanceState, now: datetime, by_user: bool = True
+    *,
+    session: Session,
+    key: TaskInstanceKey,
+    state: TaskInstanceState | str,
+    now: datetime,
+    by_user: bool = True,
 ) -> bool:
-    """Set a final state (success, failed, skipped) as a user does from the UI, API or CLI."""
+    """Set a final state (success, failed, skipped) as a user does from the UI, API or CLI; False if the
+    task instance is in that state already or moved meanwhile."""
+    state = TI(state)
     ti = get_task_instance(session=session, key=key)
     current = TI(ti.state) if ti.state is not None else None
     if current == state:

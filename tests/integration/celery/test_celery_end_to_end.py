@@ -113,7 +113,9 @@ from tradewind import DAG, BashOperator
 with DAG("killable", schedule=None, start_date=datetime(2026, 1, 1)):
     BashOperator(
         task_id="long",
-        bash_command='echo "try {{{{ ti.try_number }}}} on $WORKER_TAG"; if [ "$WORKER_TAG" = a ]; then sleep 120; fi',
+        bash_command=(
+            'echo "try {{{{ ti.try_number }}}} on $WORKER_TAG"; if [ "$WORKER_TAG" = a ]; then sleep 120; fi'
+        ),
         retries=1,
         retry_delay=timedelta(seconds=0),
         queue="{queue}",

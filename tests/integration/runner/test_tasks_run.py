@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
-from tests.integration.runner.conftest import DAG_ID, RUN_ID, TRADEWIND, RunnerEnv, wait_for
+from tests.integration.runner.harness import DAG_ID, RUN_ID, TRADEWIND, RunnerEnv, wait_for
 
 from tradewind.store.engine import transaction
 from tradewind.store.tables import DagRunModel

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -80,41 +80,59 @@ def test_cwd_defaults_to_a_scratch_directory_and_can_be_set(runtime: InMemoryRun
         run_task(missing, runtime)
 
 
-def test_on_kill_stops_the_whole_process_group(tmp_path: Path) -> None:
-    """Run the operator in a child Python process, kill it through on_kill, and check bash's child died."""
-    pid_file = tmp_path / "sleeper.pid"
-    script = textwrap.dedent(
-        f"""
-        import os, threading, time
-        from tradewind.sdk.dag import DAG
-        from tradewind.sdk.operators.bash import BashOperator
-        from tradewind.sdk.runtime import InMemoryRuntime, set_runtime
-        with DAG("d"):
-            op = BashOperator(task_id="t", bash_command="sleep 300 & echo $! > {pid_file}; wait")
-        def killer():
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                if os.path.exists({str(pid_file)!r}) and open({str(pid_file)!r}).read().strip():
-                    break
-                time.sleep(0.05)
-            op.on_kill()
-        threading.Thread(target=killer, daemon=True).start()
-        try:
-            op.execute({{}})
-        except Exception as exc:
-            print("ended:", type(exc).__name__)
-        """
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert "ended: TaskExecutionError" in result.stdout, result.stderr
-    sleeper = int(pid_file.read_text())
+KILL_SCRIPT = """
+import os, sys, threading, time
+from tradewind.sdk.dag import DAG
+from tradewind.sdk.operators.bash import BashOperator
+pid_file = sys.argv[1]
+with DAG("d"):
+    op = BashOperator(task_id="t", bash_command=sys.argv[2].replace("PIDFILE", pid_file))
+op.kill_grace_seconds = 0.5
+
+def killer():
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if os.path.exists(pid_file) and open(pid_file).read().strip():
+            break
+        time.sleep(0.05)
+    op.on_kill()
+
+threading.Thread(target=killer, daemon=True).start()
+try:
+    op.execute({})
+except Exception as exc:
+    print("ended:", type(exc).__name__)
+"""
+
+
+def wait_gone(pid: int) -> bool:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
-            os.kill(sleeper, 0)
+            os.kill(pid, 0)
         except ProcessLookupError:
-            break
+            return True
         time.sleep(0.05)
-    else:
-        os.kill(sleeper, 9)
-        pytest.fail("the background sleep survived on_kill")
+    os.kill(pid, signal.SIGKILL)
+    return False
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "sleep 300 & echo $! > PIDFILE; wait",  # a background child of bash
+        # ignores SIGTERM, so SIGKILL follows
+        "trap '' TERM; (trap '' TERM; sleep 300) & echo $! > PIDFILE; wait",
+    ],
+)
+def test_on_kill_stops_the_whole_process_group(tmp_path: Path, command: str) -> None:
+    """Run the operator in a child Python process, kill it through on_kill, and check bash's child died."""
+    pid_file = tmp_path / "child.pid"
+    result = subprocess.run(
+        [sys.executable, "-c", KILL_SCRIPT, str(pid_file), command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "ended: TaskExecutionError" in result.stdout, result.stderr
+    assert wait_gone(int(pid_file.read_text())), "a process of the command survived on_kill"

@@ -99,7 +99,7 @@ def clear_dag_run(
     )
     if body.dry_run:
         return {"task_instances": [reference_body(k) for k in keys]}
-    session.expire_all()
+    session.rollback()  # end the read snapshot taken before the clear, to see its result
     return DAGRun.model_validate(
         dag_run_body(dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id))
     ).model_dump(mode="json")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import PlainTextResponse
 
 from tradewind.api import actions
-from tradewind.api.log_reader import decode_token, encode_token, log_path, read_chunk
+from tradewind.api.log_reader import CHUNK_BYTES, decode_token, encode_token, log_path, read_chunk
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer
 from tradewind.api.schemas.common import DEFAULT_PAGE_LIMIT, ERROR_RESPONSES, Limit, Offset
 from tradewind.api.schemas.resources import LogChunk, XComCollection, XComEntry
@@ -140,7 +140,7 @@ def get_log(
         )
     path = log_path(ctx.settings.base_log_folder, key, task_try_number)
     offset = 0 if full_content else decode_token(token)
-    chunk = read_chunk(path, offset, limit=2**62 if full_content else 256 * 1024)
+    chunk = read_chunk(path, offset, limit=-1 if full_content else CHUNK_BYTES)
     if "text/plain" in request.headers.get("accept", ""):
         return PlainTextResponse(chunk.content)
     finished = task_try_number < ti.try_number or (ti.state is not None and TaskInstanceState(ti.state) in FINISHED_TI_STATES)

@@ -67,6 +67,10 @@ class _Poll:
     """Ask the client thread to read the backend now."""
 
 
+class _Stop:
+    """Ask the client thread to finish: every command queued before this one has been carried out."""
+
+
 class CeleryExecutor(Executor):
     """Runs tries on Celery workers (``tradewind celery worker``).
 
@@ -92,7 +96,7 @@ class CeleryExecutor(Executor):
         self._persistent = is_persistent_backend(self._backend_url)
         self._lock = threading.Lock()
         self._in_flight: dict[TaskTryKey, _InFlight] = {}
-        self._commands: queue.SimpleQueue[_Send | _Revoke | _Poll] = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[_Send | _Revoke | _Poll | _Stop] = queue.SimpleQueue()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._app: Celery | None = None
@@ -106,6 +110,8 @@ class CeleryExecutor(Executor):
             return self._app
 
     def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
         self._stopping.clear()
         self._thread = threading.Thread(target=self._client_loop, name="celery-executor-client", daemon=True)
         self._thread.start()
@@ -116,17 +122,18 @@ class CeleryExecutor(Executor):
         )
 
     def stop(self, *, wait: bool = True) -> None:
-        """``wait`` keeps reading results until every try in flight has finished; otherwise the tries go on
-        running on the workers and a later scheduler adopts them."""
+        """Tries keep running on the workers either way, and a later scheduler adopts them. ``wait`` first
+        finishes the sends and revokes already asked for; without it they are dropped (tries never sent are
+        not adopted, so the next scheduler queues them again)."""
         if wait:
-            while self.running_keys() and self._thread is not None and self._thread.is_alive():
-                self._commands.put(_Poll())
-                time.sleep(self.poll_interval)
-        self._stopping.set()
-        self._commands.put(_Poll())
+            self._commands.put(_Stop())
+        else:
+            self._stopping.set()
+            self._commands.put(_Poll())
         if self._thread is not None:
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=60)
             self._thread = None
+        self._stopping.set()
         with self._lock:
             app, self._app = self._app, None
         if app is not None:
@@ -199,7 +206,9 @@ class CeleryExecutor(Executor):
             except queue.Empty:
                 command = None
             polled_now = False
-            while command is not None:
+            while command is not None and not self._stopping.is_set():
+                if isinstance(command, _Stop):
+                    return
                 if isinstance(command, _Send):
                     self._send(app, command)
                 elif isinstance(command, _Revoke):

@@ -13,8 +13,6 @@ from typing import Any
 from tradewind.sdk.baseoperator import BaseOperator
 from tradewind.sdk.errors import TaskExecutionError, TaskSkipped
 
-_KILL_GRACE_SECONDS = 5.0
-
 
 def context_env_vars(context: Mapping[str, Any]) -> dict[str, str]:
     """``TRADEWIND_CTX_*`` variables that tell a subprocess which task try it belongs to."""
@@ -42,6 +40,8 @@ class BashOperator(BaseOperator):
     template_fields_renderers: dict[str, str] = {"bash_command": "bash", "env": "json"}
     template_ext: Sequence[str] = (".sh", ".bash")
     ui_color = "#f0ede4"
+    #: How long on_kill waits after SIGTERM before it sends SIGKILL.
+    kill_grace_seconds: float = 5.0
 
     def __init__(
         self,
@@ -115,13 +115,17 @@ class BashOperator(BaseOperator):
         return process.wait(), last_line
 
     def on_kill(self) -> None:
+        """SIGTERM to the command's whole process group; SIGKILL if it is still there after a grace period."""
         process = self._process
         if process is None or process.poll() is not None:
             return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=_KILL_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(process.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                process.wait(timeout=self.kill_grace_seconds)
+                return
+            except subprocess.TimeoutExpired:
+                continue

@@ -1,0 +1,114 @@
+"""What the DAG processor remembers between passes: each file's hash, mtime and DAGs, which file owns each dag
+id, which files have import errors, and which files must be parsed again although unchanged."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from tradewind.store import dag_files, import_errors
+
+#: A file read less than this long after its last change is hashed again next time even if its mtime is the
+#: same: a write within the same filesystem timestamp tick as our read would otherwise go unnoticed.
+SETTLE_SECONDS = 1.0
+
+
+@dataclass(slots=True)
+class KnownFile:
+    content_hash: str
+    mtime: float
+    owned: frozenset[str]
+    #: Wall-clock time the content behind ``content_hash`` was read (0: unknown, so check the hash).
+    read_at: float = 0.0
+
+    def unchanged_since(self, mtime: float) -> bool:
+        return mtime == self.mtime and self.read_at - mtime > SETTLE_SECONDS
+
+
+@dataclass
+class FolderState:
+    files: dict[str, KnownFile] = field(default_factory=dict)
+    #: dag id -> the live file that owns it.
+    owner: dict[str, str] = field(default_factory=dict)
+    #: Files with an import error recorded in the store.
+    with_errors: set[str] = field(default_factory=set)
+    #: dag id -> files whose copy of it was refused because another file owned it.
+    refused_by: dict[str, set[str]] = field(default_factory=dict)
+    #: Files to parse again even if unchanged: a dag id they were refused has been released.
+    forced: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, session: Session) -> FolderState:
+        """The state as the store has it (at start, or after a failed pass)."""
+        files = {
+            row.fileloc: KnownFile(row.content_hash, row.mtime, frozenset(row.dag_ids))
+            for row in dag_files.list_dag_files(session=session)
+        }
+        errors, _total = import_errors.list_import_errors(session=session)
+        state = cls(files=files, with_errors={e.filename for e in errors})
+        state.owner = {dag_id: fileloc for fileloc, known in files.items() for dag_id in known.owned}
+        # A refused copy leaves an error on its file and no trace of the dag id: after a restart, every
+        # file with an error is parsed once more, so the copy is taken if its owner let go meanwhile.
+        state.forced = set(state.with_errors) & set(files)
+        return state
+
+    def snapshot(self) -> FolderState:
+        return copy.deepcopy(self)
+
+    def restore(self, snapshot: FolderState) -> None:
+        self.files = snapshot.files
+        self.owner = snapshot.owner
+        self.with_errors = snapshot.with_errors
+        self.refused_by = snapshot.refused_by
+        self.forced = snapshot.forced
+
+    def record(
+        self,
+        fileloc: str,
+        known: KnownFile,
+        *,
+        refused: Iterable[str],
+        released: Iterable[str],
+        has_error: bool,
+    ) -> None:
+        """A file was parsed and stored."""
+        self._disown(fileloc)
+        self.files[fileloc] = known
+        for dag_id in known.owned:
+            self.owner[dag_id] = fileloc
+        for dag_id in refused:
+            self.refused_by.setdefault(dag_id, set()).add(fileloc)
+        for dag_id in released:
+            self._release(dag_id)
+        self.forced.discard(fileloc)
+        if has_error:
+            self.with_errors.add(fileloc)
+        else:
+            self.with_errors.discard(fileloc)
+
+    def forget(self, filelocs: Iterable[str], deactivated: Iterable[str]) -> None:
+        """Files were deleted; ``deactivated`` are the dag ids that went with them."""
+        gone = set(filelocs)
+        for fileloc in gone:
+            self._disown(fileloc)
+            self.files.pop(fileloc, None)
+        self.with_errors -= gone
+        self.forced -= gone
+        for refusers in self.refused_by.values():
+            refusers -= gone
+        for dag_id in deactivated:
+            self._release(dag_id)
+
+    def _disown(self, fileloc: str) -> None:
+        previous = self.files.get(fileloc)
+        if previous is None:
+            return
+        for dag_id in previous.owned:
+            if self.owner.get(dag_id) == fileloc:
+                del self.owner[dag_id]
+
+    def _release(self, dag_id: str) -> None:
+        self.forced |= self.refused_by.pop(dag_id, set())

@@ -1,0 +1,185 @@
+"""A metadata database holding the runner_basics DAG, one run of it, and helpers to queue and run its tries
+through the real `tradewind tasks run` command (shared by the runner and `tasks` CLI tests)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradewind.config.settings import Settings
+from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.states import DagRunState, DagRunType, TaskInstanceState
+from tradewind.dag_processing.serialization import serialize_dag
+from tradewind.sdk.loading import load_dags_from_file
+from tradewind.sdk.schedules import DataInterval
+from tradewind.store import dag_runs, dags, task_instances, xcom
+from tradewind.store.engine import make_engine, make_session_factory, transaction
+from tradewind.store.migrate import upgrade
+from tradewind.store.tables import TaskInstanceModel
+
+TI = TaskInstanceState
+DAGS = Path(__file__).with_name("dags")
+DAG_ID = "runner_basics"
+LOGICAL_DATE = datetime(2024, 1, 1, tzinfo=UTC)
+RUN_ID = "scheduled__2024-01-01T00:00:00+00:00"
+TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
+
+
+def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+@dataclass
+class RunnerEnv:
+    settings: Settings
+    factory: sessionmaker[Session]
+    markers: Path
+    env: dict[str, str]
+
+    def key(self, task_id: str, map_index: int = -1) -> TaskInstanceKey:
+        return TaskInstanceKey(DAG_ID, RUN_ID, task_id, map_index)
+
+    # -- setting up tries ---------------------------------------------------------------------------
+    def queue(self, task_id: str, *, map_index: int = -1, try_number: int = 1) -> TaskInstanceKey:
+        """Put the task instance in queued at ``try_number``, as the scheduler does before dispatch."""
+        key = self.key(task_id, map_index)
+        with transaction(self.factory) as session:
+            if map_index >= 0 and not self._exists(session, key):
+                session.add(
+                    TaskInstanceModel(dag_id=DAG_ID, run_id=RUN_ID, task_id=task_id, map_index=map_index)
+                )
+                session.flush()
+            ti = task_instances.get_task_instance(session=session, key=key)
+            current = TI(ti.state) if ti.state else None
+            if current is not TI.SCHEDULED:
+                assert task_instances.transition(
+                    session=session, key=key, expected=current, target=TI.SCHEDULED
+                )
+            assert task_instances.transition(
+                session=session,
+                key=key,
+                expected=TI.SCHEDULED,
+                target=TI.QUEUED,
+                values={"try_number": try_number, "queued_at": datetime.now(UTC)},
+            )
+        return key
+
+    @staticmethod
+    def _exists(session: Session, key: TaskInstanceKey) -> bool:
+        try:
+            task_instances.get_task_instance(session=session, key=key)
+        except Exception:
+            return False
+        return True
+
+    # -- running ------------------------------------------------------------------------------------
+    def command(self, task_id: str, *, map_index: int = -1, try_number: int | None = 1) -> list[str]:
+        cmd = [TRADEWIND, "tasks", "run", DAG_ID, task_id, RUN_ID]
+        if map_index >= 0:
+            cmd += ["--map-index", str(map_index)]
+        if try_number is not None:
+            cmd += ["--try-number", str(try_number)]
+        return [*cmd, "--subdir", "runner_basics.py"]
+
+    def run(self, task_id: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.command(task_id, **kwargs), env=self.env, capture_output=True, text=True, timeout=120
+        )
+
+    def start(self, task_id: str, **kwargs: Any) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            self.command(task_id, **kwargs),
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    # -- reading results ----------------------------------------------------------------------------
+    def ti(self, task_id: str, map_index: int = -1) -> TaskInstanceModel:
+        with transaction(self.factory) as session:
+            ti = task_instances.get_task_instance(session=session, key=self.key(task_id, map_index))
+            session.expunge(ti)
+            return ti
+
+    def xcom(self, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
+        with transaction(self.factory) as session:
+            return xcom.get_xcom(
+                session=session, dag_id=DAG_ID, run_id=RUN_ID, task_id=task_id, key=key, map_index=map_index
+            )
+
+    def log_path(self, task_id: str, try_number: int = 1, map_index: int = -1) -> Path:
+        folder = (
+            self.settings.base_log_folder / f"dag_id={DAG_ID}" / f"run_id={RUN_ID}" / f"task_id={task_id}"
+        )
+        if map_index >= 0:
+            folder = folder / f"map_index={map_index}"
+        return folder / f"attempt={try_number}.log"
+
+    def log(self, task_id: str, try_number: int = 1, map_index: int = -1) -> str:
+        return self.log_path(task_id, try_number, map_index).read_text()
+
+    def marker_lines(self, name: str) -> list[str]:
+        path = self.markers / name
+        return path.read_text().splitlines() if path.exists() else []
+
+
+@contextmanager
+def runner_database(settings: Settings, tw_home: Path, tmp_path: Path) -> Iterator[RunnerEnv]:
+    """Migrate the database of ``settings``, store runner_basics (copied into the DAG folder) and create
+    its run with every task instance in state none."""
+    dags_folder = tw_home / "dags"
+    shutil.copy(DAGS / "runner_basics.py", dags_folder / "runner_basics.py")
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    loaded = load_dags_from_file(dags_folder / "runner_basics.py", dags_folder=dags_folder)
+    assert not loaded.errors, loaded.errors
+    now = datetime.now(UTC)
+    with transaction(factory) as session:
+        sdag = serialize_dag(
+            loaded.dags[0], fileloc=str(dags_folder / "runner_basics.py"), relative_fileloc="runner_basics.py"
+        )
+        dags.upsert_dag(session=session, sdag=sdag, paused_default=False, now=now)
+        run = dag_runs.create_dag_run(
+            session=session,
+            dag_id=DAG_ID,
+            run_id=RUN_ID,
+            run_type=DagRunType.SCHEDULED,
+            logical_date=LOGICAL_DATE,
+            data_interval=DataInterval(LOGICAL_DATE, datetime(2024, 1, 2, tzinfo=UTC)),
+            state=DagRunState.RUNNING,
+            now=now,
+        )
+        session.flush()
+        task_instances.create_task_instances(session=session, run=run, sdag=sdag)
+    env = {
+        **os.environ,
+        "TW_TEST_MARKERS": str(markers),
+        "TRADEWIND__SCHEDULER__HEARTBEAT_INTERVAL": "0.2",
+        "TRADEWIND_VAR_DB_PASSWORD": "correct-horse-battery",
+    }
+    try:
+        yield RunnerEnv(settings=settings, factory=factory, markers=markers, env=env)
+    finally:
+        engine.dispose()

@@ -1,0 +1,73 @@
+"""Claiming, heartbeating and finishing a try are compare-and-set: only one runner ever owns a try."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.integration.runner.harness import RunnerEnv
+from tradewind.core.states import TaskInstanceState
+from tradewind.runner.try_state import ClaimedTry, Refusal, TryState, current_try_number
+from tradewind.store import task_instances
+from tradewind.store.engine import transaction
+
+TI = TaskInstanceState
+NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+def test_claim_moves_queued_to_running_once(runner_env: RunnerEnv) -> None:
+    key = runner_env.queue("bash_echo", try_number=1)
+    state = TryState(runner_env.factory, key, 1)
+    claim = state.claim(now=NOW, hostname="host-a", pid=4242)
+    assert isinstance(claim, ClaimedTry)
+    assert claim.run.logical_date == datetime(2024, 1, 1, tzinfo=UTC)
+    assert claim.sdag.dag_id == "runner_basics"
+    ti = runner_env.ti("bash_echo")
+    assert (ti.state, ti.hostname, ti.pid, ti.start_date) == ("running", "host-a", 4242, NOW)
+
+    second = TryState(runner_env.factory, key, 1).claim(now=NOW, hostname="host-b", pid=1)
+    assert isinstance(second, Refusal)
+    assert second.reason == "try 1 is already running on host-a (pid 4242)"
+    assert runner_env.ti("bash_echo").hostname == "host-a"
+
+
+def test_claim_of_another_try_number_is_refused(runner_env: RunnerEnv) -> None:
+    key = runner_env.queue("bash_echo", try_number=2)
+    refused = TryState(runner_env.factory, key, 1).claim(now=NOW, hostname="h", pid=1)
+    assert isinstance(refused, Refusal)
+    assert "at try 2 (queued), not try 1" in refused.reason
+    assert runner_env.ti("bash_echo").state == "queued"
+    assert current_try_number(runner_env.factory, key) == 2
+
+
+def test_heartbeat_reports_a_clear(runner_env: RunnerEnv) -> None:
+    key = runner_env.queue("waiter")
+    state = TryState(runner_env.factory, key, 1)
+    assert isinstance(state.claim(now=NOW, hostname="h", pid=1), ClaimedTry)
+    assert state.heartbeat(now=NOW) is None
+    with transaction(runner_env.factory) as session:
+        assert task_instances.transition(
+            session=session, key=key, expected=TI.RUNNING, target=None, by_user=True
+        )
+    assert state.heartbeat(now=NOW) == "none"
+
+
+def test_finish_leaves_a_state_set_by_someone_else(runner_env: RunnerEnv) -> None:
+    key = runner_env.queue("waiter")
+    state = TryState(runner_env.factory, key, 1)
+    assert isinstance(state.claim(now=NOW, hostname="h", pid=1), ClaimedTry)
+    with transaction(runner_env.factory) as session:
+        task_instances.mark_task_instance(session=session, key=key, state=TI.SUCCESS, now=NOW)
+    assert state.finish(TI.FAILED, values={"end_date": NOW}) == "success"
+    assert runner_env.ti("waiter").state == "success"
+
+
+def test_finish_writes_the_outcome_and_archives_the_try(runner_env: RunnerEnv) -> None:
+    key = runner_env.queue("waiter")
+    state = TryState(runner_env.factory, key, 1)
+    assert isinstance(state.claim(now=NOW, hostname="h", pid=1), ClaimedTry)
+    assert state.finish(TI.UP_FOR_RETRY, values={"end_date": NOW, "state_reason": "boom"}) is None
+    ti = runner_env.ti("waiter")
+    assert (ti.state, ti.state_reason) == ("up_for_retry", "boom")
+    with transaction(runner_env.factory) as session:
+        tries = task_instances.list_tries(session=session, key=key)
+    assert [(t.try_number, t.state, t.is_current) for t in tries] == [(1, "up_for_retry", False)]
