@@ -106,8 +106,8 @@ class Env:
 
     @contextmanager
     def scheduler(self) -> Iterator[subprocess.Popen[bytes]]:
-        proc = subprocess.Popen([TRADEWIND, "scheduler"], env=self.env, stdout=subprocess.DEVNULL,
-                                stderr=open(self.tmp / "scheduler.log", "wb"))
+        log = (self.tmp / "scheduler.log").open("wb")
+        proc = subprocess.Popen([TRADEWIND, "scheduler"], env=self.env, stdout=subprocess.DEVNULL, stderr=log)
         try:
             self.wait_for_scheduler()
             yield proc
@@ -234,8 +234,9 @@ def bench_standalone(postgres: bool) -> dict[str, float]:
         port = _free_port()
         env.env.update({"TRADEWIND_ADMIN_USER": "admin", "TRADEWIND_ADMIN_PASSWORD": "bench-password"})
         start = time.perf_counter()
+        log = (env.tmp / "standalone.log").open("wb")
         proc = subprocess.Popen([TRADEWIND, "standalone", "--port", str(port)], env=env.env,
-                                stdout=subprocess.DEVNULL, stderr=open(env.tmp / "standalone.log", "wb"))
+                                stdout=subprocess.DEVNULL, stderr=log)
         try:
             deadline = time.monotonic() + 60
             serving = None

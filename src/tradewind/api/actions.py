@@ -23,7 +23,9 @@ from tradewind.store.tables import DagModel, DagRunModel
 
 TI = TaskInstanceState
 FAILED_STATES = frozenset({TI.FAILED.value, TI.UPSTREAM_FAILED.value})
-UNFINISHED_STATES: frozenset[TI | None] = frozenset({None, TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.UP_FOR_RETRY})
+UNFINISHED_STATES: frozenset[TI | None] = frozenset(
+    {None, TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.UP_FOR_RETRY}
+)
 
 
 def trigger(
@@ -65,12 +67,18 @@ def trigger(
         return run
 
 
-def set_paused(factory: sessionmaker[Session], principal: Principal, *, dag_id: str, is_paused: bool) -> DagModel:
+def set_paused(
+    factory: sessionmaker[Session], principal: Principal, *, dag_id: str, is_paused: bool
+) -> DagModel:
     now = utcnow()
     with transaction(factory) as session:
         dag = dags.set_paused(session=session, dag_id=dag_id, is_paused=is_paused)
         record_audit(
-            session=session, event="pause" if is_paused else "unpause", owner=principal.username, dag_id=dag_id, now=now
+            session=session,
+            event="pause" if is_paused else "unpause",
+            owner=principal.username,
+            dag_id=dag_id,
+            now=now,
         )
         return dag
 
@@ -82,7 +90,12 @@ def delete_dag(factory: sessionmaker[Session], principal: Principal, *, dag_id: 
     with transaction(factory) as session:
         runs = dags.delete_dag(session=session, dag_id=dag_id)
         record_audit(
-            session=session, event="delete_dag", owner=principal.username, dag_id=dag_id, extra={"runs": runs}, now=now
+            session=session,
+            event="delete_dag",
+            owner=principal.username,
+            dag_id=dag_id,
+            extra={"runs": runs},
+            now=now,
         )
         return runs
 
@@ -101,17 +114,17 @@ def _targets(
     wanted = set(sdag.task_dict) if task_ids is None else set(task_ids)
     missing = sorted(wanted - set(sdag.task_dict))
     if missing:
-        raise NotFoundError(f"DAG {sdag.dag_id!r} has no task(s) {', '.join(missing)}", kind="task", ident=missing[0])
+        raise NotFoundError(
+            f"DAG {sdag.dag_id!r} has no task(s) {', '.join(missing)}", kind="task", ident=missing[0]
+        )
     if include_downstream:
         for task_id in list(wanted):
             wanted |= sdag.descendants(task_id)
-    tis, _ = task_instances.list_task_instances(session=session, dag_id=sdag.dag_id, run_id=run_id, task_ids=wanted)
+    tis, _ = task_instances.list_task_instances(
+        session=session, dag_id=sdag.dag_id, run_id=run_id, task_ids=wanted
+    )
     order = {t.task_id: i for i, t in enumerate(sdag.tasks)}
-    chosen = [
-        ti
-        for ti in tis
-        if ti.state is not None and (not only_failed or ti.state in FAILED_STATES)
-    ]
+    chosen = [ti for ti in tis if ti.state is not None and (not only_failed or ti.state in FAILED_STATES)]
     chosen.sort(key=lambda ti: (order.get(ti.task_id, 0), ti.map_index))
     return [task_instances.key_of(ti) for ti in chosen]
 
@@ -213,10 +226,19 @@ def set_run_state(
                     target = TI.SUCCESS
                 else:
                     target = TI.FAILED if ti.state == TI.RUNNING.value else TI.SKIPPED
-                task_instances.mark_task_instance(session=session, key=task_instances.key_of(ti), state=target, now=now)
-        dag_runs.set_dag_run_state(session=session, dag_id=dag_id, run_id=run_id, expected=None, target=state, now=now)
+                task_instances.mark_task_instance(
+                    session=session, key=task_instances.key_of(ti), state=target, now=now
+                )
+        dag_runs.set_dag_run_state(
+            session=session, dag_id=dag_id, run_id=run_id, expected=None, target=state, now=now
+        )
         record_audit(
-            session=session, event=f"run_{state.value}", owner=principal.username, dag_id=dag_id, run_id=run_id, now=now
+            session=session,
+            event=f"run_{state.value}",
+            owner=principal.username,
+            dag_id=dag_id,
+            run_id=run_id,
+            now=now,
         )
         session.refresh(run)
         return run

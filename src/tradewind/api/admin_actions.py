@@ -27,12 +27,23 @@ def create_variable(
         if _exists_variable(session, key):
             raise ConflictError(f"variable {key!r} already exists; edit it instead")
         row = variables.set_variable(session=session, key=key, value=value, description=description)
-        record_audit(session=session, event="variable_create", owner=principal.username, extra={"key": key}, now=utcnow())
+        record_audit(
+            session=session,
+            event="variable_create",
+            owner=principal.username,
+            extra={"key": key},
+            now=utcnow(),
+        )
         return row
 
 
 def update_variable(
-    factory: sessionmaker[Session], principal: Principal, *, key: str, value: str | None, description: str | None
+    factory: sessionmaker[Session],
+    principal: Principal,
+    *,
+    key: str,
+    value: str | None,
+    description: str | None,
 ) -> VariableModel:
     """Change a variable; ``value=None`` keeps the stored value (a masked secret left untouched in a form)."""
     with transaction(factory) as session:
@@ -43,14 +54,26 @@ def update_variable(
             value=current.val if value is None else value,
             description=description,
         )
-        record_audit(session=session, event="variable_update", owner=principal.username, extra={"key": key}, now=utcnow())
+        record_audit(
+            session=session,
+            event="variable_update",
+            owner=principal.username,
+            extra={"key": key},
+            now=utcnow(),
+        )
         return row
 
 
 def delete_variable(factory: sessionmaker[Session], principal: Principal, *, key: str) -> None:
     with transaction(factory) as session:
         variables.delete_variable(session=session, key=key)
-        record_audit(session=session, event="variable_delete", owner=principal.username, extra={"key": key}, now=utcnow())
+        record_audit(
+            session=session,
+            event="variable_delete",
+            owner=principal.username,
+            extra={"key": key},
+            now=utcnow(),
+        )
 
 
 def create_pool(
@@ -72,7 +95,12 @@ def create_pool(
 
 
 def update_pool(
-    factory: sessionmaker[Session], principal: Principal, *, name: str, slots: int | None, description: str | None
+    factory: sessionmaker[Session],
+    principal: Principal,
+    *,
+    name: str,
+    slots: int | None,
+    description: str | None,
 ) -> PoolModel:
     with transaction(factory) as session:
         current = session.get(PoolModel, name)
@@ -97,4 +125,6 @@ def update_pool(
 def delete_pool(factory: sessionmaker[Session], principal: Principal, *, name: str) -> None:
     with transaction(factory) as session:
         pools.delete_pool(session=session, name=name)
-        record_audit(session=session, event="pool_delete", owner=principal.username, extra={"name": name}, now=utcnow())
+        record_audit(
+            session=session, event="pool_delete", owner=principal.username, extra={"name": name}, now=utcnow()
+        )

@@ -36,8 +36,16 @@ def check_password(password: str) -> None:
 def create_user(factory: sessionmaker[Session], *, username: str, password: str, role: str) -> UserModel:
     check_password(password)
     with transaction(factory) as session:
-        user = users.create_user(session=session, username=username, password_hash=hash_password(password), role=role)
-        record_audit(session=session, event="user_create", owner=None, extra={"username": username, "role": role}, now=utcnow())
+        user = users.create_user(
+            session=session, username=username, password_hash=hash_password(password), role=role
+        )
+        record_audit(
+            session=session,
+            event="user_create",
+            owner=None,
+            extra={"username": username, "role": role},
+            now=utcnow(),
+        )
         return user
 
 
@@ -46,13 +54,21 @@ def reset_password(factory: sessionmaker[Session], *, username: str, password: s
     check_password(password)
     with transaction(factory) as session:
         users.set_password_hash(session=session, username=username, password_hash=hash_password(password))
-        record_audit(session=session, event="user_reset_password", owner=None, extra={"username": username}, now=utcnow())
+        record_audit(
+            session=session,
+            event="user_reset_password",
+            owner=None,
+            extra={"username": username},
+            now=utcnow(),
+        )
 
 
 def delete_user(factory: sessionmaker[Session], *, username: str) -> None:
     with transaction(factory) as session:
         users.delete_user(session=session, username=username)
-        record_audit(session=session, event="user_delete", owner=None, extra={"username": username}, now=utcnow())
+        record_audit(
+            session=session, event="user_delete", owner=None, extra={"username": username}, now=utcnow()
+        )
 
 
 def create_token(
@@ -65,9 +81,15 @@ def create_token(
     expires = utcnow() + timedelta(days=expires_days) if expires_days is not None else None
     with transaction(factory) as session:
         user = users.get_user(session=session, username=username)
-        api_tokens.create_token(session=session, user_id=user.id, token_hash=token_hash, name=name, expires_at=expires)
+        api_tokens.create_token(
+            session=session, user_id=user.id, token_hash=token_hash, name=name, expires_at=expires
+        )
         record_audit(
-            session=session, event="token_create", owner=username, extra={"name": name, "expires_at": str(expires)}, now=utcnow()
+            session=session,
+            event="token_create",
+            owner=username,
+            extra={"name": name, "expires_at": str(expires)},
+            now=utcnow(),
         )
     return token
 

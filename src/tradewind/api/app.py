@@ -16,8 +16,21 @@ from tradewind.api.dag_cache import SerializedDagCache
 from tradewind.api.errors import install_error_handlers
 from tradewind.api.rate_limit import LoginRateLimiter
 from tradewind.api.rendering import STATIC_DIR, make_templates
-from tradewind.api.routes import api_dags, api_docs, api_resources, api_runs, api_task_instances
-from tradewind.api.routes import ui_actions, ui_admin, ui_auth, ui_dag, ui_dags, ui_health, ui_task, ui_trigger
+from tradewind.api.routes import (
+    api_dags,
+    api_docs,
+    api_resources,
+    api_runs,
+    api_task_instances,
+    ui_actions,
+    ui_admin,
+    ui_auth,
+    ui_dag,
+    ui_dags,
+    ui_health,
+    ui_task,
+    ui_trigger,
+)
 from tradewind.api.secret_key import load_secret_key
 from tradewind.api.security_headers import SecurityHeadersMiddleware
 from tradewind.api.sessions import SessionCodec

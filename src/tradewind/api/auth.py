@@ -123,11 +123,19 @@ class Authenticator:
             raise AuthenticationError("malformed HTTP basic credentials: expected username:password")
         with self._read() as session:
             user = users.find_user(session=session, username=username)
-        cache_key = hashlib.sha256(f"{username}\0{password}\0{user.password_hash if user else ''}".encode()).hexdigest()
+        cache_key = hashlib.sha256(
+            f"{username}\0{password}\0{user.password_hash if user else ''}".encode()
+        ).hexdigest()
         now = time.monotonic()
         with self._lock:
             cached = self._basic_cache.get(cache_key)
-        if user is not None and user.active and cached is not None and cached[0] > now and cached[1] == user.id:
+        if (
+            user is not None
+            and user.active
+            and cached is not None
+            and cached[0] > now
+            and cached[1] == user.id
+        ):
             return Principal(user.id, user.username, user.role, "basic")
         user = self.login(username, password, address, via="basic")
         with self._lock:
@@ -143,7 +151,9 @@ class Authenticator:
         row, user = found
         now = utcnow()
         if row.expires_at is not None and row.expires_at <= now:
-            raise AuthenticationError(f"API token {row.name or row.id!s} expired at {row.expires_at.isoformat()}")
+            raise AuthenticationError(
+                f"API token {row.name or row.id!s} expired at {row.expires_at.isoformat()}"
+            )
         if not user.active:
             raise AuthenticationError(f"user {user.username!r} is not active")
         self._touch(row.id)
@@ -167,7 +177,9 @@ async def authenticate(request: Request) -> Principal:
     authenticator: Authenticator = request.app.state.ctx.authenticator
     principal = await run_in_threadpool(authenticator.resolve, request)
     if principal is None:
-        raise AuthenticationError("authentication required: log in, or send HTTP basic credentials or a bearer token")
+        raise AuthenticationError(
+            "authentication required: log in, or send HTTP basic credentials or a bearer token"
+        )
     if request.method not in SAFE_METHODS and principal.via == "session":
         await _check_csrf(request, principal)
     request.state.principal = principal

@@ -1,4 +1,4 @@
-"""What the app holds for every request (settings, engines, templates, auth) and the dependencies that reach it."""
+"""What the app holds for every request (settings, engines, templates, auth) and the dependencies for it."""
 
 from __future__ import annotations
 

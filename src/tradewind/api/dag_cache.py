@@ -22,10 +22,16 @@ class SerializedDagCache:
 
     def get(self, *, session: Session, dag_id: str) -> SerializedDag:
         """The DAG's stored serialized form (NotFoundError if the DAG or its serialized form is missing)."""
-        current = session.scalar(select(SerializedDagModel.dag_hash).where(SerializedDagModel.dag_id == dag_id))
+        current = session.scalar(
+            select(SerializedDagModel.dag_hash).where(SerializedDagModel.dag_id == dag_id)
+        )
         if current is None:
-            dags.get_dag(session=session, dag_id=dag_id)  # names the DAG in the NotFoundError if it is unknown
-            raise NotFoundError(f"DAG {dag_id!r} has no serialized form (not parsed yet?)", kind="dag", ident=dag_id)
+            dags.get_dag(
+                session=session, dag_id=dag_id
+            )  # names the DAG in the NotFoundError if it is unknown
+            raise NotFoundError(
+                f"DAG {dag_id!r} has no serialized form (not parsed yet?)", kind="dag", ident=dag_id
+            )
         with self._lock:
             entry = self._entries.get(dag_id)
             if entry is not None and entry[0] == current:

@@ -31,13 +31,17 @@ class DagListPage:
     tags: list[str]
 
 
-def recent_runs(*, session: Session, dag_ids: Sequence[str], per_dag: int = RECENT_RUNS) -> dict[str, list[RecentRun]]:
+def recent_runs(
+    *, session: Session, dag_ids: Sequence[str], per_dag: int = RECENT_RUNS
+) -> dict[str, list[RecentRun]]:
     """The newest ``per_dag`` runs of each DAG, newest first."""
     if not dag_ids:
         return {}
     number = (
         func.row_number()
-        .over(partition_by=DagRunModel.dag_id, order_by=(DagRunModel.logical_date.desc(), DagRunModel.id.desc()))
+        .over(
+            partition_by=DagRunModel.dag_id, order_by=(DagRunModel.logical_date.desc(), DagRunModel.id.desc())
+        )
         .label("n")
     )
     inner = (

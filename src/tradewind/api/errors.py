@@ -65,7 +65,9 @@ def wants_json(request: Request) -> bool:
 
 def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     title = HTTPStatus(status).phrase
-    return JSONResponse({"title": title, "status": status, "detail": detail}, status_code=status, headers=headers)
+    return JSONResponse(
+        {"title": title, "status": status, "detail": detail}, status_code=status, headers=headers
+    )
 
 
 def error_response(request: Request, status: int, detail: str) -> Response:

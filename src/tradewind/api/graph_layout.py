@@ -103,7 +103,10 @@ def _level_edges(sdag: SerializedDag, c: Containers) -> dict[str, set[tuple[str,
                 continue
             dst_chain = chains[down]
             depth = 0
-            while depth + 1 < min(len(src_chain), len(dst_chain)) and src_chain[depth + 1] == dst_chain[depth + 1]:
+            while (
+                depth + 1 < min(len(src_chain), len(dst_chain))
+                and src_chain[depth + 1] == dst_chain[depth + 1]
+            ):
                 depth += 1
             container = src_chain[depth]
             src = "g:" + src_chain[depth + 1] if depth + 1 < len(src_chain) else "t:" + task.task_id
@@ -183,7 +186,9 @@ def _layout_container(
             children = _layout_container(name, c, edges, collapsed)
             width = max(b.x + b.w for b in children) + 2 * GROUP_PAD
             height = max(b.y + b.h for b in children) + GROUP_PAD + GROUP_HEADER
-            blocks[member] = Block(name, "group", max(width, NODE_W), height, children=children, expanded=True)
+            blocks[member] = Block(
+                name, "group", max(width, NODE_W), height, children=children, expanded=True
+            )
         else:
             blocks[member] = Block(name, "group" if kind == "g" else "task", NODE_W, NODE_H)
     order, preds = _topological(members, edges.get(container, set()))
@@ -203,7 +208,9 @@ def layout(sdag: SerializedDag, collapsed: Collection[str] = ()) -> dict[str, An
         for b in blocks:
             x, y = ox + b.x, oy + b.y
             if b.expanded:
-                boxes.append({"key": "g:" + b.item, "id": b.item, "x": x, "y": y, "w": b.w, "h": b.h, "depth": depth})
+                boxes.append(
+                    {"key": "g:" + b.item, "id": b.item, "x": x, "y": y, "w": b.w, "h": b.h, "depth": depth}
+                )
                 emit(b.children, x + GROUP_PAD, y + GROUP_HEADER, depth + 1)
             else:
                 key = ("g:" if b.kind == "group" else "t:") + b.item
@@ -230,7 +237,7 @@ def layout(sdag: SerializedDag, collapsed: Collection[str] = ()) -> dict[str, An
         width, height = max(width, box["x"] + box["w"]), max(height, box["y"] + box["h"])
     return {
         "nodes": nodes,
-        "groups": boxes,
+        "group_boxes": boxes,
         "edges": [{"source": s, "target": t} for s, t in sorted(edges)],
         "width": width,
         "height": height,

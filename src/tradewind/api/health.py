@@ -47,7 +47,9 @@ def scheduler_threshold(settings: Settings) -> float:
     return max(30.0, HEARTBEAT_INTERVALS * settings.scheduler.heartbeat_interval)
 
 
-def check_health(factory: sessionmaker[Session], settings: Settings, *, with_jobs: bool = False) -> HealthReport:
+def check_health(
+    factory: sessionmaker[Session], settings: Settings, *, with_jobs: bool = False
+) -> HealthReport:
     threshold = scheduler_threshold(settings)
     now = utcnow()
     try:
@@ -55,8 +57,12 @@ def check_health(factory: sessionmaker[Session], settings: Settings, *, with_job
             session.execute(text("SELECT 1"))
             revision = session.scalar(text("SELECT version_num FROM alembic_version"))
             heartbeat = jobs.latest_heartbeat(session=session, job_type="scheduler")
-            alive = jobs.alive_jobs(session=session, job_type="scheduler", threshold_seconds=threshold, now=now)
-            recent = list(jobs.alive_jobs(session=session, job_type=None, threshold_seconds=threshold, now=now))
+            alive = jobs.alive_jobs(
+                session=session, job_type="scheduler", threshold_seconds=threshold, now=now
+            )
+            recent = list(
+                jobs.alive_jobs(session=session, job_type=None, threshold_seconds=threshold, now=now)
+            )
     except SQLAlchemyError as exc:
         detail = str(exc).splitlines()[0][:300]
         return HealthReport(UNHEALTHY, detail, None, UNHEALTHY, None, threshold)

@@ -41,7 +41,7 @@ def _duration(seconds: float | None) -> str:
 def _markdown(text: str | None) -> Markup:
     # "html": False escapes raw HTML in doc_md, so a DAG author cannot inject script into the UI.
     renderer = MarkdownIt("commonmark", {"html": False})
-    return Markup(renderer.render(text or ""))  # noqa: S704 - escaped by the renderer
+    return Markup(renderer.render(text or ""))
 
 
 def _urlpart(value: object) -> str:

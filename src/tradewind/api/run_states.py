@@ -68,5 +68,7 @@ def mapped_counts(*, session: Session, dag_id: str, run_id: str) -> dict[str, di
 
 def group_states(task_state: dict[str, str], members: dict[str, list[str]]) -> dict[str, str]:
     return {
-        group: summarise(task_state.get(t, "none") for t in tasks) for group, tasks in members.items() if tasks
+        group: summarise(task_state.get(t, "none") for t in tasks)
+        for group, tasks in members.items()
+        if tasks
     }

@@ -39,5 +39,7 @@ def _persisted_key(path: Path) -> str:
 def _read_key(path: Path) -> str:
     key = path.read_text().strip()
     if len(key) < 32:
-        raise ConfigError(f"{path}: the webserver secret key is shorter than 32 characters", key="webserver.secret_key")
+        raise ConfigError(
+            f"{path}: the webserver secret key is shorter than 32 characters", key="webserver.secret_key"
+        )
     return key

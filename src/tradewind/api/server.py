@@ -1,9 +1,10 @@
-"""Running the webserver: uvicorn serving ``create_app(settings)``, in its own process or beside the scheduler."""
+"""Running the webserver: uvicorn serving ``create_app(settings)``, alone or beside the scheduler."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
 
 import uvicorn
@@ -21,13 +22,15 @@ class _Server(uvicorn.Server):
         super().__init__(config)
         self._ready = ready
 
-    async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         if self._ready is not None and self.started:
             self._ready.set()
 
 
-def build_server(settings: Settings, host: str, port: int, *, ready: threading.Event | None = None) -> uvicorn.Server:
+def build_server(
+    settings: Settings, host: str, port: int, *, ready: threading.Event | None = None
+) -> uvicorn.Server:
     config = uvicorn.Config(
         create_app(settings),
         host=host,

@@ -33,7 +33,8 @@ def register(subparsers: Subparsers) -> None:
     worker.add_argument(
         "--runner-executable",
         default=None,
-        help="program run as `PROGRAM tasks run ...` for each try (default: the tradewind console script)",
+        help="run each try as `PROGRAM tasks run ...` (default: fork the worker, or exec the tradewind "
+        "console script when core.fork_runner is false)",
     )
     worker.set_defaults(handler=_worker)
 
@@ -48,7 +49,7 @@ def _worker(args: argparse.Namespace) -> int:
         raise ExecutorError(f"--concurrency must be at least 1, got {args.concurrency}")
     queues = [q.strip() for q in (args.queues or "").split(",") if q.strip()]
     return run_worker(
-        load_settings().celery,
+        load_settings(),
         queues=queues,
         concurrency=args.concurrency,
         hostname=args.hostname,

@@ -81,7 +81,7 @@ def _show(args: argparse.Namespace) -> int:
     if args.output == "json":
         print(json.dumps(data, indent=2))
         return 0
-    import tomli_w  # noqa: PLC0415 - only the TOML output needs it
+    import tomli_w
 
     print(tomli_w.dumps(_without_none(data)), end="")
     return 0

@@ -32,7 +32,12 @@ def run_dag_test(dag_id: str, *, logical_date: datetime | None, conf: dict[str, 
     DagProcessor(settings, store.sessions).run_once(utcnow())
     with transaction(store.sessions) as session:
         run = trigger_run(
-            session=session, dag_id=dag_id, now=utcnow(), conf=conf, logical_date=logical_date, triggered_by="test"
+            session=session,
+            dag_id=dag_id,
+            now=utcnow(),
+            conf=conf,
+            logical_date=logical_date,
+            triggered_by="test",
         )
         run_id = run.run_id
     print(f"testing {dag_id} as run {run_id}", file=sys.stderr)
@@ -60,7 +65,12 @@ def run_dag_test(dag_id: str, *, logical_date: datetime | None, conf: dict[str, 
     with store.sessions() as session:
         tis, _ = task_instances.list_task_instances(session=session, dag_id=dag_id, run_id=run_id)
         rows = [
-            {"task_id": ti.task_id, "map_index": ti.map_index, "state": ti.state or "none", "try_number": ti.try_number}
+            {
+                "task_id": ti.task_id,
+                "map_index": ti.map_index,
+                "state": ti.state or "none",
+                "try_number": ti.try_number,
+            }
             for ti in tis
         ]
     print_rows(rows, ["task_id", "map_index", "state", "try_number"], "table")

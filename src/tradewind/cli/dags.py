@@ -144,7 +144,9 @@ def _list_runs(args: argparse.Namespace) -> int:
             session=session, dag_id=dag_id, states=[args.state] if args.state else None, limit=args.limit
         )
         out = [_run_row(r) for r in rows]
-    print_rows(out, ["dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date"], args.output)
+    print_rows(
+        out, ["dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date"], args.output
+    )
     return 0
 
 
@@ -184,12 +186,16 @@ def _trigger(args: argparse.Namespace) -> int:
     return 0 if states[run_id] == DagRunState.SUCCESS else 1
 
 
-def wait_for_runs(store: StoreAccess, dag_id: str, run_ids: list[str], timeout: float | None) -> dict[str, str]:
+def wait_for_runs(
+    store: StoreAccess, dag_id: str, run_ids: list[str], timeout: float | None
+) -> dict[str, str]:
     """Poll until every run has finished (or the timeout passes); returns their states."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         with store.sessions() as session:
-            states = {rid: dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=rid).state for rid in run_ids}
+            states = {
+                rid: dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=rid).state for rid in run_ids
+            }
         if all(s in FINISHED_DAG_RUN_STATES for s in states.values()):
             return states
         if deadline is not None and time.monotonic() > deadline:
@@ -226,8 +232,13 @@ def _backfill(args: argparse.Namespace) -> int:
             try:
                 with session.begin_nested():
                     run = create_run(
-                        session=session, sdag=sdag, run_type=DagRunType.BACKFILL, logical_date=info.logical_date,
-                        data_interval=info.data_interval, now=now, triggered_by="backfill",
+                        session=session,
+                        sdag=sdag,
+                        run_type=DagRunType.BACKFILL,
+                        logical_date=info.logical_date,
+                        data_interval=info.data_interval,
+                        now=now,
+                        triggered_by="backfill",
                         default_retries=store.settings.core.default_task_retries,
                     )
                 run_ids.append(run.run_id)
@@ -243,7 +254,7 @@ def _backfill(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    from tradewind.cli.dag_test import run_dag_test  # noqa: PLC0415 - imports the runner and processor
+    from tradewind.cli.dag_test import run_dag_test
 
     return run_dag_test(args.dag_id, logical_date=args.logical_date, conf=_parse_conf(args.conf))
 

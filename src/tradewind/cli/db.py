@@ -1,4 +1,7 @@
-"""`tradewind db migrate|reset|check`: manage the metadata database schema."""
+"""`tradewind db migrate|reset|check`: manage the metadata database schema; and how every command names
+the database (password masked) and explains database errors.
+
+Alembic is imported only by the handlers that need it: other command groups use the helpers here."""
 
 from __future__ import annotations
 
@@ -16,7 +19,6 @@ from tradewind.cli.arguments import Subparsers
 from tradewind.config.settings import Settings, load_settings
 from tradewind.sdk.errors import TradewindError
 from tradewind.store.engine import make_engine
-from tradewind.store.migrate import check, current_revision, head_revision, reset, upgrade
 
 
 def masked_url(url: str) -> str:
@@ -67,6 +69,8 @@ def _ensure_sqlite_folder(settings: Settings) -> None:
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    from tradewind.store.migrate import current_revision, upgrade  # Alembic costs ~0.1 s at import
+
     settings = load_settings()
     _ensure_sqlite_folder(settings)
     engine = _engine(settings)
@@ -86,6 +90,8 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _reset(args: argparse.Namespace) -> int:
+    from tradewind.store.migrate import head_revision, reset  # Alembic costs ~0.1 s at import
+
     settings = load_settings()
     where = masked_url(settings.database_url)
     if not args.yes and not _confirm(f"Drop every table and all data in {where}? Type 'yes' to go on: "):
@@ -110,6 +116,8 @@ def _confirm(prompt: str) -> bool:
 
 
 def _check(_args: argparse.Namespace) -> int:
+    from tradewind.store.migrate import check  # Alembic costs ~0.1 s at import
+
     settings = load_settings()
     engine = _engine(settings)
     try:

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from tradewind.cli.arguments import Subparsers
-from tradewind.cli.version import tradewind_version
 
 #: Where --render-only writes, relative to the current directory.
 DEFAULT_RENDER_DIR = Path("build") / "deploy"
@@ -24,11 +23,13 @@ def register(sub: Subparsers) -> None:
         ),
     )
     _add_target_flags(parser)
-    parser.add_argument("--image", help="image repository, without the tag (e.g. registry.example.com/tradewind)")
-    parser.add_argument("--tag", default=None, help="image tag (default: this Tradewind's version)")
     parser.add_argument(
-        "--dags", choices=["persistent", "git"], default="persistent",
-        help="DAG files from a volume (persistent) or cloned from git by git-sync (git)",
+        "--image", help="image repository, without the tag (e.g. registry.example.com/tradewind)"
+    )
+    parser.add_argument("--tag", help="image tag (default: the chart's appVersion, this Tradewind's version)")
+    parser.add_argument(
+        "--dags", choices=["persistent", "git"],
+        help="DAG files from a volume (persistent, the chart's default) or cloned from git by git-sync (git)",
     )  # fmt: skip
     parser.add_argument("--git-repo", help="repository holding the DAG files (--dags git)")
     parser.add_argument("--git-branch", help="branch, tag or commit to check out (default: main)")
@@ -45,7 +46,9 @@ def register(sub: Subparsers) -> None:
         "--render-only", action="store_true",
         help="only render the manifests into --output-dir (default build/deploy/RELEASE/); touch no cluster",
     )  # fmt: skip
-    parser.add_argument("--output-dir", type=Path, default=DEFAULT_RENDER_DIR, help="where --render-only writes")
+    parser.add_argument(
+        "--output-dir", type=Path, default=DEFAULT_RENDER_DIR, help="where --render-only writes"
+    )
     parser.add_argument(
         "--timeout", type=float, default=600.0, metavar="SECONDS",
         help="how long to wait for the release to become ready (default 600)",
@@ -58,7 +61,7 @@ def register(sub: Subparsers) -> None:
     _add_target_flags(delete)
     delete.add_argument(
         "--purge", action="store_true",
-        help="also delete the release's volumes (database, logs, DAGs), kept Secrets and leftover worker pods",
+        help="also delete the release's volumes (database, logs, DAGs), kept Secrets and left-over pods",
     )  # fmt: skip
     delete.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS", help="uninstall timeout")
     delete.set_defaults(handler=_delete)
@@ -71,19 +74,21 @@ def _add_target_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _deploy(args: argparse.Namespace) -> int:
-    from rich.console import Console  # noqa: PLC0415 - rich and the deploy package only for this command
+    from rich.console import Console
 
-    from tradewind.deploy.deployment import Deployer  # noqa: PLC0415
-    from tradewind.deploy.options import DeployOptions  # noqa: PLC0415
-    from tradewind.sdk.errors import ConfigError  # noqa: PLC0415
+    from tradewind.deploy.deployment import Deployer
+    from tradewind.deploy.options import DeployOptions
+    from tradewind.sdk.errors import ConfigError
 
     if args.image is None and not args.render_only:
-        raise ConfigError("--image is required: the repository the cluster pulls the Tradewind image from", key="image")
+        raise ConfigError(
+            "--image is required: the repository the cluster pulls the Tradewind image from", key="image"
+        )
     options = DeployOptions(
         release=args.release,
         namespace=args.namespace,
         image=args.image,
-        tag=args.tag or tradewind_version(),
+        tag=args.tag,
         dags=args.dags,
         git_repo=args.git_repo,
         git_branch=args.git_branch,
@@ -108,15 +113,17 @@ def _deploy(args: argparse.Namespace) -> int:
     else:
         out.print(f"Web UI and API: run `{outcome.port_forward_command()}`, then open http://127.0.0.1:8080")
     if outcome.facts.admin_user:
-        out.print(f"Log in as [bold]{outcome.facts.admin_user}[/]; the password: `{outcome.password_command()}`")
+        out.print(
+            f"Log in as [bold]{outcome.facts.admin_user}[/]; the password: `{outcome.password_command()}`"
+        )
     out.print(f"Watch task pods come and go: `kubectl --namespace {options.namespace} get pods --watch`")
     return 0
 
 
 def _delete(args: argparse.Namespace) -> int:
-    from rich.console import Console  # noqa: PLC0415
+    from rich.console import Console
 
-    from tradewind.deploy.deployment import delete_release  # noqa: PLC0415
+    from tradewind.deploy.deployment import delete_release
 
     for line in delete_release(
         release=args.release,

@@ -56,9 +56,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _serve_web(settings: object, engine: object, args: argparse.Namespace, stop: threading.Event) -> None:
-    from tradewind.api.admin_user import ensure_admin_user  # noqa: PLC0415 - the web stack is heavy
-    from tradewind.api.server import serve  # noqa: PLC0415
-    from tradewind.config.settings import Settings  # noqa: PLC0415
+    from tradewind.api.admin_user import ensure_admin_user
+    from tradewind.api.server import serve
+    from tradewind.config.settings import Settings
 
     assert isinstance(settings, Settings)
     generated = ensure_admin_user(settings, make_session_factory(engine))  # type: ignore[arg-type]

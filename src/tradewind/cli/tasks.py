@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import re
 import sys
@@ -113,9 +114,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    from tradewind.runner.dry_run import run_task_in_process
-
     from tradewind.config.settings import load_settings
+    from tradewind.runner.dry_run import run_task_in_process
 
     params: dict[str, Any] = {}
     if args.task_params:
@@ -251,6 +251,7 @@ def _states(args: argparse.Namespace) -> int:
 def _clear(args: argparse.Namespace) -> int:
     from tradewind.core.clock import utcnow
     from tradewind.core.states import TaskInstanceState
+    from tradewind.store.audit import record_audit
     from tradewind.store.dag_runs import get_dag_run, list_dag_runs
     from tradewind.store.dags import get_serialized_dag
     from tradewind.store.task_instances import clear_task_instances, list_task_instances
@@ -295,16 +296,29 @@ def _clear(args: argparse.Namespace) -> int:
         now = utcnow()
         cleared = 0
         for run_id, ids in selected.items():
-            cleared += len(
-                clear_task_instances(
-                    session=session,
-                    dag_id=args.dag_id,
-                    run_id=run_id,
-                    task_ids=ids,
-                    include_downstream=False,
-                    sdag=sdag,
-                    now=now,
-                )
+            keys = clear_task_instances(
+                session=session,
+                dag_id=args.dag_id,
+                run_id=run_id,
+                task_ids=ids,
+                include_downstream=False,
+                sdag=sdag,
+                now=now,
+            )
+            cleared += len(keys)
+            record_audit(
+                session=session,
+                event="clear",
+                owner=getpass.getuser(),
+                dag_id=args.dag_id,
+                run_id=run_id,
+                extra={
+                    "task_ids": sorted({k.task_id for k in keys}),
+                    "include_downstream": args.downstream,
+                    "only_failed": args.only_failed,
+                    "source": "cli",
+                },
+                now=now,
             )
     print(f"Cleared {cleared} task instance(s).")
     return 0

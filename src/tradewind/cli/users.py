@@ -38,13 +38,17 @@ def register(sub: Subparsers) -> None:
     token = commands.add_parser("create-token", help="Create an API bearer token, printed once")
     token.add_argument("--username", required=True)
     token.add_argument("--name", default="", help="a label to recognise the token by")
-    token.add_argument("--expires-days", type=float, default=None, help="days until it expires (default: never)")
+    token.add_argument(
+        "--expires-days", type=float, default=None, help="days until it expires (default: never)"
+    )
     token.set_defaults(handler=_create_token)
 
 
 def _password_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--password", help="the password (visible in the process list; prefer --password-stdin)")
+    group.add_argument(
+        "--password", help="the password (visible in the process list; prefer --password-stdin)"
+    )
     group.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
 
@@ -65,7 +69,7 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def _create(args: argparse.Namespace) -> int:
-    from tradewind.api.admin_user import create_user  # noqa: PLC0415 - argon2 loads only for this command
+    from tradewind.api.admin_user import create_user
 
     store = open_store()
     create_user(store.sessions, username=args.username, password=_password(args), role=args.role)
@@ -74,12 +78,18 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from tradewind.store import users  # noqa: PLC0415
+    from tradewind.store import users
 
     store = open_store()
     with store.sessions() as session:
         rows = [
-            {"username": u.username, "role": u.role, "active": u.active, "created_at": u.created_at, "last_login": u.last_login}
+            {
+                "username": u.username,
+                "role": u.role,
+                "active": u.active,
+                "created_at": u.created_at,
+                "last_login": u.last_login,
+            }
             for u in users.list_users(session=session)
         ]
     print_rows(rows, ["username", "role", "active", "created_at", "last_login"], args.output)
@@ -87,7 +97,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    from tradewind.api.admin_user import delete_user  # noqa: PLC0415
+    from tradewind.api.admin_user import delete_user
 
     delete_user(open_store().sessions, username=args.username)
     print(f"deleted user {args.username!r}")
@@ -95,7 +105,7 @@ def _delete(args: argparse.Namespace) -> int:
 
 
 def _reset(args: argparse.Namespace) -> int:
-    from tradewind.api.admin_user import reset_password  # noqa: PLC0415
+    from tradewind.api.admin_user import reset_password
 
     reset_password(open_store().sessions, username=args.username, password=_password(args))
     print(f"password of {args.username!r} changed; their sessions have ended")
@@ -103,9 +113,11 @@ def _reset(args: argparse.Namespace) -> int:
 
 
 def _create_token(args: argparse.Namespace) -> int:
-    from tradewind.api.admin_user import create_token  # noqa: PLC0415
+    from tradewind.api.admin_user import create_token
 
-    token = create_token(open_store().sessions, username=args.username, name=args.name, expires_days=args.expires_days)
+    token = create_token(
+        open_store().sessions, username=args.username, name=args.name, expires_days=args.expires_days
+    )
     print(token)
     print("Store this token now: it is not shown again.", file=sys.stderr)
     return 0

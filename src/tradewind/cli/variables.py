@@ -83,7 +83,9 @@ def _set(args: argparse.Namespace) -> int:
         try:
             json.loads(args.value)
         except ValueError as exc:
-            raise ParamValidationError(f"value of {args.key!r} is not valid JSON: {exc}", param=args.key) from None
+            raise ParamValidationError(
+                f"value of {args.key!r} is not valid JSON: {exc}", param=args.key
+            ) from None
     store = open_store()
     with explain_database_errors(store.settings), transaction(store.sessions) as session:
         set_variable(session=session, key=args.key, value=args.value, description=args.description)

@@ -11,13 +11,17 @@ from tradewind.config.settings import load_settings
 
 def register(sub: Subparsers) -> None:
     parser = sub.add_parser("webserver", help="Run the web UI and REST API")
-    parser.add_argument("--host", default=None, help="address to listen on (default: webserver.host, 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=None, help="port to listen on (default: webserver.port, 8080)")
+    parser.add_argument(
+        "--host", default=None, help="address to listen on (default: webserver.host, 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=None, help="port to listen on (default: webserver.port, 8080)"
+    )
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from tradewind.api.server import serve  # noqa: PLC0415 - the web stack loads only for this command
+    from tradewind.api.server import serve
 
     settings = load_settings()
     configure_logging(settings.logging.level)

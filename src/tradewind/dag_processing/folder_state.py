@@ -3,7 +3,6 @@ id, which files have import errors, and which files must be parsed again althoug
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -56,7 +55,15 @@ class FolderState:
         return state
 
     def snapshot(self) -> FolderState:
-        return copy.deepcopy(self)
+        """A copy to restore if a transaction fails (``KnownFile`` entries are replaced, never changed, by
+        ``record``, so the entries themselves need no copy)."""
+        return FolderState(
+            files=dict(self.files),
+            owner=dict(self.owner),
+            with_errors=set(self.with_errors),
+            refused_by={dag_id: set(files) for dag_id, files in self.refused_by.items()},
+            forced=set(self.forced),
+        )
 
     def restore(self, snapshot: FolderState) -> None:
         self.files = snapshot.files

@@ -1,15 +1,9 @@
 """Import DAG files in forked child processes with a timeout, and bring back their serialized DAGs and errors.
 
-The parent forks (it has already imported the SDK, so a child starts in about a millisecond), the child
-imports one file, serializes its DAGs and writes them to a private pipe, one line per item:
-
-    E{"message": ..., "lineno": ..., "stacktrace": ...}   an import error
-    D{SerializedDag JSON}                                  a DAG
-    Z                                                      the end: everything above is complete
-
-The child's stdout and stderr go to a temporary file, so what user code prints can never corrupt that
-channel; its tail is kept to explain a crash. A child that never writes ``Z`` crashed, exited or timed out,
-and the parent says which from its exit status.
+The parent has imported the SDK and run its first-use paths (``warm_up``), so a forked child starts ready
+and only imports its one file (``parse_child``). Each child reports on its own pipe; its stdout and stderr
+go to a temporary file, whose tail explains a crash. A child whose report is incomplete crashed, exited or
+timed out, and the parent says which from its exit status.
 
 Forking a process that runs other threads (the scheduler) is safe here because the child touches nothing
 but the import machinery, the SDK and its own pipe, then leaves with ``os._exit``; a child that still hangs
@@ -18,7 +12,6 @@ but the import machinery, the SDK and its own pipe, then leaves with ``os._exit`
 
 from __future__ import annotations
 
-import faulthandler
 import gc
 import json
 import logging
@@ -30,17 +23,15 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 from collections.abc import Generator, Iterable
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO
 
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.dag_processing.discovery import DagFileRef
-from tradewind.dag_processing.serialization import serialize_dag
+from tradewind.dag_processing.parse_child import DAG, END, ERROR, run_child
 from tradewind.dag_processing.warm_up import warm_up
-from tradewind.sdk.loading import load_dags_from_file
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +60,6 @@ class ParsedFile:
     dags: list[SerializedDag]
     errors: list[FileError]
     duration: float
-
-    @property
-    def failed_wholesale(self) -> bool:
-        """The file could not be imported at all (as opposed to one bad DAG among good ones)."""
-        return bool(self.errors) and not self.dags
 
 
 def parse_file(ref: DagFileRef, *, timeout: float) -> ParsedFile:
@@ -194,12 +180,18 @@ class _Child:
         # Frozen objects are skipped by the collector, so the child's collections do not touch (and copy)
         # every page of the parent's heap.
         gc.freeze()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child, which never returns
+        try:
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child, which never returns
+                os.close(read_fd)
+                run_child(ref, write_fd, output.fileno())
+        except OSError:
             os.close(read_fd)
-            _child_main(ref, write_fd, output.fileno())
-        gc.unfreeze()
-        os.close(write_fd)
+            output.close()
+            raise
+        finally:
+            gc.unfreeze()
+            os.close(write_fd)
         with suppress(OSError):
             # Also done by the child; doing it here too closes the race with an early kill.
             os.setpgid(pid, pid)
@@ -240,7 +232,11 @@ class _Child:
             message = f"parsing timed out after {self.timeout:g} s"
             errors = [FileError(message, stacktrace=output[-OUTPUT_KEPT_CHARS:])]
             return ParsedFile(self.ref, [], errors, duration)
-        parsed = _decode(self.ref, bytes(self.received))
+        try:
+            parsed = _decode(bytes(self.received))
+        except ValueError as exc:  # pydantic's ValidationError and json's JSONDecodeError are ValueErrors
+            error = FileError(f"the parsing process sent an unreadable report: {exc}", stacktrace=output)
+            return ParsedFile(self.ref, [], [error], duration)
         if parsed is None:
             return ParsedFile(self.ref, [], [_crash_error(self.ref, status, output)], duration)
         dags, errors = parsed
@@ -257,26 +253,24 @@ class _Child:
 
 def _kill_group(pid: int) -> None:
     # The child leads its own process group, so whatever it started goes too.
-    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
-        try:
-            target()
-        except ProcessLookupError:
-            pass
-        except PermissionError:
-            continue
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
-def _decode(ref: DagFileRef, payload: bytes) -> tuple[list[SerializedDag], list[FileError]] | None:
+def _decode(payload: bytes) -> tuple[list[SerializedDag], list[FileError]] | None:
     """The child's report, or None when it is incomplete (the child did not get to write ``Z``)."""
     lines = payload.split(b"\n")
-    if b"Z" not in lines:
+    if END not in lines:
         return None
     dags: list[SerializedDag] = []
     errors: list[FileError] = []
     for line in lines:
-        if line.startswith(b"D"):
+        if line.startswith(DAG):
             dags.append(SerializedDag.from_json(line[1:]))
-        elif line.startswith(b"E"):
+        elif line.startswith(ERROR):
             item = json.loads(line[1:])
             errors.append(FileError(item["message"], item.get("lineno"), item.get("stacktrace") or ""))
     return dags, errors
@@ -310,100 +304,3 @@ def _crash_error(ref: DagFileRef, status: int, output: str) -> FileError:
             lineno = int(match["line"])
             break
     return FileError(message, lineno, kept)
-
-
-# --- the child ------------------------------------------------------------------------------------------
-
-
-def _child_main(ref: DagFileRef, write_fd: int, output_fd: int) -> None:  # pragma: no cover - child only
-    code = 1
-    try:
-        _prepare_child(output_fd)
-        lines = _import_and_serialize(ref)
-        _write_all(write_fd, b"".join(lines) + b"Z\n")
-        code = 0
-    except BaseException:
-        try:
-            traceback.print_exc()
-            sys.stderr.flush()
-        except BaseException:
-            pass
-    finally:
-        os._exit(code)
-
-
-def _prepare_child(output_fd: int) -> None:  # pragma: no cover - child only
-    with suppress(OSError):
-        os.setpgid(0, 0)
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(signum, signal.SIG_DFL)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-    os.dup2(output_fd, 1)
-    os.dup2(output_fd, 2)
-    os.close(output_fd)
-    # The parent's sys.stdout may be a wrapper (pytest, rich): point Python's streams at the captured fds.
-    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - lives until os._exit
-    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
-    faulthandler.enable(file=sys.stderr, all_threads=False)
-
-
-def _import_and_serialize(ref: DagFileRef) -> list[bytes]:  # pragma: no cover - child only
-    path = str(ref.path)
-    try:
-        result = load_dags_from_file(ref.path, dags_folder=ref.root)
-    except BaseException as exc:  # user code may raise anything, SystemExit included
-        return [_error_line(_describe_escape(exc), _line_in_file(exc, path), _format(exc))]
-    lines = [
-        _error_line(str(err), err.lineno, _format(err.__cause__) if err.__cause__ else "")
-        for err in result.errors
-    ]
-    for dag in result.dags:
-        try:
-            serialized = serialize_dag(dag, fileloc=ref.fileloc, relative_fileloc=ref.relative_fileloc)
-        except Exception as exc:
-            dag_id = getattr(dag, "dag_id", "?")
-            lineno = getattr(exc, "lineno", None) or _line_in_file(exc, path)
-            lines.append(_error_line(f"DAG '{dag_id}': {exc}", lineno, _format(exc)))
-            continue
-        lines.append(b"D" + serialized.to_json().encode() + b"\n")
-    return lines
-
-
-def _describe_escape(exc: BaseException) -> str:  # pragma: no cover - child only
-    if isinstance(exc, SystemExit):
-        return f"the file called sys.exit({exc.code!r}) while being imported"
-    if isinstance(exc, KeyboardInterrupt):
-        return "the file raised KeyboardInterrupt while being imported"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _line_in_file(exc: BaseException, path: str) -> int | None:  # pragma: no cover - child only
-    """The innermost line of ``path`` in the exception's traceback."""
-    lineno = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename == path:
-            lineno = frame.lineno
-    return lineno
-
-
-def _format(exc: BaseException) -> str:  # pragma: no cover - child only
-    return "".join(traceback.format_exception(exc)).rstrip()
-
-
-def _error_line(message: str, lineno: Any, stacktrace: str) -> bytes:  # pragma: no cover - child only
-    item = {
-        "message": message,
-        "lineno": lineno if isinstance(lineno, int) else None,
-        "stacktrace": stacktrace,
-    }
-    return b"E" + json.dumps(item).encode() + b"\n"
-
-
-def _write_all(fd: int, data: bytes) -> None:  # pragma: no cover - child only
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 #: Most files stored in one transaction: fewer commits, yet short write locks (SQLite has one writer).
 MAX_FILES_PER_TRANSACTION = 25
+#: Passes over files whose refused dag id was released during the pass (one is enough but for chains).
+MAX_ROUNDS = 5
 
 
 @dataclass
@@ -117,11 +119,12 @@ class DagProcessor:
         candidates = [c for c in (self._changed(ref, state) for ref in refs) if c is not None]
         result.files_skipped = len(refs) - len(candidates)
         by_path = {ref.fileloc: ref for ref in refs}
-        while candidates and not (stop is not None and stop.is_set()):
+        for _round in range(MAX_ROUNDS):
+            if not candidates or (stop is not None and stop.is_set()):
+                break
             self._parse_and_record(candidates, now, result, stop)
             # A dag id released by one file goes to a file whose copy was refused: parse those again now.
-            retry = sorted(state.take_refused_files() & listed)
-            candidates = [c for c in (self._read(by_path[f]) for f in retry) if c is not None]
+            candidates = [c for c in (self._read(by_path[f]) for f in sorted(state.forced & listed)) if c]
 
         result.duration = time.monotonic() - started
         if result.files_parsed:
@@ -138,7 +141,11 @@ class DagProcessor:
         return result
 
     def _parse_and_record(
-        self, candidates: list[_Candidate], now: datetime, result: ProcessorResult, stop: threading.Event | None
+        self,
+        candidates: list[_Candidate],
+        now: datetime,
+        result: ProcessorResult,
+        stop: threading.Event | None,
     ) -> None:
         contents = {c.ref.fileloc: c.content for c in candidates}
         batches = parse_batches(
@@ -153,16 +160,22 @@ class DagProcessor:
                     self._record(batch[start : start + MAX_FILES_PER_TRANSACTION], contents, now, result)
 
     def _record(
-        self, batch: list[ParsedFile], contents: dict[str, FileContent], now: datetime, result: ProcessorResult
+        self,
+        batch: list[ParsedFile],
+        contents: dict[str, FileContent],
+        now: datetime,
+        result: ProcessorResult,
     ) -> None:
         """Store parsed files in one transaction; if that fails, store them one by one."""
         assert self._state is not None
-        before = self._state.copy()
+        before = self._state.snapshot()
         try:
             with transaction(self.session_factory) as session:
-                outcomes = [self._record_one(session, parsed, contents[parsed.ref.fileloc], now) for parsed in batch]
+                outcomes = [
+                    self._record_one(session, parsed, contents[parsed.ref.fileloc], now) for parsed in batch
+                ]
         except Exception as exc:
-            self._state = before
+            self._state.restore(before)
             if len(batch) > 1:
                 for parsed in batch:
                     self._record([parsed], contents, now, result)
@@ -178,7 +191,9 @@ class DagProcessor:
         for parsed, outcome in zip(batch, outcomes, strict=True):
             _count(parsed, outcome, result)
 
-    def _record_one(self, session: Session, parsed: ParsedFile, content: FileContent, now: datetime) -> FileOutcome:
+    def _record_one(
+        self, session: Session, parsed: ParsedFile, content: FileContent, now: datetime
+    ) -> FileOutcome:
         assert self._state is not None
         state = self._state
         fileloc = parsed.ref.fileloc

@@ -144,7 +144,9 @@ class Deployer:
         remaining = options.timeout - (time.monotonic() - started)
         health_timeout = max(remaining, MIN_HEALTH_TIMEOUT)
         with self.console.status("Checking /health through the webserver Service"):
-            with kubectl.port_forward(options.namespace, f"service/{facts.webserver_service}", facts.service_port) as port:
+            with kubectl.port_forward(
+                options.namespace, f"service/{facts.webserver_service}", facts.service_port
+            ) as port:
                 health = wait_for_health(f"http://127.0.0.1:{port}", timeout=health_timeout)
             url = self._external_url(kubectl, facts)
         return DeployResult(options.namespace, facts, url, health, server_version)
@@ -165,13 +167,18 @@ class Deployer:
                 kubectl.get("pods", options.namespace, selector=selector),
             )
             if helm_running:
-                current = dataclasses.replace(current, waiting_for=("helm upgrade --install (migrations, admin user)",))
+                current = dataclasses.replace(
+                    current, waiting_for=("helm upgrade --install (migrations, admin user)",)
+                )
             return current
 
         try:
             with RolloutDisplay(self.console, title=f"Pods of release {options.release}") as display:
                 RolloutWatch(
-                    fetch=fetch, timeout=options.timeout, namespace=options.namespace, on_update=display.update
+                    fetch=fetch,
+                    timeout=options.timeout,
+                    namespace=options.namespace,
+                    on_update=display.update,
                 ).run()
         finally:
             if process.poll() is None:
@@ -189,8 +196,8 @@ class Deployer:
         url = external_url(service, ingress)
         if url and not fetch_health(url, timeout=5.0).healthy:
             self.console.print(
-                f"[yellow]note:[/] {url} did not answer from here (a private load balancer, DNS not set up yet?); "
-                "the port-forward below works from anywhere kubectl does"
+                f"[yellow]note:[/] {url} did not answer from here (a private load balancer, DNS not set up "
+                "yet?); the port-forward below works from anywhere kubectl does"
             )
         return url
 
@@ -228,4 +235,3 @@ def delete_release(
             "`tradewind deploy delete --purge` removes them"
         )
     return done
-

@@ -51,7 +51,8 @@ def components_of(body: Any) -> dict[str, str]:
 def fetch_health(base_url: str, *, timeout: float = 5.0) -> HealthReport:
     url = base_url.rstrip("/") + "/health"
     try:
-        response = httpx.get(url, timeout=timeout)
+        # Without it the webserver answers /health with its HTML page for browsers.
+        response = httpx.get(url, timeout=timeout, headers={"Accept": "application/json"})
     except httpx.HTTPError as exc:
         return HealthReport(url=url, status_code=None, error=f"{type(exc).__name__}: {exc}")
     try:

@@ -27,7 +27,9 @@ def parse_forwarded_port(line: str) -> int | None:
 class Kubectl:
     """The kubectl program, with an optional kube context and a bound on each API request."""
 
-    def __init__(self, binary: Path, *, kube_context: str | None = None, request_timeout: float = 15.0) -> None:
+    def __init__(
+        self, binary: Path, *, kube_context: str | None = None, request_timeout: float = 15.0
+    ) -> None:
         self.binary = binary
         self.kube_context = kube_context
         self.request_timeout = request_timeout
@@ -62,30 +64,44 @@ class Kubectl:
             args.append(f"--selector={selector}")
         result = self._run(*args)
         if result.returncode != 0:
-            raise TradewindError(f"kubectl get {kinds} in namespace {namespace} failed: {result.stderr.strip()}")
+            raise TradewindError(
+                f"kubectl get {kinds} in namespace {namespace} failed: {result.stderr.strip()}"
+            )
         items: list[dict[str, Any]] = json.loads(result.stdout).get("items", [])
         return items
 
     def get_one(self, kind: str, name: str, namespace: str) -> dict[str, Any] | None:
-        result = self._run("get", kind, name, f"--namespace={namespace}", "--output=json", "--ignore-not-found")
+        result = self._run(
+            "get", kind, name, f"--namespace={namespace}", "--output=json", "--ignore-not-found"
+        )
         if result.returncode != 0:
-            raise TradewindError(f"kubectl get {kind}/{name} in namespace {namespace} failed: {result.stderr.strip()}")
+            raise TradewindError(
+                f"kubectl get {kind}/{name} in namespace {namespace} failed: {result.stderr.strip()}"
+            )
         if not result.stdout.strip():
             return None
         found: dict[str, Any] = json.loads(result.stdout)
         return found
 
     def delete(self, kinds: str, namespace: str, *, selector: str) -> str:
-        result = self._run("delete", kinds, f"--namespace={namespace}", f"--selector={selector}", "--ignore-not-found")
+        result = self._run(
+            "delete", kinds, f"--namespace={namespace}", f"--selector={selector}", "--ignore-not-found"
+        )
         if result.returncode != 0:
-            raise TradewindError(f"kubectl delete {kinds} in namespace {namespace} failed: {result.stderr.strip()}")
+            raise TradewindError(
+                f"kubectl delete {kinds} in namespace {namespace} failed: {result.stderr.strip()}"
+            )
         return result.stdout
 
     @contextmanager
-    def port_forward(self, namespace: str, target: str, remote_port: int, *, timeout: float = 30.0) -> Iterator[int]:
+    def port_forward(
+        self, namespace: str, target: str, remote_port: int, *, timeout: float = 30.0
+    ) -> Iterator[int]:
         """Forward a free local port to ``target`` (service/NAME) for the duration of the block."""
         process = subprocess.Popen(
-            self.command("port-forward", f"--namespace={namespace}", target, f":{remote_port}", "--address=127.0.0.1"),
+            self.command(
+                "port-forward", f"--namespace={namespace}", target, f":{remote_port}", "--address=127.0.0.1"
+            ),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -121,7 +137,9 @@ class Kubectl:
         stderr = ""
         if process.poll() is not None and process.stderr is not None:
             stderr = process.stderr.read().strip()
-        raise TradewindError(f"kubectl port-forward to {target} did not start within {timeout:.0f}s: {stderr}")
+        raise TradewindError(
+            f"kubectl port-forward to {target} did not start within {timeout:.0f}s: {stderr}"
+        )
 
     def _current_context(self) -> str | None:
         result = self._run("config", "current-context")
@@ -129,4 +147,3 @@ class Kubectl:
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(self.command(*args), capture_output=True, text=True, check=False)
-

@@ -29,7 +29,8 @@ class DeployOptions:
     namespace: str = "tradewind"
     image: str | None = None
     tag: str | None = None
-    dags: DagsMode = "persistent"
+    #: None leaves dags.mode to the values files and the chart (persistent).
+    dags: DagsMode | None = None
     git_repo: str | None = None
     git_branch: str | None = None
     git_subpath: str | None = None
@@ -43,8 +44,8 @@ class DeployOptions:
         """Reject flag values and combinations that can only fail later, naming the flag at fault."""
         if not _DNS_LABEL.match(self.namespace) or len(self.namespace) > 63:
             raise ConfigError(
-                f"--namespace {self.namespace!r} is not a valid namespace (lowercase letters, digits and '-', "
-                "at most 63 characters)",
+                f"--namespace {self.namespace!r} is not a valid namespace (lowercase letters, digits and "
+                "'-', at most 63 characters)",
                 key="namespace",
             )
         if not _DNS_LABEL.match(self.release) or len(self.release) > 53:
@@ -58,24 +59,25 @@ class DeployOptions:
             raise ConfigError(f"--image {self.image!r} is not an image repository{hint}", key="image")
         if self.tag is not None and not _IMAGE_TAG.match(self.tag):
             raise ConfigError(f"--tag {self.tag!r} is not a valid image tag", key="tag")
-        if self.dags not in ("persistent", "git"):
+        if self.dags not in (None, "persistent", "git"):
             raise ConfigError(f"--dags must be persistent or git, not {self.dags!r}", key="dags")
-        git_flags = {
-            "--git-repo": self.git_repo,
-            "--git-branch": self.git_branch,
-            "--git-subpath": self.git_subpath,
-        }
-        if self.dags == "git" and not self.git_repo:
-            raise ConfigError("--dags git needs --git-repo URL (the repository holding the DAG files)", key="git_repo")
         if self.dags == "persistent":
+            git_flags = {
+                "--git-repo": self.git_repo,
+                "--git-branch": self.git_branch,
+                "--git-subpath": self.git_subpath,
+            }
             given = [flag for flag, value in git_flags.items() if value]
             if given:
                 raise ConfigError(
-                    f"{', '.join(given)} only apply with --dags git (DAGs are on a volume with --dags persistent)",
+                    f"{', '.join(given)} only apply with --dags git (DAGs are on a volume with --dags "
+                    "persistent)",
                     key="dags",
                 )
         if self.timeout <= 0:
-            raise ConfigError(f"--timeout must be a positive number of seconds, not {self.timeout}", key="timeout")
+            raise ConfigError(
+                f"--timeout must be a positive number of seconds, not {self.timeout}", key="timeout"
+            )
         for path in self.values_files:
             if not path.is_file():
                 raise ConfigError(f"--values {path}: no such file", key="values")
@@ -95,15 +97,22 @@ def chart_values(options: DeployOptions) -> dict[str, Any]:
         image["tag"] = options.tag
     if image:
         values["image"] = image
-    dags: dict[str, Any] = {"mode": options.dags}
-    if options.dags == "git":
-        git: dict[str, Any] = {"repo": options.git_repo}
-        if options.git_branch:
-            git["branch"] = options.git_branch
-        if options.git_subpath:
-            git["subPath"] = options.git_subpath
+    dags: dict[str, Any] = {}
+    if options.dags:
+        dags["mode"] = options.dags
+    git = {
+        key: value
+        for key, value in (
+            ("repo", options.git_repo),
+            ("branch", options.git_branch),
+            ("subPath", options.git_subpath),
+        )
+        if value
+    }
+    if git:
         dags["gitSync"] = git
-    values["dags"] = dags
+    if dags:
+        values["dags"] = dags
     return values
 
 

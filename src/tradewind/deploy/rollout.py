@@ -1,4 +1,4 @@
-"""Whether a release's pods are up: its workloads and pods read from Kubernetes JSON, and the wait for them."""
+"""Whether a release is up: its workloads and pods read from Kubernetes JSON, and the wait for them."""
 
 from __future__ import annotations
 
@@ -173,7 +173,8 @@ class RolloutWatch:
         pods = [f"{p.name}: {p.status}{_detail(p)}" for p in current.pending()]
         waiting += list(current.waiting_for)
         return (
-            f"the release was not ready after {self.timeout:.0f}s: {'; '.join(waiting) or 'no workloads found'}"
+            f"the release was not ready after {self.timeout:.0f}s: "
+            + ("; ".join(waiting) or "no workloads found")
             + (f" (pods: {'; '.join(pods)})" if pods else "")
             + f"; see `kubectl --namespace {self.namespace} describe pods`"
         )
@@ -187,9 +188,9 @@ class RolloutWatch:
             )
         if pod.reason == "Unschedulable":
             return (
-                f"check `kubectl --namespace {ns} get pvc`: ReadWriteMany and ReadOnlyMany claims need a storage "
-                "class that offers them (on a one-node cluster such as kind, set the accessMode values to "
-                "ReadWriteOnce), and that nodes have room for the requested resources"
+                f"check `kubectl --namespace {ns} get pvc`: ReadWriteMany and ReadOnlyMany claims need a "
+                "storage class that offers them (on a one-node cluster such as kind, set the accessMode "
+                "values to ReadWriteOnce), and that nodes have room for the requested resources"
             )
         if pod.reason == "CrashLoopBackOff":
             container = f" -c {pod.container}" if pod.container else ""

@@ -65,7 +65,7 @@ class Executor(ABC):
         (the scheduler resets them). The default adopts nothing."""
         return [c.workload for c in candidates]
 
-    def sync(self) -> None:
+    def sync(self) -> None:  # noqa: B027 - optional hook with a no-op default
         """Periodic work (reconciliation, health checks). Called once per scheduler iteration."""
 
     # -- events -------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ started as a fresh `tradewind tasks run` subprocess."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import multiprocessing
@@ -181,10 +182,8 @@ class LocalExecutor(Executor):
     # -- reaping ------------------------------------------------------------------------------------
     def _poke(self) -> None:
         if self._wake_w >= 0:
-            try:
+            with contextlib.suppress(OSError):  # the pipe closes during stop
                 os.write(self._wake_w, b"x")
-            except OSError:  # pragma: no cover - pipe closed during stop
-                pass
 
     def _monitor_loop(self) -> None:
         while not self._stopping.is_set():
@@ -231,10 +230,8 @@ def _describe_exit(code: int) -> str:
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _tradewind_executable() -> str:

@@ -77,13 +77,6 @@ class DbRuntime:
                 default=XCOM_ABSENT,
             )
 
-    def clear_xcoms(self, *, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> None:
-        """Drop what an earlier try of this task instance pushed, before this try runs."""
-        with transaction(self.factory) as session:
-            xcom.delete_xcoms(
-                session=session, dag_id=dag_id, run_id=run_id, task_ids=[task_id], map_index=map_index
-            )
-
     # -- branching ----------------------------------------------------------------------------------
     def skip_tasks(self, *, dag_id: str, run_id: str, task_ids: Sequence[str]) -> None:
         """Move the not-yet-started task instances of these tasks (every map index) to skipped, each with

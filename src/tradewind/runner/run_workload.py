@@ -12,7 +12,7 @@ import os
 import socket
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from typing import Any
 
 from tradewind.config.settings import Settings
@@ -61,7 +61,16 @@ def run_task(settings: Settings, workload: ExecuteTask, *, capture_output: bool 
         masker = masker_for_environment()
         path = try_log_path(settings, key, try_number)
         capture = LogCapture(path, redact=masker.redact_text) if capture_output else nullcontext()
-        with capture, task_logging(settings.logging.level):
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(capture)
+            except OSError as exc:
+                # E.g. the logs volume is not mounted: fail the try rather than leave it running.
+                print(f"cannot write the log of {key} try {try_number}: {exc}", file=sys.stderr, flush=True)
+                result = TaskResult(Ending.FAILED, reason=f"cannot write the log file {path}: {exc}")
+                final, _written = _record(claim, state, result, None, None)
+                return 0 if final in (TI.SUCCESS, TI.SKIPPED) else 1
+            stack.enter_context(task_logging(settings.logging.level))
             try:
                 return _run_claimed(
                     settings, workload, claim, state, DbRuntime(factory, masker=masker), masker
@@ -98,9 +107,6 @@ def _run_claimed(
             settings.core.hostname or socket.gethostname(),
             os.getpid(),
         )
-        runtime.clear_xcoms(
-            dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id, map_index=key.map_index
-        )
         task: Any = None
         context: dict[str, Any] | None = None
         try:
@@ -128,7 +134,7 @@ def _run_claimed(
                 user_code=supervisor.user_code,
             )
         supervisor.stop_heartbeat()
-        final, written = _record(claim, state, result, task, supervisor)
+        final, written = _record(claim, state, result, task, supervisor.external_state)
         if written and final is not None and task is not None and context is not None:
             run_callbacks(task, final, context, result.error, log=log)
     return 0 if final in (TI.SUCCESS, TI.SKIPPED) else 1
@@ -178,13 +184,13 @@ def _expected_setup_error(exc: BaseException) -> bool:
 
 
 def _record(
-    claim: ClaimedTry, state: TryState, result: TaskResult, task: Any, supervisor: Supervisor
+    claim: ClaimedTry, state: TryState, result: TaskResult, task: Any, external_state: str | None
 ) -> tuple[TaskInstanceState | None, bool]:
     """Write the try's final state with compare-and-set from running. Returns the state the try ended in
     and whether this runner wrote it (False: someone else set it meanwhile, and it is left alone)."""
-    if supervisor.external_state is not None:
-        log.warning("state externally set to %s; leaving it", supervisor.external_state)
-        return _as_state(supervisor.external_state), False
+    if external_state is not None:
+        log.warning("state externally set to %s; leaving it", external_state)
+        return _as_state(external_state), False
     now = utcnow()
     target = _final_state(result.ending, claim.try_number, claim.max_tries)
     values: dict[str, Any] = {

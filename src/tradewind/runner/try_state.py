@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.core.states import TaskInstanceState, ti_state_label
-from tradewind.store import dag_runs, dags, task_history, task_instances
+from tradewind.store import dag_runs, dags, task_history, task_instances, xcom
 from tradewind.store.engine import transaction
 
 TI = TaskInstanceState
@@ -63,7 +63,8 @@ class TryState:
         self.try_number = try_number
 
     def claim(self, *, now: datetime, hostname: str, pid: int) -> ClaimedTry | Refusal:
-        """Compare-and-set queued -> running on (key, try_number), then read what the run needs."""
+        """Compare-and-set queued -> running on (key, try_number), drop the XComs of earlier tries, and
+        read what the run needs; all in one transaction."""
         with transaction(self.factory) as session:
             moved = task_instances.transition(
                 session=session,
@@ -85,6 +86,14 @@ class TryState:
             ti = task_instances.get_task_instance(session=session, key=self.key)
             if not moved:
                 return Refusal(_refusal_reason(ti.state, ti.try_number, self.try_number, ti.hostname, ti.pid))
+            # What an earlier try pushed must not be read as this try's output.
+            xcom.delete_xcoms(
+                session=session,
+                dag_id=self.key.dag_id,
+                run_id=self.key.run_id,
+                task_ids=[self.key.task_id],
+                map_index=self.key.map_index,
+            )
             run = dag_runs.get_dag_run(session=session, dag_id=self.key.dag_id, run_id=self.key.run_id)
             sdag = dags.get_serialized_dag(session=session, dag_id=self.key.dag_id)
             return ClaimedTry(

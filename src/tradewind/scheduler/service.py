@@ -21,7 +21,7 @@ from tradewind.core.clock import Clock, SystemClock
 from tradewind.executors.base import Executor
 from tradewind.scheduler.tick import Scheduler
 from tradewind.store import jobs, scheduling
-from tradewind.store.engine import make_session_factory, transaction
+from tradewind.store.engine import make_engine, make_session_factory, transaction
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,9 @@ class SchedulerService:
         self.settings = settings
         self.engine = engine
         self.session_factory: sessionmaker[Session] = make_session_factory(engine)
+        # The idle poll only reads: on SQLite it must not take the write lock every 50 ms.
+        self._read_engine = make_engine(settings.database_url, immediate=False, pool_size=1)
+        self._read_sessions = make_session_factory(self._read_engine)
         self.executor = executor
         self.clock = clock or SystemClock()
         self.run_dag_processor = (
@@ -111,7 +114,7 @@ class SchedulerService:
             self._wake.wait(POLL_INTERVAL)
 
     def _work_marker(self) -> tuple[object, ...]:
-        with self.session_factory() as session:
+        with self._read_sessions() as session:
             return scheduling.work_marker(session=session)
 
     def _heartbeat(self, scheduler: Scheduler) -> None:
@@ -144,13 +147,14 @@ class SchedulerService:
         if self.job_id is not None:
             with transaction(self.session_factory) as session:
                 jobs.end_job(session=session, job_id=self.job_id, now=self.clock.now())
+        self._read_engine.dispose()
 
 
 def _die_with_parent() -> None:
     """In the DAG processor child: get SIGTERM when the scheduler dies, even by SIGKILL (Linux), so a
     restarted scheduler never finds a second processor left behind."""
     if sys.platform.startswith("linux"):
-        import ctypes  # noqa: PLC0415 - only in the child, only on Linux
+        import ctypes
 
         pr_set_pdeathsig = 1
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)

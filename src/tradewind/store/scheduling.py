@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from tradewind.store.tables import DagModel, DagRunModel, JobModel, TaskInstance
 TI = TaskInstanceState
 
 
-def _locked(stmt: Select, session: Session, *tables: object) -> Select:  # type: ignore[type-arg]
+def _locked(stmt: Select[Any], session: Session, *tables: type[Any]) -> Select[Any]:
     if session.get_bind().dialect.name == "postgresql":
         return stmt.with_for_update(skip_locked=True, of=list(tables) if tables else None)
     return stmt

@@ -13,9 +13,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
-warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-from starlette.testclient import TestClient  # noqa: E402
-
 from tradewind.api.app import create_app
 from tradewind.api.passwords import hash_password
 from tradewind.config.settings import Settings
@@ -23,6 +20,10 @@ from tradewind.core.serialized_dag import SerializedDag, SerializedParam, Serial
 from tradewind.store import dag_files, dags, users
 from tradewind.store.engine import make_engine, make_session_factory, transaction
 from tradewind.store.migrate import upgrade
+
+# Starlette suggests another client package; httpx is the one this project uses.
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+from starlette.testclient import TestClient  # noqa: E402
 
 PASSWORDS = {"admin": "admin-pass-1", "op": "op-pass-123", "viewer": "viewer-pass-1"}
 ROLES = ("viewer", "op", "admin")
@@ -77,7 +78,9 @@ def build_dag(dag_id: str = DAG_ID, *, tags: list[str] | None = None) -> Seriali
             "label": SerializedParam(default="daily", schema={"type": "string"}),
         },
         tasks=tasks,
-        task_groups={"process": SerializedTaskGroup(group_id="process", children=["process.clean", "process.enrich"])},
+        task_groups={
+            "process": SerializedTaskGroup(group_id="process", children=["process.clean", "process.enrich"])
+        },
     )
 
 
@@ -119,7 +122,12 @@ class Site:
         assert token is not None
         response = client.post(
             "/login",
-            data={"username": role, "password": PASSWORDS[role], "csrf_token": token.group(1), "next": "/dags"},
+            data={
+                "username": role,
+                "password": PASSWORDS[role],
+                "csrf_token": token.group(1),
+                "next": "/dags",
+            },
             follow_redirects=False,
         )
         assert response.status_code == 303, response.text

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
-
 from tests.integration.api.conftest import DAG_ID, NOW, Site, build_dag, seed_dag
+
 from tradewind.core.states import DagRunType
 from tradewind.store import import_errors, pools, run_creation, variables, xcom
 from tradewind.store.engine import transaction
@@ -58,7 +58,12 @@ CASES: list[Case] = [
     Case("POST", f"/api/v1/dags/{DAG_ID}/dagRuns", "op", {"conf": {"count": 2}}),
     Case("POST", f"/api/v1/dags/{DAG_ID}/dagRuns/{RUN_ID}/clear", "op", {"dry_run": True}),
     Case("PATCH", T, "op", {"new_state": "success"}),
-    Case("POST", f"/api/v1/dags/{DAG_ID}/clearTaskInstances", "op", {"dag_run_id": RUN_ID, "task_ids": ["extract"]}),
+    Case(
+        "POST",
+        f"/api/v1/dags/{DAG_ID}/clearTaskInstances",
+        "op",
+        {"dag_run_id": RUN_ID, "task_ids": ["extract"]},
+    ),
     Case("PATCH", f"/api/v1/dags/{DAG_ID}/dagRuns/{RUN_ID}", "op", {"state": "failed"}),
     Case("POST", "/api/v1/variables", "admin", {"key": "new_var", "value": "1"}),
     Case("PATCH", "/api/v1/variables/region", "admin", {"value": "eu-west-1"}),
@@ -107,12 +112,18 @@ def seed_resources(site: Site) -> None:
             now=NOW,
             run_id=RUN_ID,
         )
-        xcom.set_xcom(session=session, dag_id=DAG_ID, run_id=RUN_ID, task_id="extract", value={"rows": 3}, now=NOW)
+        xcom.set_xcom(
+            session=session, dag_id=DAG_ID, run_id=RUN_ID, task_id="extract", value={"rows": 3}, now=NOW
+        )
         variables.set_variable(session=session, key="region", value="eu-central-1")
         variables.set_variable(session=session, key="to_delete", value="x")
         pools.set_pool(session=session, name="doomed_pool", slots=1)
         import_errors.record_import_error(
-            session=session, filename="/dags/broken.py", lineno=3, message="SyntaxError: invalid syntax", now=NOW
+            session=session,
+            filename="/dags/broken.py",
+            lineno=3,
+            message="SyntaxError: invalid syntax",
+            now=NOW,
         )
 
 
@@ -129,7 +140,9 @@ def call(client: TestClient, case: Case, csrf: str | None) -> int:
         return client.post(case.path, data=data, headers=headers, follow_redirects=False).status_code
     if csrf:
         headers["x-csrf-token"] = csrf
-    return client.request(case.method, case.path, json=case.body, headers=headers, follow_redirects=False).status_code
+    return client.request(
+        case.method, case.path, json=case.body, headers=headers, follow_redirects=False
+    ).status_code
 
 
 def expected(case: Case, role: str) -> int:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-
 from tests.integration.api.conftest import DAG_ID, Site
+
 from tradewind.store import audit, dag_runs, task_instances
 from tradewind.store.tables import DagRunModel
 
@@ -73,7 +73,9 @@ def test_bad_trigger_requests_are_clear_errors_that_change_nothing(site: Site) -
     unknown_field = client.post(url, json={"conf": {}, "surprise": 1})
     assert unknown_field.status_code == 422
 
-    oversized = client.post(url, json={"conf": {"blob": "x" * (site.settings.webserver.max_request_bytes + 10)}})
+    oversized = client.post(
+        url, json={"conf": {"blob": "x" * (site.settings.webserver.max_request_bytes + 10)}}
+    )
     assert oversized.status_code == 413 and "max_request_bytes" in oversized.json()["detail"]
 
     assert run_count(site) == 0

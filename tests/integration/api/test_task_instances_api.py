@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.testclient import TestClient
-
 from tests.integration.api.conftest import DAG_ID, Site
+
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.log_paths import log_relative_path
 from tradewind.store import task_instances, xcom
@@ -33,7 +33,11 @@ def test_list_get_and_filter_by_state(site: Site) -> None:
     listed = client.get(BASE + "/taskInstances").json()
     assert listed["total_entries"] == 5
     assert {t["task_id"] for t in listed["task_instances"]} == {
-        "extract", "process.clean", "process.enrich", "load", "notify"
+        "extract",
+        "process.clean",
+        "process.enrich",
+        "load",
+        "notify",
     }
     one = client.get(BASE + "/taskInstances/load").json()
     assert one["dag_run_id"] == "r1" and one["state"] is None and one["map_index"] == -1
@@ -53,14 +57,24 @@ def test_mark_then_clear_with_downstream(site: Site) -> None:
 
     dry = client.post(
         f"/api/v1/dags/{DAG_ID}/clearTaskInstances",
-        json={"dag_run_id": "r1", "task_ids": ["process.enrich"], "include_downstream": True, "dry_run": True},
+        json={
+            "dag_run_id": "r1",
+            "task_ids": ["process.enrich"],
+            "include_downstream": True,
+            "dry_run": True,
+        },
     )
     assert [t["task_id"] for t in dry.json()["task_instances"]] == ["process.enrich", "load"]
     assert states(site)["process.enrich"] == "success"
 
     done = client.post(
         f"/api/v1/dags/{DAG_ID}/clearTaskInstances",
-        json={"dag_run_id": "r1", "task_ids": ["process.enrich"], "include_downstream": True, "dry_run": False},
+        json={
+            "dag_run_id": "r1",
+            "task_ids": ["process.enrich"],
+            "include_downstream": True,
+            "dry_run": False,
+        },
     )
     assert done.status_code == 200
     after = states(site)
@@ -68,7 +82,8 @@ def test_mark_then_clear_with_downstream(site: Site) -> None:
     assert after["extract"] == "success" and after["process.clean"] == "success"
 
     unknown = client.post(
-        f"/api/v1/dags/{DAG_ID}/clearTaskInstances", json={"dag_run_id": "r1", "task_ids": ["ghost"], "dry_run": False}
+        f"/api/v1/dags/{DAG_ID}/clearTaskInstances",
+        json={"dag_run_id": "r1", "task_ids": ["ghost"], "dry_run": False},
     )
     assert unknown.status_code == 404 and "ghost" in unknown.json()["detail"]
     bad_state = client.patch(BASE + "/taskInstances/extract", json={"new_state": "running"})
@@ -112,7 +127,9 @@ def test_log_follows_with_a_continuation_token_until_the_try_ends(site: Site) ->
     third = client.get(BASE + f"/taskInstances/extract/logs/1?token={second['continuation_token']}").json()
     assert third["content"] == "" and third["end_of_log"] is True
 
-    full = client.get(BASE + "/taskInstances/extract/logs/1?full_content=true", headers={"accept": "text/plain"})
+    full = client.get(
+        BASE + "/taskInstances/extract/logs/1?full_content=true", headers={"accept": "text/plain"}
+    )
     assert full.text.count("line") == 2
     assert client.get(BASE + "/taskInstances/extract/logs/2").status_code == 404
     assert client.get(BASE + "/taskInstances/extract/logs/1?token=%%%").status_code == 422

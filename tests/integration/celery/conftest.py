@@ -119,20 +119,24 @@ def journal(tmp_path: Path) -> Journal:
 
 @pytest.fixture
 def start_worker(tmp_path: Path, tw_home: Path, journal: Journal) -> Iterator[StartWorker]:
-    """Start `tradewind celery worker` as a real process running the fake runner; wait until it answers."""
+    """Start `tradewind celery worker` as a real process; wait until it answers. ``runner`` is "fake" (the
+    stand-in fake_runner.py, the default), "fork" (no --runner-executable: the real runner, forked) or a
+    program path given as --runner-executable (the real runner exec'd when it is the tradewind script)."""
     workers: list[Worker] = []
     wrapper = tmp_path / "fake-tradewind"
     wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_RUNNER}" "$@"\n')
     wrapper.chmod(0o755)
 
     def start(broker: Broker, *, tag: str, queues: list[str], concurrency: int = 2,
-              runner: str | None = None, extra_env: dict[str, str] | None = None) -> Worker:
+              runner: str = "fake", extra_env: dict[str, str] | None = None) -> Worker:
         hostname = f"{tag}-{broker.token}@localhost"
         log_path = tmp_path / f"worker-{tag}.log"
         env = {**os.environ, **broker.env, "FAKE_RUNNER_JOURNAL": str(journal.directory),
                "FAKE_WORKER_TAG": tag, **(extra_env or {})}
         cmd = [TRADEWIND, "celery", "worker", "--queues", ",".join(queues), "--concurrency", str(concurrency),
-               "--hostname", hostname, "--loglevel", "INFO", "--runner-executable", runner or str(wrapper)]
+               "--hostname", hostname, "--loglevel", "INFO"]
+        if runner != "fork":
+            cmd += ["--runner-executable", str(wrapper) if runner == "fake" else runner]
         with open(log_path, "wb") as out:
             proc = subprocess.Popen(
                 cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

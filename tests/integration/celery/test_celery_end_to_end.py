@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests.integration.celery.celery_harness import (
+    SHARED_REDIS,
     TRADEWIND,
     Broker,
     RedisServer,
@@ -51,8 +53,10 @@ def deployment(tw_home: Path, sqlite_url: str, redis_broker: Broker) -> Iterator
 
 
 def _worker(start_worker: StartWorker, broker: Broker, dep: Deployment, tag: str, queues: list[str],
-            concurrency: int = 2) -> Worker:
-    return start_worker(broker, tag=tag, queues=queues, concurrency=concurrency, runner=TRADEWIND,
+            concurrency: int = 2, runner: str = "fork") -> Worker:
+    """A worker running the real runner: forked from the worker (the default), or exec'd with
+    ``runner=TRADEWIND``."""
+    return start_worker(broker, tag=tag, queues=queues, concurrency=concurrency, runner=runner,
                         extra_env={**dep.env, "WORKER_TAG": tag})
 
 
@@ -162,7 +166,7 @@ def test_a_scheduler_restart_mid_run_adopts_the_running_try(
     deployment.env["TRADEWIND__SCHEDULER__HEARTBEAT_INTERVAL"] = "1"
     deployment.write_dag("restartable", RESTARTABLE)
     deployment.parse()
-    _worker(start_worker, redis_broker, deployment, "a", [redis_broker.settings.default_queue])
+    _worker(start_worker, redis_broker, deployment, "a", [redis_broker.settings.default_queue], runner=TRADEWIND)
     scheduler = deployment.start_scheduler()
     run_id = deployment.tw("dags", "trigger", "restartable").stdout.strip()
     wait_until(lambda: _ti(deployment, "restartable", run_id, "first").state == "running", timeout=60,
@@ -186,7 +190,7 @@ def test_a_broker_restart_mid_run_loses_nothing(
     try:
         dep.write_dag("restartable", RESTARTABLE)
         dep.parse()
-        _worker(start_worker, broker, dep, "a", [broker.settings.default_queue])
+        _worker(start_worker, broker, dep, "a", [broker.settings.default_queue], runner=TRADEWIND)
         dep.start_scheduler()
         run_id = dep.tw("dags", "trigger", "restartable").stdout.strip()
         wait_until(lambda: _ti(dep, "restartable", run_id, "first").state == "running", timeout=60,
@@ -216,3 +220,33 @@ def test_scheduler_refuses_nothing_without_workers_it_just_waits(
     assert deployment.wait_run("restartable", run_id, timeout=90) == "success", deployment.dump_logs()
 
 
+
+
+@pytest.mark.rabbitmq
+def test_rabbitmq_connections_dropped_mid_run_lose_nothing_and_run_nothing_twice(
+    tw_home: Path, sqlite_url: str, rabbitmq_broker: Broker, rabbitmq_vhost: str, redis_broker: Broker,
+    start_worker: StartWorker,
+) -> None:
+    """The shared RabbitMQ cannot be restarted under other people's tests, so the test closes every
+    connection of its own virtual host, which is what clients see when the broker restarts: unacknowledged
+    messages are requeued and everyone reconnects. Results are in Redis, as docs/celery.md recommends."""
+    broker = rabbitmq_broker
+    broker.env["TRADEWIND__CELERY__RESULT_BACKEND"] = SHARED_REDIS
+    dep = _celery_deployment(tw_home, sqlite_url, broker)
+    try:
+        dep.write_dag("restartable", RESTARTABLE)
+        dep.parse()
+        _worker(start_worker, broker, dep, "a", [broker.settings.default_queue])
+        dep.start_scheduler()
+        run_id = dep.tw("dags", "trigger", "restartable").stdout.strip()
+        wait_until(lambda: _ti(dep, "restartable", run_id, "first").state == "running", timeout=60,
+                   what="first to be running", on_timeout=dep.dump_logs)
+
+        subprocess.run(["rabbitmqctl", "-q", "close_all_connections", "-p", rabbitmq_vhost, "test restart"],
+                       check=True, capture_output=True, timeout=60)
+
+        assert dep.wait_run("restartable", run_id, timeout=120) == "success", dep.dump_logs()
+        assert _ti(dep, "restartable", run_id, "first").try_number == 1
+        assert _log(dep, "restartable", "first", run_id).count("first done") == 1
+    finally:
+        dep.stop_all()

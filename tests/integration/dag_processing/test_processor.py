@@ -4,6 +4,8 @@ files, and how it follows changes to the DAG folder."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -199,13 +201,18 @@ def test_unchanged_files_are_not_parsed_again(
     # A new mtime with the same content is not a change either.
     os.utime(bash, (old + 10, old + 10))
     third = processor.run_once()
-    # Nor is a restart: the processor remembers what it parsed through the database.
-    fourth = DagProcessor(proc_settings, sessions).run_once()
 
-    for result in (second, third, fourth):
+    for result in (second, third):
         assert (result.files_seen, result.files_parsed, result.files_skipped) == (2, 0, 2)
     # The broken file keeps its error while it stays unchanged.
     assert set(stored_errors(sessions)) == {"broken_syntax_error.py"}
+
+    # After a restart the good file is still known from the database; a file with an import error is
+    # looked at once more (a dag id it was refused may have been freed meanwhile).
+    fourth = DagProcessor(proc_settings, sessions).run_once()
+
+    assert (fourth.files_parsed, fourth.files_skipped) == (1, 1)
+    assert set(fourth.errors) == {str(dags_folder / "broken_syntax_error.py")}
 
 
 def test_changed_file_is_parsed_again(
@@ -316,3 +323,68 @@ def test_on_change_is_called_after_a_pass_that_changed_something(
     processor.run_once()
 
     assert calls == [1]
+
+
+def test_refused_copy_is_taken_after_a_restart_when_its_owner_lets_go(
+    processor: DagProcessor, proc_settings: Settings, sessions: sessionmaker[Session], dags_folder: Path
+) -> None:
+    first = dags_folder / "a_first.py"
+    _rewrite(first, _dag_source("shared", tasks=("from_first",)))
+    _rewrite(dags_folder / "b_second.py", _dag_source("shared", tasks=("from_second",)))
+    processor.run_once()
+
+    restarted = DagProcessor(proc_settings, sessions)
+    restarted.run_once()
+    first.unlink()
+    restarted.run_once()
+
+    assert stored_errors(sessions) == {}
+    assert [t.task_id for t in serialized(sessions, "shared").tasks] == ["from_second"]
+    assert stored_dags(sessions)["shared"].is_active
+
+
+@pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_file_the_database_refuses_is_an_import_error_and_the_others_are_stored(
+    processor: DagProcessor, sessions: sessionmaker[Session], dags_folder: Path
+) -> None:
+    # PostgreSQL refuses NUL characters in text columns; the description lands in the dag table as is.
+    (dags_folder / "nul.py").write_text(
+        "from datetime import datetime\n"
+        "from tradewind import DAG, EmptyOperator\n"
+        "with DAG('nul_description', description='a\\x00b', start_date=datetime(2024, 1, 1)):\n"
+        "    EmptyOperator(task_id='only')\n"
+    )
+    copy_fixture("good_bash.py", dags_folder)
+    copy_fixture("good_two_dags.py", dags_folder)
+
+    result = processor.run_once()
+
+    assert set(stored_errors(sessions)) == {"nul.py"}
+    assert "could not be stored" in stored_errors(sessions)["nul.py"].message
+    assert set(result.errors) == {str(dags_folder / "nul.py")}
+    assert active_dag_ids(sessions) == {
+        "fixture_good_bash",
+        "fixture_two_dags_classic",
+        "fixture_two_dags_taskflow",
+    }
+
+
+def test_run_forever_parses_until_stopped(
+    proc_settings: Settings, sessions: sessionmaker[Session], dags_folder: Path
+) -> None:
+    copy_fixture("good_bash.py", dags_folder)
+    passes: list[int] = []
+    processor = DagProcessor(proc_settings, sessions, on_change=lambda r: passes.append(r.files_parsed))
+    stop = threading.Event()
+    thread = threading.Thread(target=processor.run_forever, args=(stop,))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not passes and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert passes == [1]
+        assert active_dag_ids(sessions) == {"fixture_good_bash"}
+    finally:
+        stop.set()
+        thread.join(timeout=20)
+    assert not thread.is_alive()

@@ -17,6 +17,8 @@ from tradewind.sdk.errors import NotFoundError
 REPO = Path(__file__).resolve().parents[3]
 CHART = REPO / "deploy" / "helm" / "tradewind"
 CI_VALUES = sorted((CHART / "ci").glob("*-values.yaml"))
+#: Documented example values (deploy/examples): they must render and validate as well.
+EXAMPLE_VALUES = sorted((REPO / "deploy" / "examples").glob("*-values.yaml"))
 #: Manifests are rendered for, and validated against, a current Kubernetes release.
 KUBE_VERSION = "1.35.0"
 #: The oldest release Chart.yaml's kubeVersion admits: everything must validate there too.
@@ -41,9 +43,17 @@ def chart() -> Path:
 
 
 def helm_template(
-    helm: Path, *, values: Sequence[Path] = (), sets: Sequence[str] = (), release: str = "tw", namespace: str = "data"
+    helm: Path,
+    *,
+    values: Sequence[Path] = (),
+    sets: Sequence[str] = (),
+    release: str = "tw",
+    namespace: str = "data",
+    kube_version: str | None = KUBE_VERSION,
 ) -> subprocess.CompletedProcess[str]:
-    command = [str(helm), "template", release, str(CHART), "--namespace", namespace, "--kube-version", KUBE_VERSION]
+    command = [str(helm), "template", release, str(CHART), "--namespace", namespace]
+    if kube_version:
+        command += ["--kube-version", kube_version]
     for path in values:
         command += ["--values", str(path)]
     for item in sets:
@@ -60,7 +70,9 @@ def render(helm: Path) -> Iterator[Callable[..., list[Manifest]]]:
     """render(values=[...], sets=[...]) -> the manifests, cached per argument set; fails on helm errors."""
     cache: dict[tuple[Any, ...], list[Manifest]] = {}
 
-    def _render(values: Sequence[Path] = (), sets: Sequence[str] = (), namespace: str = "data") -> list[Manifest]:
+    def _render(
+        values: Sequence[Path] = (), sets: Sequence[str] = (), namespace: str = "data"
+    ) -> list[Manifest]:
         key = (tuple(values), tuple(sets), namespace)
         if key not in cache:
             result = helm_template(helm, values=values, sets=sets, namespace=namespace)
@@ -77,7 +89,9 @@ def by_kind(manifests: list[Manifest], kind: str) -> list[Manifest]:
 
 def named(manifests: list[Manifest], kind: str, suffix: str) -> Manifest:
     found = [m for m in by_kind(manifests, kind) if m["metadata"]["name"].endswith(suffix)]
-    assert len(found) == 1, f"expected one {kind} named *{suffix}, found {[m['metadata']['name'] for m in found]}"
+    assert len(found) == 1, (
+        f"expected one {kind} named *{suffix}, found {[m['metadata']['name'] for m in found]}"
+    )
     return found[0]
 
 
@@ -87,6 +101,8 @@ def pod_specs(manifests: list[Manifest]) -> list[tuple[str, dict[str, Any]]]:
     for m in manifests:
         if m["kind"] in ("Deployment", "StatefulSet", "Job"):
             specs.append((f"{m['kind']}/{m['metadata']['name']}", m["spec"]["template"]["spec"]))
+        elif m["kind"] == "Pod":
+            specs.append((f"Pod/{m['metadata']['name']}", m["spec"]))
         elif m["kind"] == "ConfigMap" and "pod_template.yaml" in m.get("data", {}):
             specs.append(("worker pod template", yaml.safe_load(m["data"]["pod_template.yaml"])["spec"]))
     return specs

@@ -17,6 +17,7 @@ BAD_VALUES = [
     (["webserver.service.type=Ingress"], "at '/webserver/service/type'"),
     (["webserver.service.port=70000"], "at '/webserver/service/port'"),
     (["webserver.resources=null"], "at '/webserver': missing property 'resources'"),
+    (["webserver.secretKey=short"], "at '/webserver/secretKey'"),
     (["image.repository=tradewind:0.1.0"], "at '/image/repository'"),
     (["frobnicate=true"], "additional properties 'frobnicate' not allowed"),
     (["config.core.paralelism=4"], "additional properties 'paralelism' not allowed"),
@@ -26,18 +27,41 @@ BAD_VALUES = [
         ["postgresql.enabled=false", "externalDatabase.url=sqlite:////opt/tradewind/tradewind.db"],
         "at '/externalDatabase/url'",
     ),
-    (["externalDatabase.url=postgresql://u:p@db/tw"], "set postgresql.enabled=false to use the external database"),
-    (["config.database.url=postgresql://u:p@db/tw"], "config.database.url is a secret and would land in a ConfigMap"),
+    (
+        ["externalDatabase.url=postgresql://u:p@db/tw"],
+        "set postgresql.enabled=false to use the external database",
+    ),
+    (
+        ["config.database.url=postgresql://u:p@db/tw"],
+        "config.database.url is a secret and would land in a ConfigMap",
+    ),
     (["config.webserver.secret_key=abc"], "config.webserver.secret_key is a secret"),
     (["config.core.executor=local"], "config.core.executor is set by the chart; use executor instead"),
-    (["config.kubernetes.namespace=x"], "config.kubernetes.namespace is set by the chart; use kubernetesExecutor.namespace"),
-    (["executor=celery", "redis.enabled=false"], "executor is celery and redis.enabled is false: set celery.brokerUrl"),
+    (
+        ["config.kubernetes.namespace=x"],
+        "config.kubernetes.namespace is set by the chart; use kubernetesExecutor.namespace",
+    ),
+    (
+        ["executor=celery", "redis.enabled=false"],
+        "executor is celery and redis.enabled is false: set celery.brokerUrl",
+    ),
     (["celery.queues=null"], "at '/celery': missing property 'queues'"),
     (["kubernetesExecutor.namespace=workers"], "set dags.persistence.existingClaim"),
-    (["webserver.service.nodePort=30080"], "webserver.service.nodePort is set but webserver.service.type is LoadBalancer"),
-    (["webserver.ingress.enabled=true", "webserver.ingress.tls.enabled=true"], "webserver.ingress.tls.secretName is empty"),
     (
-        ["dags.mode=git", "dags.gitSync.repo=git@h:r.git", "dags.gitSync.sshKeySecret=a", "dags.gitSync.credentialsSecret=b"],
+        ["webserver.service.nodePort=30080"],
+        "webserver.service.nodePort is set but webserver.service.type is LoadBalancer",
+    ),
+    (
+        ["webserver.ingress.enabled=true", "webserver.ingress.tls.enabled=true"],
+        "webserver.ingress.tls.secretName is empty",
+    ),
+    (
+        [
+            "dags.mode=git",
+            "dags.gitSync.repo=git@h:r.git",
+            "dags.gitSync.sshKeySecret=a",
+            "dags.gitSync.credentialsSecret=b",
+        ],
         "are both set",
     ),
 ]

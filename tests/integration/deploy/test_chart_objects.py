@@ -12,15 +12,30 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import CHART, CI_VALUES, REPO, Manifest, by_kind, named, pod_specs, worker_pod_template
+from .conftest import (
+    CHART,
+    CI_VALUES,
+    EXAMPLE_VALUES,
+    REPO,
+    Manifest,
+    by_kind,
+    named,
+    pod_specs,
+    worker_pod_template,
+)
 
 Render = Callable[..., list[Manifest]]
 CI = {p.name.removesuffix("-values.yaml"): p for p in CI_VALUES}
-ALL_CASES = [pytest.param((), id="defaults")] + [pytest.param((p,), id=name) for name, p in CI.items()]
+ALL_CASES = (
+    [pytest.param((), id="defaults")]
+    + [pytest.param((p,), id=name) for name, p in CI.items()]
+    + [pytest.param((p,), id="example-" + p.name.removesuffix("-values.yaml")) for p in EXAMPLE_VALUES]
+)
 
 #: What the Kubernetes executor calls, as (resource, verb): the Role must grant exactly this.
 EXECUTOR_RIGHTS = {
-    ("pods", "create"), ("pods", "get"), ("pods", "list"), ("pods", "watch"), ("pods", "delete"), ("pods", "patch"),
+    ("pods", "create"), ("pods", "get"), ("pods", "list"),
+    ("pods", "watch"), ("pods", "delete"), ("pods", "patch"),
     ("pods/log", "get"),
     ("events", "list"),
 }  # fmt: skip
@@ -56,7 +71,9 @@ def secret_values(manifests: list[Manifest]) -> set[str]:
 
 
 def containers(spec: dict[str, Any], *, init: bool = False) -> list[dict[str, Any]]:
-    return list(spec.get("initContainers", [])) + list(spec["containers"]) if init else list(spec["containers"])
+    return (
+        list(spec.get("initContainers", [])) + list(spec["containers"]) if init else list(spec["containers"])
+    )
 
 
 def toml_of(manifests: list[Manifest], namespace: str | None = None) -> str:
@@ -75,15 +92,25 @@ def test_role_grants_exactly_what_the_executor_calls(render: Render) -> None:
     role = named(manifests, "Role", "-pod-launcher")
     assert rights(role) == EXECUTOR_RIGHTS
     binding = named(manifests, "RoleBinding", "-pod-launcher")
-    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role["metadata"]["name"]}
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "tw-tradewind-scheduler", "namespace": "data"}]
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": role["metadata"]["name"],
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "tw-tradewind-scheduler", "namespace": "data"}
+    ]
     assert not by_kind(manifests, "ClusterRole") and not by_kind(manifests, "ClusterRoleBinding")
 
 
 def test_role_covers_every_api_call_of_the_kubernetes_executor() -> None:
     source_dir = REPO / "src" / "tradewind" / "executors" / "kubernetes"
-    sources = "\n".join(p.read_text() for p in sorted(source_dir.rglob("*.py"))) if source_dir.is_dir() else ""
-    calls = set(re.findall(r"\.((?:create|read|list|delete|patch|replace|connect)_[a-z_]+)\b", sources))
+    sources = (
+        "\n".join(p.read_text() for p in sorted(source_dir.rglob("*.py"))) if source_dir.is_dir() else ""
+    )
+    verbs = "create|read|list|delete|patch|replace|connect"
+    api_method = rf"\.((?:{verbs})_(?:namespaced_[a-z_]+|[a-z_]+_for_all_namespaces))\b"
+    calls = set(re.findall(api_method, sources))
     if not calls:
         pytest.skip(f"no Kubernetes API calls found under {source_dir} yet")
     unknown = sorted(c for c in calls if c not in CLIENT_METHOD_RIGHTS)
@@ -106,7 +133,11 @@ def test_workers_in_other_namespaces_get_a_cluster_role_bound_in_each(render: Re
     assert not by_kind(manifests, "Role") and not by_kind(manifests, "ClusterRoleBinding")
     # A pod can only use ConfigMaps and Secrets of its own namespace: the chart copies them there.
     for kind, suffix in [("ConfigMap", "-config"), ("ConfigMap", "-env"), ("Secret", "-env")]:
-        namespaces = {m["metadata"]["namespace"] for m in by_kind(manifests, kind) if m["metadata"]["name"].endswith(suffix)}
+        namespaces = {
+            m["metadata"]["namespace"]
+            for m in by_kind(manifests, kind)
+            if m["metadata"]["name"].endswith(suffix)
+        }
         assert namespaces == {"data", "tradewind-workers", "tradewind-gpu"}, (kind, suffix)
     assert 'namespace = "tradewind-workers"' in toml_of(manifests)
 
@@ -131,8 +162,14 @@ def test_other_executors_get_no_kubernetes_rights_and_no_pod_template(render: Re
 
 def test_only_the_scheduler_holds_an_api_token(render: Render) -> None:
     manifests = render()
-    tokens = {m["metadata"]["name"]: m["automountServiceAccountToken"] for m in by_kind(manifests, "ServiceAccount")}
-    assert tokens == {"tw-tradewind-scheduler": True, "tw-tradewind-webserver": False, "tw-tradewind-worker": False}
+    tokens = {
+        m["metadata"]["name"]: m["automountServiceAccountToken"] for m in by_kind(manifests, "ServiceAccount")
+    }
+    assert tokens == {
+        "tw-tradewind-scheduler": True,
+        "tw-tradewind-webserver": False,
+        "tw-tradewind-worker": False,
+    }
     for owner, spec in pod_specs(manifests):
         if "scheduler" not in owner:
             assert spec.get("automountServiceAccountToken") is False, owner
@@ -142,7 +179,9 @@ def test_only_the_scheduler_holds_an_api_token(render: Render) -> None:
 
 
 @pytest.mark.parametrize("values", ALL_CASES)
-def test_every_container_has_resources_and_long_running_ones_have_probes(render: Render, values: tuple[Path, ...]) -> None:
+def test_every_container_has_resources_and_long_running_ones_have_probes(
+    render: Render, values: tuple[Path, ...]
+) -> None:
     manifests = render(values=values)
     for owner, spec in pod_specs(manifests):
         for container in containers(spec, init=True):
@@ -150,16 +189,27 @@ def test_every_container_has_resources_and_long_running_ones_have_probes(render:
             assert container.get("resources", {}).get("requests"), f"{where} has no resource requests"
         if owner.startswith(("Deployment/", "StatefulSet/")):
             for container in spec["containers"]:
-                assert "livenessProbe" in container, f"{owner} container {container['name']} has no liveness probe"
+                assert "livenessProbe" in container, (
+                    f"{owner} container {container['name']} has no liveness probe"
+                )
     webserver = named(manifests, "Deployment", "-webserver")["spec"]["template"]["spec"]["containers"][0]
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert webserver[probe]["httpGet"] == {"path": "/health", "port": "http"}
     scheduler = named(manifests, "Deployment", "-scheduler")["spec"]["template"]["spec"]["containers"][0]
-    assert scheduler["livenessProbe"]["exec"]["command"] == ["tradewind", "jobs", "check", "--job-type", "scheduler", "--local"]
+    assert scheduler["livenessProbe"]["exec"]["command"] == [
+        "tradewind",
+        "jobs",
+        "check",
+        "--job-type",
+        "scheduler",
+        "--local",
+    ]
 
 
 @pytest.mark.parametrize("values", ALL_CASES)
-def test_tradewind_containers_run_non_root_on_a_read_only_root(render: Render, values: tuple[Path, ...]) -> None:
+def test_tradewind_containers_run_non_root_on_a_read_only_root(
+    render: Render, values: tuple[Path, ...]
+) -> None:
     manifests = render(values=values)
     for owner, spec in pod_specs(manifests):
         assert spec["securityContext"]["runAsNonRoot"] is True, owner
@@ -170,7 +220,9 @@ def test_tradewind_containers_run_non_root_on_a_read_only_root(render: Render, v
             assert context["allowPrivilegeEscalation"] is False, where
             assert context["readOnlyRootFilesystem"] is True, where
             assert context["capabilities"] == {"drop": ["ALL"]}, where
-            assert "/tmp" in {m["mountPath"] for m in container.get("volumeMounts", [])}, f"{where}: no writable /tmp"
+            assert "/tmp" in {m["mountPath"] for m in container.get("volumeMounts", [])}, (
+                f"{where}: no writable /tmp"
+            )
 
 
 # -- secrets ----------------------------------------------------------------------------------------------
@@ -186,7 +238,9 @@ def test_no_secret_value_appears_outside_secrets(render: Render, values: tuple[P
             continue
         text = yaml.safe_dump(manifest)
         for secret in secrets:
-            assert secret not in text, f"a secret value appears in {manifest['kind']}/{manifest['metadata']['name']}"
+            assert secret not in text, (
+                f"a secret value appears in {manifest['kind']}/{manifest['metadata']['name']}"
+            )
     for config_map in by_kind(manifests, "ConfigMap"):
         assert "not-a-real-password" not in yaml.safe_dump(config_map)
 
@@ -205,20 +259,37 @@ def test_secrets_are_generated_per_install_never_fixed(helm: Path, render: Rende
         }
 
     a, b = generated(first), generated(second)
-    assert set(a) == {"tw-tradewind-postgresql/password", "tw-tradewind-webserver/secret-key", "tw-tradewind-admin/password"}
+    assert set(a) == {
+        "tw-tradewind-postgresql/password",
+        "tw-tradewind-webserver/secret-key",
+        "tw-tradewind-admin/password",
+    }
     for name, value in a.items():
         assert value != b[name], f"{name} is the same in two installs"
         assert len(value) >= 24 and value.isalnum(), name
     # The database URL carries the password of the bundled PostgreSQL's own Secret.
     url = base64.b64decode(named(first, "Secret", "-env")["data"]["TRADEWIND__DATABASE__URL"]).decode()
-    assert url == f"postgresql://tradewind:{a['tw-tradewind-postgresql/password']}@tw-tradewind-postgresql.data.svc:5432/tradewind"
-    kept = {s["metadata"]["name"] for s in by_kind(first, "Secret") if s["metadata"].get("annotations", {}).get("helm.sh/resource-policy") == "keep"}
+    assert (
+        url
+        == f"postgresql://tradewind:{a['tw-tradewind-postgresql/password']}@tw-tradewind-postgresql.data.svc:5432/tradewind"
+    )
+    kept = {
+        s["metadata"]["name"]
+        for s in by_kind(first, "Secret")
+        if s["metadata"].get("annotations", {}).get("helm.sh/resource-policy") == "keep"
+    }
     assert kept == {"tw-tradewind-postgresql", "tw-tradewind-admin"}
 
 
 def test_given_secrets_are_used(render: Render) -> None:
-    manifests = render(sets=["admin.password=Adm1nPass", "webserver.secretKey=s3cretKey", "postgresql.auth.password=pgPass"])
-    assert {"Adm1nPass", "s3cretKey", "pgPass"} <= secret_values(manifests)
+    manifests = render(
+        sets=[
+            "admin.password=Adm1nPass",
+            "webserver.secretKey=s3cretKey-long-enough-for-the-webserver",
+            "postgresql.auth.password=pgPass",
+        ]
+    )
+    assert {"Adm1nPass", "s3cretKey-long-enough-for-the-webserver", "pgPass"} <= secret_values(manifests)
 
 
 # -- DAGs and logs ----------------------------------------------------------------------------------------
@@ -232,19 +303,32 @@ def _all_containers(manifests: list[Manifest]) -> list[tuple[str, dict[str, Any]
 def test_persistent_mode_mounts_a_dag_claim_and_has_no_git_sync(render: Render, case: str) -> None:
     manifests = render(values=[CI[case]])
     assert not [c for _, c in _all_containers(manifests) if c["name"].startswith("git-sync")]
-    claims = {v["persistentVolumeClaim"]["claimName"] for _, spec in pod_specs(manifests) for v in spec.get("volumes", []) if v["name"] == "dags"}
+    claims = {
+        v["persistentVolumeClaim"]["claimName"]
+        for _, spec in pod_specs(manifests)
+        for v in spec.get("volumes", [])
+        if v["name"] == "dags"
+    }
     assert len(claims) == 1
-    created = [p for p in by_kind(manifests, "PersistentVolumeClaim") if p["metadata"]["name"].endswith("-dags")]
+    created = [
+        p for p in by_kind(manifests, "PersistentVolumeClaim") if p["metadata"]["name"].endswith("-dags")
+    ]
     if yaml.safe_load(CI[case].read_text())["dags"].get("persistence", {}).get("existingClaim"):
         assert not created
     else:
-        assert created[0]["spec"]["accessModes"] == [yaml.safe_load(CI[case].read_text())["dags"].get("persistence", {}).get("accessMode", "ReadOnlyMany")]
+        assert created[0]["spec"]["accessModes"] == [
+            yaml.safe_load(CI[case].read_text())["dags"]
+            .get("persistence", {})
+            .get("accessMode", "ReadOnlyMany")
+        ]
 
 
 @pytest.mark.parametrize("case", ["kubernetes-git-ingress", "celery"])
 def test_git_mode_clones_with_git_sync_and_has_no_dag_claim(render: Render, case: str) -> None:
     manifests = render(values=[CI[case]])
-    assert not [p for p in by_kind(manifests, "PersistentVolumeClaim") if p["metadata"]["name"].endswith("-dags")]
+    assert not [
+        p for p in by_kind(manifests, "PersistentVolumeClaim") if p["metadata"]["name"].endswith("-dags")
+    ]
     for owner, spec in pod_specs(manifests):
         dags = [v for v in spec.get("volumes", []) if v["name"] == "dags"]
         if not dags:
@@ -274,8 +358,12 @@ def test_git_credentials_come_from_a_secret(render: Render) -> None:
     assert volumes["git-ssh-key"]["secret"]["secretName"] == "dags-git-ssh"
 
 
-@pytest.mark.parametrize("case", ["kubernetes-persistent", "kubernetes-git-ingress", "kubernetes-multi-namespace"])
-def test_worker_pod_template_mounts_the_dag_and_log_volumes_the_executor_expects(render: Render, case: str) -> None:
+@pytest.mark.parametrize(
+    "case", ["kubernetes-persistent", "kubernetes-git-ingress", "kubernetes-multi-namespace"]
+)
+def test_worker_pod_template_mounts_the_dag_and_log_volumes_the_executor_expects(
+    render: Render, case: str
+) -> None:
     manifests = render(values=[CI[case]])
     settings = tomllib_loads(toml_of(manifests))["kubernetes"]
     pod = worker_pod_template(manifests)
@@ -299,13 +387,20 @@ def test_worker_pod_template_mounts_the_dag_and_log_volumes_the_executor_expects
 
 def test_logs_claim_is_shared_by_webserver_scheduler_and_workers(render: Render) -> None:
     manifests = render()
-    (claim,) = [p for p in by_kind(manifests, "PersistentVolumeClaim") if p["metadata"]["name"].endswith("-logs")]
+    (claim,) = [
+        p for p in by_kind(manifests, "PersistentVolumeClaim") if p["metadata"]["name"].endswith("-logs")
+    ]
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
     users = {
         owner for owner, spec in pod_specs(manifests)
-        for v in spec.get("volumes", []) if v.get("persistentVolumeClaim", {}).get("claimName") == claim["metadata"]["name"]
+        for v in spec.get("volumes", [])
+        if v.get("persistentVolumeClaim", {}).get("claimName") == claim["metadata"]["name"]
     }  # fmt: skip
-    assert {"Deployment/tw-tradewind-webserver", "Deployment/tw-tradewind-scheduler", "worker pod template"} <= users
+    assert {
+        "Deployment/tw-tradewind-webserver",
+        "Deployment/tw-tradewind-scheduler",
+        "worker pod template",
+    } <= users
 
 
 # -- settings ---------------------------------------------------------------------------------------------
@@ -317,10 +412,16 @@ def tomllib_loads(text: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def _container_env(manifests: list[Manifest], container: dict[str, Any], namespace: str = "data") -> dict[str, str]:
+def _container_env(
+    manifests: list[Manifest], container: dict[str, Any], namespace: str = "data"
+) -> dict[str, str]:
     """The environment a kubelet would give ``container``, resolved from the rendered objects (values in
     Secrets the chart does not create, such as existingSecret, resolve to a marker)."""
-    objects = {(m["kind"], m["metadata"]["name"]): m for m in manifests if m["metadata"].get("namespace", namespace) == namespace}
+    objects = {
+        (m["kind"], m["metadata"]["name"]): m
+        for m in manifests
+        if m["metadata"].get("namespace", namespace) == namespace
+    }
     env: dict[str, str] = {}
     for source in container.get("envFrom", []):
         if "configMapRef" in source:
@@ -334,11 +435,15 @@ def _container_env(manifests: list[Manifest], container: dict[str, Any], namespa
         else:
             ref = item["valueFrom"]["secretKeyRef"]
             secret = objects.get(("Secret", ref["name"]))
-            env[item["name"]] = base64.b64decode(secret["data"][ref["key"]]).decode() if secret else f"<{ref['name']}>"
+            env[item["name"]] = (
+                base64.b64decode(secret["data"][ref["key"]]).decode() if secret else f"<{ref['name']}>"
+            )
     return env
 
 
-def _load_settings_as(container_env: dict[str, str], toml: str, home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+def _load_settings_as(
+    container_env: dict[str, str], toml: str, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> Any:
     from tradewind.config.settings import load_settings
 
     home.mkdir(parents=True, exist_ok=True)
@@ -353,19 +458,25 @@ def _load_settings_as(container_env: dict[str, str], toml: str, home: Path, monk
 
 
 @pytest.mark.parametrize("values", ALL_CASES)
-def test_tradewind_loads_the_rendered_settings(render: Render, values: tuple[Path, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tradewind_loads_the_rendered_settings(
+    render: Render, values: tuple[Path, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     manifests = render(values=values)
     chosen = yaml.safe_load(values[0].read_text()) if values else {}
     executor = chosen.get("executor", "kubernetes")
     scheduler = named(manifests, "Deployment", "-scheduler")["spec"]["template"]["spec"]["containers"][0]
-    settings = _load_settings_as(_container_env(manifests, scheduler), toml_of(manifests), tmp_path / "home", monkeypatch)
+    settings = _load_settings_as(
+        _container_env(manifests, scheduler), toml_of(manifests), tmp_path / "home", monkeypatch
+    )
     assert settings.core.executor == executor
     assert str(settings.base_log_folder) == "/opt/tradewind/logs"
     assert str(settings.dags_folder).startswith("/opt/tradewind/dags")
     assert settings.database_url.startswith(("postgresql://", "<"))
     if executor == "kubernetes":
         k = settings.kubernetes
-        assert k.in_cluster is True and k.image.startswith(chosen.get("image", {}).get("repository", "tradewind") + ":")
+        assert k.in_cluster is True and k.image.startswith(
+            chosen.get("image", {}).get("repository", "tradewind") + ":"
+        )
         assert str(k.pod_template_file) == "/opt/tradewind/pod_templates/pod_template.yaml"
         assert k.env_from_secret == "tw-tradewind-env" and k.env_from_configmap == "tw-tradewind-env"
         assert k.service_account_name == "tw-tradewind-worker"
@@ -374,12 +485,16 @@ def test_tradewind_loads_the_rendered_settings(render: Render, values: tuple[Pat
         assert k.namespace == chosen.get("kubernetesExecutor", {}).get("namespace", "data")
     if executor == "celery":
         worker = named(manifests, "Deployment", "-celery-worker")["spec"]["template"]["spec"]["containers"][0]
-        celery = _load_settings_as(_container_env(manifests, worker), toml_of(manifests), tmp_path / "w", monkeypatch).celery
+        celery = _load_settings_as(
+            _container_env(manifests, worker), toml_of(manifests), tmp_path / "w", monkeypatch
+        ).celery
         assert celery.broker_url.get_secret_value().startswith(("redis://", "amqp://"))
         assert celery.default_queue == chosen["celery"]["queues"][0]
         assert worker["args"][:3] == ["celery-worker", "--queues", ",".join(chosen["celery"]["queues"])]
     webserver = named(manifests, "Deployment", "-webserver")["spec"]["template"]["spec"]["containers"][0]
-    web = _load_settings_as(_container_env(manifests, webserver), toml_of(manifests), tmp_path / "web", monkeypatch)
+    web = _load_settings_as(
+        _container_env(manifests, webserver), toml_of(manifests), tmp_path / "web", monkeypatch
+    )
     assert web.webserver.secret_key is not None and len(web.webserver.secret_key.get_secret_value()) >= 24
 
 
@@ -421,12 +536,17 @@ def test_admin_user_job_runs_once_after_install_with_the_password_from_a_secret(
     assert container["args"] == ["create-admin"]
     env = {e["name"]: e for e in container["env"]}
     assert env["TRADEWIND_ADMIN_USER"]["value"] == "admin"
-    assert env["TRADEWIND_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "tw-tradewind-admin", "key": "password"}
+    assert env["TRADEWIND_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "tw-tradewind-admin",
+        "key": "password",
+    }
 
 
 def test_bundled_postgresql_or_external_database(render: Render) -> None:
     bundled = render()
-    assert named(bundled, "StatefulSet", "-postgresql")["spec"]["volumeClaimTemplates"][0]["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert named(bundled, "StatefulSet", "-postgresql")["spec"]["volumeClaimTemplates"][0]["spec"][
+        "accessModes"
+    ] == ["ReadWriteOnce"]
     named(bundled, "Service", "-postgresql")
     external = render(values=[CI["celery"]])
     assert not [m for m in external if m["metadata"]["name"].endswith("-postgresql")]
@@ -438,7 +558,13 @@ def test_celery_executor_brings_workers_and_redis(render: Render) -> None:
     manifests = render(values=[CI["celery"]])
     worker = named(manifests, "Deployment", "-celery-worker")
     assert worker["spec"]["replicas"] == 2
-    assert worker["spec"]["template"]["spec"]["containers"][0]["args"] == ["celery-worker", "--queues", "default,heavy", "--concurrency", "4"]
+    assert worker["spec"]["template"]["spec"]["containers"][0]["args"] == [
+        "celery-worker",
+        "--queues",
+        "default,heavy",
+        "--concurrency",
+        "4",
+    ]
     named(manifests, "StatefulSet", "-redis")
     env = named(manifests, "Secret", "-env")["data"]
     broker = base64.b64decode(env["TRADEWIND__CELERY__BROKER_URL"]).decode()
@@ -450,7 +576,11 @@ def test_celery_executor_brings_workers_and_redis(render: Render) -> None:
 
 @pytest.mark.parametrize(
     ("sets", "service_type"),
-    [((), "LoadBalancer"), (("webserver.service.type=ClusterIP",), "ClusterIP"), (("webserver.service.type=NodePort", "webserver.service.nodePort=30080"), "NodePort")],
+    [
+        ((), "LoadBalancer"),
+        (("webserver.service.type=ClusterIP",), "ClusterIP"),
+        (("webserver.service.type=NodePort", "webserver.service.nodePort=30080"), "NodePort"),
+    ],
 )
 def test_webserver_service_on_8080(render: Render, sets: tuple[str, ...], service_type: str) -> None:
     service = named(render(sets=sets), "Service", "-webserver")
@@ -465,11 +595,17 @@ def test_ingress_is_optional_and_routes_to_the_webserver(render: Render) -> None
     ingress = named(render(values=[CI["kubernetes-git-ingress"]]), "Ingress", "-webserver")
     (rule,) = ingress["spec"]["rules"]
     assert rule["host"] == "tradewind.example.com"
-    assert rule["http"]["paths"][0]["backend"]["service"] == {"name": "tw-tradewind-webserver", "port": {"name": "http"}}
+    assert rule["http"]["paths"][0]["backend"]["service"] == {
+        "name": "tw-tradewind-webserver",
+        "port": {"name": "http"},
+    }
     assert ingress["spec"]["tls"] == [{"secretName": "tradewind-tls", "hosts": ["tradewind.example.com"]}]
 
 
 def test_two_schedulers_with_disruption_budgets(render: Render) -> None:
     manifests = render(values=[CI["kubernetes-git-ingress"]])
     assert named(manifests, "Deployment", "-scheduler")["spec"]["replicas"] == 2
-    assert {p["metadata"]["name"] for p in by_kind(manifests, "PodDisruptionBudget")} == {"tw-tradewind-webserver", "tw-tradewind-scheduler"}
+    assert {p["metadata"]["name"] for p in by_kind(manifests, "PodDisruptionBudget")} == {
+        "tw-tradewind-webserver",
+        "tw-tradewind-scheduler",
+    }

@@ -12,9 +12,21 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from .conftest import CHART, CI_VALUES, KUBE_VERSION, OLDEST_KUBE_VERSION, Manifest, helm_template
+from .conftest import (
+    CHART,
+    CI_VALUES,
+    EXAMPLE_VALUES,
+    KUBE_VERSION,
+    OLDEST_KUBE_VERSION,
+    Manifest,
+    helm_template,
+)
 
-CASES = [pytest.param((), id="defaults")] + [pytest.param((p,), id=p.name.removesuffix("-values.yaml")) for p in CI_VALUES]
+CASES = (
+    [pytest.param((), id="defaults")]
+    + [pytest.param((p,), id=p.name.removesuffix("-values.yaml")) for p in CI_VALUES]
+    + [pytest.param((p,), id="example-" + p.name.removesuffix("-values.yaml")) for p in EXAMPLE_VALUES]
+)
 
 
 def test_the_matrix_covers_every_executor_dag_source_database_and_ingress_choice() -> None:
@@ -40,7 +52,10 @@ def _validate(manifest: Manifest, version: str) -> None:
         kubernetes_validate.validate(manifest, version, strict=True)
     except kubernetes_validate.ValidationError as exc:
         path = ".".join(str(p) for p in exc.path)
-        pytest.fail(f"{manifest['kind']}/{manifest['metadata']['name']} invalid for Kubernetes {version}: {path}: {exc.message}")
+        pytest.fail(
+            f"{manifest['kind']}/{manifest['metadata']['name']} invalid for Kubernetes {version}: "
+            f"{path}: {exc.message}"
+        )
     except kubernetes_validate.SchemaNotFoundError as exc:
         pytest.fail(exc.message)
 

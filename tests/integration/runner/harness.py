@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config.settings import Settings
@@ -34,6 +35,8 @@ DAG_ID = "runner_basics"
 LOGICAL_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 RUN_ID = "scheduled__2024-01-01T00:00:00+00:00"
 TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
+#: For behaviour that does not depend on the database: run on SQLite only, to keep the suite fast.
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition") -> Any:
@@ -69,6 +72,11 @@ class RunnerEnv:
                 session.flush()
             ti = task_instances.get_task_instance(session=session, key=key)
             current = TI(ti.state) if ti.state else None
+            if current not in (None, TI.SCHEDULED, TI.UP_FOR_RETRY):  # finished: clear it first
+                assert task_instances.transition(
+                    session=session, key=key, expected=current, target=None, by_user=True
+                )
+                current = None
             if current is not TI.SCHEDULED:
                 assert task_instances.transition(
                     session=session, key=key, expected=current, target=TI.SCHEDULED

@@ -5,9 +5,10 @@ from __future__ import annotations
 import signal
 import subprocess
 
-from tests.integration.runner.harness import DAG_ID, RUN_ID, TRADEWIND, RunnerEnv, wait_for
+from tests.integration.runner.harness import DAG_ID, RUN_ID, SQLITE_ONLY, TRADEWIND, RunnerEnv, wait_for
 
 
+@SQLITE_ONLY
 def test_follow_from_queued_until_the_try_ends(runner_env: RunnerEnv) -> None:
     runner_env.queue("waiter")
     # Started before the try runs: there is no log file yet, so the follower must wait for it.

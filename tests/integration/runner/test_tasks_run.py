@@ -6,9 +6,10 @@ import signal
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import update
-from tests.integration.runner.harness import DAG_ID, RUN_ID, TRADEWIND, RunnerEnv, wait_for
+from tests.integration.runner.harness import DAG_ID, RUN_ID, SQLITE_ONLY, TRADEWIND, RunnerEnv, wait_for
 
 from tradewind.store.engine import transaction
 from tradewind.store.tables import DagRunModel
@@ -85,6 +86,7 @@ def test_failure_goes_up_for_retry_then_fails_when_tries_are_used_up(runner_env:
     assert [(t.try_number, t.state) for t in tries] == [(1, "up_for_retry"), (2, "failed")]
 
 
+@SQLITE_ONLY
 def test_task_skipped_ends_the_try_skipped(runner_env: RunnerEnv) -> None:
     runner_env.queue("python_skip")
     result = runner_env.run("python_skip")
@@ -93,6 +95,7 @@ def test_task_skipped_ends_the_try_skipped(runner_env: RunnerEnv) -> None:
     assert "Task skipped: nothing to do today" in runner_env.log("python_skip")
 
 
+@SQLITE_ONLY
 def test_execution_timeout_kills_a_sleeping_bash_task(runner_env: RunnerEnv) -> None:
     runner_env.queue("bash_timeout")
     started = time.monotonic()
@@ -141,6 +144,7 @@ def test_a_finished_try_is_not_run_again(runner_env: RunnerEnv) -> None:
     assert "not try 5" in stale.stderr
 
 
+@SQLITE_ONLY
 def test_sigterm_runs_on_kill_and_marks_the_try(runner_env: RunnerEnv) -> None:
     runner_env.queue("waiter")
     process = runner_env.start("waiter")
@@ -177,6 +181,7 @@ def test_clearing_a_running_try_stops_it_through_the_heartbeat(runner_env: Runne
     assert "Marking task as" not in log
 
 
+@SQLITE_ONLY
 def test_params_are_merged_with_the_run_conf(runner_env: RunnerEnv) -> None:
     with transaction(runner_env.factory) as session:
         session.execute(update(DagRunModel).values(conf={"who": "conf"}))
@@ -202,6 +207,7 @@ def test_mapped_task_runs_one_map_index_with_upstream_xcom(runner_env: RunnerEnv
     assert "second" in log and "first" not in log
 
 
+@SQLITE_ONLY
 def test_a_dag_file_that_fails_to_import_fails_the_try_with_the_error(runner_env: RunnerEnv) -> None:
     path = runner_env.settings.dags_folder / "runner_basics.py"
     source = path.read_text()
@@ -228,6 +234,7 @@ def test_branch_skips_the_branch_not_taken(runner_env: RunnerEnv) -> None:
     assert runner_env.xcom("choose") == "branch_a"
 
 
+@SQLITE_ONLY
 def test_multiple_outputs_push_each_key(runner_env: RunnerEnv) -> None:
     runner_env.queue("outputs")
     assert runner_env.run("outputs").returncode == 0
@@ -236,6 +243,7 @@ def test_multiple_outputs_push_each_key(runner_env: RunnerEnv) -> None:
     assert runner_env.xcom("outputs") == {"a": 1, "b": 2}
 
 
+@SQLITE_ONLY
 def test_secret_variables_are_masked_in_the_log(runner_env: RunnerEnv) -> None:
     runner_env.queue("read_secret")
     assert runner_env.run("read_secret").returncode == 0
@@ -250,3 +258,19 @@ def test_without_try_number_the_queued_try_runs(runner_env: RunnerEnv) -> None:
     ti = runner_env.ti("python_skip")
     assert (ti.state, ti.try_number) == ("skipped", 3)
     assert runner_env.log_path("python_skip", try_number=3).exists()
+
+
+@SQLITE_ONLY
+def test_an_unwritable_log_folder_fails_the_try_instead_of_leaving_it_running(
+    runner_env: RunnerEnv, tmp_path: Path
+) -> None:
+    not_a_folder = tmp_path / "logs-is-a-file"
+    not_a_folder.write_text("")
+    runner_env.env["TRADEWIND__LOGGING__BASE_LOG_FOLDER"] = str(not_a_folder)
+    runner_env.queue("python_skip")
+    result = runner_env.run("python_skip")
+    assert result.returncode == 1
+    assert "cannot write the log" in result.stderr
+    ti = runner_env.ti("python_skip")
+    assert ti.state == "failed"
+    assert ti.state_reason is not None and ti.state_reason.startswith("cannot write the log file")

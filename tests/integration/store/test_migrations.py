@@ -167,7 +167,7 @@ def test_check_reports_where_the_schema_stands(db_url: str) -> None:
         engine.dispose()
 
 
-def test_check_reports_an_unreachable_database(tmp_path: object) -> None:
+def test_check_reports_an_unreachable_database() -> None:
     engine = make_engine("postgresql://postgres@127.0.0.1:1/nothing")
     status = check(engine)
     assert not status.connected and not status.up_to_date

@@ -9,13 +9,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from tests.integration.runner.harness import DAG_ID, RUN_ID, TRADEWIND, RunnerEnv, runner_database
+from tests.integration.runner.harness import (
+    DAG_ID,
+    RUN_ID,
+    SQLITE_ONLY,
+    TRADEWIND,
+    RunnerEnv,
+    runner_database,
+)
 
 from tradewind.cli.main import main
 from tradewind.cli.tasks import STATE_COLUMNS
 from tradewind.config.settings import Settings
 from tradewind.core.states import TaskInstanceState
 from tradewind.store import task_instances
+from tradewind.store.audit import list_audit
 from tradewind.store.engine import transaction
 
 TI = TaskInstanceState
@@ -57,6 +65,7 @@ def test_list_as_json_comes_from_the_stored_dag(
     assert by_id["branch_a"]["upstream_task_ids"] == ["choose"]
 
 
+@SQLITE_ONLY
 def test_list_plain_and_tree(runner_env: RunnerEnv, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tasks", "list", DAG_ID, "-o", "plain"]) == 0
     assert "bash_echo\nbash_timeout\nbranch_a\n" in capsys.readouterr().out
@@ -75,6 +84,7 @@ def test_list_plain_and_tree(runner_env: RunnerEnv, capsys: pytest.CaptureFixtur
     assert [child["task_id"] for child in make_list["downstream"]] == ["double"]
 
 
+@SQLITE_ONLY
 def test_list_of_an_unknown_dag_fails(runner_env: RunnerEnv, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tasks", "list", "no_such_dag"]) == 1
     assert "no_such_dag" in capsys.readouterr().err
@@ -96,6 +106,7 @@ def test_states_for_dag_run(runner_env: RunnerEnv, capsys: pytest.CaptureFixture
     assert by_id["waiter"]["map_index"] == -1
 
 
+@SQLITE_ONLY
 def test_states_for_an_unknown_run_fails(runner_env: RunnerEnv, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tasks", "states-for-dag-run", DAG_ID, "nope"]) == 1
     assert "'nope'" in capsys.readouterr().err
@@ -111,6 +122,9 @@ def test_clear_only_failed_by_regex(runner_env: RunnerEnv, capsys: pytest.Captur
     assert "Cleared 1 task instance(s)." in capsys.readouterr().out
     assert runner_env.ti("python_fail").state is None
     assert runner_env.ti("python_skip").state == "success"
+    with transaction(runner_env.factory) as session:
+        entries, _ = list_audit(session=session, dag_id=DAG_ID)
+    assert [(e.event, e.run_id, e.extra["task_ids"]) for e in entries] == [("clear", RUN_ID, ["python_fail"])]
 
 
 def test_clear_downstream(runner_env: RunnerEnv, capsys: pytest.CaptureFixture[str]) -> None:
@@ -125,6 +139,7 @@ def test_clear_downstream(runner_env: RunnerEnv, capsys: pytest.CaptureFixture[s
     ]
 
 
+@SQLITE_ONLY
 def test_clear_asks_first(
     runner_env: RunnerEnv, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -137,6 +152,7 @@ def test_clear_asks_first(
     assert runner_env.ti("waiter").state == "failed"
 
 
+@SQLITE_ONLY
 def test_clear_with_a_bad_regex_is_a_usage_error(
     runner_env: RunnerEnv, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -147,6 +163,7 @@ def test_clear_with_a_bad_regex_is_a_usage_error(
 # -- logs -------------------------------------------------------------------------------------------------
 
 
+@SQLITE_ONLY
 def test_logs_prints_the_latest_try(runner_env: RunnerEnv, capsys: pytest.CaptureFixture[str]) -> None:
     runner_env.queue("python_skip", try_number=2)
     for try_number in (1, 2):
@@ -161,6 +178,7 @@ def test_logs_prints_the_latest_try(runner_env: RunnerEnv, capsys: pytest.Captur
     assert "no log file" in capsys.readouterr().err
 
 
+@SQLITE_ONLY
 def test_logs_of_a_task_that_never_ran(runner_env: RunnerEnv, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tasks", "logs", DAG_ID, "waiter", RUN_ID]) == 1
     assert "has not run yet" in capsys.readouterr().err
@@ -169,6 +187,7 @@ def test_logs_of_a_task_that_never_ran(runner_env: RunnerEnv, capsys: pytest.Cap
 # -- test -------------------------------------------------------------------------------------------------
 
 
+@SQLITE_ONLY
 def test_tasks_test_runs_in_process_and_records_nothing(runner_env: RunnerEnv) -> None:
     result = subprocess.run(
         [TRADEWIND, "tasks", "test", DAG_ID, "bash_echo", "2024-03-04", "--task-params", '{"who": "tester"}'],
@@ -188,6 +207,7 @@ def test_tasks_test_runs_in_process_and_records_nothing(runner_env: RunnerEnv) -
     assert not runner_env.log_path("bash_echo").exists()
 
 
+@SQLITE_ONLY
 def test_tasks_test_reports_failure(runner_env: RunnerEnv) -> None:
     result = subprocess.run(
         [TRADEWIND, "tasks", "test", DAG_ID, "python_fail"],

@@ -13,7 +13,7 @@ from tradewind.store.engine import transaction
 TI = TaskInstanceState
 
 
-def test_xcom_push_pull_and_clear(runner_env: RunnerEnv) -> None:
+def test_xcom_push_and_pull(runner_env: RunnerEnv) -> None:
     runtime = DbRuntime(runner_env.factory)
     where = {"dag_id": DAG_ID, "run_id": RUN_ID, "task_id": "make_list"}
     assert runtime.xcom_pull(**where, key="return_value", map_index=-1) is XCOM_ABSENT
@@ -21,8 +21,6 @@ def test_xcom_push_pull_and_clear(runner_env: RunnerEnv) -> None:
     runtime.xcom_push(**where, map_index=-1, key="return_value", value=[1, 2, 3])
     assert runtime.xcom_pull(**where, key="return_value", map_index=-1) == [1, 2, 3]
     assert runtime.xcom_pull(**where, key="return_value", map_index=None) == [1, 2, 3]
-    runtime.clear_xcoms(**where)
-    assert runtime.xcom_pull(**where, key="return_value", map_index=None) is XCOM_ABSENT
 
 
 def test_mapped_xcoms_pull_as_a_list_in_index_order(runner_env: RunnerEnv) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.integration.runner.harness import RunnerEnv
+from tests.integration.runner.harness import DAG_ID, RUN_ID, RunnerEnv
 from tradewind.core.states import TaskInstanceState
 from tradewind.runner.try_state import ClaimedTry, Refusal, TryState, current_try_number
-from tradewind.store import task_instances
+from tradewind.store import task_instances, xcom
 from tradewind.store.engine import transaction
 
 TI = TaskInstanceState
@@ -71,3 +71,15 @@ def test_finish_writes_the_outcome_and_archives_the_try(runner_env: RunnerEnv) -
     with transaction(runner_env.factory) as session:
         tries = task_instances.list_tries(session=session, key=key)
     assert [(t.try_number, t.state, t.is_current) for t in tries] == [(1, "up_for_retry", False)]
+
+
+def test_claim_drops_the_xcoms_of_earlier_tries(runner_env: RunnerEnv) -> None:
+    with transaction(runner_env.factory) as session:
+        for map_index in (0, 1):
+            xcom.set_xcom(
+                session=session, dag_id=DAG_ID, run_id=RUN_ID, task_id="double", map_index=map_index, value=9
+            )
+    key = runner_env.queue("double", map_index=1, try_number=2)
+    assert isinstance(TryState(runner_env.factory, key, 2).claim(now=NOW, hostname="h", pid=1), ClaimedTry)
+    assert runner_env.xcom("double", map_index=1) is None
+    assert runner_env.xcom("double", map_index=0) == 9

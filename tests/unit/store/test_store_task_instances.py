@@ -17,7 +17,7 @@ from tradewind.sdk.errors import InvalidTransitionError, NotFoundError, Tradewin
 from tradewind.sdk.schedules import DataInterval
 from tradewind.store import dag_runs, dags, xcom
 from tradewind.store.engine import transaction
-from tradewind.store.tables import DagRunModel
+from tradewind.store.tables import DagRunModel, TaskInstanceModel
 from tradewind.store.task_instances import (
     archive_try,
     clear_task_instances,
@@ -276,3 +276,19 @@ def test_clear_without_downstream_and_of_an_unknown_task(
             sdag=sdag,
             now=NOW,
         )
+
+
+def test_transition_values_may_be_sql_expressions(session: Session, make_run: MakeRun) -> None:
+    run = make_run()
+    key = _key(run.run_id, "extract")
+    ti = get_task_instance(session=session, key=key)
+    assert transition(session=session, key=key, expected=None, target=TI.SCHEDULED)
+    # The scheduler increments the try number in the same statement that queues the try.
+    assert transition(
+        session=session,
+        key=key,
+        expected=TI.SCHEDULED,
+        target=TI.QUEUED,
+        values={"try_number": TaskInstanceModel.try_number + 1, "queued_at": NOW},
+    )
+    assert (ti.state, ti.try_number, ti.queued_at) == ("queued", 1, NOW)

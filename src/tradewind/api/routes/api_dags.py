@@ -10,7 +10,7 @@ from starlette.responses import Response
 from tradewind.api import actions
 from tradewind.api.errors import NO_CONTENT
 from tradewind.api.routes.dependencies import Admin, Ctx, DbSession, Op, Viewer, file_token, fileloc_of
-from tradewind.api.schemas.common import ERROR_RESPONSES, DEFAULT_PAGE_LIMIT, Limit, Offset
+from tradewind.api.schemas.common import DEFAULT_PAGE_LIMIT, ERROR_RESPONSES, Limit, Offset
 from tradewind.api.schemas.dags import (
     DAG,
     DAGCollection,
@@ -114,7 +114,10 @@ def list_tasks(dag_id: str, session: DbSession, ctx: Ctx, _: Viewer) -> dict[str
 @router.get("/dags/{dag_id}/source", response_model=DAGSource, summary="Get the source of a DAG's file")
 def get_dag_source(dag_id: str, session: DbSession, _: Viewer) -> dict[str, Any]:
     dag = dags.get_dag(session=session, dag_id=dag_id)
-    return {"content": dag_files.get_dag_file(session=session, fileloc=dag.fileloc).source, "fileloc": dag.fileloc}
+    return {
+        "content": dag_files.get_dag_file(session=session, fileloc=dag.fileloc).source,
+        "fileloc": dag.fileloc,
+    }
 
 
 @router.get("/dagSources/{file_token}", response_model=DAGSource, summary="Get a DAG file's source by token")

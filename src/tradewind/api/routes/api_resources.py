@@ -42,7 +42,9 @@ def _variable_body(row: VariableModel) -> dict[str, Any]:
 
 
 @router.get("/variables", response_model=VariableCollection, tags=["Variable"], summary="List variables")
-def list_variables(session: DbSession, _: Viewer, limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0) -> dict[str, Any]:
+def list_variables(
+    session: DbSession, _: Viewer, limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0
+) -> dict[str, Any]:
     rows, total = variables.list_variables(session=session, limit=limit, offset=offset)
     return {"variables": [_variable_body(r) for r in rows], "total_entries": total}
 
@@ -60,17 +62,23 @@ def create_variable(body: VariableBody, ctx: Ctx, principal: Admin) -> dict[str,
     return _variable_body(row)
 
 
-@router.patch("/variables/{variable_key}", response_model=Variable, tags=["Variable"], summary="Update a variable")
+@router.patch(
+    "/variables/{variable_key}", response_model=Variable, tags=["Variable"], summary="Update a variable"
+)
 def patch_variable(variable_key: str, body: VariablePatch, ctx: Ctx, principal: Admin) -> dict[str, Any]:
     if body.key is not None and body.key != variable_key:
-        raise ParamValidationError(f"key {body.key!r} in the body differs from {variable_key!r} in the URL", param="key")
+        raise ParamValidationError(
+            f"key {body.key!r} in the body differs from {variable_key!r} in the URL", param="key"
+        )
     row = admin_actions.update_variable(
         ctx.write_factory, principal, key=variable_key, value=body.value, description=body.description
     )
     return _variable_body(row)
 
 
-@router.delete("/variables/{variable_key}", status_code=NO_CONTENT, tags=["Variable"], summary="Delete a variable")
+@router.delete(
+    "/variables/{variable_key}", status_code=NO_CONTENT, tags=["Variable"], summary="Delete a variable"
+)
 def delete_variable(variable_key: str, ctx: Ctx, principal: Admin) -> Response:
     admin_actions.delete_variable(ctx.write_factory, principal, key=variable_key)
     return Response(status_code=NO_CONTENT)
@@ -89,7 +97,9 @@ def _pool_body(pool: PoolUsage) -> dict[str, Any]:
 
 
 @router.get("/pools", response_model=PoolCollection, tags=["Pool"], summary="List pools")
-def list_pools(session: DbSession, _: Viewer, limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0) -> dict[str, Any]:
+def list_pools(
+    session: DbSession, _: Viewer, limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0
+) -> dict[str, Any]:
     rows = pools.list_pools(session=session)
     return {"pools": [_pool_body(p) for p in rows[offset : offset + limit]], "total_entries": len(rows)}
 
@@ -101,15 +111,23 @@ def get_pool(pool_name: str, session: DbSession, _: Viewer) -> dict[str, Any]:
 
 @router.post("/pools", response_model=Pool, tags=["Pool"], summary="Create a pool")
 def create_pool(body: PoolBody, session: DbSession, ctx: Ctx, principal: Admin) -> dict[str, Any]:
-    admin_actions.create_pool(ctx.write_factory, principal, name=body.name, slots=body.slots, description=body.description)
+    admin_actions.create_pool(
+        ctx.write_factory, principal, name=body.name, slots=body.slots, description=body.description
+    )
     return _pool_body(pools.pool_usage(session=session, name=body.name.strip()))
 
 
 @router.patch("/pools/{pool_name}", response_model=Pool, tags=["Pool"], summary="Update a pool")
-def patch_pool(pool_name: str, body: PoolPatch, session: DbSession, ctx: Ctx, principal: Admin) -> dict[str, Any]:
+def patch_pool(
+    pool_name: str, body: PoolPatch, session: DbSession, ctx: Ctx, principal: Admin
+) -> dict[str, Any]:
     if body.name is not None and body.name != pool_name:
-        raise ParamValidationError(f"name {body.name!r} in the body differs from {pool_name!r} in the URL", param="name")
-    admin_actions.update_pool(ctx.write_factory, principal, name=pool_name, slots=body.slots, description=body.description)
+        raise ParamValidationError(
+            f"name {body.name!r} in the body differs from {pool_name!r} in the URL", param="name"
+        )
+    admin_actions.update_pool(
+        ctx.write_factory, principal, name=pool_name, slots=body.slots, description=body.description
+    )
     return _pool_body(pools.pool_usage(session=session, name=pool_name))
 
 
@@ -130,7 +148,9 @@ def _import_error_body(row: ImportErrorModel) -> dict[str, Any]:
     }
 
 
-@router.get("/importErrors", response_model=ImportErrorCollection, tags=["ImportError"], summary="List import errors")
+@router.get(
+    "/importErrors", response_model=ImportErrorCollection, tags=["ImportError"], summary="List import errors"
+)
 def list_import_errors(
     session: DbSession, _: Viewer, limit: Limit = DEFAULT_PAGE_LIMIT, offset: Offset = 0
 ) -> dict[str, Any]:
@@ -139,13 +159,20 @@ def list_import_errors(
 
 
 @router.get(
-    "/importErrors/{import_error_id}", response_model=ImportError_, tags=["ImportError"], summary="Get an import error"
+    "/importErrors/{import_error_id}",
+    response_model=ImportError_,
+    tags=["ImportError"],
+    summary="Get an import error",
 )
 def get_import_error(import_error_id: int, session: DbSession, _: Viewer) -> dict[str, Any]:
-    return _import_error_body(import_errors.get_import_error(session=session, import_error_id=import_error_id))
+    return _import_error_body(
+        import_errors.get_import_error(session=session, import_error_id=import_error_id)
+    )
 
 
-@router.get("/eventLogs", response_model=EventLogCollection, tags=["EventLog"], summary="List audit log entries")
+@router.get(
+    "/eventLogs", response_model=EventLogCollection, tags=["EventLog"], summary="List audit log entries"
+)
 def list_event_logs(
     session: DbSession,
     _: Viewer,

@@ -25,7 +25,9 @@ router = APIRouter(tags=["DAGRun"], responses=ERROR_RESPONSES)
 ALL_DAGS = "~"
 
 
-@router.get("/dags/{dag_id}/dagRuns", response_model=DAGRunCollection, summary="List DAG runs ('~' for all DAGs)")
+@router.get(
+    "/dags/{dag_id}/dagRuns", response_model=DAGRunCollection, summary="List DAG runs ('~' for all DAGs)"
+)
 def list_dag_runs(
     dag_id: str,
     session: DbSession,
@@ -71,7 +73,9 @@ def get_dag_run(dag_id: str, dag_run_id: str, session: DbSession, _: Viewer) -> 
 
 
 @router.patch("/dags/{dag_id}/dagRuns/{dag_run_id}", response_model=DAGRun, summary="Set a DAG run's state")
-def patch_dag_run(dag_id: str, dag_run_id: str, body: DAGRunStatePatch, ctx: Ctx, principal: Op) -> dict[str, Any]:
+def patch_dag_run(
+    dag_id: str, dag_run_id: str, body: DAGRunStatePatch, ctx: Ctx, principal: Op
+) -> dict[str, Any]:
     run = actions.set_run_state(
         ctx.write_factory, principal, dag_id=dag_id, run_id=dag_run_id, state=DagRunState(body.state)
     )

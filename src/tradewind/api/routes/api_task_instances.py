@@ -41,7 +41,9 @@ def _states(values: list[str] | None) -> list[StateName] | None:
     return [None if v == "none" else TaskInstanceState(v) for v in values]
 
 
-@router.get(RUN_PATH + "/taskInstances", response_model=TaskInstanceCollection, summary="List a run's task instances")
+@router.get(
+    RUN_PATH + "/taskInstances", response_model=TaskInstanceCollection, summary="List a run's task instances"
+)
 def list_task_instances(
     dag_id: str,
     dag_run_id: str,
@@ -53,7 +55,12 @@ def list_task_instances(
 ) -> dict[str, Any]:
     dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id)
     tis, total = task_instances.list_task_instances(
-        session=session, dag_id=dag_id, run_id=dag_run_id, states=_valid_states(state), limit=limit, offset=offset
+        session=session,
+        dag_id=dag_id,
+        run_id=dag_run_id,
+        states=_valid_states(state),
+        limit=limit,
+        offset=offset,
     )
     return {"task_instances": [task_instance_body(ti) for ti in tis], "total_entries": total}
 
@@ -67,7 +74,9 @@ def _valid_states(values: list[str] | None) -> list[StateName] | None:
 
 
 @router.get(TI_PATH, response_model=TaskInstance, summary="Get a task instance")
-def get_task_instance(dag_id: str, dag_run_id: str, task_id: str, session: DbSession, _: Viewer) -> dict[str, Any]:
+def get_task_instance(
+    dag_id: str, dag_run_id: str, task_id: str, session: DbSession, _: Viewer
+) -> dict[str, Any]:
     key = TaskInstanceKey(dag_id, dag_run_id, task_id, -1)
     return task_instance_body(task_instances.get_task_instance(session=session, key=key))
 
@@ -80,12 +89,16 @@ def get_mapped_task_instance(
     return task_instance_body(task_instances.get_task_instance(session=session, key=key))
 
 
-@router.patch(TI_PATH, response_model=TaskInstanceReference, summary="Mark a task instance success, failed or skipped")
+@router.patch(
+    TI_PATH, response_model=TaskInstanceReference, summary="Mark a task instance success, failed or skipped"
+)
 def patch_task_instance(
     dag_id: str, dag_run_id: str, task_id: str, body: TaskInstanceStatePatch, ctx: Ctx, principal: Op
 ) -> dict[str, Any]:
     key = TaskInstanceKey(dag_id, dag_run_id, task_id, body.map_index)
-    actions.mark(ctx.write_factory, principal, key=key, state=TaskInstanceState(body.new_state), dry_run=body.dry_run)
+    actions.mark(
+        ctx.write_factory, principal, key=key, state=TaskInstanceState(body.new_state), dry_run=body.dry_run
+    )
     return reference_body(key)
 
 
@@ -143,7 +156,9 @@ def get_log(
     chunk = read_chunk(path, offset, limit=-1 if full_content else CHUNK_BYTES)
     if "text/plain" in request.headers.get("accept", ""):
         return PlainTextResponse(chunk.content)
-    finished = task_try_number < ti.try_number or (ti.state is not None and TaskInstanceState(ti.state) in FINISHED_TI_STATES)
+    finished = task_try_number < ti.try_number or (
+        ti.state is not None and TaskInstanceState(ti.state) in FINISHED_TI_STATES
+    )
     more = path.exists() and path.stat().st_size > chunk.offset
     return {
         "content": chunk.content,
@@ -179,19 +194,37 @@ def list_xcom_entries(
 ) -> dict[str, Any]:
     dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id)
     rows, total = xcom.list_xcoms(
-        session=session, dag_id=dag_id, run_id=dag_run_id, task_id=task_id, map_index=map_index, limit=limit, offset=offset
+        session=session,
+        dag_id=dag_id,
+        run_id=dag_run_id,
+        task_id=task_id,
+        map_index=map_index,
+        limit=limit,
+        offset=offset,
     )
     return {"xcom_entries": [_xcom_body(r, with_value=True) for r in rows], "total_entries": total}
 
 
-@router.get(TI_PATH + "/xcomEntries/{xcom_key}", response_model=XComEntry, summary="Get one XCom with its value")
+@router.get(
+    TI_PATH + "/xcomEntries/{xcom_key}", response_model=XComEntry, summary="Get one XCom with its value"
+)
 def get_xcom_entry(
-    dag_id: str, dag_run_id: str, task_id: str, xcom_key: str, session: DbSession, _: Viewer, map_index: int = -1
+    dag_id: str,
+    dag_run_id: str,
+    task_id: str,
+    xcom_key: str,
+    session: DbSession,
+    _: Viewer,
+    map_index: int = -1,
 ) -> dict[str, Any]:
-    rows, _total = xcom.list_xcoms(session=session, dag_id=dag_id, run_id=dag_run_id, task_id=task_id, map_index=map_index)
+    rows, _total = xcom.list_xcoms(
+        session=session, dag_id=dag_id, run_id=dag_run_id, task_id=task_id, map_index=map_index
+    )
     for row in rows:
         if row.key == xcom_key:
             return _xcom_body(row, with_value=True)
     raise NotFoundError(
-        f"task {task_id!r} of run {dag_run_id!r} (DAG {dag_id!r}) has no XCom {xcom_key!r}", kind="xcom", ident=xcom_key
+        f"task {task_id!r} of run {dag_run_id!r} (DAG {dag_id!r}) has no XCom {xcom_key!r}",
+        kind="xcom",
+        ident=xcom_key,
     )

@@ -31,7 +31,14 @@ def _dag_url(dag_id: str, run_id: str | None = None) -> str:
 
 
 def _confirm(
-    request: Request, *, title: str, message: str, items: list[str], fields: dict[str, Any], back: str, danger: bool = False
+    request: Request,
+    *,
+    title: str,
+    message: str,
+    items: list[str],
+    fields: dict[str, Any],
+    back: str,
+    danger: bool = False,
 ) -> Response:
     hidden = {k: ("1" if v is True else "0" if v is False else str(v)) for k, v in fields.items()}
     return render(
@@ -58,9 +65,9 @@ def delete_dag(
             request,
             title=f"Delete DAG {dag_id}?",
             message=(
-                f"This deletes the metadata of {dag_id}: {total} run(s), their task instances, logs' index and XComs. "
-                f"The file {dag.relative_fileloc or dag.fileloc} stays; if it still defines the DAG it comes back "
-                "at the next parse, without history. The audit log is kept."
+                f"This deletes the metadata of {dag_id}: {total} run(s), their task instances and XComs. "
+                f"The file {dag.relative_fileloc or dag.fileloc} stays; if it still defines the DAG, "
+                "it comes back at the next parse, without history. The audit log is kept."
             ),
             items=[],
             fields={},
@@ -85,7 +92,13 @@ def clear_run(
     sdag = ctx.dag_cache.get(session=session, dag_id=dag_id)
     dry_run = not _yes(confirmed)
     keys = actions.clear(
-        ctx.write_factory, principal, sdag, run_id=run_id, task_ids=None, only_failed=_yes(only_failed), dry_run=dry_run
+        ctx.write_factory,
+        principal,
+        sdag,
+        run_id=run_id,
+        task_ids=None,
+        only_failed=_yes(only_failed),
+        dry_run=dry_run,
     )
     if dry_run:
         return _confirm(
@@ -111,7 +124,9 @@ def set_run_state(
     confirmed: Flag = "",
 ) -> Response:
     if state not in ("success", "failed", "queued"):
-        raise ParamValidationError(f"a run can be marked success, failed or queued, not {state!r}", param="state")
+        raise ParamValidationError(
+            f"a run can be marked success, failed or queued, not {state!r}", param="state"
+        )
     run = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=run_id)
     if not _yes(confirmed):
         what = {
@@ -127,12 +142,15 @@ def set_run_state(
             fields={"state": state, "confirmed": True},
             back=_dag_url(dag_id, run_id),
         )
-    actions.set_run_state(ctx.write_factory, principal, dag_id=dag_id, run_id=run_id, state=DagRunState(state))
+    actions.set_run_state(
+        ctx.write_factory, principal, dag_id=dag_id, run_id=run_id, state=DagRunState(state)
+    )
     return redirect(_dag_url(dag_id, run_id), f"Run {run_id} marked {state}.")
 
 
 def _task_url(key: TaskInstanceKey) -> str:
-    url = f"/dags/{quote(key.dag_id, safe='')}/runs/{quote(key.run_id, safe='')}/tasks/{quote(key.task_id, safe='')}"
+    run = f"/dags/{quote(key.dag_id, safe='')}/runs/{quote(key.run_id, safe='')}"
+    url = f"{run}/tasks/{quote(key.task_id, safe='')}"
     return url + (f"?map_index={key.map_index}" if key.map_index >= 0 else "")
 
 
@@ -191,7 +209,9 @@ def mark_task(
     confirmed: Flag = "",
 ) -> Response:
     if state not in MARKABLE:
-        raise ParamValidationError(f"a task can be marked {', '.join(MARKABLE)}, not {state!r}", param="state")
+        raise ParamValidationError(
+            f"a task can be marked {', '.join(MARKABLE)}, not {state!r}", param="state"
+        )
     key = TaskInstanceKey(dag_id, run_id, task_id, map_index)
     target = TaskInstanceState(state)
     if not _yes(confirmed):

@@ -40,7 +40,9 @@ def variable_new(request: Request, _: Admin) -> Response:
 def variable_create(
     request: Request, ctx: Ctx, principal: Admin, key: Text = "", value: Text = "", description: Text = ""
 ) -> Response:
-    admin_actions.create_variable(ctx.write_factory, principal, key=key, value=value, description=description or None)
+    admin_actions.create_variable(
+        ctx.write_factory, principal, key=key, value=value, description=description or None
+    )
     return redirect("/variables", f"Variable {key.strip()} created.")
 
 
@@ -50,7 +52,12 @@ def variable_edit(key: str, request: Request, session: DbSession, _: Admin) -> R
     _shown, masked = shown_value(key, row.val)
     # A masked value is never sent to the browser: the form keeps it unless a new one is typed.
     return render(
-        request, "variable_form.html", variable=row, secret=masked, error=None, values={"value": "" if masked else row.val}
+        request,
+        "variable_form.html",
+        variable=row,
+        secret=masked,
+        error=None,
+        values={"value": "" if masked else row.val},
     )
 
 
@@ -92,8 +99,12 @@ def _slots(value: str) -> int:
 
 
 @router.post("/pools/new")
-def pool_create(ctx: Ctx, principal: Admin, name: Text = "", slots: Text = "", description: Text = "") -> Response:
-    admin_actions.create_pool(ctx.write_factory, principal, name=name, slots=_slots(slots), description=description or None)
+def pool_create(
+    ctx: Ctx, principal: Admin, name: Text = "", slots: Text = "", description: Text = ""
+) -> Response:
+    admin_actions.create_pool(
+        ctx.write_factory, principal, name=name, slots=_slots(slots), description=description or None
+    )
     return redirect("/pools", f"Pool {name.strip()} created.")
 
 
@@ -104,7 +115,9 @@ def pool_edit(name: str, request: Request, session: DbSession, _: Admin) -> Resp
 
 @router.post("/pools/{name}/edit")
 def pool_update(name: str, ctx: Ctx, principal: Admin, slots: Text = "", description: Text = "") -> Response:
-    admin_actions.update_pool(ctx.write_factory, principal, name=name, slots=_slots(slots), description=description or None)
+    admin_actions.update_pool(
+        ctx.write_factory, principal, name=name, slots=_slots(slots), description=description or None
+    )
     return redirect("/pools", f"Pool {name} saved.")
 
 
@@ -124,7 +137,11 @@ def audit_log(
     event: str = "",
 ) -> Response:
     rows, total = audit.list_audit(
-        session=session, limit=AUDIT_PAGE, offset=(page - 1) * AUDIT_PAGE, dag_id=dag_id or None, event=event or None
+        session=session,
+        limit=AUDIT_PAGE,
+        offset=(page - 1) * AUDIT_PAGE,
+        dag_id=dag_id or None,
+        event=event or None,
     )
     return render(
         request,

@@ -31,7 +31,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: ``next=//evil.example`` or ``https://...`` would make the login an open redirect."""
+    """Only same-site paths: ``next=//evil.example`` or ``https://...`` would make login an open redirect."""
     if not target:
         return "/dags"
     parts = urlsplit(target)
@@ -40,10 +40,18 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _login_page(request: Request, ctx: Ctx, *, next_url: str, error: str | None, status: int, username: str = "") -> Response:
+def _login_page(
+    request: Request, ctx: Ctx, *, next_url: str, error: str | None, status: int, username: str = ""
+) -> Response:
     token = new_csrf_token()
     response = render(
-        request, "login.html", status_code=status, login_csrf=token, next_url=next_url, error=error, username=username
+        request,
+        "login.html",
+        status_code=status,
+        login_csrf=token,
+        next_url=next_url,
+        error=error,
+        username=username,
     )
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
@@ -75,16 +83,25 @@ async def login(
     expected = ctx.authenticator.codec.decode_login_token(request.cookies.get(LOGIN_CSRF_COOKIE))
     if not tokens_match(expected, csrf_token):
         return _login_page(
-            request, ctx, next_url=next_url, error="The login form expired; please try again.", status=403, username=username
+            request,
+            ctx,
+            next_url=next_url,
+            error="The login form expired; please try again.",
+            status=403,
+            username=username,
         )
     address = client_address(request)
     try:
         user = await run_in_threadpool(ctx.authenticator.login, username, password, address)
     except AuthenticationError as exc:
-        return _login_page(request, ctx, next_url=next_url, error=str(exc), status=status_for(exc), username=username)
+        return _login_page(
+            request, ctx, next_url=next_url, error=str(exc), status=status_for(exc), username=username
+        )
     await run_in_threadpool(_record_login, ctx, user.id, user.username, address)
     cookie = ctx.authenticator.codec.encode(
-        SessionData(user_id=user.id, fingerprint=password_fingerprint(user.password_hash), csrf=new_csrf_token())
+        SessionData(
+            user_id=user.id, fingerprint=password_fingerprint(user.password_hash), csrf=new_csrf_token()
+        )
     )
     response = redirect(next_url)
     response.set_cookie(
@@ -119,4 +136,3 @@ async def logout(request: Request, ctx: Ctx) -> Response:
 def _record_logout(ctx: Ctx, username: str) -> None:
     with transaction(ctx.write_factory) as session:
         record_audit(session=session, event="logout", owner=username, now=utcnow())
-

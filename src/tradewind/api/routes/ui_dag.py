@@ -6,10 +6,10 @@ import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from markupsafe import Markup
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
-from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
 
@@ -55,7 +55,9 @@ def dag_header(session: Session, ctx: AppContext, dag_id: str, run_id: str | Non
 
 
 @router.get("/dags/{dag_id}")
-def graph_page(dag_id: str, request: Request, session: DbSession, ctx: Ctx, _: Viewer, run_id: str | None = None) -> Response:
+def graph_page(
+    dag_id: str, request: Request, session: DbSession, ctx: Ctx, _: Viewer, run_id: str | None = None
+) -> Response:
     header = dag_header(session, ctx, dag_id, run_id)
     return render(request, "dag_graph.html", tab="graph", **header)
 
@@ -76,9 +78,18 @@ def graph_data(
     return JSONResponse(data)
 
 
-def run_status(session: Session, *, sdag_id: str, run_id: str | None, members: dict[str, list[str]]) -> dict[str, Any]:
+def run_status(
+    session: Session, *, sdag_id: str, run_id: str | None, members: dict[str, list[str]]
+) -> dict[str, Any]:
     if not run_id:
-        return {"run_id": None, "run_state": None, "finished": True, "tasks": {}, "groups": {}, "mapped": {}}
+        return {
+            "run_id": None,
+            "run_state": None,
+            "finished": True,
+            "tasks": {},
+            "group_states": {},
+            "mapped": {},
+        }
     run = dag_runs.get_dag_run(session=session, dag_id=sdag_id, run_id=run_id)
     tasks = task_states(session=session, dag_id=sdag_id, run_ids=[run_id]).get(run_id, {})
     return {
@@ -86,7 +97,7 @@ def run_status(session: Session, *, sdag_id: str, run_id: str | None, members: d
         "run_state": run.state,
         "finished": run_finished(run),
         "tasks": tasks,
-        "groups": group_states(tasks, members),
+        "group_states": group_states(tasks, members),
         "mapped": mapped_counts(session=session, dag_id=sdag_id, run_id=run_id),
     }
 
@@ -117,7 +128,9 @@ def grid_rows(sdag: Any) -> list[dict[str, Any]]:
 
 
 @router.get("/dags/{dag_id}/grid")
-def grid_page(dag_id: str, request: Request, session: DbSession, ctx: Ctx, _: Viewer, fragment: bool = False) -> Response:
+def grid_page(
+    dag_id: str, request: Request, session: DbSession, ctx: Ctx, _: Viewer, fragment: bool = False
+) -> Response:
     header = dag_header(session, ctx, dag_id)
     runs = list(reversed(header["runs"]))  # oldest on the left, as time reads
     states = task_states(session=session, dag_id=dag_id, run_ids=[r.run_id for r in runs])
@@ -174,7 +187,7 @@ def code_page(dag_id: str, request: Request, session: DbSession, ctx: Ctx, _: Vi
     style = ""
     if source is not None:
         formatter = HtmlFormatter(linenos="table", cssclass="highlight")
-        code = Markup(highlight(source, PythonLexer(), formatter))  # noqa: S704 - pygments escapes the source
+        code = Markup(highlight(source, PythonLexer(), formatter))
         style = formatter.get_style_defs(".highlight")
     return render(request, "dag_code.html", tab="code", code=code, code_style=style, **header)
 

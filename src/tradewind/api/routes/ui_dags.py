@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from urllib.parse import quote
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
@@ -76,4 +76,7 @@ def pause(
 ) -> Response:
     paused = is_paused.lower() in ("true", "1", "on", "yes")
     actions.set_paused(ctx.write_factory, principal, dag_id=dag_id, is_paused=paused)
-    return redirect(safe_next(next or f"/dags/{quote(dag_id, safe='')}"), f"DAG {dag_id} {'paused' if paused else 'unpaused'}.")
+    return redirect(
+        safe_next(next or f"/dags/{quote(dag_id, safe='')}"),
+        f"DAG {dag_id} {'paused' if paused else 'unpaused'}.",
+    )

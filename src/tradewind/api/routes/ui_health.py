@@ -23,5 +23,7 @@ async def health(request: Request, ctx: Ctx) -> Response:
     # The page lists running jobs (hosts, pids) only to logged-in users.
     principal = await optional_principal(request)
     request.state.principal = principal
-    report = await run_in_threadpool(check_health, ctx.read_factory, ctx.settings, with_jobs=principal is not None)
+    report = await run_in_threadpool(
+        check_health, ctx.read_factory, ctx.settings, with_jobs=principal is not None
+    )
     return render(request, "health.html", report=report, started_at=ctx.started_at)

@@ -14,6 +14,7 @@ from tradewind.api.routes.ui_dag import dag_header
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.sdk.errors import NotFoundError
 from tradewind.store import task_instances, xcom
+from tradewind.store.audit import mask_secrets
 from tradewind.store.task_history import TryInfo
 
 router = APIRouter(include_in_schema=False)
@@ -36,17 +37,23 @@ def task_page(
     task = header["sdag"].task_dict.get(task_id)
     if task is None:
         raise NotFoundError(f"DAG {dag_id!r} has no task {task_id!r}", kind="task", ident=task_id)
-    instances, _total = task_instances.list_task_instances(session=session, dag_id=dag_id, run_id=run_id, task_ids=[task_id])
+    instances, _total = task_instances.list_task_instances(
+        session=session, dag_id=dag_id, run_id=run_id, task_ids=[task_id]
+    )
     by_index = {ti.map_index: ti for ti in instances}
     if map_index not in by_index and instances:
         map_index = min(by_index)  # a mapped task: show its first instance, with links to the others
     ti = by_index.get(map_index)
     if ti is None:
-        raise NotFoundError(f"run {run_id!r} of DAG {dag_id!r} has no task instance {task_id!r}", kind="task_instance")
+        raise NotFoundError(
+            f"run {run_id!r} of DAG {dag_id!r} has no task instance {task_id!r}", kind="task_instance"
+        )
     key = TaskInstanceKey(dag_id, run_id, task_id, map_index)
     tries = task_instances.list_tries(session=session, key=key)
     selected = _selected_try(tries, try_number)
-    xcoms, _ = xcom.list_xcoms(session=session, dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index)
+    xcoms, _count = xcom.list_xcoms(
+        session=session, dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index
+    )
     xcom_rows = [{"key": x.key, "value": _preview(x.value), "timestamp": x.timestamp} for x in xcoms]
     log_url = (
         f"/api/v1/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{selected.try_number}"
@@ -64,7 +71,7 @@ def task_page(
         tries=tries,
         selected_try=selected,
         xcoms=xcom_rows,
-        rendered=ti.rendered_fields or {},
+        rendered=mask_secrets(ti.rendered_fields or {}),
         templates_unrendered={k: _pretty(v) for k, v in task.templates.items()},
         log_url=log_url,
         **header,

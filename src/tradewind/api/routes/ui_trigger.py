@@ -84,7 +84,9 @@ def _convert(name: str, raw: str, field: dict[str, Any]) -> tuple[bool, Any]:
         if raw == "" and field["nullable"]:
             return True, None
         if raw not in field["options"]:
-            raise ParamValidationError(f"param {name!r}: choose one of {', '.join(field['options'])}", param=name)
+            raise ParamValidationError(
+                f"param {name!r}: choose one of {', '.join(field['options'])}", param=name
+            )
         return True, raw if kind == "string" else json.loads(raw)
     if raw == "" and kind != "string":
         return (True, None) if field["nullable"] else (False, None)
@@ -107,12 +109,12 @@ def conf_from_form(sdag: SerializedDag, form: FormData) -> tuple[dict[str, Any],
     if form.get("mode") == "json":
         text = str(form.get("conf_json") or "").strip() or "{}"
         try:
-            conf = json.loads(text)
+            parsed = json.loads(text)
         except ValueError as exc:
             raise ParamValidationError(f"conf is not valid JSON: {exc}", param="conf") from None
-        if not isinstance(conf, dict):
-            raise ParamValidationError("conf must be a JSON object, like {\"key\": \"value\"}", param="conf")
-        return conf, {}
+        if not isinstance(parsed, dict):
+            raise ParamValidationError('conf must be a JSON object, like {"key": "value"}', param="conf")
+        return parsed, {}
     raw = {name: str(form.get(FIELD_PREFIX + name) or "") for name in sdag.params}
     conf: dict[str, Any] = {}
     for field in param_fields(sdag, raw):
@@ -122,8 +124,15 @@ def conf_from_form(sdag: SerializedDag, form: FormData) -> tuple[dict[str, Any],
     return conf, raw
 
 
-def _page(request: Request, header: dict[str, Any], *, status: int = 200, error: str | None = None,
-          raw: dict[str, str] | None = None, form: FormData | None = None) -> Response:
+def _page(
+    request: Request,
+    header: dict[str, Any],
+    *,
+    status: int = 200,
+    error: str | None = None,
+    raw: dict[str, str] | None = None,
+    form: FormData | None = None,
+) -> Response:
     sdag: SerializedDag = header["sdag"]
     defaults = {name: p.default for name, p in sdag.params.items() if p.has_default}
     return render(
@@ -133,8 +142,12 @@ def _page(request: Request, header: dict[str, Any], *, status: int = 200, error:
         tab="trigger",
         fields=param_fields(sdag, raw),
         error=error,
-        mode=str(form.get("mode")) if form is not None and form.get("mode") else ("form" if sdag.params else "json"),
-        conf_json=str(form.get("conf_json")) if form is not None and form.get("conf_json") else json.dumps(defaults, indent=2),
+        mode=str(form.get("mode"))
+        if form is not None and form.get("mode")
+        else ("form" if sdag.params else "json"),
+        conf_json=str(form.get("conf_json"))
+        if form is not None and form.get("conf_json")
+        else json.dumps(defaults, indent=2),
         run_id=str(form.get("run_id") or "") if form is not None else "",
         logical_date=str(form.get("logical_date") or "") if form is not None else "",
         **header,

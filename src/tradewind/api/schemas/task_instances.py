@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from tradewind.core.keys import TaskInstanceKey
+from tradewind.store.audit import mask_secrets
 from tradewind.store.tables import TaskInstanceModel
 
 
@@ -96,10 +97,16 @@ def task_instance_body(ti: TaskInstanceModel) -> dict[str, Any]:
         "queued_when": ti.queued_at,
         "scheduled_when": ti.scheduled_at,
         "state_reason": ti.state_reason,
-        "rendered_fields": ti.rendered_fields or {},
+        # The runner masks secrets when it stores rendered fields; mask again in case a field slipped by.
+        "rendered_fields": mask_secrets(ti.rendered_fields or {}),
         "note": ti.note,
     }
 
 
 def reference_body(key: TaskInstanceKey) -> dict[str, Any]:
-    return {"task_id": key.task_id, "dag_id": key.dag_id, "dag_run_id": key.run_id, "map_index": key.map_index}
+    return {
+        "task_id": key.task_id,
+        "dag_id": key.dag_id,
+        "dag_run_id": key.run_id,
+        "map_index": key.map_index,
+    }

@@ -11,7 +11,7 @@ from celery import Celery
 from kombu.utils.url import maybe_sanitize_url
 
 from tradewind.config.settings import CelerySettings
-from tradewind.executors.celery.worker_task import TASK_NAME, execute_workload
+from tradewind.executors.celery.worker_task import TASK_NAME, RunnerLaunch, execute_workload
 
 #: Results live at least this long (seconds), so a scheduler that restarts still finds finished tries.
 MIN_RESULT_EXPIRES = 24 * 3600
@@ -97,15 +97,15 @@ def default_runner_executable() -> str:
     return candidate if os.path.exists(candidate) else "tradewind"
 
 
-def build_celery_app(settings: CelerySettings, *, runner_executable: str | None = None) -> Celery:
-    """A new Celery app for ``settings``; ``runner_executable`` replaces ``tradewind`` in the runner command
-    (workers only: a worker started with another executable runs tries through it)."""
+def build_celery_app(settings: CelerySettings, *, launch: RunnerLaunch | None = None) -> Celery:
+    """A new Celery app for ``settings``. ``launch`` says how a worker starts the runner (default: exec the
+    ``tradewind`` console script); only workers use it."""
     app = Celery("tradewind", set_as_current=False)
     app.conf.update(celery_config(settings))
-    executable = runner_executable or default_runner_executable()
+    runner_launch = launch or RunnerLaunch(default_runner_executable())
 
     def run_workload(workload: dict[str, Any]) -> int:
-        return execute_workload(workload, executable=executable)
+        return execute_workload(workload, launch=runner_launch)
 
     app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True, track_started=True)(run_workload)
     return app

@@ -6,8 +6,15 @@ import logging
 import socket
 from collections.abc import Sequence
 
-from tradewind.config.settings import CelerySettings
-from tradewind.executors.celery.app import build_celery_app, mask_url, result_backend_url
+from tradewind.config.settings import CelerySettings, Settings
+from tradewind.executors.celery.app import (
+    build_celery_app,
+    default_runner_executable,
+    mask_url,
+    result_backend_url,
+)
+from tradewind.executors.celery.runner_process import preload_runner
+from tradewind.executors.celery.worker_task import RunnerLaunch
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +45,16 @@ def worker_argv(
     ]
 
 
+def runner_launch(settings: Settings, runner_executable: str | None) -> RunnerLaunch:
+    """Fork the pre-imported worker for each try when ``core.fork_runner`` is on (the default) and no other
+    runner program is named; otherwise exec the runner command."""
+    if runner_executable is None and settings.core.fork_runner:
+        return RunnerLaunch(default_runner_executable(), fork_settings=settings)
+    return RunnerLaunch(runner_executable or default_runner_executable())
+
+
 def run_worker(
-    settings: CelerySettings,
+    settings: Settings,
     *,
     queues: Sequence[str] = (),
     concurrency: int | None = None,
@@ -48,12 +63,19 @@ def run_worker(
     runner_executable: str | None = None,
 ) -> int:
     """Run a worker in this process until it is told to stop; returns its exit code."""
-    app = build_celery_app(settings, runner_executable=runner_executable)
-    argv = worker_argv(settings, queues=queues, concurrency=concurrency, hostname=hostname, loglevel=loglevel)
+    launch = runner_launch(settings, runner_executable)
+    if launch.fork_settings is not None:
+        preload_runner()  # before the pool forks, so every pool process has it
+    celery_settings = settings.celery
+    app = build_celery_app(celery_settings, launch=launch)
+    argv = worker_argv(
+        celery_settings, queues=queues, concurrency=concurrency, hostname=hostname, loglevel=loglevel
+    )
     log.info(
-        "starting Celery worker: broker %s, result backend %s",
-        mask_url(settings.broker_url.get_secret_value()),
-        mask_url(result_backend_url(settings)),
+        "starting Celery worker: broker %s, result backend %s, runner %s",
+        mask_url(celery_settings.broker_url.get_secret_value()),
+        mask_url(result_backend_url(celery_settings)),
+        "forked" if launch.fork_settings is not None else launch.executable,
     )
     code = app.start(argv=argv)
     return int(code or 0)

@@ -72,6 +72,11 @@ class KubeletApi:
         result: Obj = self._check(response)
         return result
 
+    def create(self, resource: str, namespace: str | None, body: Obj) -> Obj:
+        path = f"/api/v1/namespaces/{namespace}/{resource}" if namespace else f"/api/v1/{resource}"
+        result: Obj = self._check(self._client.post(path, json=body))
+        return result
+
     def bind(self, namespace: str, name: str) -> None:
         body = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": name},
                 "target": {"apiVersion": "v1", "kind": "Node", "name": self.node_name}}

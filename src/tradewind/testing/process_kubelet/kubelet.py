@@ -43,19 +43,23 @@ class ProcessKubelet:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Stop taking pods and kill the running ones. The watch thread ends when its stream does."""
         self._stopping.set()
         with self._lock:
             workers = list(self._workers.values())
             self._workers.clear()
         for worker in workers:
             worker.kill()
-        if self._api is not None:
-            self._api.close()  # breaks the blocked watch read
-        if self._thread is not None:
-            self._thread.join(timeout=5)
         for worker in workers:
             worker.thread.join(timeout=5)
+
+    def stop(self) -> None:
+        self.request_stop()
+        if self._thread is not None:
+            self._thread.join(timeout=self.config.watch_timeout_seconds + 1)
+        if self._api is not None:
+            self._api.close()
 
     def __enter__(self) -> ProcessKubelet:
         return self.start()
@@ -78,9 +82,11 @@ class ProcessKubelet:
                 "allocatable": {"cpu": "2", "memory": "4Gi", "pods": "1000"},
             },
         }
-        response = api._client.post("/api/v1/nodes", json=node)
-        if response.status_code not in (201, 409):
-            raise RuntimeError(f"could not register node {self.config.node_name}: {response.text}")
+        try:
+            api.create("nodes", None, node)
+        except ApiStatusError as exc:
+            if exc.code != 409:  # 409: registered by an earlier run
+                raise
 
     def _loop(self) -> None:
         assert self._api is not None

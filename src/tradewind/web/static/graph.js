@@ -25,7 +25,7 @@
   }
 
   function stateOf(data, node) {
-    if (node.kind === "group") { return (data.groups || {})[node.id] || "none"; }
+    if (node.kind === "group") { return (data.group_states || {})[node.id] || "none"; }
     return (data.tasks || {})[node.id] || "none";
   }
 
@@ -49,7 +49,7 @@
     var defs = el("defs", {}, svg);
     var marker = el("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, defs);
     el("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#9aa5b1" }, marker);
-    data.groups.forEach(function (g) {
+    data.group_boxes.forEach(function (g) {
       var box = el("g", { "class": "group", "data-group": g.id }, svg);
       el("rect", { "class": "group-box", x: g.x, y: g.y, width: g.w, height: g.h }, box);
       var label = el("text", { "class": "group-label", x: g.x + 10, y: g.y + 17 }, box);
@@ -115,7 +115,7 @@
     timer = window.setTimeout(function () {
       var url = "/dags/" + encodeURIComponent(dagId) + "/runs/" + encodeURIComponent(runId) + "/states";
       window.tradewind.getJSON(url).then(function (status) {
-        current.tasks = status.tasks; current.groups = status.groups; current.run_state = status.run_state; current.finished = status.finished;
+        current.tasks = status.tasks; current.group_states = status.group_states; current.run_state = status.run_state; current.finished = status.finished;
         paint(current);
         follow();
       }).catch(function () { follow(); });

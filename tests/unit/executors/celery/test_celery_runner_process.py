@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tradewind.executors.celery.worker_task import run_runner
+from tradewind.executors.celery.runner_process import run_runner
 
 
 def _wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -36,7 +36,7 @@ def _host(tmp_path: Path, command: list[str], kill_grace: float = 5.0) -> subpro
     """A process standing in for a Celery pool process: it calls run_runner and prints the exit code."""
     script = textwrap.dedent(f"""
         import sys
-        from tradewind.executors.celery.worker_task import run_runner
+        from tradewind.executors.celery.runner_process import run_runner
         print("exit", run_runner({command!r}, kill_grace={kill_grace}), flush=True)
     """)
     return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)

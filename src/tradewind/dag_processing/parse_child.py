@@ -1,0 +1,118 @@
+"""What runs in a forked parsing child: import one DAG file, serialize its DAGs, report on a private pipe.
+
+The report is one line per item, and only a report ending with ``Z`` is complete:
+
+    E{"message": ..., "lineno": ..., "stacktrace": ...}   an import error
+    D{SerializedDag JSON}                                  a DAG
+    Z                                                      the end
+
+The child's stdin is /dev/null and its stdout and stderr go to the file the parent gave it, so nothing user
+code prints reaches the pipe. It always leaves with ``os._exit``: no parent cleanup (atexit handlers,
+database connections, buffered output) runs twice.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import json
+import os
+import signal
+import sys
+import traceback
+from contextlib import suppress
+from typing import Any, NoReturn
+
+from tradewind.dag_processing.discovery import DagFileRef
+from tradewind.dag_processing.serialization import serialize_dag
+from tradewind.sdk.loading import load_dags_from_file
+
+ERROR = b"E"
+DAG = b"D"
+END = b"Z"
+
+
+def run_child(ref: DagFileRef, write_fd: int, output_fd: int) -> NoReturn:
+    """Parse ``ref``, write the report to ``write_fd`` and exit; output goes to ``output_fd``."""
+    code = 1
+    try:
+        _prepare_child(output_fd)
+        lines = _import_and_serialize(ref)
+        _write_all(write_fd, b"".join(lines) + END + b"\n")
+        code = 0
+    except BaseException:
+        try:
+            traceback.print_exc()
+            sys.stderr.flush()
+        except BaseException:
+            pass
+    finally:
+        os._exit(code)
+
+
+def _prepare_child(output_fd: int) -> None:
+    with suppress(OSError):
+        os.setpgid(0, 0)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    os.close(output_fd)
+    # The parent's sys.stdout may be a wrapper (pytest, rich): point Python's streams at the captured fds.
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - lives until os._exit
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    faulthandler.enable(file=sys.stderr, all_threads=False)
+
+
+def _import_and_serialize(ref: DagFileRef) -> list[bytes]:
+    path = str(ref.path)
+    try:
+        result = load_dags_from_file(ref.path, dags_folder=ref.root)
+    except BaseException as exc:  # user code may raise anything, SystemExit included
+        return [_error_line(f"{type(exc).__name__}: {exc}", _line_in_file(exc, path), _format(exc))]
+    lines = [
+        _error_line(str(err), err.lineno, _format(err.__cause__) if err.__cause__ else "")
+        for err in result.errors
+    ]
+    for dag in result.dags:
+        try:
+            serialized = serialize_dag(dag, fileloc=ref.fileloc, relative_fileloc=ref.relative_fileloc)
+        except Exception as exc:
+            dag_id = getattr(dag, "dag_id", "?")
+            lineno = getattr(exc, "lineno", None) or _line_in_file(exc, path)
+            lines.append(_error_line(f"DAG '{dag_id}': {exc}", lineno, _format(exc)))
+            continue
+        lines.append(DAG + serialized.to_json().encode() + b"\n")
+    return lines
+
+
+def _line_in_file(exc: BaseException, path: str) -> int | None:
+    """The innermost line of ``path`` in the exception's traceback."""
+    lineno = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == path:
+            lineno = frame.lineno
+    return lineno
+
+
+def _format(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc)).rstrip()
+
+
+def _error_line(message: str, lineno: Any, stacktrace: str) -> bytes:
+    item = {
+        "message": message,
+        "lineno": lineno if isinstance(lineno, int) else None,
+        "stacktrace": stacktrace,
+    }
+    return ERROR + json.dumps(item).encode() + b"\n"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

@@ -1,0 +1,141 @@
+"""The runner as a child of a Celery pool process: started in its own process group (exec'd, or forked from
+the pre-imported worker), stopped as a group on SIGTERM, and never left running when the worker dies."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import NoReturn
+
+from billiard.util import set_pdeathsig
+
+from tradewind.config.settings import Settings
+from tradewind.core.workload import ExecuteTask
+from tradewind.executors.local import RUNNER_ENTRYPOINT
+
+log = logging.getLogger(__name__)
+
+#: Seconds between SIGTERM and SIGKILL for the runner's process group when the task is terminated.
+KILL_GRACE_SECONDS = 10.0
+
+#: Starts the child; returns its pid and a function that waits for it and returns its exit code.
+_Starter = Callable[[], tuple[int, Callable[[], int]]]
+
+
+def _stop_with_parent() -> None:
+    """In the runner child: if the worker process dies (SIGKILL, OOM), the runner gets SIGTERM instead of
+    living on unsupervised while the broker redelivers its message."""
+    # Not Linux: nothing to set; the runner's heartbeat and the zombie check remain.
+    with contextlib.suppress(OSError):
+        set_pdeathsig(signal.SIGTERM)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _supervise(start: _Starter, *, kill_grace: float) -> tuple[int, bool]:
+    """Start the child and wait for it. SIGTERM to this process (``revoke(terminate=True)``, a cold worker
+    shutdown) goes to the child's whole process group, then SIGKILL after ``kill_grace`` seconds.
+    Returns the exit code (negative for a signal) and whether a SIGTERM was forwarded."""
+    pid: int | None = None
+    term_requested = threading.Event()
+    killers: list[threading.Timer] = []
+
+    def stop_group() -> None:
+        assert pid is not None
+        _signal_group(pid, signal.SIGTERM)
+        timer = threading.Timer(kill_grace, _signal_group, args=(pid, signal.SIGKILL))
+        timer.daemon = True
+        timer.start()
+        killers.append(timer)
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != parent or term_requested.is_set():
+            return  # in a freshly forked child before it resets the handler; or a repeat
+        term_requested.set()
+        if pid is not None:
+            stop_group()
+
+    parent = os.getpid()
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        pid, wait = start()
+        if term_requested.is_set():  # SIGTERM arrived while the child was being started
+            stop_group()
+        code = wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for timer in killers:
+            timer.cancel()
+    return code, term_requested.is_set()
+
+
+def run_runner(command: Sequence[str], *, kill_grace: float = KILL_GRACE_SECONDS) -> int:
+    """Exec ``command`` (the runner command line) as the leader of a new process group and wait for it."""
+
+    def start() -> tuple[int, Callable[[], int]]:
+        proc = subprocess.Popen(
+            list(command), stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_stop_with_parent
+        )
+        return proc.pid, proc.wait
+
+    code, terminated = _supervise(start, kill_grace=kill_grace)
+    if terminated:
+        log.warning("runner terminated on request: %s (exit code %s)", " ".join(command), code)
+    return code
+
+
+def preload_runner() -> None:
+    """Import the runner in the worker's main process, so each forked try starts with it loaded."""
+    module_name = RUNNER_ENTRYPOINT.split(":")[0]
+    importlib.import_module(module_name)
+
+
+def _forked_child(settings: Settings, workload: ExecuteTask) -> NoReturn:
+    """In the forked child: become a fresh-looking process (own session, default signals, plain stdio and
+    logging instead of Celery's) and run the try."""
+    code = 1
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.setsid()
+        _stop_with_parent()
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        logging.root.handlers.clear()
+        module_name, func_name = RUNNER_ENTRYPOINT.split(":")
+        run_task = getattr(importlib.import_module(module_name), func_name)
+        code = int(run_task(settings, workload))
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+
+
+def fork_runner(settings: Settings, workload: ExecuteTask, *, kill_grace: float = KILL_GRACE_SECONDS) -> int:
+    """Fork this (pre-imported) process and run the try in the child, as the local executor's fork server
+    does: the same runner code as `tradewind tasks run`, without starting a new interpreter."""
+
+    def start() -> tuple[int, Callable[[], int]]:
+        child = os.fork()
+        if child == 0:
+            _forked_child(settings, workload)
+        return child, lambda: os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+
+    code, terminated = _supervise(start, kill_grace=kill_grace)
+    if terminated:
+        log.warning("forked runner of %s terminated on request (exit code %s)", workload.try_key, code)
+    return code

@@ -1,0 +1,66 @@
+"""FakeCluster: the fake API server and a process kubelet together, with a kubeconfig for clients."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tradewind.testing.fake_kubernetes import FakeKubernetes
+from tradewind.testing.fake_kubernetes.faults import Faults
+from tradewind.testing.fake_kubernetes.kubeconfig import DEFAULT_CONTEXT
+from tradewind.testing.process_kubelet import KubeletConfig, ProcessKubelet
+
+
+class FakeCluster:
+    """A one-node cluster on 127.0.0.1. ``claim_dirs`` maps PersistentVolumeClaim names to local folders
+    (a pod mounting one must use that folder as its mountPath: containers run in the host filesystem)."""
+
+    def __init__(
+        self,
+        work_dir: Path,
+        *,
+        port: int = 0,
+        claim_dirs: dict[str, Path] | None = None,
+        namespaces: tuple[str, ...] = ("default",),
+        history_size: int = 1000,
+        bookmark_interval: float = 5.0,
+        kubeconfig_path: Path | None = None,
+        node_name: str = "process-node",
+    ) -> None:
+        self.work_dir = Path(work_dir)
+        self.server = FakeKubernetes(self.work_dir, port=port, namespaces=namespaces, history_size=history_size,
+                                     bookmark_interval=bookmark_interval)
+        self.kubelet_config = KubeletConfig(
+            api_url="", log_dir=self.server.log_dir, node_name=node_name, claim_dirs=dict(claim_dirs or {})
+        )
+        self.kubelet: ProcessKubelet | None = None
+        self.kubeconfig_path = kubeconfig_path or self.work_dir / "kubeconfig"
+        self.context = DEFAULT_CONTEXT
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def faults(self) -> Faults:
+        return self.server.faults
+
+    def start(self) -> FakeCluster:
+        self.server.start()
+        self.server.write_kubeconfig(self.kubeconfig_path, context=self.context)
+        self.kubelet_config.api_url = self.server.url
+        self.kubelet = ProcessKubelet(self.kubelet_config).start()
+        return self
+
+    def stop(self) -> None:
+        if self.kubelet is not None:
+            self.kubelet.request_stop()
+            self.server.store.close_watchers(abrupt=False)  # ends the kubelet's open watch
+            self.kubelet.stop()
+            self.kubelet = None
+        self.server.stop()
+
+    def __enter__(self) -> FakeCluster:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

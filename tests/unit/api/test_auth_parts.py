@@ -1,0 +1,78 @@
+"""Session cookies, failed-login limits, secret keys, masking, redirects and passwords."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tradewind.api.masking import shown_value
+from tradewind.api.passwords import hash_password, hash_token, new_api_token, verify_password
+from tradewind.api.rate_limit import LoginRateLimiter, TooManyLoginAttempts
+from tradewind.api.routes.ui_auth import safe_next
+from tradewind.api.secret_key import load_secret_key
+from tradewind.api.sessions import SessionCodec, SessionData
+from tradewind.config.settings import load_settings
+
+
+def test_session_cookies_round_trip_and_refuse_tampering_and_age(monkeypatch: pytest.MonkeyPatch) -> None:
+    codec = SessionCodec("k" * 40, max_age=60)
+    data = SessionData(user_id=7, fingerprint="abc", csrf="tok")
+    cookie = codec.encode(data)
+    assert codec.decode(cookie) == data
+    assert codec.decode(cookie[:-2] + "xx") is None
+    assert SessionCodec("other" * 10, max_age=60).decode(cookie) is None
+    assert codec.decode(None) is None
+
+    import itsdangerous.timed as timed
+
+    real = timed.time.time
+    monkeypatch.setattr(timed.time, "time", lambda: real() + 61)
+    assert codec.decode(cookie) is None
+
+
+def test_rate_limiter_counts_failures_per_user_and_address_within_a_minute() -> None:
+    now = [1000.0]
+    limiter = LoginRateLimiter(3, clock=lambda: now[0])
+    for _ in range(3):
+        limiter.check("ann", "1.2.3.4")
+        limiter.record_failure("ann", "1.2.3.4")
+    with pytest.raises(TooManyLoginAttempts, match="ann"):
+        limiter.check("ann", "1.2.3.4")
+    limiter.check("ann", "5.6.7.8")
+    limiter.check("bob", "1.2.3.4")
+    now[0] += 61
+    limiter.check("ann", "1.2.3.4")
+
+
+def test_secret_key_is_generated_once_with_owner_only_permissions(tmp_path: Path, tw_home: Path) -> None:
+    settings = load_settings()
+    first = load_secret_key(settings)
+    assert first == load_secret_key(load_settings())
+    key_file = tw_home / "webserver_secret_key"
+    assert oct(os.stat(key_file).st_mode & 0o777) == "0o600"
+    assert load_secret_key(load_settings(webserver={"secret_key": "configured-" * 4})) == "configured-" * 4
+
+
+def test_secret_looking_variables_are_masked() -> None:
+    assert shown_value("db_password", "p") == ("***", True)
+    assert shown_value("openaiApiKey", "p") == ("***", True)
+    assert shown_value("keyboard_layout", "dvorak") == ("dvorak", False)
+    value, masked = shown_value("conn", '{"user": "u", "password": "p"}')
+    assert masked and '"password": "***"' in value and '"user": "u"' in value
+
+
+def test_next_urls_stay_on_the_site() -> None:
+    assert safe_next("/dags/x?run_id=1") == "/dags/x?run_id=1"
+    for bad in ("//evil.example", "https://evil.example/", "javascript:alert(1)", "", None):
+        assert safe_next(bad) == "/dags"
+
+
+def test_passwords_and_tokens_are_stored_as_hashes() -> None:
+    stored = hash_password("correct horse")
+    assert "correct horse" not in stored and stored.startswith("$argon2")
+    assert verify_password(stored, "correct horse") and not verify_password(stored, "wrong")
+    assert not verify_password("not-a-hash", "x")
+    token, digest = new_api_token()
+    assert token.startswith("tw_") and digest == hash_token(token) and token not in digest

@@ -1,0 +1,64 @@
+"""`tradewind config show` through the real console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
+
+
+def tradewind(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [TRADEWIND, *args], capture_output=True, text=True, timeout=60, env=os.environ.copy()
+    )
+
+
+def test_show_prints_effective_settings_as_toml(tw_home: Path) -> None:
+    (tw_home / "tradewind.toml").write_text("[core]\nparallelism = 7\n")
+    result = tradewind("config", "show")
+    assert result.returncode == 0, result.stderr
+    data = tomllib.loads(result.stdout)
+    assert data["home"] == str(tw_home)
+    assert data["core"]["parallelism"] == 7
+    assert data["core"]["dags_folder"] == str(tw_home / "dags")
+    assert data["database"]["url"] == f"sqlite:///{tw_home / 'tradewind.db'}"
+    assert {"core", "database", "logging", "scheduler", "webserver", "celery", "kubernetes"} <= set(data)
+
+
+def test_show_masks_every_secret(tw_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRADEWIND__DATABASE__URL", "postgresql://ada:hunter2@db.internal:5432/tw")
+    monkeypatch.setenv("TRADEWIND__WEBSERVER__SECRET_KEY", "s3cr3t-signing-key")
+    monkeypatch.setenv("TRADEWIND__CELERY__BROKER_URL", "redis://:brokerpw@redis:6379/0")
+    toml_out = tradewind("config", "show")
+    json_out = tradewind("config", "show", "-o", "json")
+    for result in (toml_out, json_out):
+        assert result.returncode == 0, result.stderr
+        for secret in ("hunter2", "s3cr3t-signing-key", "brokerpw"):
+            assert secret not in result.stdout
+    data = json.loads(json_out.stdout)
+    assert data["database"]["url"] == "postgresql://ada:***@db.internal:5432/tw"
+    assert data["webserver"]["secret_key"] == "***"
+    assert data["celery"]["broker_url"] == "***"
+
+
+def test_one_section_as_json(tw_home: Path) -> None:
+    result = tradewind("config", "show", "--section", "scheduler", "-o", "json")
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    assert list(data) == ["scheduler"]
+    assert data["scheduler"]["loop_interval"] == 1.0
+
+
+def test_bad_section_and_invalid_config_exit_2(tw_home: Path) -> None:
+    assert tradewind("config", "show", "--section", "nope").returncode == 2
+    (tw_home / "tradewind.toml").write_text("[core]\nparallelism = 0\n")
+    invalid = tradewind("config", "show")
+    assert invalid.returncode == 2
+    assert "core.parallelism" in invalid.stderr
