@@ -153,11 +153,12 @@ def _parse_date(text: str) -> datetime:
 
 
 @contextmanager
-def _session() -> Iterator[Any]:
+def _session(*, writes: bool = False) -> Iterator[Any]:
+    """One transaction on the metadata database; readers do not take SQLite's write lock."""
     from tradewind.config.settings import load_settings
     from tradewind.store.engine import make_engine, make_session_factory, transaction
 
-    engine = make_engine(load_settings().database_url)
+    engine = make_engine(load_settings().database_url, immediate=writes)
     try:
         with transaction(make_session_factory(engine)) as session:
             yield session
@@ -261,7 +262,7 @@ def _clear(args: argparse.Namespace) -> int:
     except re.error as exc:
         raise ParamValidationError(f"--task-regex {args.task_regex!r} is not a valid regex: {exc}") from None
     failed_states = {TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM_FAILED}
-    with _session() as session:
+    with _session(writes=True) as session:
         sdag = get_serialized_dag(session=session, dag_id=args.dag_id)
         task_ids = {t.task_id for t in sdag.tasks if pattern is None or pattern.search(t.task_id)}
         if not task_ids:

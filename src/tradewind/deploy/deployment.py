@@ -165,6 +165,7 @@ class Deployer:
             current = snapshot(
                 kubectl.get("deployments,statefulsets", options.namespace, selector=selector),
                 kubectl.get("pods", options.namespace, selector=selector),
+                kubectl.get("jobs", options.namespace, selector=selector),
             )
             if helm_running:
                 current = dataclasses.replace(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +64,8 @@ class RolloutSnapshot:
     pods: tuple[PodState, ...]
     #: Other things still under way (helm itself while it runs the install hooks).
     waiting_for: tuple[str, ...] = ()
+    #: Jobs (migrations, admin user) that ran out of retries, with Kubernetes' reason.
+    failed_jobs: tuple[str, ...] = ()
 
     @property
     def done(self) -> bool:
@@ -119,10 +121,24 @@ def workload_state(obj: Mapping[str, Any]) -> WorkloadState:
     )
 
 
-def snapshot(workloads: list[dict[str, Any]], pods: list[dict[str, Any]]) -> RolloutSnapshot:
+def failed_job(job: Mapping[str, Any]) -> str | None:
+    """'NAME: reason' for a Job whose Failed condition is set (its retries are used up), else None."""
+    for condition in job.get("status", {}).get("conditions", []):
+        if condition.get("type") == "Failed" and condition.get("status") == "True":
+            why = condition.get("message") or condition.get("reason") or "failed"
+            return f"{job.get('metadata', {}).get('name', '?')}: {why}"
+    return None
+
+
+def snapshot(
+    workloads: Sequence[Mapping[str, Any]],
+    pods: Sequence[Mapping[str, Any]],
+    jobs: Sequence[Mapping[str, Any]] = (),
+) -> RolloutSnapshot:
     return RolloutSnapshot(
         workloads=tuple(workload_state(w) for w in workloads),
         pods=tuple(sorted((pod_state(p) for p in pods), key=lambda p: (p.component, p.name))),
+        failed_jobs=tuple(f for f in (failed_job(j) for j in jobs) if f),
     )
 
 
@@ -153,6 +169,12 @@ class RolloutWatch:
             self.sleep(self.poll_interval)
 
     def _blocking_problem(self, current: RolloutSnapshot) -> str | None:
+        if current.failed_jobs:
+            name = current.failed_jobs[0].split(":", 1)[0]
+            return (
+                f"job {current.failed_jobs[0]}; see `kubectl --namespace {self.namespace} logs job/{name}` "
+                "(a failed migration usually means the database is unreachable or the URL is wrong)"
+            )
         now = self.clock()
         seen_now = set()
         for pod in current.pending():

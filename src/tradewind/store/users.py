@@ -66,14 +66,6 @@ def set_password_hash(*, session: Session, username: str, password_hash: str) ->
     return user
 
 
-def set_role(*, session: Session, username: str, role: str) -> UserModel:
-    _check_role(role)
-    user = get_user(session=session, username=username)
-    user.role = role
-    session.flush()
-    return user
-
-
 def record_login(*, session: Session, user_id: int, at: datetime | None = None) -> None:
     user = session.get(UserModel, user_id)
     if user is not None:

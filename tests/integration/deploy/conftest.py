@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tradewind.config.settings import Settings, load_settings
 from tradewind.deploy.chart import packaged_chart
 from tradewind.deploy.tools import find_tool
 from tradewind.sdk.errors import NotFoundError
@@ -112,3 +115,53 @@ def worker_pod_template(manifests: list[Manifest]) -> Manifest:
     cm = named(manifests, "ConfigMap", "-pod-template")
     pod: Manifest = yaml.safe_load(cm["data"]["pod_template.yaml"])
     return pod
+
+
+def toml_of(manifests: list[Manifest], namespace: str | None = None) -> str:
+    configs = [m for m in by_kind(manifests, "ConfigMap") if m["metadata"]["name"].endswith("-config")]
+    if namespace:
+        configs = [m for m in configs if m["metadata"]["namespace"] == namespace]
+    text: str = configs[0]["data"]["tradewind.toml"]
+    return text
+
+
+def container_env(
+    manifests: list[Manifest], container: dict[str, Any], namespace: str = "data"
+) -> dict[str, str]:
+    """The environment a kubelet would give ``container``, resolved from the rendered objects (values in
+    Secrets the chart does not create, such as existingSecret, resolve to a marker)."""
+    objects = {
+        (m["kind"], m["metadata"]["name"]): m
+        for m in manifests
+        if m["metadata"].get("namespace", namespace) == namespace
+    }
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            env.update(objects[("ConfigMap", source["configMapRef"]["name"])]["data"])
+        else:
+            secret = objects.get(("Secret", source["secretRef"]["name"]), {"data": {}})
+            env.update({k: base64.b64decode(v).decode() for k, v in secret["data"].items()})
+    for item in container.get("env", []):
+        if "value" in item:
+            env[item["name"]] = item["value"]
+        else:
+            ref = item["valueFrom"]["secretKeyRef"]
+            secret = objects.get(("Secret", ref["name"]))
+            env[item["name"]] = (
+                base64.b64decode(secret["data"][ref["key"]]).decode() if secret else f"<{ref['name']}>"
+            )
+    return env
+
+
+def load_settings_as(env: dict[str, str], toml: str, home: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Tradewind's own Settings, as a container with ``env`` and the rendered tradewind.toml sees them."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "tradewind.toml").write_text(toml)
+    for key in list(os.environ):
+        if key.startswith("TRADEWIND"):
+            monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("TRADEWIND_HOME", str(home))
+    return load_settings()

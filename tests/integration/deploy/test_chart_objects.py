@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,11 @@ from .conftest import (
     REPO,
     Manifest,
     by_kind,
+    container_env,
+    load_settings_as,
     named,
     pod_specs,
+    toml_of,
     worker_pod_template,
 )
 
@@ -74,14 +78,6 @@ def containers(spec: dict[str, Any], *, init: bool = False) -> list[dict[str, An
     return (
         list(spec.get("initContainers", [])) + list(spec["containers"]) if init else list(spec["containers"])
     )
-
-
-def toml_of(manifests: list[Manifest], namespace: str | None = None) -> str:
-    configs = [m for m in by_kind(manifests, "ConfigMap") if m["metadata"]["name"].endswith("-config")]
-    if namespace:
-        configs = [m for m in configs if m["metadata"]["namespace"] == namespace]
-    text: str = configs[0]["data"]["tradewind.toml"]
-    return text
 
 
 # -- the executor's rights ------------------------------------------------------------------------------
@@ -307,7 +303,7 @@ def test_persistent_mode_mounts_a_dag_claim_and_has_no_git_sync(render: Render, 
         v["persistentVolumeClaim"]["claimName"]
         for _, spec in pod_specs(manifests)
         for v in spec.get("volumes", [])
-        if v["name"] == "dags"
+        if v["name"] == "tradewind-dags"
     }
     assert len(claims) == 1
     created = [
@@ -330,10 +326,10 @@ def test_git_mode_clones_with_git_sync_and_has_no_dag_claim(render: Render, case
         p for p in by_kind(manifests, "PersistentVolumeClaim") if p["metadata"]["name"].endswith("-dags")
     ]
     for owner, spec in pod_specs(manifests):
-        dags = [v for v in spec.get("volumes", []) if v["name"] == "dags"]
+        dags = [v for v in spec.get("volumes", []) if v["name"] == "tradewind-dags"]
         if not dags:
             continue
-        assert dags[0] == {"name": "dags", "emptyDir": {}}, owner
+        assert dags[0] == {"name": "tradewind-dags", "emptyDir": {}}, owner
         names = [c["name"] for c in containers(spec, init=True)]
         assert "git-sync-init" in names, f"{owner} reads DAGs before they are cloned"
         if owner.startswith("Deployment/"):
@@ -365,7 +361,7 @@ def test_worker_pod_template_mounts_the_dag_and_log_volumes_the_executor_expects
     render: Render, case: str
 ) -> None:
     manifests = render(values=[CI[case]])
-    settings = tomllib_loads(toml_of(manifests))["kubernetes"]
+    settings = tomllib.loads(toml_of(manifests))["kubernetes"]
     pod = worker_pod_template(manifests)
     assert pod["kind"] == "Pod"
     (base,) = [c for c in pod["spec"]["containers"] if c["name"] == "base"]
@@ -378,11 +374,15 @@ def test_worker_pod_template_mounts_the_dag_and_log_volumes_the_executor_expects
         assert volumes[dags["name"]]["persistentVolumeClaim"]["claimName"] == settings["dags_volume_claim"]
     else:
         assert [c["name"] for c in pod["spec"]["initContainers"]] == ["git-sync-init"]
+        # A worker mounts the synced commit itself: its DAG folder is the mount path, as the executor says.
+        assert dags["subPath"] == "repo/" + yaml.safe_load(CI[case].read_text())["dags"]["gitSync"]["subPath"]
     assert mounts["/opt/tradewind/tradewind.toml"]["subPath"] == "tradewind.toml"
     assert pod["spec"]["serviceAccountName"] == settings["service_account_name"]
     assert pod["spec"]["restartPolicy"] == "Never"
-    assert {"configMapRef": {"name": settings["env_from_configmap"]}} in base["envFrom"]
-    assert {"secretRef": {"name": settings["env_from_secret"]}} in base["envFrom"]
+    # The executor adds envFrom from these settings; both objects exist where the pods run.
+    names = {(m["kind"], m["metadata"]["name"], m["metadata"].get("namespace")) for m in manifests}
+    assert ("ConfigMap", settings["env_from_configmap"], settings["namespace"]) in names
+    assert ("Secret", settings["env_from_secret"], settings["namespace"]) in names
 
 
 def test_logs_claim_is_shared_by_webserver_scheduler_and_workers(render: Render) -> None:
@@ -406,57 +406,6 @@ def test_logs_claim_is_shared_by_webserver_scheduler_and_workers(render: Render)
 # -- settings ---------------------------------------------------------------------------------------------
 
 
-def tomllib_loads(text: str) -> dict[str, Any]:
-    import tomllib
-
-    return tomllib.loads(text)
-
-
-def _container_env(
-    manifests: list[Manifest], container: dict[str, Any], namespace: str = "data"
-) -> dict[str, str]:
-    """The environment a kubelet would give ``container``, resolved from the rendered objects (values in
-    Secrets the chart does not create, such as existingSecret, resolve to a marker)."""
-    objects = {
-        (m["kind"], m["metadata"]["name"]): m
-        for m in manifests
-        if m["metadata"].get("namespace", namespace) == namespace
-    }
-    env: dict[str, str] = {}
-    for source in container.get("envFrom", []):
-        if "configMapRef" in source:
-            env.update(objects[("ConfigMap", source["configMapRef"]["name"])]["data"])
-        else:
-            secret = objects.get(("Secret", source["secretRef"]["name"]), {"data": {}})
-            env.update({k: base64.b64decode(v).decode() for k, v in secret["data"].items()})
-    for item in container.get("env", []):
-        if "value" in item:
-            env[item["name"]] = item["value"]
-        else:
-            ref = item["valueFrom"]["secretKeyRef"]
-            secret = objects.get(("Secret", ref["name"]))
-            env[item["name"]] = (
-                base64.b64decode(secret["data"][ref["key"]]).decode() if secret else f"<{ref['name']}>"
-            )
-    return env
-
-
-def _load_settings_as(
-    container_env: dict[str, str], toml: str, home: Path, monkeypatch: pytest.MonkeyPatch
-) -> Any:
-    from tradewind.config.settings import load_settings
-
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "tradewind.toml").write_text(toml)
-    for key in list(__import__("os").environ):
-        if key.startswith("TRADEWIND"):
-            monkeypatch.delenv(key)
-    for key, value in container_env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("TRADEWIND_HOME", str(home))
-    return load_settings()
-
-
 @pytest.mark.parametrize("values", ALL_CASES)
 def test_tradewind_loads_the_rendered_settings(
     render: Render, values: tuple[Path, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -465,8 +414,8 @@ def test_tradewind_loads_the_rendered_settings(
     chosen = yaml.safe_load(values[0].read_text()) if values else {}
     executor = chosen.get("executor", "kubernetes")
     scheduler = named(manifests, "Deployment", "-scheduler")["spec"]["template"]["spec"]["containers"][0]
-    settings = _load_settings_as(
-        _container_env(manifests, scheduler), toml_of(manifests), tmp_path / "home", monkeypatch
+    settings = load_settings_as(
+        container_env(manifests, scheduler), toml_of(manifests), tmp_path / "home", monkeypatch
     )
     assert settings.core.executor == executor
     assert str(settings.base_log_folder) == "/opt/tradewind/logs"
@@ -485,15 +434,15 @@ def test_tradewind_loads_the_rendered_settings(
         assert k.namespace == chosen.get("kubernetesExecutor", {}).get("namespace", "data")
     if executor == "celery":
         worker = named(manifests, "Deployment", "-celery-worker")["spec"]["template"]["spec"]["containers"][0]
-        celery = _load_settings_as(
-            _container_env(manifests, worker), toml_of(manifests), tmp_path / "w", monkeypatch
+        celery = load_settings_as(
+            container_env(manifests, worker), toml_of(manifests), tmp_path / "w", monkeypatch
         ).celery
         assert celery.broker_url.get_secret_value().startswith(("redis://", "amqp://"))
         assert celery.default_queue == chosen["celery"]["queues"][0]
         assert worker["args"][:3] == ["celery-worker", "--queues", ",".join(chosen["celery"]["queues"])]
     webserver = named(manifests, "Deployment", "-webserver")["spec"]["template"]["spec"]["containers"][0]
-    web = _load_settings_as(
-        _container_env(manifests, webserver), toml_of(manifests), tmp_path / "web", monkeypatch
+    web = load_settings_as(
+        container_env(manifests, webserver), toml_of(manifests), tmp_path / "web", monkeypatch
     )
     assert web.webserver.secret_key is not None and len(web.webserver.secret_key.get_secret_value()) >= 24
 

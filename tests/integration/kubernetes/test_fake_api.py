@@ -9,8 +9,8 @@ import pytest
 import urllib3
 from kubernetes import config, watch
 from kubernetes.client import ApiClient, ApiException, Configuration, CoreV1Api
-
 from tests.integration.kubernetes.cluster_harness import wait_for
+
 from tradewind.testing.fake_cluster import FakeCluster
 
 
@@ -238,7 +238,7 @@ def test_dropped_watch_breaks_the_clients_connection(fake_cluster: FakeCluster, 
             started.set()
             for _chunk in response.stream(1024):
                 pass
-        except Exception as exc:  # noqa: BLE001 - the break itself is what we look for
+        except Exception as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=run, daemon=True)

@@ -181,3 +181,18 @@ def test_timeout_lists_what_is_not_ready() -> None:
     message = str(caught.value)
     assert "not ready after 30s" in message and "Deployment tw-scheduler 1/2 ready" in message
     assert "tw-scheduler-b: Running" in message and "kubectl --namespace data describe pods" in message
+
+
+def test_a_job_out_of_retries_fails_the_rollout_with_where_to_look() -> None:
+    job = {
+        "metadata": {"name": "tw-tradewind-migrate-1"},
+        "status": {"conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                                   "message": "Job has reached the specified backoff limit"}]},
+    }  # fmt: skip
+    running = {"metadata": {"name": "tw-tradewind-migrate-2"}, "status": {"active": 1}}
+    assert snapshot([], [], [running]).failed_jobs == ()
+    runner, _ = watch([snapshot([deployment("web")], [], [job])])
+    with pytest.raises(
+        TradewindError, match=r"backoff limit; see `kubectl --namespace data logs job/tw-tradewind-migrate-1`"
+    ):
+        runner.run()

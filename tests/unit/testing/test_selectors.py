@@ -65,7 +65,7 @@ def test_field_selector(selector: str, matches: bool) -> None:
 
 
 def test_unsupported_field_is_rejected() -> None:
-    with pytest.raises(SelectorError, match="field label not supported: spec.containers"):
+    with pytest.raises(SelectorError, match=r"field label not supported: spec\.containers"):
         parse_field_selector("spec.containers=x", "pods")
 
 

@@ -63,6 +63,12 @@ app.kubernetes.io/part-of: tradewind
 {{- end }}
 {{- end }}
 
+{{/* In git mode, where the DAG files are inside the volume: git-sync's "repo" link plus the subpath. */}}
+{{- define "tradewind.gitDagsSubPath" -}}
+{{- $sub := trimAll "/" .Values.dags.gitSync.subPath }}
+{{- if $sub }}{{ printf "repo/%s" $sub }}{{ else }}repo{{ end }}
+{{- end }}
+
 {{- define "tradewind.dagsClaimName" -}}
 {{- default (printf "%s-dags" (include "tradewind.fullname" .)) .Values.dags.persistence.existingClaim }}
 {{- end }}
@@ -156,13 +162,15 @@ reference (never inlined). Call with the root context. */}}
 {{- end }}
 {{- end }}
 
-{{/* Mounts of every Tradewind container. Call with (dict "root" $ "dags" true "logsReadOnly" false). */}}
+{{/* Mounts of every Tradewind container. Call with (dict "root" $ "dags" true "logsReadOnly" false
+"dagsSubPath" ""). Volume names match the ones the Kubernetes executor gives worker pods
+(tradewind-dags, tradewind-logs), so its settings merge into the template instead of doubling it. */}}
 {{- define "tradewind.volumeMounts" -}}
 - name: config
   mountPath: {{ include "tradewind.home" .root }}/tradewind.toml
   subPath: tradewind.toml
   readOnly: true
-- name: logs
+- name: tradewind-logs
   mountPath: {{ .root.Values.logs.mountPath }}
   {{- if .logsReadOnly }}
   readOnly: true
@@ -170,9 +178,12 @@ reference (never inlined). Call with the root context. */}}
 - name: tmp
   mountPath: /tmp
 {{- if .dags }}
-- name: dags
+- name: tradewind-dags
   mountPath: {{ .root.Values.dags.mountPath }}
   readOnly: true
+  {{- with .dagsSubPath }}
+  subPath: {{ . }}
+  {{- end }}
 {{- end }}
 {{- end }}
 
@@ -181,7 +192,7 @@ reference (never inlined). Call with the root context. */}}
 - name: config
   configMap:
     name: {{ include "tradewind.configMapName" .root }}
-- name: logs
+- name: tradewind-logs
 {{- if .root.Values.logs.persistence.enabled }}
   persistentVolumeClaim:
     claimName: {{ include "tradewind.logsClaimName" .root }}
@@ -191,7 +202,7 @@ reference (never inlined). Call with the root context. */}}
 - name: tmp
   emptyDir: {}
 {{- if .dags }}
-- name: dags
+- name: tradewind-dags
 {{- if eq .root.Values.dags.mode "persistent" }}
   persistentVolumeClaim:
     claimName: {{ include "tradewind.dagsClaimName" .root }}
@@ -281,7 +292,7 @@ keeps the clone current every `period`. */}}
   securityContext:
     {{- toYaml (merge (dict "runAsNonRoot" true "runAsUser" $git.uid) (deepCopy .root.Values.securityContexts.container)) | nindent 4 }}
   volumeMounts:
-    - name: dags
+    - name: tradewind-dags
       mountPath: {{ .root.Values.dags.mountPath }}
     - name: git-sync-tmp
       mountPath: /tmp

@@ -35,18 +35,20 @@ spec:
     - name: base
       image: {{ include "tradewind.image" . }}
       imagePullPolicy: {{ .Values.image.pullPolicy }}
+      {{- /* envFrom comes from the executor (kubernetes.env_from_secret, env_from_configmap). */}}
       {{- with include "tradewind.env" . }}
       env:
         {{- . | nindent 8 }}
       {{- end }}
-      envFrom:
-        {{- include "tradewind.envFrom" . | nindent 8 }}
       resources:
         {{- toYaml $worker.resources | nindent 8 }}
       securityContext:
         {{- include "tradewind.containerSecurityContext" . | nindent 8 }}
       volumeMounts:
-        {{- include "tradewind.volumeMounts" (dict "root" . "dags" true) | nindent 8 }}
+        {{- /* A worker runs once: it mounts the synced commit itself, so the DAG folder is the mount path
+        (the executor sets TRADEWIND__CORE__DAGS_FOLDER to kubernetes.dags_mount_path). */}}
+        {{- $subPath := ternary (include "tradewind.gitDagsSubPath" .) "" (eq .Values.dags.mode "git") }}
+        {{- include "tradewind.volumeMounts" (dict "root" . "dags" true "dagsSubPath" $subPath) | nindent 8 }}
   volumes:
     {{- include "tradewind.volumes" (dict "root" . "dags" true) | nindent 4 }}
   {{- with $worker.nodeSelector }}

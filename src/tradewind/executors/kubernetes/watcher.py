@@ -82,7 +82,7 @@ class PodWatcher:
                 if self._stop.is_set():
                     return
                 self.reconnects += 1
-                delay = backoff * (0.5 + random.random())  # noqa: S311 - jitter, not security
+                delay = backoff * (0.5 + random.random())
                 log.warning("watch of namespace %s interrupted (%s); again in %.1fs", self.namespace,
                             describe(exc), delay)
                 self._stop.wait(delay)

@@ -17,7 +17,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from tradewind.testing.fake_kubernetes.api_routes import ApiHandlers
-from tradewind.testing.fake_kubernetes.faults import KUBELET_USER_AGENT, POD_FAULT_ANNOTATION, Faults, PodFault
+from tradewind.testing.fake_kubernetes.faults import (
+    KUBELET_USER_AGENT,
+    POD_FAULT_ANNOTATION,
+    Faults,
+    PodFault,
+)
 from tradewind.testing.fake_kubernetes.kubeconfig import DEFAULT_CONTEXT, write_kubeconfig
 from tradewind.testing.fake_kubernetes.objects import KINDS
 from tradewind.testing.fake_kubernetes.statuses import ApiError

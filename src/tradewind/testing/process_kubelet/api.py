@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from collections.abc import Iterator
@@ -122,7 +123,6 @@ class KubeletApi:
             "lastTimestamp": stamp,
             "count": 1,
         }
-        try:
+        # Like a real kubelet's, an event that cannot be recorded is dropped.
+        with contextlib.suppress(ApiStatusError, httpx.HTTPError):
             self._check(self._client.post(f"/api/v1/namespaces/{meta['namespace']}/events", json=body))
-        except (ApiStatusError, httpx.HTTPError):
-            pass  # like a real kubelet, an event that cannot be recorded is dropped
