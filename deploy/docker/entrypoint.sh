@@ -8,6 +8,7 @@
 #   wait-for-migrations     poll `tradewind db check` until the schema is current (init containers)
 #   create-admin            create the admin user from TRADEWIND_ADMIN_USER / TRADEWIND_ADMIN_PASSWORD
 #                           unless it exists; the password goes over stdin, never on a command line
+#   celery-worker-alive     exit 0 when this host's Celery worker (tradewind@HOSTNAME) answers (probes)
 #   bash | sh | python ...  run that program (debugging)
 #   tradewind ARGS | ARGS   any other tradewind command: tasks run ..., db migrate, users list, version ...
 set -euo pipefail
@@ -52,6 +53,16 @@ create_admin() {
   exec tradewind users create --username "$TRADEWIND_ADMIN_USER" --role admin --password-stdin <<<"$password"
 }
 
+celery_worker_alive() {
+  # `celery status -o json` lists the workers that answer; ours is named tradewind@<pod name>.
+  local name="tradewind@${HOSTNAME:-$(hostname)}"
+  tradewind celery status --output json --timeout "${TRADEWIND_CELERY_PING_TIMEOUT:-10}" | python -c '
+import json, sys
+workers = json.load(sys.stdin)
+sys.exit(0 if any(w.get("worker") == sys.argv[1] for w in workers) else 1)
+' "$name"
+}
+
 if [ $# -eq 0 ]; then
   set -- webserver
 fi
@@ -78,6 +89,9 @@ case "$role" in
     ;;
   create-admin)
     create_admin
+    ;;
+  celery-worker-alive)
+    celery_worker_alive
     ;;
   tradewind)
     shift

@@ -144,9 +144,8 @@ def _list_runs(args: argparse.Namespace) -> int:
             session=session, dag_id=dag_id, states=[args.state] if args.state else None, limit=args.limit
         )
         out = [_run_row(r) for r in rows]
-    print_rows(
-        out, ["dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date"], args.output
-    )
+    columns = ["dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date"]
+    print_rows(out, columns if args.output == "table" else [*columns, "conf"], args.output)
     return 0
 
 

@@ -20,6 +20,7 @@ import re
 import selectors
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Generator, Iterable
@@ -170,8 +171,7 @@ class _Child:
 
     @classmethod
     def start(cls, ref: DagFileRef, *, index: int, timeout: float) -> _Child:
-        # An anonymous in-memory file: no directory entry to create and remove for each child.
-        output = open(os.memfd_create("tradewind-parse-output"), "w+b")  # noqa: SIM115 - closed by collect()
+        output = tempfile.TemporaryFile(prefix="tradewind-parse-")  # noqa: SIM115 - closed by collect()
         read_fd, write_fd = os.pipe()
         # Flushed so that buffered parent output is not written a second time by the child.
         sys.stdout.flush()

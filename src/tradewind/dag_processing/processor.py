@@ -180,16 +180,27 @@ class DagProcessor:
                 for parsed in batch:
                     self._record([parsed], contents, now, result)
                 return
-            # One file whose DAGs the database refuses (an over-long id ...) must not stop the others.
-            fileloc = batch[0].ref.fileloc
-            log.exception("could not store the DAGs of %s", fileloc)
-            with transaction(self.session_factory) as session:
-                record_storage_failure(session=session, fileloc=fileloc, exc=exc, now=now)
-            self._state.with_errors.add(fileloc)
-            result.errors[fileloc] = FileError(f"the file's DAGs could not be stored: {exc}")
+            # One file whose DAGs the database refuses (a NUL character ...) must not stop the others.
+            self._record_failure(batch[0], contents[batch[0].ref.fileloc], exc, now, result)
             return
         for parsed, outcome in zip(batch, outcomes, strict=True):
             _count(parsed, outcome, result)
+
+    def _record_failure(
+        self, parsed: ParsedFile, content: FileContent, exc: Exception, now: datetime, result: ProcessorResult
+    ) -> None:
+        assert self._state is not None
+        fileloc = parsed.ref.fileloc
+        log.exception("could not store the DAGs of %s", fileloc)
+        with transaction(self.session_factory) as session:
+            record_storage_failure(session=session, fileloc=fileloc, exc=exc, now=now)
+        # Remember this content (and what the file owned before), so it is not parsed again until it changes.
+        previous = self._state.files.get(fileloc)
+        owned = previous.owned if previous else frozenset()
+        known = KnownFile(content.content_hash, content.mtime, owned, content.read_at)
+        self._state.record(fileloc, known, refused=(), released=(), has_error=True)
+        result.files_parsed += 1
+        result.errors[fileloc] = FileError(f"the file's DAGs could not be stored: {exc}")
 
     def _record_one(
         self, session: Session, parsed: ParsedFile, content: FileContent, now: datetime

@@ -212,3 +212,26 @@ def test_the_chart_is_shipped_inside_the_package() -> None:
     link = Path(__file__).resolve().parents[3] / "src" / "tradewind" / "deploy" / "chart"
     assert link.is_symlink() and link.resolve() == CHART.resolve()
     assert os.readlink(link) == "../../../deploy/helm/tradewind"
+
+
+def test_the_package_data_patterns_carry_every_chart_file() -> None:
+    """pyproject.toml's package-data must ship the chart, or `pip install tradewind` gets no
+    `tradewind deploy` (the wheel copies the files the link points at)."""
+    import glob
+    import tomllib
+
+    root = Path(__file__).resolve().parents[3]
+    package = root / "src" / "tradewind"
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "tradewind"
+    ]
+    shipped = {Path(p) for pattern in patterns for p in glob.glob(pattern, root_dir=package, recursive=True)}
+    chart_files = {
+        Path("deploy/chart") / path.relative_to(CHART) for path in CHART.rglob("*") if path.is_file()
+    }
+    missing = sorted(str(p) for p in chart_files - shipped)
+    assert not missing, (
+        "add to [tool.setuptools.package-data] tradewind: "
+        '"deploy/chart/*", "deploy/chart/**/*", "deploy/chart/.helmignore"; not shipped: '
+        + ", ".join(missing[:5])
+    )

@@ -35,6 +35,8 @@ if args[:2] == ["db", "check"]:
     sys.exit(0 if n >= int(os.environ.get("FAKE_DB_READY_AFTER", "1")) else 1)
 if args[:2] == ["users", "list"]:
     print(os.environ.get("FAKE_USERS", "[]"))
+if args[:2] == ["celery", "status"]:
+    print(os.environ.get("FAKE_WORKERS", "[]"))
 if args[:1] == ["scheduler"]:
     def stop(signum, frame):
         with open(log, "a") as out:
@@ -181,3 +183,21 @@ def test_create_admin_needs_its_environment(fake_env: dict[str, str]) -> None:
     result = run(fake_env, "create-admin", extra={"TRADEWIND_ADMIN_USER": "ops"})
     assert result.returncode == 2
     assert "TRADEWIND_ADMIN_PASSWORD" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("workers", "alive"),
+    [
+        ('[{"worker": "tradewind@tw-celery-worker-7d9f-x2"}, {"worker": "tradewind@other"}]', True),
+        ('[{"worker": "tradewind@other"}]', False),
+        ("[]", False),
+    ],
+)
+def test_celery_worker_alive_looks_for_this_pods_worker(
+    fake_env: dict[str, str], workers: str, alive: bool
+) -> None:
+    extra = {"HOSTNAME": "tw-celery-worker-7d9f-x2", "FAKE_WORKERS": workers}
+    result = run(fake_env, "celery-worker-alive", extra=extra)
+    assert (result.returncode == 0) is alive, result.stderr
+    (call,) = calls(fake_env)
+    assert call["argv"][:4] == ["celery", "status", "--output", "json"]

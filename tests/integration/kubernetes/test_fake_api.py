@@ -265,3 +265,10 @@ def test_list_pages_with_limit_and_continue(core_api: CoreV1Api) -> None:
     rest = core_api.list_namespaced_config_map("default", limit=10, _continue=first.metadata._continue)
     assert [c.metadata.name for c in first.items + rest.items] == [f"cm{i}" for i in range(5)]
 
+
+
+def test_injected_watch_failure_is_an_http_error(fake_cluster: FakeCluster, core_api: CoreV1Api) -> None:
+    fake_cluster.faults.fail_next_watches(1, 500)
+    with pytest.raises(ApiException) as info:
+        list(watch.Watch().stream(core_api.list_namespaced_pod, "default", timeout_seconds=1))
+    assert info.value.status == 500

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.integration.runner.harness import RunnerEnv, runner_database
 
+from tests.integration.runner.harness import RunnerEnv, runner_database
 from tradewind.config.settings import Settings
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tests.integration.runner.harness import DAG_ID, RUN_ID, SQLITE_ONLY, RunnerEnv, wait_for
-
 from tradewind.core.events import TaskEvent
 from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask

@@ -116,3 +116,29 @@ def test_a_killed_scheduler_is_replaced_and_every_task_ends_right(deployment: De
     assert deployment.wait_run("many", run_id, timeout=90) == "success", deployment.dump_logs()
     ran = (deployment.dags / "ran.txt").read_text().split()
     assert sorted(ran) == sorted(f"t{i}" for i in range(12)), "each task ran exactly once"
+
+
+def test_a_task_process_killed_mid_run_is_retried_with_the_reason_recorded(deployment: Deployment) -> None:
+    deployment.write_dag("killed", """
+        from datetime import datetime, timedelta
+        from tradewind import DAG, BashOperator
+        with DAG("killed", schedule=None, start_date=datetime(2026, 1, 1)):
+            BashOperator(
+                task_id="victim",
+                bash_command="if [ {{ ti.try_number }} -eq 1 ]; then kill -9 $PPID; sleep 5; fi; echo survived",
+                retries=1,
+                retry_delay=timedelta(seconds=0),
+            )
+    """)
+    deployment.parse()
+    deployment.start_scheduler()
+    run_id = deployment.tw("dags", "trigger", "killed").stdout.strip()
+    assert deployment.wait_run("killed", run_id) == "success", deployment.dump_logs()
+    with deployment.sessions() as session:
+        from tradewind.store import task_history
+
+        tries = task_history.list_tries(session=session, key=TaskInstanceKey("killed", run_id, "victim"))
+    first = next(t for t in tries if t.try_number == 1)
+    assert first.state == "up_for_retry"
+    assert "SIGKILL" in (first.state_reason or "")
+    assert "survived" in deployment.tw("tasks", "logs", "killed", "victim", run_id, "--try-number", "2").stdout

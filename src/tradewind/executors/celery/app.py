@@ -77,6 +77,9 @@ def celery_config(settings: CelerySettings) -> dict[str, Any]:
         # Keep running tries through a broker outage; the runner's compare-and-set absorbs a redelivery.
         "worker_cancel_long_running_tasks_on_connection_loss": False,
         "broker_connection_retry_on_startup": True,
+        # A Redis result backend that vanishes must not hold the executor's client thread for long.
+        "redis_socket_connect_timeout": 10,
+        "redis_socket_timeout": 30,
         "task_publish_retry_policy": {
             "max_retries": 3,
             "interval_start": 0,

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two reads of the result backend for the tries in flight.
 DEFAULT_POLL_INTERVAL = 0.25
+#: Seconds ``stop()`` waits for pending sends and revokes (a broker outage must not hold a shutdown).
+STOP_TIMEOUT = 15.0
 
 
 @dataclass
@@ -131,7 +133,9 @@ class CeleryExecutor(Executor):
             self._stopping.set()
             self._commands.put(_Poll())
         if self._thread is not None:
-            self._thread.join(timeout=60)
+            self._thread.join(timeout=STOP_TIMEOUT)
+            if self._thread.is_alive():
+                log.warning("the Celery executor's client thread did not finish within %ss", STOP_TIMEOUT)
             self._thread = None
         self._stopping.set()
         with self._lock:

@@ -41,6 +41,8 @@ def make_core_api(settings: KubernetesSettings, *, pool_size: int = 16) -> CoreV
 
 #: Network-level failures: the API server may be fine in a moment.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)
+#: Everything a call to the API server may raise that is about the server or the network, not our code.
+API_ERRORS: tuple[type[BaseException], ...] = (ApiException, *TRANSIENT_ERRORS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +99,3 @@ def _retry_after(exc: ApiException, body: dict[str, Any]) -> float | None:
     except (TypeError, ValueError):
         return None
 
-
-def read_json(response: Any) -> dict[str, Any]:
-    """Decode a ``_preload_content=False`` response: plain dicts, without building client models."""
-    try:
-        doc = json.loads(response.data)
-    finally:
-        response.release_conn()
-    assert isinstance(doc, dict)
-    return doc

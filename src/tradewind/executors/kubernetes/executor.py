@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kubernetes.client import ApiException, CoreV1Api
+from kubernetes.client import ApiException
 
 from tradewind.config.settings import KubernetesSettings, Settings
 from tradewind.core.events import TaskEvent
@@ -23,7 +23,8 @@ from tradewind.core.keys import TaskTryKey
 from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.base import AdoptionCandidate, Executor
-from tradewind.executors.kubernetes.api_client import TRANSIENT_ERRORS, describe, make_core_api, read_json
+from tradewind.executors.kubernetes.api_client import API_ERRORS, TRANSIENT_ERRORS, describe, make_core_api
+from tradewind.executors.kubernetes.pod_api import PodApi
 from tradewind.executors.kubernetes.pod_identity import (
     ADOPTABLE_SELECTOR,
     ARCHIVED_ANNOTATION,
@@ -92,7 +93,7 @@ class KubernetesExecutor(Executor):
         self._finalizer_threads = finalizer_threads
         self._instance = uuid.uuid4().hex[:8]
         self._template: Obj = {}
-        self._api: CoreV1Api | None = None
+        self._api: PodApi | None = None
         self._launcher: PodLauncher | None = None
         self._finalizers: ThreadPoolExecutor | None = None
         self._watchers: dict[str, PodWatcher] = {}
@@ -106,7 +107,7 @@ class KubernetesExecutor(Executor):
         return str(self.scheduler_job_id) if self.scheduler_job_id is not None else f"executor-{self._instance}"
 
     @property
-    def api(self) -> CoreV1Api:
+    def api(self) -> PodApi:
         if self._api is None:
             raise ExecutorError("the Kubernetes executor is not started")
         return self._api
@@ -115,7 +116,7 @@ class KubernetesExecutor(Executor):
     def start(self) -> None:
         self._template = load_pod_template(self.settings.pod_template_file)
         concurrency = self.settings.pod_creation_concurrency
-        self._api = make_core_api(self.settings, pool_size=concurrency + self._finalizer_threads + 8)
+        self._api = PodApi(make_core_api(self.settings, pool_size=concurrency + self._finalizer_threads + 8))
         self._launcher = PodLauncher(
             self._api,
             concurrency=concurrency,
@@ -147,7 +148,7 @@ class KubernetesExecutor(Executor):
         if self._finalizers is not None:
             self._finalizers.shutdown(wait=wait, cancel_futures=not wait)
         if self._api is not None:
-            self._api.api_client.close()
+            self._api.close()
 
     # -- work ---------------------------------------------------------------------------------------
     def queue_workload(self, workload: ExecuteTask) -> str | None:
@@ -231,10 +232,8 @@ class KubernetesExecutor(Executor):
             return pod
         meta = pod["metadata"]
         try:
-            return read_json(self.api.patch_namespaced_pod(
-                meta["name"], meta["namespace"], {"metadata": {"labels": {OWNER_LABEL: owner}}},
-                _preload_content=False))
-        except (ApiException, *TRANSIENT_ERRORS) as exc:
+            return self.api.patch_pod(meta["namespace"], meta["name"], {"metadata": {"labels": {OWNER_LABEL: owner}}})
+        except API_ERRORS as exc:
             log.warning("could not relabel pod %s/%s for owner %s: %s", meta["namespace"], meta["name"], owner,
                         describe(exc))
             return pod
@@ -284,7 +283,7 @@ class KubernetesExecutor(Executor):
         # The list may predate the pod's creation: only a GET that says 404 proves it is gone.
         assert tracked.last_pod is not None
         try:
-            pod = read_json(self.api.read_namespaced_pod(tracked.pod_name, tracked.namespace, _preload_content=False))
+            pod = self.api.read_pod(tracked.namespace, tracked.pod_name)
         except ApiException as exc:
             if exc.status == 404:
                 self._perform(self.tracker.observe("DELETED", tracked.last_pod))
@@ -328,15 +327,14 @@ class KubernetesExecutor(Executor):
 
     def _patch(self, namespace: str, name: str, body: Obj) -> None:
         try:
-            self.api.patch_namespaced_pod(name, namespace, body, _preload_content=False).release_conn()
+            self.api.patch_pod(namespace, name, body)
         except ApiException as exc:
             if exc.status != 404:
                 raise
 
     def _delete_pod(self, namespace: str, name: str, uid: str | None) -> None:
-        body = {"preconditions": {"uid": uid}} if uid else None
         try:
-            self.api.delete_namespaced_pod(name, namespace, body=body, _preload_content=False).release_conn()
+            self.api.delete_pod(namespace, name, uid=uid)
         except ApiException as exc:
             if exc.status not in (404, 409):  # gone already, or a newer pod took the name
                 raise
@@ -352,16 +350,14 @@ class KubernetesExecutor(Executor):
         watcher.start()
 
     def _list_pods(self, namespace: str) -> list[Obj]:
-        doc = read_json(self.api.list_namespaced_pod(namespace, label_selector=ADOPTABLE_SELECTOR,
-                                                     _preload_content=False))
-        return list(doc.get("items") or [])
+        return self.api.list_pods(namespace, ADOPTABLE_SELECTOR)[0]
 
     def _resync(self) -> None:
         self._last_resync = time.monotonic()
         for namespace in sorted(set(self._watchers) | self.tracker.namespaces()):
             try:
                 pods = self._list_pods(namespace)
-            except (ApiException, *TRANSIENT_ERRORS) as exc:
+            except API_ERRORS as exc:
                 log.warning("re-listing pods in %s failed: %s", namespace, describe(exc))
                 continue
             self._on_list(namespace, pods)
@@ -379,8 +375,11 @@ class KubernetesExecutor(Executor):
 
 def _finished_before(pod: Obj, limit: datetime) -> bool:
     statuses = (pod.get("status") or {}).get("containerStatuses") or []
-    stamps = [((s.get("state") or {}).get("terminated") or {}).get("finishedAt") for s in statuses]
-    stamps = [s for s in stamps if s] or [s for s in [pod["metadata"].get("creationTimestamp")] if s]
+    stamps: list[str] = [
+        str(finished) for s in statuses if (finished := ((s.get("state") or {}).get("terminated") or {}).get("finishedAt"))
+    ]
+    if not stamps and pod["metadata"].get("creationTimestamp"):
+        stamps = [str(pod["metadata"]["creationTimestamp"])]
     if not stamps:
         return False
     newest = max(datetime.fromisoformat(s.replace("Z", "+00:00")) for s in stamps)

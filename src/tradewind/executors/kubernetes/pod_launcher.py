@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubernetes.client import ApiException, CoreV1Api
-
 from tradewind.core.keys import TaskTryKey
-from tradewind.executors.kubernetes.api_client import TRANSIENT_ERRORS, ApiFailure, describe, read_json
+from tradewind.executors.kubernetes.api_client import API_ERRORS, ApiFailure, describe
+from tradewind.executors.kubernetes.pod_api import PodApi
 from tradewind.executors.kubernetes.pod_identity import KEPT_LABEL, try_key_of
 
 log = logging.getLogger(__name__)
@@ -48,7 +47,7 @@ class PodLauncher:
 
     def __init__(
         self,
-        api: CoreV1Api,
+        api: PodApi,
         *,
         concurrency: int,
         on_done: Callable[[LaunchResult], None],
@@ -134,10 +133,8 @@ class PodLauncher:
             request.attempts += 1
             pod = request.build(request.launch)
             try:
-                created = read_json(self.api.create_namespaced_pod(request.namespace, pod, _preload_content=False,
-                                                                   _request_timeout=(10, 60)))
-                return LaunchResult(request, created)
-            except (ApiException, *TRANSIENT_ERRORS) as exc:
+                return LaunchResult(request, self.api.create_pod(request.namespace, pod))
+            except API_ERRORS as exc:
                 failure = describe(exc)
                 request.last_error = str(failure)
             if failure.status == 409:
@@ -170,8 +167,8 @@ class PodLauncher:
         """A 409 on create: is the pod with this name already ours (a create whose answer got lost)?
         If it belongs to another try or is a finished one, move this request to the next launch name."""
         try:
-            pod = read_json(self.api.read_namespaced_pod(name, request.namespace, _preload_content=False))
-        except (ApiException, *TRANSIENT_ERRORS):
+            pod = self.api.read_pod(request.namespace, name)
+        except API_ERRORS:
             self._stop.wait(0.2)  # gone meanwhile, or the 409 was spurious: try the same name again
             return None
         meta = pod.get("metadata") or {}

@@ -8,14 +8,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kubernetes.client import ApiException, CoreV1Api
+from kubernetes.client import ApiException
 
 from tradewind.core.keys import TaskTryKey
 from tradewind.core.log_paths import log_relative_path
-from tradewind.executors.kubernetes.api_client import TRANSIENT_ERRORS, describe, read_json
+from tradewind.executors.kubernetes.api_client import API_ERRORS, describe
+from tradewind.executors.kubernetes.pod_api import PodApi
 from tradewind.executors.kubernetes.pod_identity import (
     ADOPTABLE_SELECTOR,
     DAG_LABEL,
+    TRY_LABEL,
     safe_label_value,
     try_key_of,
 )
@@ -32,45 +34,36 @@ def try_log_file(log_folder: Path, key: TaskTryKey) -> Path:
     return log_folder / log_relative_path(key.ti, key.try_number)
 
 
-def pod_output(api: CoreV1Api, namespace: str, name: str) -> str | None:
+def pod_output(api: PodApi, namespace: str, name: str) -> str | None:
     """The base container's log with timestamps; None when there is none (the container never started)."""
     try:
-        response = api.read_namespaced_pod_log(
-            name, namespace, container=BASE_CONTAINER, timestamps=True, _preload_content=False,
-            _request_timeout=(10, 120),
-        )
+        return api.pod_log(namespace, name, BASE_CONTAINER)
     except ApiException as exc:
         if exc.status in (400, 404):
             return None
         raise
-    try:
-        return bytes(response.data).decode("utf-8", errors="replace")
-    finally:
-        response.release_conn()
 
 
-def pod_events(api: CoreV1Api, pod: Obj) -> list[Obj]:
+def pod_events(api: PodApi, pod: Obj) -> list[Obj]:
     meta = pod["metadata"]
-    selector = f"involvedObject.name={meta['name']},involvedObject.uid={meta['uid']}"
     try:
-        doc = read_json(api.list_namespaced_event(meta["namespace"], field_selector=selector, _preload_content=False))
-    except (ApiException, *TRANSIENT_ERRORS):
+        items = api.pod_events(meta["namespace"], meta["name"], meta["uid"])
+    except API_ERRORS:
         return []
-    items: list[Obj] = doc.get("items") or []
     return sorted(items, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
 
 
-def archive_pod(api: CoreV1Api, pod: Obj, log_file: Path, *, outcome: str, include_events: bool) -> None:
+def archive_pod(api: PodApi, pod: Obj, log_file: Path, *, outcome: str, include_events: bool) -> None:
     """Append the pod's output (each line stamped by the kubelet), its outcome and, for failures, its
     events (what `kubectl describe pod` shows) to the try's log file."""
     meta = pod["metadata"]
     where = f"pod {meta['namespace']}/{meta['name']}"
+    output: str | None = None
+    note: str | None = None
     try:
         output = pod_output(api, meta["namespace"], meta["name"])
-    except (ApiException, *TRANSIENT_ERRORS) as exc:
-        output, note = None, f"could not read the output of {where}: {describe(exc)}"
-    else:
-        note = None
+    except API_ERRORS as exc:
+        note = f"could not read the output of {where}: {describe(exc)}"
     lines = [f"{_stamp()} [kubernetes] --- output of {where} (container {BASE_CONTAINER}) ---\n"]
     if output:
         lines.append(output if output.endswith("\n") else output + "\n")
@@ -87,20 +80,18 @@ def archive_pod(api: CoreV1Api, pod: Obj, log_file: Path, *, outcome: str, inclu
         out.writelines(lines)
 
 
-def find_worker_pod(api: CoreV1Api, namespace: str, key: TaskTryKey) -> Obj | None:
+def find_worker_pod(api: PodApi, namespace: str, key: TaskTryKey) -> Obj | None:
     """The live pod running a try, if any (for following its log while it runs)."""
-    selector = f"{ADOPTABLE_SELECTOR},{DAG_LABEL}={safe_label_value(key.ti.dag_id)},try_number={key.try_number}"
-    doc = read_json(api.list_namespaced_pod(namespace, label_selector=selector, _preload_content=False))
-    matches = [p for p in doc.get("items") or [] if try_key_of(p) == key]
+    selector = f"{ADOPTABLE_SELECTOR},{DAG_LABEL}={safe_label_value(key.ti.dag_id)},{TRY_LABEL}={key.try_number}"
+    pods, _rv = api.list_pods(namespace, selector)
+    matches = [p for p in pods if try_key_of(p) == key]
     matches.sort(key=lambda p: p["metadata"].get("creationTimestamp") or "")
     return matches[-1] if matches else None
 
 
-def follow_pod_output(api: CoreV1Api, namespace: str, name: str) -> Iterator[str]:
-    """Yield the base container's output as it is written, until the container ends."""
-    response = api.read_namespaced_pod_log(
-        name, namespace, container=BASE_CONTAINER, follow=True, _preload_content=False
-    )
+def follow_pod_output(api: PodApi, namespace: str, name: str) -> Iterator[str]:
+    """Yield the base container's output line by line as it is written, until the container ends."""
+    response = api.follow_log(namespace, name, BASE_CONTAINER)
     try:
         buffer = b""
         for chunk in response.stream(4096):

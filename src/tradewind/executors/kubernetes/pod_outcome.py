@@ -53,7 +53,7 @@ def _main_status(status: Obj) -> Obj:
     statuses = status.get("containerStatuses") or []
     for entry in statuses:
         if entry.get("name") == BASE_CONTAINER:
-            return entry  # type: ignore[no-any-return]
+            return entry
     return statuses[0] if statuses else {}
 
 

@@ -90,23 +90,23 @@ def merge(base: Any, override: Any, field_name: str = "") -> Any:
         if not all(isinstance(v, dict) for v in base + override):
             return copy.deepcopy(override)  # command, args, finalizers: a list of strings is one value
         key_field = _ITEM_KEYS.get(field_name, "name")
-        result = copy.deepcopy(base)
+        merged: list[Any] = copy.deepcopy(base)
         for item in override:
             key = _item_key(item, key_field)
-            index = next((i for i, old in enumerate(result) if key is not None and _item_key(old, key_field) == key),
+            index = next((i for i, old in enumerate(merged) if key is not None and _item_key(old, key_field) == key),
                          None)
             if index is None:
-                result.append(copy.deepcopy(item))
+                merged.append(copy.deepcopy(item))
             else:
-                result[index] = merge(result[index], item, field_name)
-        return result
+                merged[index] = merge(merged[index], item, field_name)
+        return merged
     return copy.deepcopy(override)
 
 
 def base_container(pod: Obj) -> Obj:
     for container in pod["spec"]["containers"]:
         if container.get("name") == BASE_CONTAINER:
-            return container  # type: ignore[no-any-return]
+            return container
     raise ConfigError(f"the worker pod has no container named {BASE_CONTAINER!r}", key="kubernetes.pod_template_file")
 
 

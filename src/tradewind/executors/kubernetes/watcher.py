@@ -11,16 +11,21 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from kubernetes.client import ApiException, CoreV1Api
+from kubernetes.client import ApiException
 from kubernetes.watch.watch import iter_resp_lines
 
-from tradewind.executors.kubernetes.api_client import TRANSIENT_ERRORS, describe, read_json
+from tradewind.executors.kubernetes.api_client import API_ERRORS, describe
+from tradewind.executors.kubernetes.pod_api import PodApi
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 
 PodCallback = Callable[[str, Obj], None]
 ListCallback = Callable[[str, list[Obj]], None]
+
+
+#: What ends a watch in a way worth retrying (ValueError: a line that is not JSON, a cut-off stream).
+WATCH_ERRORS: tuple[type[BaseException], ...] = (*API_ERRORS, ValueError)
 
 
 class WatchExpired(Exception):
@@ -30,7 +35,7 @@ class WatchExpired(Exception):
 class PodWatcher:
     def __init__(
         self,
-        api: CoreV1Api,
+        api: PodApi,
         namespace: str,
         *,
         label_selector: str,
@@ -78,7 +83,7 @@ class PodWatcher:
                 log.info("watch of namespace %s expired (410); listing again", self.namespace)
                 self.resource_version = None
                 self.relists += 1
-            except (ApiException, *TRANSIENT_ERRORS, ValueError) as exc:
+            except WATCH_ERRORS as exc:
                 if self._stop.is_set():
                     return
                 self.reconnects += 1
@@ -89,25 +94,14 @@ class PodWatcher:
                 backoff = min(backoff * 2, self.max_backoff)
 
     def _list(self) -> None:
-        doc = read_json(self.api.list_namespaced_pod(
-            self.namespace, label_selector=self.label_selector, _preload_content=False,
-            _request_timeout=(10, 60),
-        ))
-        self.on_list(self.namespace, doc.get("items") or [])
-        self.resource_version = doc["metadata"]["resourceVersion"]
+        pods, resource_version = self.api.list_pods(self.namespace, self.label_selector)
+        self.on_list(self.namespace, pods)
+        self.resource_version = resource_version
 
     def _watch_once(self) -> None:
-        response = self.api.list_namespaced_pod(
-            self.namespace,
-            label_selector=self.label_selector,
-            watch=True,
-            resource_version=self.resource_version,
-            timeout_seconds=self.watch_timeout,
-            allow_watch_bookmarks=True,
-            _preload_content=False,
-            # A read timeout past the server's own end of the watch catches a silently dead connection.
-            _request_timeout=(10, self.watch_timeout + 15),
-        )
+        assert self.resource_version is not None
+        response = self.api.watch_pods(self.namespace, self.label_selector, self.resource_version,
+                                       self.watch_timeout)
         self._response = response
         try:
             for line in iter_resp_lines(response):

@@ -130,7 +130,7 @@ class ApiHandlers:
                 bookmark_interval=self.bookmark_interval,
                 user_agent=request.headers.get("user-agent", ""),
             )
-        items, rv = self.store.list(t.resource, t.namespace, labels, fields)
+        items, rv = self.store.list_objects(t.resource, t.namespace, labels, fields)
         meta: Obj = {"resourceVersion": str(rv)}
         start = 0
         if params.get("continue"):
@@ -176,7 +176,7 @@ class ApiHandlers:
         labels = parse_label_selector(params.get("labelSelector"))
         fields = parse_field_selector(params.get("fieldSelector"), t.resource)
         grace = int(params["gracePeriodSeconds"]) if params.get("gracePeriodSeconds") else None
-        items, _rv = self.store.list(t.resource, t.namespace, labels, fields)
+        items, _rv = self.store.list_objects(t.resource, t.namespace, labels, fields)
         for item in items:
             meta = item["metadata"]
             try:

@@ -51,6 +51,7 @@ class Faults:
         self._lock = threading.Lock()
         self._creates: deque[CreateFailure] = deque()
         self._expired_watches = 0
+        self._failed_watches: deque[int] = deque()
         self._pod_rules: list[_PodRule] = []
 
     def fail_next_creates(
@@ -66,6 +67,11 @@ class Faults:
         with self._lock:
             self._expired_watches += count
 
+    def fail_next_watches(self, count: int = 1, code: int = 500) -> None:
+        """The next ``count`` watch requests of clients under test get an HTTP error instead of a stream."""
+        with self._lock:
+            self._failed_watches.extend([code] * count)
+
     def fault_next_pods(self, fault: PodFault | str, *, label_selector: str = "", count: int = 1) -> None:
         """The next ``count`` pods created that match ``label_selector`` get ``fault``."""
         with self._lock:
@@ -75,6 +81,7 @@ class Faults:
         with self._lock:
             self._creates.clear()
             self._expired_watches = 0
+            self._failed_watches.clear()
             self._pod_rules.clear()
 
     # -- consulted by the server --------------------------------------------------------------------
@@ -100,6 +107,15 @@ class Faults:
                 return False
             self._expired_watches -= 1
             return True
+
+    def watch_failure(self) -> ApiError | None:
+        with self._lock:
+            if not self._failed_watches:
+                return None
+            code = self._failed_watches.popleft()
+        if code == 429:
+            return too_many_requests(1)
+        return internal_error() if code == 500 else ApiError(code, "the watch failed (injected)")
 
     def fault_for_new_pod(self, labels: dict[str, str] | None) -> PodFault | None:
         with self._lock:

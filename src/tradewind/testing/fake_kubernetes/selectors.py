@@ -82,7 +82,9 @@ class LabelRequirement:
 
 def _split_terms(text: str) -> list[str]:
     """Split on commas that are not inside the parentheses of an in/notin value set."""
-    terms, depth, current = [], 0, []
+    terms: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char == "(":
             depth += 1
@@ -169,7 +171,9 @@ def field_value(obj: Mapping[str, Any], path: str) -> str:
 
 
 def _split_unescaped(text: str, sep: str) -> list[str]:
-    parts, current, escaped = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    escaped = False
     for char in text:
         if escaped:
             current.append(char)

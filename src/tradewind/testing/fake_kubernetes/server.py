@@ -164,6 +164,8 @@ class FakeKubernetes:
                 self.faults.fail_next_creates(
                     int(body.get("count", 1)), int(body.get("code", 500)), retry_after=body.get("retryAfter")
                 )
+            elif action == "fail-watches":
+                self.faults.fail_next_watches(int(body.get("count", 1)), int(body.get("code", 500)))
             elif action == "expire-watches":
                 self.faults.expire_next_watches(int(body.get("count", 1)))
             elif action == "drop-watches":

@@ -103,7 +103,7 @@ class ObjectStore:
             obj = self._objects[resource].get((namespace, name))
             return copy.deepcopy(obj) if obj is not None else None
 
-    def list(
+    def list_objects(
         self,
         resource: str,
         namespace: str | None,
@@ -245,7 +245,7 @@ class ObjectStore:
         """Register a watcher; returns the events it must see first. Raises Expired for a compacted rv."""
         with self._lock:
             if not resource_version or resource_version == "0":
-                backlog = [("ADDED", o) for o in self.list(watcher.resource, watcher.namespace,
+                backlog = [("ADDED", o) for o in self.list_objects(watcher.resource, watcher.namespace,
                                                              watcher.labels, watcher.fields)[0]]
             else:
                 try:

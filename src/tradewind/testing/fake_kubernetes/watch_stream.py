@@ -45,9 +45,13 @@ def watch_response(
     bookmark_interval: float,
     user_agent: str,
 ) -> StreamingResponse:
-    if not user_agent.startswith(KUBELET_USER_AGENT) and faults.watch_expired():
-        rv = store.resource_version
-        return _stream(_single("ERROR", expired(int(resource_version or 0), rv)))
+    if not user_agent.startswith(KUBELET_USER_AGENT):
+        failure = faults.watch_failure()
+        if failure is not None:
+            raise failure
+        if faults.watch_expired():
+            rv = store.resource_version
+            return _stream(_single("ERROR", expired(int(resource_version or 0), rv)))
     watcher = Watcher(
         resource=resource,
         namespace=namespace,

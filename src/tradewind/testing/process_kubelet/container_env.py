@@ -84,15 +84,15 @@ def resolve_env(api: ObjectReader, pod: Obj, container: Obj, base: dict[str, str
         if value_from is None:
             env[name] = expand(var.get("value", ""), env)
             continue
-        value: str | None
+        resolved: str | None
         if "secretKeyRef" in value_from:
-            value = _key_ref(api, "secrets", "Secret", namespace, value_from["secretKeyRef"])
+            resolved = _key_ref(api, "secrets", "Secret", namespace, value_from["secretKeyRef"])
         elif "configMapKeyRef" in value_from:
-            value = _key_ref(api, "configmaps", "ConfigMap", namespace, value_from["configMapKeyRef"])
+            resolved = _key_ref(api, "configmaps", "ConfigMap", namespace, value_from["configMapKeyRef"])
         elif "fieldRef" in value_from:
-            value = _field_ref(pod, value_from["fieldRef"]["fieldPath"])
+            resolved = _field_ref(pod, value_from["fieldRef"]["fieldPath"])
         else:
             raise ContainerConfigError(f"env {name}: valueFrom {sorted(value_from)} is not supported")
-        if value is not None:
-            env[name] = value
+        if resolved is not None:
+            env[name] = resolved
     return env
