@@ -141,11 +141,6 @@ class TryState:
             task_history.archive_try(session=session, ti=ti)
             return None
 
-    def current_state(self) -> tuple[TaskInstanceState | None, int]:
-        with transaction(self.factory) as session:
-            ti = task_instances.get_task_instance(session=session, key=self.key)
-            return (TI(ti.state) if ti.state else None), ti.try_number
-
 
 def current_try_number(factory: sessionmaker[Session], key: TaskInstanceKey) -> int:
     """The try a runner started without --try-number should claim: the one the row is at."""
