@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -24,7 +24,13 @@ def tradewind_home() -> Path:
     return Path(os.environ.get("TRADEWIND_HOME") or Path.home() / "tradewind").expanduser()
 
 
-class CoreSettings(BaseModel):
+class _Section(BaseModel):
+    """A config section: unknown keys are errors, so a typo never silently keeps a default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CoreSettings(_Section):
     dags_folder: Path | None = None  # default: $TRADEWIND_HOME/dags
     executor: Literal["local", "celery", "kubernetes"] = "local"
     parallelism: int = Field(32, ge=1)
@@ -39,18 +45,18 @@ class CoreSettings(BaseModel):
     fork_runner: bool = True
 
 
-class DatabaseSettings(BaseModel):
+class DatabaseSettings(_Section):
     url: SecretStr | None = None  # default: sqlite:///$TRADEWIND_HOME/tradewind.db
     pool_size: int = Field(5, ge=1)
     echo: bool = False
 
 
-class LoggingSettings(BaseModel):
+class LoggingSettings(_Section):
     base_log_folder: Path | None = None  # default: $TRADEWIND_HOME/logs
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
-class SchedulerSettings(BaseModel):
+class SchedulerSettings(_Section):
     #: Upper bound between two scheduler iterations when nothing wakes it earlier.
     loop_interval: float = Field(1.0, gt=0)
     heartbeat_interval: float = Field(5.0, gt=0)
@@ -68,7 +74,7 @@ class SchedulerSettings(BaseModel):
     max_tis_per_query: int = Field(512, ge=1)
 
 
-class WebserverSettings(BaseModel):
+class WebserverSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     secret_key: SecretStr | None = None
@@ -77,7 +83,7 @@ class WebserverSettings(BaseModel):
     login_rate_limit: int = Field(5, ge=1)  # failed logins per minute per user and address
 
 
-class CelerySettings(BaseModel):
+class CelerySettings(_Section):
     broker_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     result_backend: SecretStr | None = None
     worker_concurrency: int = Field(8, ge=1)
@@ -86,7 +92,7 @@ class CelerySettings(BaseModel):
     default_queue: str = "default"
 
 
-class KubernetesSettings(BaseModel):
+class KubernetesSettings(_Section):
     namespace: str = "default"
     in_cluster: bool = False
     config_file: Path | None = None

@@ -1,0 +1,76 @@
+"""Settings: TOML file under TRADEWIND_HOME, env vars TRADEWIND__SECTION__KEY winning, clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tradewind.config.settings import load_settings
+from tradewind.sdk.errors import ConfigError
+
+TRADEWIND = str(Path(sys.executable).parent / "tradewind")
+
+
+def test_defaults_live_under_home(tw_home: Path) -> None:
+    s = load_settings()
+    assert s.dags_folder == tw_home / "dags"
+    assert s.base_log_folder == tw_home / "logs"
+    assert s.database_url == f"sqlite:///{tw_home / 'tradewind.db'}"
+    assert s.core.executor == "local"
+
+
+def test_env_overrides_the_toml_file(tw_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tw_home / "tradewind.toml").write_text('[core]\nparallelism = 4\nexecutor = "celery"\n')
+    assert load_settings().core.parallelism == 4
+    monkeypatch.setenv("TRADEWIND__CORE__PARALLELISM", "9")
+    s = load_settings()
+    assert (s.core.parallelism, s.core.executor) == (9, "celery")
+    monkeypatch.setenv("TRADEWIND__DATABASE__URL", "postgresql://u:pw@db/x")
+    monkeypatch.setenv("TRADEWIND__LOGGING__BASE_LOG_FOLDER", "/var/log/tw")
+    monkeypatch.setenv("TRADEWIND__CORE__DAGS_FOLDER", "/srv/dags")
+    monkeypatch.setenv("TRADEWIND__CORE__LOAD_EXAMPLES", "true")
+    monkeypatch.setenv("TRADEWIND__CORE__DAGS_ARE_PAUSED_AT_CREATION", "false")
+    s = load_settings()
+    assert s.database_url == "postgresql://u:pw@db/x"
+    assert s.base_log_folder == Path("/var/log/tw")
+    assert s.dags_folder == Path("/srv/dags")
+    assert s.core.load_examples is True and s.core.dags_are_paused_at_creation is False
+    assert "pw" not in repr(s.database)
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "named"),
+    [
+        ("", {"TRADEWIND__CORE__PARALLELISM": "lots"}, "core.parallelism"),
+        ("", {"TRADEWIND__CORE__EXECUTOR": "dask"}, "core.executor"),
+        ("[core]\nparalelism = 3\n", {}, "core.paralelism"),
+        ("[webserver]\nport = 70000\n", {}, "webserver.port"),
+    ],
+)
+def test_invalid_config_names_the_key(
+    tw_home: Path, monkeypatch: pytest.MonkeyPatch, toml: str, env: dict[str, str], named: str
+) -> None:
+    (tw_home / "tradewind.toml").write_text(toml)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert named in str(info.value)
+
+
+def test_a_command_with_bad_config_exits_2_naming_the_key(tw_home: Path) -> None:
+    import os
+
+    env = {**os.environ, "TRADEWIND__CORE__PARALLELISM": "-1"}
+    out = subprocess.run([TRADEWIND, "scheduler"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "core.parallelism" in out.stderr and "TRADEWIND__CORE__PARALLELISM" in out.stderr
+
+
+def test_broken_toml_is_reported_with_the_file(tw_home: Path) -> None:
+    (tw_home / "tradewind.toml").write_text("[core\nparallelism = 3\n")
+    with pytest.raises(ConfigError, match="tradewind.toml"):
+        load_settings()
