@@ -6,6 +6,7 @@ import argparse
 import signal
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -64,13 +65,15 @@ def _run(args: argparse.Namespace) -> int:
                 {"filename": e.filename, "lineno": e.lineno, "message": e.message, "timestamp": e.timestamp}
                 for e in errors
             ]
-        _print_summary(result, rows, args.output)
+        _print_summary(result, rows, args.output, settings.dags_folder.absolute())
         return 1 if rows else 0
     finally:
         engine.dispose()
 
 
-def _print_summary(result: ProcessorResult, errors: Sequence[dict[str, Any]], output: str) -> None:
+def _print_summary(
+    result: ProcessorResult, errors: Sequence[dict[str, Any]], output: str, dags_folder: Path
+) -> None:
     if output == "json":
         print_rows(errors, ["filename", "lineno", "message", "timestamp"], output)
         return
@@ -80,8 +83,16 @@ def _print_summary(result: ProcessorResult, errors: Sequence[dict[str, Any]], ou
         f"{result.dags_deactivated} deactivated; {len(errors)} file(s) with import errors "
         f"({result.duration:.2f} s)"
     )
+    if errors and output == "table":
+        # Paths inside the DAG folder are shown relative to it, so the table stays readable.
+        errors = [{**e, "filename": _display_path(e["filename"], dags_folder)} for e in errors]
     if errors:
         print_rows(errors, ["filename", "lineno", "message"], output)
+
+
+def _display_path(filename: str, dags_folder: Path) -> str:
+    path = Path(filename)
+    return path.relative_to(dags_folder).as_posix() if path.is_relative_to(dags_folder) else filename
 
 
 def _install_stop_signals(stop: threading.Event) -> None:

@@ -37,6 +37,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "standalone": ("tradewind.cli.standalone", "Run scheduler and webserver together (SQLite, examples)"),
     "webserver": ("tradewind.cli.webserver", "Run the web UI and REST API"),
     "users": ("tradewind.cli.users", "Manage users and API tokens"),
+    "jobs": ("tradewind.cli.jobs", "Check that the scheduler and other services are alive"),
     "celery": ("tradewind.cli.celery", "Run and inspect Celery workers"),
     "kubernetes": ("tradewind.cli.kubernetes", "Inspect and clean up worker pods; run a fake cluster"),
     "deploy": ("tradewind.cli.deploy", "Deploy Tradewind to Kubernetes with its Helm chart"),

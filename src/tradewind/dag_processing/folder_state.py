@@ -38,6 +38,9 @@ class FolderState:
     refused_by: dict[str, set[str]] = field(default_factory=dict)
     #: Files to parse again even if unchanged: a dag id they were refused has been released.
     forced: set[str] = field(default_factory=set)
+    #: False after loading from the store, which keeps no trace of refused copies: the first release then
+    #: sends every file with an import error to be parsed again, which rebuilds ``refused_by``.
+    refusals_known: bool = True
 
     @classmethod
     def load(cls, session: Session) -> FolderState:
@@ -49,9 +52,7 @@ class FolderState:
         errors, _total = import_errors.list_import_errors(session=session)
         state = cls(files=files, with_errors={e.filename for e in errors})
         state.owner = {dag_id: fileloc for fileloc, known in files.items() for dag_id in known.owned}
-        # A refused copy leaves an error on its file and no trace of the dag id: after a restart, every
-        # file with an error is parsed once more, so the copy is taken if its owner let go meanwhile.
-        state.forced = set(state.with_errors) & set(files)
+        state.refusals_known = not state.with_errors
         return state
 
     def snapshot(self) -> FolderState:
@@ -63,6 +64,7 @@ class FolderState:
             with_errors=set(self.with_errors),
             refused_by={dag_id: set(files) for dag_id, files in self.refused_by.items()},
             forced=set(self.forced),
+            refusals_known=self.refusals_known,
         )
 
     def restore(self, snapshot: FolderState) -> None:
@@ -71,6 +73,7 @@ class FolderState:
         self.with_errors = snapshot.with_errors
         self.refused_by = snapshot.refused_by
         self.forced = snapshot.forced
+        self.refusals_known = snapshot.refusals_known
 
     def record(
         self,
@@ -118,4 +121,7 @@ class FolderState:
                 del self.owner[dag_id]
 
     def _release(self, dag_id: str) -> None:
+        if not self.refusals_known:
+            self.forced |= self.with_errors & set(self.files)
+            self.refusals_known = True
         self.forced |= self.refused_by.pop(dag_id, set())

@@ -22,7 +22,7 @@ from tradewind.deploy.options import DeployOptions, chart_values, write_values
 from tradewind.deploy.progress import RolloutDisplay
 from tradewind.deploy.rollout import RolloutSnapshot, RolloutWatch, snapshot
 from tradewind.deploy.tools import find_tool
-from tradewind.sdk.errors import NotFoundError, TradewindError
+from tradewind.sdk.errors import DeploymentError, NotFoundError
 
 #: Seconds the /health check may take at least, even when the rollout used most of --timeout.
 MIN_HEALTH_TIMEOUT = 120.0
@@ -90,7 +90,7 @@ def release_facts(manifests: str) -> ReleaseFacts:
                 elif env["name"] == "TRADEWIND_ADMIN_PASSWORD":
                     secret = env["valueFrom"]["secretKeyRef"]["name"]
     if service is None:
-        raise TradewindError("the rendered chart has no webserver Service; is --chart a Tradewind chart?")
+        raise DeploymentError("the rendered chart has no webserver Service; is --chart a Tradewind chart?")
     return ReleaseFacts(service, port, ingress, user, secret)
 
 

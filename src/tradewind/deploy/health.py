@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tradewind.sdk.errors import TradewindError
+from tradewind.sdk.errors import DeploymentError
 
 #: Component statuses that count as up.
 HEALTHY_STATUSES = frozenset({"healthy", "ok"})
@@ -77,7 +77,7 @@ def wait_for_health(
         if report.healthy:
             return report
         if clock() >= deadline:
-            raise TradewindError(f"the webserver is not healthy after {timeout:.0f}s: {report.describe()}")
+            raise DeploymentError(f"the webserver is not healthy after {timeout:.0f}s: {report.describe()}")
         sleep(poll_interval)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tradewind.sdk.errors import ConfigError, NotFoundError, TradewindError
+from tradewind.sdk.errors import ConfigError, DeploymentError, NotFoundError, TradewindError
 
 #: `fail` in a template: "execution error at (tradewind/templates/x.yaml:1:4): <message>".
 _TEMPLATE_FAILURE = re.compile(r"execution error at \([^)]*\): (?P<message>.+)", re.DOTALL)
@@ -115,11 +115,11 @@ def classify_failure(stderr: str, *, action: str) -> TradewindError:
     if "release: not found" in text or ("not found" in text and "uninstall" in action):
         return NotFoundError(f"could not {action}: {text}", kind="release")
     if any(marker in text for marker in _UNREACHABLE):
-        return TradewindError(
+        return DeploymentError(
             f"could not {action}: the Kubernetes cluster is unreachable ({text.splitlines()[-1]}); "
             "check KUBECONFIG and --kube-context"
         )
-    return TradewindError(f"could not {action}: helm said: {text}")
+    return DeploymentError(f"could not {action}: helm said: {text}")
 
 
 def _first_key(problems: Sequence[str]) -> str | None:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tradewind.sdk.errors import TradewindError
+from tradewind.sdk.errors import DeploymentError
 
 #: "Forwarding from 127.0.0.1:41235 -> 8080"
 _FORWARDING = re.compile(r"Forwarding from 127\.0\.0\.1:(?P<port>\d+) -> \d+")
@@ -52,7 +52,7 @@ class Kubectl:
                 return str(server["gitVersion"])
         context = self.kube_context or self._current_context() or "(none)"
         reason = (result.stderr.strip().splitlines() or ["no server version in `kubectl version`"])[-1]
-        raise TradewindError(
+        raise DeploymentError(
             f"cannot reach the Kubernetes cluster of context {context}: {reason}; "
             "check KUBECONFIG (or --kube-context) and that the cluster is running"
         )
@@ -64,7 +64,7 @@ class Kubectl:
             args.append(f"--selector={selector}")
         result = self._run(*args)
         if result.returncode != 0:
-            raise TradewindError(
+            raise DeploymentError(
                 f"kubectl get {kinds} in namespace {namespace} failed: {result.stderr.strip()}"
             )
         items: list[dict[str, Any]] = json.loads(result.stdout).get("items", [])
@@ -75,7 +75,7 @@ class Kubectl:
             "get", kind, name, f"--namespace={namespace}", "--output=json", "--ignore-not-found"
         )
         if result.returncode != 0:
-            raise TradewindError(
+            raise DeploymentError(
                 f"kubectl get {kind}/{name} in namespace {namespace} failed: {result.stderr.strip()}"
             )
         if not result.stdout.strip():
@@ -88,7 +88,7 @@ class Kubectl:
             "delete", kinds, f"--namespace={namespace}", f"--selector={selector}", "--ignore-not-found"
         )
         if result.returncode != 0:
-            raise TradewindError(
+            raise DeploymentError(
                 f"kubectl delete {kinds} in namespace {namespace} failed: {result.stderr.strip()}"
             )
         return result.stdout
@@ -137,7 +137,7 @@ class Kubectl:
         stderr = ""
         if process.poll() is not None and process.stderr is not None:
             stderr = process.stderr.read().strip()
-        raise TradewindError(
+        raise DeploymentError(
             f"kubectl port-forward to {target} did not start within {timeout:.0f}s: {stderr}"
         )
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tradewind.sdk.errors import TradewindError
+from tradewind.sdk.errors import DeploymentError
 
 #: Waiting reasons that no amount of waiting fixes: fail at once and say why.
 PERMANENT_REASONS = frozenset({"InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError"})
@@ -163,9 +163,9 @@ class RolloutWatch:
             if current.done:
                 return current
             if problem := self._blocking_problem(current):
-                raise TradewindError(problem)
+                raise DeploymentError(problem)
             if self.clock() >= deadline:
-                raise TradewindError(self._timeout_message(current))
+                raise DeploymentError(self._timeout_message(current))
             self.sleep(self.poll_interval)
 
     def _blocking_problem(self, current: RolloutSnapshot) -> str | None:

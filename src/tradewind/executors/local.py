@@ -200,10 +200,11 @@ class LocalExecutor(Executor):
             self._reap()
 
     def _reap(self) -> None:
-        finished: list[tuple[TaskTryKey, int]] = []
+        finished: list[tuple[TaskTryKey, int, int | None]] = []
         with self._lock:
             for key, entry in list(self._running.items()):
                 code: int | None
+                pid = entry.pid
                 if entry.process is not None:
                     code = entry.process.exitcode
                     if code is not None:
@@ -212,12 +213,12 @@ class LocalExecutor(Executor):
                     assert entry.popen is not None
                     code = entry.popen.poll()
                 if code is not None:
-                    finished.append((key, code))
+                    finished.append((key, code, pid))
                     del self._running[key]
-        for key, code in finished:
+        for key, code, pid in finished:
             state = TaskInstanceState.SUCCESS if code == 0 else TaskInstanceState.FAILED
             reason = None if code == 0 else _describe_exit(code)
-            self._emit(TaskEvent(key, state, reason=reason))
+            self._emit(TaskEvent(key, state, reason=reason, external_id=None if pid is None else str(pid)))
 
 
 def _describe_exit(code: int) -> str:

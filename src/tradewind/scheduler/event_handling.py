@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -20,8 +20,22 @@ log = logging.getLogger(__name__)
 TI = TaskInstanceState
 
 
-def handle_events(*, session: Session, cache: DagCache, events: Sequence[TaskEvent], now: datetime) -> int:
-    """Apply events; returns how many changed a task instance."""
+def handle_events(
+    *,
+    session: Session,
+    cache: DagCache,
+    events: Sequence[TaskEvent],
+    now: datetime,
+    heartbeat_grace: float = 15.0,
+) -> int:
+    """Apply events; returns how many changed a task instance.
+
+    A compute that ended while its try is still queued or running means the runner died before recording
+    an outcome, with one exception: a duplicate runner (a redelivered message, a second pod) that was
+    refused the try ends at once while the runner that holds it carries on. So an end event settles a
+    running try only when it is about the process that claimed it (same pid or pod name), or when that
+    runner has stopped heartbeating; otherwise the zombie check has the last word.
+    """
     changed = 0
     for event in events:
         key = event.key.ti
@@ -38,6 +52,9 @@ def handle_events(*, session: Session, cache: DagCache, events: Sequence[TaskEve
             continue
         if ti.state not in (TI.QUEUED, TI.RUNNING):
             continue  # the runner recorded the outcome itself
+        if ti.state == TI.RUNNING and not _about_claimant(event, ti, now, heartbeat_grace):
+            log.info("try %s: a runner that did not hold the try ended (%s); ignored", event.key, event.reason)
+            continue
         if event.never_started and ti.state == TI.QUEUED:
             if reset_to_scheduled(
                 session=session, ti=ti, reason=event.reason or "compute failed before start"
@@ -55,3 +72,10 @@ def handle_events(*, session: Session, cache: DagCache, events: Sequence[TaskEve
             log.error("try %s: %s -> %s", event.key, reason, new_state)
             changed += 1
     return changed
+
+
+def _about_claimant(event: TaskEvent, ti: TaskInstanceModel, now: datetime, heartbeat_grace: float) -> bool:
+    if event.external_id is not None and event.external_id in (str(ti.pid), ti.hostname):
+        return True
+    heartbeat = ti.last_heartbeat_at or ti.start_date
+    return heartbeat is None or now - heartbeat > timedelta(seconds=heartbeat_grace)

@@ -68,7 +68,7 @@ class SchedulerService:
             self.job_id = jobs.register_job(
                 session=session,
                 job_type="scheduler",
-                hostname=self.settings.core.hostname or socket.getfqdn(),
+                hostname=self.settings.core.hostname or socket.gethostname(),
                 pid=os.getpid(),
                 executor=self.executor.name,
                 now=now,

@@ -69,7 +69,13 @@ class Scheduler:
         events = self.executor.get_events()
         if events:
             with transaction(self.session_factory) as session:
-                stats.events = handle_events(session=session, cache=self.cache, events=events, now=now)
+                stats.events = handle_events(
+                    session=session,
+                    cache=self.cache,
+                    events=events,
+                    now=now,
+                    heartbeat_grace=self.settings.scheduler.heartbeat_interval * 3,
+                )
         with transaction(self.session_factory) as session:
             stats.runs_created = create_scheduled_runs(
                 session=session,

@@ -14,6 +14,7 @@
     ├── PermissionDeniedError       an authenticated user without the right role
     ├── AuthenticationError         no or bad credentials
     ├── ExecutorError               an executor could not place or stop a workload
+    ├── DeploymentError             `tradewind deploy` could not install, reach or verify a release
     ├── UserCodeError               user code raised; wraps the original at one boundary
     ├── TaskExecutionError          a task's own work failed (non-zero exit code, timeout ...)
     │   └── TaskTimeoutError        execution_timeout passed
@@ -104,6 +105,10 @@ class PermissionDeniedError(TradewindError):
 
 class ExecutorError(TradewindError):
     pass
+
+
+class DeploymentError(TradewindError):
+    """Installing or checking a release on Kubernetes failed (cluster unreachable, helm failed, stuck pods)."""
 
 
 class UserCodeError(TradewindError):

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+
 from tests.unit.dag_processing.corpus import copy_fixture, marked_line
 from tests.unit.dag_processing.store_view import active_dag_ids
-
 from tradewind.config.settings import Settings
 
 TRADEWIND = str(Path(sys.executable).with_name("tradewind"))

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from tests.unit.dag_processing.store_view import active_dag_ids, stored_errors
 
+from tests.unit.dag_processing.store_view import active_dag_ids, stored_errors
 from tradewind.config.settings import Settings, load_settings
 from tradewind.dag_processing.discovery import example_dags_folder
 from tradewind.dag_processing.processor import DagProcessor

@@ -142,3 +142,13 @@ def test_a_task_process_killed_mid_run_is_retried_with_the_reason_recorded(deplo
     assert first.state == "up_for_retry"
     assert "SIGKILL" in (first.state_reason or "")
     assert "survived" in deployment.tw("tasks", "logs", "killed", "victim", run_id, "--try-number", "2").stdout
+
+
+def test_jobs_check_reports_scheduler_liveness(deployment: Deployment) -> None:
+    assert deployment.tw("jobs", "check", "--job-type", "scheduler", check=False).returncode == 1
+    proc = deployment.start_scheduler()
+    alive = deployment.tw("jobs", "check", "--job-type", "scheduler", "--local", check=False)
+    assert alive.returncode == 0, alive.stdout
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    assert deployment.tw("jobs", "check", "--job-type", "scheduler", check=False).returncode == 1

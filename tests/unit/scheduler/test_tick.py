@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.unit.scheduler.twins import START, RecordingExecutor, make_dag, store_dag
 from tradewind.core.clock import FrozenClock
+from tradewind.core.events import TaskEvent
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import DagRunState, TaskInstanceState
 from tradewind.core.workload import ExecuteTask
@@ -303,3 +304,24 @@ def test_trigger_validates_conf_against_params(sessions: sessionmaker[Session]) 
         trigger(sessions, "p", conf={"n": "not a number"})
     with sessions() as session:
         assert dag_runs.list_dag_runs(session=session, dag_id="p")[1] == 0
+
+
+def test_end_of_a_refused_duplicate_runner_does_not_fail_the_running_try(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    store_dag(sessions, make_dag("dup", {"a": []}))
+    run_id = trigger(sessions, "dup")
+    scheduler.tick(clock.now())
+    [w] = executor.take()
+    with transaction(sessions) as session:
+        task_instances.transition(session=session, key=w.ti_key, expected=TI.QUEUED, target=TI.RUNNING,
+                                  try_number=1, values={"start_date": clock.now(), "last_heartbeat_at": clock.now(),
+                                                        "pid": 4242, "hostname": "worker-1"})
+    # A redelivered copy ran elsewhere, was refused the try, and exited 0.
+    executor._emit(TaskEvent(w.try_key, TI.SUCCESS, external_id="9999"))
+    scheduler.tick(clock.now())
+    assert states(sessions, "dup", run_id)["a"] == TI.RUNNING
+    # The process that holds the try dies: that settles it at once.
+    executor._emit(TaskEvent(w.try_key, TI.FAILED, reason="task process killed by SIGKILL", external_id="4242"))
+    scheduler.tick(clock.now())
+    assert states(sessions, "dup", run_id)["a"] == TI.FAILED

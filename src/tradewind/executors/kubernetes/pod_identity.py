@@ -73,15 +73,17 @@ def pod_name(workload: ExecuteTask, launch: int = 1) -> str:
 
 
 def worker_labels(workload: ExecuteTask, owner: str) -> dict[str, str]:
-    return {
+    labels = {
         WORKER_LABEL: "true",
         DAG_LABEL: safe_label_value(workload.dag_id),
         TASK_LABEL: safe_label_value(workload.task_id),
         RUN_LABEL: safe_label_value(workload.run_id),
         TRY_LABEL: str(workload.try_number),
-        MAP_LABEL: str(workload.map_index),
         OWNER_LABEL: safe_label_value(owner),
     }
+    if workload.map_index >= 0:  # "-1" is not a valid label value; unmapped tasks carry no map_index label
+        labels[MAP_LABEL] = str(workload.map_index)
+    return labels
 
 
 def worker_annotations(workload: ExecuteTask, launch: int) -> dict[str, str]:
