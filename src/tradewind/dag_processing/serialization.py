@@ -115,7 +115,7 @@ def serialize_task(task: AbstractOperator) -> SerializedTask:
     group = task.task_group
     return SerializedTask(
         task_id=task.task_id,
-        operator=cls.__name__,
+        operator=custom_name or cls.__name__,
         operator_module=cls.__module__,
         upstream=sorted(task.upstream_task_ids),
         downstream=sorted(task.downstream_task_ids),

@@ -43,6 +43,7 @@ FORK_SERVER_PRELOAD = [
     "tradewind.sdk.operators.branch",
     "tradewind.sdk.operators.decorated",
     "jinja2",
+    "jsonschema",
 ]
 #: Seconds between SIGTERM and SIGKILL when a try is terminated.
 KILL_GRACE_SECONDS = 10.0

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import importlib
+
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
 
@@ -18,10 +19,10 @@ def _table(model: type[DeclarativeBase]) -> Table:
 
 def _insert(session: Session, model: type[DeclarativeBase]) -> Any:
     # On the Table, not the mapped class: a Core statement whose result is the database's own answer.
-    table = _table(model)
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+    # The dialect's module is imported on first use: the PostgreSQL one drags in asyncio and its async
+    # drivers' modules, which every task process on SQLite would otherwise pay for.
+    dialect = importlib.import_module(f"sqlalchemy.dialects.{session.get_bind().dialect.name}")
+    return dialect.insert(_table(model))
 
 
 def insert_or_ignore(

@@ -12,7 +12,8 @@ from tradewind.testing.process_kubelet import KubeletConfig, ProcessKubelet
 
 class FakeCluster:
     """A one-node cluster on 127.0.0.1. ``claim_dirs`` maps PersistentVolumeClaim names to local folders
-    (a pod mounting one must use that folder as its mountPath: containers run in the host filesystem)."""
+    (a pod mounting one must use that folder as its mountPath: containers run in the host filesystem);
+    ``image_env`` is set in every container, as an image's ENV lines would (PATH to ``tradewind`` ...)."""
 
     def __init__(
         self,
@@ -25,12 +26,14 @@ class FakeCluster:
         bookmark_interval: float = 5.0,
         kubeconfig_path: Path | None = None,
         node_name: str = "process-node",
+        image_env: dict[str, str] | None = None,
     ) -> None:
         self.work_dir = Path(work_dir)
         self.server = FakeKubernetes(self.work_dir, port=port, namespaces=namespaces, history_size=history_size,
                                      bookmark_interval=bookmark_interval)
         self.kubelet_config = KubeletConfig(
-            api_url="", log_dir=self.server.log_dir, node_name=node_name, claim_dirs=dict(claim_dirs or {})
+            api_url="", log_dir=self.server.log_dir, node_name=node_name, claim_dirs=dict(claim_dirs or {}),
+            image_env=dict(image_env or {}),
         )
         self.kubelet: ProcessKubelet | None = None
         self.kubeconfig_path = kubeconfig_path or self.work_dir / "kubeconfig"

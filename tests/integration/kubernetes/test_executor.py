@@ -155,7 +155,9 @@ def test_watch_faults_are_survived(
     assert watcher.reconnects >= 1
 
     second = python_workload("second", "import time; time.sleep(1)")
-    fake_cluster.server.compact()  # what the watcher resumes from is gone: 410, then a re-list
+    for i in range(3):  # writes the pod watch does not see move the cluster's resourceVersion on
+        core_api.create_namespaced_config_map("default", {"metadata": {"name": f"noise-{i}"}})
+    fake_cluster.server.compact()  # what the watcher would resume from is gone: 410, then a re-list
     wait_for(lambda: fake_cluster.server.drop_watches() > 0, what="a watch to drop")
     executor.queue_workload(second)
     assert events.final(second.try_key, timeout=30).state == TI.SUCCESS

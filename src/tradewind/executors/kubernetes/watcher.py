@@ -55,6 +55,7 @@ class PodWatcher:
         #: Counters a test or a benchmark can read.
         self.relists = 0
         self.reconnects = 0
+        self.streams_opened = 0
         self._stop = threading.Event()
         self._response: Any = None
         self._thread = threading.Thread(target=self._run, name=f"k8s-watch-{namespace}", daemon=True)
@@ -74,6 +75,7 @@ class PodWatcher:
     def _run(self) -> None:
         backoff = 0.5
         while not self._stop.is_set():
+            opened = self.streams_opened
             try:
                 if self.resource_version is None:
                     self._list()
@@ -86,6 +88,8 @@ class PodWatcher:
             except WATCH_ERRORS as exc:
                 if self._stop.is_set():
                     return
+                if self.streams_opened > opened:
+                    backoff = 0.5  # the connection had worked: this is a new trouble, start small
                 self.reconnects += 1
                 delay = backoff * (0.5 + random.random())
                 log.warning("watch of namespace %s interrupted (%s); again in %.1fs", self.namespace,
@@ -103,6 +107,7 @@ class PodWatcher:
         response = self.api.watch_pods(self.namespace, self.label_selector, self.resource_version,
                                        self.watch_timeout)
         self._response = response
+        self.streams_opened += 1
         try:
             for line in iter_resp_lines(response):
                 if self._stop.is_set():

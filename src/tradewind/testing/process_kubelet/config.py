@@ -20,6 +20,8 @@ class KubeletConfig:
     #: mount's path must be that directory (hostPath mounts must mount their own path).
     claim_dirs: dict[str, Path] = field(default_factory=dict)
     inherit_env: tuple[str, ...] = INHERITED_ENV
+    #: Set in every container before the pod's own env (what the image's ENV lines would set).
+    image_env: dict[str, str] = field(default_factory=dict)
     #: How long an `oom-killed` pod runs before the "kernel" kills it.
     oom_after_seconds: float = 0.3
     #: How often a pod that cannot start yet (missing secret, failed mount) is retried.

@@ -174,6 +174,7 @@ class PodWorker:
 
     def _base_env(self) -> dict[str, str]:
         env = {k: os.environ[k] for k in self.config.inherit_env if k in os.environ}
+        env.update(self.config.image_env)
         api = urlparse(self.config.api_url)
         env.update({
             "HOSTNAME": self.name,
