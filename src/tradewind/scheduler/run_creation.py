@@ -69,10 +69,11 @@ def create_scheduled_runs(
 def _create_due_run(
     *, session: Session, dag: DagModel, sdag: SerializedDag, now: datetime, active: int, default_retries: int
 ) -> int:
-    if dag.next_dagrun_create_after is None:
+    if dag.next_dagrun_create_after is None or not sdag.catchup:
+        # Without catchup the stored next run may be stale (the DAG was paused for a while): recompute.
         info = next_run_info(session=session, sdag=sdag, now=now)
         dags.set_next_dagrun(session=session, dag_id=dag.dag_id, info=info)
-        if info is None or info.run_after > now:
+        if info is None or info.run_after > now or dag.is_paused:
             return 0
     else:
         assert dag.next_dagrun is not None

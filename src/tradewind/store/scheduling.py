@@ -27,11 +27,17 @@ def _locked(stmt: Select[Any], session: Session, *tables: type[Any]) -> Select[A
 
 
 def dags_due(*, session: Session, now: datetime, limit: int = 100) -> Sequence[DagModel]:
-    """Active, unpaused DAGs whose next run is due, or whose next run is not computed yet."""
+    """Active DAGs whose next run is not computed yet (paused ones too, so the UI can show it), and
+    unpaused ones whose next run is due."""
     stmt = (
         select(DagModel)
-        .where(DagModel.is_active.is_(True), DagModel.is_paused.is_(False))
-        .where(or_(DagModel.next_dagrun_create_after.is_(None), DagModel.next_dagrun_create_after <= now))
+        .where(DagModel.is_active.is_(True))
+        .where(
+            or_(
+                DagModel.next_dagrun_create_after.is_(None),
+                and_(DagModel.is_paused.is_(False), DagModel.next_dagrun_create_after <= now),
+            )
+        )
         .order_by(DagModel.next_dagrun_create_after)
         .limit(limit)
     )

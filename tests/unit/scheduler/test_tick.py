@@ -325,3 +325,22 @@ def test_end_of_a_refused_duplicate_runner_does_not_fail_the_running_try(
     executor._emit(TaskEvent(w.try_key, TI.FAILED, reason="task process killed by SIGKILL", external_id="4242"))
     scheduler.tick(clock.now())
     assert states(sessions, "dup", run_id)["a"] == TI.FAILED
+
+
+def test_paused_dag_shows_its_next_run_and_an_unpaused_one_skips_missed_intervals_without_catchup(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    from tradewind.store import dags
+
+    store_dag(sessions, make_dag("hourly", {"a": []}, timetable={"type": "cron", "expression": "@hourly"},
+                                 start_date=START - timedelta(days=1), catchup=False), paused=True)
+    scheduler.tick(clock.now())
+    with sessions() as session:
+        assert dags.get_dag(session=session, dag_id="hourly").next_dagrun == START - timedelta(hours=1)
+    clock.advance(timedelta(days=2))
+    with transaction(sessions) as session:
+        dags.set_paused(session=session, dag_id="hourly", is_paused=False)
+    scheduler.tick(clock.now())
+    with sessions() as session:
+        runs, _ = dag_runs.list_dag_runs(session=session, dag_id="hourly")
+    assert [r.logical_date for r in runs] == [clock.now() - timedelta(hours=1)]

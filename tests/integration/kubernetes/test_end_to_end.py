@@ -1,0 +1,80 @@
+"""The scheduler with the Kubernetes executor, end to end on the fake cluster: example DAGs run green,
+output survives the pods, and a scheduler killed mid-run is replaced without running any task twice."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import tradewind.example_dags
+from tests.integration.kubernetes.deployment import KubernetesDeployment
+from tests.integration.scheduler.conftest import wait_until
+from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.log_paths import log_relative_path
+from tradewind.store import task_instances
+
+EXAMPLES = Path(tradewind.example_dags.__file__).parent
+
+
+@pytest.fixture
+def k8s_deployment(tw_home: Path, db_url: str) -> Iterator[KubernetesDeployment]:
+    deployment = KubernetesDeployment(tw_home, db_url)
+    try:
+        yield deployment
+    finally:
+        deployment.stop_all()
+
+
+def test_example_dag_runs_in_pods(k8s_deployment: KubernetesDeployment) -> None:
+    dep = k8s_deployment
+    shutil.copy(EXAMPLES / "example_bash_operator.py", dep.dags)
+    dep.parse()
+    dep.start_scheduler()
+    run_id = dep.tw("dags", "trigger", "example_bash_operator").stdout.strip()
+    assert dep.wait_run("example_bash_operator", run_id, timeout=120) == "success", dep.dump_logs()
+    key = TaskInstanceKey("example_bash_operator", run_id, "use_env")
+    log = (dep.home / "logs" / log_relative_path(key, 1)).read_text()
+    assert "greeting is hello from Tradewind" in log
+    assert "[kubernetes] --- output of pod default/example-bash-operator-use-env-" in log
+    wait_until(lambda: not dep.core.list_namespaced_pod("default", label_selector="tradewind-worker=true").items,
+               timeout=30, what="the finished pods to be deleted")
+
+
+def test_a_killed_scheduler_is_replaced_and_no_task_runs_twice(k8s_deployment: KubernetesDeployment) -> None:
+    dep = k8s_deployment
+    dep.env["TRADEWIND__KUBERNETES__DELETE_WORKER_PODS"] = "false"  # keep every pod, to count them
+    dep.write_dag("fanout", """
+        from datetime import datetime
+        from pathlib import Path
+        from tradewind import DAG, BashOperator
+        here = str(Path(__file__).parent)
+        with DAG("fanout", schedule=None, start_date=datetime(2026, 1, 1)):
+            for i in range(6):
+                BashOperator(task_id=f"t{i}", bash_command=f"sleep 1; echo t{i} >> {here}/ran.txt")
+    """)
+    dep.parse()
+    first = dep.start_scheduler()
+    run_id = dep.tw("dags", "trigger", "fanout").stdout.strip()
+
+    def some_running() -> bool:
+        with dep.sessions() as session:
+            tis, _count = task_instances.list_task_instances(session=session, dag_id="fanout", run_id=run_id)
+            return sum(1 for ti in tis if ti.state in ("running", "success")) >= 2
+
+    wait_until(some_running, timeout=60, what="tasks to start in pods", on_timeout=dep.dump_logs)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    dep.start_scheduler()
+    assert dep.wait_run("fanout", run_id, timeout=120) == "success", dep.dump_logs()
+    ran = (dep.dags / "ran.txt").read_text().split()
+    assert sorted(ran) == sorted(f"t{i}" for i in range(6)), "each task ran exactly once"
+    with dep.sessions() as session:
+        tis, _count = task_instances.list_task_instances(session=session, dag_id="fanout", run_id=run_id)
+    for ti in tis:
+        pods = dep.core.list_namespaced_pod(
+            "default", label_selector=f"tradewind-worker=true,task_id={ti.task_id},try_number={ti.try_number}").items
+        assert len(pods) == 1, f"{ti.task_id} try {ti.try_number} has {len(pods)} pods"
