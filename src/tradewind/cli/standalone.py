@@ -42,20 +42,35 @@ def _run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     scheduler = SchedulerService(settings, engine=engine, executor=make_executor(settings))
     scheduler_thread = threading.Thread(target=scheduler.run, args=(stop,), name="scheduler")
-    scheduler_thread.start()
     try:
         if args.no_webserver:
             install_stop_signals(stop)
+            scheduler_thread.start()
             stop.wait()
         else:
-            _serve_web(settings, engine, args, stop)
+            # The webserver comes up first: both start-ups are CPU-bound imports sharing one interpreter,
+            # and a user waits for the page, not for the scheduler's first tick.
+            web_ready = threading.Event()
+            threading.Thread(
+                target=_start_after, args=(web_ready, scheduler_thread, stop), name="scheduler-starter", daemon=True
+            ).start()
+            _serve_web(settings, engine, args, web_ready)
     finally:
         stop.set()
-        scheduler_thread.join()
+        if scheduler_thread.is_alive():
+            scheduler_thread.join()
     return 0
 
 
-def _serve_web(settings: object, engine: object, args: argparse.Namespace, stop: threading.Event) -> None:
+def _start_after(ready: threading.Event, thread: threading.Thread, stop: threading.Event) -> None:
+    while not ready.wait(0.1):
+        if stop.is_set():
+            return
+    if not stop.is_set():
+        thread.start()
+
+
+def _serve_web(settings: object, engine: object, args: argparse.Namespace, ready: threading.Event) -> None:
     from tradewind.api.admin_user import ensure_admin_user
     from tradewind.api.server import serve
     from tradewind.config.settings import Settings
@@ -68,4 +83,4 @@ def _serve_web(settings: object, engine: object, args: argparse.Namespace, stop:
     if generated is not None:
         user = os.environ.get("TRADEWIND_ADMIN_USER", "admin")
         print(f"Log in as {user!r} with the generated password: {generated}  (shown once)\n", flush=True)
-    serve(settings, host, port)  # returns on SIGINT/SIGTERM (uvicorn handles them)
+    serve(settings, host, port, ready=ready)  # returns on SIGINT/SIGTERM (uvicorn handles them)

@@ -71,6 +71,7 @@ def test_a_killed_scheduler_is_replaced_and_no_task_runs_twice(k8s_deployment: K
     dep.start_scheduler()
     assert dep.wait_run("fanout", run_id, timeout=120) == "success", dep.dump_logs()
     ran = (dep.dags / "ran.txt").read_text().split()
+    print("DEBUGLOG", dep.dump_logs())
     assert sorted(ran) == sorted(f"t{i}" for i in range(6)), "each task ran exactly once"
     with dep.sessions() as session:
         tis, _count = task_instances.list_task_instances(session=session, dag_id="fanout", run_id=run_id)
