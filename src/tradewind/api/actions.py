@@ -139,6 +139,7 @@ def clear(
     include_downstream: bool = False,
     only_failed: bool = False,
     dry_run: bool = False,
+    default_retries: int = 0,
 ) -> list[TaskInstanceKey]:
     """Clear tasks of a run (all of them when ``task_ids`` is None) so the scheduler runs them again.
     With ``dry_run`` nothing changes and the task instances that would be cleared are returned."""
@@ -162,6 +163,7 @@ def clear(
             include_downstream=False,
             sdag=sdag,
             now=now,
+            default_retries=default_retries,
         )
         record_audit(
             session=session,

@@ -250,6 +250,7 @@ def _states(args: argparse.Namespace) -> int:
 
 
 def _clear(args: argparse.Namespace) -> int:
+    from tradewind.config.settings import load_settings
     from tradewind.core.clock import utcnow
     from tradewind.core.states import TaskInstanceState
     from tradewind.store.audit import record_audit
@@ -262,6 +263,7 @@ def _clear(args: argparse.Namespace) -> int:
     except re.error as exc:
         raise ParamValidationError(f"--task-regex {args.task_regex!r} is not a valid regex: {exc}") from None
     failed_states = {TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM_FAILED}
+    default_retries = load_settings().core.default_task_retries
     with _session(writes=True) as session:
         sdag = get_serialized_dag(session=session, dag_id=args.dag_id)
         task_ids = {t.task_id for t in sdag.tasks if pattern is None or pattern.search(t.task_id)}
@@ -305,6 +307,7 @@ def _clear(args: argparse.Namespace) -> int:
                 include_downstream=False,
                 sdag=sdag,
                 now=now,
+                default_retries=default_retries,
             )
             cleared += len(keys)
             record_audit(

@@ -34,11 +34,10 @@ class CoreSettings(_Section):
     dags_folder: Path | None = None  # default: $TRADEWIND_HOME/dags
     executor: Literal["local", "celery", "kubernetes"] = "local"
     parallelism: int = Field(32, ge=1)
-    max_active_tasks_per_dag: int = Field(16, ge=1)
-    max_active_runs_per_dag: int = Field(16, ge=1)
     load_examples: bool = False
     dags_are_paused_at_creation: bool = True
     default_pool_slots: int = Field(128, ge=0)
+    #: Retries of tasks that do not set ``retries`` themselves (nor through default_args).
     default_task_retries: int = Field(0, ge=0)
     hostname: str | None = None
     #: Start task processes by forking a pre-imported parent instead of exec'ing a new interpreter.

@@ -30,7 +30,7 @@ class AbstractOperator(DependencyMixin):
     # Declared here so code working on any node is typed; set by the subclasses.
     task_id: str
     owner: str
-    retries: int
+    retries: int | None
     retry_delay: timedelta
     retry_exponential_backoff: bool
     max_retry_delay: timedelta | None

@@ -52,7 +52,7 @@ class BaseOperator(AbstractOperator):
         *,
         task_id: str,
         owner: str = DEFAULT_OWNER,
-        retries: int | None = 0,
+        retries: int | None = None,
         retry_delay: timedelta | float = DEFAULT_RETRY_DELAY,
         retry_exponential_backoff: bool = False,
         max_retry_delay: timedelta | float | None = None,
@@ -93,7 +93,8 @@ class BaseOperator(AbstractOperator):
         where = f"task {full_id!r}" + (f" in DAG {dag.dag_id!r}" if dag is not None else "")
 
         self.owner = owner
-        self.retries = int(retries or 0)
+        #: None: not set by the author; the deployment's core.default_task_retries applies.
+        self.retries: int | None = None if retries is None else int(retries)
         delay = as_timedelta(retry_delay, "retry_delay", where)
         self.retry_delay = DEFAULT_RETRY_DELAY if delay is None else delay
         self.retry_exponential_backoff = bool(retry_exponential_backoff)
@@ -143,7 +144,7 @@ class BaseOperator(AbstractOperator):
             )
         if not isinstance(self.pool_slots, int) or self.pool_slots < 1:
             raise DagDefinitionError(f"{where}: pool_slots must be an integer >= 1", dag_id=dag_id)
-        if self.retries < 0:
+        if self.retries is not None and self.retries < 0:
             raise DagDefinitionError(f"{where}: retries must be >= 0", dag_id=dag_id)
         if not isinstance(self.priority_weight, int):
             raise DagDefinitionError(f"{where}: priority_weight must be an integer", dag_id=dag_id)

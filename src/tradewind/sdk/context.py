@@ -179,7 +179,7 @@ def build_context(
     )  # fmt: skip
     ti = RuntimeTaskInstance(
         task=task, dag_id=dag.dag_id, run_id=run_id, map_index=map_index, try_number=try_number,
-        max_tries=task.retries if max_tries is None else max_tries,
+        max_tries=(task.retries or 0) if max_tries is None else max_tries,
     )  # fmt: skip
     ds = logical.strftime("%Y-%m-%d")
     ts = logical.isoformat()

@@ -54,8 +54,10 @@ def make_executor(tmp_path: Path) -> Iterator[Callable[..., KubernetesExecutor]]
     """Build and start executors; each is stopped at the end of the test (without waiting)."""
     started: list[KubernetesExecutor] = []
 
-    def build(settings: KubernetesSettings, *, job_id: int | None = 1, **kwargs: object) -> KubernetesExecutor:
-        executor = KubernetesExecutor(8, settings=settings, log_folder=tmp_path / "logs", **kwargs)  # type: ignore[arg-type]
+    def build(settings: KubernetesSettings, *, job_id: int | None = 1, log_folder: Path | None = None,
+              **kwargs: object) -> KubernetesExecutor:
+        executor = KubernetesExecutor(8, settings=settings, log_folder=log_folder or tmp_path / "logs",
+                                      **kwargs)  # type: ignore[arg-type]
         executor.scheduler_job_id = job_id
         executor.start()
         started.append(executor)

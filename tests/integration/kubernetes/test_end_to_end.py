@@ -15,9 +15,16 @@ from tests.integration.kubernetes.deployment import KubernetesDeployment
 from tests.integration.scheduler.conftest import wait_until
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.log_paths import log_relative_path
-from tradewind.store import task_instances
+from tradewind.core.clock import utcnow
+from tradewind.store import jobs, task_instances
 
 EXAMPLES = Path(tradewind.example_dags.__file__).parent
+
+
+def _heartbeat_age(dep: KubernetesDeployment) -> float:
+    with dep.sessions() as session:
+        latest = jobs.latest_heartbeat(session=session, job_type="scheduler")
+    return (utcnow() - latest).total_seconds() if latest is not None else 0.0
 
 
 @pytest.fixture
@@ -54,7 +61,7 @@ def test_a_killed_scheduler_is_replaced_and_no_task_runs_twice(k8s_deployment: K
         here = str(Path(__file__).parent)
         with DAG("fanout", schedule=None, start_date=datetime(2026, 1, 1)):
             for i in range(6):
-                BashOperator(task_id=f"t{i}", bash_command=f"sleep 1; echo t{i} >> {here}/ran.txt")
+                BashOperator(task_id=f"t{i}", bash_command=f"sleep 6; echo t{i} >> {here}/ran.txt")
     """)
     dep.parse()
     first = dep.start_scheduler()
@@ -63,15 +70,20 @@ def test_a_killed_scheduler_is_replaced_and_no_task_runs_twice(k8s_deployment: K
     def some_running() -> bool:
         with dep.sessions() as session:
             tis, _count = task_instances.list_task_instances(session=session, dag_id="fanout", run_id=run_id)
-            return sum(1 for ti in tis if ti.state in ("running", "success")) >= 2
+            return sum(1 for ti in tis if ti.state == "running") >= 2
 
     wait_until(some_running, timeout=60, what="tasks to start in pods", on_timeout=dep.dump_logs)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
+    wait_until(lambda: _heartbeat_age(dep) > 3.5, timeout=30, what="the killed scheduler to look dead")
     dep.start_scheduler()
     assert dep.wait_run("fanout", run_id, timeout=120) == "success", dep.dump_logs()
+    assert "adopted" in dep.dump_logs()
+    # Every pod, adopted or finished while no scheduler watched, ends archived and labelled kept.
+    wait_until(lambda: all(p.metadata.labels.get("tradewind-kept") == "true" for p in
+                           dep.core.list_namespaced_pod("default", label_selector="tradewind-worker=true").items),
+               timeout=60, what="every pod to be settled", on_timeout=dep.dump_logs)
     ran = (dep.dags / "ran.txt").read_text().split()
-    print("DEBUGLOG", dep.dump_logs())
     assert sorted(ran) == sorted(f"t{i}" for i in range(6)), "each task ran exactly once"
     with dep.sessions() as session:
         tis, _count = task_instances.list_task_instances(session=session, dag_id="fanout", run_id=run_id)

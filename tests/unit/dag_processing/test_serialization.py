@@ -136,7 +136,7 @@ def test_task_fields() -> None:
 def test_mapped_tasks_carry_their_expand_arguments() -> None:
     s = serialize_dag(build(), fileloc="/dags/full.py", relative_fileloc="full.py")
     square = s.get_task("square")
-    assert square.is_mapped and square.operator == "_PythonDecoratedOperator"
+    assert square.is_mapped and square.operator == "@task"  # shown as Airflow shows TaskFlow tasks
     assert square.expand == {"x": MappedArg(kind="xcom", task_id="numbers", key="return_value")}
     assert square.templates["op_kwargs"] == {"power": 2}
     assert square.upstream == ["numbers"] and square.retries == 2

@@ -33,9 +33,10 @@ class GreetOperator(BaseOperator):
 
 def test_defaults_match_airflow() -> None:
     op = EmptyOperator(task_id="t")
+    # retries None: unset, so the deployment's core.default_task_retries (default 0) applies, as in Airflow.
     assert (op.owner, op.retries, op.retry_delay, op.trigger_rule) == (
         "tradewind",
-        0,
+        None,
         timedelta(seconds=300),
         "all_success",
     )

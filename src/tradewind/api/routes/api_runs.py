@@ -100,6 +100,7 @@ def clear_dag_run(
         task_ids=None,
         only_failed=body.only_failed,
         dry_run=body.dry_run,
+        default_retries=ctx.settings.core.default_task_retries,
     )
     if body.dry_run:
         return {"task_instances": [reference_body(k) for k in keys]}
