@@ -44,7 +44,7 @@ def tw_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def create_postgres_database(prefix: str = "tw_test") -> str:
     """Create a uniquely named PostgreSQL database and return its URL."""
-    import psycopg  # noqa: PLC0415
+    import psycopg
 
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
@@ -53,7 +53,7 @@ def create_postgres_database(prefix: str = "tw_test") -> str:
 
 
 def drop_postgres_database(url: str) -> None:
-    import psycopg  # noqa: PLC0415
+    import psycopg
 
     name = url.rsplit("/", 1)[1]
     with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
@@ -75,11 +75,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def migrated_engine(db_url: str) -> Iterator[Engine]:
-    """An engine on a database upgraded to the newest schema revision."""
-    from tradewind.store.migrate import upgrade  # noqa: PLC0415
+    """An engine on a database at the newest schema revision (a copy of a template migrated once)."""
+    from tests.migrated_databases import migrate_database
 
+    migrate_database(db_url)
     engine = make_engine(db_url)
-    upgrade(engine)
     try:
         yield engine
     finally:

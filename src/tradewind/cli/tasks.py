@@ -167,8 +167,10 @@ def _session(*, writes: bool = False) -> Iterator[Any]:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from tradewind.config.settings import load_settings
     from tradewind.store.dags import get_serialized_dag
 
+    default_retries = load_settings().core.default_task_retries
     with _session() as session:
         sdag = get_serialized_dag(session=session, dag_id=args.dag_id)
     if args.tree:
@@ -181,7 +183,7 @@ def _list(args: argparse.Namespace) -> int:
             "operator": t.operator,
             "task_group": t.task_group,
             "trigger_rule": t.trigger_rule,
-            "retries": t.retries,
+            "retries": default_retries if t.retries is None else t.retries,
             "is_mapped": t.is_mapped,
             "upstream_task_ids": sorted(t.upstream),
             "downstream_task_ids": sorted(t.downstream),

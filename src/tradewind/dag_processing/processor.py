@@ -20,10 +20,10 @@ from tradewind.dag_processing.discovery import DagFileRef, list_dag_files
 from tradewind.dag_processing.folder_state import FolderState, KnownFile
 from tradewind.dag_processing.isolated_import import FileError, ParsedFile, parse_batches
 from tradewind.dag_processing.recording import (
+    FileBatch,
     FileContent,
     FileOutcome,
     forget_files,
-    record_parsed_file,
     record_storage_failure,
 )
 from tradewind.store.engine import transaction
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 #: Most files stored in one transaction: fewer commits, yet short write locks (SQLite has one writer).
 MAX_FILES_PER_TRANSACTION = 25
+#: Longest a parsed file waits for others to share its transaction (checked as each result comes in).
+MAX_RECORD_DELAY = 1.0
 #: Passes over files whose refused dag id was released during the pass (one is enough but for chains).
 MAX_ROUNDS = 5
 
@@ -154,10 +156,24 @@ class DagProcessor:
             processes=self.settings.scheduler.parsing_processes,
             stop=stop,
         )
+        # Results are gathered into transactions of up to MAX_FILES_PER_TRANSACTION files: each costs a
+        # fixed number of statements, so fewer, fuller ones are cheaper, while children go on parsing.
+        pending: list[ParsedFile] = []
+        oldest = 0.0
         with closing(batches):
             for batch in batches:
-                for start in range(0, len(batch), MAX_FILES_PER_TRANSACTION):
-                    self._record(batch[start : start + MAX_FILES_PER_TRANSACTION], contents, now, result)
+                if not pending:
+                    oldest = time.monotonic()
+                pending.extend(batch)
+                while len(pending) >= MAX_FILES_PER_TRANSACTION:
+                    self._record(pending[:MAX_FILES_PER_TRANSACTION], contents, now, result)
+                    del pending[:MAX_FILES_PER_TRANSACTION]
+                    oldest = time.monotonic()
+                if pending and time.monotonic() - oldest >= MAX_RECORD_DELAY:
+                    self._record(pending, contents, now, result)
+                    pending = []
+        if pending:
+            self._record(pending, contents, now, result)
 
     def _record(
         self,
@@ -168,14 +184,19 @@ class DagProcessor:
     ) -> None:
         """Store parsed files in one transaction; if that fails, store them one by one."""
         assert self._state is not None
-        before = self._state.snapshot()
+        state = self._state
+        before = state.snapshot()
         try:
             with transaction(self.session_factory) as session:
-                outcomes = [
-                    self._record_one(session, parsed, contents[parsed.ref.fileloc], now) for parsed in batch
-                ]
+                recording = FileBatch(
+                    session=session, paused_default=self.settings.core.dags_are_paused_at_creation, now=now
+                )
+                recording.load(_dag_ids_involved(batch, state))
+                for parsed in batch:
+                    self._decide(recording, parsed, contents[parsed.ref.fileloc])
+                outcomes = recording.write()
         except Exception as exc:
-            self._state.restore(before)
+            state.restore(before)
             if len(batch) > 1:
                 for parsed in batch:
                     self._record([parsed], contents, now, result)
@@ -202,22 +223,18 @@ class DagProcessor:
         result.files_parsed += 1
         result.errors[fileloc] = FileError(f"the file's DAGs could not be stored: {exc}")
 
-    def _record_one(
-        self, session: Session, parsed: ParsedFile, content: FileContent, now: datetime
-    ) -> FileOutcome:
+    def _decide(self, recording: FileBatch, parsed: ParsedFile, content: FileContent) -> None:
+        """Settle what the file owns and update the folder state, so the next file of the batch sees it."""
         assert self._state is not None
         state = self._state
         fileloc = parsed.ref.fileloc
         previous = state.files.get(fileloc)
-        outcome = record_parsed_file(
-            session=session,
+        outcome = recording.decide(
             parsed=parsed,
             content=content,
             previously_owned=previous.owned if previous else frozenset(),
             owners=state.owner,
             had_error=fileloc in state.with_errors,
-            paused_default=self.settings.core.dags_are_paused_at_creation,
-            now=now,
         )
         state.record(
             fileloc,
@@ -226,7 +243,6 @@ class DagProcessor:
             released=outcome.released,
             has_error=outcome.error is not None,
         )
-        return outcome
 
     def _changed(self, ref: DagFileRef, state: FolderState) -> _Candidate | None:
         """The file's content when it is new or changed; None when unchanged (mtime first, then hash)."""
@@ -262,6 +278,16 @@ class DagProcessor:
             read_at=read_at,
         )
         return _Candidate(ref, content)
+
+
+def _dag_ids_involved(batch: list[ParsedFile], state: FolderState) -> set[str]:
+    """The dag ids whose rows deciding the batch reads: those its files define and those they owned."""
+    ids = {sdag.dag_id for parsed in batch for sdag in parsed.dags}
+    for parsed in batch:
+        previous = state.files.get(parsed.ref.fileloc)
+        if previous is not None:
+            ids |= previous.owned
+    return ids
 
 
 def _count(parsed: ParsedFile, outcome: FileOutcome, result: ProcessorResult) -> None:

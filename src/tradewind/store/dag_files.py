@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from tradewind.sdk.errors import NotFoundError
 from tradewind.store.tables import DagFile
+
+#: Most file paths in one ``IN (...)``: each is a bound parameter, and SQLite builds before 3.32 allow 999.
+IN_LIST_SIZE = 500
 
 
 def get_dag_file(*, session: Session, fileloc: str) -> DagFile:
@@ -17,6 +21,18 @@ def get_dag_file(*, session: Session, fileloc: str) -> DagFile:
     if row is None:
         raise NotFoundError(f"DAG file {fileloc!r} has not been parsed", kind="dag_file", ident=fileloc)
     return row
+
+
+@dataclass(frozen=True, slots=True)
+class DagFileRecord:
+    """The outcome of parsing one file, as ``upsert_dag_files`` stores it."""
+
+    fileloc: str
+    content_hash: str
+    mtime: float
+    dag_ids: Collection[str]
+    source: str
+    parse_duration: float
 
 
 def upsert_dag_file(
@@ -31,18 +47,39 @@ def upsert_dag_file(
     now: datetime,
 ) -> DagFile:
     """Record the outcome of parsing one file."""
-    row = session.get(DagFile, fileloc)
-    if row is None:
-        row = DagFile(fileloc=fileloc)
-        session.add(row)
-    row.content_hash = content_hash
-    row.mtime = mtime
-    row.dag_ids = sorted(dag_ids)
-    row.source = source
-    row.parse_duration = parse_duration
-    row.last_parsed_at = now
+    record = DagFileRecord(fileloc, content_hash, mtime, dag_ids, source, parse_duration)
+    return upsert_dag_files(session=session, records=[record], now=now)[fileloc]
+
+
+def upsert_dag_files(
+    *, session: Session, records: Sequence[DagFileRecord], now: datetime
+) -> dict[str, DagFile]:
+    """Record the outcome of parsing files (parsed at ``now``), in a fixed number of statements whatever their
+    count; of two records of the same file, the later one is kept. Returns fileloc -> row."""
+    by_fileloc = {record.fileloc: record for record in records}
+    rows: dict[str, DagFile] = {}
+    filelocs = list(by_fileloc)
+    for start in range(0, len(filelocs), IN_LIST_SIZE):
+        # The source is replaced, not compared: leave it unread.
+        stmt = (
+            select(DagFile)
+            .where(DagFile.fileloc.in_(filelocs[start : start + IN_LIST_SIZE]))
+            .options(load_only(DagFile.content_hash))
+        )
+        rows.update((row.fileloc, row) for row in session.scalars(stmt))
+    for fileloc, record in by_fileloc.items():
+        row = rows.get(fileloc)
+        if row is None:
+            row = rows[fileloc] = DagFile(fileloc=fileloc)
+            session.add(row)
+        row.content_hash = record.content_hash
+        row.mtime = record.mtime
+        row.dag_ids = sorted(record.dag_ids)
+        row.source = record.source
+        row.parse_duration = record.parse_duration
+        row.last_parsed_at = now
     session.flush()
-    return row
+    return rows
 
 
 def list_dag_files(*, session: Session) -> Sequence[DagFile]:

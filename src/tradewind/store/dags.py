@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session, load_only
 
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.sdk.errors import NotFoundError
@@ -25,56 +26,123 @@ from tradewind.store.tables import (
 DAG_ORDER_COLUMNS = ("dag_id", "next_dagrun", "last_parsed_time", "is_paused", "fileloc", "created_at")
 #: The tag column's length: longer tags are cut so one odd DAG file cannot fail the whole parse.
 TAG_LENGTH = 100
+#: Most ids in one ``IN (...)``: each is a bound parameter, and SQLite builds before 3.32 allow 999.
+IN_LIST_SIZE = 500
 
 
 def upsert_dag(*, session: Session, sdag: SerializedDag, paused_default: bool, now: datetime) -> bool:
-    """Create or update the DAG row and its serialized form from a fresh parse.
+    """Create or update the DAG row and its serialized form from a fresh parse (see ``upsert_dags``).
+
+    Returns True when the serialized form changed (or is new).
+    """
+    return sdag.dag_id in upsert_dags(session=session, sdags=[sdag], paused_default=paused_default, now=now)
+
+
+def upsert_dags(
+    *, session: Session, sdags: Sequence[SerializedDag], paused_default: bool, now: datetime
+) -> set[str]:
+    """Create or update the DAG rows, tags and serialized forms of freshly parsed DAGs, in a fixed number of
+    statements whatever their count. Of two DAGs with the same id, the later one is stored.
 
     A new DAG starts paused per ``is_paused_upon_creation`` or ``paused_default``; an existing DAG keeps its
-    pause flag. Returns True when the serialized form changed (or is new).
+    pause flag. Every DAG given becomes active, parsed at ``now``. The serialized form is written only when
+    its hash changed. Returns the ids of the DAGs whose serialized form changed (or is new).
     """
-    dag = session.get(DagModel, sdag.dag_id)
-    if dag is None:
-        paused = sdag.is_paused_upon_creation if sdag.is_paused_upon_creation is not None else paused_default
-        dag = DagModel(dag_id=sdag.dag_id, is_paused=paused, created_at=now)
-        session.add(dag)
-    dag.fileloc = sdag.fileloc
-    dag.relative_fileloc = sdag.relative_fileloc
-    dag.is_active = True
-    dag.description = sdag.description
-    dag.tags = list(sdag.tags)
-    dag.owners = list(sdag.owners)
-    dag.timetable = dict(sdag.timetable)
-    dag.schedule_description = sdag.schedule_description
-    dag.max_active_runs = sdag.max_active_runs
-    dag.max_active_tasks = sdag.max_active_tasks
-    dag.last_parsed_time = now
+    by_id = {sdag.dag_id: sdag for sdag in sdags}
+    if not by_id:
+        return set()
+    existing = get_dags(session=session, dag_ids=by_id)
+    for dag_id, sdag in by_id.items():
+        dag = existing.get(dag_id)
+        if dag is None:
+            paused = (
+                sdag.is_paused_upon_creation if sdag.is_paused_upon_creation is not None else paused_default
+            )
+            dag = DagModel(dag_id=dag_id, is_paused=paused, created_at=now)
+            session.add(dag)
+        dag.fileloc = sdag.fileloc
+        dag.relative_fileloc = sdag.relative_fileloc
+        dag.is_active = True
+        dag.description = sdag.description
+        dag.tags = list(sdag.tags)
+        dag.owners = list(sdag.owners)
+        dag.timetable = dict(sdag.timetable)
+        dag.schedule_description = sdag.schedule_description
+        dag.max_active_runs = sdag.max_active_runs
+        dag.max_active_tasks = sdag.max_active_tasks
+        dag.last_parsed_time = now
+    # The DAG rows go first: tags and serialized forms refer to them.
     session.flush()
-    _sync_tags(session, sdag.dag_id, sdag.tags)
-
-    dag_hash = sdag.content_hash()
-    serialized = session.get(SerializedDagModel, sdag.dag_id)
-    if serialized is not None and serialized.dag_hash == dag_hash:
-        return False
-    if serialized is None:
-        serialized = SerializedDagModel(dag_id=sdag.dag_id)
-        session.add(serialized)
-    serialized.data = sdag.to_json()
-    serialized.dag_hash = dag_hash
-    serialized.last_updated = now
-    session.flush()
-    return True
+    _sync_tags(session, {dag_id: sdag.tags for dag_id, sdag in by_id.items()}, existing=existing.keys())
+    return _store_serialized(session, by_id, existing=existing.keys(), now=now)
 
 
-def _sync_tags(session: Session, dag_id: str, tags: Collection[str]) -> None:
-    wanted = {tag[:TAG_LENGTH] for tag in tags}
-    current = set(session.scalars(select(DagTagModel.name).where(DagTagModel.dag_id == dag_id)))
-    if current - wanted:
-        session.execute(
-            delete(DagTagModel).where(DagTagModel.dag_id == dag_id, DagTagModel.name.in_(current - wanted))
+def get_dags(*, session: Session, dag_ids: Collection[str]) -> dict[str, DagModel]:
+    """dag_id -> DAG row for those of ``dag_ids`` that exist, in one query per ``IN_LIST_SIZE`` ids."""
+    found: dict[str, DagModel] = {}
+    for chunk in _chunks(dag_ids):
+        stmt = select(DagModel).where(DagModel.dag_id.in_(chunk))
+        found.update((dag.dag_id, dag) for dag in session.scalars(stmt))
+    return found
+
+
+def _store_serialized(
+    session: Session, by_id: dict[str, SerializedDag], *, existing: Collection[str], now: datetime
+) -> set[str]:
+    rows: dict[str, SerializedDagModel] = {}
+    # Only the hash is read: the stored JSON is large and is replaced, not compared.
+    for chunk in _chunks(existing):
+        stmt = (
+            select(SerializedDagModel)
+            .where(SerializedDagModel.dag_id.in_(chunk))
+            .options(load_only(SerializedDagModel.dag_hash))
         )
-    session.add_all(DagTagModel(dag_id=dag_id, name=name) for name in sorted(wanted - current))
+        rows.update((row.dag_id, row) for row in session.scalars(stmt))
+    changed: set[str] = set()
+    for dag_id, sdag in by_id.items():
+        dag_hash = sdag.content_hash()
+        row = rows.get(dag_id)
+        if row is not None and row.dag_hash == dag_hash:
+            continue
+        if row is None:
+            row = SerializedDagModel(dag_id=dag_id)
+            session.add(row)
+        row.data = sdag.to_json()
+        row.dag_hash = dag_hash
+        row.last_updated = now
+        changed.add(dag_id)
     session.flush()
+    return changed
+
+
+def _sync_tags(session: Session, tags: dict[str, Sequence[str]], *, existing: Collection[str]) -> None:
+    """Make the tag rows of each DAG those given (a new DAG has none yet, so only existing ones are read)."""
+    wanted = {dag_id: {tag[:TAG_LENGTH] for tag in names} for dag_id, names in tags.items()}
+    current: dict[str, set[str]] = {dag_id: set() for dag_id in wanted}
+    for chunk in _chunks(existing):
+        stmt = select(DagTagModel.dag_id, DagTagModel.name).where(DagTagModel.dag_id.in_(chunk))
+        for dag_id, name in session.execute(stmt):
+            current[dag_id].add(name)
+    stale = [
+        and_(DagTagModel.dag_id == dag_id, DagTagModel.name.in_(sorted(current[dag_id] - names)))
+        for dag_id, names in wanted.items()
+        if current[dag_id] - names
+    ]
+    if stale:
+        session.execute(delete(DagTagModel).where(or_(*stale)))
+    fresh: list[dict[str, Any]] = [
+        {"dag_id": dag_id, "name": name}
+        for dag_id, names in wanted.items()
+        for name in sorted(names - current[dag_id])
+    ]
+    if fresh:
+        session.execute(insert(DagTagModel), fresh)
+
+
+def _chunks(ids: Collection[str]) -> Iterator[list[str]]:
+    items = list(ids)
+    for start in range(0, len(items), IN_LIST_SIZE):
+        yield items[start : start + IN_LIST_SIZE]
 
 
 def get_dag(*, session: Session, dag_id: str) -> DagModel:

@@ -13,13 +13,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.migrated_databases import migrate_database
 from tradewind.api.app import create_app
 from tradewind.api.passwords import hash_password
 from tradewind.config.settings import Settings
 from tradewind.core.serialized_dag import SerializedDag, SerializedParam, SerializedTask, SerializedTaskGroup
 from tradewind.store import dag_files, dags, users
 from tradewind.store.engine import make_engine, make_session_factory, transaction
-from tradewind.store.migrate import upgrade
 
 # Starlette suggests another client package; httpx is the one this project uses.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -139,8 +139,8 @@ class Site:
 
 @pytest.fixture
 def site(settings: Settings, password_hashes: dict[str, str]) -> Iterator[Site]:
+    migrate_database(settings.database_url)
     engine = make_engine(settings.database_url)
-    upgrade(engine)
     factory = make_session_factory(engine)
     with transaction(factory) as session:
         for role in ROLES:

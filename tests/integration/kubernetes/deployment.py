@@ -8,8 +8,8 @@ from pathlib import Path
 
 from kubernetes import config
 from kubernetes.client import CoreV1Api
-
 from tests.integration.scheduler.conftest import Deployment
+
 from tradewind.testing.fake_cluster import FakeCluster
 
 DB_SECRET = "tradewind-db"

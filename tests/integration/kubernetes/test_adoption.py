@@ -6,8 +6,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kubernetes.client import CoreV1Api
+from tests.integration.kubernetes.cluster_harness import (
+    EventLog,
+    pod_phase,
+    python_workload,
+    wait_for,
+    worker_pods,
+)
 
-from tests.integration.kubernetes.cluster_harness import EventLog, pod_phase, python_workload, wait_for, worker_pods
 from tradewind.config.settings import KubernetesSettings
 from tradewind.core.log_paths import log_relative_path
 from tradewind.core.states import TaskInstanceState

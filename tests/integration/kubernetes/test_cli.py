@@ -12,8 +12,14 @@ from pathlib import Path
 import pytest
 from kubernetes import config
 from kubernetes.client import CoreV1Api
+from tests.integration.kubernetes.cluster_harness import (
+    EventLog,
+    pod_phase,
+    python_workload,
+    wait_for,
+    worker_pods,
+)
 
-from tests.integration.kubernetes.cluster_harness import EventLog, pod_phase, python_workload, wait_for, worker_pods
 from tradewind.cli.main import main
 from tradewind.config.settings import KubernetesSettings
 from tradewind.core.log_paths import log_relative_path

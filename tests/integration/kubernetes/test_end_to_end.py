@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-import tradewind.example_dags
 from tests.integration.kubernetes.deployment import KubernetesDeployment
 from tests.integration.scheduler.conftest import wait_until
+
+import tradewind.example_dags
+from tradewind.core.clock import utcnow
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.log_paths import log_relative_path
-from tradewind.core.clock import utcnow
 from tradewind.store import jobs, task_instances
 
 EXAMPLES = Path(tradewind.example_dags.__file__).parent

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kubernetes.client import CoreV1Api
-
 from tests.integration.kubernetes.cluster_harness import EventLog, python_workload, wait_for, worker_pods
+
 from tradewind.config.settings import KubernetesSettings
 from tradewind.core.log_paths import log_relative_path
 from tradewind.core.states import TaskInstanceState
@@ -148,7 +148,7 @@ def test_watch_faults_are_survived(
     first = python_workload("first", "import time; time.sleep(1)")
     executor.queue_workload(first)
     events.wait(first.try_key, TI.RUNNING)
-    watcher = executor._watchers["default"]  # noqa: SLF001 - its counters show the faults were hit
+    watcher = executor._watchers["default"]  # its counters show the faults were hit
     fake_cluster.faults.fail_next_watches(2, 500)
     wait_for(lambda: fake_cluster.server.drop_watches() > 0, what="a watch to drop")
     assert events.final(first.try_key, timeout=30).state == TI.SUCCESS

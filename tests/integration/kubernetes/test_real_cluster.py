@@ -11,6 +11,7 @@ The image must have Tradewind installed and example_bash_operator.py in TRADEWIN
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -20,9 +21,9 @@ from pathlib import Path
 import pytest
 from kubernetes import config
 from kubernetes.client import ApiException, CoreV1Api
+from tests.integration.scheduler.conftest import Deployment, wait_until
 
 import tradewind.example_dags
-from tests.integration.scheduler.conftest import Deployment, wait_until
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.log_paths import log_relative_path
 
@@ -58,10 +59,8 @@ def real_deployment(tw_home: Path) -> Iterator[tuple[Deployment, CoreV1Api, str]
         yield dep, core, namespace
     finally:
         dep.stop_all()
-        try:
+        with contextlib.suppress(ApiException):
             core.delete_namespaced_secret(secret, namespace)
-        except ApiException:
-            pass
         core.api_client.close()
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.migrated_databases import migrate_database
 from tradewind.config.settings import Settings
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import DagRunState, DagRunType, TaskInstanceState
@@ -26,7 +27,6 @@ from tradewind.sdk.loading import load_dags_from_file
 from tradewind.sdk.schedules import DataInterval
 from tradewind.store import dag_runs, dags, task_instances, xcom
 from tradewind.store.engine import make_engine, make_session_factory, transaction
-from tradewind.store.migrate import upgrade
 from tradewind.store.tables import TaskInstanceModel
 
 TI = TaskInstanceState
@@ -158,8 +158,8 @@ def runner_database(settings: Settings, tw_home: Path, tmp_path: Path) -> Iterat
     shutil.copy(DAGS / "runner_basics.py", dags_folder / "runner_basics.py")
     markers = tmp_path / "markers"
     markers.mkdir()
+    migrate_database(settings.database_url)
     engine = make_engine(settings.database_url)
-    upgrade(engine)
     factory = make_session_factory(engine)
     loaded = load_dags_from_file(dags_folder / "runner_basics.py", dags_folder=dags_folder)
     assert not loaded.errors, loaded.errors

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.migrated_databases import migrate_database
 from tradewind.config.settings import Settings, load_settings
 from tradewind.core.states import FINISHED_DAG_RUN_STATES
 from tradewind.store import dag_runs, jobs
 from tradewind.store.engine import make_engine, make_session_factory
-from tradewind.store.migrate import upgrade
 
 TRADEWIND = str(Path(sys.executable).parent / "tradewind")
 
@@ -38,8 +38,8 @@ class Deployment:
             "TRADEWIND__SCHEDULER__HEARTBEAT_INTERVAL": "1",
         }
         self.procs: list[subprocess.Popen[bytes]] = []
+        migrate_database(db_url)
         self.engine = make_engine(db_url)
-        upgrade(self.engine)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
 
     def settings(self) -> Settings:

@@ -34,8 +34,13 @@ def make_core_api(settings: KubernetesSettings, *, pool_size: int = 16) -> CoreV
         key = "kubernetes.in_cluster" if settings.in_cluster else "kubernetes.config_file"
         raise ConfigError(f"cannot configure the Kubernetes client from {where}: {exc}", key=key) from None
     configuration.connection_pool_maxsize = pool_size
-    # Our own loops retry with backoff; urllib3's silent retries would hide errors and stretch timeouts.
-    configuration.retries = 0
+    # A kept-alive connection the server has just closed fails a request before it is answered; trying
+    # again on a fresh connection is safe for every call we make (a repeated create finds its own pod
+    # through 409, deletes carry a uid precondition). Anything else is left to our own backoff loops.
+    configuration.retries = urllib3.Retry(
+        total=3, connect=3, read=2, status=0, other=0, redirect=0, allowed_methods=None, backoff_factor=0.1,
+        raise_on_status=False,
+    )
     return CoreV1Api(ApiClient(configuration))
 
 

@@ -86,6 +86,8 @@ class FakeKubernetes:
             lifespan="off",
             ws="none",
             timeout_graceful_shutdown=1,
+            # Like a real API server, keep idle connections long: clients reuse them freely.
+            timeout_keep_alive=120,
         )
         self._server = uvicorn.Server(config)
         logging.getLogger("uvicorn.error").addFilter(self._log_filter)

@@ -301,10 +301,11 @@ def _as_seen_by(watcher: Watcher, event: StoredEvent) -> tuple[str, Obj] | None:
 
 
 def _same_but_rv(new: Obj, old: Obj) -> bool:
-    a, b = copy.deepcopy(new), copy.deepcopy(old)
-    a["metadata"].pop("resourceVersion", None)
-    b["metadata"].pop("resourceVersion", None)
-    return a == b
+    def without_rv(obj: Obj) -> Obj:
+        meta = {k: v for k, v in obj.get("metadata", {}).items() if k != "resourceVersion"}
+        return {**obj, "metadata": meta}
+
+    return without_rv(new) == without_rv(old)
 
 
 def _grace_over(meta: dict[str, Any]) -> bool:

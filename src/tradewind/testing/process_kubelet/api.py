@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,8 +31,23 @@ class KubeletApi:
     def __init__(self, base_url: str, node_name: str) -> None:
         self.node_name = node_name
         self._client = httpx.Client(
-            base_url=base_url, headers={"User-Agent": f"{KUBELET_USER_AGENT}/{node_name}"}, timeout=30.0
+            base_url=base_url,
+            headers={"User-Agent": f"{KUBELET_USER_AGENT}/{node_name}"},
+            timeout=30.0,
+            transport=httpx.HTTPTransport(retries=3),
         )
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """A real kubelet rides out a busy API server: requests that fail in transport are tried again
+        (every call the kubelet makes is safe to repeat)."""
+        for attempt in range(4):
+            try:
+                return self._client.request(method, url, **kwargs)
+            except httpx.TransportError:
+                if attempt == 3:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self._client.close()
@@ -46,7 +62,7 @@ class KubeletApi:
         return body
 
     def list_pods(self) -> tuple[list[Obj], str]:
-        body = self._check(self._client.get("/api/v1/pods"))
+        body = self._check(self._request("GET", "/api/v1/pods"))
         return body["items"], body["metadata"]["resourceVersion"]
 
     def watch_pods(self, resource_version: str, timeout_seconds: int) -> Iterator[tuple[str, Obj]]:
@@ -67,7 +83,7 @@ class KubeletApi:
                     yield event["type"], event["object"]
 
     def get(self, resource: str, namespace: str, name: str) -> Obj | None:
-        response = self._client.get(f"/api/v1/namespaces/{namespace}/{resource}/{name}")
+        response = self._request("GET", f"/api/v1/namespaces/{namespace}/{resource}/{name}")
         if response.status_code == 404:
             return None
         result: Obj = self._check(response)
@@ -75,18 +91,18 @@ class KubeletApi:
 
     def create(self, resource: str, namespace: str | None, body: Obj) -> Obj:
         path = f"/api/v1/namespaces/{namespace}/{resource}" if namespace else f"/api/v1/{resource}"
-        result: Obj = self._check(self._client.post(path, json=body))
+        result: Obj = self._check(self._request("POST", path, json=body))
         return result
 
     def bind(self, namespace: str, name: str) -> None:
         body = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": name},
                 "target": {"apiVersion": "v1", "kind": "Node", "name": self.node_name}}
-        self._check(self._client.post(f"/api/v1/namespaces/{namespace}/pods/{name}/binding", json=body))
+        self._check(self._request("POST", f"/api/v1/namespaces/{namespace}/pods/{name}/binding", json=body))
 
     def patch_status(self, namespace: str, name: str, status: Obj) -> Obj | None:
         """Replace the pod's status (merge patch of a whole status). None when the pod is gone."""
-        response = self._client.patch(
-            f"/api/v1/namespaces/{namespace}/pods/{name}/status",
+        response = self._request(
+            "PATCH", f"/api/v1/namespaces/{namespace}/pods/{name}/status",
             content=json.dumps({"status": status}),
             headers={"Content-Type": "application/merge-patch+json"},
         )
@@ -99,7 +115,7 @@ class KubeletApi:
         """The kubelet's final delete, once the containers are gone: grace 0, only this very pod."""
         body = {"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0,
                 "preconditions": {"uid": uid}}
-        response = self._client.request(
+        response = self._request(
             "DELETE", f"/api/v1/namespaces/{namespace}/pods/{name}", content=json.dumps(body),
             headers={"Content-Type": "application/json"},
         )
@@ -125,4 +141,4 @@ class KubeletApi:
         }
         # Like a real kubelet's, an event that cannot be recorded is dropped.
         with contextlib.suppress(ApiStatusError, httpx.HTTPError):
-            self._check(self._client.post(f"/api/v1/namespaces/{meta['namespace']}/events", json=body))
+            self._check(self._request("POST", f"/api/v1/namespaces/{meta['namespace']}/events", json=body))

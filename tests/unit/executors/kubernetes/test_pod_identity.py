@@ -7,8 +7,13 @@ import re
 import pytest
 
 from tradewind.core.workload import ExecuteTask
-from tradewind.executors.kubernetes.pod_identity import pod_name, safe_label_value, try_key_of, worker_annotations, \
-    worker_labels
+from tradewind.executors.kubernetes.pod_identity import (
+    pod_name,
+    safe_label_value,
+    try_key_of,
+    worker_annotations,
+    worker_labels,
+)
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
