@@ -34,8 +34,8 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], output: s
         for r in rows:
             print("\t".join("" if r.get(c) is None else str(_jsonable(r.get(c))) for c in columns))
         return
-    from rich.console import Console  # noqa: PLC0415 - rich costs ~40 ms; only tables need it
-    from rich.table import Table  # noqa: PLC0415
+    from rich.console import Console
+    from rich.table import Table
 
     table = Table(*columns)
     for r in rows:

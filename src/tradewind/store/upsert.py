@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from typing import Any
-
-import importlib
 
 from sqlalchemy import Table
 from sqlalchemy.orm import DeclarativeBase, Session

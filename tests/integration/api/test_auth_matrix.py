@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
-from tests.integration.api.conftest import DAG_ID, NOW, Site, build_dag, seed_dag
 
+from tests.integration.api.conftest import DAG_ID, NOW, Site, build_dag, seed_dag
 from tradewind.core.states import DagRunType
 from tradewind.store import import_errors, pools, run_creation, variables, xcom
 from tradewind.store.engine import transaction

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from tests.integration.api.conftest import DAG_ID, Site
 
+from tests.integration.api.conftest import DAG_ID, Site
 from tradewind.store import audit, dag_runs, task_instances
 from tradewind.store.tables import DagRunModel
 

@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 
 from tests.integration.api.conftest import DAG_ID, Site
-
 from tradewind.api.admin_user import create_token, reset_password
 from tradewind.api.sessions import SESSION_COOKIE
 from tradewind.core.clock import utcnow

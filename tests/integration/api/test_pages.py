@@ -4,8 +4,8 @@ task try page."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from tests.integration.api.conftest import DAG_ID, NOW, Site, build_dag, seed_dag
 
+from tests.integration.api.conftest import DAG_ID, NOW, Site, build_dag, seed_dag
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.log_paths import log_relative_path
 from tradewind.store import import_errors, task_instances

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tests.integration.api.conftest import NOW, Site
-
 from tradewind.store import import_errors, variables
 from tradewind.store.engine import transaction
 

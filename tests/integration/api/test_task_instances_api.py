@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.testclient import TestClient
-from tests.integration.api.conftest import DAG_ID, Site
 
+from tests.integration.api.conftest import DAG_ID, Site
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.log_paths import log_relative_path
 from tradewind.store import task_instances, xcom

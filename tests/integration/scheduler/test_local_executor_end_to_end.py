@@ -6,7 +6,6 @@ from __future__ import annotations
 import signal
 
 from tests.integration.scheduler.conftest import Deployment, wait_until
-
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.store import task_instances
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from tests.integration.runner.harness import (
     DAG_ID,
     RUN_ID,
@@ -17,7 +18,6 @@ from tests.integration.runner.harness import (
     RunnerEnv,
     runner_database,
 )
-
 from tradewind.cli.main import main
 from tradewind.cli.tasks import STATE_COLUMNS
 from tradewind.config.settings import Settings

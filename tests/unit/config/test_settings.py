@@ -72,5 +72,5 @@ def test_a_command_with_bad_config_exits_2_naming_the_key(tw_home: Path) -> None
 
 def test_broken_toml_is_reported_with_the_file(tw_home: Path) -> None:
     (tw_home / "tradewind.toml").write_text("[core\nparallelism = 3\n")
-    with pytest.raises(ConfigError, match="tradewind.toml"):
+    with pytest.raises(ConfigError, match=r"tradewind\.toml"):
         load_settings()
