@@ -56,6 +56,10 @@ def register(subparsers: Subparsers) -> None:
         help="serve PersistentVolumeClaim NAME from local directory DIR (repeatable)",
     )
     fake.add_argument("--namespace", action="append", default=[], help="extra namespace to create (repeatable)")
+    fake.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE",
+        help="set in every container, as an image's ENV would (repeatable; PATH and HOME come from here)",
+    )
     fake.set_defaults(handler=_fake_cluster)
 
 
@@ -104,19 +108,25 @@ def _cleanup_pods(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
+    pairs = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"{flag} {item!r}: expected NAME=VALUE", key=flag)
+        pairs.append((key, value))
+    return pairs
+
+
 def _fake_cluster(args: argparse.Namespace) -> int:
     # A development tool outside the product layers: loaded only when asked for.
     from tradewind.testing.fake_cluster import FakeCluster
 
-    claims = {}
-    for item in args.claim:
-        name, sep, directory = item.partition("=")
-        if not sep or not name or not directory:
-            raise ConfigError(f"--claim {item!r}: expected NAME=DIR", key="--claim")
-        claims[name] = Path(directory).expanduser().resolve()
+    claims = {name: Path(directory).expanduser().resolve() for name, directory in _pairs(args.claim, "--claim")}
+    image_env = dict(_pairs(args.env, "--env"))
     work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="tradewind-fake-cluster-"))
     cluster = FakeCluster(
-        work_dir, port=args.port, claim_dirs=claims, namespaces=("default", *args.namespace),
+        work_dir, port=args.port, claim_dirs=claims, namespaces=("default", *args.namespace), image_env=image_env,
         kubeconfig_path=args.kubeconfig.expanduser().resolve() if args.kubeconfig else None,
     )
     stop = threading.Event()

@@ -127,7 +127,6 @@ with DAG("killable", schedule=None, start_date=datetime(2026, 1, 1)):
 """
 
 
-@pytest.mark.slow
 def test_a_worker_sigkilled_mid_task_fails_the_try_and_the_retry_runs_elsewhere(
     deployment: Deployment, redis_broker: Broker, start_worker: StartWorker
 ) -> None:
@@ -161,7 +160,6 @@ with DAG("restartable", schedule=None, start_date=datetime(2026, 1, 1)):
 """
 
 
-@pytest.mark.slow
 def test_a_scheduler_restart_mid_run_adopts_the_running_try(
     deployment: Deployment, redis_broker: Broker, start_worker: StartWorker
 ) -> None:
@@ -184,7 +182,6 @@ def test_a_scheduler_restart_mid_run_adopts_the_running_try(
     assert _log(deployment, "restartable", "first", run_id).count("first done") == 1
 
 
-@pytest.mark.slow
 def test_a_broker_restart_mid_run_loses_nothing(
     tw_home: Path, sqlite_url: str, token: str, private_redis: RedisServer, start_worker: StartWorker
 ) -> None:
@@ -209,7 +206,6 @@ def test_a_broker_restart_mid_run_loses_nothing(
         dep.stop_all()
 
 
-@pytest.mark.slow
 def test_tries_sent_before_any_worker_starts_wait_for_one(
     deployment: Deployment, redis_broker: Broker, start_worker: StartWorker
 ) -> None:
@@ -226,7 +222,6 @@ def test_tries_sent_before_any_worker_starts_wait_for_one(
 
 
 
-@pytest.mark.slow
 @pytest.mark.rabbitmq
 def test_rabbitmq_connections_dropped_mid_run_lose_nothing_and_run_nothing_twice(
     tw_home: Path, sqlite_url: str, rabbitmq_broker: Broker, rabbitmq_vhost: str, redis_broker: Broker,

@@ -20,7 +20,7 @@ from tests.integration.celery.celery_harness import (
 )
 
 
-@pytest.fixture(params=[pytest.param("redis", marks=[pytest.mark.redis, pytest.mark.slow]),
+@pytest.fixture(params=[pytest.param("redis", marks=[pytest.mark.redis]),
                         pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)])
 def killable_broker(request: pytest.FixtureRequest, token: str) -> Broker:
     """Redis redelivers an unacknowledged message once the visibility timeout passes, so that test gets a

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.base import AdoptionCandidate, Executor
 from tradewind.executors.kubernetes.api_client import API_ERRORS, TRANSIENT_ERRORS, describe, make_core_api
+from tradewind.executors.kubernetes.orphans import pick_adoptable, settle_orphans
 from tradewind.executors.kubernetes.pod_api import PodApi
 from tradewind.executors.kubernetes.pod_identity import (
     ADOPTABLE_SELECTOR,
@@ -37,7 +38,6 @@ from tradewind.executors.kubernetes.pod_identity import (
 )
 from tradewind.executors.kubernetes.pod_launcher import LaunchRequest, LaunchResult, PodLauncher
 from tradewind.executors.kubernetes.pod_logs import archive_pod, try_log_file
-from tradewind.executors.kubernetes.pod_outcome import read_pod
 from tradewind.executors.kubernetes.pod_spec import WorkerPodConfig, build_worker_pod, namespace_for
 from tradewind.executors.kubernetes.pod_template import load_pod_template
 from tradewind.executors.kubernetes.pod_tracker import (
@@ -98,6 +98,7 @@ class KubernetesExecutor(Executor):
         self._finalizers: ThreadPoolExecutor | None = None
         self._watchers: dict[str, PodWatcher] = {}
         self._lock = threading.Lock()
+        self._resync_lock = threading.Lock()
         self._stop = threading.Event()
         self._housekeeper: threading.Thread | None = None
         self._last_resync = time.monotonic()
@@ -210,20 +211,19 @@ class KubernetesExecutor(Executor):
             if key is not None:
                 by_key.setdefault(key, []).append(pod)
         not_adopted: list[ExecuteTask] = []
-        dead_owners = set()
+        dead_owners: set[str] = set()
         for candidate in candidates:
             key = candidate.workload.try_key
             if self.tracker.get(key) is not None:
                 continue  # already ours
-            found = sorted(by_key.get(key, []), key=lambda p: (not p["metadata"].get("deletionTimestamp"),
-                                                                launch_of(p)))
-            if not found:
+            found = pick_adoptable(by_key.get(key, []))
+            if found is None:
                 not_adopted.append(candidate.workload)
                 continue
-            pod = self._take_ownership(found[-1])
-            dead_owners.add(owner_of(found[-1]))
+            dead_owners.add(owner_of(found) or "")
+            pod = self._take_ownership(found)
             self._perform(self.tracker.adopt(candidate.workload, pod, launch_of(pod)))
-        self._collect_orphans(pods, dead_owners - {None})
+        self._collect_orphans(pods, dead_owners - {""})
         return not_adopted
 
     def _take_ownership(self, pod: Obj) -> Obj:
@@ -238,24 +238,16 @@ class KubernetesExecutor(Executor):
                         describe(exc))
             return pod
 
-    def _collect_orphans(self, pods: list[Obj], dead_owners: set[str | None]) -> None:
-        """Finished pods nobody tracks: archive and delete those of dead owners (and ours) now, others once
-        they have been finished longer than ``orphan_grace`` (a live owner would have done it by then)."""
-        ours = {safe_label_value(self.owner), *dead_owners}
-        now = datetime.now(UTC)
-        for pod in pods:
-            key = try_key_of(pod)
-            if key is None or self.tracker.get(key) is not None:
-                continue
-            outcome = read_pod(pod)
-            if not outcome.finished or pod["metadata"].get("deletionTimestamp"):
-                continue
-            if owner_of(pod) not in ours and not _finished_before(pod, now - timedelta(seconds=self.orphan_grace)):
-                continue
-            success = outcome.reason is None
-            text = "the pod finished while no scheduler watched it" + ("" if success else f": {outcome.reason}")
-            self._submit(self._finalize, Finalize(key, pod, text, delete=self.tracker.policy.deletes(success=success)
-                                                  or outcome.never_started, failed=not success))
+    def _collect_orphans(self, pods: list[Obj], dead_owners: set[str]) -> None:
+        for action in settle_orphans(
+            pods,
+            is_tracked=lambda key: self.tracker.get(key) is not None,
+            settle_now_owners={safe_label_value(self.owner), *dead_owners},
+            grace=self.orphan_grace,
+            now=datetime.now(UTC),
+            policy=self.tracker.policy,
+        ):
+            self._submit(self._finalize, action)
 
     # -- reactions ----------------------------------------------------------------------------------
     def _on_launch(self, result: LaunchResult) -> None:
@@ -353,6 +345,14 @@ class KubernetesExecutor(Executor):
         return self.api.list_pods(namespace, ADOPTABLE_SELECTOR)[0]
 
     def _resync(self) -> None:
+        if not self._resync_lock.acquire(blocking=False):
+            return  # the housekeeper and sync() both call this; one at a time is enough
+        try:
+            self._resync_all()
+        finally:
+            self._resync_lock.release()
+
+    def _resync_all(self) -> None:
         self._last_resync = time.monotonic()
         for namespace in sorted(set(self._watchers) | self.tracker.namespaces()):
             try:
@@ -371,19 +371,6 @@ class KubernetesExecutor(Executor):
                     self._resync()
             except Exception:
                 log.exception("Kubernetes executor housekeeping failed")
-
-
-def _finished_before(pod: Obj, limit: datetime) -> bool:
-    statuses = (pod.get("status") or {}).get("containerStatuses") or []
-    stamps: list[str] = [
-        str(finished) for s in statuses if (finished := ((s.get("state") or {}).get("terminated") or {}).get("finishedAt"))
-    ]
-    if not stamps and pod["metadata"].get("creationTimestamp"):
-        stamps = [str(pod["metadata"]["creationTimestamp"])]
-    if not stamps:
-        return False
-    newest = max(datetime.fromisoformat(s.replace("Z", "+00:00")) for s in stamps)
-    return newest < limit
 
 
 def _append(path: Path, text: str) -> None:
