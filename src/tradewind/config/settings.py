@@ -111,6 +111,15 @@ class KubernetesSettings(_Section):
     dags_mount_path: str = "/opt/tradewind/dags"
     logs_mount_path: str = "/opt/tradewind/logs"
     max_pods_per_namespace: int | None = None
+    #: Worker pod container resources, e.g. {"requests": {"cpu": "100m"}, "limits": {"memory": "512Mi"}}.
+    worker_resources: dict[str, Any] = Field(default_factory=dict)
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    tolerations: list[dict[str, Any]] = Field(default_factory=list)
+    affinity: dict[str, Any] = Field(default_factory=dict)
+    worker_labels: dict[str, str] = Field(default_factory=dict)
+    worker_annotations: dict[str, str] = Field(default_factory=dict)
+    #: The command worker pods run the runner with (`tradewind tasks run ...`).
+    worker_executable: str = "tradewind"
     pod_launch_retries: int = Field(3, ge=0)
 
 

@@ -78,7 +78,13 @@ def parse_files(
 
 
 def parse_batches(
-    refs: Iterable[DagFileRef], *, timeout: float, processes: int, stop: threading.Event | None = None
+    refs: Iterable[DagFileRef],
+    *,
+    timeout: float,
+    processes: int,
+    stop: threading.Event | None = None,
+    gather: int = 1,
+    gather_for: float = 0.0,
 ) -> Generator[list[ParsedFile], None, None]:
     """Parse files in up to ``processes`` children at once; yield, in the order of ``refs``, lists of the
     results that are ready (several when the caller took a while with the previous list).
@@ -86,6 +92,10 @@ def parse_batches(
     Results come in order so that, of two files defining the same dag id, the first one listed keeps it.
     The next children are started before a list is yielded, so parsing goes on while the caller works.
     When ``stop`` is set, or the caller stops iterating, the children still running are killed.
+
+    A list is held back until it has ``gather`` results, its first result has waited ``gather_for``
+    seconds, or nothing is left to parse: fewer, fuller lists suit a caller that pays per list (a database
+    transaction) more than per result, without delaying results for long behind a slow file.
     """
     warm_up()
     pending = list(refs)
@@ -93,27 +103,36 @@ def parse_batches(
     next_index = 0
     finished: dict[int, ParsedFile] = {}
     running: dict[int, _Child] = {}
+    held: list[ParsedFile] = []
+    held_since = 0.0
     selector = selectors.DefaultSelector()
     started = 0
     try:
-        while pending or running or finished:
+        while pending or running or finished or held:
             while pending and len(running) < processes:
                 child = _Child.start(pending.pop(), index=started, timeout=timeout)
                 started += 1
                 running[child.index] = child
                 selector.register(child.pipe_fd, selectors.EVENT_READ, child)
                 selector.register(child.pidfd, selectors.EVENT_READ, child)
-            ready = []
             while next_index in finished:
-                ready.append(finished.pop(next_index))
+                if not held:
+                    held_since = time.monotonic()
+                held.append(finished.pop(next_index))
                 next_index += 1
-            if ready:
+            stopping = stop is not None and stop.is_set()
+            if held and (
+                len(held) >= gather or not running or stopping or time.monotonic() - held_since >= gather_for
+            ):
+                ready, held = held, []
                 yield ready
             if not running:
                 continue
-            if stop is not None and stop.is_set():
+            if stopping:
                 return
-            _wait_for_children(selector, running, finished, stop)
+            _wait_for_children(
+                selector, running, finished, stop, until=held_since + gather_for if held else None
+            )
     finally:
         for child in running.values():
             _finish(selector, child, timed_out=True)
@@ -125,11 +144,15 @@ def _wait_for_children(
     running: dict[int, _Child],
     finished: dict[int, ParsedFile],
     stop: threading.Event | None,
+    until: float | None = None,
 ) -> None:
-    """Wait until a child ends or times out (or the stop event is due a look); collect those that did."""
+    """Wait until a child ends or times out, the stop event is due a look, or ``until``; collect the
+    children that ended."""
     wait = max(0.0, min(c.deadline for c in running.values()) - time.monotonic())
     if stop is not None:
         wait = min(wait, _STOP_POLL_INTERVAL)
+    if until is not None:
+        wait = max(0.0, min(wait, until - time.monotonic()))
     for key, _events in selector.select(wait):
         child = key.data
         if child.index not in running:

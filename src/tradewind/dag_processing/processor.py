@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 #: Most files stored in one transaction: fewer commits, yet short write locks (SQLite has one writer).
 MAX_FILES_PER_TRANSACTION = 25
-#: Longest a parsed file waits for others to share its transaction (checked as each result comes in).
+#: Longest a parsed file waits for others to share its transaction.
 MAX_RECORD_DELAY = 1.0
 #: Passes over files whose refused dag id was released during the pass (one is enough but for chains).
 MAX_ROUNDS = 5
@@ -155,25 +155,14 @@ class DagProcessor:
             timeout=self.settings.scheduler.dag_file_processor_timeout,
             processes=self.settings.scheduler.parsing_processes,
             stop=stop,
+            # Each transaction costs a fixed number of statements: fewer, fuller ones are cheaper.
+            gather=MAX_FILES_PER_TRANSACTION,
+            gather_for=MAX_RECORD_DELAY,
         )
-        # Results are gathered into transactions of up to MAX_FILES_PER_TRANSACTION files: each costs a
-        # fixed number of statements, so fewer, fuller ones are cheaper, while children go on parsing.
-        pending: list[ParsedFile] = []
-        oldest = 0.0
         with closing(batches):
             for batch in batches:
-                if not pending:
-                    oldest = time.monotonic()
-                pending.extend(batch)
-                while len(pending) >= MAX_FILES_PER_TRANSACTION:
-                    self._record(pending[:MAX_FILES_PER_TRANSACTION], contents, now, result)
-                    del pending[:MAX_FILES_PER_TRANSACTION]
-                    oldest = time.monotonic()
-                if pending and time.monotonic() - oldest >= MAX_RECORD_DELAY:
-                    self._record(pending, contents, now, result)
-                    pending = []
-        if pending:
-            self._record(pending, contents, now, result)
+                for start in range(0, len(batch), MAX_FILES_PER_TRANSACTION):
+                    self._record(batch[start : start + MAX_FILES_PER_TRANSACTION], contents, now, result)
 
     def _record(
         self,

@@ -33,6 +33,8 @@ class Executor(ABC):
     def __init__(self, parallelism: int) -> None:
         self.parallelism = parallelism
         self.wake: Callable[[], None] = lambda: None
+        #: The scheduler job carrying this executor (set before ``start()``): owner of what it launches.
+        self.scheduler_job_id: int | None = None
         self._events: list[TaskEvent] = []
         self._events_lock = threading.Lock()
 

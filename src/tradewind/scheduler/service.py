@@ -81,6 +81,7 @@ class SchedulerService:
             job_id=self.job_id,
         )
         self.executor.wake = self._wake.set
+        self.executor.scheduler_job_id = self.job_id
         self.executor.start()
         if self.run_dag_processor:
             self._start_processor()

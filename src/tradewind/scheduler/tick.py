@@ -123,6 +123,10 @@ class Scheduler:
             log.warning(
                 "housekeeping: %d zombie tries failed, %d stuck queued tries rescheduled", zombies, stuck
             )
+        # A scheduler that died after this one started leaves tries behind: offer them to the executor.
+        adopted, reset = self.adopt(now)
+        if adopted or reset:
+            log.info("adopted %d tries of stopped schedulers, rescheduled %d", adopted, reset)
         self.executor.sync()
 
     def adopt(self, now: datetime) -> tuple[int, int]:

@@ -6,7 +6,7 @@ import pytest
 
 from tradewind.deploy.helm import classify_failure
 from tradewind.deploy.kubectl import parse_forwarded_port
-from tradewind.sdk.errors import ConfigError, NotFoundError, TradewindError
+from tradewind.sdk.errors import ConfigError, DeploymentError, NotFoundError
 
 
 def test_schema_failures_are_config_errors_naming_the_value() -> None:
@@ -39,7 +39,7 @@ def test_an_unreachable_cluster_is_a_failure_naming_the_cause() -> None:
         "dial tcp 127.0.0.1:1: connect: connection refused\n"
     )
     error = classify_failure(stderr, action="install or upgrade release 'tw'")
-    assert type(error) is TradewindError
+    assert type(error) is DeploymentError
     assert "the Kubernetes cluster is unreachable" in str(error) and "KUBECONFIG" in str(error)
 
 
