@@ -54,8 +54,8 @@ def upsert_dag_file(
 def upsert_dag_files(
     *, session: Session, records: Sequence[DagFileRecord], now: datetime
 ) -> dict[str, DagFile]:
-    """Record the outcome of parsing files (parsed at ``now``), in a fixed number of statements whatever their
-    count; of two records of the same file, the later one is kept. Returns fileloc -> row."""
+    """Record the outcome of parsing files (parsed at ``now``), in a fixed number of statements for up to
+    ``IN_LIST_SIZE`` files; of two records of the same file, the later one is kept. Returns fileloc -> row."""
     by_fileloc = {record.fileloc: record for record in records}
     rows: dict[str, DagFile] = {}
     filelocs = list(by_fileloc)

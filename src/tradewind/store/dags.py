@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session, load_only
 
 from tradewind.core.serialized_dag import SerializedDag
@@ -42,7 +42,7 @@ def upsert_dags(
     *, session: Session, sdags: Sequence[SerializedDag], paused_default: bool, now: datetime
 ) -> set[str]:
     """Create or update the DAG rows, tags and serialized forms of freshly parsed DAGs, in a fixed number of
-    statements whatever their count. Of two DAGs with the same id, the later one is stored.
+    statements for up to ``IN_LIST_SIZE`` DAGs. Of two DAGs with the same id, the later one is stored.
 
     A new DAG starts paused per ``is_paused_upon_creation`` or ``paused_default``; an existing DAG keeps its
     pause flag. Every DAG given becomes active, parsed at ``now``. The serialized form is written only when
@@ -123,13 +123,11 @@ def _sync_tags(session: Session, tags: dict[str, Sequence[str]], *, existing: Co
         stmt = select(DagTagModel.dag_id, DagTagModel.name).where(DagTagModel.dag_id.in_(chunk))
         for dag_id, name in session.execute(stmt):
             current[dag_id].add(name)
-    stale = [
-        and_(DagTagModel.dag_id == dag_id, DagTagModel.name.in_(sorted(current[dag_id] - names)))
-        for dag_id, names in wanted.items()
-        if current[dag_id] - names
-    ]
-    if stale:
-        session.execute(delete(DagTagModel).where(or_(*stale)))
+    stale = [(dag_id, name) for dag_id, names in wanted.items() for name in sorted(current[dag_id] - names)]
+    # Two bound parameters per pair.
+    for start in range(0, len(stale), IN_LIST_SIZE // 2):
+        pairs = stale[start : start + IN_LIST_SIZE // 2]
+        session.execute(delete(DagTagModel).where(tuple_(DagTagModel.dag_id, DagTagModel.name).in_(pairs)))
     fresh: list[dict[str, Any]] = [
         {"dag_id": dag_id, "name": name}
         for dag_id, names in wanted.items()
