@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tradewind.config.settings import Settings
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import DagRunState
+from tradewind.core.workload import ExecuteTask
 from tradewind.executors.base import Executor
 from tradewind.scheduler.dag_cache import DagCache
 from tradewind.scheduler.dispatch import Limits, select_and_queue
@@ -65,10 +66,13 @@ class Scheduler:
         self.cache = DagCache()
 
     def tick(self, now: datetime) -> TickStats:
+        """Events, new runs, planning and dispatch in ONE transaction: on SQLite every transaction waits
+        for the single write lock, which task processes take too; fewer, shorter waits matter more than
+        smaller transactions. Workloads reach the executor only after the commit."""
         stats = TickStats()
         events = self.executor.get_events()
-        if events:
-            with transaction(self.session_factory) as session:
+        with transaction(self.session_factory) as session:
+            if events:
                 stats.events = handle_events(
                     session=session,
                     cache=self.cache,
@@ -76,7 +80,6 @@ class Scheduler:
                     now=now,
                     heartbeat_grace=self.settings.scheduler.heartbeat_interval * 3,
                 )
-        with transaction(self.session_factory) as session:
             stats.runs_created = create_scheduled_runs(
                 session=session,
                 cache=self.cache,
@@ -84,17 +87,15 @@ class Scheduler:
                 default_retries=self.settings.core.default_task_retries,
             )
             stats.runs_started = len(start_queued_runs(session=session, cache=self.cache, now=now))
-        with transaction(self.session_factory) as session:
             plan = plan_runs(session=session, cache=self.cache, now=now, terminate=self.executor.terminate)
             stats.scheduled = plan.scheduled
             stats.finished_runs = plan.finished_runs
-        stats.queued = self._dispatch(now)
+            limits = Limits(self.executor.open_slots(), self.executor.name, self.job_id)
+            workloads = select_and_queue(session=session, cache=self.cache, limits=limits, now=now)
+        stats.queued = self._hand_over(workloads)
         return stats
 
-    def _dispatch(self, now: datetime) -> int:
-        limits = Limits(self.executor.open_slots(), self.executor.name, self.job_id)
-        with transaction(self.session_factory) as session:
-            workloads = select_and_queue(session=session, cache=self.cache, limits=limits, now=now)
+    def _hand_over(self, workloads: list[ExecuteTask]) -> int:
         for workload in workloads:
             try:
                 self.executor.queue_workload(workload)
