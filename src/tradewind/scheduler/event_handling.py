@@ -53,7 +53,9 @@ def handle_events(
         if ti.state not in (TI.QUEUED, TI.RUNNING):
             continue  # the runner recorded the outcome itself
         if ti.state == TI.RUNNING and not _about_claimant(event, ti, now, heartbeat_grace):
-            log.info("try %s: a runner that did not hold the try ended (%s); ignored", event.key, event.reason)
+            log.info(
+                "try %s: a runner that did not hold the try ended (%s); ignored", event.key, event.reason
+            )
             continue
         if event.never_started and ti.state == TI.QUEUED:
             if reset_to_scheduled(

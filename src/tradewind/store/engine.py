@@ -41,9 +41,10 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     # Take transaction control from the pysqlite driver so BEGIN IMMEDIATE can serialise writers.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
+    # The busy timeout first: switching a new database to WAL needs a lock another process may hold.
+    cur.execute(f"PRAGMA busy_timeout={int(WRITE_LOCK_TIMEOUT * 1000)}")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
