@@ -6,20 +6,24 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tradewind.store.pools import ensure_default_pool
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version"
 #: Key of the PostgreSQL advisory lock held while migrating, so concurrent upgrades run one after another.
 ADVISORY_LOCK_KEY = zlib.crc32(b"tradewind.store.migrate")
+#: The newest packaged revision. A test checks it against Alembic's own view of the scripts; with it, a
+#: database already at head is recognised with one query and without importing Alembic (~60 ms at start-up).
+HEAD_REVISION = "0002"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,8 @@ class MigrationStatus:
 
 
 def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config  # noqa: PLC0415 - Alembic is needed only when the schema changes
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("version_table", VERSION_TABLE)
@@ -55,6 +61,8 @@ def _config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None, "the packaged migrations have no head"
     return head
@@ -66,6 +74,10 @@ def upgrade(engine: Engine, revision: str = "head", *, default_pool_slots: int =
     On PostgreSQL a transaction-scoped advisory lock serialises concurrent callers; on SQLite the writer
     engine's ``BEGIN IMMEDIATE`` does the same.
     """
+    if revision == "head" and _at_head(engine):
+        return
+    from alembic import command  # noqa: PLC0415
+
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
@@ -90,12 +102,27 @@ def reset(engine: Engine, *, default_pool_slots: int = 128) -> None:
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None for a database without our schema."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return None
+        version = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+        return None if version is None else str(version)
+
+
+def _at_head(engine: Engine) -> bool:
+    """True when the schema is at HEAD_REVISION and the default pool exists (nothing for upgrade to do)."""
+    try:
+        with engine.connect() as conn:
+            version = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+            if version != HEAD_REVISION:
+                return False
+            return conn.execute(text("SELECT 1 FROM slot_pool WHERE name = 'default_pool'")).scalar() == 1
+    except SQLAlchemyError:
+        return False
 
 
 def check(engine: Engine) -> MigrationStatus:
     """Connect and compare the database's revision with the packaged head; never raises on a bad database."""
-    head = head_revision()
+    head = HEAD_REVISION
     sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
     if sqlite_path and sqlite_path != ":memory:" and not Path(sqlite_path).exists():
         # Connecting would create an empty file; report the missing schema without side effects.
