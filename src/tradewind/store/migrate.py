@@ -5,7 +5,6 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
@@ -50,7 +49,7 @@ class MigrationStatus:
 
 
 def _config(connection: Connection | None = None) -> Config:
-    from alembic.config import Config  # noqa: PLC0415 - Alembic is needed only when the schema changes
+    from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -61,7 +60,7 @@ def _config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
-    from alembic.script import ScriptDirectory  # noqa: PLC0415
+    from alembic.script import ScriptDirectory
 
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None, "the packaged migrations have no head"
@@ -76,7 +75,7 @@ def upgrade(engine: Engine, revision: str = "head", *, default_pool_slots: int =
     """
     if revision == "head" and _at_head(engine):
         return
-    from alembic import command  # noqa: PLC0415
+    from alembic import command
 
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
