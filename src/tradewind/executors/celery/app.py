@@ -61,6 +61,9 @@ def celery_config(settings: CelerySettings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "task_track_started": True,
         "worker_prefetch_multiplier": settings.prefetch_multiplier,
+        # After a broker reconnect, restore the full prefetch at once: with late acks, the gradual restore
+        # can leave a worker whose running try's ack went to the old connection consuming nothing.
+        "worker_enable_prefetch_count_reduction": False,
         "worker_concurrency": settings.worker_concurrency,
         # Redis: a message unacknowledged for visibility_timeout is handed out again. kombu looks for such
         # messages every 10 s but by default only scans on every 10th look; scan on each.
