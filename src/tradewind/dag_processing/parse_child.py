@@ -19,16 +19,27 @@ import os
 import signal
 import sys
 import traceback
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from typing import Any, NoReturn
 
 from tradewind.dag_processing.discovery import DagFileRef
+from tradewind.dag_processing.parse_runtime import ParseTimeRuntime
 from tradewind.dag_processing.serialization import serialize_dag
 from tradewind.sdk.loading import load_dags_from_file
+from tradewind.sdk.runtime import use_runtime
 
 ERROR = b"E"
 DAG = b"D"
 END = b"Z"
+
+#: The metadata database parsing children read Variables from (set once by the processor before it forks).
+_variables_url: str | None = None
+
+
+def read_variables_from(database_url: str | None) -> None:
+    """Let DAG files call ``Variable.get`` while they are parsed, reading from this database."""
+    global _variables_url
+    _variables_url = database_url
 
 
 def run_child(ref: DagFileRef, write_fd: int, output_fd: int) -> NoReturn:
@@ -36,7 +47,9 @@ def run_child(ref: DagFileRef, write_fd: int, output_fd: int) -> NoReturn:
     code = 1
     try:
         _prepare_child(output_fd)
-        lines = _import_and_serialize(ref)
+        runtime = ParseTimeRuntime(_variables_url) if _variables_url else None
+        with use_runtime(runtime) if runtime is not None else nullcontext():
+            lines = _import_and_serialize(ref)
         _write_all(write_fd, b"".join(lines) + END + b"\n")
         code = 0
     except BaseException:

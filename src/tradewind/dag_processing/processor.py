@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
+from tradewind.dag_processing import parse_child
 from tradewind.dag_processing.discovery import DagFileRef, list_dag_files
 from tradewind.dag_processing.folder_state import FolderState, KnownFile
 from tradewind.dag_processing.isolated_import import FileError, ParsedFile, parse_batches
@@ -81,6 +82,7 @@ class DagProcessor:
         self.session_factory = session_factory
         self.on_change = on_change
         self._state: FolderState | None = None
+        parse_child.read_variables_from(settings.database_url)
 
     def run_forever(self, stop: threading.Event) -> None:
         """Pass over the DAG folder every ``dag_dir_list_interval`` seconds until ``stop`` is set."""
