@@ -37,7 +37,6 @@ def trigger(
     run_id: str | None = None,
     logical_date: datetime | None = None,
     note: str | None = None,
-    default_retries: int = 0,
 ) -> DagRunModel:
     """A queued manual run; conf is validated against the DAG's params (ParamValidationError)."""
     now = utcnow()
@@ -50,7 +49,6 @@ def trigger(
             run_id=run_id or None,
             logical_date=logical_date,
             triggered_by=principal.username,
-            default_retries=default_retries,
         )
         if note:
             run.note = note
@@ -139,7 +137,6 @@ def clear(
     include_downstream: bool = False,
     only_failed: bool = False,
     dry_run: bool = False,
-    default_retries: int = 0,
 ) -> list[TaskInstanceKey]:
     """Clear tasks of a run (all of them when ``task_ids`` is None) so the scheduler runs them again.
     With ``dry_run`` nothing changes and the task instances that would be cleared are returned."""
@@ -163,7 +160,6 @@ def clear(
             include_downstream=False,
             sdag=sdag,
             now=now,
-            default_retries=default_retries,
         )
         record_audit(
             session=session,

@@ -173,7 +173,6 @@ def _trigger(args: argparse.Namespace) -> int:
             run_id=args.run_id,
             logical_date=args.logical_date,
             triggered_by="cli",
-            default_retries=store.settings.core.default_task_retries,
         )
         run_id = run.run_id
     print(run_id)
@@ -238,7 +237,6 @@ def _backfill(args: argparse.Namespace) -> int:
                         data_interval=info.data_interval,
                         now=now,
                         triggered_by="backfill",
-                        default_retries=store.settings.core.default_task_retries,
                     )
                 run_ids.append(run.run_id)
             except ConflictError:

@@ -167,10 +167,8 @@ def _session(*, writes: bool = False) -> Iterator[Any]:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from tradewind.config.settings import load_settings
     from tradewind.store.dags import get_serialized_dag
 
-    default_retries = load_settings().core.default_task_retries
     with _session() as session:
         sdag = get_serialized_dag(session=session, dag_id=args.dag_id)
     if args.tree:
@@ -183,7 +181,7 @@ def _list(args: argparse.Namespace) -> int:
             "operator": t.operator,
             "task_group": t.task_group,
             "trigger_rule": t.trigger_rule,
-            "retries": default_retries if t.retries is None else t.retries,
+            "retries": t.retries or 0,
             "is_mapped": t.is_mapped,
             "upstream_task_ids": sorted(t.upstream),
             "downstream_task_ids": sorted(t.downstream),
@@ -252,7 +250,6 @@ def _states(args: argparse.Namespace) -> int:
 
 
 def _clear(args: argparse.Namespace) -> int:
-    from tradewind.config.settings import load_settings
     from tradewind.core.clock import utcnow
     from tradewind.core.states import TaskInstanceState
     from tradewind.store.audit import record_audit
@@ -265,7 +262,6 @@ def _clear(args: argparse.Namespace) -> int:
     except re.error as exc:
         raise ParamValidationError(f"--task-regex {args.task_regex!r} is not a valid regex: {exc}") from None
     failed_states = {TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM_FAILED}
-    default_retries = load_settings().core.default_task_retries
     with _session(writes=True) as session:
         sdag = get_serialized_dag(session=session, dag_id=args.dag_id)
         task_ids = {t.task_id for t in sdag.tasks if pattern is None or pattern.search(t.task_id)}
@@ -309,7 +305,6 @@ def _clear(args: argparse.Namespace) -> int:
                 include_downstream=False,
                 sdag=sdag,
                 now=now,
-                default_retries=default_retries,
             )
             cleared += len(keys)
             record_audit(

@@ -34,7 +34,7 @@ class SerializedTask(BaseModel):
     upstream: list[str] = Field(default_factory=list)
     downstream: list[str] = Field(default_factory=list)
     trigger_rule: str = "all_success"
-    retries: int | None = None  # None: core.default_task_retries applies
+    retries: int | None = None  # the DAG processor resolves None to core.default_task_retries
     retry_delay: float = 300.0  # seconds
     retry_exponential_backoff: bool = False
     max_retry_delay: float | None = None  # seconds

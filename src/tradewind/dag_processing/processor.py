@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
+from tradewind.core.serialized_dag import SerializedDag
 from tradewind.dag_processing import parse_child
 from tradewind.dag_processing.discovery import DagFileRef, list_dag_files
 from tradewind.dag_processing.folder_state import FolderState, KnownFile
@@ -220,6 +221,7 @@ class DagProcessor:
         state = self._state
         fileloc = parsed.ref.fileloc
         previous = state.files.get(fileloc)
+        _apply_default_retries(parsed.dags, self.settings.core.default_task_retries)
         outcome = recording.decide(
             parsed=parsed,
             content=content,
@@ -290,3 +292,12 @@ def _count(parsed: ParsedFile, outcome: FileOutcome, result: ProcessorResult) ->
         result.errors[fileloc] = outcome.error
         where = f"{fileloc}:{outcome.error.lineno}" if outcome.error.lineno else fileloc
         log.warning("import error in %s: %s", where, outcome.error.message)
+
+
+def _apply_default_retries(sdags: list[SerializedDag], retries: int) -> None:
+    """Tasks that set no ``retries`` (nor through default_args) get the deployment's core.default_task_retries,
+    as Airflow applies its config at parse time: everything downstream then reads one resolved number."""
+    for sdag in sdags:
+        for task in sdag.tasks:
+            if task.retries is None:
+                task.retries = retries

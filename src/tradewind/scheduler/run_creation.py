@@ -38,7 +38,7 @@ def next_run_info(*, session: Session, sdag: SerializedDag, now: datetime) -> Da
 
 
 def create_scheduled_runs(
-    *, session: Session, cache: DagCache, now: datetime, default_retries: int = 0
+    *, session: Session, cache: DagCache, now: datetime
 ) -> int:
     """Create the runs that are due. Returns how many were created."""
     created = 0
@@ -59,7 +59,6 @@ def create_scheduled_runs(
                 sdag=sdag,
                 now=now,
                 active=running.get(dag.dag_id, 0),
-                default_retries=default_retries,
             )
         except TradewindError as exc:
             log.error("could not create the next run of DAG %s: %s", dag.dag_id, exc)
@@ -67,7 +66,7 @@ def create_scheduled_runs(
 
 
 def _create_due_run(
-    *, session: Session, dag: DagModel, sdag: SerializedDag, now: datetime, active: int, default_retries: int
+    *, session: Session, dag: DagModel, sdag: SerializedDag, now: datetime, active: int
 ) -> int:
     if dag.next_dagrun_create_after is None or not sdag.catchup:
         # Without catchup the stored next run may be stale (the DAG was paused for a while): recompute.
@@ -97,7 +96,6 @@ def _create_due_run(
                 data_interval=info.data_interval,
                 now=now,
                 triggered_by="scheduler",
-                default_retries=default_retries,
             )
     except ConflictError:
         log.info("run for %s at %s exists already", sdag.dag_id, info.logical_date.isoformat())

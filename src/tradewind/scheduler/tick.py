@@ -84,7 +84,6 @@ class Scheduler:
                 session=session,
                 cache=self.cache,
                 now=now,
-                default_retries=self.settings.core.default_task_retries,
             )
             stats.runs_started = len(start_queued_runs(session=session, cache=self.cache, now=now))
             plan = plan_runs(session=session, cache=self.cache, now=now, terminate=self.executor.terminate)

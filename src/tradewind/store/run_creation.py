@@ -26,7 +26,6 @@ def create_run(
     conf: dict[str, Any] | None = None,
     run_id: str | None = None,
     triggered_by: str | None = None,
-    default_retries: int = 0,
 ) -> DagRunModel:
     """A queued run with one task instance per task (ConflictError if the run id exists)."""
     run = dag_runs.create_dag_run(
@@ -43,7 +42,7 @@ def create_run(
         dag_hash=sdag.content_hash(),
         now=now,
     )
-    task_instances.create_task_instances(session=session, run=run, sdag=sdag, default_retries=default_retries)
+    task_instances.create_task_instances(session=session, run=run, sdag=sdag)
     return run
 
 
@@ -56,7 +55,6 @@ def trigger_run(
     run_id: str | None = None,
     logical_date: datetime | None = None,
     triggered_by: str | None = None,
-    default_retries: int = 0,
 ) -> DagRunModel:
     """A manual run of a DAG, its conf validated against the DAG's params (from the serialized DAG: no
     user code is imported). Raises NotFoundError, ParamValidationError or ConflictError."""
@@ -80,5 +78,4 @@ def trigger_run(
         conf=conf,
         run_id=run_id,
         triggered_by=triggered_by,
-        default_retries=default_retries,
     )

@@ -76,11 +76,11 @@ def _as_state_set(expected: Expected) -> set[StateOrNone]:
 
 
 def create_task_instances(
-    *, session: Session, run: DagRunModel, sdag: SerializedDag, default_retries: int = 0
+    *, session: Session, run: DagRunModel, sdag: SerializedDag
 ) -> list[TaskInstanceModel]:
     """One task instance (map_index -1, no state) per task of the DAG that the run does not have yet.
 
-    A task whose serialized form does not set ``retries`` gets ``default_retries``.
+    ``retries`` was resolved by the DAG processor (core.default_task_retries for tasks that set none).
     """
     existing = set(
         session.scalars(
@@ -93,7 +93,7 @@ def create_task_instances(
     for task in sdag.tasks:
         if task.task_id in existing:
             continue
-        retries = task.retries if task.retries is not None else default_retries
+        retries = task.retries or 0
         ti = TaskInstanceModel(
             dag_id=run.dag_id,
             run_id=run.run_id,
@@ -252,7 +252,6 @@ def clear_task_instances(
     include_downstream: bool,
     sdag: SerializedDag,
     now: datetime,
-    default_retries: int = 0,
 ) -> list[TaskInstanceKey]:
     """Make tasks run again, as Airflow's clear does: keep each finished try in the history, reset the
     state to none, keep ``try_number`` and grant the task's retries again (``max_tries = try_number +
@@ -269,7 +268,7 @@ def clear_task_instances(
     tis, _ = list_task_instances(session=session, dag_id=dag_id, run_id=run_id, task_ids=wanted)
     cleared: list[TaskInstanceKey] = []
     for ti in tis:
-        if _clear_one(session, ti, sdag, default_retries):
+        if _clear_one(session, ti, sdag):
             cleared.append(key_of(ti))
     delete_xcoms(session=session, dag_id=dag_id, run_id=run_id, task_ids=sorted(wanted))
     set_dag_run_state(
@@ -283,15 +282,14 @@ def clear_task_instances(
     return cleared
 
 
-def _clear_one(session: Session, ti: TaskInstanceModel, sdag: SerializedDag, default_retries: int) -> bool:
+def _clear_one(session: Session, ti: TaskInstanceModel, sdag: SerializedDag) -> bool:
     for _attempt in range(3):  # the row may move under us (runner finishing); re-read and retry
         current = TI(ti.state) if ti.state is not None else None
         if current is None:
             return True
         if current is not TI.SCHEDULED and ti.try_number > 0:
             archive_try(session=session, ti=ti)
-        configured = sdag.task_dict[ti.task_id].retries
-        retries = default_retries if configured is None else configured
+        retries = sdag.task_dict[ti.task_id].retries or 0
         moved = transition(
             session=session,
             key=key_of(ti),

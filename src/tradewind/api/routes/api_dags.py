@@ -97,7 +97,7 @@ def list_tasks(dag_id: str, session: DbSession, ctx: Ctx, _: Viewer) -> dict[str
             "downstream_task_ids": t.downstream,
             "upstream_task_ids": t.upstream,
             "trigger_rule": t.trigger_rule,
-            "retries": ctx.settings.core.default_task_retries if t.retries is None else t.retries,
+            "retries": t.retries or 0,
             "pool": t.pool,
             "queue": t.queue,
             "owner": t.owner,

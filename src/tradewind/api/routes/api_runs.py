@@ -62,7 +62,6 @@ def trigger_dag_run(dag_id: str, body: TriggerDAGRun, ctx: Ctx, principal: Op) -
         run_id=body.dag_run_id,
         logical_date=body.logical_date,
         note=body.note,
-        default_retries=ctx.settings.core.default_task_retries,
     )
     return dag_run_body(run)
 
@@ -100,7 +99,6 @@ def clear_dag_run(
         task_ids=None,
         only_failed=body.only_failed,
         dry_run=body.dry_run,
-        default_retries=ctx.settings.core.default_task_retries,
     )
     if body.dry_run:
         return {"task_instances": [reference_body(k) for k in keys]}

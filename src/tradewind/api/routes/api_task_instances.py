@@ -120,7 +120,6 @@ def clear_task_instances(
         include_downstream=body.include_downstream,
         only_failed=body.only_failed,
         dry_run=body.dry_run,
-        default_retries=ctx.settings.core.default_task_retries,
     )
     return {"task_instances": [reference_body(k) for k in keys]}
 

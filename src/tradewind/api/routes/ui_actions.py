@@ -99,7 +99,6 @@ def clear_run(
         task_ids=None,
         only_failed=_yes(only_failed),
         dry_run=dry_run,
-        default_retries=ctx.settings.core.default_task_retries,
     )
     if dry_run:
         return _confirm(
@@ -183,7 +182,6 @@ def clear_task(
         include_downstream=_yes(downstream),
         only_failed=_yes(only_failed),
         dry_run=dry_run,
-        default_retries=ctx.settings.core.default_task_retries,
     )
     back = _task_url(TaskInstanceKey(dag_id, run_id, task_id))
     if dry_run:

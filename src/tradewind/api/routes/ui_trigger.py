@@ -177,7 +177,6 @@ async def trigger(dag_id: str, request: Request, ctx: Ctx) -> Response:
                 conf=conf,
                 run_id=str(form.get("run_id") or "").strip() or None,
                 logical_date=logical_date,
-                default_retries=ctx.settings.core.default_task_retries,
             )
         )
     except ValueError as exc:
