@@ -25,7 +25,7 @@ from tests.integration.celery.celery_harness import (
 def killable_broker(request: pytest.FixtureRequest, token: str) -> Broker:
     """Redis redelivers an unacknowledged message once the visibility timeout passes, so that test gets a
     private server with a 3 s timeout (the shared server's unacked hash is not ours to shorten), and waits
-    for kombu's 10 s sweep, so it is marked slow; RabbitMQ redelivers as soon as the connection drops."""
+    for kombu's 10 s sweep; RabbitMQ redelivers as soon as the connection drops."""
     if request.param == "redis":
         server: RedisServer = request.getfixturevalue("private_redis")
         return make_broker("redis", token, server.url, visibility_timeout=3)
