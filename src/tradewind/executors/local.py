@@ -8,6 +8,7 @@ import importlib
 import logging
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.forkserver
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from tradewind.config.settings import Settings
+from tradewind.core.console_script import tradewind_executable
 from tradewind.core.events import TaskEvent
 from tradewind.core.keys import TaskTryKey
 from tradewind.core.states import TaskInstanceState
@@ -32,10 +34,13 @@ log = logging.getLogger(__name__)
 #: Named, not imported: the runner is a process entry point for this executor, like the command line is
 #: for the subprocess mode, not a layer it builds on.
 RUNNER_ENTRYPOINT = "tradewind.runner.run_workload:run_task"
+#: Imported last of ours by the fork server: rehearses a try against the database (see its docstring).
+RUNNER_WARMUP_MODULE = "tradewind.runner.fork_server_warmup"
 #: Modules the fork server imports once, so each forked task starts with them loaded.
 FORK_SERVER_PRELOAD = [
     "tradewind.executors.local",
     "tradewind.runner.run_workload",
+    RUNNER_WARMUP_MODULE,
     "tradewind.sdk.templating",
     "tradewind.sdk.operators.python",
     "tradewind.sdk.operators.bash",
@@ -43,8 +48,15 @@ FORK_SERVER_PRELOAD = [
     "tradewind.sdk.operators.branch",
     "tradewind.sdk.operators.decorated",
     "jinja2",
+    "jinja2.ext",
+    "jinja2.sandbox",
+    "jinja2.nativetypes",
     "jsonschema",
 ]
+#: The fork server's environment variable naming the database to rehearse a try against (it removes it).
+#: Named here rather than imported from the runner, as RUNNER_ENTRYPOINT is.
+FORK_SERVER_DATABASE_ENV = "TRADEWIND_FORK_SERVER_DATABASE_URL"
+_environ_lock = threading.Lock()
 #: Seconds between SIGTERM and SIGKILL when a try is terminated.
 KILL_GRACE_SECONDS = 10.0
 
@@ -96,6 +108,7 @@ class LocalExecutor(Executor):
         self._running: dict[TaskTryKey, _Running] = {}
         self._lock = threading.Lock()
         self._ctx: ForkServerContext | None = None
+        self._fork_server_started = False
         self._monitor: threading.Thread | None = None
         self._stopping = threading.Event()
         self._wake_r, self._wake_w = -1, -1
@@ -144,11 +157,13 @@ class LocalExecutor(Executor):
                 ),
                 name=f"tradewind-task {workload.try_key}",
             )
+            if not self._fork_server_started:
+                self._start_fork_server()
             process.start()
             entry.process = process
         else:
             entry.popen = subprocess.Popen(
-                workload.command(executable=_tradewind_executable()),
+                workload.command(executable=tradewind_executable()),
                 start_new_session=True,
                 stdin=subprocess.DEVNULL,
                 env=self.env,
@@ -158,6 +173,22 @@ class LocalExecutor(Executor):
         self._emit(TaskEvent(workload.try_key, TaskInstanceState.RUNNING, external_id=str(entry.pid)))
         self._poke()
         return str(entry.pid)
+
+    def _start_fork_server(self) -> None:
+        """Start the fork server (unless it runs already) with this executor's database in its environment,
+        and only there: the variable is set around the start and removed again. The server uses it to rehearse
+        a try; one that a crash restarts later simply starts its tries cold."""
+        self._fork_server_started = True
+        with _environ_lock:
+            previous = os.environ.get(FORK_SERVER_DATABASE_ENV)
+            os.environ[FORK_SERVER_DATABASE_ENV] = self.settings.database_url
+            try:
+                multiprocessing.forkserver.ensure_running()
+            finally:
+                if previous is None:
+                    os.environ.pop(FORK_SERVER_DATABASE_ENV, None)
+                else:
+                    os.environ[FORK_SERVER_DATABASE_ENV] = previous
 
     def terminate(self, key: TaskTryKey) -> None:
         with self._lock:

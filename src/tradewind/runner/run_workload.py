@@ -15,11 +15,15 @@ import time
 from contextlib import ExitStack, nullcontext
 from typing import Any
 
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
 from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
+from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.retries import has_tries_left, next_retry_at
-from tradewind.core.serialized_dag import SerializedTask
-from tradewind.core.states import TaskInstanceState
+from tradewind.core.serialized_dag import SerializedDag, SerializedTask
+from tradewind.core.states import DagRunType, TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.runner.db_runtime import DbRuntime
 from tradewind.runner.execution import Ending, TaskResult, execute_task
@@ -30,10 +34,13 @@ from tradewind.runner.supervisor import Supervisor, try_log_path
 from tradewind.runner.task_callbacks import run_callbacks
 from tradewind.runner.task_loading import concrete_task, dag_file_for_run, load_dag
 from tradewind.runner.try_state import ClaimedTry, Refusal, TryState, current_try_number
+from tradewind.runner.warm_start import runner_engine
 from tradewind.sdk.context import build_context
 from tradewind.sdk.errors import TradewindError
 from tradewind.sdk.runtime import use_runtime
-from tradewind.store.engine import make_engine, make_session_factory
+from tradewind.store import dags, task_instances
+from tradewind.store.engine import make_session_factory, transaction
+from tradewind.store.run_creation import create_run
 
 TI = TaskInstanceState
 log = logging.getLogger("tradewind.task")
@@ -47,7 +54,7 @@ def run_task(settings: Settings, workload: ExecuteTask, *, capture_output: bool 
     returned. ``capture_output`` sends fd 1 and 2 into the try's log file for the duration.
     """
     key = workload.ti_key
-    engine = make_engine(settings.database_url, pool_size=2)
+    engine = runner_engine(settings.database_url)
     try:
         factory = make_session_factory(engine)
         try_number = workload.try_number if workload.try_number > 0 else current_try_number(factory, key)
@@ -147,8 +154,8 @@ def _prepare(
     path = dag_file_for_run(
         settings.dags_folder,
         subdir=workload.dag_rel_path,
-        relative_fileloc=claim.sdag.relative_fileloc,
-        fileloc=claim.sdag.fileloc,
+        relative_fileloc=claim.relative_fileloc,
+        fileloc=claim.fileloc,
     )
     started = time.monotonic()
     with supervisor.user_code():
@@ -201,7 +208,7 @@ def _record(
         "next_retry_at": None,
     }
     if target is TI.UP_FOR_RETRY:
-        values["next_retry_at"] = next_retry_at(_retry_policy(claim, task), claim.try_number, now)
+        values["next_retry_at"] = next_retry_at(_retry_policy(claim, state, task), claim.try_number, now)
     external = state.finish(target, values=values)
     if external is not None:
         log.warning("state externally set to %s; not overwriting it with %s", external, target.value)
@@ -224,7 +231,7 @@ def _final_state(ending: Ending, try_number: int, max_tries: int) -> TaskInstanc
     return TI.FAILED
 
 
-def _retry_policy(claim: ClaimedTry, task: Any) -> SerializedTask:
+def _retry_policy(claim: ClaimedTry, state: TryState, task: Any) -> SerializedTask:
     """The retry settings of the task as imported for this try, else as last parsed."""
     if task is not None:
         return SerializedTask(
@@ -234,7 +241,7 @@ def _retry_policy(claim: ClaimedTry, task: Any) -> SerializedTask:
             retry_exponential_backoff=task.retry_exponential_backoff,
             max_retry_delay=task.max_retry_delay.total_seconds() if task.max_retry_delay else None,
         )
-    stored = claim.sdag.task_dict.get(claim.key.task_id)
+    stored = state.stored_task()
     return stored if stored is not None else SerializedTask(task_id=claim.key.task_id, operator="unknown")
 
 
@@ -244,3 +251,44 @@ def _log_final(target: TaskInstanceState, claim: ClaimedTry, values: dict[str, A
     if target is TI.UP_FOR_RETRY:
         line += f"; next try after {values['next_retry_at'].isoformat()}"
     (log.info if target in (TI.SUCCESS, TI.SKIPPED) else log.error)(line)
+
+
+#: The made-up DAG a rehearsal runs; it never outlives the rehearsal's transaction.
+REHEARSAL_DAG_ID = "__tradewind_rehearsal__"
+
+
+def rehearse_try(engine: Engine) -> None:
+    """Send everything a try sends to the database (claim, heartbeat, XCom, variable, outcome) for a made-up
+    DAG, inside one transaction that is rolled back: ``engine`` ends with the ORM configured and every
+    statement of a try compiled, and the database is left as it was. The same code as a real try, so the
+    rehearsal cannot drift from it. Raises if the database is unreachable or not migrated."""
+    key = TaskInstanceKey(REHEARSAL_DAG_ID, "rehearsal", "rehearsal")
+    now = utcnow()
+    with engine.connect() as conn:
+        outer = conn.begin()
+        try:
+            # Each of the runner's transactions becomes a savepoint inside ``outer``.
+            factory = sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+            with transaction(factory) as session:
+                sdag = SerializedDag(
+                    dag_id=key.dag_id, fileloc="", tasks=[SerializedTask(task_id=key.task_id, operator="rehearsal")]
+                )
+                dags.upsert_dag(session=session, sdag=sdag, paused_default=True, now=now)
+                create_run(session=session, sdag=sdag, run_type=DagRunType.MANUAL, logical_date=now,
+                           data_interval=None, now=now, run_id=key.run_id)
+                ti = task_instances.get_task_instance(session=session, key=key)
+                ti.state, ti.try_number = TI.QUEUED.value, 1
+            state = TryState(factory, key, 1)
+            claim = state.claim(now=now, hostname="rehearsal", pid=os.getpid())
+            if isinstance(claim, Refusal):
+                raise TradewindError(f"rehearsal try refused: {claim.reason}")
+            state.heartbeat(now=now)
+            runtime = DbRuntime(factory)
+            runtime.xcom_push(dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id, map_index=-1,
+                              key="return_value", value=None)
+            runtime.xcom_pull(dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id, key="return_value",
+                              map_index=None)
+            runtime.get_variable(REHEARSAL_DAG_ID)
+            _record(claim, state, TaskResult(Ending.SUCCESS), None, None)
+        finally:
+            outer.rollback()

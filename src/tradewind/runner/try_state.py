@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.core.keys import TaskInstanceKey
-from tradewind.core.serialized_dag import SerializedDag
+from tradewind.core.serialized_dag import SerializedTask
 from tradewind.core.states import TaskInstanceState, ti_state_label
+from tradewind.sdk.errors import NotFoundError
 from tradewind.store import dag_runs, dags, task_history, task_instances, xcom
 from tradewind.store.engine import transaction
 
@@ -44,7 +45,9 @@ class ClaimedTry:
     max_tries: int
     start_date: datetime
     run: RunInfo
-    sdag: SerializedDag
+    #: Where the DAG processor found the DAG file (absolute, and relative to its DAG folder).
+    fileloc: str
+    relative_fileloc: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +98,7 @@ class TryState:
                 map_index=self.key.map_index,
             )
             run = dag_runs.get_dag_run(session=session, dag_id=self.key.dag_id, run_id=self.key.run_id)
-            sdag = dags.get_serialized_dag(session=session, dag_id=self.key.dag_id)
+            dag = dags.get_dag(session=session, dag_id=self.key.dag_id)
             return ClaimedTry(
                 key=self.key,
                 try_number=self.try_number,
@@ -111,8 +114,18 @@ class TryState:
                     start_date=run.start_date,
                     conf=dict(run.conf or {}),
                 ),
-                sdag=sdag,
+                fileloc=dag.fileloc,
+                relative_fileloc=dag.relative_fileloc,
             )
+
+    def stored_task(self) -> SerializedTask | None:
+        """The task as the DAG processor last stored it (for a try whose DAG file failed to import)."""
+        with transaction(self.factory) as session:
+            try:
+                sdag = dags.get_serialized_dag(session=session, dag_id=self.key.dag_id)
+            except NotFoundError:
+                return None
+            return sdag.task_dict.get(self.key.task_id)
 
     def heartbeat(self, *, now: datetime) -> str | None:
         """None while the try is still ours; otherwise the state label someone else gave it."""

@@ -37,9 +37,9 @@ def handle_events(
     runner has stopped heartbeating; otherwise the zombie check has the last word.
     """
     changed = 0
+    rows = scheduling.get_task_instance_rows(session=session, keys=[e.key.ti for e in events])
     for event in events:
-        key = event.key.ti
-        ti = scheduling.get_task_instance_row(session=session, key=key)
+        ti = rows.get(event.key.ti)
         if ti is None or ti.try_number != event.key.try_number:
             continue  # cleared or re-queued since: the event is about an old try
         if event.state == TI.RUNNING:

@@ -6,7 +6,7 @@ schedulers share one database without examining the same run or queueing the sam
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -253,6 +253,27 @@ def expand_mapped(
         created.append(ti)
     session.flush()
     return created
+
+
+def get_task_instance_rows(
+    *, session: Session, keys: Collection[TaskInstanceKey]
+) -> dict[TaskInstanceKey, TaskInstanceModel]:
+    """The rows of ``keys`` that exist, in one query per 200 keys."""
+    found: dict[TaskInstanceKey, TaskInstanceModel] = {}
+    ordered = list(dict.fromkeys(keys))
+    for start in range(0, len(ordered), 200):
+        chunk = [(k.dag_id, k.run_id, k.task_id, k.map_index) for k in ordered[start:start + 200]]
+        stmt = select(TaskInstanceModel).where(
+            tuple_(
+                TaskInstanceModel.dag_id,
+                TaskInstanceModel.run_id,
+                TaskInstanceModel.task_id,
+                TaskInstanceModel.map_index,
+            ).in_(chunk)
+        )
+        for ti in session.scalars(stmt):
+            found[TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)] = ti
+    return found
 
 
 def get_task_instance_row(*, session: Session, key: TaskInstanceKey) -> TaskInstanceModel | None:

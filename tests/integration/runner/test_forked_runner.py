@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 from tests.integration.runner.harness import DAG_ID, RUN_ID, SQLITE_ONLY, RunnerEnv, wait_for
 from tradewind.core.events import TaskEvent
 from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
-from tradewind.executors.local import LocalExecutor
+from tradewind.executors.local import FORK_SERVER_DATABASE_ENV, LocalExecutor
 
 TI = TaskInstanceState
 
@@ -29,6 +31,8 @@ def test_forked_runner_records_outcomes_and_logs(runner_env: RunnerEnv) -> None:
             return len(events) == 2
 
         wait_for(finished, timeout=60, what="both forked tries to end")
+        # The database URL went to the fork server's environment only, never stayed in ours.
+        assert FORK_SERVER_DATABASE_ENV not in os.environ
     finally:
         executor.stop(wait=False)
     outcome = {e.key.ti.task_id: e.state for e in events}

@@ -20,7 +20,9 @@ def test_claim_moves_queued_to_running_once(runner_env: RunnerEnv) -> None:
     claim = state.claim(now=NOW, hostname="host-a", pid=4242)
     assert isinstance(claim, ClaimedTry)
     assert claim.run.logical_date == datetime(2024, 1, 1, tzinfo=UTC)
-    assert claim.sdag.dag_id == "runner_basics"
+    assert claim.relative_fileloc == "runner_basics.py"
+    assert claim.fileloc.endswith("/runner_basics.py")
+    assert state.stored_task() is not None and state.stored_task().task_id == "bash_echo"  # type: ignore[union-attr]
     ti = runner_env.ti("bash_echo")
     assert (ti.state, ti.hostname, ti.pid, ti.start_date) == ("running", "host-a", 4242, NOW)
 

@@ -292,3 +292,17 @@ def test_transition_values_may_be_sql_expressions(session: Session, make_run: Ma
         values={"try_number": TaskInstanceModel.try_number + 1, "queued_at": NOW},
     )
     assert (ti.state, ti.try_number, ti.queued_at) == ("queued", 1, NOW)
+
+
+def test_rows_of_many_keys_come_back_by_key_and_missing_ones_are_absent(
+    session: Session, make_run: MakeRun, make_sdag: MakeSdag
+) -> None:
+    from tradewind.store.scheduling import get_task_instance_rows
+
+    run = make_run(make_sdag(edges={f"t{i}": [] for i in range(250)}))
+    wanted = [_key(run.run_id, f"t{i}") for i in range(250)]
+    missing = _key(run.run_id, "nope")
+    rows = get_task_instance_rows(session=session, keys=[*wanted, missing, wanted[0]])
+    assert set(rows) == set(wanted)  # over more than one chunk of 200; duplicates and unknown keys fine
+    assert all(rows[k].task_id == k.task_id for k in wanted)
+    assert get_task_instance_rows(session=session, keys=[]) == {}

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 from typing import Any
 
 from celery import Celery
 from kombu.utils.url import maybe_sanitize_url
 
 from tradewind.config.settings import CelerySettings
+from tradewind.core.console_script import tradewind_executable
 from tradewind.executors.celery.worker_task import TASK_NAME, RunnerLaunch, execute_workload
 
 #: Results live at least this long (seconds), so a scheduler that restarts still finds finished tries.
@@ -95,12 +93,8 @@ def celery_config(settings: CelerySettings) -> dict[str, Any]:
 
 
 def default_runner_executable() -> str:
-    """The ``tradewind`` console script: on PATH, else next to this interpreter (an unactivated venv)."""
-    found = shutil.which("tradewind")
-    if found:
-        return found
-    candidate = os.path.join(os.path.dirname(sys.executable), "tradewind")
-    return candidate if os.path.exists(candidate) else "tradewind"
+    """The ``tradewind`` console script (see ``core.console_script``)."""
+    return tradewind_executable()
 
 
 def build_celery_app(settings: CelerySettings, *, launch: RunnerLaunch | None = None) -> Celery:

@@ -20,7 +20,7 @@ from billiard.util import set_pdeathsig
 
 from tradewind.config.settings import Settings
 from tradewind.core.workload import ExecuteTask
-from tradewind.executors.local import RUNNER_ENTRYPOINT
+from tradewind.executors.local import FORK_SERVER_DATABASE_ENV, RUNNER_ENTRYPOINT, RUNNER_WARMUP_MODULE
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +96,17 @@ def run_runner(command: Sequence[str], *, kill_grace: float = KILL_GRACE_SECONDS
     return code
 
 
-def preload_runner() -> None:
-    """Import the runner in the worker's main process, so each forked try starts with it loaded."""
+def preload_runner(database_url: str) -> None:
+    """Import the runner in the worker's main process, so each forked try starts with it loaded, and rehearse
+    a try against ``database_url`` there (as the LocalExecutor's fork server does, ADR 0002), so each starts
+    with its SQL compiled. A rehearsal that fails only logs a warning."""
     module_name = RUNNER_ENTRYPOINT.split(":")[0]
     importlib.import_module(module_name)
+    os.environ[FORK_SERVER_DATABASE_ENV] = database_url  # read and removed by the warm-up module
+    try:
+        importlib.import_module(RUNNER_WARMUP_MODULE)
+    finally:
+        os.environ.pop(FORK_SERVER_DATABASE_ENV, None)
 
 
 def _forked_child(settings: Settings, workload: ExecuteTask) -> NoReturn:

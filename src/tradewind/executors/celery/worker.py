@@ -65,7 +65,7 @@ def run_worker(
     """Run a worker in this process until it is told to stop; returns its exit code."""
     launch = runner_launch(settings, runner_executable)
     if launch.fork_settings is not None:
-        preload_runner()  # before the pool forks, so every pool process has it
+        preload_runner(launch.fork_settings.database_url)  # before the pool forks: every pool process has it
     celery_settings = settings.celery
     app = build_celery_app(celery_settings, launch=launch)
     argv = worker_argv(
