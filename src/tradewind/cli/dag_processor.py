@@ -59,6 +59,7 @@ def _run(args: argparse.Namespace) -> int:
             processor.run_forever(stop)
             return 0
         result = processor.run_once(utcnow())
+        processor.callbacks.run_pending()
         with transaction(sessions) as session:
             errors, _total = import_errors.list_import_errors(session=session)
             rows = [

@@ -72,10 +72,24 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--timeout", type=float, default=None)
     p.set_defaults(handler=_backfill)
 
+    p = cmds.add_parser(
+        "run-callback",
+        help="Run one DAG-level callback the scheduler asked for (what the DAG processor starts)",
+    )
+    p.add_argument("request_id", type=int)
+    p.set_defaults(handler=_run_callback)
+
     p = cmds.add_parser("delete", help="Delete all metadata of a DAG (runs, task instances, XComs)")
     p.add_argument("dag_id")
     p.add_argument("-y", "--yes", action="store_true")
     p.set_defaults(handler=_delete)
+
+
+def _run_callback(args: argparse.Namespace) -> int:
+    from tradewind.config.settings import load_settings
+    from tradewind.runner.dag_callback import run_dag_callback
+
+    return run_dag_callback(load_settings(), args.request_id)
 
 
 def _parse_date(text: str) -> datetime:

@@ -18,6 +18,7 @@ from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.dag_processing import parse_child
+from tradewind.dag_processing.dag_callbacks import DagCallbackRunner
 from tradewind.dag_processing.discovery import DagFileRef, list_dag_files
 from tradewind.dag_processing.folder_state import FolderState, KnownFile
 from tradewind.dag_processing.isolated_import import FileError, ParsedFile, parse_batches
@@ -38,6 +39,8 @@ MAX_FILES_PER_TRANSACTION = 25
 MAX_RECORD_DELAY = 1.0
 #: Passes over files whose refused dag id was released during the pass (one is enough but for chains).
 MAX_ROUNDS = 5
+#: How often the service looks for DAG callbacks to run between passes over the folder.
+CALLBACK_POLL_SECONDS = 1.0
 
 
 @dataclass
@@ -83,10 +86,12 @@ class DagProcessor:
         self.session_factory = session_factory
         self.on_change = on_change
         self._state: FolderState | None = None
+        self.callbacks = DagCallbackRunner(settings, session_factory)
         parse_child.read_variables_from(settings.database_url)
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Pass over the DAG folder every ``dag_dir_list_interval`` seconds until ``stop`` is set."""
+        """Pass over the DAG folder every ``dag_dir_list_interval`` seconds until ``stop`` is set; in between,
+        run the DAG callbacks the scheduler asks for (looked for every ``CALLBACK_POLL_SECONDS``)."""
         interval = self.settings.scheduler.dag_dir_list_interval
         while not stop.is_set():
             try:
@@ -95,7 +100,19 @@ class DagProcessor:
                 # A database outage must not end the service: the next pass starts again from the database.
                 log.exception("DAG processing pass failed; retrying in %g s", interval)
                 self._state = None
-            stop.wait(interval)
+            next_pass = time.monotonic() + interval
+            while not stop.is_set():
+                self._run_callbacks(stop)
+                left = next_pass - time.monotonic()
+                if left <= 0:
+                    break
+                stop.wait(min(left, CALLBACK_POLL_SECONDS))
+
+    def _run_callbacks(self, stop: threading.Event | None) -> None:
+        try:
+            self.callbacks.run_pending(stop=stop)
+        except Exception:
+            log.exception("running DAG callbacks failed; trying again shortly")
 
     def run_once(
         self, now: datetime | None = None, *, stop: threading.Event | None = None

@@ -17,7 +17,7 @@ from tradewind.core.serialized_dag import SerializedDag, SerializedTask
 from tradewind.core.states import DONE_TI_STATES, DagRunState, TaskInstanceState
 from tradewind.scheduler.dag_cache import DagCache
 from tradewind.sdk.trigger_rule import UpstreamCounts, evaluate_trigger_rule
-from tradewind.store import dag_runs, scheduling, task_instances, xcom
+from tradewind.store import dag_callbacks, dag_runs, scheduling, task_instances, xcom
 from tradewind.store.tables import DagRunModel, TaskInstanceModel
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def plan_runs(
         sdag = cache.get(session, run.dag_id)
         if sdag is None:
             log.warning("DAG %s of run %s is gone; failing the run", run.dag_id, run.run_id)
-            _finish(session, run, DagRunState.FAILED, now, stats)
+            _finish(session, run, DagRunState.FAILED, now, stats, sdag=None, reason="dag_gone")
             continue
         _plan_run(session, run, sdag, grouped[(run.dag_id, run.run_id)], now, stats, terminate)
         run.last_scheduling_decision = now
@@ -79,7 +79,7 @@ def _plan_run(
 
     if _timed_out(run, sdag, now):
         _time_out(session, view, now, terminate)
-        _finish(session, run, DagRunState.FAILED, now, stats)
+        _finish(session, run, DagRunState.FAILED, now, stats, sdag=sdag, reason="timed_out")
         return
 
     for task in sdag.tasks:
@@ -88,7 +88,9 @@ def _plan_run(
 
     states = list(view.state.values())
     if states and all(s in DONE_TI_STATES for s in states):
-        _finish(session, run, _final_state(view), now, stats)
+        final = _final_state(view)
+        _finish(session, run, final, now, stats, sdag=sdag,
+                reason="success" if final == DagRunState.SUCCESS else "task_failure")
 
 
 def _state(ti: TaskInstanceModel) -> TaskInstanceState | None:
@@ -243,7 +245,19 @@ def _final_state(view: _Run) -> DagRunState:
     return DagRunState.SUCCESS
 
 
-def _finish(session: Session, run: DagRunModel, target: DagRunState, now: datetime, stats: PlanStats) -> None:
+def _finish(
+    session: Session,
+    run: DagRunModel,
+    target: DagRunState,
+    now: datetime,
+    stats: PlanStats,
+    *,
+    sdag: SerializedDag | None,
+    reason: str,
+) -> None:
+    """End the run, and ask the DAG processor for the DAG's on_success/on_failure callback if it has one
+    (in the same transaction: the request exists exactly when the run ended). ``reason`` is what the callback
+    sees as context["reason"], as in Airflow: success, task_failure or timed_out."""
     if dag_runs.set_dag_run_state(
         session=session,
         dag_id=run.dag_id,
@@ -254,3 +268,15 @@ def _finish(session: Session, run: DagRunModel, target: DagRunState, now: dateti
     ):
         stats.finished_runs.append((run.dag_id, run.run_id, target))
         log.info("DAG run %s of %s finished: %s", run.run_id, run.dag_id, target)
+        wanted = sdag is not None and (
+            sdag.has_on_success_callback if target == DagRunState.SUCCESS else sdag.has_on_failure_callback
+        )
+        if wanted:
+            dag_callbacks.request_dag_callback(
+                session=session,
+                dag_id=run.dag_id,
+                run_id=run.run_id,
+                callback=dag_callbacks.ON_SUCCESS if target == DagRunState.SUCCESS else dag_callbacks.ON_FAILURE,
+                reason=reason,
+                now=now,
+            )

@@ -32,6 +32,9 @@ class DagRunContext:
     run_type: str = "manual"
     conf: dict[str, Any] = field(default_factory=dict)
     start_date: datetime | None = None
+    #: Set for DAG-level callbacks (the run has ended); None while tasks run.
+    state: str | None = None
+    end_date: datetime | None = None
 
     @property
     def external_trigger(self) -> bool:
@@ -207,4 +210,31 @@ def build_context(
         "try_number": try_number,
         "test_mode": test_mode,
         "task_instance_key_str": f"{dag.dag_id}__{task.task_id}__{ds.replace('-', '')}",
+    }
+
+
+def build_dag_callback_context(
+    *,
+    dag: Any,
+    dag_run: DagRunContext,
+    reason: str,
+) -> Context:
+    """The context of a DAG-level on_success_callback / on_failure_callback: the DAG, its ended run
+    (``dag_run.state``), ``reason`` (success, task_failure or timed_out, as Airflow) and the run's dates."""
+    logical = _utc(dag_run.logical_date)
+    ds = logical.strftime("%Y-%m-%d")
+    return {
+        "dag": dag,
+        "dag_run": dag_run,
+        "run_id": dag_run.run_id,
+        "reason": reason,
+        "params": resolve_params(params_to_spec(dict(dag.params)), dag_run.conf),
+        "var": VariableAccessor(),
+        "macros": macros,
+        "ds": ds,
+        "ds_nodash": ds.replace("-", ""),
+        "ts": logical.isoformat(),
+        "logical_date": logical,
+        "data_interval_start": _utc(dag_run.data_interval_start),
+        "data_interval_end": _utc(dag_run.data_interval_end),
     }

@@ -323,3 +323,21 @@ class ApiTokenModel(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+
+
+class DagCallbackRequestModel(Base):
+    """A DAG-level callback (on_success_callback / on_failure_callback) the scheduler asked for when a run
+    finished; the DAG processor runs it (it may import user code, the scheduler never does) and deletes it."""
+
+    __tablename__ = "dag_callback_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dag_id: Mapped[str] = mapped_column(String(ID_LEN))
+    run_id: Mapped[str] = mapped_column(String(ID_LEN))
+    callback: Mapped[str] = mapped_column(String(50))
+    reason: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When a DAG processor took it; a claim older than the callback timeout is taken again.
+    claimed_at: Mapped[datetime | None]
+
+    __table_args__ = (UniqueConstraint("dag_id", "run_id", "callback"),)
