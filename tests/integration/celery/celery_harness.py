@@ -77,10 +77,12 @@ def make_broker(kind: str, token: str, broker_url: str, **settings_fields: Any) 
     return Broker(kind, token, settings, _celery_env(settings))
 
 class RedisServer:
-    """A private redis-server that keeps its data across a restart (append-only file)."""
+    """A private redis-server that keeps its data across a restart (append-only file), or with
+    ``persistent=False`` loses it, as a Redis without persistence does."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, persistent: bool = True) -> None:
         self.directory = directory
+        self.persistent = persistent
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -91,7 +93,7 @@ class RedisServer:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+             "--appendonly", "yes" if self.persistent else "no", "--appendfsync", "always", "--save", ""],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -111,6 +111,19 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
+def forgetful_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server without persistence: a restart loses everything in it."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server not installed")
+    directory = tmp_path / "forgetful-redis"
+    directory.mkdir()
+    server = RedisServer(directory, persistent=False)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def journal(tmp_path: Path) -> Journal:
     directory = tmp_path / "journal"
     directory.mkdir()

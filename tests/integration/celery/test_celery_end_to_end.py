@@ -255,3 +255,31 @@ def test_rabbitmq_connections_dropped_mid_run_lose_nothing_and_run_nothing_twice
         assert _log(dep, "restartable", "first", run_id).count("first done") == 1
     finally:
         dep.stop_all()
+
+
+def test_tries_a_forgetful_broker_lost_are_sent_again_instead_of_staying_queued(
+    tw_home: Path, sqlite_url: str, token: str, forgetful_redis: RedisServer, start_worker: StartWorker
+) -> None:
+    """A Redis broker restarted without persistence loses the tries waiting in it (and their results). The
+    executor notices (the broker's epoch key is gone) and hands them back; the scheduler sends them again
+    without using a retry, so they run once a worker comes, instead of staying queued forever."""
+    broker = make_broker("redis", token, forgetful_redis.url)
+    dep = _celery_deployment(tw_home, sqlite_url, broker)
+    try:
+        dep.write_dag("restartable", RESTARTABLE)
+        dep.parse()
+        dep.start_scheduler()
+        run_id = dep.tw("dags", "trigger", "restartable").stdout.strip()
+        wait_until(lambda: _ti(dep, "restartable", run_id, "first").state == "queued", timeout=60,
+                   what="first to be queued (no worker yet)", on_timeout=dep.dump_logs)
+
+        forgetful_redis.stop()
+        forgetful_redis.start()
+        wait_until(lambda: "lost its queued messages" in dep.dump_logs(), timeout=60,
+                   what="the executor to notice the lost messages", on_timeout=dep.dump_logs)
+        _worker(start_worker, broker, dep, "late", [broker.settings.default_queue])
+
+        assert dep.wait_run("restartable", run_id, timeout=90) == "success", dep.dump_logs()
+        assert _ti(dep, "restartable", run_id, "first").try_number == 1  # sent again, not retried
+    finally:
+        dep.stop_all()

@@ -27,6 +27,7 @@ from tradewind.executors.celery.app import (
     mask_url,
     result_backend_url,
 )
+from tradewind.executors.celery.broker_epoch import BrokerEpoch
 from tradewind.executors.celery.outcomes import (
     FINAL_STATES,
     IN_FLIGHT_STATES,
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 DEFAULT_POLL_INTERVAL = 0.25
 #: Seconds ``stop()`` waits for pending sends and revokes (a broker outage must not hold a shutdown).
 STOP_TIMEOUT = 15.0
+#: Seconds between two looks at a Redis broker's epoch (``broker_epoch``).
+BROKER_CHECK_INTERVAL = 5.0
 
 
 @dataclass
@@ -203,7 +206,15 @@ class CeleryExecutor(Executor):
     # -- the client thread --------------------------------------------------------------------------
     def _client_loop(self) -> None:
         app = self.app
-        next_poll = 0.0
+        epoch = BrokerEpoch.for_broker(self.celery_settings.broker_url.get_secret_value())
+        try:
+            self._serve(app, epoch)
+        finally:
+            if epoch is not None:
+                epoch.close()
+
+    def _serve(self, app: Celery, epoch: BrokerEpoch | None) -> None:
+        next_poll = next_broker_check = 0.0
         while not self._stopping.is_set():
             try:
                 command = self._commands.get(timeout=max(0.0, next_poll - time.monotonic()))
@@ -223,9 +234,33 @@ class CeleryExecutor(Executor):
                     command = self._commands.get_nowait()
                 except queue.Empty:
                     command = None
+            if epoch is not None and time.monotonic() >= next_broker_check:
+                self._check_broker(epoch)
+                next_broker_check = time.monotonic() + BROKER_CHECK_INTERVAL
             if polled_now or time.monotonic() >= next_poll:
                 self._poll(app)
                 next_poll = time.monotonic() + self.poll_interval
+
+    def _check_broker(self, epoch: BrokerEpoch) -> None:
+        """If the broker lost its data, hand back the tries that were waiting in it: the scheduler queues
+        them again without using a retry. Tries already started are left to their runners."""
+        try:
+            lost = epoch.lost_data()
+        except Exception as exc:
+            log.debug("cannot look at the broker's epoch (will retry): %s", self._scrub(str(exc)))
+            return
+        if not lost:
+            return
+        with self._lock:
+            waiting = [entry for entry in self._in_flight.values() if not entry.reported_running]
+            for entry in waiting:
+                del self._in_flight[entry.workload.try_key]
+        broker = mask_url(self.celery_settings.broker_url.get_secret_value())
+        reason = f"the Celery broker {broker} lost its queued messages (restarted without persistence, or flushed)"
+        log.error("%s: %d waiting tries handed back to be sent again", reason, len(waiting))
+        for entry in waiting:
+            self._emit(TaskEvent(entry.workload.try_key, TaskInstanceState.FAILED, reason=reason,
+                                 external_id=entry.task_id, never_started=True))
 
     def _send(self, app: Celery, command: _Send) -> None:
         workload, task_id = command.workload, command.task_id
