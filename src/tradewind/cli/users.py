@@ -43,6 +43,15 @@ def register(sub: Subparsers) -> None:
     )
     token.set_defaults(handler=_create_token)
 
+    tokens = commands.add_parser("list-tokens", help="List API tokens (never the tokens themselves)")
+    tokens.add_argument("--username", default=None, help="only this user's tokens")
+    add_output_flag(tokens)
+    tokens.set_defaults(handler=_list_tokens)
+
+    revoke = commands.add_parser("revoke-token", help="Revoke an API token at once, by the id list-tokens shows")
+    revoke.add_argument("token_id", type=int)
+    revoke.set_defaults(handler=_revoke_token)
+
 
 def _password_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
@@ -120,4 +129,39 @@ def _create_token(args: argparse.Namespace) -> int:
     )
     print(token)
     print("Store this token now: it is not shown again.", file=sys.stderr)
+    return 0
+
+
+def _list_tokens(args: argparse.Namespace) -> int:
+    from tradewind.store import api_tokens, users
+
+    store = open_store()
+    with store.sessions() as session:
+        user_id = users.get_user(session=session, username=args.username).id if args.username else None
+        names = {u.id: u.username for u in users.list_users(session=session)}
+        rows = [
+            {
+                "id": t.id,
+                "username": names.get(t.user_id, "?"),
+                "name": t.name,
+                "created_at": t.created_at,
+                "expires_at": t.expires_at,
+                "last_used_at": t.last_used_at,
+            }
+            for t in api_tokens.list_tokens(session=session, user_id=user_id)
+        ]
+    print_rows(rows, ["id", "username", "name", "created_at", "expires_at", "last_used_at"], args.output)
+    return 0
+
+
+def _revoke_token(args: argparse.Namespace) -> int:
+    from tradewind.store import api_tokens
+    from tradewind.store.engine import transaction
+
+    with transaction(open_store().sessions) as session:
+        revoked = api_tokens.delete_token(session=session, token_id=args.token_id)
+    if not revoked:
+        print(f"no API token with id {args.token_id}", file=sys.stderr)
+        return 1
+    print(f"revoked API token {args.token_id}; requests carrying it are refused from now on")
     return 0

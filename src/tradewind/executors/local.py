@@ -10,7 +10,6 @@ import multiprocessing
 import multiprocessing.connection
 import multiprocessing.forkserver
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -272,11 +271,3 @@ def _describe_exit(code: int) -> str:
 def _signal(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-
-
-def _tradewind_executable() -> str:
-    found = shutil.which("tradewind")
-    if found:
-        return found
-    candidate = os.path.join(os.path.dirname(sys.executable), "tradewind")
-    return candidate if os.path.exists(candidate) else "tradewind"

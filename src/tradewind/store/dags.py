@@ -14,6 +14,7 @@ from tradewind.sdk.errors import NotFoundError
 from tradewind.sdk.schedules import DagRunInfo
 from tradewind.store.ordering import order_clauses
 from tradewind.store.tables import (
+    DagCallbackRequestModel,
     DagModel,
     DagRunModel,
     DagTagModel,
@@ -243,9 +244,10 @@ def deactivate_dags(*, session: Session, dag_ids: Collection[str]) -> int:
 
 def delete_dag(*, session: Session, dag_id: str) -> int:
     """Remove every trace of the DAG in the metadata (runs, task instances and their history, XComs,
-    serialized form, tags, the DAG row); returns the number of runs deleted. The audit log is kept."""
+    serialized form, tags, pending DAG callbacks, the DAG row); returns the number of runs deleted. The audit
+    log is kept."""
     get_dag(session=session, dag_id=dag_id)
-    for model in (XComModel, TaskInstanceHistoryModel, TaskInstanceModel):
+    for model in (XComModel, TaskInstanceHistoryModel, TaskInstanceModel, DagCallbackRequestModel):
         session.execute(
             delete(model).where(model.dag_id == dag_id).execution_options(synchronize_session="fetch")
         )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
+
+import pytest
 
 from tests.integration.api.conftest import DAG_ID, Site
 from tradewind.api.admin_user import create_token, reset_password
@@ -152,3 +155,27 @@ def test_basic_auth_with_a_wrong_password_is_refused(site: Site) -> None:
     response = client.get("/api/v1/dags")
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Basic")
+
+
+def test_a_token_revoked_from_the_command_line_is_refused_at_once(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tradewind.cli.main import main
+
+    token = create_token(site.factory, username="op", name="ci-deploy", expires_days=None)
+    client = site.client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/dags", headers=headers).status_code == 200
+
+    assert main(["users", "list-tokens", "--username", "op", "-o", "json"]) == 0
+    listed = capsys.readouterr().out
+    [row] = json.loads(listed)
+    assert (row["username"], row["name"]) == ("op", "ci-deploy") and row["last_used_at"] is not None
+    assert token not in listed  # neither the token nor its hash is ever shown
+    with site.factory() as session:
+        assert api_tokens.list_tokens(session=session)[0].token_hash not in listed
+
+    assert main(["users", "revoke-token", str(row["id"])]) == 0
+    assert client.get("/api/v1/dags", headers=headers).status_code == 401
+    assert main(["users", "revoke-token", str(row["id"])]) == 1
+    assert "no API token with id" in capsys.readouterr().err

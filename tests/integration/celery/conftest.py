@@ -98,29 +98,28 @@ def broker(request: pytest.FixtureRequest) -> Broker:
     return broker
 
 
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+def _redis_server(directory: Path, *, persistent: bool) -> Iterator[RedisServer]:
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server not installed")
-    directory = tmp_path / "redis"
     directory.mkdir()
-    server = RedisServer(directory)
+    server = RedisServer(directory, persistent=persistent)
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server that keeps its data across a restart."""
+    yield from _redis_server(tmp_path / "redis", persistent=True)
 
 
 @pytest.fixture
 def forgetful_redis(tmp_path: Path) -> Iterator[RedisServer]:
     """A private redis-server without persistence: a restart loses everything in it."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server not installed")
-    directory = tmp_path / "forgetful-redis"
-    directory.mkdir()
-    server = RedisServer(directory, persistent=False)
-    server.start()
-    yield server
-    server.stop()
+    yield from _redis_server(tmp_path / "forgetful-redis", persistent=False)
+
+
 
 
 @pytest.fixture

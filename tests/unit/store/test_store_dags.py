@@ -13,7 +13,7 @@ from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.sdk.errors import NotFoundError
 from tradewind.sdk.schedules import DagRunInfo, DataInterval
-from tradewind.store import task_instances, xcom
+from tradewind.store import dag_callbacks, task_instances, xcom
 from tradewind.store.dags import (
     deactivate_dags,
     delete_dag,
@@ -27,6 +27,7 @@ from tradewind.store.dags import (
     upsert_dag,
 )
 from tradewind.store.tables import (
+    DagCallbackRequestModel,
     DagRunModel,
     DagTagModel,
     SerializedDagModel,
@@ -131,10 +132,13 @@ def test_delete_dag_removes_all_its_metadata_and_nothing_else(
             session=session, ti=task_instances.get_task_instance(session=session, key=key)
         )
         xcom.set_xcom(session=session, dag_id=run.dag_id, run_id=run.run_id, task_id="extract", value=1)
+        dag_callbacks.request_dag_callback(session=session, dag_id=run.dag_id, run_id=run.run_id,
+                                           callback=dag_callbacks.ON_FAILURE, reason="task_failure", now=NOW)
 
     assert delete_dag(session=session, dag_id="gone") == 1
 
     for model in (
+        DagCallbackRequestModel,
         DagRunModel,
         TaskInstanceModel,
         TaskInstanceHistoryModel,
@@ -145,6 +149,7 @@ def test_delete_dag_removes_all_its_metadata_and_nothing_else(
         assert session.scalar(select(func.count()).select_from(model).where(model.dag_id == "gone")) == 0
     assert session.scalar(select(func.count()).select_from(TaskInstanceHistoryModel)) == 1
     assert session.scalar(select(func.count()).select_from(XComModel)) == 1
+    assert session.scalar(select(func.count()).select_from(DagCallbackRequestModel)) == 1
     with pytest.raises(NotFoundError):
         get_dag(session=session, dag_id="gone")
     assert get_dag(session=session, dag_id="kept").dag_id == "kept"
