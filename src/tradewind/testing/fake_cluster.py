@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from tradewind.testing.fake_kubernetes import FakeKubernetes
@@ -57,7 +58,13 @@ class FakeCluster:
     def stop(self) -> None:
         if self.kubelet is not None:
             self.kubelet.request_stop()
-            self.server.store.close_watchers(abrupt=False)  # ends the kubelet's open watch
+            # End the kubelet's open watch; again if it was just opening one when the first close came
+            # (else it would wait for the watch's timeout).
+            deadline = time.monotonic() + 10
+            while True:
+                self.server.store.close_watchers(abrupt=False)
+                if self.kubelet.join(0.05) or time.monotonic() > deadline:
+                    break
             self.kubelet.stop()
             self.kubelet = None
         self.server.stop()

@@ -54,6 +54,13 @@ class ProcessKubelet:
         for worker in workers:
             worker.thread.join(timeout=5)
 
+    def join(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the watch thread to end; whether it has."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def stop(self) -> None:
         self.request_stop()
         if self._thread is not None:
