@@ -16,9 +16,6 @@ from tradewind.store.tables import JobModel
 
 HEALTHY = "healthy"
 UNHEALTHY = "unhealthy"
-#: A scheduler is healthy when its latest heartbeat is younger than this many heartbeat intervals (and at
-#: least 30 seconds, Airflow's default threshold).
-HEARTBEAT_INTERVALS = 6
 
 
 @dataclass(slots=True)
@@ -44,7 +41,8 @@ class HealthReport:
 
 
 def scheduler_threshold(settings: Settings) -> float:
-    return max(30.0, HEARTBEAT_INTERVALS * settings.scheduler.heartbeat_interval)
+    """A scheduler is healthy while its latest heartbeat is younger than this."""
+    return settings.scheduler.liveness_threshold
 
 
 def check_health(

@@ -25,14 +25,17 @@ def register(sub: Subparsers) -> None:
         "--threshold",
         type=float,
         default=None,
-        help="seconds since the last heartbeat (default: 3 x scheduler.heartbeat_interval, at least 30)",
+        help=(
+            "seconds since the last heartbeat (default: scheduler.scheduler_health_check_threshold, "
+            "at least 3 heartbeat intervals)"
+        ),
     )
     p.set_defaults(handler=_check)
 
 
 def _check(args: argparse.Namespace) -> int:
     store = open_store()
-    threshold = args.threshold or max(30.0, store.settings.scheduler.heartbeat_interval * 3)
+    threshold = args.threshold or store.settings.scheduler.liveness_threshold
     host = store.settings.core.hostname or socket.gethostname()
     with store.sessions() as session:
         alive = jobs.alive_jobs(session=session, job_type=args.job_type, threshold_seconds=threshold, now=utcnow())

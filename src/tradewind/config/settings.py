@@ -59,6 +59,10 @@ class SchedulerSettings(_Section):
     #: Upper bound between two scheduler iterations when nothing wakes it earlier.
     loop_interval: float = Field(1.0, gt=0)
     heartbeat_interval: float = Field(5.0, gt=0)
+    #: A scheduler whose job heartbeat is older than this is dead: health checks report it, and another
+    #: scheduler adopts (or schedules again) the tries it left. Airflow's name and default. Never below
+    #: three heartbeat intervals (see ``liveness_threshold``).
+    scheduler_health_check_threshold: float = Field(30.0, gt=0)
     #: A running try whose runner sent no heartbeat for this long is a zombie.
     zombie_threshold: float = Field(60.0, gt=0)
     #: A queued try that no executor reports on for this long is reset to scheduled.
@@ -71,6 +75,14 @@ class SchedulerSettings(_Section):
     #: When false, the scheduler parses the DAG folder itself; run `tradewind dag-processor` otherwise.
     standalone_dag_processor: bool = False
     max_tis_per_query: int = Field(512, ge=1)
+
+    @property
+    def liveness_threshold(self) -> float:
+        """Seconds without a heartbeat after which a scheduler job counts as dead.
+
+        A busy scheduler beats late (a long iteration on a loaded machine): taking it for dead too early
+        makes another scheduler take its queued tries away while it is about to start them."""
+        return max(self.scheduler_health_check_threshold, 3 * self.heartbeat_interval)
 
 
 class WebserverSettings(_Section):

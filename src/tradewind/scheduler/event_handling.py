@@ -27,6 +27,7 @@ def handle_events(
     events: Sequence[TaskEvent],
     now: datetime,
     heartbeat_grace: float = 15.0,
+    job_id: int | None = None,
 ) -> int:
     """Apply events; returns how many changed a task instance.
 
@@ -35,6 +36,11 @@ def handle_events(
     refused the try ends at once while the runner that holds it carries on. So an end event settles a
     running try only when it is about the process that claimed it (same pid or pod name), or when that
     runner has stopped heartbeating; otherwise the zombie check has the last word.
+
+    A queued try has not been claimed by any runner, so the process an end event is about never held it.
+    When another scheduler (``job_id`` is this one's) queued it since, or the process exited cleanly (a
+    runner refused the try: it had been scheduled again meanwhile), the try is someone else's to start and
+    the event is ignored; the try number alone cannot tell, as a try scheduled again keeps its number.
     """
     changed = 0
     rows = scheduling.get_task_instance_rows(session=session, keys=[e.key.ti for e in events])
@@ -52,6 +58,9 @@ def handle_events(
             continue
         if ti.state not in (TI.QUEUED, TI.RUNNING):
             continue  # the runner recorded the outcome itself
+        if ti.state == TI.QUEUED and _dispatched_again(event, ti, job_id):
+            log.info("try %s: ended without taking the try, which was queued again since; ignored", event.key)
+            continue
         if ti.state == TI.RUNNING and not _about_claimant(event, ti, now, heartbeat_grace):
             log.info(
                 "try %s: a runner that did not hold the try ended (%s); ignored", event.key, event.reason
@@ -74,6 +83,13 @@ def handle_events(
             log.error("try %s: %s -> %s", event.key, reason, new_state)
             changed += 1
     return changed
+
+
+def _dispatched_again(event: TaskEvent, ti: TaskInstanceModel, job_id: int | None) -> bool:
+    if job_id is not None and ti.queued_by_job_id is not None and ti.queued_by_job_id != job_id:
+        return True
+    # The runner exits 0 without running when it is refused the try; a queued try is nobody's yet.
+    return event.state == TI.SUCCESS and not event.never_started
 
 
 def _about_claimant(event: TaskEvent, ti: TaskInstanceModel, now: datetime, heartbeat_grace: float) -> bool:

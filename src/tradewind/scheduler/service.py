@@ -14,11 +14,13 @@ import time
 from datetime import timedelta
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config.settings import Settings
 from tradewind.core.clock import Clock, SystemClock
 from tradewind.executors.base import Executor
+from tradewind.scheduler.db_outage import DatabaseOutage
 from tradewind.scheduler.tick import Scheduler
 from tradewind.store import jobs, scheduling
 from tradewind.store.engine import make_engine, make_session_factory, transaction
@@ -61,6 +63,9 @@ class SchedulerService:
         self._wake = threading.Event()
         self._processor: subprocess.Popen[bytes] | None = None
         self.job_id: int | None = None
+        # Loop state: monotonic times of the last tick and heartbeat, and the last work marker seen.
+        self._last_tick = self._last_heartbeat = 0.0
+        self._marker: tuple[object, ...] | None = None
 
     def run(self, stop: threading.Event) -> None:
         now = self.clock.now()
@@ -95,24 +100,35 @@ class SchedulerService:
 
     def _loop(self, scheduler: Scheduler, stop: threading.Event) -> None:
         sched = self.settings.scheduler
-        last_tick = last_heartbeat = 0.0
-        marker: tuple[object, ...] | None = None
+        outage = DatabaseOutage(give_up_after=sched.liveness_threshold)
         while not stop.is_set():
-            woken = self._wake.is_set()
-            self._wake.clear()
-            mono = time.monotonic()
-            new_marker = self._work_marker()
-            if woken or new_marker != marker or mono - last_tick >= sched.loop_interval:
-                marker = new_marker
-                stats = scheduler.tick(self.clock.now())
-                last_tick = mono
-                if stats.did_work:
-                    self._wake.set()  # there may be more: go round again at once
-            if mono - last_heartbeat >= sched.heartbeat_interval:
-                self._heartbeat(scheduler)
-                last_heartbeat = mono
+            try:
+                self._iterate(scheduler)
+            except SQLAlchemyError as exc:
+                # A deadlock, a lost connection, SQLite's lock wait: roll back and go round again. Only an
+                # outage longer than the liveness threshold stops the scheduler (others have adopted by then).
+                stop.wait(outage.failed(exc))
+                self._wake.set()  # the rolled-back tick's work is still to do
+                continue
+            outage.recovered()
             self._check_processor()
             self._wake.wait(POLL_INTERVAL)
+
+    def _iterate(self, scheduler: Scheduler) -> None:
+        sched = self.settings.scheduler
+        woken = self._wake.is_set()
+        self._wake.clear()
+        mono = time.monotonic()
+        new_marker = self._work_marker()
+        if woken or new_marker != self._marker or mono - self._last_tick >= sched.loop_interval:
+            self._marker = new_marker
+            stats = scheduler.tick(self.clock.now())
+            self._last_tick = mono
+            if stats.did_work:
+                self._wake.set()  # there may be more: go round again at once
+        if time.monotonic() - self._last_heartbeat >= sched.heartbeat_interval:
+            self._heartbeat(scheduler)
+            self._last_heartbeat = time.monotonic()
 
     def _work_marker(self) -> tuple[object, ...]:
         with self._read_sessions() as session:

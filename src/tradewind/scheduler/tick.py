@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config.settings import Settings
+from tradewind.core.events import TaskEvent
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import DagRunState
 from tradewind.core.workload import ExecuteTask
@@ -64,13 +65,16 @@ class Scheduler:
         self.executor = executor
         self.job_id = job_id
         self.cache = DagCache()
+        #: Events taken from the executor by a tick whose transaction failed: the next tick applies them.
+        self._unapplied: list[TaskEvent] = []
 
     def tick(self, now: datetime) -> TickStats:
         """Events, new runs, planning and dispatch in ONE transaction: on SQLite every transaction waits
         for the single write lock, which task processes take too; fewer, shorter waits matter more than
         smaller transactions. Workloads reach the executor only after the commit."""
         stats = TickStats()
-        events = self.executor.get_events()
+        events = [*self._unapplied, *self.executor.get_events()]
+        self._unapplied = events  # until the transaction commits
         with transaction(self.session_factory) as session:
             if events:
                 stats.events = handle_events(
@@ -79,6 +83,7 @@ class Scheduler:
                     events=events,
                     now=now,
                     heartbeat_grace=self.settings.scheduler.heartbeat_interval * 3,
+                    job_id=self.job_id,
                 )
             stats.runs_created = create_scheduled_runs(
                 session=session,
@@ -91,6 +96,7 @@ class Scheduler:
             stats.finished_runs = plan.finished_runs
             limits = Limits(self.executor.open_slots(), self.executor.name, self.job_id)
             workloads = select_and_queue(session=session, cache=self.cache, limits=limits, now=now)
+        self._unapplied = []
         stats.queued = self._hand_over(workloads)
         return stats
 
@@ -139,5 +145,5 @@ class Scheduler:
                 executor=self.executor,
                 job_id=self.job_id,
                 now=now,
-                heartbeat_grace=self.settings.scheduler.heartbeat_interval * 3,
+                liveness_threshold=self.settings.scheduler.liveness_threshold,
             )

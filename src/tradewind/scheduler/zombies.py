@@ -56,7 +56,7 @@ def adopt_orphans(
     executor: Executor,
     job_id: int,
     now: datetime,
-    heartbeat_grace: float,
+    liveness_threshold: float,
 ) -> tuple[int, int]:
     """Offer tries of dead schedulers to the executor; reset queued ones it cannot adopt.
 
@@ -64,7 +64,7 @@ def adopt_orphans(
     check settles them if not. Returns (adopted, reset).
     """
     live = scheduling.live_scheduler_job_ids(
-        session=session, heartbeat_after=now - timedelta(seconds=heartbeat_grace)
+        session=session, heartbeat_after=now - timedelta(seconds=liveness_threshold)
     )
     live = [j for j in live if j != job_id]
     orphans = scheduling.orphaned_tries(session=session, executor=executor.name, live_job_ids=[*live, job_id])

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -71,8 +72,11 @@ def _sqlite_on_begin(conn: Any) -> None:
                 raw.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
+                if time.monotonic() > deadline:
+                    # As SQLAlchemy would have wrapped it, so callers see one kind of database error.
+                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
             time.sleep(pause * (0.5 + random.random()))
             pause = min(pause * 1.5, _LOCK_POLL_MAX)
     finally:

@@ -21,8 +21,11 @@ TI = TaskInstanceState
 
 
 def _locked(stmt: Select[Any], session: Session, *tables: type[Any]) -> Select[Any]:
+    # FOR NO KEY UPDATE (key_share): a row lock that does not block rows of other tables referencing this
+    # one (their foreign-key checks take KEY SHARE), so the scheduler never waits on, nor deadlocks with,
+    # a process inserting such rows.
     if session.get_bind().dialect.name == "postgresql":
-        return stmt.with_for_update(skip_locked=True, of=list(tables) if tables else None)
+        return stmt.with_for_update(skip_locked=True, key_share=True, of=list(tables) if tables else None)
     return stmt
 
 

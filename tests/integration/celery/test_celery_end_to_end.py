@@ -164,6 +164,7 @@ def test_a_scheduler_restart_mid_run_adopts_the_running_try(
     deployment: Deployment, redis_broker: Broker, start_worker: StartWorker
 ) -> None:
     deployment.env["TRADEWIND__SCHEDULER__HEARTBEAT_INTERVAL"] = "1"
+    deployment.env["TRADEWIND__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD"] = "3"
     deployment.write_dag("restartable", RESTARTABLE)
     deployment.parse()
     _worker(start_worker, redis_broker, deployment, "a", [redis_broker.settings.default_queue], runner=TRADEWIND)

@@ -54,6 +54,8 @@ def test_example_dag_runs_in_pods(k8s_deployment: KubernetesDeployment) -> None:
 def test_a_killed_scheduler_is_replaced_and_no_task_runs_twice(k8s_deployment: KubernetesDeployment) -> None:
     dep = k8s_deployment
     dep.env["TRADEWIND__KUBERNETES__DELETE_WORKER_PODS"] = "false"  # keep every pod, to count them
+    # A killed scheduler is dead to the next one after 3 heartbeat intervals, not the default 30 s.
+    dep.env["TRADEWIND__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD"] = "3"
     dep.write_dag("fanout", """
         from datetime import datetime
         from pathlib import Path

@@ -92,6 +92,7 @@ def test_sigterm_stops_the_scheduler_cleanly(deployment: Deployment) -> None:
 
 
 def test_a_killed_scheduler_is_replaced_and_every_task_ends_right(deployment: Deployment) -> None:
+    deployment.env["TRADEWIND__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD"] = "3"
     deployment.write_dag("many", """
         from datetime import datetime
         from tradewind import DAG, BashOperator
