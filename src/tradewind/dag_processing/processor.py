@@ -39,8 +39,6 @@ MAX_FILES_PER_TRANSACTION = 25
 MAX_RECORD_DELAY = 1.0
 #: Passes over files whose refused dag id was released during the pass (one is enough but for chains).
 MAX_ROUNDS = 5
-#: How often the service looks for DAG callbacks to run between passes over the folder.
-CALLBACK_POLL_SECONDS = 1.0
 
 
 @dataclass
@@ -90,29 +88,22 @@ class DagProcessor:
         parse_child.read_variables_from(settings.database_url)
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Pass over the DAG folder every ``dag_dir_list_interval`` seconds until ``stop`` is set; in between,
-        run the DAG callbacks the scheduler asks for (looked for every ``CALLBACK_POLL_SECONDS``)."""
+        """Pass over the DAG folder every ``dag_dir_list_interval`` seconds until ``stop`` is set, while a
+        thread of its own runs the DAG callbacks the scheduler asks for."""
         interval = self.settings.scheduler.dag_dir_list_interval
-        while not stop.is_set():
-            try:
-                self.run_once(utcnow(), stop=stop)
-            except Exception:
-                # A database outage must not end the service: the next pass starts again from the database.
-                log.exception("DAG processing pass failed; retrying in %g s", interval)
-                self._state = None
-            next_pass = time.monotonic() + interval
-            while not stop.is_set():
-                self._run_callbacks(stop)
-                left = next_pass - time.monotonic()
-                if left <= 0:
-                    break
-                stop.wait(min(left, CALLBACK_POLL_SECONDS))
-
-    def _run_callbacks(self, stop: threading.Event | None) -> None:
+        callbacks = self.callbacks.start_thread(stop)
         try:
-            self.callbacks.run_pending(stop=stop)
-        except Exception:
-            log.exception("running DAG callbacks failed; trying again shortly")
+            while not stop.is_set():
+                try:
+                    self.run_once(utcnow(), stop=stop)
+                except Exception:
+                    # A database outage must not end the service: the next pass starts again from the database.
+                    log.exception("DAG processing pass failed; retrying in %g s", interval)
+                    self._state = None
+                stop.wait(interval)
+        finally:
+            stop.set()
+            callbacks.join()
 
     def run_once(
         self, now: datetime | None = None, *, stop: threading.Event | None = None

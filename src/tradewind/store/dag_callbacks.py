@@ -78,3 +78,14 @@ def delete_dag_callback_request(*, session: Session, request_id: int) -> bool:
     """Remove a request once it ran (or can never run); False if someone else removed it first."""
     result = session.execute(delete(DagCallbackRequestModel).where(DagCallbackRequestModel.id == request_id))
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def release_dag_callback(*, session: Session, request_id: int, claimed_at: datetime) -> bool:
+    """Give a claimed request back (its process was stopped before it ended) so any DAG processor may run it
+    at once; only while the claim is still the one taken at ``claimed_at``."""
+    result = session.execute(
+        update(DagCallbackRequestModel)
+        .where(DagCallbackRequestModel.id == request_id, DagCallbackRequestModel.claimed_at == claimed_at)
+        .values(claimed_at=None)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
