@@ -25,7 +25,7 @@ from tradewind.api.rate_limit import LoginRateLimiter
 from tradewind.api.sessions import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, SessionCodec, tokens_match
 from tradewind.core.clock import utcnow
 from tradewind.sdk.errors import AuthenticationError, PermissionDeniedError
-from tradewind.store import api_tokens, users
+from tradewind.store import api_tokens, users, web_sessions
 from tradewind.store.audit import record_audit
 from tradewind.store.engine import transaction
 from tradewind.store.tables import UserModel
@@ -108,8 +108,17 @@ class Authenticator:
         if data is None:
             return None
         with self._read() as session:
-            user = users.get_user_by_id(session=session, user_id=data.user_id)
-        if user is None or not user.active or password_fingerprint(user.password_hash) != data.fingerprint:
+            found = web_sessions.find_live_session(
+                session=session, session_hash=hash_token(data.key), now=utcnow()
+            )
+        if found is None:
+            return None  # logged out, expired, or the user's password changed since
+        _web_session, user = found
+        if (
+            user.id != data.user_id
+            or not user.active
+            or password_fingerprint(user.password_hash) != data.fingerprint
+        ):
             return None
         return Principal(user.id, user.username, user.role, "session", data.csrf)
 

@@ -1,4 +1,7 @@
-"""Signed session cookies (itsdangerous) with expiry, and the CSRF token each session carries."""
+"""Signed session cookies (itsdangerous) with expiry, and the CSRF token each session carries.
+
+The cookie names a server-side session (``store.web_sessions``) by its random key, so logging out ends it
+for every copy of the cookie; the signature keeps forged cookies from reaching the database at all."""
 
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ class SessionData:
     user_id: int
     fingerprint: str
     csrf: str
+    #: The server-side session's key (only its hash is stored).
+    key: str
 
 
 class SessionCodec:
@@ -31,7 +36,9 @@ class SessionCodec:
         self.max_age = max_age
 
     def encode(self, data: SessionData) -> str:
-        return self._session.dumps({"uid": data.user_id, "fp": data.fingerprint, "csrf": data.csrf})
+        return self._session.dumps(
+            {"uid": data.user_id, "fp": data.fingerprint, "csrf": data.csrf, "sid": data.key}
+        )
 
     def decode(self, value: str | None) -> SessionData | None:
         if not value:
@@ -43,7 +50,9 @@ class SessionCodec:
         if not isinstance(raw, dict):
             return None
         try:
-            return SessionData(user_id=int(raw["uid"]), fingerprint=str(raw["fp"]), csrf=str(raw["csrf"]))
+            return SessionData(
+                user_id=int(raw["uid"]), fingerprint=str(raw["fp"]), csrf=str(raw["csrf"]), key=str(raw["sid"])
+            )
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -62,6 +71,10 @@ class SessionCodec:
 
 
 def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def new_session_key() -> str:
     return secrets.token_urlsafe(32)
 
 

@@ -52,6 +52,12 @@ def register(sub: Subparsers) -> None:
     revoke.add_argument("token_id", type=int)
     revoke.set_defaults(handler=_revoke_token)
 
+    logout = commands.add_parser(
+        "logout", help="End every web session of a user at once (a lost laptop, a copied cookie)"
+    )
+    logout.add_argument("--username", required=True)
+    logout.set_defaults(handler=_logout)
+
 
 def _password_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
@@ -164,4 +170,19 @@ def _revoke_token(args: argparse.Namespace) -> int:
         print(f"no API token with id {args.token_id}", file=sys.stderr)
         return 1
     print(f"revoked API token {args.token_id}; requests carrying it are refused from now on")
+    return 0
+
+
+def _logout(args: argparse.Namespace) -> int:
+    from tradewind.core.clock import utcnow
+    from tradewind.store import users, web_sessions
+    from tradewind.store.audit import record_audit
+    from tradewind.store.engine import transaction
+
+    with transaction(open_store().sessions) as session:
+        user = users.get_user(session=session, username=args.username)
+        ended = web_sessions.end_user_sessions(session=session, user_id=user.id)
+        record_audit(session=session, event="logout_everywhere", owner=user.username,
+                     extra={"sessions": ended}, now=utcnow())
+    print(f"ended {ended} web session(s) of {args.username!r}; they must log in again")
     return 0

@@ -325,6 +325,20 @@ class ApiTokenModel(Base):
     last_used_at: Mapped[datetime | None]
 
 
+class WebSessionModel(Base):
+    """One logged-in browser: the cookie carries the session key, this row only its hash. Logging out deletes
+    the row, so the cookie (and any copy of it) stops working at once."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("tw_user.id", ondelete="CASCADE"), index=True)
+    session_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    address: Mapped[str] = mapped_column(String(100), default="")
+
+
 class DagCallbackRequestModel(Base):
     """A DAG-level callback (on_success_callback / on_failure_callback) the scheduler asked for when a run
     finished; the DAG processor runs it (it may import user code, the scheduler never does) and deletes it."""

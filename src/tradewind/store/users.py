@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from tradewind.core.clock import utcnow
 from tradewind.sdk.errors import ConflictError, NotFoundError, ParamValidationError
+from tradewind.store import web_sessions
 from tradewind.store.tables import UserModel
 
 ROLES: tuple[str, ...] = ("admin", "op", "viewer")
@@ -60,8 +61,10 @@ def delete_user(*, session: Session, username: str) -> None:
 
 
 def set_password_hash(*, session: Session, username: str, password_hash: str) -> UserModel:
+    """A new password also logs the user out of every browser."""
     user = get_user(session=session, username=username)
     user.password_hash = password_hash
+    web_sessions.end_user_sessions(session=session, user_id=user.id)
     session.flush()
     return user
 

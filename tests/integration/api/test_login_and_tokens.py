@@ -114,6 +114,36 @@ def test_a_form_post_with_csrf_token_pauses_and_is_audited(site: Site) -> None:
         assert entries[0].owner == "op" and entries[0].dag_id == DAG_ID
 
 
+def test_logging_out_ends_the_session_for_every_copy_of_its_cookie(site: Site) -> None:
+    client, csrf = site.login("op")
+    stolen = site.client()
+    stolen.cookies.set(SESSION_COOKIE, client.cookies.get(SESSION_COOKIE) or "")
+    assert stolen.get("/api/v1/dags").status_code == 200
+    other_browser, _ = site.login("op")  # the same user, logged in elsewhere
+    assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    assert stolen.get("/api/v1/dags").status_code == 401
+    assert stolen.get("/dags", headers={"accept": "text/html"}, follow_redirects=False).status_code in (302, 303)
+    assert other_browser.get("/api/v1/dags").status_code == 200, "only the session logged out ends"
+
+
+def test_sessions_are_kept_server_side_by_hash_and_expired_ones_are_dropped(site: Site) -> None:
+    from sqlalchemy import select, update
+
+    from tradewind.store.tables import WebSessionModel
+
+    client, _ = site.login("viewer")
+    cookie = client.cookies.get(SESSION_COOKIE) or ""
+    with site.factory() as session:
+        [row] = session.scalars(select(WebSessionModel)).all()
+    assert row.session_hash not in cookie and len(row.session_hash) == 64
+    with transaction(site.factory) as session:  # the server-side session runs out before the cookie does
+        session.execute(update(WebSessionModel).values(expires_at=utcnow() - timedelta(seconds=1)))
+    assert client.get("/api/v1/dags").status_code == 401
+    site.login("viewer")
+    with site.factory() as session:
+        assert len(session.scalars(select(WebSessionModel)).all()) == 1, "the expired row went at the next login"
+
+
 def test_a_tampered_session_cookie_is_anonymous(site: Site) -> None:
     client, _ = site.login("admin")
     cookie = client.cookies.get(SESSION_COOKIE)
@@ -179,3 +209,22 @@ def test_a_token_revoked_from_the_command_line_is_refused_at_once(
     assert client.get("/api/v1/dags", headers=headers).status_code == 401
     assert main(["users", "revoke-token", str(row["id"])]) == 1
     assert "no API token with id" in capsys.readouterr().err
+
+
+def test_logging_a_user_out_everywhere_from_the_command_line(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tradewind.cli.main import main
+
+    laptop, _ = site.login("op")
+    phone, _ = site.login("op")
+    admin, _ = site.login("admin")
+    assert main(["users", "logout", "--username", "op"]) == 0
+    assert "ended 2 web session(s) of 'op'" in capsys.readouterr().out
+    assert laptop.get("/api/v1/dags").status_code == 401
+    assert phone.get("/api/v1/dags").status_code == 401
+    assert admin.get("/api/v1/dags").status_code == 200
+    with site.factory() as session:
+        [entry] = audit.list_audit(session=session, event="logout_everywhere")[0]
+    assert entry.owner == "op"
+    assert main(["users", "logout", "--username", "nobody"]) == 1

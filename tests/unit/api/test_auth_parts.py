@@ -18,7 +18,7 @@ from tradewind.config.settings import load_settings
 
 def test_session_cookies_round_trip_and_refuse_tampering_and_age(monkeypatch: pytest.MonkeyPatch) -> None:
     codec = SessionCodec("k" * 40, max_age=60)
-    data = SessionData(user_id=7, fingerprint="abc", csrf="tok")
+    data = SessionData(user_id=7, fingerprint="abc", csrf="tok", key="session-key")
     cookie = codec.encode(data)
     assert codec.decode(cookie) == data
     assert codec.decode(cookie[:-2] + "xx") is None

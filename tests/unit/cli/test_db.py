@@ -11,7 +11,7 @@ import pytest
 
 from tradewind.config.settings import Settings, load_settings
 from tradewind.store.engine import make_engine, make_session_factory, transaction
-from tradewind.store.migrate import upgrade
+from tradewind.store.migrate import HEAD_REVISION, upgrade
 from tradewind.store.variables import get_variable, list_variables, set_variable
 
 TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
@@ -30,19 +30,19 @@ def test_migrate_then_check_on_each_backend(settings: Settings) -> None:
 
     migrated = tradewind("db", "migrate")
     assert migrated.returncode == 0, migrated.stderr
-    assert "upgraded from empty to revision 0003" in migrated.stdout
+    assert f"upgraded from empty to revision {HEAD_REVISION}" in migrated.stdout
 
-    assert tradewind("db", "migrate").stdout.strip().endswith("already at revision 0003")
+    assert tradewind("db", "migrate").stdout.strip().endswith(f"already at revision {HEAD_REVISION}")
     after = tradewind("db", "check")
     assert (after.returncode, after.stderr) == (0, "")
-    assert "up to date at 0003" in after.stdout
+    assert f"up to date at {HEAD_REVISION}" in after.stdout
 
 
 def test_check_says_when_the_schema_is_behind(tw_home: Path) -> None:
     upgrade(make_engine(load_settings().database_url), "0001")
     check = tradewind("db", "check")
     assert check.returncode == 1
-    assert "at 0001, head is 0003" in check.stderr
+    assert f"at 0001, head is {HEAD_REVISION}" in check.stderr
 
 
 def test_check_reports_an_unreachable_database_without_its_password(
@@ -71,7 +71,7 @@ def test_reset_asks_first_and_drops_data_with_yes(tw_home: Path) -> None:
 
     done = tradewind("db", "reset", "--yes")
     assert done.returncode == 0, done.stderr
-    assert "reset to revision 0003" in done.stdout
+    assert f"reset to revision {HEAD_REVISION}" in done.stdout
     with transaction(sessions) as session:
         assert list_variables(session=session) == ([], 0)
 

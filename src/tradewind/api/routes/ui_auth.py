@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -11,7 +12,7 @@ from starlette.responses import Response
 
 from tradewind.api.auth import Principal, authenticate, client_address
 from tradewind.api.errors import status_for
-from tradewind.api.passwords import password_fingerprint
+from tradewind.api.passwords import hash_token, password_fingerprint
 from tradewind.api.rendering import redirect, render
 from tradewind.api.routes.dependencies import Ctx
 from tradewind.api.sessions import (
@@ -19,11 +20,12 @@ from tradewind.api.sessions import (
     SESSION_COOKIE,
     SessionData,
     new_csrf_token,
+    new_session_key,
     tokens_match,
 )
 from tradewind.core.clock import utcnow
 from tradewind.sdk.errors import AuthenticationError
-from tradewind.store import users
+from tradewind.store import users, web_sessions
 from tradewind.store.audit import record_audit
 from tradewind.store.engine import transaction
 
@@ -97,10 +99,14 @@ async def login(
         return _login_page(
             request, ctx, next_url=next_url, error=str(exc), status=status_for(exc), username=username
         )
-    await run_in_threadpool(_record_login, ctx, user.id, user.username, address)
+    key = new_session_key()
+    await run_in_threadpool(_record_login, ctx, user.id, user.username, address, key)
     cookie = ctx.authenticator.codec.encode(
         SessionData(
-            user_id=user.id, fingerprint=password_fingerprint(user.password_hash), csrf=new_csrf_token()
+            user_id=user.id,
+            fingerprint=password_fingerprint(user.password_hash),
+            csrf=new_csrf_token(),
+            key=key,
         )
     )
     response = redirect(next_url)
@@ -117,22 +123,33 @@ async def login(
     return response
 
 
-def _record_login(ctx: Ctx, user_id: int, username: str, address: str) -> None:
+def _record_login(ctx: Ctx, user_id: int, username: str, address: str, key: str) -> None:
     now = utcnow()
     with transaction(ctx.write_factory) as session:
         users.record_login(session=session, user_id=user_id, at=now)
+        web_sessions.create_session(
+            session=session,
+            user_id=user_id,
+            session_hash=hash_token(key),
+            now=now,
+            expires_at=now + timedelta(seconds=ctx.authenticator.codec.max_age),
+            address=address,
+        )
         record_audit(session=session, event="login", owner=username, extra={"address": address}, now=now)
 
 
 @router.post("/logout")
 async def logout(request: Request, ctx: Ctx) -> Response:
     principal: Principal = await authenticate(request)  # a cross-site form must not log people out either
-    await run_in_threadpool(_record_logout, ctx, principal.username)
+    data = ctx.authenticator.codec.decode(request.cookies.get(SESSION_COOKIE))
+    await run_in_threadpool(_record_logout, ctx, principal.username, data.key if data else None)
     response = redirect("/login", "You are logged out.")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
-def _record_logout(ctx: Ctx, username: str) -> None:
+def _record_logout(ctx: Ctx, username: str, key: str | None) -> None:
     with transaction(ctx.write_factory) as session:
+        if key is not None:
+            web_sessions.end_session(session=session, session_hash=hash_token(key))
         record_audit(session=session, event="logout", owner=username, now=utcnow())
