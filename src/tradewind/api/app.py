@@ -62,7 +62,9 @@ def build_context(settings: Settings) -> AppContext:
     write_factory = make_session_factory(write_engine)
     secret = load_secret_key(settings)
     codec = SessionCodec(secret, max_age=settings.webserver.session_lifetime_minutes * 60)
-    limiter = LoginRateLimiter(settings.webserver.login_rate_limit)
+    limiter = LoginRateLimiter(
+        settings.webserver.login_rate_limit, read_factory=read_factory, write_factory=write_factory
+    )
     return AppContext(
         settings=settings,
         read_engine=read_engine,

@@ -75,7 +75,7 @@ class Authenticator:
 
     def login(self, username: str, password: str, address: str, *, via: str = "form") -> UserModel:
         """The user these credentials belong to; a failure is counted, audited and raised."""
-        self.limiter.check(username, address)
+        earlier_failures = self.limiter.check(username, address)
         with self._read() as session:
             user = users.find_user(session=session, username=username)
         if user is None or not user.active or not verify_password(user.password_hash, password):
@@ -89,7 +89,8 @@ class Authenticator:
                     now=utcnow(),
                 )
             raise AuthenticationError(f"invalid username or password for {username!r}")
-        self.limiter.reset(username, address)
+        if earlier_failures:
+            self.limiter.reset(username, address)
         return user
 
     def resolve(self, request: Request) -> Principal | None:

@@ -1,17 +1,19 @@
-"""Failed-login rate limiting: at most N failures per minute per (username, client address) in one process."""
+"""Failed-login rate limiting: at most N failures per minute per (username, client address), counted in the
+metadata database so that every webserver process and replica enforces one limit."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradewind.core.clock import utcnow
 from tradewind.sdk.errors import AuthenticationError
+from tradewind.store import login_failures
+from tradewind.store.engine import transaction
 
-WINDOW_SECONDS = 60.0
-#: Keys kept at most, so a flood of invented usernames cannot grow memory without bound.
-MAX_KEYS = 10_000
+WINDOW = timedelta(seconds=60)
 
 
 class TooManyLoginAttempts(AuthenticationError):
@@ -19,44 +21,39 @@ class TooManyLoginAttempts(AuthenticationError):
 
 
 class LoginRateLimiter:
-    def __init__(self, limit_per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limit_per_minute: int,
+        *,
+        read_factory: sessionmaker[Session],
+        write_factory: sessionmaker[Session],
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.limit = limit_per_minute
+        self._read = read_factory
+        self._write = write_factory
         self._clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def check(self, username: str, address: str) -> None:
-        """Raise TooManyLoginAttempts when this user and address used up their failures for the window."""
-        with self._lock:
-            window = self._window((username, address))
-            if window is not None and len(window) >= self.limit:
-                retry = int(WINDOW_SECONDS - (self._clock() - window[0])) + 1
-                raise TooManyLoginAttempts(
-                    f"too many failed logins for {username!r}; try again in {retry} seconds"
-                )
+    def check(self, username: str, address: str) -> int:
+        """Raise TooManyLoginAttempts when this user and address used up their failures for the window;
+        otherwise return how many they have had in it."""
+        now = self._clock()
+        with self._read() as session:
+            count, oldest = login_failures.failures_since(
+                session=session, username=username, address=address, window_start=now - WINDOW
+            )
+        if count >= self.limit and oldest is not None:
+            retry = int((oldest + WINDOW - now).total_seconds()) + 1
+            raise TooManyLoginAttempts(f"too many failed logins for {username!r}; try again in {retry} seconds")
+        return count
 
     def record_failure(self, username: str, address: str) -> None:
-        with self._lock:
-            key = (username, address)
-            window = self._window(key)
-            if window is None:
-                if len(self._failures) >= MAX_KEYS:
-                    self._failures.pop(next(iter(self._failures)))
-                window = self._failures[key] = deque()
-            window.append(self._clock())
+        now = self._clock()
+        with transaction(self._write) as session:
+            login_failures.record_failure(
+                session=session, username=username, address=address, now=now, window_start=now - WINDOW
+            )
 
     def reset(self, username: str, address: str) -> None:
-        with self._lock:
-            self._failures.pop((username, address), None)
-
-    def _window(self, key: tuple[str, str]) -> deque[float] | None:
-        window = self._failures.get(key)
-        if window is None:
-            return None
-        cutoff = self._clock() - WINDOW_SECONDS
-        while window and window[0] <= cutoff:
-            window.popleft()
-        if not window:
-            del self._failures[key]
-            return None
-        return window
+        with transaction(self._write) as session:
+            login_failures.clear_failures(session=session, username=username, address=address)

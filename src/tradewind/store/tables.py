@@ -339,6 +339,23 @@ class WebSessionModel(Base):
     address: Mapped[str] = mapped_column(String(100), default="")
 
 
+class LoginFailureModel(Base):
+    """A failed login, kept for the rate-limit window: every webserver process and replica counts the same
+    failures."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(256))
+    address: Mapped[str] = mapped_column(String(100))
+    failed_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_login_failure_username_address", "username", "address"),
+        Index("ix_login_failure_failed_at", "failed_at"),
+    )
+
+
 class DagCallbackRequestModel(Base):
     """A DAG-level callback (on_success_callback / on_failure_callback) the scheduler asked for when a run
     finished; the DAG processor runs it (it may import user code, the scheduler never does) and deletes it."""

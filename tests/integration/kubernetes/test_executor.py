@@ -155,6 +155,9 @@ def test_watch_faults_are_survived(
     assert watcher.reconnects >= 1
 
     second = python_workload("second", "import time; time.sleep(1)")
+    # The first pod's deletion is the watch's last event; were it to come after the noise below, the watcher
+    # would resume from past the compaction point and never see a 410.
+    wait_for(lambda: not worker_pods(core_api, selector="task_id=first"), what="the first pod to be deleted")
     for i in range(3):  # writes the pod watch does not see move the cluster's resourceVersion on
         core_api.create_namespaced_config_map("default", {"metadata": {"name": f"noise-{i}"}})
     fake_cluster.server.compact()  # what the watcher would resume from is gone: 410, then a re-list

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from tradewind.api.masking import shown_value
 from tradewind.api.passwords import hash_password, hash_token, new_api_token, verify_password
@@ -14,6 +16,7 @@ from tradewind.api.routes.ui_auth import safe_next
 from tradewind.api.secret_key import load_secret_key
 from tradewind.api.sessions import SessionCodec, SessionData
 from tradewind.config.settings import load_settings
+from tradewind.store.engine import make_session_factory
 
 
 def test_session_cookies_round_trip_and_refuse_tampering_and_age(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,18 +35,24 @@ def test_session_cookies_round_trip_and_refuse_tampering_and_age(monkeypatch: py
     assert codec.decode(cookie) is None
 
 
-def test_rate_limiter_counts_failures_per_user_and_address_within_a_minute() -> None:
-    now = [1000.0]
-    limiter = LoginRateLimiter(3, clock=lambda: now[0])
-    for _ in range(3):
-        limiter.check("ann", "1.2.3.4")
-        limiter.record_failure("ann", "1.2.3.4")
-    with pytest.raises(TooManyLoginAttempts, match="ann"):
-        limiter.check("ann", "1.2.3.4")
-    limiter.check("ann", "5.6.7.8")
-    limiter.check("bob", "1.2.3.4")
-    now[0] += 61
-    limiter.check("ann", "1.2.3.4")
+def test_rate_limiter_counts_failures_per_user_and_address_within_a_minute(migrated_engine: Engine) -> None:
+    factory = make_session_factory(migrated_engine)
+    now = [datetime(2026, 12, 2, 8, 0, tzinfo=UTC)]
+    limiter = LoginRateLimiter(3, read_factory=factory, write_factory=factory, clock=lambda: now[0])
+    # Two webserver processes (or replicas) count the same failures.
+    other_process = LoginRateLimiter(3, read_factory=factory, write_factory=factory, clock=lambda: now[0])
+    for i in range(3):
+        assert limiter.check("ann", "1.2.3.4") == i
+        (limiter if i % 2 else other_process).record_failure("ann", "1.2.3.4")
+        now[0] += timedelta(seconds=1)
+    with pytest.raises(TooManyLoginAttempts, match="ann'; try again in 58 seconds"):
+        other_process.check("ann", "1.2.3.4")
+    assert limiter.check("ann", "5.6.7.8") == 0
+    assert limiter.check("bob", "1.2.3.4") == 0
+    now[0] += timedelta(seconds=57)  # a minute after the first failure: it left the window
+    assert limiter.check("ann", "1.2.3.4") == 2
+    limiter.reset("ann", "1.2.3.4")
+    assert other_process.check("ann", "1.2.3.4") == 0
 
 
 def test_secret_key_is_generated_once_with_owner_only_permissions(tmp_path: Path, tw_home: Path) -> None:

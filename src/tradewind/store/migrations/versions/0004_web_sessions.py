@@ -1,4 +1,5 @@
-"""Server-side web sessions: a login creates a row, logout deletes it, so a copied cookie dies with it.
+"""Server-side web sessions (a login creates a row, logout deletes it, so a copied cookie dies with it) and
+failed logins shared by every webserver process for rate limiting.
 
 Revision ID: 0004
 Revises: 0003
@@ -32,8 +33,21 @@ def upgrade() -> None:
         sa.UniqueConstraint("session_hash", name=op.f("uq_web_session_session_hash")),
     )
     op.create_index(op.f("ix_web_session_user_id"), "web_session", ["user_id"])
+    op.create_table(
+        "login_failure",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("username", sa.String(length=256), nullable=False),
+        sa.Column("address", sa.String(length=100), nullable=False),
+        sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failure")),
+    )
+    op.create_index("ix_login_failure_username_address", "login_failure", ["username", "address"])
+    op.create_index("ix_login_failure_failed_at", "login_failure", ["failed_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_login_failure_failed_at", table_name="login_failure")
+    op.drop_index("ix_login_failure_username_address", table_name="login_failure")
+    op.drop_table("login_failure")
     op.drop_index(op.f("ix_web_session_user_id"), table_name="web_session")
     op.drop_table("web_session")
