@@ -84,10 +84,6 @@ class DagCallbackRunner:
     def timeout(self) -> float:
         return self.settings.scheduler.dag_file_processor_timeout
 
-    @property
-    def running(self) -> int:
-        return len(self._running)
-
     def poll(self) -> list[CallbackRun]:
         """Settle the processes that ended or overran their timeout, then start requests in the free slots."""
         done = self._reap()
@@ -96,13 +92,12 @@ class DagCallbackRunner:
 
     def run_pending(self, *, stop: threading.Event | None = None) -> list[CallbackRun]:
         """Run every request nobody holds to its end, oldest first (and any that arrive meanwhile)."""
+        stop = stop or threading.Event()
         done = self.poll()
         while self._running:
-            if stop is not None and stop.wait(BUSY_POLL_SECONDS):
+            if stop.wait(BUSY_POLL_SECONDS):
                 self.stop()
                 break
-            if stop is None:
-                time.sleep(BUSY_POLL_SECONDS)
             done += self.poll()
         return done
 
@@ -144,10 +139,6 @@ class DagCallbackRunner:
                     session=session, request_id=entry.request_id, claimed_at=entry.claimed_at
                 )
 
-    def _stale_before(self, now: datetime) -> datetime:
-        # A claim outlives its process by far before it counts as abandoned.
-        return now - timedelta(seconds=2 * self.timeout + 30)
-
     def _start_more(self, *, look_now: bool) -> None:
         """Claim and start requests for the free slots; the database is asked at most every
         ``IDLE_POLL_SECONDS`` unless a slot has just come free."""
@@ -155,8 +146,8 @@ class DagCallbackRunner:
         if free <= 0 or (not look_now and time.monotonic() < self._next_look):
             return
         self._next_look = time.monotonic() + IDLE_POLL_SECONDS
-        now = utcnow()
-        stale_before = self._stale_before(now)
+        # A claim outlives its process by far before it counts as abandoned.
+        stale_before = utcnow() - timedelta(seconds=2 * self.timeout + 30)
         with transaction(self.session_factory) as session:
             requests = [
                 (r.id, r.dag_id, r.run_id, r.callback)

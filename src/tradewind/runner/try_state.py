@@ -18,7 +18,7 @@ from tradewind.core.states import TaskInstanceState, ti_state_label
 from tradewind.sdk.errors import NotFoundError
 from tradewind.store import dag_runs, dags, task_history, task_instances, xcom
 from tradewind.store.engine import transaction
-from tradewind.store.transient_errors import db_retries
+from tradewind.store.transient_errors import in_retried_transaction
 
 TI = TaskInstanceState
 
@@ -69,59 +69,59 @@ class TryState:
     def claim(self, *, now: datetime, hostname: str, pid: int) -> ClaimedTry | Refusal:
         """Compare-and-set queued -> running on (key, try_number), drop the XComs of earlier tries, and
         read what the run needs; all in one transaction."""
-        for attempt in db_retries():
-            with attempt, transaction(self.factory) as session:
-                moved = task_instances.transition(
-                    session=session,
-                    key=self.key,
-                    expected=TI.QUEUED,
-                    target=TI.RUNNING,
-                    try_number=self.try_number,
-                    values={
-                        "start_date": now,
-                        "end_date": None,
-                        "duration": None,
-                        "hostname": hostname,
-                        "pid": pid,
-                        "last_heartbeat_at": now,
-                        "next_retry_at": None,
-                        "state_reason": None,
-                    },
-                )
-                ti = task_instances.get_task_instance(session=session, key=self.key)
-                if not moved:
-                    return Refusal(
-                        _refusal_reason(ti.state, ti.try_number, self.try_number, ti.hostname, ti.pid)
-                    )
-                # What an earlier try pushed must not be read as this try's output.
-                xcom.delete_xcoms(
-                    session=session,
-                    dag_id=self.key.dag_id,
-                    run_id=self.key.run_id,
-                    task_ids=[self.key.task_id],
-                    map_index=self.key.map_index,
-                )
-                run = dag_runs.get_dag_run(session=session, dag_id=self.key.dag_id, run_id=self.key.run_id)
-                dag = dags.get_dag(session=session, dag_id=self.key.dag_id)
-                return ClaimedTry(
-                    key=self.key,
-                    try_number=self.try_number,
-                    max_tries=ti.max_tries,
-                    start_date=now,
-                    run=RunInfo(
-                        dag_id=run.dag_id,
-                        run_id=run.run_id,
-                        run_type=run.run_type,
-                        logical_date=run.logical_date,
-                        data_interval_start=run.data_interval_start,
-                        data_interval_end=run.data_interval_end,
-                        start_date=run.start_date,
-                        conf=dict(run.conf or {}),
-                    ),
-                    fileloc=dag.fileloc,
-                    relative_fileloc=dag.relative_fileloc,
-                )
-        raise AssertionError("unreachable: db_retries re-raises the last error")
+        return in_retried_transaction(
+            self.factory, lambda session: self._claim(session, now=now, hostname=hostname, pid=pid)
+        )
+
+    def _claim(self, session: Session, *, now: datetime, hostname: str, pid: int) -> ClaimedTry | Refusal:
+        moved = task_instances.transition(
+            session=session,
+            key=self.key,
+            expected=TI.QUEUED,
+            target=TI.RUNNING,
+            try_number=self.try_number,
+            values={
+                "start_date": now,
+                "end_date": None,
+                "duration": None,
+                "hostname": hostname,
+                "pid": pid,
+                "last_heartbeat_at": now,
+                "next_retry_at": None,
+                "state_reason": None,
+            },
+        )
+        ti = task_instances.get_task_instance(session=session, key=self.key)
+        if not moved:
+            return Refusal(_refusal_reason(ti.state, ti.try_number, self.try_number, ti.hostname, ti.pid))
+        # What an earlier try pushed must not be read as this try's output.
+        xcom.delete_xcoms(
+            session=session,
+            dag_id=self.key.dag_id,
+            run_id=self.key.run_id,
+            task_ids=[self.key.task_id],
+            map_index=self.key.map_index,
+        )
+        run = dag_runs.get_dag_run(session=session, dag_id=self.key.dag_id, run_id=self.key.run_id)
+        dag = dags.get_dag(session=session, dag_id=self.key.dag_id)
+        return ClaimedTry(
+            key=self.key,
+            try_number=self.try_number,
+            max_tries=ti.max_tries,
+            start_date=now,
+            run=RunInfo(
+                dag_id=run.dag_id,
+                run_id=run.run_id,
+                run_type=run.run_type,
+                logical_date=run.logical_date,
+                data_interval_start=run.data_interval_start,
+                data_interval_end=run.data_interval_end,
+                start_date=run.start_date,
+                conf=dict(run.conf or {}),
+            ),
+            fileloc=dag.fileloc,
+            relative_fileloc=dag.relative_fileloc,
+        )
 
     def stored_task(self) -> SerializedTask | None:
         """The task as the DAG processor last stored it (for a try whose DAG file failed to import)."""
@@ -134,36 +134,36 @@ class TryState:
 
     def heartbeat(self, *, now: datetime) -> str | None:
         """None while the try is still ours; otherwise the state label someone else gave it."""
-        for attempt in db_retries():
-            with attempt, transaction(self.factory) as session:
-                if task_instances.heartbeat(
-                    session=session, key=self.key, try_number=self.try_number, now=now
-                ):
-                    return None
-                ti = task_instances.get_task_instance(session=session, key=self.key)
-                label = ti_state_label(TI(ti.state) if ti.state else None)
-                return label if ti.try_number == self.try_number else f"{label} (now at try {ti.try_number})"
-        raise AssertionError("unreachable: db_retries re-raises the last error")
+        return in_retried_transaction(self.factory, lambda session: self._heartbeat(session, now=now))
+
+    def _heartbeat(self, session: Session, *, now: datetime) -> str | None:
+        if task_instances.heartbeat(session=session, key=self.key, try_number=self.try_number, now=now):
+            return None
+        ti = task_instances.get_task_instance(session=session, key=self.key)
+        label = ti_state_label(TI(ti.state) if ti.state else None)
+        return label if ti.try_number == self.try_number else f"{label} (now at try {ti.try_number})"
 
     def finish(self, target: TaskInstanceState, *, values: dict[str, Any]) -> str | None:
         """Compare-and-set running -> ``target`` and archive the try; None on success, otherwise the
         state someone else set meanwhile (which is then left alone)."""
-        for attempt in db_retries():
-            with attempt, transaction(self.factory) as session:
-                moved = task_instances.transition(
-                    session=session,
-                    key=self.key,
-                    expected=TI.RUNNING,
-                    target=target,
-                    try_number=self.try_number,
-                    values=values,
-                )
-                ti = task_instances.get_task_instance(session=session, key=self.key)
-                if not moved:
-                    return ti_state_label(TI(ti.state) if ti.state else None)
-                task_history.archive_try(session=session, ti=ti)
-                return None
-        raise AssertionError("unreachable: db_retries re-raises the last error")
+        return in_retried_transaction(
+            self.factory, lambda session: self._finish(session, target, values=values)
+        )
+
+    def _finish(self, session: Session, target: TaskInstanceState, *, values: dict[str, Any]) -> str | None:
+        moved = task_instances.transition(
+            session=session,
+            key=self.key,
+            expected=TI.RUNNING,
+            target=target,
+            try_number=self.try_number,
+            values=values,
+        )
+        ti = task_instances.get_task_instance(session=session, key=self.key)
+        if not moved:
+            return ti_state_label(TI(ti.state) if ti.state else None)
+        task_history.archive_try(session=session, ti=ti)
+        return None
 
 
 def current_try_number(factory: sessionmaker[Session], key: TaskInstanceKey) -> int:

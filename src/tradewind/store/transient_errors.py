@@ -4,11 +4,17 @@ one transaction back and the other goes on), a lock wait that timed out (SQLite)
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from tradewind.store.engine import transaction
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -42,6 +48,14 @@ def db_retries(*, attempts: int = 5) -> Retrying:
         before_sleep=_log_retry,
         reraise=True,
     )
+
+
+def in_retried_transaction(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    """``work(session)`` in one transaction, run again from the start after a transient failure."""
+    for attempt in db_retries():
+        with attempt, transaction(factory) as session:
+            return work(session)
+    raise AssertionError("unreachable: db_retries re-raises the last error")
 
 
 def _log_retry(state: RetryCallState) -> None:
