@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tradewind.sdk.baseoperator import BaseOperator
     from tradewind.sdk.chain import chain
+    from tradewind.sdk.context import get_current_context
     from tradewind.sdk.dag import DAG
-    from tradewind.sdk.decorators import dag, task
+    from tradewind.sdk.decorators import dag, setup, task, teardown
+    from tradewind.sdk.edges import Label
     from tradewind.sdk.errors import TaskFailedNoRetry, TaskSkipped
     from tradewind.sdk.operators.bash import BashOperator
     from tradewind.sdk.operators.branch import BranchPythonOperator, ShortCircuitOperator
@@ -27,6 +29,7 @@ __all__ = [
     "BashOperator",
     "BranchPythonOperator",
     "EmptyOperator",
+    "Label",
     "Param",
     "PythonOperator",
     "ShortCircuitOperator",
@@ -38,14 +41,21 @@ __all__ = [
     "XComArg",
     "chain",
     "dag",
+    "get_current_context",
+    "setup",
     "task",
     "task_group",
+    "teardown",
 ]
 
 _SOURCES: dict[str, str] = {
     "DAG": "tradewind.sdk.dag",
     "dag": "tradewind.sdk.decorators",
     "task": "tradewind.sdk.decorators",
+    "setup": "tradewind.sdk.decorators",
+    "teardown": "tradewind.sdk.decorators",
+    "Label": "tradewind.sdk.edges",
+    "get_current_context": "tradewind.sdk.context",
     "task_group": "tradewind.sdk.taskgroup",
     "BaseOperator": "tradewind.sdk.baseoperator",
     "BashOperator": "tradewind.sdk.operators.bash",

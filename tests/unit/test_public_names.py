@@ -27,6 +27,10 @@ EXPECTED = {
     "XComArg",
     "TaskSkipped",
     "TaskFailedNoRetry",
+    "setup",
+    "teardown",
+    "Label",
+    "get_current_context",
 }
 
 HEAVY = [

@@ -14,6 +14,7 @@ from tradewind.api.auth import Principal
 from tradewind.core.clock import utcnow
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.serialized_dag import SerializedDag
+from tradewind.core.setup_teardown import clear_scope
 from tradewind.core.states import DagRunState, TaskInstanceState
 from tradewind.sdk.errors import NotFoundError
 from tradewind.store import dag_runs, dags, run_creation, task_instances
@@ -115,9 +116,7 @@ def _targets(
         raise NotFoundError(
             f"DAG {sdag.dag_id!r} has no task(s) {', '.join(missing)}", kind="task", ident=missing[0]
         )
-    if include_downstream:
-        for task_id in list(wanted):
-            wanted |= sdag.descendants(task_id)
+    wanted = clear_scope(sdag, wanted, include_downstream=include_downstream)
     tis, _ = task_instances.list_task_instances(
         session=session, dag_id=sdag.dag_id, run_id=run_id, task_ids=wanted
     )
@@ -160,6 +159,7 @@ def clear(
             include_downstream=False,
             sdag=sdag,
             now=now,
+            with_setups_and_teardowns=False,
         )
         record_audit(
             session=session,

@@ -1,4 +1,5 @@
-"""``create_app(settings)``: the FastAPI application serving the web UI and the REST API under /api/v1."""
+"""``create_app(settings)``: the FastAPI application serving the web UI and the REST API: /api/v1 in
+Airflow 2's stable-API shapes, /api/v2 in Airflow 3's public-API shapes, /auth/token for bearer tokens."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from tradewind.api.rendering import STATIC_DIR, make_templates
 from tradewind.api.routes import (
     api_dags,
     api_docs,
+    api_extra_links,
     api_resources,
     api_runs,
     api_task_instances,
+    auth_token,
     ui_actions,
     ui_admin,
     ui_auth,
@@ -30,15 +33,22 @@ from tradewind.api.routes import (
     ui_health,
     ui_task,
     ui_trigger,
+    v2_dag_runs,
+    v2_dags,
+    v2_resources,
+    v2_task_instances,
 )
 from tradewind.api.secret_key import load_secret_key
 from tradewind.api.security_headers import SecurityHeadersMiddleware
 from tradewind.api.sessions import SessionCodec
 from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
+from tradewind.plugins.registry import ensure_plugins_loaded
 from tradewind.store.engine import make_engine, make_session_factory
 
 API_PREFIX = "/api/v1"
+#: Airflow 3's public API shapes, for apache-airflow-client 3.x and airflowctl.
+API_V2_PREFIX = "/api/v2"
 
 
 def package_version() -> str:
@@ -81,6 +91,8 @@ def build_context(settings: Settings) -> AppContext:
 
 
 def create_app(settings: Settings) -> FastAPI:
+    # Triggering a run rebuilds the DAG's timetable, which may be a plugin's.
+    ensure_plugins_loaded(settings)
     ctx = build_context(settings)
 
     @asynccontextmanager
@@ -91,8 +103,9 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="Tradewind REST API",
         version=ctx.version,
-        description="Field names follow Airflow's stable REST API. Authenticate with HTTP basic or a bearer "
-        "token from `tradewind users create-token`.",
+        description="/api/v1 answers in Airflow 2's stable REST API shapes, /api/v2 in Airflow 3's public API "
+        "shapes. Authenticate with HTTP basic or a bearer token from `tradewind users create-token` or "
+        "`POST /auth/token`.",
         openapi_url=None,  # served by api_docs behind authentication
         docs_url=None,
         redoc_url=None,
@@ -103,8 +116,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.webserver.max_request_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (api_dags, api_runs, api_task_instances, api_resources, api_docs):
+    for module in (api_dags, api_runs, api_task_instances, api_extra_links, api_resources, api_docs):
         app.include_router(module.router, prefix=API_PREFIX)
+    for module in (v2_dags, v2_dag_runs, v2_task_instances, v2_resources):
+        app.include_router(module.router, prefix=API_V2_PREFIX)
+    app.include_router(api_extra_links.router_v2, prefix=API_V2_PREFIX)
+    app.include_router(auth_token.router, prefix="/auth")
     for module in (ui_health, ui_auth, ui_dags, ui_dag, ui_trigger, ui_actions, ui_task, ui_admin):
         app.include_router(module.router)
     return app

@@ -18,6 +18,8 @@ from tradewind.core.serialized_dag import SerializedDag
 NODE_W = 190
 NODE_H = 38
 H_GAP = 56
+#: The horizontal gap when the DAG has edge labels: room to write them between the nodes.
+LABELLED_H_GAP = 130
 V_GAP = 14
 GROUP_PAD = 12
 GROUP_HEADER = 26
@@ -152,10 +154,10 @@ def _topological(members: list[str], edges: set[tuple[str, str]]) -> tuple[list[
     return order, preds
 
 
-def _pack(blocks: dict[str, Block], order: list[str], preds: dict[str, list[str]]) -> None:
+def _pack(blocks: dict[str, Block], order: list[str], preds: dict[str, list[str]], h_gap: float) -> None:
     for member in order:
         block = blocks[member]
-        block.x = max((blocks[p].x + blocks[p].w + H_GAP for p in preds[member]), default=0.0)
+        block.x = max((blocks[p].x + blocks[p].w + h_gap for p in preds[member]), default=0.0)
     placed: list[Block] = []
     for member in sorted(order, key=lambda m: blocks[m].x):
         block = blocks[member]
@@ -177,13 +179,14 @@ def _layout_container(
     c: Containers,
     edges: dict[str, set[tuple[str, str]]],
     collapsed: Collection[str],
+    h_gap: float = H_GAP,
 ) -> list[Block]:
     members = c.members.get(container, [])
     blocks: dict[str, Block] = {}
     for member in members:
         kind, _, name = member.partition(":")
         if kind == "g" and name not in collapsed and c.members.get(name):
-            children = _layout_container(name, c, edges, collapsed)
+            children = _layout_container(name, c, edges, collapsed, h_gap)
             width = max(b.x + b.w for b in children) + 2 * GROUP_PAD
             height = max(b.y + b.h for b in children) + GROUP_PAD + GROUP_HEADER
             blocks[member] = Block(
@@ -192,15 +195,17 @@ def _layout_container(
         else:
             blocks[member] = Block(name, "group" if kind == "g" else "task", NODE_W, NODE_H)
     order, preds = _topological(members, edges.get(container, set()))
-    _pack(blocks, order, preds)
+    _pack(blocks, order, preds, h_gap)
     return [blocks[m] for m in members]
 
 
 def layout(sdag: SerializedDag, collapsed: Collection[str] = ()) -> dict[str, Any]:
-    """The graph as JSON-ready data: nodes and group boxes with absolute positions, and edges."""
+    """The graph as JSON-ready data: nodes (with the label to show: the task's display name) and group boxes
+    with absolute positions, and edges (with the edge label authored with ``Label``, if any)."""
     c = _containers(sdag)
     collapsed = {g for g in collapsed if g in c.groups}
-    top = _layout_container(ROOT, c, _level_edges(sdag, c), collapsed)
+    h_gap = LABELLED_H_GAP if sdag.edge_info else H_GAP
+    top = _layout_container(ROOT, c, _level_edges(sdag, c), collapsed, h_gap)
     nodes: list[dict[str, Any]] = []
     boxes: list[dict[str, Any]] = []
 
@@ -220,10 +225,20 @@ def layout(sdag: SerializedDag, collapsed: Collection[str] = ()) -> dict[str, An
     for node in nodes:
         if node["kind"] == "task":
             task = sdag.task_dict[node["id"]]
-            node.update(operator=task.operator, mapped=task.is_mapped, ui_color=task.ui_color)
+            node.update(
+                operator=task.operator,
+                mapped=task.is_mapped,
+                ui_color=task.ui_color,
+                label=task.display_name,
+                setup=task.is_setup,
+                teardown=task.is_teardown,
+            )
         else:
-            node.update(operator="TaskGroup", mapped=False, ui_color=None)
+            group = sdag.task_groups.get(node["id"])
+            mapped = group is not None and group.expand is not None
+            node.update(operator="TaskGroup", mapped=mapped, ui_color=None, label=node["id"])
     edges: set[tuple[str, str]] = set()
+    labels: dict[tuple[str, str], str] = {}
     for task in sdag.tasks:
         src = visible_item(task.task_id, c, collapsed)
         for down in task.downstream:
@@ -231,6 +246,9 @@ def layout(sdag: SerializedDag, collapsed: Collection[str] = ()) -> dict[str, An
                 dst = visible_item(down, c, collapsed)
                 if src != dst:
                     edges.add((src, dst))
+                    label = sdag.edge_label(task.task_id, down)
+                    if label is not None:
+                        labels.setdefault((src, dst), label)
     width = max((n["x"] + n["w"] for n in nodes), default=0.0)
     height = max((n["y"] + n["h"] for n in nodes), default=0.0)
     for box in boxes:
@@ -238,12 +256,19 @@ def layout(sdag: SerializedDag, collapsed: Collection[str] = ()) -> dict[str, An
     return {
         "nodes": nodes,
         "group_boxes": boxes,
-        "edges": [{"source": s, "target": t} for s, t in sorted(edges)],
+        "edges": [_edge(s, t, labels.get((s, t))) for s, t in sorted(edges)],
         "width": width,
         "height": height,
         "collapsed": sorted(collapsed),
         "all_groups": sorted(c.groups),
     }
+
+
+def _edge(source: str, target: str, label: str | None) -> dict[str, str]:
+    edge = {"source": source, "target": target}
+    if label is not None:
+        edge["label"] = label
+    return edge
 
 
 def group_members(sdag: SerializedDag) -> dict[str, list[str]]:

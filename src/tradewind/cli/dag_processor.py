@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 from tradewind.cli.arguments import Subparsers, print_rows
 from tradewind.cli.console_logging import configure_logging
+from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import load_settings
 from tradewind.core.clock import utcnow
 from tradewind.dag_processing.processor import DagProcessor, ProcessorResult
@@ -46,6 +48,8 @@ def register(sub: Subparsers) -> None:
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging("WARNING" if args.once else settings.logging.level)
+    if (notice := startup_notice(settings)) is not None:
+        print(notice, file=sys.stderr, flush=True)
     engine = make_engine(settings.database_url)
     try:
         status = check(engine)

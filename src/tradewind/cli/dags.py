@@ -9,12 +9,14 @@ import time
 from datetime import datetime
 from typing import Any
 
+from tradewind.cli import check_airflow
 from tradewind.cli.arguments import Subparsers, add_output_flag, print_rows
 from tradewind.cli.store_access import StoreAccess, open_store
 from tradewind.core.clock import as_utc, utcnow
 from tradewind.core.states import FINISHED_DAG_RUN_STATES, DagRunState, DagRunType
+from tradewind.plugins.registry import ensure_plugins_loaded
 from tradewind.sdk.errors import ConflictError, ParamValidationError, TradewindError
-from tradewind.sdk.schedules import DataInterval, timetable_from_dict
+from tradewind.sdk.schedules import DataInterval, next_dagrun, timetable_from_dict
 from tradewind.store import dag_runs, dags, import_errors
 from tradewind.store.engine import transaction
 from tradewind.store.run_creation import create_run, trigger_run
@@ -78,6 +80,8 @@ def register(sub: Subparsers) -> None:
     )
     p.add_argument("request_id", type=int)
     p.set_defaults(handler=_run_callback)
+
+    check_airflow.add_command(cmds)
 
     p = cmds.add_parser("delete", help="Delete all metadata of a DAG (runs, task instances, XComs)")
     p.add_argument("dag_id")
@@ -178,6 +182,7 @@ def _list_import_errors(args: argparse.Namespace) -> int:
 def _trigger(args: argparse.Namespace) -> int:
     conf = _parse_conf(args.conf)
     store = open_store()
+    ensure_plugins_loaded(store.settings)  # a plugin's timetable rebuilds the DAG's schedule
     with transaction(store.sessions) as session:
         run = trigger_run(
             session=session,
@@ -227,6 +232,7 @@ def _backfill(args: argparse.Namespace) -> int:
     if args.end_date < args.start_date:
         raise ParamValidationError("--end-date is before --start-date")
     store = open_store()
+    ensure_plugins_loaded(store.settings)  # a plugin's timetable rebuilds the DAG's schedule
     now = utcnow()
     run_ids: list[str] = []
     with transaction(store.sessions) as session:
@@ -236,7 +242,8 @@ def _backfill(args: argparse.Namespace) -> int:
             raise ConflictError(f"DAG {args.dag_id!r} has no periodic schedule to backfill")
         last: DataInterval | None = None
         while True:
-            info = timetable.next_dagrun_info(
+            info = next_dagrun(
+                timetable,
                 last_interval=last, start_date=args.start_date, end_date=args.end_date, catchup=True, now=now
             )
             if info is None or info.logical_date > args.end_date:

@@ -32,6 +32,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "tasks": ("tradewind.cli.tasks", "List, run, test, clear tasks and read their logs"),
     "variables": ("tradewind.cli.variables", "Manage variables"),
     "pools": ("tradewind.cli.pools", "Manage pools"),
+    "plugins": ("tradewind.cli.plugins", "List the loaded plugins and what they register"),
     "scheduler": ("tradewind.cli.scheduler", "Run the scheduler"),
     "dag-processor": ("tradewind.cli.dag_processor", "Run the DAG processor on its own"),
     "standalone": ("tradewind.cli.standalone", "Run scheduler and webserver together (SQLite, examples)"),

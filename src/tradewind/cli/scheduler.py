@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 from types import FrameType
 
 from tradewind.cli.arguments import Subparsers
 from tradewind.cli.console_logging import configure_logging
+from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import load_settings
 from tradewind.executors.loader import make_executor
 from tradewind.scheduler.service import SchedulerService
@@ -40,6 +42,8 @@ def install_stop_signals(stop: threading.Event) -> None:
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings.logging.level)
+    if (notice := startup_notice(settings)) is not None:
+        print(notice, file=sys.stderr, flush=True)
     engine = make_engine(settings.database_url)
     status = check(engine)
     if not status.up_to_date:

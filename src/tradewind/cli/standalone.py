@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 import threading
 
 from tradewind.cli.arguments import Subparsers
 from tradewind.cli.console_logging import configure_logging
 from tradewind.cli.scheduler import install_stop_signals
+from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import load_settings
 from tradewind.executors.loader import make_executor
 from tradewind.scheduler.service import SchedulerService
@@ -33,6 +35,8 @@ def _run(args: argparse.Namespace) -> int:
     os.environ.setdefault("TRADEWIND__CORE__LOAD_EXAMPLES", "true")
     settings = load_settings()
     configure_logging(settings.logging.level)
+    if (notice := startup_notice(settings)) is not None:
+        print(notice, file=sys.stderr, flush=True)
     settings.home.mkdir(parents=True, exist_ok=True)
     settings.dags_folder.mkdir(parents=True, exist_ok=True)
     settings.base_log_folder.mkdir(parents=True, exist_ok=True)
@@ -52,7 +56,10 @@ def _run(args: argparse.Namespace) -> int:
             # and a user waits for the page, not for the scheduler's first tick.
             web_ready = threading.Event()
             threading.Thread(
-                target=_start_after, args=(web_ready, scheduler_thread, stop), name="scheduler-starter", daemon=True
+                target=_start_after,
+                args=(web_ready, scheduler_thread, stop),
+                name="scheduler-starter",
+                daemon=True,
             ).start()
             _serve_web(settings, engine, args, web_ready)
     finally:

@@ -251,6 +251,7 @@ def _states(args: argparse.Namespace) -> int:
 
 def _clear(args: argparse.Namespace) -> int:
     from tradewind.core.clock import utcnow
+    from tradewind.core.setup_teardown import clear_scope
     from tradewind.core.states import TaskInstanceState
     from tradewind.store.audit import record_audit
     from tradewind.store.dag_runs import get_dag_run, list_dag_runs
@@ -267,9 +268,7 @@ def _clear(args: argparse.Namespace) -> int:
         task_ids = {t.task_id for t in sdag.tasks if pattern is None or pattern.search(t.task_id)}
         if not task_ids:
             raise NotFoundError(f"no task of DAG {args.dag_id!r} matches {args.task_regex!r}", kind="task")
-        if args.downstream:
-            for task_id in list(task_ids):
-                task_ids |= sdag.descendants(task_id)
+        task_ids = clear_scope(sdag, task_ids, include_downstream=args.downstream)
         if args.run_id:
             run_ids = [get_dag_run(session=session, dag_id=args.dag_id, run_id=args.run_id).run_id]
         else:
@@ -305,6 +304,7 @@ def _clear(args: argparse.Namespace) -> int:
                 include_downstream=False,
                 sdag=sdag,
                 now=now,
+                with_setups_and_teardowns=False,
             )
             cleared += len(keys)
             record_audit(

@@ -42,6 +42,11 @@ class CoreSettings(_Section):
     hostname: str | None = None
     #: Start task processes by forking a pre-imported parent instead of exec'ing a new interpreter.
     fork_runner: bool = True
+    #: Serve Airflow's import names (``airflow.*``) to DAG files; off, ``import airflow`` fails as usual.
+    airflow_compat: bool = True
+    plugins_folder: Path | None = None  # default: $TRADEWIND_HOME/plugins
+    #: Where PythonVirtualenvOperator keeps the virtualenvs it builds (default: $TRADEWIND_HOME/venvs).
+    venv_cache_path: Path | None = None
 
 
 class DatabaseSettings(_Section):
@@ -75,6 +80,12 @@ class SchedulerSettings(_Section):
     #: When false, the scheduler parses the DAG folder itself; run `tradewind dag-processor` otherwise.
     standalone_dag_processor: bool = False
     max_tis_per_query: int = Field(512, ge=1)
+    #: What ``schedule="<cron>"`` means. False (Airflow 3): a run at each tick, logical date = the tick
+    #: (CronTriggerTimetable). True (Airflow 2): a run per data interval between two ticks, created when it
+    #: ends, logical date = its start (CronDataIntervalTimetable). Read when a DAG file is parsed.
+    create_cron_data_intervals: bool = False
+    #: The same for ``schedule=timedelta(...)``: DeltaTriggerTimetable, or DeltaDataIntervalTimetable if true.
+    create_delta_data_intervals: bool = False
 
     @property
     def liveness_threshold(self) -> float:
@@ -173,6 +184,14 @@ class Settings(BaseSettings):
     @property
     def dags_folder(self) -> Path:
         return (self.core.dags_folder or self.home / "dags").expanduser()
+
+    @property
+    def plugins_folder(self) -> Path:
+        return (self.core.plugins_folder or self.home / "plugins").expanduser()
+
+    @property
+    def venv_cache_folder(self) -> Path:
+        return (self.core.venv_cache_path or self.home / "venvs").expanduser()
 
     @property
     def base_log_folder(self) -> Path:

@@ -13,16 +13,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradewind.core.setup_teardown import SetupTeardownIndex
+
 SERIALIZATION_VERSION = 1
 
 
 class MappedArg(BaseModel):
-    """One argument of ``.expand()``: a literal list, or the XCom of an upstream task (resolved at run time)."""
+    """One argument of ``.expand()``: a literal list, the XCom of an upstream task (resolved at run time), or
+    ``.map()`` / ``.zip()`` / ``.concat()`` of XComs (``args``; the scheduler needs only their lengths)."""
 
-    kind: Literal["literal", "xcom"]
+    kind: Literal["literal", "xcom", "map", "zip", "concat"]
     value: list[Any] | dict[str, Any] | None = None
     task_id: str | None = None
     key: str = "return_value"
+    args: list[MappedArg] | None = None
+    #: ``zip(..., fillvalue=)``: pad to the longest input instead of stopping at the shortest.
+    has_fillvalue: bool = False
+    fillvalue: Any = None
 
 
 class SerializedTask(BaseModel):
@@ -54,6 +61,10 @@ class SerializedTask(BaseModel):
     ui_color: str | None = None
     #: Mapped tasks: the arguments of ``.expand()``; None for ordinary tasks.
     expand: dict[str, MappedArg] | None = None
+    #: ``.expand_kwargs()``: ``expand`` holds one entry, ``kwargs``, the list of argument dicts.
+    expand_kwargs: bool = False
+    #: The mapped task group the task is in: it runs once per map index of that group.
+    mapped_group: str | None = None
     #: Branching operators choose among their direct downstream tasks at run time.
     is_branch: bool = False
     is_short_circuit: bool = False
@@ -62,10 +73,24 @@ class SerializedTask(BaseModel):
     has_on_failure_callback: bool = False
     has_on_success_callback: bool = False
     has_on_retry_callback: bool = False
+    #: Setup and teardown tasks (Airflow's meaning); a teardown's failure fails the run only with
+    #: ``on_failure_fail_dagrun``.
+    is_setup: bool = False
+    is_teardown: bool = False
+    on_failure_fail_dagrun: bool = False
+    #: What the UI shows in place of the task id (None: the id).
+    task_display_name: str | None = None
+    #: Extra link name -> the XCom key the runner stores its URL under (operator and plugin links).
+    extra_links: dict[str, str] = Field(default_factory=dict)
 
     @property
     def is_mapped(self) -> bool:
-        return self.expand is not None
+        """Whether the task runs once per map index: mapped itself, or inside a mapped task group."""
+        return self.expand is not None or self.mapped_group is not None
+
+    @property
+    def display_name(self) -> str:
+        return self.task_display_name or self.task_id
 
 
 class SerializedParam(BaseModel):
@@ -82,6 +107,9 @@ class SerializedTaskGroup(BaseModel):
     parent: str | None = None
     tooltip: str = ""
     children: list[str] = Field(default_factory=list)  # task ids and group ids directly inside
+    #: A mapped task group (``@task_group`` ``.expand()``): what it expands over, as ``SerializedTask.expand``.
+    expand: dict[str, MappedArg] | None = None
+    expand_kwargs: bool = False
 
 
 class SerializedDag(BaseModel):
@@ -112,10 +140,26 @@ class SerializedDag(BaseModel):
     task_groups: dict[str, SerializedTaskGroup] = Field(default_factory=dict)
     has_on_failure_callback: bool = False
     has_on_success_callback: bool = False
+    #: What the UI shows in place of the DAG id (None: the id).
+    dag_display_name: str | None = None
+    #: upstream task id -> downstream task id -> edge info, e.g. ``{"label": "on success"}``.
+    edge_info: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
 
     @cached_property
     def task_dict(self) -> dict[str, SerializedTask]:
         return {t.task_id: t for t in self.tasks}
+
+    @property
+    def display_name(self) -> str:
+        return self.dag_display_name or self.dag_id
+
+    @cached_property
+    def setup_teardown(self) -> SetupTeardownIndex:
+        """Setup/teardown relations (which setups a task waits for, a teardown's scope ...), kept."""
+        return SetupTeardownIndex(self)
+
+    def edge_label(self, upstream_task_id: str, downstream_task_id: str) -> str | None:
+        return self.edge_info.get(upstream_task_id, {}).get(downstream_task_id, {}).get("label")
 
     def get_task(self, task_id: str) -> SerializedTask:
         return self.task_dict[task_id]

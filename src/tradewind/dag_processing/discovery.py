@@ -13,6 +13,8 @@ from tradewind.config.settings import Settings
 from tradewind.sdk.loading import might_contain_dag
 
 IGNORE_FILE_NAME = ".tradewindignore"
+#: Airflow's ignore file, read too (before Tradewind's), with Airflow 3's default glob syntax.
+AIRFLOW_IGNORE_FILE_NAME = ".airflowignore"
 #: Folders that never hold DAG files, skipped without reading an ignore file.
 _SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".hg", ".svn", ".venv", "node_modules"})
 
@@ -93,12 +95,17 @@ def _ignored(path: Path, rules: tuple[_IgnoreRules, ...], *, is_dir: bool) -> bo
 
 
 def _read_ignore_file(folder: Path) -> _IgnoreRules | None:
-    ignore_file = folder / IGNORE_FILE_NAME
-    try:
-        text = ignore_file.read_text(encoding="utf-8", errors="replace")
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+    """The patterns of the folder's `.airflowignore` and `.tradewindignore` (gitignore syntax; the
+    Tradewind file's patterns come last, so its ``!`` lines can re-include what Airflow's excluded)."""
+    lines: list[str] = []
+    for name in (AIRFLOW_IGNORE_FILE_NAME, IGNORE_FILE_NAME):
+        try:
+            lines += (folder / name).read_text(encoding="utf-8", errors="replace").splitlines()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            continue
+    if not lines:
         return None
-    return _IgnoreRules(folder, pathspec.GitIgnoreSpec.from_lines(text.splitlines()))
+    return _IgnoreRules(folder, pathspec.GitIgnoreSpec.from_lines(lines))
 
 
 def _walk(root: Path) -> Iterator[Path]:

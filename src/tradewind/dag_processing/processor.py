@@ -29,6 +29,7 @@ from tradewind.dag_processing.recording import (
     forget_files,
     record_storage_failure,
 )
+from tradewind.plugins.user_code import prepare_for_user_code
 from tradewind.store.engine import transaction
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,8 @@ class DagProcessor:
         self._state: FolderState | None = None
         self.callbacks = DagCallbackRunner(settings, session_factory)
         parse_child.read_variables_from(settings.database_url)
+        # Before any parsing child is forked: they inherit the names.
+        prepare_for_user_code(settings)
 
     def run_forever(self, stop: threading.Event) -> None:
         """Pass over the DAG folder every ``dag_dir_list_interval`` seconds until ``stop`` is set, while a

@@ -15,12 +15,15 @@ from tradewind.core.serialized_dag import (
     SerializedTask,
     SerializedTaskGroup,
 )
+from tradewind.plugins.extra_links import link_keys
 from tradewind.sdk.abstractoperator import AbstractOperator
 from tradewind.sdk.dag import DAG
 from tradewind.sdk.mapped import MappedOperator
 from tradewind.sdk.operators.branch import BranchMixin, ShortCircuitMixin
 from tradewind.sdk.operators.empty import EmptyOperator
 from tradewind.sdk.params import params_to_spec
+from tradewind.sdk.schedules import timetable_to_dict
+from tradewind.sdk.taskgroup import MappedTaskGroup
 
 _CALLBACKS = ("on_failure_callback", "on_success_callback", "on_retry_callback")
 _ADDRESS = re.compile(r" (object )?at 0x[0-9a-fA-F]+")
@@ -83,13 +86,38 @@ def _raw_templates(task: AbstractOperator) -> dict[str, Any]:
 def _expand(task: AbstractOperator) -> dict[str, MappedArg] | None:
     if not isinstance(task, MappedOperator):
         return None
-    expand: dict[str, MappedArg] = {}
-    for name, spec in task.expand_spec().items():
-        if spec["kind"] == "xcom":
-            expand[name] = MappedArg(kind="xcom", task_id=spec["task_id"], key=spec["key"])
-        else:
-            expand[name] = MappedArg(kind="literal", value=json_safe(spec["value"]))
-    return expand
+    return _expand_args(task.expand_spec())
+
+
+def _expand_args(spec: dict[str, dict[str, Any]]) -> dict[str, MappedArg]:
+    return {name: _mapped_arg(arg) for name, arg in spec.items()}
+
+
+def _mapped_arg(spec: dict[str, Any]) -> MappedArg:
+    kind = spec["kind"]
+    if kind == "xcom":
+        return MappedArg(kind="xcom", task_id=spec["task_id"], key=spec["key"])
+    if kind == "literal":
+        return MappedArg(kind="literal", value=json_safe(spec["value"]))
+    return MappedArg(
+        kind=kind,
+        args=[_mapped_arg(inner) for inner in spec["args"]],
+        has_fillvalue=bool(spec.get("has_fillvalue", False)),
+        fillvalue=json_safe(spec.get("fillvalue")),
+    )
+
+
+def _mapped_group_id(task: AbstractOperator) -> str | None:
+    group = task.closest_mapped_group()
+    return group.group_id if group is not None else None
+
+
+def _task_display_name(task: AbstractOperator) -> str | None:
+    if isinstance(task, MappedOperator):
+        name = task.partial_kwargs.get("task_display_name")
+        return str(name) if name else None
+    name = task.task_display_name
+    return name if name != task.task_id else None
 
 
 def serialize_task(task: AbstractOperator) -> SerializedTask:
@@ -138,9 +166,16 @@ def serialize_task(task: AbstractOperator) -> SerializedTask:
         doc_md=task.doc_md,
         ui_color=task.ui_color,
         expand=_expand(task),
+        expand_kwargs=isinstance(task, MappedOperator) and task.is_expand_kwargs,
+        mapped_group=_mapped_group_id(task),
         is_branch=issubclass(cls, BranchMixin),
         is_short_circuit=is_short_circuit,
         is_empty=(issubclass(cls, EmptyOperator) and not task.is_mapped and not any(callbacks.values())),
+        is_setup=task.is_setup,
+        is_teardown=task.is_teardown,
+        on_failure_fail_dagrun=task.on_failure_fail_dagrun,
+        task_display_name=_task_display_name(task),
+        extra_links=link_keys(task),
         **callbacks,
         **extra,
     )
@@ -156,8 +191,23 @@ def _task_groups(dag: DAG) -> dict[str, SerializedTaskGroup]:
             parent=parent.group_id if parent is not None and not parent.is_root else None,
             tooltip=group.tooltip,
             children=list(group.children),
+            expand=_expand_args(group.expand_input.spec()) if isinstance(group, MappedTaskGroup) else None,
+            expand_kwargs=isinstance(group, MappedTaskGroup) and group.expand_input.kind == "list",
         )
     return groups
+
+
+def _edge_info(dag: DAG) -> dict[str, dict[str, dict[str, str]]]:
+    """Edge info of the edges that exist, keys and values as strings."""
+    result: dict[str, dict[str, dict[str, str]]] = {}
+    for up, downs in sorted(dag.edge_info.items()):
+        task = dag.task_dict.get(up)
+        if task is None:
+            continue
+        for down, info in sorted(downs.items()):
+            if down in task.downstream_task_ids and info:
+                result.setdefault(up, {})[down] = {str(k): str(v) for k, v in info.items()}
+    return result
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -177,7 +227,7 @@ def serialize_dag(dag: DAG, *, fileloc: str, relative_fileloc: str) -> Serialize
         doc_md=dag.doc_md,
         tags=list(dag.tags),
         owners=sorted({task.owner for task in tasks}),
-        timetable=dag.timetable.to_dict(),
+        timetable=timetable_to_dict(dag.timetable),
         schedule_description=dag.timetable.description,
         timezone=dag.timezone,
         start_date=_utc(dag.start_date),
@@ -193,5 +243,7 @@ def serialize_dag(dag: DAG, *, fileloc: str, relative_fileloc: str) -> Serialize
         task_groups=_task_groups(dag),
         has_on_failure_callback=dag.has_callback("on_failure_callback"),
         has_on_success_callback=dag.has_callback("on_success_callback"),
+        dag_display_name=dag.dag_display_name if dag.dag_display_name != dag.dag_id else None,
+        edge_info=_edge_info(dag),
         **extra,
     )

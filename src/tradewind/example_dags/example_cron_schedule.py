@@ -1,7 +1,10 @@
 """A cron schedule in a time zone: every weekday at 06:30 Amsterdam time, without catching up on the past.
 
 The start date carries its time zone; runs are stored in UTC, and the cron expression is read in the start
-date's zone, so 06:30 stays 06:30 local time across daylight saving changes.
+date's zone, so 06:30 stays 06:30 local time across daylight saving changes. As in Airflow 3, each run starts
+at its tick and its logical date is the tick (its data interval is empty); with
+``[scheduler] create_cron_data_intervals = true`` a run instead covers the period between two ticks, as in
+Airflow 2.
 """
 
 from datetime import datetime
@@ -19,5 +22,5 @@ with DAG(
 ):
     BashOperator(
         task_id="report_interval",
-        bash_command='echo "covering {{ data_interval_start }} to {{ data_interval_end }}"',
+        bash_command='echo "run for {{ logical_date }}, covering {{ data_interval_start }} to {{ data_interval_end }}"',
     )

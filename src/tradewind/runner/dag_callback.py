@@ -13,6 +13,7 @@ from typing import Any
 
 from tradewind.config.settings import Settings
 from tradewind.core.log_paths import dag_callback_log_relative_path
+from tradewind.plugins.user_code import prepare_for_user_code
 from tradewind.runner.db_runtime import DbRuntime
 from tradewind.runner.log_capture import LogCapture, task_logging
 from tradewind.runner.secrets_masking import masker_for_environment
@@ -30,6 +31,7 @@ log = logging.getLogger("tradewind.dag_callback")
 def run_dag_callback(settings: Settings, request_id: int) -> int:
     """0 when the callback returned, 1 when it (or importing its DAG file) raised; 0 too when the request is
     gone (another DAG processor ran it)."""
+    prepare_for_user_code(settings)
     engine = runner_engine(settings.database_url)
     try:
         factory = make_session_factory(engine)

@@ -7,6 +7,7 @@ when it exists: for the DAG file's stored location and for the stored variables.
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
+from tradewind.plugins.user_code import prepare_for_user_code
 from tradewind.runner.execution import Ending, execute_task
 from tradewind.runner.log_capture import LogCapture, task_logging
 from tradewind.runner.secrets_masking import SecretsMasker, is_sensitive_name, masker_for_environment
 from tradewind.runner.task_loading import concrete_task, find_dag_file, load_dag
 from tradewind.sdk.context import build_context, task_params
 from tradewind.sdk.errors import NotFoundError, TradewindError
+from tradewind.sdk.operators.virtualenvs import CACHE_ENV as VENV_CACHE_ENV
 from tradewind.sdk.runtime import InMemoryRuntime, use_runtime
+from tradewind.sdk.schedules import manual_data_interval
 from tradewind.store import dags, variables
 from tradewind.store.engine import make_engine, make_session_factory, transaction
 from tradewind.store.migrate import check
@@ -41,6 +45,8 @@ def run_task_in_process(
     subdir: str | None = None,
 ) -> int:
     """Run the task once; 0 when it succeeded or skipped, 1 otherwise. ``task_params`` override params."""
+    prepare_for_user_code(settings)
+    os.environ[VENV_CACHE_ENV] = str(settings.venv_cache_folder)
     stored_vars, fileloc = _from_database(settings, dag_id)
     masker = masker_for_environment()
     for key, value in stored_vars.items():
@@ -91,7 +97,7 @@ def _run(
         return runtime.xcom_pull(dag_id=dag_id, run_id=run_id, task_id=upstream, key=key, map_index=None)
 
     task = concrete_task(dag.get_task(task_id), map_index, pull)
-    interval = dag.timetable.infer_manual_data_interval(logical)
+    interval = manual_data_interval(dag.timetable, logical)
     context = build_context(
         task=task,
         run_id=run_id,

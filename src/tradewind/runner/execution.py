@@ -13,6 +13,7 @@ from typing import Any
 
 from tradewind.runner.interrupts import ExecutionTimeout, TaskTerminated, execution_timeout
 from tradewind.runner.secrets_masking import SecretsMasker
+from tradewind.sdk.context import set_current_context
 from tradewind.sdk.errors import TaskFailedNoRetry, TaskSkipped, TradewindError
 
 RETURN_VALUE_KEY = "return_value"
@@ -56,11 +57,11 @@ def execute_task(
     """
     result = TaskResult(Ending.FAILED)
     try:
-        with user_code():
+        with user_code(), set_current_context(context):
             task.render_template_fields(context)
         result.rendered_fields = rendered_fields(task, masker)
         timeout = task.execution_timeout.total_seconds() if task.execution_timeout else None
-        with user_code(), execution_timeout(timeout):
+        with user_code(), execution_timeout(timeout), set_current_context(context):
             task.pre_execute(context)
             value = task.execute(context)
             task.post_execute(context, value)

@@ -25,10 +25,13 @@ from tradewind.core.retries import has_tries_left, next_retry_at
 from tradewind.core.serialized_dag import SerializedDag, SerializedTask
 from tradewind.core.states import DagRunType, TaskInstanceState
 from tradewind.core.workload import ExecuteTask
+from tradewind.plugins.extra_links import store_links
+from tradewind.plugins.user_code import prepare_for_user_code
 from tradewind.runner.db_runtime import DbRuntime
 from tradewind.runner.execution import Ending, TaskResult, execute_task
 from tradewind.runner.interrupts import TaskInterrupt
 from tradewind.runner.log_capture import LogCapture, task_logging
+from tradewind.runner.previous_success import previous_success_lookup
 from tradewind.runner.secrets_masking import SecretsMasker, masker_for_environment
 from tradewind.runner.supervisor import Supervisor, try_log_path
 from tradewind.runner.task_callbacks import run_callbacks
@@ -36,7 +39,8 @@ from tradewind.runner.task_loading import concrete_task, dag_file_for_run, load_
 from tradewind.runner.try_state import ClaimedTry, Refusal, TryState, current_try_number
 from tradewind.runner.warm_start import runner_engine
 from tradewind.sdk.context import build_context
-from tradewind.sdk.errors import TradewindError
+from tradewind.sdk.errors import TaskSkipped, TradewindError
+from tradewind.sdk.operators.virtualenvs import CACHE_ENV as VENV_CACHE_ENV
 from tradewind.sdk.runtime import use_runtime
 from tradewind.store import dags, task_instances
 from tradewind.store.engine import make_session_factory, transaction
@@ -54,6 +58,8 @@ def run_task(settings: Settings, workload: ExecuteTask, *, capture_output: bool 
     returned. ``capture_output`` sends fd 1 and 2 into the try's log file for the duration.
     """
     key = workload.ti_key
+    prepare_for_user_code(settings)
+    os.environ[VENV_CACHE_ENV] = str(settings.venv_cache_folder)
     engine = runner_engine(settings.database_url)
     try:
         factory = make_session_factory(engine)
@@ -118,6 +124,9 @@ def _run_claimed(
         context: dict[str, Any] | None = None
         try:
             task, context = _prepare(settings, workload, claim, runtime, supervisor)
+        except TaskSkipped as exc:  # an XComArg.map() function skipped this map index, as in Airflow
+            log.info("Task skipped: %s", exc)
+            result = TaskResult(Ending.SKIPPED, reason=str(exc))
         except Exception as exc:
             log.error("%s", exc, exc_info=not _expected_setup_error(exc))
             result = TaskResult(Ending.FAILED, reason=str(exc), error=exc)
@@ -140,11 +149,24 @@ def _run_claimed(
                 masker=masker,
                 user_code=supervisor.user_code,
             )
+            _store_extra_links(task, context, key, runtime)
         supervisor.stop_heartbeat()
         final, written = _record(claim, state, result, task, supervisor.external_state)
         if written and final is not None and task is not None and context is not None:
             run_callbacks(task, final, context, result.error, log=log)
     return 0 if final in (TI.SUCCESS, TI.SKIPPED) else 1
+
+
+def _store_extra_links(task: Any, context: dict[str, Any], key: TaskInstanceKey, runtime: DbRuntime) -> None:
+    """Each extra link's URL for this try, as an XCom the UI and the API read (Airflow 3's way)."""
+
+    def push(xcom_key: str, url: str) -> None:
+        runtime.xcom_push(
+            dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id, map_index=key.map_index, key=xcom_key,
+            value=url,
+        )
+
+    store_links(task, context.get("ti", key), push, log=log)
 
 
 def _prepare(
@@ -181,6 +203,7 @@ def _prepare(
         map_index=key.map_index,
         try_number=claim.try_number,
         max_tries=claim.max_tries,
+        previous_success=previous_success_lookup(runtime.factory, key, run.logical_date),
     )
     return task, context
 

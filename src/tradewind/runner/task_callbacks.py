@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from tradewind.core.states import TaskInstanceState
+from tradewind.sdk.legacy_context import context_with
 
 TI = TaskInstanceState
 
@@ -32,7 +33,7 @@ def run_callbacks(
     callbacks = list(value) if isinstance(value, list | tuple) else ([value] if value is not None else [])
     if not callbacks:
         return
-    callback_context = {**context, "exception": error, "reason": str(error) if error else None}
+    callback_context = context_with(context, exception=error, reason=str(error) if error else None)
     for callback in callbacks:
         label = getattr(callback, "__qualname__", repr(callback))
         log.info("Running %s %s", name, label)

@@ -51,7 +51,7 @@ def load_dag(path: Path, dag_id: str, *, dags_folder: Path | None) -> DAG:
 def find_dag_file(dags_folder: Path, dag_id: str) -> Path:
     """For `tasks test` without a database: the file of the DAG folder that defines ``dag_id``.
 
-    Only files mentioning the dag id (and "dag" and "tradewind", as the DAG processor's safe mode) are
+    Only files mentioning the dag id (and passing the DAG processor's safe mode) are
     imported, so a large folder is not imported whole.
     """
     needle = dag_id.encode()
@@ -81,11 +81,15 @@ def _python_files(folder: Path) -> Iterable[Path]:
 
 
 def concrete_task(task: Any, map_index: int, xcom_pull: Callable[[str, str], Any]) -> Any:
-    """The operator to run: ``task`` itself, or for a mapped task the operator of ``map_index`` with its
-    expand arguments resolved (upstream XComs through ``xcom_pull(task_id, key)``)."""
+    """The operator to run: ``task`` itself (a task of a mapped task group reads its group's values for
+    ``map_index`` when rendered), or for a mapped task the operator of ``map_index`` with its expand
+    arguments resolved (upstream XComs through ``xcom_pull(task_id, key)``)."""
     if not isinstance(task, MappedOperator):
-        if map_index >= 0:
+        in_mapped_group = task.closest_mapped_group() is not None
+        if map_index >= 0 and not in_mapped_group:
             raise TaskExecutionError(f"task {task.task_id!r} is not mapped; it has no map index {map_index}")
+        if map_index < 0 and in_mapped_group:
+            raise TaskExecutionError(f"task {task.task_id!r} is in a mapped task group; run it with --map-index")
         return task
     if map_index < 0:
         raise TaskExecutionError(f"task {task.task_id!r} is mapped; run it with --map-index")

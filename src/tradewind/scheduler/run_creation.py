@@ -11,7 +11,7 @@ from tradewind.core.serialized_dag import SerializedDag
 from tradewind.core.states import DagRunState, DagRunType
 from tradewind.scheduler.dag_cache import DagCache
 from tradewind.sdk.errors import ConflictError, TradewindError
-from tradewind.sdk.schedules import DagRunInfo, DataInterval, timetable_from_dict
+from tradewind.sdk.schedules import DagRunInfo, DataInterval, next_dagrun, timetable_from_dict
 from tradewind.store import dag_runs, dags, scheduling
 from tradewind.store.run_creation import create_run
 from tradewind.store.tables import DagModel, DagRunModel
@@ -28,7 +28,8 @@ def next_run_info(*, session: Session, sdag: SerializedDag, now: datetime) -> Da
         start = last.data_interval_start or last.logical_date
         end = last.data_interval_end or last.logical_date
         last_interval = DataInterval(start, end)
-    return timetable.next_dagrun_info(
+    return next_dagrun(
+        timetable,
         last_interval=last_interval,
         start_date=sdag.start_date,
         end_date=sdag.end_date,
@@ -45,7 +46,9 @@ def create_scheduled_runs(
     due = scheduling.dags_due(session=session, now=now)
     if not due:
         return 0
-    running = scheduling.active_run_counts(session=session, dag_ids=[d.dag_id for d in due])
+    running = scheduling.active_run_counts(
+        session=session, dag_ids=[d.dag_id for d in due], include_queued=True
+    )
     for dag in due:
         if dag.timetable.get("type") == "none":
             continue
@@ -77,12 +80,11 @@ def _create_due_run(
     else:
         assert dag.next_dagrun is not None
         info = DagRunInfo(
-            dag.next_dagrun,
+            dag.next_dagrun_create_after,
             DataInterval(
                 dag.next_dagrun_data_interval_start or dag.next_dagrun,
                 dag.next_dagrun_data_interval_end or dag.next_dagrun,
             ),
-            dag.next_dagrun_create_after,
         )
     if active >= sdag.max_active_runs:
         return 0
@@ -99,7 +101,8 @@ def _create_due_run(
             )
     except ConflictError:
         log.info("run for %s at %s exists already", sdag.dag_id, info.logical_date.isoformat())
-    following = timetable_from_dict(sdag.timetable).next_dagrun_info(
+    following = next_dagrun(
+        timetable_from_dict(sdag.timetable),
         last_interval=info.data_interval,
         start_date=sdag.start_date,
         end_date=sdag.end_date,

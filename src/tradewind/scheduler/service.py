@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tradewind.config.settings import Settings
 from tradewind.core.clock import Clock, SystemClock
 from tradewind.executors.base import Executor
+from tradewind.plugins.registry import ensure_plugins_loaded
 from tradewind.scheduler.db_outage import DatabaseOutage
 from tradewind.scheduler.tick import Scheduler
 from tradewind.store import jobs, scheduling
@@ -49,6 +50,8 @@ class SchedulerService:
     ) -> None:
         self.settings = settings
         self.engine = engine
+        # Stored DAGs with a plugin's custom timetable are rebuilt with the class it registers.
+        ensure_plugins_loaded(settings)
         self.session_factory: sessionmaker[Session] = make_session_factory(engine)
         # The idle poll only reads: on SQLite it must not take the write lock every 50 ms.
         self._read_engine = make_engine(settings.database_url, immediate=False, pool_size=1)

@@ -16,8 +16,10 @@ from tradewind.core.keys import TaskInstanceKey, TaskTryKey
 from tradewind.core.serialized_dag import SerializedDag, SerializedTask
 from tradewind.core.states import DONE_TI_STATES, DagRunState, TaskInstanceState
 from tradewind.scheduler.dag_cache import DagCache
-from tradewind.sdk.trigger_rule import UpstreamCounts, evaluate_trigger_rule
-from tradewind.store import dag_callbacks, dag_runs, scheduling, task_instances, xcom
+from tradewind.scheduler.mapped_expansion import expansion_size, group_sources, group_spec, relevant_upstream
+from tradewind.sdk.errors import TaskExecutionError
+from tradewind.sdk.trigger_rule import Decision, UpstreamCounts, evaluate_trigger_rule
+from tradewind.store import dag_callbacks, dag_runs, scheduling, task_instances
 from tradewind.store.tables import DagRunModel, TaskInstanceModel
 
 log = logging.getLogger(__name__)
@@ -89,8 +91,15 @@ def _plan_run(
     states = list(view.state.values())
     if states and all(s in DONE_TI_STATES for s in states):
         final = _final_state(view)
-        _finish(session, run, final, now, stats, sdag=sdag,
-                reason="success" if final == DagRunState.SUCCESS else "task_failure")
+        _finish(
+            session,
+            run,
+            final,
+            now,
+            stats,
+            sdag=sdag,
+            reason="success" if final == DagRunState.SUCCESS else "task_failure",
+        )
 
 
 def _state(ti: TaskInstanceModel) -> TaskInstanceState | None:
@@ -118,7 +127,11 @@ def _plan_ti(session: Session, view: _Run, task: SerializedTask, ti: TaskInstanc
         return 0
     if state is not None:
         return 0
-    decision = evaluate_trigger_rule(task.trigger_rule, _upstream_counts(view, task))
+    if task.mapped_group is not None and ti.map_index == -1:
+        return _plan_group_placeholder(session, view, task, ti, now)
+    decision = _setup_teardown_gate(
+        view, task, evaluate_trigger_rule(task.trigger_rule, _upstream_counts(view, task, ti))
+    )
     if decision == "wait":
         return 0
     if decision == "skip":
@@ -139,16 +152,47 @@ def _plan_ti(session: Session, view: _Run, task: SerializedTask, ti: TaskInstanc
     return 1
 
 
-def _upstream_counts(view: _Run, task: SerializedTask) -> UpstreamCounts:
-    states = Counter(s for up in task.upstream for s in view.states_of(up))
+def _upstream_counts(view: _Run, task: SerializedTask, ti: TaskInstanceModel) -> UpstreamCounts:
+    upstream = {
+        up: relevant_upstream(view.sdag, task, ti, up, view.by_task.get(up, [])) for up in task.upstream
+    }
+    states = Counter(view.state[t.id] for tis in upstream.values() for t in tis)
+    setups = [up for up in task.upstream if up in view.sdag.task_dict and view.sdag.task_dict[up].is_setup]
+    setup_states = Counter(view.state[t.id] for up in setups for t in upstream[up])
     return UpstreamCounts(
-        total=sum(len(view.by_task.get(up, [])) for up in task.upstream),
+        total=sum(len(tis) for tis in upstream.values()),
         success=states[TI.SUCCESS],
         skipped=states[TI.SKIPPED],
         failed=states[TI.FAILED],
         upstream_failed=states[TI.UPSTREAM_FAILED],
         removed=states[TI.REMOVED],
+        setup=sum(len(upstream[up]) for up in setups),
+        setup_success=setup_states[TI.SUCCESS],
+        setup_skipped=setup_states[TI.SKIPPED],
     )
+
+
+def _setup_teardown_gate(view: _Run, task: SerializedTask, decision: Decision) -> Decision:
+    """Airflow's extra conditions around setups: a work task also needs its indirect setups to have
+    succeeded (one failed: upstream_failed, one skipped: skipped); a teardown also waits until every task
+    between its setups and it is done."""
+    index = view.sdag.setup_teardown
+    if task.is_teardown:
+        scope = index.teardown_scope(task.task_id)
+        if decision == "run" and any(s not in DONE_TI_STATES for t in scope for s in view.states_of(t)):
+            return "wait"
+        return decision
+    setups = index.indirect_setups(task.task_id)
+    if not setups:
+        return decision
+    states = [s for t in setups for s in view.states_of(t)]
+    if any(s in (TI.FAILED, TI.UPSTREAM_FAILED) for s in states):
+        return "upstream_failed"
+    if TI.SKIPPED in states:
+        return "skip"
+    if decision == "run" and any(s is not TI.SUCCESS for s in states):
+        return "wait"
+    return decision
 
 
 def _past_succeeded(session: Session, run: DagRunModel, ti: TaskInstanceModel) -> bool:
@@ -163,25 +207,11 @@ def _past_succeeded(session: Session, run: DagRunModel, ti: TaskInstanceModel) -
 
 def _expand(session: Session, view: _Run, task: SerializedTask, ti: TaskInstanceModel, now: datetime) -> int:
     assert task.expand is not None
-    length = 1
-    for name, arg in task.expand.items():
-        if arg.kind == "literal":
-            values: Any = arg.value
-        else:
-            assert arg.task_id is not None
-            values = xcom.get_xcom(
-                session=session,
-                dag_id=ti.dag_id,
-                run_id=ti.run_id,
-                task_id=arg.task_id,
-                map_index=None,
-                key=arg.key,
-            )
-        if not isinstance(values, list | dict):
-            reason = f"cannot expand {task.task_id!r}: argument {name!r} is {type(values).__name__}, not a list or dict"
-            _move(session, view, ti, TI.UPSTREAM_FAILED, start_date=now, end_date=now, state_reason=reason)
-            return 0
-        length *= len(values)
+    try:
+        length = expansion_size(session, ti, task.expand, what=repr(task.task_id))
+    except TaskExecutionError as exc:
+        _move(session, view, ti, TI.UPSTREAM_FAILED, start_date=now, end_date=now, state_reason=str(exc))
+        return 0
     if length == 0:
         _move(session, view, ti, TI.SKIPPED, start_date=now, end_date=now, state_reason="mapped over nothing")
         return 0
@@ -191,6 +221,43 @@ def _expand(session: Session, view: _Run, task: SerializedTask, ti: TaskInstance
         view.state[new.id] = TI.SCHEDULED
         view.by_task[task.task_id].append(new)
     return length
+
+
+def _plan_group_placeholder(
+    session: Session, view: _Run, task: SerializedTask, ti: TaskInstanceModel, now: datetime
+) -> int:
+    """A task of a mapped task group, not yet expanded: once the tasks giving the group's values succeeded,
+    it becomes one instance per map index (no state yet), each then planned against the same map index of
+    its upstream tasks in the group; until then the trigger rule can only skip or fail it as a whole."""
+    try:
+        spec = group_spec(view.sdag, task)
+    except TaskExecutionError as exc:
+        _move(session, view, ti, TI.UPSTREAM_FAILED, start_date=now, end_date=now, state_reason=str(exc))
+        return 0
+    source_states = [s for src in group_sources(spec) for s in view.states_of(src)]
+    if all(s == TI.SUCCESS for s in source_states):
+        try:
+            length = expansion_size(session, ti, spec, what=f"task group {task.mapped_group!r}")
+        except TaskExecutionError as exc:
+            _move(session, view, ti, TI.UPSTREAM_FAILED, start_date=now, end_date=now, state_reason=str(exc))
+            return 0
+        if length == 0:
+            reason = "its task group is mapped over nothing"
+            _move(session, view, ti, TI.SKIPPED, start_date=now, end_date=now, state_reason=reason)
+            return 0
+        created = scheduling.expand_mapped(session=session, placeholder=ti, length=length, now=now, state=None)
+        for new in created:
+            view.state[new.id] = None
+            view.by_task[task.task_id].append(new)
+        return sum(_plan_ti(session, view, task, instance, now) for instance in [ti, *created])
+    decision = evaluate_trigger_rule(task.trigger_rule, _upstream_counts(view, task, ti))
+    if decision == "skip":
+        _move(session, view, ti, TI.SKIPPED, start_date=now, end_date=now)
+    elif decision == "upstream_failed" or (
+        decision == "run" and all(s in DONE_TI_STATES for s in source_states)
+    ):
+        _move(session, view, ti, TI.UPSTREAM_FAILED, start_date=now, end_date=now)
+    return 0
 
 
 def _reconcile_structure(
@@ -239,7 +306,9 @@ def _time_out(session: Session, view: _Run, now: datetime, terminate: Callable[[
 
 
 def _final_state(view: _Run) -> DagRunState:
-    leaf_states = [s for leaf in view.sdag.leaves() for s in view.states_of(leaf.task_id)]
+    """Failed when a leaf task failed; teardowns are left out unless they have on_failure_fail_dagrun."""
+    deciding = view.sdag.setup_teardown.run_state_task_ids()
+    leaf_states = [s for task_id in deciding for s in view.states_of(task_id)]
     if any(s in (TI.FAILED, TI.UPSTREAM_FAILED) for s in leaf_states):
         return DagRunState.FAILED
     return DagRunState.SUCCESS
@@ -276,7 +345,9 @@ def _finish(
                 session=session,
                 dag_id=run.dag_id,
                 run_id=run.run_id,
-                callback=dag_callbacks.ON_SUCCESS if target == DagRunState.SUCCESS else dag_callbacks.ON_FAILURE,
+                callback=dag_callbacks.ON_SUCCESS
+                if target == DagRunState.SUCCESS
+                else dag_callbacks.ON_FAILURE,
                 reason=reason,
                 now=now,
             )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from tradewind.sdk.definition_context import DefinitionSite, is_detached
 from tradewind.sdk.dependencies import DependencyMixin
 from tradewind.sdk.errors import DagDefinitionError
+from tradewind.sdk.setup_teardown import enter_scope, exit_scope, mark_teardown
 from tradewind.sdk.xcom_arg import XComArg
 
 if TYPE_CHECKING:
@@ -26,6 +28,10 @@ class AbstractOperator(DependencyMixin):
     template_fields_renderers: dict[str, str] = {}
     ui_color: str = "#fff"
     is_mapped: bool = False
+    _is_setup: bool = False
+    _is_teardown: bool = False
+    _on_failure_fail_dagrun: bool = False
+    _task_display_name: str | None = None
 
     # Declared here so code working on any node is typed; set by the subclasses.
     task_id: str
@@ -86,6 +92,11 @@ class AbstractOperator(DependencyMixin):
         return self._dag.dag_id if self._dag is not None else None
 
     @property
+    def task_display_name(self) -> str:
+        """The name the UI shows: ``task_display_name`` if given, else the task id."""
+        return self._task_display_name or self.task_id
+
+    @property
     def label(self) -> str:
         """The task id as written, without the task group prefix."""
         prefix = self.task_group.child_id("") if self.task_group is not None else ""
@@ -94,6 +105,75 @@ class AbstractOperator(DependencyMixin):
     @property
     def output(self) -> XComArg:
         return XComArg(self)
+
+    def closest_mapped_group(self) -> TaskGroup | None:
+        """The innermost mapped task group this task is in (it then runs once per map index of it)."""
+        group = self.task_group
+        while group is not None:
+            if group.is_mapped:
+                return group
+            group = group.parent_group
+        return None
+
+    # -- setup and teardown ---------------------------------------------------------------------------
+
+    @property
+    def is_setup(self) -> bool:
+        """A setup task creates what its work tasks use; its teardowns remove it."""
+        return self._is_setup
+
+    @is_setup.setter
+    def is_setup(self, value: bool) -> None:
+        if value and self._is_teardown:
+            raise DagDefinitionError(f"task {self.task_id!r} is a teardown; it cannot also be a setup")
+        self._is_setup = bool(value)
+
+    @property
+    def is_teardown(self) -> bool:
+        """A teardown runs once its upstream work is done, whatever its outcome, if a setup succeeded."""
+        return self._is_teardown
+
+    @is_teardown.setter
+    def is_teardown(self, value: bool) -> None:
+        if value and self._is_setup:
+            raise DagDefinitionError(f"task {self.task_id!r} is a setup; it cannot also be a teardown")
+        self._is_teardown = bool(value)
+
+    @property
+    def on_failure_fail_dagrun(self) -> bool:
+        """A teardown's failure fails the DAG run only with this set (teardowns are left out otherwise)."""
+        return self._on_failure_fail_dagrun
+
+    @on_failure_fail_dagrun.setter
+    def on_failure_fail_dagrun(self, value: bool) -> None:
+        if value and not self._is_teardown:
+            raise DagDefinitionError(
+                f"task {self.task_id!r}: on_failure_fail_dagrun applies only to teardown tasks"
+            )
+        self._on_failure_fail_dagrun = bool(value)
+
+    def as_setup(self) -> AbstractOperator:
+        self.is_setup = True
+        return self
+
+    def as_teardown(
+        self,
+        *,
+        setups: AbstractOperator | XComArg | Iterable[AbstractOperator | XComArg] | None = None,
+        on_failure_fail_dagrun: bool | None = None,
+    ) -> AbstractOperator:
+        """Make this a teardown (trigger rule ``all_done_setup_success``) of ``setups``."""
+        mark_teardown(self, setups=setups, on_failure_fail_dagrun=on_failure_fail_dagrun)
+        return self
+
+    def __enter__(self) -> AbstractOperator:
+        enter_scope([self])
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        exit_scope()
 
     # -- edges ----------------------------------------------------------------------------------------
 

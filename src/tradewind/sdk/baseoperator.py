@@ -80,6 +80,7 @@ class BaseOperator(AbstractOperator):
         dag: DAG | None = None,
         task_group: TaskGroup | None = None,
         default_args: Mapping[str, Any] | None = None,
+        task_display_name: str | None = None,
     ) -> None:
         detached = is_detached()
         if not detached:
@@ -92,6 +93,7 @@ class BaseOperator(AbstractOperator):
         self._init_node(full_id, task_group, caller_site())
         where = f"task {full_id!r}" + (f" in DAG {dag.dag_id!r}" if dag is not None else "")
 
+        self._task_display_name = task_display_name
         self.owner = owner
         #: None: not set by the author; the deployment's core.default_task_retries applies.
         self.retries: int | None = None if retries is None else int(retries)

@@ -1,4 +1,4 @@
-"""``chain`` and ``cross_downstream``: wiring many tasks in one call, as Airflow's helpers do."""
+"""``chain``, ``chain_linear`` and ``cross_downstream``: wiring many tasks in one call, as Airflow's helpers do."""
 
 from __future__ import annotations
 
@@ -34,6 +34,16 @@ def cross_downstream(from_tasks: Sequence[Any], to_tasks: Any) -> None:
     """Every task of ``from_tasks`` upstream of every task of ``to_tasks``."""
     for task in flatten_relatives(from_tasks):
         task.set_downstream(to_tasks)
+
+
+def chain_linear(*elements: Any) -> None:
+    """``chain_linear(a, [b, c], [d, e], f)``: every task of each element upstream of every task of the next
+    (a >> [b, c]; b >> [d, e]; c >> [d, e]; [d, e] >> f). Needs at least two elements."""
+    if len(elements) < 2:
+        raise ValueError("chain_linear() needs at least two tasks or lists of tasks")
+    for up, down in itertools.pairwise(elements):
+        for task in flatten_relatives(up) if _is_list(up) else [_node(up)]:
+            task.set_downstream(down)
 
 
 def _is_list(value: Any) -> bool:

@@ -1,14 +1,19 @@
 """The context a task runs with (what templates and ``**context`` see), built from plain values the runner
-gives; and ``ti``, the running task instance's view of XCom."""
+gives; ``ti``, the running task instance's view of XCom; and ``get_current_context()`` for code deep inside
+a task that was not handed the context."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tradewind.sdk import macros
+from tradewind.sdk.errors import NoTaskContextError
+from tradewind.sdk.legacy_context import LegacyValues, PreviousSuccess, TaskContext
 from tradewind.sdk.params import params_to_spec, resolve_params
 from tradewind.sdk.runtime import XCOM_ABSENT, get_runtime
 from tradewind.sdk.variable import _REQUIRED, Variable
@@ -18,6 +23,31 @@ if TYPE_CHECKING:
     from tradewind.sdk.abstractoperator import AbstractOperator
 
 Context = dict[str, Any]
+
+_current_context: ContextVar[tuple[Context, ...]] = ContextVar("tradewind_task_context", default=())
+
+
+@contextmanager
+def set_current_context(context: Context) -> Iterator[Context]:
+    """Make ``context`` what ``get_current_context()`` returns inside the block (the runner wraps each
+    task's rendering and execution in it; blocks nest)."""
+    token = _current_context.set((*_current_context.get(), context))
+    try:
+        yield context
+    finally:
+        _current_context.reset(token)
+
+
+def get_current_context() -> Context:
+    """The context of the task running now, from anywhere in its code (a helper a ``@task`` function
+    calls, a PythonOperator callable). Raises NoTaskContextError outside a running task."""
+    stack = _current_context.get()
+    if not stack:
+        raise NoTaskContextError(
+            "get_current_context() was called outside a running task: the context exists only while a "
+            "task's templates render and its execute() runs"
+        )
+    return stack[-1]
 
 
 @dataclass
@@ -167,10 +197,13 @@ def build_context(
     test_mode: bool = False,
     prev_data_interval_start_success: datetime | None = None,
     prev_data_interval_end_success: datetime | None = None,
+    previous_success: Callable[[], PreviousSuccess | None] | None = None,
 ) -> Context:
     """The context dict for one try. ``params`` None: computed from the DAG, the task and ``conf``.
 
-    Dates are UTC; ``ds`` and ``ts`` format the logical date in UTC, as Airflow does.
+    Dates are UTC; ``ds`` and ``ts`` format the logical date in UTC, as Airflow does. Airflow 2's names
+    (``execution_date``, ``next_ds`` ...) are computed when read (``previous_success`` finds the last
+    successful run for ``prev_execution_date_success`` / ``prev_start_date_success``).
     """
     dag = task.dag
     logical = _utc(logical_date)
@@ -186,7 +219,12 @@ def build_context(
     )  # fmt: skip
     ds = logical.strftime("%Y-%m-%d")
     ts = logical.isoformat()
-    return {
+    legacy = LegacyValues(
+        logical_date=logical, data_interval_start=start, data_interval_end=end,
+        external_trigger=dag_run.external_trigger, timetable=getattr(dag, "timetable", None),
+        previous_success=previous_success or (lambda: None),
+    )  # fmt: skip
+    values = {
         "dag": dag,
         "task": task,
         "ti": ti,
@@ -211,6 +249,7 @@ def build_context(
         "test_mode": test_mode,
         "task_instance_key_str": f"{dag.dag_id}__{task.task_id}__{ds.replace('-', '')}",
     }
+    return TaskContext(values, legacy)
 
 
 def build_dag_callback_context(

@@ -24,6 +24,7 @@ from tradewind.sdk.naming import validate_id
 from tradewind.sdk.params import NOTSET, Param, as_param, params_to_spec, resolve_params
 from tradewind.sdk.resolvable import DagParam
 from tradewind.sdk.schedules import NullTimetable, Timetable, timetable_from_schedule
+from tradewind.sdk.setup_teardown import record_task
 from tradewind.sdk.taskgroup import TaskGroup
 from tradewind.sdk.templating import build_environment
 
@@ -61,6 +62,17 @@ def _aware(value: datetime | None, field: str, dag_id: str) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+def _one_schedule(dag_id: str, schedule: object, **older: object) -> object:
+    """``schedule=``, or Airflow 2's ``schedule_interval=`` / ``timetable=`` (same meaning); never two."""
+    given = {name: value for name, value in {"schedule": schedule, **older}.items() if value is not None}
+    if len(given) > 1:
+        raise DagDefinitionError(
+            f"DAG {dag_id!r}: pass only one of {', '.join(sorted(given))} (they mean the same: the schedule)",
+            dag_id=dag_id,
+        )
+    return next(iter(given.values()), None)
+
+
 class DAG:
     """``with DAG("etl", schedule="@daily", start_date=datetime(2024, 1, 1)):`` then create tasks inside."""
 
@@ -74,7 +86,7 @@ class DAG:
         end_date: datetime | None = None,
         catchup: bool = False,
         default_args: Mapping[str, Any] | None = None,
-        max_active_runs: int = 16,
+        max_active_runs: int | None = None,
         max_active_tasks: int = 16,
         dagrun_timeout: timedelta | None = None,
         tags: Iterable[str] | None = None,
@@ -88,8 +100,13 @@ class DAG:
         owner_links: Mapping[str, str] | None = None,
         on_failure_callback: Any = None,
         on_success_callback: Any = None,
+        dag_display_name: str | None = None,
+        schedule_interval: object = None,
+        timetable: object = None,
     ) -> None:
         self.dag_id = validate_id(dag_id, "dag_id")
+        schedule = _one_schedule(dag_id, schedule, schedule_interval=schedule_interval, timetable=timetable)
+        self._dag_display_name = dag_display_name
         self.definition_site = caller_site()
         self.fileloc = self.definition_site.filename if self.definition_site else ""
         self.relative_fileloc = ""
@@ -100,7 +117,6 @@ class DAG:
         self.start_date = _aware(start_date or self.default_args.get("start_date"), "start_date", dag_id)
         self.end_date = _aware(end_date or self.default_args.get("end_date"), "end_date", dag_id)
         self.catchup = bool(catchup)
-        self.max_active_runs = self._positive(max_active_runs, "max_active_runs")
         self.max_active_tasks = self._positive(max_active_tasks, "max_active_tasks")
         if dagrun_timeout is not None and not isinstance(dagrun_timeout, timedelta):
             raise DagDefinitionError(f"DAG {dag_id!r}: dagrun_timeout must be a timedelta", dag_id=dag_id)
@@ -121,9 +137,22 @@ class DAG:
         try:
             self.timezone = timezone_name(self.start_date.tzinfo if self.start_date else None)
             self.timetable: Timetable = timetable_from_schedule(schedule, self.timezone)
+            self.timetable.validate()
         except DagDefinitionError as exc:
             raise DagDefinitionError(f"DAG {dag_id!r}: {exc}", dag_id=dag_id) from exc
+        limit = self.timetable.active_runs_limit
+        self.max_active_runs = self._positive(
+            max_active_runs if max_active_runs is not None else (limit or 16), "max_active_runs"
+        )
+        if limit is not None and self.max_active_runs > limit:
+            raise DagDefinitionError(
+                f"DAG {dag_id!r}: max_active_runs must be at most {limit} with schedule "
+                f"{self.timetable.summary!r}",
+                dag_id=dag_id,
+            )
         self.task_dict: dict[str, AbstractOperator] = {}
+        #: upstream task id -> downstream task id -> edge info (``{"label": ...}``), as Airflow's edge_info.
+        self.edge_info: dict[str, dict[str, dict[str, str]]] = {}
         self._task_group_dict: dict[str, TaskGroup] = {}
         self.task_group = TaskGroup(None, dag=self)
 
@@ -146,6 +175,11 @@ class DAG:
 
     def __repr__(self) -> str:
         return f"<DAG: {self.dag_id}>"
+
+    @property
+    def dag_display_name(self) -> str:
+        """The name the UI shows: ``dag_display_name`` if given, else the DAG id."""
+        return self._dag_display_name or self.dag_id
 
     # -- context manager ------------------------------------------------------------------------------
 
@@ -183,6 +217,7 @@ class DAG:
         task.task_group.add(task)
         task._dag = self
         self.task_dict[task.task_id] = task
+        record_task(task)
 
     def add_tasks(self, tasks: Iterable[AbstractOperator]) -> None:
         for task in tasks:
@@ -240,9 +275,32 @@ class DAG:
         self.check_cycle()
         return [self.task_dict[t] for t in topological_order(self.task_ids, self._downstream_map())]
 
+    def set_edge_info(self, upstream_task_id: str, downstream_task_id: str, info: Mapping[str, str]) -> None:
+        """Attach information (a ``label``) to the edge between two tasks; the graph view shows it."""
+        self.edge_info.setdefault(upstream_task_id, {})[downstream_task_id] = dict(info)
+
+    def get_edge_info(self, upstream_task_id: str, downstream_task_id: str) -> dict[str, str]:
+        return dict(self.edge_info.get(upstream_task_id, {}).get(downstream_task_id, {}))
+
+    def check_setup_teardown(self) -> None:
+        """A setup's direct work tasks must keep ``all_success``: clearing and skipping rely on it."""
+        for task in self.task_dict.values():
+            if not task.is_setup:
+                continue
+            for down in task.downstream_list:
+                if not down.is_teardown and down.trigger_rule != "all_success":
+                    raise DagDefinitionError(
+                        f"DAG {self.dag_id!r}: task {down.task_id!r} ({_describe(down)}) directly downstream "
+                        f"of setup task {task.task_id!r} must have trigger_rule all_success, not "
+                        f"{down.trigger_rule!r}",
+                        dag_id=self.dag_id,
+                    )
+
     def validate(self) -> None:
-        """Raise if the DAG cannot run: a cycle, or a schedule with params that have no valid default."""
+        """Raise if the DAG cannot run: a cycle, a setup followed by a task with another trigger rule than
+        all_success, or a schedule with params that have no valid default."""
         self.check_cycle()
+        self.check_setup_teardown()
         if isinstance(self.timetable, NullTimetable) or not self.params:
             return
         try:

@@ -1,4 +1,5 @@
-"""TaskFlow: ``@task`` (and .branch, .short_circuit, .bash), ``.partial().expand()`` on them, and ``@dag``."""
+"""TaskFlow: ``@task`` (and .branch, .short_circuit, .bash), ``.partial().expand()`` on them, ``@setup`` /
+``@teardown``, and ``@dag``."""
 
 from __future__ import annotations
 
@@ -12,14 +13,20 @@ from tradewind.sdk.baseoperator import BaseOperator
 from tradewind.sdk.dag import DAG
 from tradewind.sdk.definition_context import caller_site, current_dag, current_group
 from tradewind.sdk.errors import DagDefinitionError
+from tradewind.sdk.expand_input import ExpandInput, ExpandKind
 from tradewind.sdk.mapped import NOT_MAPPABLE, MappedOperator
 from tradewind.sdk.naming import unique_label
 from tradewind.sdk.operators.decorated import (
     _BashDecoratedOperator,
+    _BranchExternalPythonDecoratedOperator,
     _BranchPythonDecoratedOperator,
+    _BranchPythonVirtualenvDecoratedOperator,
+    _ExternalPythonDecoratedOperator,
     _PythonDecoratedOperator,
+    _PythonVirtualenvDecoratedOperator,
     _ShortCircuitDecoratedOperator,
 )
+from tradewind.sdk.trigger_rule import TriggerRule
 from tradewind.sdk.xcom_arg import XComArg
 
 
@@ -38,6 +45,11 @@ def _infer_multiple_outputs(function: Callable[..., Any]) -> bool:
 class _TaskDecorator:
     """A decorated function: calling it inside a DAG adds a task and returns its XComArg."""
 
+    #: Set by ``@setup`` / ``@teardown``: every task this decorator makes is a setup (teardown) task.
+    is_setup: bool = False
+    is_teardown: bool = False
+    on_failure_fail_dagrun: bool = False
+
     def __init__(
         self, function: Callable[..., Any], operator_class: type[BaseOperator], options: dict[str, Any]
     ):
@@ -51,7 +63,25 @@ class _TaskDecorator:
 
     def override(self, **options: Any) -> _TaskDecorator:
         """The same task with other operator options, e.g. ``extract.override(task_id="x", retries=3)()``."""
-        return _TaskDecorator(self.function, self.operator_class, {**self.options, **options})
+        copy = _TaskDecorator(self.function, self.operator_class, {**self.options, **options})
+        copy.is_setup, copy.is_teardown = self.is_setup, self.is_teardown
+        copy.on_failure_fail_dagrun = self.on_failure_fail_dagrun
+        return copy
+
+    def _role_options(self, options: dict[str, Any], task_id: str) -> dict[str, Any]:
+        """A teardown's trigger rule is fixed (``all_done_setup_success``); asking for another is an error."""
+        if not self.is_teardown:
+            return options
+        if "trigger_rule" in self.options:
+            raise DagDefinitionError(f"task {task_id!r}: a teardown task's trigger_rule cannot be set")
+        return {**options, "trigger_rule": TriggerRule.ALL_DONE_SETUP_SUCCESS}
+
+    def _mark(self, op: Any) -> None:
+        if self.is_setup:
+            op.is_setup = True
+        if self.is_teardown:
+            op.is_teardown = True
+            op.on_failure_fail_dagrun = self.on_failure_fail_dagrun
 
     def _task_id(self) -> str:
         label = self.options.get("task_id") or self.function.__name__
@@ -77,9 +107,10 @@ class _TaskDecorator:
             self.signature.bind_partial(*args, **kwargs)
         except TypeError as exc:
             raise DagDefinitionError(f"task {task_id!r}: {exc}") from None
-        options = self._operator_kwargs(task_id)
+        options = self._role_options(self._operator_kwargs(task_id), task_id)
         options.update(op_args=list(args), op_kwargs=kwargs)
         op = self.operator_class(**options)
+        self._mark(op)
         return XComArg(op)
 
     def partial(self, **kwargs: Any) -> _DecoratedPartial:
@@ -88,6 +119,10 @@ class _TaskDecorator:
     def expand(self, **mapped: Any) -> XComArg:
         """One task instance per element of the mapped argument(s)."""
         return _DecoratedPartial(self, {}).expand(**mapped)
+
+    def expand_kwargs(self, kwargs: Any, *, strict: bool = True) -> XComArg:
+        """One task instance per dict of ``kwargs``; each dict gives that instance's function arguments."""
+        return _DecoratedPartial(self, {}).expand_kwargs(kwargs, strict=strict)
 
 
 class _DecoratedPartial:
@@ -117,16 +152,26 @@ class _DecoratedPartial:
                 )
             if arg in NOT_MAPPABLE:
                 raise DagDefinitionError(f"task {name!r}: cannot map over argument {arg!r}")
-        kwargs = self.decorator._operator_kwargs(self.decorator._task_id())
+        return self._mapped(mapped, "dict")
+
+    def expand_kwargs(self, kwargs: Any, *, strict: bool = True) -> XComArg:
+        """One task instance per dict of ``kwargs`` (a list of dicts, or an XComArg resolving to one);
+        each dict gives that instance's function arguments."""
+        return self._mapped(kwargs, "list")
+
+    def _mapped(self, value: Any, kind: ExpandKind) -> XComArg:
+        task_id = self.decorator._task_id()
+        kwargs = self.decorator._role_options(self.decorator._operator_kwargs(task_id), task_id)
         kwargs["op_args"] = []
         kwargs["op_kwargs"] = dict(self.kwargs)
         op = MappedOperator(
             operator_class=self.decorator.operator_class,
             partial_kwargs=kwargs,
-            expand_input=mapped,
+            expand_input=ExpandInput(value, kind=kind, where=f"task {task_id!r}"),
             expand_into="op_kwargs",
             site=caller_site(),
         )
+        self.decorator._mark(op)
         return XComArg(op)
 
 
@@ -147,12 +192,50 @@ class _TaskDecoratorCollection:
         self.branch = _decorator_for(_BranchPythonDecoratedOperator)
         self.short_circuit = _decorator_for(_ShortCircuitDecoratedOperator)
         self.bash = _decorator_for(_BashDecoratedOperator)
+        self.virtualenv = _decorator_for(_PythonVirtualenvDecoratedOperator)
+        self.external_python = _decorator_for(_ExternalPythonDecoratedOperator)
+        self.branch_virtualenv = _decorator_for(_BranchPythonVirtualenvDecoratedOperator)
+        self.branch_external_python = _decorator_for(_BranchExternalPythonDecoratedOperator)
 
     def __call__(self, python_callable: Callable[..., Any] | None = None, **options: Any) -> Any:
         return self.python(python_callable, **options)
 
 
 task = _TaskDecoratorCollection()
+
+
+def _as_task_decorator(function: Any, role: str) -> _TaskDecorator:
+    if isinstance(function, _TaskDecorator):
+        return function
+    if inspect.isfunction(function):
+        decorated: _TaskDecorator = task.python(function)
+        return decorated
+    raise DagDefinitionError(
+        f"@{role} takes a function or an @task-decorated function (task groups cannot be {role} tasks); "
+        f"got {function!r}"
+    )
+
+
+def setup(python_callable: Callable[..., Any]) -> _TaskDecorator:
+    """``@setup`` on a function (or above ``@task...``): every task it makes is a setup task."""
+    decorator = _as_task_decorator(python_callable, "setup")
+    decorator.is_setup = True
+    return decorator
+
+
+def teardown(
+    python_callable: Callable[..., Any] | None = None, *, on_failure_fail_dagrun: bool = False
+) -> Any:
+    """``@teardown`` or ``@teardown(on_failure_fail_dagrun=True)``: every task it makes is a teardown task,
+    run once its upstream work is done whatever the outcome, if one of its setups succeeded."""
+
+    def mark(function: Callable[..., Any]) -> _TaskDecorator:
+        decorator = _as_task_decorator(function, "teardown")
+        decorator.is_teardown = True
+        decorator.on_failure_fail_dagrun = on_failure_fail_dagrun
+        return decorator
+
+    return mark(python_callable) if python_callable is not None else mark
 
 
 def _dag_factory(

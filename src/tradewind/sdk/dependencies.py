@@ -22,6 +22,14 @@ class DependencyMixin:
         """Tasks that an edge leaving this node starts from."""
         raise NotImplementedError
 
+    def accept_upstream(self, upstream: DependencyMixin) -> bool:
+        """Nodes that are not tasks (an edge label) take ``upstream >> self`` here and return True."""
+        return False
+
+    def accept_downstream(self, downstream: DependencyMixin) -> bool:
+        """Nodes that are not tasks (an edge label) take ``self >> downstream`` here and return True."""
+        return False
+
     def set_upstream(self, other: Relatives) -> None:
         for node in flatten_relatives(other):
             connect(node, self)
@@ -58,12 +66,15 @@ def flatten_relatives(other: object) -> list[DependencyMixin]:
             nodes.extend(flatten_relatives(item))
         return nodes
     raise TypeError(
-        f"dependencies can be set only between tasks, task groups, XComArgs and lists of them; got {other!r}"
+        "dependencies can be set only between tasks, task groups, XComArgs, edge labels and lists of them; "
+        f"got {other!r}"
     )
 
 
 def connect(upstream: DependencyMixin, downstream: DependencyMixin) -> None:
     """Add an edge from every leaf of ``upstream`` to every root of ``downstream``."""
+    if downstream.accept_upstream(upstream) or upstream.accept_downstream(downstream):
+        return
     for leaf in upstream.dependency_leaves():
         for root in downstream.dependency_roots():
             leaf.add_downstream_edge(root)

@@ -16,6 +16,7 @@
     ├── ExecutorError               an executor could not place or stop a workload
     ├── DeploymentError             `tradewind deploy` could not install, reach or verify a release
     ├── UserCodeError               user code raised; wraps the original at one boundary
+    ├── NoTaskContextError          get_current_context() called outside a running task (also RuntimeError)
     ├── TaskExecutionError          a task's own work failed (non-zero exit code, timeout ...)
     │   └── TaskTimeoutError        execution_timeout passed
     └── TaskControlSignal           raised by task code to steer its own outcome
@@ -113,6 +114,10 @@ class DeploymentError(TradewindError):
 
 class UserCodeError(TradewindError):
     """User code raised; ``__cause__`` is the original exception."""
+
+
+class NoTaskContextError(TradewindError, RuntimeError):
+    """The context of the running task was asked for where no task runs (a RuntimeError, as in Airflow)."""
 
 
 class TaskExecutionError(TradewindError):

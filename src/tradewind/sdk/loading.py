@@ -29,7 +29,8 @@ class LoadResult:
 
 
 def might_contain_dag(path: Path) -> bool:
-    """Safe mode, as in Airflow: only files mentioning both "dag" and "tradewind" are imported.
+    """Safe mode, as in Airflow: only files mentioning "dag" and either "tradewind" or "airflow" (any case)
+    are imported; files written for Airflow are DAG files too.
 
     An unreadable file counts as a candidate, so loading it reports the error instead of hiding the file.
     """
@@ -37,7 +38,7 @@ def might_contain_dag(path: Path) -> bool:
         content = Path(path).read_bytes().lower()
     except OSError:
         return True
-    return b"dag" in content and b"tradewind" in content
+    return b"dag" in content and (b"tradewind" in content or b"airflow" in content)
 
 
 def module_name_for(path: Path) -> str:

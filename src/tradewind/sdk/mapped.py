@@ -1,8 +1,8 @@
-"""Dynamic task mapping: ``Operator.partial(...).expand(arg=[...])`` and how one map index gets its values."""
+"""Dynamic task mapping: ``Operator.partial(...).expand(arg=[...])`` / ``.expand_kwargs([...])`` and the
+concrete operator of one map index."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -16,12 +16,17 @@ from tradewind.sdk.definition_context import (
     is_detached,
 )
 from tradewind.sdk.errors import DagDefinitionError, TaskExecutionError
+from tradewind.sdk.expand_input import ExpandInput, expansion_indexes, expansion_length
 from tradewind.sdk.operator_defaults import accepted_parameters, merged_default_args
-from tradewind.sdk.resolvable import ResolveMixin, iter_upstream_references
-from tradewind.sdk.xcom_arg import RETURN_VALUE_KEY, XComArg
+from tradewind.sdk.resolvable import iter_upstream_references
 
 if TYPE_CHECKING:
     from tradewind.sdk.baseoperator import BaseOperator
+
+__all__ = [
+    "NOT_MAPPABLE", "MappedOperator", "OperatorPartial", "expansion_indexes", "expansion_length",
+    "resolve_expand_args",
+]  # fmt: skip
 
 #: Arguments that say where a task lives rather than what it does: never mapped.
 NOT_MAPPABLE = frozenset({"task_id", "dag", "task_group", "default_args"})
@@ -40,7 +45,8 @@ _DELEGATED = frozenset(
 
 
 class OperatorPartial:
-    """``Operator.partial(**kwargs)``: the arguments shared by every mapped copy, waiting for ``.expand``."""
+    """``Operator.partial(**kwargs)``: the arguments shared by every mapped copy, waiting for ``.expand`` or
+    ``.expand_kwargs``."""
 
     def __init__(
         self, operator_class: type[BaseOperator], kwargs: dict[str, Any], *, site: DefinitionSite | None
@@ -58,24 +64,36 @@ class OperatorPartial:
         self.kwargs = kwargs
         self.site = site
 
+    def _where(self) -> str:
+        return f"{self.operator_class.__name__}(task_id={self.kwargs['task_id']!r})"
+
     def expand(self, **mapped: Any) -> MappedOperator:
         """One task instance per element (per combination when several arguments are mapped)."""
-        task_id = self.kwargs["task_id"]
         accepted = accepted_parameters(self.operator_class)
         for name in mapped:
             if name in NOT_MAPPABLE or name not in accepted:
-                raise DagDefinitionError(
-                    f"{self.operator_class.__name__}(task_id={task_id!r}): cannot map over argument {name!r}"
-                )
+                raise DagDefinitionError(f"{self._where()}: cannot map over argument {name!r}")
             if name in self.kwargs:
                 raise DagDefinitionError(
-                    f"{self.operator_class.__name__}(task_id={task_id!r}): argument {name!r} is given to "
-                    "both partial() and expand()"
+                    f"{self._where()}: argument {name!r} is given to both partial() and expand()"
                 )
+        return self._mapped(ExpandInput(mapped, kind="dict", where=f"task {self._full_id()!r}"))
+
+    def expand_kwargs(self, kwargs: Any, *, strict: bool = True) -> MappedOperator:
+        """One task instance per dict of ``kwargs`` (a list of dicts, or an XComArg resolving to one); each
+        dict gives that instance's arguments."""
+        return self._mapped(ExpandInput(kwargs, kind="list", where=f"task {self._full_id()!r}"))
+
+    def _full_id(self) -> str:
+        group = self.kwargs.get("task_group") or current_group()
+        label = str(self.kwargs["task_id"])
+        return group.child_id(label) if group is not None else label
+
+    def _mapped(self, expand_input: ExpandInput) -> MappedOperator:
         return MappedOperator(
             operator_class=self.operator_class,
             partial_kwargs=self.kwargs,
-            expand_input=mapped,
+            expand_input=expand_input,
             expand_into=None,
             site=self.site,
         )
@@ -91,7 +109,7 @@ class MappedOperator(AbstractOperator):
         *,
         operator_class: type[BaseOperator],
         partial_kwargs: Mapping[str, Any],
-        expand_input: Mapping[str, Any],
+        expand_input: ExpandInput | Mapping[str, Any],
         expand_into: str | None,
         site: DefinitionSite | None = None,
     ) -> None:
@@ -111,13 +129,17 @@ class MappedOperator(AbstractOperator):
         label = str(kwargs.pop("task_id"))
         full_id = task_group.child_id(label) if task_group is not None else label
         self._init_node(full_id, task_group, site or caller_site())
+        mapped_group = self.closest_mapped_group()
+        if mapped_group is not None:
+            raise DagDefinitionError(
+                f"task {full_id!r}: mapping a task inside the mapped task group {mapped_group.group_id!r} "
+                "is not supported by Tradewind"
+            )
         self.operator_class = operator_class
         self.partial_kwargs = kwargs
-        self.expand_input = {
-            name: _check_expand_value(full_id, name, value) for name, value in expand_input.items()
-        }
-        if not self.expand_input:
-            raise DagDefinitionError(f"task {full_id!r}: expand() needs at least one argument")
+        if not isinstance(expand_input, ExpandInput):
+            expand_input = ExpandInput(expand_input, kind="dict", where=f"task {full_id!r}")
+        self.expand_input = expand_input
         self.expand_into = expand_into
         self.template_fields = tuple(operator_class.template_fields)
         self.template_ext = tuple(operator_class.template_ext)
@@ -127,7 +149,9 @@ class MappedOperator(AbstractOperator):
             self._prototype = operator_class.mapping_prototype(full_id, kwargs)
         if dag is not None and not is_detached():
             dag.add_task(self)
-            for value in (*self.expand_input.values(), *self.partial_kwargs.values()):
+            for upstream, _key in self.expand_input.iter_references():
+                upstream.set_downstream(self)
+            for value in self.partial_kwargs.values():
                 for upstream, _key in iter_upstream_references(value):
                     upstream.set_downstream(self)
 
@@ -141,18 +165,19 @@ class MappedOperator(AbstractOperator):
     def operator_name(self) -> str:
         return self.operator_class.__name__
 
+    @property
+    def is_expand_kwargs(self) -> bool:
+        return self.expand_input.kind == "list"
+
     def expand_spec(self) -> dict[str, dict[str, Any]]:
-        """The expand arguments as plain data: ``{"kind": "literal", "value": [...]}`` or an XCom."""
-        spec: dict[str, dict[str, Any]] = {}
-        for name, value in self.expand_input.items():
-            if isinstance(value, XComArg):
-                spec[name] = {"kind": "xcom", "task_id": value.operator.task_id, "key": value.key}
-            else:
-                spec[name] = {"kind": "literal", "value": value}
-        return spec
+        """The expand arguments as plain data: ``{"kind": "literal", "value": [...]}``, an XCom
+        (``{"kind": "xcom", "task_id": ..., "key": ...}``) or a map/zip/concat of XComs (``"args"``)."""
+        return self.expand_input.spec()
 
     def unmap(self, resolved: Mapping[str, Any]) -> BaseOperator:
         """The concrete operator of one map index, given that index's values of the expand arguments."""
+        if self.is_expand_kwargs and self.expand_into is None:
+            self._check_kwargs(resolved)
         kwargs = dict(self.partial_kwargs)
         if self.expand_into is not None:
             kwargs[self.expand_into] = {**(kwargs.get(self.expand_into) or {}), **resolved}
@@ -167,44 +192,18 @@ class MappedOperator(AbstractOperator):
         op.downstream_task_ids = set(self.downstream_task_ids)
         return op
 
-
-def _check_expand_value(task_id: str, name: str, value: Any) -> Any:
-    if isinstance(value, XComArg):
-        return value
-    if isinstance(value, list | tuple):
-        return list(value)
-    if isinstance(value, dict):
-        return dict(value)
-    kind = "a DAG param" if isinstance(value, ResolveMixin) else type(value).__name__
-    raise DagDefinitionError(
-        f"task {task_id!r}: expand() argument {name!r} must be a list, a dict or an XComArg, not {kind}"
-    )
-
-
-def _length(task_id: str, name: str, value: Any) -> int:
-    if isinstance(value, list | tuple | dict):
-        return len(value)
-    raise TaskExecutionError(
-        f"task {task_id!r}: expand() argument {name!r} resolved to {type(value).__name__}; "
-        "only lists and dicts can be mapped over"
-    )
-
-
-def _element(value: Any, index: int) -> Any:
-    if isinstance(value, dict):
-        key = list(value)[index]
-        return (key, value[key])
-    return value[index]
-
-
-def expansion_indexes(lengths: Mapping[str, int], map_index: int) -> dict[str, int]:
-    """Which element of each argument a map index takes: the cross product, last argument varying fastest."""
-    positions: dict[str, int] = {}
-    rest = map_index
-    for name in reversed(list(lengths)):
-        positions[name] = rest % lengths[name]
-        rest //= lengths[name]
-    return positions
+    def _check_kwargs(self, resolved: Mapping[str, Any]) -> None:
+        accepted = accepted_parameters(self.operator_class)
+        for name in resolved:
+            if name in NOT_MAPPABLE or name not in accepted:
+                raise TaskExecutionError(
+                    f"task {self.task_id!r}: expand_kwargs() gives argument {name!r}, which "
+                    f"{self.operator_name} cannot take per map index"
+                )
+            if name in self.partial_kwargs:
+                raise TaskExecutionError(
+                    f"task {self.task_id!r}: expand_kwargs() gives argument {name!r}, already given to partial()"
+                )
 
 
 def resolve_expand_args(
@@ -212,44 +211,4 @@ def resolve_expand_args(
 ) -> dict[str, Any]:
     """The values of the expand arguments for one map index; ``xcom_pull(task_id, key)`` reads upstream XComs
     (a mapped upstream gives the list of all its map indexes' values)."""
-    values: dict[str, Any] = {}
-    for name, arg in mapped.expand_input.items():
-        if isinstance(arg, XComArg):
-            values[name] = xcom_pull(arg.operator.task_id, arg.key)
-        else:
-            values[name] = arg
-    lengths = {name: _length(mapped.task_id, name, value) for name, value in values.items()}
-    total = math.prod(lengths.values())
-    if not 0 <= map_index < total:
-        raise TaskExecutionError(
-            f"task {mapped.task_id!r}: map index {map_index} is out of range; "
-            f"the expansion has {total} element(s)"
-        )
-    positions = expansion_indexes(lengths, map_index)
-    return {name: _element(values[name], positions[name]) for name in values}
-
-
-def _field(arg: Any, name: str, default: Any = None) -> Any:
-    if isinstance(arg, Mapping):
-        return arg.get(name, default)
-    return getattr(arg, name, default)
-
-
-def expansion_length(expand_spec: Mapping[str, Any], upstream_values: Mapping[Any, Any]) -> int | None:
-    """How many task instances a mapped task expands to, from plain data (``SerializedTask.expand`` or
-    ``MappedOperator.expand_spec()``) and the upstream XCom values keyed by ``(task_id, key)`` (or by task id
-    for ``return_value``). None while an upstream value is not available."""
-    total = 1
-    for name, arg in expand_spec.items():
-        if _field(arg, "kind") == "literal":
-            value = _field(arg, "value")
-        else:
-            task_id, key = _field(arg, "task_id"), _field(arg, "key", RETURN_VALUE_KEY)
-            if (task_id, key) in upstream_values:
-                value = upstream_values[(task_id, key)]
-            elif key == RETURN_VALUE_KEY and task_id in upstream_values:
-                value = upstream_values[task_id]
-            else:
-                return None
-        total *= _length(str(_field(arg, "task_id") or name), name, value)
-    return total
+    return mapped.expand_input.resolve(map_index, lambda plain: xcom_pull(plain.operator.task_id, plain.key))

@@ -1,214 +1,110 @@
-"""Schedules as timetables: when runs are due and which data interval each one covers.
+"""From a DAG's ``schedule=`` argument to a timetable, and timetables to and from their stored form.
 
-A run for the interval ``[start, end)`` is created once ``end`` has passed (``run_after``), and its logical
-date is ``start``, as in Airflow. Timetables serialise to small dicts so the scheduler can rebuild them
-without importing the DAG file.
+As in Airflow 3, a cron string means a :class:`CronTriggerTimetable` (a run at each tick, logical date = the
+tick) and a ``timedelta``/``relativedelta`` a :class:`DeltaTriggerTimetable`, unless the process was told to
+create data intervals (``[scheduler] create_cron_data_intervals`` / ``create_delta_data_intervals``, Airflow 2's
+meaning). The stored form is a small dict with a ``type`` key, so the scheduler rebuilds a timetable without
+importing the DAG file; a user-defined timetable is stored by its qualified class name and rebuilt only if a
+plugin registered that class.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
 
 from tradewind.sdk.errors import DagDefinitionError
+from tradewind.sdk.timetables.base import (
+    DagRunInfo,
+    DataInterval,
+    TimeRestriction,
+    Timetable,
+    evaluated_at,
+    evaluation_time,
+)
+from tradewind.sdk.timetables.cron import PRESETS
+from tradewind.sdk.timetables.events import EventsTimetable
+from tradewind.sdk.timetables.interval import CronDataIntervalTimetable, DeltaDataIntervalTimetable
+from tradewind.sdk.timetables.simple import ContinuousTimetable, NullTimetable, OnceTimetable
+from tradewind.sdk.timetables.trigger import (
+    CronTriggerTimetable,
+    DeltaTriggerTimetable,
+    MultipleCronTriggerTimetable,
+)
 
-PRESETS: dict[str, str] = {
-    "@hourly": "0 * * * *",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@weekly": "0 0 * * 0",
-    "@monthly": "0 0 1 * *",
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
+__all__ = [
+    "PRESETS",
+    "DagRunInfo",
+    "DataInterval",
+    "ScheduleDefaults",
+    "TimeRestriction",
+    "Timetable",
+    "configure_schedule_defaults",
+    "evaluated_at",
+    "evaluation_time",
+    "next_dagrun",
+    "register_timetable",
+    "timetable_from_dict",
+    "timetable_from_schedule",
+    "timetable_to_dict",
+]
+
+_BUILT_IN: dict[str, type[Timetable]] = {
+    cls.type_name: cls
+    for cls in (
+        NullTimetable,
+        OnceTimetable,
+        ContinuousTimetable,
+        CronDataIntervalTimetable,
+        DeltaDataIntervalTimetable,
+        CronTriggerTimetable,
+        DeltaTriggerTimetable,
+        MultipleCronTriggerTimetable,
+        EventsTimetable,
+    )
+    if cls.type_name is not None
 }
 
-
-@dataclass(frozen=True, slots=True)
-class DataInterval:
-    start: datetime
-    end: datetime
+#: User timetable classes registered by plugins, by qualified name.
+_REGISTERED: dict[str, type[Timetable]] = {}
 
 
 @dataclass(frozen=True, slots=True)
-class DagRunInfo:
-    logical_date: datetime
-    data_interval: DataInterval
-    run_after: datetime
+class ScheduleDefaults:
+    """How this process reads a cron string or a delta given as ``schedule=``."""
+
+    cron_data_intervals: bool = False
+    delta_data_intervals: bool = False
 
 
-class Timetable(ABC):
-    periodic: bool = True
-    description: str = ""
-
-    @abstractmethod
-    def next_dagrun_info(
-        self,
-        *,
-        last_interval: DataInterval | None,
-        start_date: datetime | None,
-        end_date: datetime | None,
-        catchup: bool,
-        now: datetime,
-    ) -> DagRunInfo | None:
-        """The next scheduled run after ``last_interval`` (None: no scheduled run yet), or None if none."""
-
-    def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
-        return DataInterval(run_after, run_after)
-
-    @abstractmethod
-    def to_dict(self) -> dict[str, Any]: ...
+_defaults = ScheduleDefaults()
 
 
-class NullTimetable(Timetable):
-    """``schedule=None``: manual triggers only."""
-
-    periodic = False
-    description = "None"
-
-    def next_dagrun_info(self, **_: Any) -> DagRunInfo | None:
-        return None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "none"}
+def configure_schedule_defaults(defaults: ScheduleDefaults) -> None:
+    """Set, for this process, what ``schedule="<cron>"`` and ``schedule=<delta>`` mean (from settings)."""
+    global _defaults
+    _defaults = defaults
 
 
-class OnceTimetable(Timetable):
-    periodic = False
-    description = "@once"
-
-    def next_dagrun_info(
-        self,
-        *,
-        last_interval: DataInterval | None,
-        start_date: datetime | None,
-        end_date: datetime | None,
-        catchup: bool,
-        now: datetime,
-    ) -> DagRunInfo | None:
-        if last_interval is not None or start_date is None:
-            return None
-        return DagRunInfo(start_date, DataInterval(start_date, start_date), start_date)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "once"}
+def schedule_defaults() -> ScheduleDefaults:
+    return _defaults
 
 
-class CronTimetable(Timetable):
-    def __init__(self, expression: str, timezone: str = "UTC") -> None:
-        from croniter import croniter
-
-        self.expression = PRESETS.get(expression, expression)
-        self.original = expression
-        self.timezone = timezone
-        self.description = expression
-        if not croniter.is_valid(self.expression):
-            raise DagDefinitionError(f"invalid cron expression {expression!r} in schedule")
-        try:
-            self._tz = ZoneInfo(timezone)
-        except Exception as exc:
-            raise DagDefinitionError(f"unknown time zone {timezone!r}") from exc
-
-    def _next(self, after: datetime, *, inclusive: bool = False) -> datetime:
-        from croniter import croniter
-
-        local = after.astimezone(self._tz)
-        if (
-            inclusive
-            and croniter.match(self.expression, local)
-            and local.second == 0
-            and local.microsecond == 0
-        ):
-            return local.astimezone(UTC)
-        nxt: datetime = croniter(self.expression, local).get_next(datetime)
-        return nxt.astimezone(UTC)
-
-    def _prev(self, before: datetime) -> datetime:
-        from croniter import croniter
-
-        prv: datetime = croniter(self.expression, before.astimezone(self._tz)).get_prev(datetime)
-        return prv.astimezone(UTC)
-
-    def _latest_complete_start(self, now: datetime) -> datetime:
-        end = self._next(now, inclusive=True) if self._is_point(now) else self._prev(now)
-        return self._prev(end)
-
-    def _is_point(self, value: datetime) -> bool:
-        from croniter import croniter
-
-        local = value.astimezone(self._tz)
-        return bool(croniter.match(self.expression, local)) and local.second == 0 and local.microsecond == 0
-
-    def next_dagrun_info(
-        self,
-        *,
-        last_interval: DataInterval | None,
-        start_date: datetime | None,
-        end_date: datetime | None,
-        catchup: bool,
-        now: datetime,
-    ) -> DagRunInfo | None:
-        if start_date is None:
-            return None
-        earliest = self._next(start_date, inclusive=True)
-        start = (
-            earliest
-            if last_interval is None
-            else max(earliest, self._next(last_interval.end, inclusive=True))
-        )
-        if not catchup:
-            start = max(start, self._latest_complete_start(now))
-        if end_date is not None and start > end_date:
-            return None
-        end = self._next(start)
-        return DagRunInfo(start, DataInterval(start, end), end)
-
-    def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
-        end = run_after if self._is_point(run_after) else self._prev(run_after)
-        return DataInterval(self._prev(end), end)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "cron", "expression": self.original, "timezone": self.timezone}
+def qualified_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
-class DeltaTimetable(Timetable):
-    def __init__(self, delta: timedelta) -> None:
-        if delta <= timedelta(0):
-            raise DagDefinitionError(f"schedule timedelta must be positive, got {delta}")
-        self.delta = delta
-        self.description = f"every {delta}"
-
-    def next_dagrun_info(
-        self,
-        *,
-        last_interval: DataInterval | None,
-        start_date: datetime | None,
-        end_date: datetime | None,
-        catchup: bool,
-        now: datetime,
-    ) -> DagRunInfo | None:
-        if start_date is None:
-            return None
-        start = start_date if last_interval is None else max(start_date, last_interval.end)
-        if not catchup and start + self.delta <= now:
-            # Skip to the latest complete interval on the same grid.
-            steps = (now - start) // self.delta
-            start = start + (steps - 1) * self.delta if steps >= 1 else start
-        if end_date is not None and start > end_date:
-            return None
-        end = start + self.delta
-        return DagRunInfo(start, DataInterval(start, end), end)
-
-    def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
-        return DataInterval(run_after - self.delta, run_after)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "delta", "seconds": self.delta.total_seconds()}
+def register_timetable(cls: type[Timetable]) -> None:
+    """Let stored DAGs that use ``cls`` be rebuilt in this process (called for each plugin timetable)."""
+    if not (isinstance(cls, type) and issubclass(cls, Timetable)):
+        raise DagDefinitionError(f"{cls!r} is not a Timetable subclass")
+    _REGISTERED[qualified_name(cls)] = cls
 
 
-def timetable_from_schedule(schedule: object, timezone: str = "UTC") -> Timetable:
+def timetable_from_schedule(schedule: object, timezone: Any = "UTC") -> Timetable:
     """Build a timetable from what a DAG author passes as ``schedule=``."""
     if isinstance(schedule, Timetable):
         return schedule
@@ -216,23 +112,95 @@ def timetable_from_schedule(schedule: object, timezone: str = "UTC") -> Timetabl
         return NullTimetable()
     if schedule == "@once":
         return OnceTimetable()
-    if isinstance(schedule, timedelta):
-        return DeltaTimetable(schedule)
+    if schedule == "@continuous":
+        return ContinuousTimetable()
+    if isinstance(schedule, timedelta | relativedelta):
+        if _defaults.delta_data_intervals:
+            return DeltaDataIntervalTimetable(schedule)
+        return DeltaTriggerTimetable(schedule)
     if isinstance(schedule, str):
-        return CronTimetable(schedule, timezone)
+        if _defaults.cron_data_intervals:
+            return CronDataIntervalTimetable(schedule, timezone)
+        return CronTriggerTimetable(schedule, timezone=timezone)
+    if _is_timetable_like(schedule):
+        raise DagDefinitionError(
+            f"schedule {type(schedule).__name__} is a timetable that does not subclass Tradewind's "
+            "Timetable (tradewind.sdk.timetables.base.Timetable, also imported as airflow.timetables.base)"
+        )
     raise DagDefinitionError(
-        f"schedule must be a cron string, a preset, a timedelta or None; got {type(schedule).__name__}"
+        "schedule must be a cron string, a preset, a timedelta, a relativedelta, a Timetable or None; "
+        f"got {type(schedule).__name__}"
     )
 
 
+def _is_timetable_like(value: object) -> bool:
+    return hasattr(value, "next_dagrun_info") and hasattr(value, "infer_manual_data_interval")
+
+
+def timetable_to_dict(timetable: Timetable) -> dict[str, Any]:
+    """The stored form: ``{"type": ..., **fields}`` for built-ins, ``{"type": "custom", ...}`` otherwise."""
+    cls = type(timetable)
+    if cls.type_name is not None and _BUILT_IN.get(cls.type_name) is cls:
+        return {"type": cls.type_name, **timetable.serialize()}
+    return {
+        "type": "custom",
+        "class": qualified_name(cls),
+        "value": timetable.serialize(),
+        "summary": timetable.summary,
+        "description": timetable.description,
+    }
+
+
 def timetable_from_dict(data: dict[str, Any]) -> Timetable:
+    """Rebuild a timetable from its stored form."""
     kind = data.get("type")
-    if kind == "none":
-        return NullTimetable()
-    if kind == "once":
-        return OnceTimetable()
-    if kind == "cron":
-        return CronTimetable(data["expression"], data.get("timezone", "UTC"))
-    if kind == "delta":
-        return DeltaTimetable(timedelta(seconds=float(data["seconds"])))
-    raise DagDefinitionError(f"unknown timetable type {kind!r}")
+    if kind == "custom":
+        name = str(data.get("class"))
+        cls = _REGISTERED.get(name)
+        if cls is None:
+            raise DagDefinitionError(
+                f"timetable class {name!r} is not registered by any plugin in this process; "
+                "register it in an AirflowPlugin's `timetables` list in the plugins folder"
+            )
+        return cls.deserialize(dict(data.get("value") or {}))
+    if not isinstance(kind, str) or kind not in _BUILT_IN:
+        raise DagDefinitionError(f"unknown timetable type {kind!r}")
+    fields = {k: v for k, v in data.items() if k != "type"}
+    return _BUILT_IN[kind].deserialize(fields)
+
+
+def next_dagrun(
+    timetable: Timetable,
+    *,
+    last_interval: DataInterval | None,
+    start_date: datetime | None,
+    end_date: datetime | None,
+    catchup: bool,
+    now: datetime,
+) -> DagRunInfo | None:
+    """The next scheduled run after ``last_interval``, evaluated as if the time were ``now``."""
+    with evaluated_at(now):
+        return timetable.next_dagrun_info(
+            last_automated_data_interval=last_interval,
+            restriction=TimeRestriction(start_date, end_date, catchup),
+        )
+
+
+def manual_data_interval(timetable: Timetable, run_after: datetime) -> DataInterval:
+    """The data interval of a run triggered by hand at ``run_after``."""
+    with evaluated_at(run_after):
+        return timetable.infer_manual_data_interval(run_after=run_after)
+
+
+def schedule_summary(data: dict[str, Any]) -> str | None:
+    """The schedule as users wrote it (a cron expression, a period, ``@once``) from the stored form, without
+    needing a plugin's class; None for DAGs that only run when triggered."""
+    kind = data.get("type")
+    if kind in (None, "none"):
+        return None
+    if kind == "custom":
+        return str(data.get("summary") or data.get("class"))
+    try:
+        return timetable_from_dict(data).summary
+    except DagDefinitionError:
+        return str(kind)

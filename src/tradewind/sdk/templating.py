@@ -10,7 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from tradewind.sdk.errors import TemplateError
+from tradewind.sdk.errors import TaskControlSignal, TemplateError
+from tradewind.sdk.legacy_context import TaskContext, template_context
 from tradewind.sdk.resolvable import ResolveMixin
 
 if TYPE_CHECKING:
@@ -89,10 +90,13 @@ def render_value(
     """Render strings; resolve XComArgs and DAG params; recurse into containers and templated objects."""
     if isinstance(value, str):
         if template_ext and value.endswith(tuple(template_ext)):
-            return env.get_template(value).render(context)
+            template = env.get_template(value)
+            legacy_names = isinstance(context, TaskContext) and template.filename
+            source = _read(template.filename) if legacy_names and template.filename else ""
+            return template.render(template_context(context, source, env))
         if not _is_native(env) and "{{" not in value and "{%" not in value and "{#" not in value:
             return value
-        return env.from_string(value).render(context)
+        return env.from_string(value).render(template_context(context, value, env))
     if isinstance(value, ResolveMixin):
         return value.resolve(context)
     if isinstance(value, tuple):
@@ -110,6 +114,14 @@ def render_value(
         for field in nested_fields:
             setattr(value, field, render_value(getattr(value, field), context, env, template_ext, seen))
     return value
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:
+        return ""
 
 
 def _is_native(env: Environment) -> bool:
@@ -133,6 +145,8 @@ def render_template_fields(op: Any, context: Mapping[str, Any], env: Environment
             ) from exc
         try:
             rendered = render_value(value, context, env, op.template_ext, seen)
+        except TaskControlSignal:  # e.g. a skip raised by an XComArg.map() function: the task's outcome
+            raise
         except Exception as exc:
             raise TemplateError(
                 f"task {op.task_id!r}: cannot render template field {field!r}: {_describe(exc)}",

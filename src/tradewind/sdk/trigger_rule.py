@@ -14,6 +14,8 @@ class TriggerRule(StrEnum):
     ALL_SUCCESS = "all_success"
     ALL_FAILED = "all_failed"
     ALL_DONE = "all_done"
+    ALL_DONE_MIN_ONE_SUCCESS = "all_done_min_one_success"
+    ALL_DONE_SETUP_SUCCESS = "all_done_setup_success"
     ALL_SKIPPED = "all_skipped"
     ONE_SUCCESS = "one_success"
     ONE_FAILED = "one_failed"
@@ -30,7 +32,10 @@ class TriggerRule(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class UpstreamCounts:
-    """How many upstream task instances are in each finished state. ``done`` counts all five of them."""
+    """How many upstream task instances are in each finished state. ``done`` counts all five of them.
+
+    ``setup*`` count the instances of upstream *setup* tasks among them (``all_done_setup_success``).
+    """
 
     total: int
     success: int = 0
@@ -39,6 +44,9 @@ class UpstreamCounts:
     upstream_failed: int = 0
     removed: int = 0
     done: int | None = None  # None: the sum of the five finished states
+    setup: int = 0
+    setup_success: int = 0
+    setup_skipped: int = 0
 
     @classmethod
     def of(cls, counts: UpstreamCounts | Mapping[str, int]) -> UpstreamCounts:
@@ -52,6 +60,9 @@ class UpstreamCounts:
             upstream_failed=int(counts.get("upstream_failed", 0)),
             removed=int(counts.get("removed", 0)),
             done=counts.get("done"),
+            setup=int(counts.get("setup", 0)),
+            setup_success=int(counts.get("setup_success", 0)),
+            setup_skipped=int(counts.get("setup_skipped", 0)),
         )
 
     @property
@@ -115,6 +126,17 @@ def _settle(rule: TriggerRule, c: UpstreamCounts) -> Decision | None:
             return "skip"
     elif rule is TriggerRule.ALL_SKIPPED and (c.success or failures):
         return "skip"
+    elif rule is TriggerRule.ALL_DONE_MIN_ONE_SUCCESS:
+        # A skipped upstream settles it at once; a done set with no success is a failure.
+        if c.skipped:
+            return "skip"
+        if c.finished >= c.total and c.success <= 0:
+            return "upstream_failed"
+    elif rule is TriggerRule.ALL_DONE_SETUP_SUCCESS and all_done and c.setup:
+        if c.setup_skipped >= c.setup:
+            return "skip"
+        if c.setup_success <= 0:
+            return "upstream_failed"
     return None
 
 
@@ -128,6 +150,10 @@ def _ready(rule: TriggerRule, c: UpstreamCounts) -> bool:
         return c.failed + c.upstream_failed >= needed
     if rule is TriggerRule.ALL_DONE:
         return c.finished >= c.total
+    if rule is TriggerRule.ALL_DONE_SETUP_SUCCESS:
+        return c.finished >= c.total and (not c.setup or c.setup_success > 0)
+    if rule is TriggerRule.ALL_DONE_MIN_ONE_SUCCESS:
+        return c.success + c.failed + c.upstream_failed >= needed - c.skipped and c.success > 0
     if rule is TriggerRule.ALL_SKIPPED:
         return c.skipped >= needed
     if rule is TriggerRule.ONE_SUCCESS:

@@ -183,3 +183,19 @@ def latest_dag_run(
         stmt = stmt.where(DagRunModel.run_type == DagRunType(run_type).value)
     stmt = stmt.order_by(DagRunModel.logical_date.desc(), DagRunModel.id.desc()).limit(1)
     return session.scalars(stmt).first()
+
+
+def previous_successful_run(*, session: Session, dag_id: str, before: datetime) -> DagRunModel | None:
+    """The successful run with the newest logical date before ``before`` (Airflow 2's
+    ``prev_execution_date_success``), or None."""
+    stmt = (
+        select(DagRunModel)
+        .where(
+            DagRunModel.dag_id == dag_id,
+            DagRunModel.state == DagRunState.SUCCESS.value,
+            DagRunModel.logical_date < before,
+        )
+        .order_by(DagRunModel.logical_date.desc(), DagRunModel.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()

@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, delete, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session, load_only
 
 from tradewind.core.serialized_dag import SerializedDag
@@ -65,6 +65,7 @@ def upsert_dags(
         dag.relative_fileloc = sdag.relative_fileloc
         dag.is_active = True
         dag.description = sdag.description
+        dag.dag_display_name = sdag.dag_display_name
         dag.tags = list(sdag.tags)
         dag.owners = list(sdag.owners)
         dag.timetable = dict(sdag.timetable)
@@ -185,7 +186,8 @@ def list_dags(
 ) -> tuple[Sequence[DagModel], int]:
     """DAGs matching the filters, and their total count.
 
-    ``tags`` keeps DAGs carrying any of the tags; ``search`` matches a part of the dag id, ignoring case.
+    ``tags`` keeps DAGs carrying any of the tags; ``search`` matches a part of the dag id or of the display
+    name, ignoring case.
     """
     conditions: list[ColumnElement[bool]] = []
     if only_active:
@@ -197,7 +199,13 @@ def list_dags(
             exists().where(DagTagModel.dag_id == DagModel.dag_id, DagTagModel.name.in_(list(tags)))
         )
     if search:
-        conditions.append(DagModel.dag_id.ilike(f"%{_escape_like(search)}%", escape="\\"))
+        pattern = f"%{_escape_like(search)}%"
+        conditions.append(
+            or_(
+                DagModel.dag_id.ilike(pattern, escape="\\"),
+                DagModel.dag_display_name.ilike(pattern, escape="\\"),
+            )
+        )
     total = session.scalar(select(func.count()).select_from(DagModel).where(*conditions)) or 0
     stmt = (
         select(DagModel)

@@ -58,3 +58,8 @@ def list_import_errors(
     if limit is not None:
         stmt = stmt.limit(limit)
     return session.scalars(stmt).all(), total
+
+
+def failing_filenames(*, session: Session) -> set[str]:
+    """The files that failed at their latest parse (a DAG's ``has_import_errors``)."""
+    return set(session.scalars(select(ImportErrorModel.filename)))

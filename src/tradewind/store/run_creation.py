@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.core.states import DagRunState, DagRunType
 from tradewind.sdk.errors import ConflictError
-from tradewind.sdk.schedules import DataInterval, timetable_from_dict
+from tradewind.sdk.schedules import DataInterval, manual_data_interval, timetable_from_dict
 from tradewind.store import dag_runs, dags, task_instances
 from tradewind.store.tables import DagRunModel
 
@@ -67,7 +67,7 @@ def trigger_run(
     spec = {name: param.model_dump(by_alias=True) for name, param in sdag.params.items()}
     resolve_params(spec, conf or {})
     logical_date = logical_date or now
-    interval = timetable_from_dict(sdag.timetable).infer_manual_data_interval(logical_date)
+    interval = manual_data_interval(timetable_from_dict(sdag.timetable), logical_date)
     return create_run(
         session=session,
         sdag=sdag,

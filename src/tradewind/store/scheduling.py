@@ -57,8 +57,13 @@ def last_automated_run(*, session: Session, dag_id: str) -> DagRunModel | None:
     return session.scalars(stmt).first()
 
 
-def active_run_counts(*, session: Session, dag_ids: Iterable[str] | None = None) -> dict[str, int]:
-    stmt = select(DagRunModel.dag_id, func.count()).where(DagRunModel.state == DagRunState.RUNNING)
+def active_run_counts(
+    *, session: Session, dag_ids: Iterable[str] | None = None, include_queued: bool = False
+) -> dict[str, int]:
+    """Runs per DAG that count against ``max_active_runs``: running ones (to start queued runs), or queued and
+    running ones (to create scheduled runs, as Airflow: a DAG never has more runs waiting than it may run)."""
+    states = [DagRunState.RUNNING, DagRunState.QUEUED] if include_queued else [DagRunState.RUNNING]
+    stmt = select(DagRunModel.dag_id, func.count()).where(DagRunModel.state.in_(states))
     if dag_ids is not None:
         stmt = stmt.where(DagRunModel.dag_id.in_(list(dag_ids)))
     return {dag_id: n for dag_id, n in session.execute(stmt.group_by(DagRunModel.dag_id))}
@@ -227,13 +232,20 @@ def work_marker(*, session: Session) -> tuple[object, ...]:
 
 
 def expand_mapped(
-    *, session: Session, placeholder: TaskInstanceModel, length: int, now: datetime
+    *,
+    session: Session,
+    placeholder: TaskInstanceModel,
+    length: int,
+    now: datetime,
+    state: TI | None = TI.SCHEDULED,
 ) -> list[TaskInstanceModel]:
-    """Turn a mapped task's placeholder (map_index -1) into ``length`` scheduled task instances."""
+    """Turn a mapped task's placeholder (map_index -1) into ``length`` task instances in ``state`` (the
+    tasks of a mapped task group: None, each planned on its own)."""
+    scheduled_at = now if state is not None else None
     session.execute(
         update(TaskInstanceModel)
         .where(TaskInstanceModel.id == placeholder.id, TaskInstanceModel.map_index == -1)
-        .values(map_index=0, state=TI.SCHEDULED, scheduled_at=now)
+        .values(map_index=0, state=state, scheduled_at=scheduled_at)
     )
     created = []
     for index in range(1, length):
@@ -242,7 +254,7 @@ def expand_mapped(
             run_id=placeholder.run_id,
             task_id=placeholder.task_id,
             map_index=index,
-            state=TI.SCHEDULED,
+            state=state,
             try_number=0,
             max_tries=placeholder.max_tries,
             operator=placeholder.operator,
@@ -250,7 +262,7 @@ def expand_mapped(
             pool_slots=placeholder.pool_slots,
             queue=placeholder.queue,
             priority_weight=placeholder.priority_weight,
-            scheduled_at=now,
+            scheduled_at=scheduled_at,
         )
         session.add(ti)
         created.append(ti)

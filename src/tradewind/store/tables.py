@@ -67,6 +67,8 @@ class DagModel(Base):
     is_paused: Mapped[bool] = mapped_column(Boolean, default=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     description: Mapped[str | None] = mapped_column(Text)
+    #: ``dag_display_name`` as authored; None when the DAG has none (the UI shows the id).
+    dag_display_name: Mapped[str | None] = mapped_column(String(2000))
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     owners: Mapped[list[Any]] = mapped_column(JSON, default=list)
     timetable: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.serialized_dag import SerializedDag
+from tradewind.core.setup_teardown import clear_scope
 from tradewind.core.states import DagRunState, TaskInstanceState
 from tradewind.core.transitions import check_ti_transition
 from tradewind.sdk.errors import NotFoundError, TradewindError
@@ -252,17 +253,24 @@ def clear_task_instances(
     include_downstream: bool,
     sdag: SerializedDag,
     now: datetime,
+    with_setups_and_teardowns: bool = True,
 ) -> list[TaskInstanceKey]:
     """Make tasks run again, as Airflow's clear does: keep each finished try in the history, reset the
     state to none, keep ``try_number`` and grant the task's retries again (``max_tries = try_number +
-    retries``), delete their XComs, and queue the run again if it had finished."""
+    retries``), delete their XComs, and queue the run again if it had finished.
+
+    The tasks are chosen by ``core.setup_teardown.clear_scope`` (downstream tasks if asked, and the setups
+    and teardowns a cleared task goes with); ``with_setups_and_teardowns=False`` is for a caller that has
+    already chosen with it and filtered the result (only failed ones)."""
     wanted = set(task_ids)
     missing = sorted(wanted - set(sdag.task_dict))
     if missing:
         raise NotFoundError(
             f"DAG {dag_id!r} has no task(s) {', '.join(missing)}", kind="task", ident=missing[0]
         )
-    if include_downstream:
+    if with_setups_and_teardowns:
+        wanted = clear_scope(sdag, wanted, include_downstream=include_downstream)
+    elif include_downstream:
         for task_id in list(wanted):
             wanted |= sdag.descendants(task_id)
     tis, _ = list_task_instances(session=session, dag_id=dag_id, run_id=run_id, task_ids=wanted)

@@ -28,6 +28,7 @@ class Case:
 
 
 T = f"/api/v1/dags/{DAG_ID}/dagRuns/{RUN_ID}/taskInstances/extract"
+T2 = f"/api/v2/dags/{DAG_ID}/dagRuns/{RUN_ID}/taskInstances/extract"
 U = f"/dags/{DAG_ID}"
 CASES: list[Case] = [
     # REST API: reads
@@ -72,6 +73,34 @@ CASES: list[Case] = [
     Case("PATCH", "/api/v1/pools/default_pool", "admin", {"slots": 64}),
     Case("DELETE", "/api/v1/pools/doomed_pool", "admin", ok=204),
     Case("DELETE", "/api/v1/dags/doomed_dag", "admin", ok=204),
+    # REST API v2 (Airflow 3 shapes); /api/v2/monitor/health and /api/v2/version are open, as Airflow's
+    Case("GET", "/api/v2/dags", "viewer"),
+    Case("GET", f"/api/v2/dags/{DAG_ID}", "viewer"),
+    Case("GET", f"/api/v2/dags/{DAG_ID}/dagRuns", "viewer"),
+    Case("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{RUN_ID}", "viewer"),
+    Case("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{RUN_ID}/taskInstances", "viewer"),
+    Case("GET", T2, "viewer"),
+    Case("GET", T2 + "/logs/1", "viewer"),
+    Case("GET", "/api/v2/importErrors", "viewer"),
+    Case("GET", "/api/v2/variables", "viewer"),
+    Case("GET", "/api/v2/variables/region", "viewer"),
+    Case("GET", "/api/v2/pools", "viewer"),
+    Case("GET", "/api/v2/pools/default_pool", "viewer"),
+    Case("PATCH", f"/api/v2/dags/{DAG_ID}", "op", {"is_paused": True}),
+    Case("POST", f"/api/v2/dags/{DAG_ID}/dagRuns", "op", {"dag_run_id": "v2_run", "logical_date": None}),
+    Case("POST", f"/api/v2/dags/{DAG_ID}/dagRuns/{RUN_ID}/clear", "op", {"dry_run": True}),
+    Case(
+        "POST",
+        f"/api/v2/dags/{DAG_ID}/clearTaskInstances",
+        "op",
+        {"dag_run_id": RUN_ID, "task_ids": ["extract"]},
+    ),
+    Case("POST", "/api/v2/variables", "admin", {"key": "v2_var", "value": "1"}, ok=201),
+    Case("PATCH", "/api/v2/variables/region", "admin", {"key": "region", "value": "eu-north-1"}),
+    Case("DELETE", "/api/v2/variables/to_delete_v2", "admin", ok=204),
+    Case("POST", "/api/v2/pools", "admin", {"name": "gpu_v2", "slots": 2}, ok=201),
+    Case("PATCH", "/api/v2/pools/default_pool", "admin", {"slots": 32}),
+    Case("DELETE", "/api/v2/pools/doomed_pool_v2", "admin", ok=204),
     # UI pages
     Case("GET", "/dags", "viewer", ui=True),
     Case("GET", U, "viewer", ui=True),
@@ -118,6 +147,8 @@ def seed_resources(site: Site) -> None:
         variables.set_variable(session=session, key="region", value="eu-central-1")
         variables.set_variable(session=session, key="to_delete", value="x")
         pools.set_pool(session=session, name="doomed_pool", slots=1)
+        variables.set_variable(session=session, key="to_delete_v2", value="x")
+        pools.set_pool(session=session, name="doomed_pool_v2", slots=1)
         import_errors.record_import_error(
             session=session,
             filename="/dags/broken.py",

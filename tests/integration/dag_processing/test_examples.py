@@ -23,6 +23,7 @@ EXAMPLES = [
     "example_params",
     "example_python_operator",
     "example_retries",
+    "example_setup_teardown",
     "example_task_group",
     "example_taskflow",
     "example_templating",

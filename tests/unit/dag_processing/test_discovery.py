@@ -46,6 +46,14 @@ def test_skips_files_that_do_not_look_like_dag_files(tmp_path: Path) -> None:
     assert _relative(tmp_path, find_dag_files(tmp_path)) == ["workflow.py"]
 
 
+def test_files_written_for_airflow_are_dag_files(tmp_path: Path) -> None:
+    _write(tmp_path, "airflow3.py", "from airflow.sdk import DAG\n")
+    _write(tmp_path, "airflow2.py", "from Airflow.models.dag import dag\n")
+    _write(tmp_path, "not_a_dag.py", "import airflow\n")
+
+    assert _relative(tmp_path, find_dag_files(tmp_path)) == ["airflow2.py", "airflow3.py"]
+
+
 def test_skips_pycache_folders(tmp_path: Path) -> None:
     _write(tmp_path, "workflow.py")
     _write(tmp_path, "__pycache__/workflow.py")
@@ -83,6 +91,16 @@ def test_nested_tradewindignore_is_relative_to_its_folder_and_may_reinclude(tmp_
 
     found = _relative(tmp_path, find_dag_files(tmp_path))
     assert found == ["local.py", "other/x.py", "team/generated_keep.py"]
+
+
+def test_an_airflow_dag_folder_keeps_its_airflowignore(tmp_path: Path) -> None:
+    """`.airflowignore` (Airflow 3's glob syntax) is honoured; `.tradewindignore` beside it may re-include."""
+    for name in ["etl.py", "scratch/wip.py", "helpers/common.py", "helpers/keep.py"]:
+        _write(tmp_path, name, "from airflow import DAG\n")
+    _write(tmp_path, ".airflowignore", "scratch/\nhelpers/*.py\n")
+    _write(tmp_path, ".tradewindignore", "!helpers/keep.py\n")
+
+    assert _relative(tmp_path, find_dag_files(tmp_path)) == ["etl.py", "helpers/keep.py"]
 
 
 def test_ignored_folder_is_not_entered(tmp_path: Path) -> None:

@@ -17,8 +17,9 @@ from tradewind.sdk.operators.bash import BashOperator
 from tradewind.sdk.operators.branch import BranchPythonOperator, ShortCircuitOperator
 from tradewind.sdk.operators.empty import EmptyOperator
 from tradewind.sdk.params import Param
-from tradewind.sdk.schedules import CronTimetable, timetable_from_dict
+from tradewind.sdk.schedules import timetable_from_dict
 from tradewind.sdk.taskgroup import TaskGroup
+from tradewind.sdk.timetables.trigger import CronTriggerTimetable
 
 
 def notify(context: Any) -> None:
@@ -92,8 +93,14 @@ def test_dag_fields() -> None:
     assert (s.dag_id, s.fileloc, s.relative_fileloc) == ("full", "/dags/full.py", "full.py")
     assert (s.description, s.doc_md, s.tags) == ("all fields", "# Full", ["a", "b"])
     assert s.owners == ["ana", "bob"]
-    assert s.timetable == {"type": "cron", "expression": "0 6 * * *", "timezone": "Europe/Paris"}
-    assert s.schedule_description == "0 6 * * *" and s.timezone == "Europe/Paris"
+    assert s.timetable == {
+        "type": "cron_trigger",
+        "expression": "0 6 * * *",
+        "timezone": "Europe/Paris",
+        "interval": 0.0,
+        "run_immediately": False,
+    }
+    assert s.schedule_description == "At 06:00" and s.timezone == "Europe/Paris"
     assert s.start_date == datetime(2023, 12, 31, 23, tzinfo=UTC)
     assert s.end_date == datetime(2025, 1, 1, tzinfo=UTC)
     assert (s.catchup, s.max_active_runs, s.max_active_tasks, s.dagrun_timeout) == (True, 2, 4, 7200.0)
@@ -163,7 +170,7 @@ def test_json_round_trip_gives_an_equal_object_and_the_timetable_rebuilds() -> N
     assert again == s
     assert again.content_hash() == s.content_hash()
     table = timetable_from_dict(again.timetable)
-    assert isinstance(table, CronTimetable) and table.timezone == "Europe/Paris"
+    assert isinstance(table, CronTriggerTimetable) and table.timezone == "Europe/Paris"
 
 
 def test_serialising_is_deterministic() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tradewind.sdk.baseoperator import BaseOperator
-from tradewind.sdk.chain import chain, cross_downstream
+from tradewind.sdk.chain import chain, chain_linear, cross_downstream
 from tradewind.sdk.dag import DAG
 from tradewind.sdk.errors import DagDefinitionError
 from tradewind.sdk.operators.bash import BashOperator
@@ -210,6 +210,17 @@ def test_cross_downstream_connects_every_pair() -> None:
         a, b, c, d = (EmptyOperator(task_id=x) for x in "abcd")
         cross_downstream([a, b], [c, d])
     assert a.downstream_task_ids == b.downstream_task_ids == {"c", "d"}
+
+
+def test_chain_linear_connects_each_element_to_all_of_the_next() -> None:
+    with DAG("d"):
+        a, b, c, d, e, f = (EmptyOperator(task_id=x) for x in "abcdef")
+        chain_linear(a, [b, c], [d, e], f)
+    assert a.downstream_task_ids == {"b", "c"}
+    assert b.downstream_task_ids == c.downstream_task_ids == {"d", "e"}
+    assert f.upstream_task_ids == {"d", "e"}
+    with pytest.raises(ValueError, match="at least two"):
+        chain_linear(a)
 
 
 def test_callbacks_are_kept() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tradewind.sdk.dag import DAG
-from tradewind.sdk.errors import TaskExecutionError, TaskSkipped
+from tradewind.sdk.errors import DagDefinitionError, TaskExecutionError, TaskSkipped
 from tradewind.sdk.operators.bash import BashOperator
 from tradewind.sdk.runtime import InMemoryRuntime
 
@@ -136,3 +137,17 @@ def test_on_kill_stops_the_whole_process_group(tmp_path: Path, command: str) -> 
     )
     assert "ended: TaskExecutionError" in result.stdout, result.stderr
     assert wait_gone(int(pid_file.read_text())), "a process of the command survived on_kill"
+
+
+def test_output_processor_turns_the_last_line_into_the_pushed_value(runtime: InMemoryRuntime) -> None:
+    with DAG("d"):
+        op = BashOperator(
+            task_id="t", bash_command="echo noise; echo '{\"rows\": 3}'", output_processor=json.loads
+        )
+    assert run_task(op, runtime) == {"rows": 3}
+    assert xcom(runtime, "d", "t") == {"rows": 3}
+
+
+def test_output_processor_must_be_callable() -> None:
+    with DAG("d"), pytest.raises(DagDefinitionError, match="output_processor must be callable"):
+        BashOperator(task_id="t", bash_command="true", output_processor="json")  # type: ignore[arg-type]

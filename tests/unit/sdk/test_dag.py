@@ -11,7 +11,9 @@ from tradewind.sdk.dag import DAG
 from tradewind.sdk.errors import CycleError, DagDefinitionError, DuplicateTaskIdError, NotFoundError
 from tradewind.sdk.operators.empty import EmptyOperator
 from tradewind.sdk.params import Param
-from tradewind.sdk.schedules import CronTimetable, DeltaTimetable, NullTimetable, OnceTimetable
+from tradewind.sdk.schedules import timetable_to_dict
+from tradewind.sdk.timetables.simple import NullTimetable, OnceTimetable
+from tradewind.sdk.timetables.trigger import CronTriggerTimetable, DeltaTriggerTimetable
 
 
 def test_tasks_created_inside_the_with_block_attach_to_the_dag() -> None:
@@ -110,9 +112,9 @@ def test_invalid_dag_ids_are_refused(dag_id: str) -> None:
     [
         (None, NullTimetable),
         ("@once", OnceTimetable),
-        ("@daily", CronTimetable),
-        ("*/5 * * * *", CronTimetable),
-        (timedelta(hours=1), DeltaTimetable),
+        ("@daily", CronTriggerTimetable),
+        ("*/5 * * * *", CronTriggerTimetable),
+        (timedelta(hours=1), DeltaTriggerTimetable),
     ],
 )
 def test_schedule_becomes_a_timetable(schedule: object, kind: type) -> None:
@@ -127,7 +129,7 @@ def test_timezone_comes_from_start_date_and_naive_means_utc() -> None:
         "b", schedule="0 9 * * *", start_date=datetime(2024, 1, 1, tzinfo=ZoneInfo("Europe/Amsterdam"))
     )
     assert local.timezone == "Europe/Amsterdam"
-    assert local.timetable.to_dict()["timezone"] == "Europe/Amsterdam"
+    assert timetable_to_dict(local.timetable)["timezone"] == "Europe/Amsterdam"
     fixed = DAG("c", start_date=datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=2))))
     assert fixed.timezone == "Etc/GMT-2"
     assert ZoneInfo(fixed.timezone).utcoffset(datetime(2024, 1, 1)) == timedelta(hours=2)

@@ -212,6 +212,9 @@ def test_dags_folder_modules_are_importable_and_templates_beside_the_file_found(
         (b"FROM TRADEWIND IMPORT dag", True),
         (b"import tradewind", False),
         (b"dag = 1", False),
+        (b"from airflow.sdk import DAG", True),
+        (b"FROM AIRFLOW IMPORT Dag", True),
+        (b"import airflow", False),
     ],
 )
 def test_might_contain_dag_needs_both_words(tmp_path: Path, content: bytes, expected: bool) -> None:

@@ -33,6 +33,19 @@ def test_op_args_op_kwargs_and_templates(runtime: InMemoryRuntime, capfd: pytest
     assert "Done. Returned value was: '20240305|x|manual__1|t|2024-03-05'" in capfd.readouterr().out
 
 
+def test_async_callables_are_awaited(runtime: InMemoryRuntime) -> None:
+    """Airflow 3.2+ runs ``async def`` callables to completion; the task returns what the coroutine returns."""
+    import asyncio
+
+    async def fetch(delay: float, ds: str) -> str:
+        await asyncio.sleep(delay)
+        return f"fetched for {ds}"
+
+    with DAG("d"):
+        op = PythonOperator(task_id="t", python_callable=fetch, op_kwargs={"delay": 0.01})
+    assert run_task(op, runtime) == "fetched for 2024-03-05"
+
+
 def test_kwargs_function_gets_the_whole_context_and_op_kwargs_win() -> None:
     def f(**kwargs: Any) -> None:
         pass

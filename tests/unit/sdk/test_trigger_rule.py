@@ -66,6 +66,23 @@ TABLE = [
     ("none_skipped", counts(2, success=1, failed=1), "run"),
     ("none_skipped", counts(2, success=1), "wait"),
     ("none_skipped", counts(2, skipped=1), "skip"),
+    # all_done_min_one_success: skipped upstreams settle it at once; all done with no success fails it
+    ("all_done_min_one_success", counts(3, success=1, failed=1, upstream_failed=1), "run"),
+    ("all_done_min_one_success", counts(2, success=1), "wait"),
+    ("all_done_min_one_success", counts(3, success=1, skipped=1), "skip"),
+    ("all_done_min_one_success", counts(2, failed=2), "upstream_failed"),
+    ("all_done_min_one_success", counts(3, success=2, removed=1), "run"),
+    # all_done_setup_success (a teardown's rule): all done, and a setup upstream succeeded if there is one
+    ("all_done_setup_success", counts(2, success=1, failed=1, setup=1, setup_success=1), "run"),
+    ("all_done_setup_success", counts(2, failed=2), "run"),
+    ("all_done_setup_success", counts(2, success=1, setup=1, setup_success=1), "wait"),
+    ("all_done_setup_success", counts(2, failed=1, upstream_failed=1, setup=1), "upstream_failed"),
+    ("all_done_setup_success", counts(2, skipped=2, setup=1, setup_skipped=1), "skip"),
+    (
+        "all_done_setup_success",
+        counts(3, success=1, skipped=1, failed=1, setup=2, setup_success=1, setup_skipped=1),
+        "run",
+    ),
     # always
     ("always", counts(2), "run"),
     ("always", counts(2, failed=2), "run"),
@@ -92,6 +109,8 @@ def test_every_airflow_rule_exists_with_its_airflow_name() -> None:
         "all_success",
         "all_failed",
         "all_done",
+        "all_done_min_one_success",
+        "all_done_setup_success",
         "all_skipped",
         "one_success",
         "one_failed",

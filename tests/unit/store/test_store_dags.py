@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.sdk.errors import NotFoundError
-from tradewind.sdk.schedules import DagRunInfo, DataInterval
+from tradewind.sdk.schedules import DagRunInfo
 from tradewind.store import dag_callbacks, task_instances, xcom
 from tradewind.store.dags import (
     deactivate_dags,
@@ -160,7 +160,7 @@ def test_delete_dag_removes_all_its_metadata_and_nothing_else(
 def test_set_next_dagrun(session: Session, make_sdag: MakeSdag) -> None:
     upsert_dag(session=session, sdag=make_sdag("etl"), paused_default=False, now=NOW)
     day = timedelta(days=1)
-    info = DagRunInfo(logical_date=NOW, data_interval=DataInterval(NOW, NOW + day), run_after=NOW + day)
+    info = DagRunInfo.interval(NOW, NOW + day)
     set_next_dagrun(session=session, dag_id="etl", info=info)
     session.expire_all()
     dag = get_dag(session=session, dag_id="etl")

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from tradewind.api import actions
 from tradewind.api.errors import NO_CONTENT
 from tradewind.api.routes.dependencies import Admin, Ctx, DbSession, Op, Viewer, file_token, fileloc_of
+from tradewind.api.schedule_shapes import time_delta
 from tradewind.api.schemas.common import DEFAULT_PAGE_LIMIT, ERROR_RESPONSES, Limit, Offset
 from tradewind.api.schemas.dags import (
     DAG,
@@ -20,7 +21,7 @@ from tradewind.api.schemas.dags import (
     TaskCollection,
     dag_body,
 )
-from tradewind.store import dag_files, dags
+from tradewind.store import dag_files, dags, import_errors
 
 router = APIRouter(tags=["DAG"], responses=ERROR_RESPONSES)
 
@@ -48,20 +49,24 @@ def list_dags(
         offset=offset,
         order_by=order_by,
     )
-    return {"dags": [dag_body(d, file_token(ctx, d.fileloc)) for d in rows], "total_entries": total}
+    failing = import_errors.failing_filenames(session=session)
+    bodies = [dag_body(d, file_token(ctx, d.fileloc), has_import_errors=d.fileloc in failing) for d in rows]
+    return {"dags": bodies, "total_entries": total}
 
 
 @router.get("/dags/{dag_id}", response_model=DAG, summary="Get a DAG")
 def get_dag(dag_id: str, session: DbSession, ctx: Ctx, _: Viewer) -> dict[str, Any]:
     dag = dags.get_dag(session=session, dag_id=dag_id)
-    return dag_body(dag, file_token(ctx, dag.fileloc))
+    failing = import_errors.failing_filenames(session=session)
+    return dag_body(dag, file_token(ctx, dag.fileloc), has_import_errors=dag.fileloc in failing)
 
 
 @router.get("/dags/{dag_id}/details", response_model=DAGDetail, summary="Get a DAG with its params and doc")
 def get_dag_details(dag_id: str, session: DbSession, ctx: Ctx, _: Viewer) -> dict[str, Any]:
     dag = dags.get_dag(session=session, dag_id=dag_id)
     sdag = ctx.dag_cache.get(session=session, dag_id=dag_id)
-    body = dag_body(dag, file_token(ctx, dag.fileloc))
+    failing = import_errors.failing_filenames(session=session)
+    body = dag_body(dag, file_token(ctx, dag.fileloc), has_import_errors=dag.fileloc in failing)
     body.update(
         doc_md=sdag.doc_md,
         params={name: p.model_dump(by_alias=True, mode="json") for name, p in sdag.params.items()},
@@ -70,6 +75,9 @@ def get_dag_details(dag_id: str, session: DbSession, ctx: Ctx, _: Viewer) -> dic
         catchup=sdag.catchup,
         timezone=sdag.timezone,
         dagrun_timeout=sdag.dagrun_timeout,
+        dag_run_timeout=time_delta(sdag.dagrun_timeout) if sdag.dagrun_timeout else None,
+        concurrency=dag.max_active_tasks,
+        last_parsed=dag.last_parsed_time,
         task_count=len(sdag.tasks),
     )
     return body
@@ -93,6 +101,7 @@ def list_tasks(dag_id: str, session: DbSession, ctx: Ctx, _: Viewer) -> dict[str
     tasks = [
         {
             "task_id": t.task_id,
+            "task_display_name": t.display_name,
             "operator": t.operator,
             "downstream_task_ids": t.downstream,
             "upstream_task_ids": t.upstream,

@@ -32,7 +32,7 @@ def docs_page(request: Request, _: Viewer) -> Response:
             sections.setdefault(tag, []).append(
                 {
                     "method": method.upper(),
-                    "path": "/api/v1" + path if not path.startswith("/api/v1") else path,
+                    "path": path if path.startswith(("/api/", "/auth/")) else "/api/v1" + path,
                     "summary": operation.get("summary", ""),
                     "description": operation.get("description", ""),
                     "parameters": [

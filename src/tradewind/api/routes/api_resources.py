@@ -91,7 +91,10 @@ def _pool_body(pool: PoolUsage) -> dict[str, Any]:
         "occupied_slots": pool.occupied,
         "running_slots": pool.running,
         "queued_slots": pool.queued,
+        "scheduled_slots": 0,
+        "deferred_slots": 0,
         "open_slots": pool.open,
+        "include_deferred": False,
         "description": pool.description,
     }
 
@@ -200,7 +203,12 @@ def list_event_logs(
 
 @router.get("/health", response_model=Health, tags=["Monitoring"], summary="Database and scheduler health")
 def get_health(ctx: Ctx, _: Viewer) -> dict[str, object]:
-    return check_health(ctx.read_factory, ctx.settings).as_json()
+    body = check_health(ctx.read_factory, ctx.settings).as_json()
+    body.update(
+        triggerer={"status": None, "latest_triggerer_heartbeat": None},
+        dag_processor={"status": None, "latest_dag_processor_heartbeat": None},
+    )
+    return body
 
 
 @router.get("/version", response_model=Version, tags=["Monitoring"], summary="Tradewind version")

@@ -101,7 +101,8 @@ def clear_dag_run(
         dry_run=body.dry_run,
     )
     if body.dry_run:
-        return {"task_instances": [reference_body(k) for k in keys]}
+        run = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id)
+        return {"task_instances": [reference_body(k, run.logical_date) for k in keys]}
     session.rollback()  # end the read snapshot taken before the clear, to see its result
     return DAGRun.model_validate(
         dag_run_body(dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id))

@@ -53,19 +53,20 @@ def list_task_instances(
     offset: Offset = 0,
     state: Annotated[list[str] | None, Query(description="states; 'none' for no state yet")] = None,
 ) -> dict[str, Any]:
-    dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id)
+    run = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id)
     tis, total = task_instances.list_task_instances(
         session=session,
         dag_id=dag_id,
         run_id=dag_run_id,
-        states=_valid_states(state),
+        states=parse_states(state),
         limit=limit,
         offset=offset,
     )
-    return {"task_instances": [task_instance_body(ti) for ti in tis], "total_entries": total}
+    bodies = [task_instance_body(ti, run.logical_date) for ti in tis]
+    return {"task_instances": bodies, "total_entries": total}
 
 
-def _valid_states(values: list[str] | None) -> list[StateName] | None:
+def parse_states(values: list[str] | None) -> list[StateName] | None:
     try:
         return _states(values)
     except ValueError:
@@ -78,7 +79,8 @@ def get_task_instance(
     dag_id: str, dag_run_id: str, task_id: str, session: DbSession, _: Viewer
 ) -> dict[str, Any]:
     key = TaskInstanceKey(dag_id, dag_run_id, task_id, -1)
-    return task_instance_body(task_instances.get_task_instance(session=session, key=key))
+    run = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id)
+    return task_instance_body(task_instances.get_task_instance(session=session, key=key), run.logical_date)
 
 
 @router.get(TI_PATH + "/{map_index:int}", response_model=TaskInstance, summary="Get a mapped task instance")
@@ -86,20 +88,28 @@ def get_mapped_task_instance(
     dag_id: str, dag_run_id: str, task_id: str, map_index: int, session: DbSession, _: Viewer
 ) -> dict[str, Any]:
     key = TaskInstanceKey(dag_id, dag_run_id, task_id, map_index)
-    return task_instance_body(task_instances.get_task_instance(session=session, key=key))
+    run = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id)
+    return task_instance_body(task_instances.get_task_instance(session=session, key=key), run.logical_date)
 
 
 @router.patch(
     TI_PATH, response_model=TaskInstanceReference, summary="Mark a task instance success, failed or skipped"
 )
 def patch_task_instance(
-    dag_id: str, dag_run_id: str, task_id: str, body: TaskInstanceStatePatch, ctx: Ctx, principal: Op
+    dag_id: str,
+    dag_run_id: str,
+    task_id: str,
+    body: TaskInstanceStatePatch,
+    session: DbSession,
+    ctx: Ctx,
+    principal: Op,
 ) -> dict[str, Any]:
     key = TaskInstanceKey(dag_id, dag_run_id, task_id, body.map_index)
     actions.mark(
         ctx.write_factory, principal, key=key, state=TaskInstanceState(body.new_state), dry_run=body.dry_run
     )
-    return reference_body(key)
+    run = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id)
+    return reference_body(key, run.logical_date)
 
 
 @router.post(
@@ -121,7 +131,8 @@ def clear_task_instances(
         only_failed=body.only_failed,
         dry_run=body.dry_run,
     )
-    return {"task_instances": [reference_body(k) for k in keys]}
+    run = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=body.dag_run_id)
+    return {"task_instances": [reference_body(k, run.logical_date) for k in keys]}
 
 
 @router.get(

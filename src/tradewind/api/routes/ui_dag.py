@@ -122,8 +122,19 @@ def grid_rows(sdag: Any) -> list[dict[str, Any]]:
         for depth, group_id in enumerate(chain):
             if group_id not in shown:
                 shown.add(group_id)
-                rows.append({"kind": "group", "id": group_id, "depth": depth, "mapped": False})
-        rows.append({"kind": "task", "id": task.task_id, "depth": len(chain), "mapped": task.is_mapped})
+                mapped = sdag.task_groups[group_id].expand is not None
+                rows.append(
+                    {"kind": "group", "id": group_id, "label": group_id, "depth": depth, "mapped": mapped}
+                )
+        rows.append(
+            {
+                "kind": "task",
+                "id": task.task_id,
+                "label": task.display_name,
+                "depth": len(chain),
+                "mapped": task.is_mapped,
+            }
+        )
     return rows
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from tradewind.api.extra_links import task_links
 from tradewind.api.rendering import render
 from tradewind.api.routes.dependencies import Ctx, DbSession, Viewer
 from tradewind.api.routes.ui_dag import dag_header
@@ -74,6 +75,7 @@ def task_page(
         rendered=mask_secrets(ti.rendered_fields or {}),
         templates_unrendered={k: _pretty(v) for k, v in task.templates.items()},
         log_url=log_url,
+        extra_links=task_links(session, task, key),
         **header,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tradewind.store.tables import DagRunModel
 
@@ -39,8 +39,17 @@ class TriggerDAGRun(BaseModel):
 
     dag_run_id: str | None = None
     logical_date: datetime | None = None
+    execution_date: datetime | None = Field(default=None, description="Airflow 2's old name of logical_date")
     conf: dict[str, Any] | None = None
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_logical_date(self) -> TriggerDAGRun:
+        if self.execution_date is not None:
+            if self.logical_date is not None and self.logical_date != self.execution_date:
+                raise ValueError("logical_date and execution_date differ; send only logical_date")
+            self.logical_date = self.execution_date
+        return self
 
 
 class DAGRunStatePatch(BaseModel):

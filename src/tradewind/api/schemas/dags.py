@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradewind.api.schedule_shapes import schedule_interval
+from tradewind.sdk.schedules import schedule_summary
 from tradewind.store.tables import DagModel
 
 
@@ -15,24 +17,39 @@ class Tag(BaseModel):
 
 
 class DAG(BaseModel):
+    """Airflow 2's DAG object, field for field; ``relative_fileloc`` is Tradewind's own addition."""
+
     dag_id: str
+    dag_display_name: str
+    root_dag_id: str | None = None
     description: str | None
     is_paused: bool
     is_active: bool
+    is_subdag: bool = False
+    last_parsed_time: datetime | None
+    last_pickled: datetime | None = None
+    last_expired: datetime | None = None
+    scheduler_lock: bool | None = None
+    pickle_id: str | None = None
+    default_view: str | None = "grid"
     fileloc: str
     relative_fileloc: str
     file_token: str
     owners: list[str]
     tags: list[Tag]
-    schedule_interval: str | None
+    schedule_interval: dict[str, Any] | None = Field(
+        description="{'__type': 'CronExpression' | 'TimeDelta' | 'RelativeDelta', ...}, or null"
+    )
     timetable_description: str | None
     max_active_runs: int
     max_active_tasks: int
+    max_consecutive_failed_dag_runs: int = 0
+    has_task_concurrency_limits: bool = False
+    has_import_errors: bool = False
     next_dagrun: datetime | None
     next_dagrun_data_interval_start: datetime | None
     next_dagrun_data_interval_end: datetime | None
     next_dagrun_create_after: datetime | None
-    last_parsed_time: datetime | None
 
 
 class DAGDetail(DAG):
@@ -43,6 +60,14 @@ class DAGDetail(DAG):
     catchup: bool = False
     timezone: str = "UTC"
     dagrun_timeout: float | None = None
+    dag_run_timeout: dict[str, Any] | None = None
+    concurrency: int | None = None
+    is_paused_upon_creation: bool | None = None
+    last_parsed: datetime | None = None
+    orientation: str | None = "LR"
+    render_template_as_native_obj: bool | None = False
+    template_search_path: list[str] | None = None
+    dataset_expression: dict[str, Any] | None = None
     task_count: int = 0
 
 
@@ -64,6 +89,7 @@ class DAGSource(BaseModel):
 
 class Task(BaseModel):
     task_id: str
+    task_display_name: str | None = None
     operator: str
     downstream_task_ids: list[str]
     upstream_task_ids: list[str]
@@ -85,20 +111,16 @@ class TaskCollection(BaseModel):
 
 def schedule_text(dag: DagModel) -> str | None:
     """The schedule as users wrote it: a cron expression, a period, ``@once``; None for manual-only DAGs."""
-    timetable = dag.timetable or {}
-    kind = timetable.get("type")
-    if kind == "cron":
-        return str(timetable.get("expression"))
-    if kind == "delta":
-        return str(timedelta(seconds=float(timetable.get("seconds", 0))))
-    if kind == "once":
-        return "@once"
-    return None if kind in (None, "none") else str(kind)
+    return schedule_summary(dag.timetable or {})
 
 
-def dag_body(dag: DagModel, file_token: str) -> dict[str, Any]:
+def dag_body(dag: DagModel, file_token: str, *, has_import_errors: bool = False) -> dict[str, Any]:
     return {
         "dag_id": dag.dag_id,
+        "dag_display_name": dag.dag_display_name or dag.dag_id,
+        "root_dag_id": None,
+        "is_subdag": False,
+        "has_import_errors": has_import_errors,
         "description": dag.description,
         "is_paused": dag.is_paused,
         "is_active": dag.is_active,
@@ -107,7 +129,7 @@ def dag_body(dag: DagModel, file_token: str) -> dict[str, Any]:
         "file_token": file_token,
         "owners": list(dag.owners or []),
         "tags": [{"name": t} for t in (dag.tags or [])],
-        "schedule_interval": schedule_text(dag),
+        "schedule_interval": schedule_interval(dag.timetable),
         "timetable_description": dag.schedule_description,
         "max_active_runs": dag.max_active_runs,
         "max_active_tasks": dag.max_active_tasks,

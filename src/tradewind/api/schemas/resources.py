@@ -41,7 +41,10 @@ class Pool(BaseModel):
     occupied_slots: int
     running_slots: int
     queued_slots: int
+    scheduled_slots: int = 0
+    deferred_slots: int = 0
     open_slots: int
+    include_deferred: bool = False
     description: str | None
 
 
@@ -126,9 +129,24 @@ class SchedulerHealth(ComponentHealth):
     latest_scheduler_heartbeat: datetime | None = None
 
 
+class TriggererHealth(BaseModel):
+    status: str | None = None
+    latest_triggerer_heartbeat: datetime | None = None
+
+
+class DagProcessorHealth(BaseModel):
+    status: str | None = None
+    latest_dag_processor_heartbeat: datetime | None = None
+
+
 class Health(BaseModel):
+    """Airflow's health body; Tradewind has no triggerer and its DAG processor does not heartbeat, so
+    their status is null."""
+
     metadatabase: ComponentHealth
     scheduler: SchedulerHealth
+    triggerer: TriggererHealth = Field(default_factory=TriggererHealth)
+    dag_processor: DagProcessorHealth = Field(default_factory=DagProcessorHealth)
 
 
 class Version(BaseModel):

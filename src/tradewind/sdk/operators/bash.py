@@ -7,11 +7,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from typing import Any
 
 from tradewind.sdk.baseoperator import BaseOperator
-from tradewind.sdk.errors import TaskExecutionError, TaskSkipped
+from tradewind.sdk.errors import DagDefinitionError, TaskExecutionError, TaskSkipped
 
 
 def context_env_vars(context: Mapping[str, Any]) -> dict[str, str]:
@@ -34,6 +34,7 @@ class BashOperator(BaseOperator):
 
     A non-zero exit fails the task; an exit code in ``skip_on_exit_code`` (99 by default) skips it. A command
     ending in ``.sh`` or ``.bash`` names a template file found on the DAG's template search path.
+    ``output_processor`` turns the last output line into the value pushed (e.g. ``json.loads``).
     """
 
     template_fields: Sequence[str] = ("bash_command", "env", "cwd")
@@ -52,8 +53,14 @@ class BashOperator(BaseOperator):
         output_encoding: str = "utf-8",
         skip_on_exit_code: int | Container[int] | None = 99,
         cwd: str | None = None,
+        output_processor: Callable[[str], Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        if output_processor is not None and not callable(output_processor):
+            raise DagDefinitionError(
+                f"BashOperator(task_id={kwargs.get('task_id')!r}): output_processor must be callable"
+            )
+        self.output_processor = output_processor
         self.bash_command = bash_command
         self.env = dict(env) if env is not None else None
         self.append_env = append_env
@@ -78,7 +85,7 @@ class BashOperator(BaseOperator):
         env.update(context_env_vars(context))
         return env
 
-    def execute(self, context: Mapping[str, Any]) -> str:
+    def execute(self, context: Mapping[str, Any]) -> Any:
         if self.cwd is not None:
             if not os.path.exists(self.cwd):
                 raise TaskExecutionError(f"task {self.task_id!r}: cwd {self.cwd!r} does not exist")
@@ -92,7 +99,7 @@ class BashOperator(BaseOperator):
             raise TaskExecutionError(
                 f"Bash command failed. The command returned a non-zero exit code {return_code}."
             )
-        return last_line
+        return self.output_processor(last_line) if self.output_processor is not None else last_line
 
     def _run(self, context: Mapping[str, Any], cwd: str) -> tuple[int, str]:
         # A new session makes the shell lead its own process group, so on_kill reaches its children too.

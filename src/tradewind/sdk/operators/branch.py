@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tradewind.sdk.abstractoperator import AbstractOperator
+from tradewind.sdk.baseoperator import BaseOperator
 from tradewind.sdk.errors import TaskExecutionError
 from tradewind.sdk.operators.python import PythonOperator, emit
 from tradewind.sdk.runtime import get_runtime
@@ -51,10 +52,14 @@ def branch_skips(task: AbstractOperator, followed: object) -> list[str]:
 
 
 def short_circuit_skips(task: AbstractOperator, ignore_downstream_trigger_rules: bool) -> list[str]:
-    """Every descendant, or only the direct downstream tasks (whose trigger rules then decide the rest)."""
+    """Every descendant, or only the direct downstream tasks (whose trigger rules then decide the rest);
+    never a teardown task, which still cleans up after a short-circuited run."""
     if ignore_downstream_trigger_rules:
-        return sorted(task.get_flat_relative_ids(upstream=False))
-    return sorted(task.downstream_task_ids)
+        ids = task.get_flat_relative_ids(upstream=False)
+    else:
+        ids = set(task.downstream_task_ids)
+    tasks = task.dag.task_dict if task.has_dag() else {}
+    return sorted(t for t in ids if not (t in tasks and tasks[t].is_teardown))
 
 
 def skip_tasks(task: AbstractOperator, context: Mapping[str, Any], task_ids: list[str]) -> None:
@@ -87,6 +92,17 @@ class ShortCircuitMixin:
         emit("Condition result is falsy; skipping downstream tasks")
         skip_tasks(self, context, short_circuit_skips(self, self.ignore_downstream_trigger_rules))
         return condition
+
+
+class BaseBranchOperator(BaseOperator, BranchMixin):
+    """Subclass it and implement ``choose_branch(context)``: the task id(s) to follow among the direct
+    downstream tasks (an empty list or None skips them all)."""
+
+    def choose_branch(self, context: Mapping[str, Any]) -> str | Iterable[str] | None:
+        raise NotImplementedError(f"{type(self).__name__} does not implement choose_branch()")
+
+    def execute(self, context: Mapping[str, Any]) -> Any:
+        return self.do_branch(context, self.choose_branch(context))
 
 
 class BranchPythonOperator(PythonOperator, BranchMixin):

@@ -1,4 +1,5 @@
-"""The operators behind ``@task``, ``@task.branch``, ``@task.short_circuit`` and ``@task.bash``."""
+"""The operators behind ``@task``, ``@task.branch``, ``@task.short_circuit``, ``@task.bash`` and the
+isolated ``@task.virtualenv``, ``@task.external_python`` and their branch forms."""
 
 from __future__ import annotations
 
@@ -8,6 +9,12 @@ from typing import Any
 from tradewind.sdk.errors import TaskExecutionError, TemplateError
 from tradewind.sdk.operators.bash import BashOperator
 from tradewind.sdk.operators.branch import BranchMixin, ShortCircuitMixin
+from tradewind.sdk.operators.isolated_python import (
+    BranchExternalPythonOperator,
+    BranchPythonVirtualenvOperator,
+    ExternalPythonOperator,
+    PythonVirtualenvOperator,
+)
 from tradewind.sdk.operators.python import PythonOperator, callable_kwargs
 
 
@@ -35,6 +42,22 @@ class _ShortCircuitDecoratedOperator(_PythonDecoratedOperator, ShortCircuitMixin
         return self.do_short_circuit(context, super().execute(context))
 
 
+class _PythonVirtualenvDecoratedOperator(PythonVirtualenvOperator):
+    custom_operator_name = "@task.virtualenv"
+
+
+class _ExternalPythonDecoratedOperator(ExternalPythonOperator):
+    custom_operator_name = "@task.external_python"
+
+
+class _BranchPythonVirtualenvDecoratedOperator(BranchPythonVirtualenvOperator):
+    custom_operator_name = "@task.branch_virtualenv"
+
+
+class _BranchExternalPythonDecoratedOperator(BranchExternalPythonOperator):
+    custom_operator_name = "@task.branch_external_python"
+
+
 class _BashDecoratedOperator(BashOperator):
     """``@task.bash``: the function returns the command, rendered and run as BashOperator runs its own."""
 
@@ -55,7 +78,7 @@ class _BashDecoratedOperator(BashOperator):
         kwargs.pop("bash_command", None)
         super().__init__(bash_command="", **kwargs)
 
-    def execute(self, context: Mapping[str, Any]) -> str:
+    def execute(self, context: Mapping[str, Any]) -> Any:
         kwargs = callable_kwargs(self.python_callable, self.op_args, context, self.op_kwargs)
         command = self.python_callable(*self.op_args, **kwargs)
         if not isinstance(command, str) or not command.strip():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tradewind.sdk.baseoperator import BaseOperator
 from tradewind.sdk.errors import DagDefinitionError
+from tradewind.sdk.legacy_context import context_with, legacy_kwargs
 
 
 def callable_kwargs(
@@ -15,8 +17,8 @@ def callable_kwargs(
 ) -> dict[str, Any]:
     """Keyword arguments for ``func(*op_args, **result)``: op_kwargs over the context; all of it for a
     function with ``**kwargs``, else only the names it declares (``ds``, ``ti``, ``params`` ...)."""
-    merged = {**context, **op_kwargs}
     params = list(inspect.signature(func).parameters.values())
+    merged = {**legacy_kwargs(context, params), **context, **op_kwargs}
     positional_kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     positional = [p for p in params if p.kind in positional_kinds]
     taken_by_args = {p.name for p in positional[: len(op_args)]}
@@ -69,7 +71,7 @@ class PythonOperator(BaseOperator):
         super().__init__(**kwargs)
 
     def execute(self, context: Mapping[str, Any]) -> Any:
-        context = {**context, "templates_dict": self.templates_dict}
+        context = context_with(context, templates_dict=self.templates_dict)
         kwargs = callable_kwargs(self.python_callable, self.op_args, context, self.op_kwargs)
         result = self.execute_callable(kwargs)
         if self.show_return_value_in_logs:
@@ -79,4 +81,8 @@ class PythonOperator(BaseOperator):
         return result
 
     def execute_callable(self, kwargs: Mapping[str, Any]) -> Any:
-        return self.python_callable(*self.op_args, **kwargs)
+        result = self.python_callable(*self.op_args, **kwargs)
+        if inspect.iscoroutine(result):
+            # An ``async def`` callable (Airflow 3.2+): run it to completion on its own event loop.
+            return asyncio.run(result)
+        return result

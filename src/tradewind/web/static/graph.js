@@ -58,27 +58,38 @@
     });
     var byKey = {};
     data.nodes.forEach(function (n) { byKey[n.key] = n; });
+    var labelled = [];
     data.edges.forEach(function (e) {
       var s = byKey[e.source], t = byKey[e.target];
       if (!s || !t) { return; }
       var x1 = s.x + s.w, y1 = s.y + s.h / 2, x2 = t.x, y2 = t.y + t.h / 2;
       var dx = Math.max(24, (x2 - x1) / 2);
       el("path", { "class": "edge", d: "M" + x1 + "," + y1 + " C" + (x1 + dx) + "," + y1 + " " + (x2 - dx) + "," + y2 + " " + x2 + "," + y2, "marker-end": "url(#arrow)" }, svg);
+      if (e.label) { labelled.push({ edge: e, x: x2 - 10, y: y2 - 5, room: Math.max(40, x2 - x1 - 20) }); }
     });
     data.nodes.forEach(function (n) {
       var state = stateOf(data, n);
-      var g = el("g", { "class": "node " + n.kind + " state-" + state, "data-task-id": n.id, "data-kind": n.kind, "data-state": state, transform: "translate(" + n.x + "," + n.y + ")" }, svg);
+      var g = el("g", { "class": "node " + n.kind + " state-" + state, "data-task-id": n.id, "data-label": n.label || n.id, "data-kind": n.kind, "data-state": state, transform: "translate(" + n.x + "," + n.y + ")" }, svg);
       var title = el("title", {}, g);
-      title.textContent = n.id + " · " + n.operator + " · " + state;
+      title.textContent = (n.label && n.label !== n.id ? n.label + " (" + n.id + ")" : n.id) + " · " + n.operator + " · " + state;
       el("rect", { width: n.w, height: n.h, "class": "box" }, g);
       el("rect", { width: 6, height: n.h, "class": "bar state-" + state, fill: "currentColor" }, g);
       var label = el("text", { x: 12, y: 16 }, g);
-      label.textContent = (n.kind === "group" ? "▸ " : "") + (n.id.length > 26 ? n.id.slice(0, 25) + "…" : n.id) + (n.mapped ? " [ ]" : "");
+      var name = n.label || n.id;
+      label.textContent = (n.kind === "group" ? "▸ " : "") + (name.length > 26 ? name.slice(0, 25) + "…" : name) + (n.mapped ? " [ ]" : "");
       var op = el("text", { x: 12, y: 30, "class": "op" }, g);
-      op.textContent = n.kind === "group" ? "group (click to expand)" : n.operator;
+      op.textContent = n.kind === "group" ? "group (click to expand)" : n.operator + (n.setup ? " · setup" : n.teardown ? " · teardown" : "");
       g.addEventListener("click", function () {
         if (n.kind === "group") { toggleGroup(n.id); } else if (runId) { window.location = taskUrl(n.id); }
       });
+    });
+    // Edge labels last, so nodes never hide them; each ends just above where its edge arrives.
+    labelled.forEach(function (l) {
+      var text = el("text", { "class": "edge-label", x: l.x, y: l.y, "text-anchor": "end", "data-source": l.edge.source, "data-target": l.edge.target }, svg);
+      var chars = Math.floor(l.room / 6.5);
+      text.textContent = l.edge.label.length > chars ? l.edge.label.slice(0, chars - 1) + "…" : l.edge.label;
+      var full = el("title", {}, text);
+      full.textContent = l.edge.label;
     });
     holder.innerHTML = "";
     holder.appendChild(svg);
@@ -96,7 +107,7 @@
       g.querySelector("rect.bar").setAttribute("fill", color);
       var box = g.querySelector("rect.box");
       box.setAttribute("fill", state === "none" ? "#ffffff" : color + "33");
-      g.querySelector("title").textContent = node.id + " · " + state;
+      g.querySelector("title").textContent = g.getAttribute("data-label") + " · " + state;
     });
     var runState = document.getElementById("run-state");
     if (runState && data.run_state) {

@@ -1,0 +1,198 @@
+"""The Airflow example DAGs as a conformance suite: download, drop unchanged into a DAG folder, parse, test.
+
+The wheels of apache-airflow-core and apache-airflow-providers-standard (pinned in tests/external_venvs.py) are
+downloaded from the package index at test time into the cache beside the test virtual environments (never
+copied into the repository); their ``example_dags`` folders are copied as they are into a fresh
+TRADEWIND_HOME's DAG folder. ``tradewind dag-processor --once`` parses them, and every DAG found gets one
+``tradewind dags test`` run. The report says which files parsed, which DAGs were found and how each run
+ended. Run as a script to print the report: ``python -m tests.conformance.airflow_examples``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tests.external_venvs import AIRFLOW_STANDARD_PROVIDER_VERSION, AIRFLOW_VERSION, venvs_root
+
+WHEELS = {
+    "core": (f"apache-airflow-core=={AIRFLOW_VERSION}", "airflow/example_dags/"),
+    "standard": (
+        f"apache-airflow-providers-standard=={AIRFLOW_STANDARD_PROVIDER_VERSION}",
+        "airflow/providers/standard/example_dags/",
+    ),
+}
+
+#: DAGs left out of the success count, each with the reason (also listed in docs/airflow-compatibility.md).
+LEFT_OUT: dict[str, str] = {
+    "example_failed_dag": "fails by design (its task raises)",
+    "example_dag_decorator": "needs the internet (its first task fetches http://httpbin.org/get)",
+}
+
+#: The run conf an example's own documentation says to test it with (`airflow dags test DAG -c ...`).
+CONF: dict[str, dict[str, object]] = {
+    "example_passing_params_via_test_command": {"foo": "bar"},
+    "example_params_ui_tutorial": {"required_field": "given by the conformance suite"},
+}
+
+
+@dataclass
+class DagOutcome:
+    dag_id: str
+    file: str
+    state: str
+    seconds: float
+    tail: str = ""
+
+
+@dataclass
+class Report:
+    files: list[str] = field(default_factory=list)
+    #: Import errors of the example DAG files themselves, by relative path.
+    import_errors: dict[str, str] = field(default_factory=dict)
+    #: Import errors of other modules in the folders (Airflow's plugins/ and libs/ beside the examples).
+    other_errors: dict[str, str] = field(default_factory=dict)
+    dags: list[DagOutcome] = field(default_factory=list)
+
+    @property
+    def files_parsed(self) -> int:
+        return len(self.files) - len(self.import_errors)
+
+    @property
+    def counted(self) -> list[DagOutcome]:
+        return [d for d in self.dags if d.dag_id not in LEFT_OUT]
+
+    @property
+    def succeeded(self) -> int:
+        return sum(d.state == "success" for d in self.counted)
+
+    def summary(self) -> str:
+        lines = [
+            f"files parsed: {self.files_parsed} of {len(self.files)}",
+            f"DAGs found: {len(self.dags)}; runs succeeded: {self.succeeded} of {len(self.counted)} counted "
+            f"({len(self.dags) - len(self.counted)} left out by design)",
+        ]
+        lines += [
+            f"  import error {f}: {m.strip().splitlines()[-1] if m.strip() else ''}"
+            for f, m in sorted(self.import_errors.items())
+        ]
+        lines += [f"  {d.state:8} {d.dag_id} ({d.file}, {d.seconds:.1f} s)" for d in self.dags if d.state != "success"]
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "files": self.files,
+                "import_errors": self.import_errors,
+                "other_errors": self.other_errors,
+                "dags": [asdict(d) for d in self.dags],
+                "files_parsed": self.files_parsed,
+                "succeeded": self.succeeded,
+                "counted": len(self.counted),
+            },
+            indent=1,
+        )
+
+
+def example_folders() -> dict[str, Path]:
+    """Each wheel's example_dags folder, extracted once into the cache."""
+    cache = venvs_root() / "airflow-examples"
+    cache.mkdir(parents=True, exist_ok=True)
+    found: dict[str, Path] = {}
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for name, (requirement, prefix) in WHEELS.items():
+            target = cache / requirement.replace("==", "-")
+            if not (target / ".ready").exists():
+                shutil.rmtree(target, ignore_errors=True)
+                download = target / "wheel"
+                subprocess.run(
+                    [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", str(download), requirement],
+                    check=True,
+                    capture_output=True,
+                    timeout=600,
+                )
+                wheel = next(download.glob("*.whl"))
+                with zipfile.ZipFile(wheel) as archive:
+                    for member in archive.namelist():
+                        if member.startswith(prefix) and not member.endswith("/"):
+                            destination = target / "example_dags" / member[len(prefix):]
+                            destination.parent.mkdir(parents=True, exist_ok=True)
+                            destination.write_bytes(archive.read(member))
+                (target / ".ready").touch()
+            found[name] = target / "example_dags"
+    return found
+
+
+def install_examples(dags_folder: Path) -> list[str]:
+    """Copy both example folders unchanged under ``dags_folder``; return the DAG files (relative paths)."""
+    files = []
+    for name, folder in example_folders().items():
+        shutil.copytree(folder, dags_folder / name, dirs_exist_ok=True)
+        files += [f"{name}/{p.name}" for p in sorted(folder.glob("*.py")) if p.name != "__init__.py"]
+    return files
+
+
+def _tw(home: Path, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRADEWIND", "AIRFLOW"))}
+    env["TRADEWIND_HOME"] = str(home)
+    env["TRADEWIND__CORE__LOAD_EXAMPLES"] = "false"
+    tradewind = Path(sys.executable).with_name("tradewind")
+    return subprocess.run(
+        [str(tradewind), *args], capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL
+    )
+
+
+def run_conformance(home: Path, *, per_dag_timeout: float = 180) -> Report:
+    dags_folder = home / "dags"
+    dags_folder.mkdir(parents=True, exist_ok=True)
+    report = Report(files=install_examples(dags_folder))
+    _tw(home, "db", "migrate", timeout=120).check_returncode()
+    parsed = _tw(home, "dag-processor", "--once", "-o", "json", timeout=600)
+    errors = json.loads(_tw(home, "dags", "list-import-errors", "-o", "json", timeout=120).stdout or "[]")
+    for error in errors:
+        path = Path(error.get("filename") or error.get("fileloc") or "")
+        try:
+            relative = path.relative_to(dags_folder).as_posix()
+        except ValueError:
+            relative = str(path)
+        text = error.get("error") or error.get("stack_trace") or error.get("message") or ""
+        if relative in report.files:
+            report.import_errors[relative] = text
+        else:
+            report.other_errors[relative] = text
+    if parsed.returncode not in (0, 1):
+        raise RuntimeError(f"dag-processor --once failed: {parsed.stderr[-3000:]}")
+    listed = json.loads(_tw(home, "dags", "list", "-o", "json", timeout=120).stdout or "[]")
+    for dag in sorted(listed, key=lambda d: d["dag_id"]):
+        started = time.monotonic()
+        fileloc = str(dag.get("fileloc") or dag.get("relative_fileloc") or "")
+        try:
+            conf = ["-c", json.dumps(CONF[dag["dag_id"]])] if dag["dag_id"] in CONF else []
+            result = _tw(home, "dags", "test", dag["dag_id"], *conf, timeout=per_dag_timeout)
+            state = "success" if result.returncode == 0 else "failed"
+            tail = (result.stdout + result.stderr)[-1500:]
+        except subprocess.TimeoutExpired:
+            state, tail = "timeout", ""
+        report.dags.append(
+            DagOutcome(dag["dag_id"], Path(fileloc).name, state, time.monotonic() - started, "" if state == "success" else tail)
+        )
+    return report
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        outcome = run_conformance(Path(scratch) / "home")
+        print(outcome.summary())
+        Path("test-artifacts").mkdir(exist_ok=True)
+        Path("test-artifacts/airflow-conformance.json").write_text(outcome.to_json())
