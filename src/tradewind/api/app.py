@@ -19,6 +19,7 @@ from tradewind.api.rate_limit import LoginRateLimiter
 from tradewind.api.rendering import STATIC_DIR, make_templates
 from tradewind.api.routes import (
     api_dags,
+    api_datasets,
     api_docs,
     api_extra_links,
     api_resources,
@@ -27,12 +28,14 @@ from tradewind.api.routes import (
     auth_token,
     ui_actions,
     ui_admin,
+    ui_assets,
     ui_auth,
     ui_dag,
     ui_dags,
     ui_health,
     ui_task,
     ui_trigger,
+    v2_assets,
     v2_dag_runs,
     v2_dags,
     v2_resources,
@@ -116,12 +119,20 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.webserver.max_request_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (api_dags, api_runs, api_task_instances, api_extra_links, api_resources, api_docs):
+    for module in (
+        api_dags,
+        api_runs,
+        api_task_instances,
+        api_extra_links,
+        api_resources,
+        api_datasets,
+        api_docs,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
-    for module in (v2_dags, v2_dag_runs, v2_task_instances, v2_resources):
+    for module in (v2_dags, v2_dag_runs, v2_task_instances, v2_resources, v2_assets):
         app.include_router(module.router, prefix=API_V2_PREFIX)
     app.include_router(api_extra_links.router_v2, prefix=API_V2_PREFIX)
     app.include_router(auth_token.router, prefix="/auth")
-    for module in (ui_health, ui_auth, ui_dags, ui_dag, ui_trigger, ui_actions, ui_task, ui_admin):
+    for module in (ui_health, ui_auth, ui_dags, ui_dag, ui_trigger, ui_actions, ui_task, ui_admin, ui_assets):
         app.include_router(module.router)
     return app

@@ -17,6 +17,7 @@ STATE_PRIORITY: tuple[str, ...] = (
     "upstream_failed",
     "up_for_retry",
     "running",
+    "up_for_reschedule",
     "queued",
     "scheduled",
     "none",

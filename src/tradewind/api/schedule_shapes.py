@@ -11,7 +11,7 @@ CRON_TYPES = frozenset({"cron", "cron_trigger"})
 DELTA_TYPES = frozenset({"delta", "delta_trigger"})
 #: Schedules Airflow 2 also reported as a "cron expression" holding a preset.
 PRESET_BY_TYPE = {"once": "@once", "continuous": "@continuous"}
-NOT_PERIODIC = frozenset({"none", "once", "continuous", "events"})
+NOT_PERIODIC = frozenset({"none", "once", "continuous", "events", "assets"})
 RELATIVE_FIELDS = ("years", "months", "days", "leapdays", "hours", "minutes", "seconds", "microseconds")
 ABSOLUTE_FIELDS = ("year", "month", "day", "hour", "minute", "second", "microsecond")
 

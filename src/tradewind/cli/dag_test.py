@@ -43,7 +43,7 @@ def run_dag_test(dag_id: str, *, logical_date: datetime | None, conf: dict[str, 
     print(f"testing {dag_id} as run {run_id}", file=sys.stderr)
 
     def _run_and_show(workload: ExecuteTask) -> int:
-        code = run_task(settings, workload)
+        code = run_task(settings, workload, poke_sensors_reschedule=True)
         path = settings.base_log_folder / log_relative_path(workload.ti_key, workload.try_number)
         if path.exists():
             sys.stdout.write(f"--- {workload.task_id} try {workload.try_number} ---\n")
@@ -59,7 +59,7 @@ def run_dag_test(dag_id: str, *, logical_date: datetime | None, conf: dict[str, 
         if state in FINISHED_DAG_RUN_STATES:
             break
         if not stats.did_work:
-            time.sleep(IDLE_WAIT_SECONDS)  # a retry waits for its delay: look again shortly
+            time.sleep(IDLE_WAIT_SECONDS)  # a retry or a rescheduled sensor waits: look again shortly
     else:  # pragma: no cover
         raise TradewindError(f"run {run_id} did not finish")
     with store.sessions() as session:

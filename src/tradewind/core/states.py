@@ -14,6 +14,8 @@ class TaskInstanceState(StrEnum):
     SUCCESS = "success"
     FAILED = "failed"
     UP_FOR_RETRY = "up_for_retry"
+    #: A sensor in reschedule mode between two pokes: the try goes on later, with the same try number.
+    UP_FOR_RESCHEDULE = "up_for_reschedule"
     UPSTREAM_FAILED = "upstream_failed"
     SKIPPED = "skipped"
     REMOVED = "removed"
@@ -30,6 +32,8 @@ class DagRunType(StrEnum):
     SCHEDULED = "scheduled"
     MANUAL = "manual"
     BACKFILL = "backfill"
+    #: Created by the scheduler when the assets a DAG is scheduled on were updated.
+    ASSET_TRIGGERED = "asset_triggered"
 
 
 TI = TaskInstanceState

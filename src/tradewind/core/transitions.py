@@ -20,8 +20,12 @@ TI_TRANSITIONS: dict[TaskInstanceState | None, frozenset[TaskInstanceState | Non
     # queued -> scheduled: the executor lost the workload before it started (reset, no retry used);
     # queued -> failed / up_for_retry: the try could not start (pod never ran, pending timeout).
     TI.QUEUED: frozenset({TI.RUNNING, TI.SCHEDULED, TI.FAILED, TI.UP_FOR_RETRY, TI.REMOVED, None}),
-    TI.RUNNING: frozenset({TI.SUCCESS, TI.FAILED, TI.UP_FOR_RETRY, TI.SKIPPED, TI.REMOVED, None}),
+    TI.RUNNING: frozenset(
+        {TI.SUCCESS, TI.FAILED, TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE, TI.SKIPPED, TI.REMOVED, None}
+    ),
     TI.UP_FOR_RETRY: frozenset({TI.SCHEDULED, TI.FAILED, TI.REMOVED, None}),
+    # up_for_reschedule -> scheduled at the next poke time (same try); -> skipped by a dagrun_timeout.
+    TI.UP_FOR_RESCHEDULE: frozenset({TI.SCHEDULED, TI.FAILED, TI.SKIPPED, TI.REMOVED, None}),
     TI.SUCCESS: frozenset({None, TI.REMOVED}),
     TI.FAILED: frozenset({None, TI.REMOVED}),
     TI.UPSTREAM_FAILED: frozenset({None, TI.REMOVED}),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.dag_processing.isolated_import import FileError, ParsedFile
-from tradewind.store import dag_files, dags, import_errors
+from tradewind.store import assets, dag_files, dags, import_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +164,10 @@ class FileBatch:
             paused_default=self.paused_default,
             now=now,
         )
+        changed_sdags = [
+            sdag for pending in self._pending for sdag in pending.stored if sdag.dag_id in changed
+        ]
+        assets.sync_dag_references(session=session, sdags=changed_sdags, now=now)
         dag_files.upsert_dag_files(session=session, records=[p.record for p in self._pending], now=now)
         outcomes = []
         for pending in self._pending:

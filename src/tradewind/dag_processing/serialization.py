@@ -17,12 +17,14 @@ from tradewind.core.serialized_dag import (
 )
 from tradewind.plugins.extra_links import link_keys
 from tradewind.sdk.abstractoperator import AbstractOperator
+from tradewind.sdk.assets import BaseAsset, outlet_list
 from tradewind.sdk.dag import DAG
 from tradewind.sdk.mapped import MappedOperator
 from tradewind.sdk.operators.branch import BranchMixin, ShortCircuitMixin
 from tradewind.sdk.operators.empty import EmptyOperator
 from tradewind.sdk.params import params_to_spec
 from tradewind.sdk.schedules import timetable_to_dict
+from tradewind.sdk.sensors.external_task import ExternalTaskMarker
 from tradewind.sdk.taskgroup import MappedTaskGroup
 
 _CALLBACKS = ("on_failure_callback", "on_success_callback", "on_retry_callback")
@@ -140,6 +142,15 @@ def serialize_task(task: AbstractOperator) -> SerializedTask:
             else getattr(task, "ignore_downstream_trigger_rules", True)
         )
         extra["ignore_downstream_trigger_rules"] = bool(ignore)
+    marker = _external_marker(task)
+    if marker is not None:
+        extra["external_marker"] = marker
+    outlets = _asset_conditions(task, "outlets")
+    if outlets:
+        extra["outlets"] = outlets
+    inlets = _asset_conditions(task, "inlets")
+    if inlets:
+        extra["inlets"] = inlets
     group = task.task_group
     return SerializedTask(
         task_id=task.task_id,
@@ -170,7 +181,12 @@ def serialize_task(task: AbstractOperator) -> SerializedTask:
         mapped_group=_mapped_group_id(task),
         is_branch=issubclass(cls, BranchMixin),
         is_short_circuit=is_short_circuit,
-        is_empty=(issubclass(cls, EmptyOperator) and not task.is_mapped and not any(callbacks.values())),
+        is_empty=(
+            issubclass(cls, EmptyOperator)
+            and not task.is_mapped
+            and not any(callbacks.values())
+            and not outlets
+        ),
         is_setup=task.is_setup,
         is_teardown=task.is_teardown,
         on_failure_fail_dagrun=task.on_failure_fail_dagrun,
@@ -179,6 +195,26 @@ def serialize_task(task: AbstractOperator) -> SerializedTask:
         **callbacks,
         **extra,
     )
+
+
+def _external_marker(task: AbstractOperator) -> dict[str, Any] | None:
+    """What clearing an ExternalTaskMarker also clears (the scheduler and API never import DAG files)."""
+    if not isinstance(task, ExternalTaskMarker):
+        return None
+    return {
+        "dag_id": task.external_dag_id,
+        "task_id": task.external_task_id,
+        "recursion_depth": task.recursion_depth,
+    }
+
+
+def _asset_conditions(task: AbstractOperator, name: str) -> list[dict[str, Any]]:
+    """A task's inlets or outlets in the stored condition form (assets, aliases, references)."""
+    if isinstance(task, MappedOperator):
+        values = outlet_list(task.partial_kwargs.get(name), f"task {task.task_id!r}")
+    else:
+        values = getattr(task, name, None) or []
+    return [value.to_condition() for value in values if isinstance(value, BaseAsset)]
 
 
 def _task_groups(dag: DAG) -> dict[str, SerializedTaskGroup]:

@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.core.clock import utcnow
+from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import TaskInstanceState
 from tradewind.runner.secrets_masking import SecretsMasker, is_sensitive_name
 from tradewind.sdk.errors import NotFoundError
-from tradewind.sdk.runtime import XCOM_ABSENT
-from tradewind.store import task_instances, variables, xcom
+from tradewind.sdk.runtime import XCOM_ABSENT, DagRunExists, RescheduleHistory, TriggeredRun
+from tradewind.store import (
+    asset_queue,
+    asset_state,
+    assets,
+    dag_runs,
+    external_runs,
+    task_instances,
+    task_reschedules,
+    variables,
+    xcom,
+)
 from tradewind.store.engine import transaction
+from tradewind.store.task_state import (
+    TaskScope,
+    clear_task_state,
+    delete_task_state,
+    get_task_state,
+    set_task_state,
+)
 
 TI = TaskInstanceState
 #: A task may skip only tasks that have not started: never one that is queued, running or finished.
@@ -100,3 +119,115 @@ class DbRuntime:
                     target=TI.SKIPPED,
                     values={"start_date": now, "end_date": now, "duration": 0.0},
                 )
+
+    # -- the task state store -----------------------------------------------------------------------
+    def get_task_state(self, *, dag_id: str, run_id: str, task_id: str, map_index: int, key: str) -> Any:
+        with transaction(self.factory) as session:
+            scope = TaskScope(dag_id, run_id, task_id, map_index)
+            return get_task_state(session=session, scope=scope, key=key)
+
+    def set_task_state(
+        self,
+        *,
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        map_index: int,
+        key: str,
+        value: Any,
+        expires_at: datetime | None,
+    ) -> None:
+        scope = TaskScope(dag_id, run_id, task_id, map_index)
+        with transaction(self.factory) as session:
+            set_task_state(session=session, scope=scope, key=key, value=value, expires_at=expires_at)
+
+    def delete_task_state(self, *, dag_id: str, run_id: str, task_id: str, map_index: int, key: str) -> None:
+        with transaction(self.factory) as session:
+            scope = TaskScope(dag_id, run_id, task_id, map_index)
+            delete_task_state(session=session, scope=scope, key=key)
+
+    def clear_task_state(self, *, dag_id: str, run_id: str, task_id: str, map_index: int) -> None:
+        with transaction(self.factory) as session:
+            clear_task_state(session=session, scope=TaskScope(dag_id, run_id, task_id, map_index))
+
+    # -- sensors and cross-DAG operators ------------------------------------------------------------
+    def reschedule_history(
+        self, *, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int
+    ) -> RescheduleHistory:
+        key = TaskInstanceKey(dag_id, run_id, task_id, map_index)
+        with transaction(self.factory) as session:
+            count, first = task_reschedules.reschedule_summary(session=session, key=key, try_number=try_number)
+        return RescheduleHistory(count=count, first_start=first)
+
+    def dag_task_ids(self, *, dag_id: str) -> dict[str, str | None] | None:
+        with transaction(self.factory) as session:
+            return external_runs.dag_task_groups(session=session, dag_id=dag_id)
+
+    def dag_run_states(self, *, dag_id: str, logical_dates: Sequence[datetime]) -> list[str]:
+        with transaction(self.factory) as session:
+            return external_runs.run_states_at(session=session, dag_id=dag_id, logical_dates=logical_dates)
+
+    def task_instance_states(
+        self, *, dag_id: str, logical_dates: Sequence[datetime], task_ids: Sequence[str]
+    ) -> list[str]:
+        with transaction(self.factory) as session:
+            return external_runs.task_states_at(
+                session=session, dag_id=dag_id, logical_dates=logical_dates, task_ids=task_ids
+            )
+
+    def trigger_dag_run(
+        self,
+        *,
+        dag_id: str,
+        run_id: str | None,
+        logical_date: datetime | None,
+        conf: dict[str, Any],
+        reset_dag_run: bool,
+        triggered_by: str,
+    ) -> TriggeredRun:
+        with transaction(self.factory) as session:
+            run = external_runs.trigger_or_reset(
+                session=session, dag_id=dag_id, run_id=run_id, logical_date=logical_date, conf=conf,
+                reset_dag_run=reset_dag_run, triggered_by=triggered_by, now=utcnow(),
+            )  # fmt: skip
+            if run is None:
+                raise DagRunExists(dag_id, run_id or "")
+            return TriggeredRun(dag_id=run.dag_id, run_id=run.run_id, logical_date=run.logical_date)
+
+    def dag_run_state(self, *, dag_id: str, run_id: str) -> str | None:
+        with transaction(self.factory) as session:
+            try:
+                return dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=run_id).state
+            except NotFoundError:
+                return None
+
+    # -- assets ---------------------------------------------------------------------------------------
+    def asset_events(
+        self, *, name: str | None = None, uri: str | None = None, alias: str | None = None
+    ) -> list[dict[str, Any]]:
+        with transaction(self.factory) as session:
+            return assets.events_for(session=session, name=name, uri=uri, alias=alias)
+
+    def consumed_asset_events(self, *, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        with transaction(self.factory) as session:
+            try:
+                run = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=run_id)
+            except NotFoundError:
+                return []
+            return asset_queue.consumed_events(session=session, dag_run_ids=[run.id])[run.id]
+
+    def get_asset_state(self, *, name: str | None, uri: str | None, key: str) -> Any:
+        with transaction(self.factory) as session:
+            return asset_state.get_asset_state(session=session, name=name, uri=uri, key=key)
+
+    def set_asset_state(self, *, name: str | None, uri: str | None, key: str, value: Any) -> None:
+        with transaction(self.factory) as session:
+            asset_state.set_asset_state(session=session, name=name, uri=uri, key=key, value=value, now=utcnow())
+
+    def delete_asset_state(self, *, name: str | None, uri: str | None, key: str) -> None:
+        with transaction(self.factory) as session:
+            asset_state.delete_asset_state(session=session, name=name, uri=uri, key=key)
+
+    def clear_asset_state(self, *, name: str | None, uri: str | None) -> None:
+        with transaction(self.factory) as session:
+            asset_state.delete_asset_state(session=session, name=name, uri=uri)

@@ -119,7 +119,7 @@ def _run(
     for name, value in result.rendered_fields.items():
         log.info("Rendered %s: %s", name, value)
     log.info("Task ended: %s", result.ending.value)
-    return 0 if result.ending in (Ending.SUCCESS, Ending.SKIPPED) else 1
+    return 0 if result.ending in (Ending.SUCCESS, Ending.SKIPPED, Ending.RESCHEDULED) else 1
 
 
 def _dag_file(settings: Settings, dag_id: str, subdir: str | None, fileloc: str | None) -> Path:

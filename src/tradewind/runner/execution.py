@@ -8,13 +8,21 @@ import logging
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from tradewind.runner.interrupts import ExecutionTimeout, TaskTerminated, execution_timeout
 from tradewind.runner.secrets_masking import SecretsMasker
 from tradewind.sdk.context import set_current_context
-from tradewind.sdk.errors import TaskFailedNoRetry, TaskSkipped, TradewindError
+from tradewind.sdk.errors import (
+    TaskFailedNoRetry,
+    TaskRescheduled,
+    TaskSkipped,
+    TaskTimeoutError,
+    TradewindError,
+)
+from tradewind.sdk.retry_policy import RetryDecision, consult_policy
 
 RETURN_VALUE_KEY = "return_value"
 
@@ -29,6 +37,7 @@ class Ending(StrEnum):
     SKIPPED = "skipped"
     FAILED = "failed"  # may be retried
     FAILED_NO_RETRY = "failed_no_retry"  # TaskFailedNoRetry: retries are not used
+    RESCHEDULED = "rescheduled"  # TaskRescheduled: the try goes on at ``TaskResult.reschedule_date``
 
 
 @dataclass
@@ -39,6 +48,10 @@ class TaskResult:
     rendered_fields: dict[str, Any] = field(default_factory=dict)
     #: True when the task was stopped by SIGTERM or the heartbeat (on_kill has run).
     terminated: bool = False
+    #: When a rescheduled try (a sensor in reschedule mode) pokes again.
+    reschedule_date: datetime | None = None
+    #: What the task's retry_policy decided for the exception of a failed try (None: no policy).
+    decision: RetryDecision | None = None
 
 
 def execute_task(
@@ -70,6 +83,9 @@ def execute_task(
     except TaskSkipped as exc:
         log.info("Task skipped: %s", exc or "TaskSkipped raised")
         result.ending, result.reason = Ending.SKIPPED, str(exc) or "skipped"
+    except TaskRescheduled as exc:
+        log.info("Rescheduling: the next poke is due at %s", exc.reschedule_date.isoformat())
+        result.ending, result.reschedule_date = Ending.RESCHEDULED, exc.reschedule_date
     except TaskFailedNoRetry as exc:
         log.error("Task failed without retry: %s", exc)
         result.ending, result.reason, result.error = Ending.FAILED_NO_RETRY, _describe(exc), exc
@@ -77,6 +93,8 @@ def execute_task(
         log.error("Task timed out: %s; killing it", exc)
         _kill(task, log)
         result.reason, result.error = f"timed out: {exc}", exc
+        # A policy sees the timeout as task code would raise it (Airflow: AirflowTaskTimeout).
+        result.decision = _policy_decision(task, TaskTimeoutError(result.reason), context, log)
     except TaskTerminated as exc:
         log.error("Task stopped: %s; killing it", exc.reason)
         _kill(task, log)
@@ -84,7 +102,22 @@ def execute_task(
     except (Exception, SystemExit) as exc:  # task code may raise anything; it is this try's failure
         log.error("Task failed: %s", _describe(exc), exc_info=exc)
         result.reason, result.error = _describe(exc), exc
+        result.decision = _policy_decision(task, exc, context, log)
     return result
+
+
+def _policy_decision(
+    task: Any, exc: BaseException, context: Mapping[str, Any], log: logging.Logger
+) -> RetryDecision | None:
+    ti = context.get("ti")
+    return consult_policy(
+        getattr(task, "retry_policy", None),
+        exc,
+        try_number=getattr(ti, "try_number", 1),
+        max_tries=getattr(ti, "max_tries", 0),
+        context=context,
+        log=log,
+    )
 
 
 def push_result(task: Any, value: Any, push_xcom: XComPusher) -> None:

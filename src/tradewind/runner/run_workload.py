@@ -13,6 +13,7 @@ import socket
 import sys
 import time
 from contextlib import ExitStack, nullcontext
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -21,7 +22,7 @@ from sqlalchemy.orm import sessionmaker
 from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
 from tradewind.core.keys import TaskInstanceKey
-from tradewind.core.retries import has_tries_left, next_retry_at
+from tradewind.core.retries import failed_try_end
 from tradewind.core.serialized_dag import SerializedDag, SerializedTask
 from tradewind.core.states import DagRunType, TaskInstanceState
 from tradewind.core.workload import ExecuteTask
@@ -38,6 +39,7 @@ from tradewind.runner.task_callbacks import run_callbacks
 from tradewind.runner.task_loading import concrete_task, dag_file_for_run, load_dag
 from tradewind.runner.try_state import ClaimedTry, Refusal, TryState, current_try_number
 from tradewind.runner.warm_start import runner_engine
+from tradewind.sdk.asset_events import produced_events
 from tradewind.sdk.context import build_context
 from tradewind.sdk.errors import TaskSkipped, TradewindError
 from tradewind.sdk.operators.virtualenvs import CACHE_ENV as VENV_CACHE_ENV
@@ -48,14 +50,21 @@ from tradewind.store.run_creation import create_run
 
 TI = TaskInstanceState
 log = logging.getLogger("tradewind.task")
+#: How a try may end with exit code 0 (a rescheduled sensor has not failed: it goes on later).
+CLEAN_ENDINGS = frozenset({TI.SUCCESS, TI.SKIPPED, TI.UP_FOR_RESCHEDULE})
 
 
-def run_task(settings: Settings, workload: ExecuteTask, *, capture_output: bool = True) -> int:
-    """Run the try ``workload`` names; 0 when it ended success or skipped, 1 otherwise.
+def run_task(
+    settings: Settings, workload: ExecuteTask, *, capture_output: bool = True, poke_sensors_reschedule: bool = False
+) -> int:
+    """Run the try ``workload`` names; 0 when it ended success, skipped or up for reschedule, 1 otherwise.
 
     ``workload.try_number`` 0 means the try the task instance is at. When the try is not queued at that
     try number (cleared, re-queued, running elsewhere, a redelivered message) nothing runs and 0 is
     returned. ``capture_output`` sends fd 1 and 2 into the try's log file for the duration.
+    ``poke_sensors_reschedule`` runs waiting tasks (sensors, TriggerDagRunOperator's wait) in reschedule mode
+    (`dags test`, whose executor runs one try at a time: a task sleeping in its slot would keep what it waits
+    for from ever running).
     """
     key = workload.ti_key
     prepare_for_user_code(settings)
@@ -82,12 +91,13 @@ def run_task(settings: Settings, workload: ExecuteTask, *, capture_output: bool 
                 print(f"cannot write the log of {key} try {try_number}: {exc}", file=sys.stderr, flush=True)
                 result = TaskResult(Ending.FAILED, reason=f"cannot write the log file {path}: {exc}")
                 final, _written = _record(claim, state, result, None, None)
-                return 0 if final in (TI.SUCCESS, TI.SKIPPED) else 1
+                return 0 if final in CLEAN_ENDINGS else 1
             stack.enter_context(task_logging(settings.logging.level))
             try:
                 return _run_claimed(
-                    settings, workload, claim, state, DbRuntime(factory, masker=masker), masker
-                )
+                    settings, workload, claim, state, DbRuntime(factory, masker=masker), masker,
+                    poke_sensors_reschedule=poke_sensors_reschedule,
+                )  # fmt: skip
             except Exception:
                 # The runner itself failed (database gone ...): the try stays running and the scheduler
                 # settles it when its heartbeats stop.
@@ -104,6 +114,8 @@ def _run_claimed(
     state: TryState,
     runtime: DbRuntime,
     masker: SecretsMasker,
+    *,
+    poke_sensors_reschedule: bool = False,
 ) -> int:
     key = claim.key
     supervisor = Supervisor(
@@ -124,6 +136,9 @@ def _run_claimed(
         context: dict[str, Any] | None = None
         try:
             task, context = _prepare(settings, workload, claim, runtime, supervisor)
+            if poke_sensors_reschedule and getattr(task, "can_reschedule", False) and task.mode == "poke":
+                log.info("dags test runs waiting tasks in reschedule mode, so that one does not block the run")
+                task.mode = "reschedule"
         except TaskSkipped as exc:  # an XComArg.map() function skipped this map index, as in Airflow
             log.info("Task skipped: %s", exc)
             result = TaskResult(Ending.SKIPPED, reason=str(exc))
@@ -151,10 +166,11 @@ def _run_claimed(
             )
             _store_extra_links(task, context, key, runtime)
         supervisor.stop_heartbeat()
-        final, written = _record(claim, state, result, task, supervisor.external_state)
+        events = _produced_events(task, context) if result.ending is Ending.SUCCESS else []
+        final, written = _record(claim, state, result, task, supervisor.external_state, asset_events=events)
         if written and final is not None and task is not None and context is not None:
             run_callbacks(task, final, context, result.error, log=log)
-    return 0 if final in (TI.SUCCESS, TI.SKIPPED) else 1
+    return 0 if final in CLEAN_ENDINGS else 1
 
 
 def _store_extra_links(task: Any, context: dict[str, Any], key: TaskInstanceKey, runtime: DbRuntime) -> None:
@@ -213,8 +229,20 @@ def _expected_setup_error(exc: BaseException) -> bool:
     return isinstance(exc, TradewindError)
 
 
+def _produced_events(task: Any, context: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The asset events of a successful try: its outlets, with what task code set in ``outlet_events``."""
+    outlets = getattr(task, "outlets", None) or []
+    return produced_events(outlets, (context or {}).get("outlet_events")) if outlets else []
+
+
 def _record(
-    claim: ClaimedTry, state: TryState, result: TaskResult, task: Any, external_state: str | None
+    claim: ClaimedTry,
+    state: TryState,
+    result: TaskResult,
+    task: Any,
+    external_state: str | None,
+    *,
+    asset_events: list[dict[str, Any]] | None = None,
 ) -> tuple[TaskInstanceState | None, bool]:
     """Write the try's final state with compare-and-set from running. Returns the state the try ended in
     and whether this runner wrote it (False: someone else set it meanwhile, and it is left alone)."""
@@ -222,17 +250,17 @@ def _record(
         log.warning("state externally set to %s; leaving it", external_state)
         return _as_state(external_state), False
     now = utcnow()
-    target = _final_state(result.ending, claim.try_number, claim.max_tries)
+    if result.ending is Ending.RESCHEDULED and result.reschedule_date is not None:
+        return _record_reschedule(claim, state, result, now)
+    target, retry_at, reason = _ending(claim, state, result, task, now)
     values: dict[str, Any] = {
         "end_date": now,
         "duration": (now - claim.start_date).total_seconds(),
-        "state_reason": result.reason if target is not TI.SUCCESS else None,
+        "state_reason": reason,
         "rendered_fields": result.rendered_fields or None,
-        "next_retry_at": None,
+        "next_retry_at": retry_at,
     }
-    if target is TI.UP_FOR_RETRY:
-        values["next_retry_at"] = next_retry_at(_retry_policy(claim, state, task), claim.try_number, now)
-    external = state.finish(target, values=values)
+    external = state.finish(target, values=values, asset_events=asset_events or ())
     if external is not None:
         log.warning("state externally set to %s; not overwriting it with %s", external, target.value)
         return _as_state(external), False
@@ -240,21 +268,51 @@ def _record(
     return target, True
 
 
+def _record_reschedule(
+    claim: ClaimedTry, state: TryState, result: TaskResult, now: datetime
+) -> tuple[TaskInstanceState | None, bool]:
+    """running -> up_for_reschedule, same try number, with the next poke time and a reschedule row."""
+    assert result.reschedule_date is not None
+    external = state.reschedule(
+        start_date=claim.start_date, now=now, reschedule_date=result.reschedule_date,
+        rendered_fields=result.rendered_fields or None,
+    )  # fmt: skip
+    if external is not None:
+        log.warning("state externally set to %s; not rescheduling", external)
+        return _as_state(external), False
+    log.info(
+        "Marking task as UP_FOR_RESCHEDULE. %s, try %d; next poke at %s",
+        claim.key, claim.try_number, result.reschedule_date.isoformat(),
+    )  # fmt: skip
+    return TI.UP_FOR_RESCHEDULE, True
+
+
 def _as_state(label: str) -> TaskInstanceState | None:
     return TI(label) if label in TI._value2member_map_ else None
 
 
-def _final_state(ending: Ending, try_number: int, max_tries: int) -> TaskInstanceState:
-    if ending is Ending.SUCCESS:
-        return TI.SUCCESS
-    if ending is Ending.SKIPPED:
-        return TI.SKIPPED
-    if ending is Ending.FAILED and has_tries_left(try_number, max_tries):
-        return TI.UP_FOR_RETRY
-    return TI.FAILED
+def _ending(
+    claim: ClaimedTry, state: TryState, result: TaskResult, task: Any, now: datetime
+) -> tuple[TaskInstanceState, datetime | None, str | None]:
+    """The try's final state, its next retry time and its state reason. A failure is retried or failed by
+    ``core.retries.failed_try_end``, from the task's retry settings and its retry policy's decision."""
+    if result.ending is Ending.SUCCESS:
+        return TI.SUCCESS, None, None
+    if result.ending is Ending.SKIPPED:
+        return TI.SKIPPED, None, result.reason
+    if result.ending is Ending.FAILED_NO_RETRY:
+        return TI.FAILED, None, result.reason
+    end = failed_try_end(
+        _retry_settings(claim, state, task),
+        try_number=claim.try_number,
+        max_tries=claim.max_tries,
+        now=now,
+        decision=result.decision,
+    )
+    return end.state, end.next_retry_at, end.policy_reason or result.reason
 
 
-def _retry_policy(claim: ClaimedTry, state: TryState, task: Any) -> SerializedTask:
+def _retry_settings(claim: ClaimedTry, state: TryState, task: Any) -> SerializedTask:
     """The retry settings of the task as imported for this try, else as last parsed."""
     if task is not None:
         return SerializedTask(

@@ -6,17 +6,19 @@ skips); an execution API over HTTP can replace it without touching the rest of t
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from tradewind.core.clock import utcnow
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.serialized_dag import SerializedTask
 from tradewind.core.states import TaskInstanceState, ti_state_label
 from tradewind.sdk.errors import NotFoundError
-from tradewind.store import dag_runs, dags, task_history, task_instances, xcom
+from tradewind.store import assets, dag_runs, dags, task_history, task_instances, task_reschedules, xcom
 from tradewind.store.engine import transaction
 from tradewind.store.transient_errors import in_retried_transaction
 
@@ -143,14 +145,30 @@ class TryState:
         label = ti_state_label(TI(ti.state) if ti.state else None)
         return label if ti.try_number == self.try_number else f"{label} (now at try {ti.try_number})"
 
-    def finish(self, target: TaskInstanceState, *, values: dict[str, Any]) -> str | None:
+    def finish(
+        self,
+        target: TaskInstanceState,
+        *,
+        values: dict[str, Any],
+        asset_events: Sequence[Mapping[str, Any]] = (),
+    ) -> str | None:
         """Compare-and-set running -> ``target`` and archive the try; None on success, otherwise the
-        state someone else set meanwhile (which is then left alone)."""
+        state someone else set meanwhile (which is then left alone). ``asset_events`` (data, as
+        ``tradewind.sdk.asset_events.produced_events`` makes them) are recorded with a success, in the
+        same transaction."""
         return in_retried_transaction(
-            self.factory, lambda session: self._finish(session, target, values=values)
+            self.factory,
+            lambda session: self._finish(session, target, values=values, asset_events=asset_events),
         )
 
-    def _finish(self, session: Session, target: TaskInstanceState, *, values: dict[str, Any]) -> str | None:
+    def _finish(
+        self,
+        session: Session,
+        target: TaskInstanceState,
+        *,
+        values: dict[str, Any],
+        asset_events: Sequence[Mapping[str, Any]] = (),
+    ) -> str | None:
         moved = task_instances.transition(
             session=session,
             key=self.key,
@@ -163,6 +181,53 @@ class TryState:
         if not moved:
             return ti_state_label(TI(ti.state) if ti.state else None)
         task_history.archive_try(session=session, ti=ti)
+        if target is TI.SUCCESS and asset_events:
+            source = assets.EventSource(self.key.dag_id, self.key.task_id, self.key.run_id, self.key.map_index)
+            assets.record_events(
+                session=session, events=asset_events, source=source, now=values.get("end_date") or utcnow()
+            )
+        return None
+
+
+    def reschedule(
+        self, *, start_date: datetime, now: datetime, reschedule_date: datetime,
+        rendered_fields: dict[str, Any] | None,
+    ) -> str | None:  # fmt: skip
+        """Compare-and-set running -> up_for_reschedule (the try is not over: no history row, the try
+        number stays) and record the reschedule; None on success, else the state someone else set."""
+        return in_retried_transaction(
+            self.factory,
+            lambda session: self._reschedule(
+                session, start_date=start_date, now=now, reschedule_date=reschedule_date,
+                rendered_fields=rendered_fields,
+            ),
+        )  # fmt: skip
+
+    def _reschedule(
+        self, session: Session, *, start_date: datetime, now: datetime, reschedule_date: datetime,
+        rendered_fields: dict[str, Any] | None,
+    ) -> str | None:  # fmt: skip
+        moved = task_instances.transition(
+            session=session,
+            key=self.key,
+            expected=TI.RUNNING,
+            target=TI.UP_FOR_RESCHEDULE,
+            try_number=self.try_number,
+            values={
+                "end_date": now,
+                "duration": (now - start_date).total_seconds(),
+                "next_poke_at": reschedule_date,
+                "rendered_fields": rendered_fields,
+                "state_reason": None,
+            },
+        )
+        if not moved:
+            ti = task_instances.get_task_instance(session=session, key=self.key)
+            return ti_state_label(TI(ti.state) if ti.state else None)
+        task_reschedules.record_reschedule(
+            session=session, key=self.key, try_number=self.try_number, start_date=start_date, end_date=now,
+            reschedule_date=reschedule_date,
+        )  # fmt: skip
         return None
 
 

@@ -56,7 +56,7 @@ def select_and_queue(
             continue
         if per_pool.get(ti.pool, 0) + ti.pool_slots > total:
             continue
-        try_number = ti.try_number + 1  # read before the update refreshes the row
+        try_number = _next_try_number(ti)  # read before the update refreshes the row
         if not _queue(session, ti, limits, now):
             continue
         per_dag[ti.dag_id] = per_dag.get(ti.dag_id, 0) + 1
@@ -87,7 +87,8 @@ def _queue(session: Session, ti: TaskInstanceModel, limits: Limits, now: datetim
         target=TI.QUEUED,
         try_number=ti.try_number,
         values={
-            "try_number": ti.try_number + 1,
+            "try_number": _next_try_number(ti),
+            "next_poke_at": None,
             "queued_at": now,
             "executor": limits.executor_name,
             "queued_by_job_id": limits.job_id,
@@ -101,3 +102,8 @@ def _queue(session: Session, ti: TaskInstanceModel, limits: Limits, now: datetim
             "last_heartbeat_at": None,
         },
     )
+
+
+def _next_try_number(ti: TaskInstanceModel) -> int:
+    """A new try, except for a sensor going on after a reschedule (``next_poke_at`` set): same try."""
+    return ti.try_number if ti.next_poke_at is not None and ti.try_number > 0 else ti.try_number + 1

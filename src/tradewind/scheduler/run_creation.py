@@ -50,7 +50,7 @@ def create_scheduled_runs(
         session=session, dag_ids=[d.dag_id for d in due], include_queued=True
     )
     for dag in due:
-        if dag.timetable.get("type") == "none":
+        if dag.timetable.get("type") in ("none", "assets"):  # asset runs: scheduler/asset_runs.py
             continue
         sdag = cache.get(session, dag.dag_id)
         if sdag is None:

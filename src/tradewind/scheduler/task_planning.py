@@ -125,6 +125,11 @@ def _plan_ti(session: Session, view: _Run, task: SerializedTask, ti: TaskInstanc
         if ti.next_retry_at is None or ti.next_retry_at <= now:
             return int(_move(session, view, ti, TI.SCHEDULED, scheduled_at=now))
         return 0
+    if state == TI.UP_FOR_RESCHEDULE:
+        # next_poke_at stays set until the try is queued: it tells dispatch to keep the try number.
+        if ti.next_poke_at is None or ti.next_poke_at <= now:
+            return int(_move(session, view, ti, TI.SCHEDULED, scheduled_at=now))
+        return 0
     if state is not None:
         return 0
     if task.mapped_group is not None and ti.map_index == -1:
@@ -301,7 +306,7 @@ def _time_out(session: Session, view: _Run, now: datetime, terminate: Callable[[
             if state in (TI.QUEUED, TI.RUNNING):
                 terminate(TaskTryKey(_key(ti), ti.try_number))
                 _move(session, view, ti, TI.FAILED, end_date=now, state_reason=reason)
-            elif state in (None, TI.SCHEDULED, TI.UP_FOR_RETRY):
+            elif state in (None, TI.SCHEDULED, TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE):
                 _move(session, view, ti, TI.SKIPPED, end_date=now, state_reason=reason)
 
 

@@ -14,6 +14,7 @@ from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import DagRunState
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.base import Executor
+from tradewind.scheduler.asset_runs import create_asset_triggered_runs
 from tradewind.scheduler.dag_cache import DagCache
 from tradewind.scheduler.dispatch import Limits, select_and_queue
 from tradewind.scheduler.event_handling import handle_events
@@ -90,6 +91,7 @@ class Scheduler:
                 cache=self.cache,
                 now=now,
             )
+            stats.runs_created += create_asset_triggered_runs(session=session, cache=self.cache, now=now)
             stats.runs_started = len(start_queued_runs(session=session, cache=self.cache, now=now))
             plan = plan_runs(session=session, cache=self.cache, now=now, terminate=self.executor.terminate)
             stats.scheduled = plan.scheduled

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tradewind.sdk import templating
 from tradewind.sdk.abstractoperator import WEIGHT_RULES, AbstractOperator
+from tradewind.sdk.assets import BaseAsset, outlet_list
 from tradewind.sdk.definition_context import caller_site, current_dag, current_group, is_detached
 from tradewind.sdk.errors import DagDefinitionError
 from tradewind.sdk.mapped import OperatorPartial
 from tradewind.sdk.naming import validate_id
 from tradewind.sdk.operator_defaults import accepted_parameters, apply_default_args
 from tradewind.sdk.resolvable import iter_upstream_references
+from tradewind.sdk.retry_policy import RetryPolicy
 from tradewind.sdk.trigger_rule import TriggerRule
 
 if TYPE_CHECKING:
@@ -38,6 +40,16 @@ def as_timedelta(value: object, field: str, where: str) -> timedelta | None:
     raise DagDefinitionError(f"{where}: {field} must be a timedelta or a number of seconds, got {value!r}")
 
 
+def _check_retry_policy(policy: object, where: str, dag: DAG | None) -> RetryPolicy | None:
+    """A RetryPolicy, or any object with Airflow's ``evaluate(exception, try_number, max_tries, context)``."""
+    if policy is None or isinstance(policy, RetryPolicy) or callable(getattr(policy, "evaluate", None)):
+        return policy  # type: ignore[return-value]
+    raise DagDefinitionError(
+        f"{where}: retry_policy must be a RetryPolicy (e.g. ExceptionRetryPolicy), got {policy!r}",
+        dag_id=dag.dag_id if dag is not None else None,
+    )
+
+
 class BaseOperator(AbstractOperator):
     """Subclass it and implement ``execute(context)``; its return value is pushed to XCom."""
 
@@ -56,6 +68,7 @@ class BaseOperator(AbstractOperator):
         retry_delay: timedelta | float = DEFAULT_RETRY_DELAY,
         retry_exponential_backoff: bool = False,
         max_retry_delay: timedelta | float | None = None,
+        retry_policy: RetryPolicy | None = None,
         execution_timeout: timedelta | float | None = None,
         trigger_rule: str = TriggerRule.ALL_SUCCESS,
         pool: str | None = None,
@@ -81,6 +94,10 @@ class BaseOperator(AbstractOperator):
         task_group: TaskGroup | None = None,
         default_args: Mapping[str, Any] | None = None,
         task_display_name: str | None = None,
+        inlets: Any = None,
+        outlets: Any = None,
+        pre_execute: Callable[..., Any] | None = None,
+        post_execute: Callable[..., Any] | None = None,
     ) -> None:
         detached = is_detached()
         if not detached:
@@ -101,6 +118,8 @@ class BaseOperator(AbstractOperator):
         self.retry_delay = DEFAULT_RETRY_DELAY if delay is None else delay
         self.retry_exponential_backoff = bool(retry_exponential_backoff)
         self.max_retry_delay = as_timedelta(max_retry_delay, "max_retry_delay", where)
+        #: Looks at a failed try's exception (in the runner) to retry, fail now, or leave it to ``retries``.
+        self.retry_policy = _check_retry_policy(retry_policy, where, dag)
         self.execution_timeout = as_timedelta(execution_timeout, "execution_timeout", where)
         self.trigger_rule = self._check_trigger_rule(trigger_rule, where, dag)
         self.pool = pool or DEFAULT_POOL
@@ -122,6 +141,11 @@ class BaseOperator(AbstractOperator):
         self.email = email
         self.email_on_failure = email_on_failure
         self.email_on_retry = email_on_retry
+        #: Assets and aliases the task reads and produces (an event per outlet when a try succeeds).
+        self.inlets: list[BaseAsset] = outlet_list(inlets, where)
+        self.outlets: list[BaseAsset] = outlet_list(outlets, where)
+        self._pre_execute_hook = pre_execute
+        self._post_execute_hook = post_execute
         self._check_settings(where, dag)
         if dag is not None and not detached:
             dag.add_task(self)
@@ -182,10 +206,14 @@ class BaseOperator(AbstractOperator):
         raise NotImplementedError(f"{type(self).__name__} does not implement execute()")
 
     def pre_execute(self, context: Mapping[str, Any]) -> None:
-        """Called by the runner right before ``execute``."""
+        """Called by the runner right before ``execute`` (calls the ``pre_execute=`` argument, if given)."""
+        if self._pre_execute_hook is not None:
+            self._pre_execute_hook(context)
 
     def post_execute(self, context: Mapping[str, Any], result: Any = None) -> None:
-        """Called by the runner right after ``execute`` returned."""
+        """Called by the runner right after ``execute`` returned (calls ``post_execute=``, if given)."""
+        if self._post_execute_hook is not None:
+            self._post_execute_hook(context, result)
 
     def on_kill(self) -> None:
         """Called when the task is stopped from outside; stop any subprocess or remote job it started."""

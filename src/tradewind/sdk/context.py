@@ -12,10 +12,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tradewind.sdk import macros
+from tradewind.sdk.asset_events import InletEventAccessors, OutletEventAccessors, TriggeringAssetEvents
+from tradewind.sdk.asset_state import AssetStateStoreAccessors
 from tradewind.sdk.errors import NoTaskContextError
 from tradewind.sdk.legacy_context import LegacyValues, PreviousSuccess, TaskContext
 from tradewind.sdk.params import params_to_spec, resolve_params
 from tradewind.sdk.runtime import XCOM_ABSENT, get_runtime
+from tradewind.sdk.task_state import TaskStateStore
 from tradewind.sdk.variable import _REQUIRED, Variable
 from tradewind.sdk.xcom_arg import RETURN_VALUE_KEY
 
@@ -219,6 +222,7 @@ def build_context(
     )  # fmt: skip
     ds = logical.strftime("%Y-%m-%d")
     ts = logical.isoformat()
+    triggering = TriggeringAssetEvents(dag_id=dag.dag_id, run_id=run_id)
     legacy = LegacyValues(
         logical_date=logical, data_interval_start=start, data_interval_end=end,
         external_trigger=dag_run.external_trigger, timetable=getattr(dag, "timetable", None),
@@ -248,6 +252,16 @@ def build_context(
         "try_number": try_number,
         "test_mode": test_mode,
         "task_instance_key_str": f"{dag.dag_id}__{task.task_id}__{ds.replace('-', '')}",
+        "outlet_events": OutletEventAccessors(),
+        "inlet_events": InletEventAccessors(),
+        "triggering_asset_events": triggering,
+        "triggering_dataset_events": triggering,
+        "asset_state_store": AssetStateStoreAccessors(
+            getattr(task, "inlets", None) or [], getattr(task, "outlets", None) or []
+        ),
+        "task_state_store": TaskStateStore(
+            dag_id=dag.dag_id, run_id=run_id, task_id=task.task_id, map_index=map_index
+        ),
     }
     return TaskContext(values, legacy)
 

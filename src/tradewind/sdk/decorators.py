@@ -26,6 +26,7 @@ from tradewind.sdk.operators.decorated import (
     _PythonVirtualenvDecoratedOperator,
     _ShortCircuitDecoratedOperator,
 )
+from tradewind.sdk.sensors.decorated import DecoratedSensorOperator
 from tradewind.sdk.trigger_rule import TriggerRule
 from tradewind.sdk.xcom_arg import XComArg
 
@@ -185,7 +186,8 @@ def _decorator_for(operator_class: type[BaseOperator]) -> Callable[..., Any]:
 
 
 class _TaskDecoratorCollection:
-    """``@task``, ``@task(retries=2)``, ``@task.branch``, ``@task.short_circuit``, ``@task.bash``."""
+    """``@task``, ``@task(retries=2)``, ``@task.branch``, ``@task.short_circuit``, ``@task.bash``,
+    ``@task.sensor``."""
 
     def __init__(self) -> None:
         self.python = _decorator_for(_PythonDecoratedOperator)
@@ -196,6 +198,7 @@ class _TaskDecoratorCollection:
         self.external_python = _decorator_for(_ExternalPythonDecoratedOperator)
         self.branch_virtualenv = _decorator_for(_BranchPythonVirtualenvDecoratedOperator)
         self.branch_external_python = _decorator_for(_BranchExternalPythonDecoratedOperator)
+        self.sensor = _decorator_for(DecoratedSensorOperator)
 
     def __call__(self, python_callable: Callable[..., Any] | None = None, **options: Any) -> Any:
         return self.python(python_callable, **options)

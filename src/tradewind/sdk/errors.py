@@ -17,16 +17,21 @@
     ├── DeploymentError             `tradewind deploy` could not install, reach or verify a release
     ├── UserCodeError               user code raised; wraps the original at one boundary
     ├── NoTaskContextError          get_current_context() called outside a running task (also RuntimeError)
+    ├── TaskStateValueError         a task state store value that cannot be stored (also ValueError)
     ├── TaskExecutionError          a task's own work failed (non-zero exit code, timeout ...)
     │   └── TaskTimeoutError        execution_timeout passed
     └── TaskControlSignal           raised by task code to steer its own outcome
         ├── TaskSkipped             (Airflow: AirflowSkipException)
-        └── TaskFailedNoRetry       (Airflow: AirflowFailException)
+        ├── TaskFailedNoRetry       (Airflow: AirflowFailException)
+        │   └── SensorTimeout       a sensor's timeout passed (Airflow: AirflowSensorTimeout)
+        └── TaskRescheduled         end this try for now, go on at a date (Airflow: AirflowRescheduleException)
 
 HTTP status codes for these live only in ``tradewind.api.errors``; exit codes only in ``tradewind.cli.main``.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class TradewindError(Exception):
@@ -120,6 +125,10 @@ class NoTaskContextError(TradewindError, RuntimeError):
     """The context of the running task was asked for where no task runs (a RuntimeError, as in Airflow)."""
 
 
+class TaskStateValueError(TradewindError, ValueError):
+    """A value given to the task state store is None or not JSON-serialisable (a ValueError, as in Airflow)."""
+
+
 class TaskExecutionError(TradewindError):
     """A task's work failed in a way the operator detected (non-zero exit code ...)."""
 
@@ -138,3 +147,16 @@ class TaskSkipped(TaskControlSignal):
 
 class TaskFailedNoRetry(TaskControlSignal):
     """Raise inside a task to fail it without using its remaining retries."""
+
+
+class SensorTimeout(TaskFailedNoRetry):
+    """A sensor's ``timeout`` passed before its condition was met (retries are not used, as in Airflow)."""
+
+
+class TaskRescheduled(TaskControlSignal):
+    """Raise inside a task to end the try for now (state up_for_reschedule, same try number); the
+    scheduler starts it again at ``reschedule_date``. What sensors in reschedule mode raise."""
+
+    def __init__(self, reschedule_date: datetime) -> None:
+        super().__init__(f"rescheduled to {reschedule_date.isoformat()}")
+        self.reschedule_date = reschedule_date

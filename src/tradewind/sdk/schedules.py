@@ -16,7 +16,9 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from tradewind.sdk.assets import as_condition
 from tradewind.sdk.errors import DagDefinitionError
+from tradewind.sdk.timetables.assets import AssetOrTimeSchedule, AssetTriggeredTimetable
 from tradewind.sdk.timetables.base import (
     DagRunInfo,
     DataInterval,
@@ -64,6 +66,8 @@ _BUILT_IN: dict[str, type[Timetable]] = {
         DeltaTriggerTimetable,
         MultipleCronTriggerTimetable,
         EventsTimetable,
+        AssetTriggeredTimetable,
+        AssetOrTimeSchedule,
     )
     if cls.type_name is not None
 }
@@ -118,6 +122,9 @@ def timetable_from_schedule(schedule: object, timezone: Any = "UTC") -> Timetabl
         if _defaults.delta_data_intervals:
             return DeltaDataIntervalTimetable(schedule)
         return DeltaTriggerTimetable(schedule)
+    condition = as_condition(schedule)
+    if condition is not None:
+        return AssetTriggeredTimetable(condition)
     if isinstance(schedule, str):
         if _defaults.cron_data_intervals:
             return CronDataIntervalTimetable(schedule, timezone)
@@ -128,7 +135,7 @@ def timetable_from_schedule(schedule: object, timezone: Any = "UTC") -> Timetabl
             "Timetable (tradewind.sdk.timetables.base.Timetable, also imported as airflow.timetables.base)"
         )
     raise DagDefinitionError(
-        "schedule must be a cron string, a preset, a timedelta, a relativedelta, a Timetable or None; "
+        "schedule must be a cron string, a preset, a timedelta, a relativedelta, a Timetable, assets or None; "
         f"got {type(schedule).__name__}"
     )
 
@@ -140,6 +147,9 @@ def _is_timetable_like(value: object) -> bool:
 def timetable_to_dict(timetable: Timetable) -> dict[str, Any]:
     """The stored form: ``{"type": ..., **fields}`` for built-ins, ``{"type": "custom", ...}`` otherwise."""
     cls = type(timetable)
+    if isinstance(timetable, AssetOrTimeSchedule):
+        inner = timetable_to_dict(timetable.timetable)
+        return {"type": AssetOrTimeSchedule.type_name, "condition": timetable.condition, "timetable": inner}
     if cls.type_name is not None and _BUILT_IN.get(cls.type_name) is cls:
         return {"type": cls.type_name, **timetable.serialize()}
     return {
@@ -165,6 +175,8 @@ def timetable_from_dict(data: dict[str, Any]) -> Timetable:
         return cls.deserialize(dict(data.get("value") or {}))
     if not isinstance(kind, str) or kind not in _BUILT_IN:
         raise DagDefinitionError(f"unknown timetable type {kind!r}")
+    if kind == AssetOrTimeSchedule.type_name:
+        return AssetOrTimeSchedule.from_parts(timetable_from_dict(dict(data["timetable"])), data["condition"])
     fields = {k: v for k, v in data.items() if k != "type"}
     return _BUILT_IN[kind].deserialize(fields)
 

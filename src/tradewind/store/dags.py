@@ -21,6 +21,7 @@ from tradewind.store.tables import (
     SerializedDagModel,
     TaskInstanceHistoryModel,
     TaskInstanceModel,
+    TaskStateModel,
     XComModel,
 )
 
@@ -251,11 +252,17 @@ def deactivate_dags(*, session: Session, dag_ids: Collection[str]) -> int:
 
 
 def delete_dag(*, session: Session, dag_id: str) -> int:
-    """Remove every trace of the DAG in the metadata (runs, task instances and their history, XComs,
-    serialized form, tags, pending DAG callbacks, the DAG row); returns the number of runs deleted. The audit
+    """Remove every trace of the DAG in the metadata (runs, task instances and their history, XComs, task
+    state, serialized form, tags, pending DAG callbacks, the DAG row); returns the number of runs deleted. The audit
     log is kept."""
     get_dag(session=session, dag_id=dag_id)
-    for model in (XComModel, TaskInstanceHistoryModel, TaskInstanceModel, DagCallbackRequestModel):
+    for model in (
+        XComModel,
+        TaskStateModel,
+        TaskInstanceHistoryModel,
+        TaskInstanceModel,
+        DagCallbackRequestModel,
+    ):
         session.execute(
             delete(model).where(model.dag_id == dag_id).execution_options(synchronize_session="fetch")
         )

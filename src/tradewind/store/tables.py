@@ -186,6 +186,8 @@ class TaskInstanceModel(Base):
     queued_at: Mapped[datetime | None]
     #: When an up_for_retry try may be scheduled again.
     next_retry_at: Mapped[datetime | None]
+    #: When an up_for_reschedule sensor pokes again; kept until the try is queued (its try number stays).
+    next_poke_at: Mapped[datetime | None]
     hostname: Mapped[str | None] = mapped_column(String(1000))
     pid: Mapped[int | None] = mapped_column(Integer)
     executor: Mapped[str | None] = mapped_column(String(50))
@@ -233,6 +235,28 @@ class TaskInstanceHistoryModel(Base):
         UniqueConstraint(
             "dag_id", "run_id", "task_id", "map_index", "try_number", name="uq_task_instance_history_try"
         ),
+    )
+
+
+class TaskRescheduleModel(Base):
+    """One row per poke of a sensor in reschedule mode that found its condition false: when that stretch
+    of the try ran and when it pokes again (the first row of a try is when its timeout started)."""
+
+    __tablename__ = "task_reschedule"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dag_id: Mapped[str] = mapped_column(String(ID_LEN))
+    run_id: Mapped[str] = mapped_column(String(ID_LEN))
+    task_id: Mapped[str] = mapped_column(String(ID_LEN))
+    map_index: Mapped[int] = mapped_column(Integer, default=-1)
+    try_number: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[datetime]
+    end_date: Mapped[datetime]
+    duration: Mapped[float] = mapped_column(Float)
+    reschedule_date: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_task_reschedule_ti_try", "dag_id", "run_id", "task_id", "map_index", "try_number"),
     )
 
 
@@ -374,3 +398,155 @@ class DagCallbackRequestModel(Base):
     claimed_at: Mapped[datetime | None]
 
     __table_args__ = (UniqueConstraint("dag_id", "run_id", "callback"),)
+
+
+class TaskStateModel(Base):
+    """The task state store: JSON values a task instance keeps under its own keys across its tries (and a
+    clear), one namespace per (run, task, map index). Deleted with the DAG."""
+
+    __tablename__ = "task_state_store"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dag_id: Mapped[str] = mapped_column(String(ID_LEN))
+    run_id: Mapped[str] = mapped_column(String(ID_LEN))
+    task_id: Mapped[str] = mapped_column(String(ID_LEN))
+    map_index: Mapped[int] = mapped_column(Integer, default=-1)
+    key: Mapped[str] = mapped_column(String(512))
+    value: Mapped[str] = mapped_column(Text)  # JSON text
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the value may be removed by a clean-up; None: never.
+    expires_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        # Named explicitly: the convention's name exceeds PostgreSQL's 63-character identifier limit.
+        UniqueConstraint("dag_id", "run_id", "task_id", "map_index", "key", name="uq_task_state_store_key"),
+        Index("ix_task_state_store_expires_at", "expires_at"),
+    )
+
+
+# -- assets ---------------------------------------------------------------------------------------------
+#: Longest asset name, uri, group or alias name (Airflow's limit).
+ASSET_ID_LEN = 1500
+
+
+class AssetModel(Base):
+    """An asset known from a DAG (schedule, inlet or outlet) or from an event; identified by name and uri."""
+
+    __tablename__ = "asset"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(ASSET_ID_LEN))
+    uri: Mapped[str] = mapped_column(String(ASSET_ID_LEN))
+    group: Mapped[str] = mapped_column(String(ASSET_ID_LEN), default="asset")
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("name", "uri"), Index("ix_asset_uri", "uri"))
+
+
+class AssetAliasModel(Base):
+    """An asset alias: a name outlet events attach to assets at run time."""
+
+    __tablename__ = "asset_alias"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(ASSET_ID_LEN), unique=True)
+    group: Mapped[str] = mapped_column(String(ASSET_ID_LEN), default="asset")
+
+
+class AssetAliasAssetModel(Base):
+    """Which assets an alias has resolved to (an event was added to the asset through the alias)."""
+
+    __tablename__ = "asset_alias_asset"
+
+    alias_id: Mapped[int] = mapped_column(ForeignKey("asset_alias.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AssetEventModel(Base):
+    """One update of an asset: from a task try's success (source task and run) or from the API."""
+
+    __tablename__ = "asset_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"))
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source_dag_id: Mapped[str | None] = mapped_column(String(ID_LEN))
+    source_task_id: Mapped[str | None] = mapped_column(String(ID_LEN))
+    source_run_id: Mapped[str | None] = mapped_column(String(ID_LEN))
+    source_map_index: Mapped[int] = mapped_column(Integer, default=-1)
+    #: The alias the event was added through, if any.
+    source_alias_name: Mapped[str | None] = mapped_column(String(ASSET_ID_LEN))
+    timestamp: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_asset_event_asset_id_timestamp", "asset_id", "timestamp"),
+        Index("ix_asset_event_timestamp", "timestamp"),
+    )
+
+
+class DagScheduleAssetModel(Base):
+    """A DAG scheduled on an asset (one row per asset named in its schedule condition)."""
+
+    __tablename__ = "dag_schedule_asset"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True)
+
+    __table_args__ = (Index("ix_dag_schedule_asset_asset_id", "asset_id"),)
+
+
+class DagScheduleAssetAliasModel(Base):
+    """A DAG scheduled on an asset alias (it runs on events of the assets the alias resolved to)."""
+
+    __tablename__ = "dag_schedule_asset_alias"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    alias_id: Mapped[int] = mapped_column(ForeignKey("asset_alias.id", ondelete="CASCADE"), primary_key=True)
+
+
+class TaskOutletAssetModel(Base):
+    """A task that produces an asset (its outlets), for lineage."""
+
+    __tablename__ = "task_outlet_asset"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AssetDagRunQueueModel(Base):
+    """An asset event a consuming DAG has not consumed yet; a run created for the DAG takes its rows."""
+
+    __tablename__ = "asset_dag_run_queue"
+
+    target_dag_id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("asset_event.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DagRunAssetEventModel(Base):
+    """The asset events a run consumed (what triggered it)."""
+
+    __tablename__ = "dag_run_asset_event"
+
+    dag_run_id: Mapped[int] = mapped_column(ForeignKey("dag_run.id", ondelete="CASCADE"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("asset_event.id", ondelete="CASCADE"), primary_key=True)
+
+    __table_args__ = (Index("ix_dag_run_asset_event_event_id", "event_id"),)
+
+
+class AssetStateModel(Base):
+    """The asset state store: JSON values kept on an asset under keys (``asset_state_store`` in tasks)."""
+
+    __tablename__ = "asset_state_store"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(512))
+    value: Mapped[str] = mapped_column(Text)  # JSON text
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("asset_id", "key"),)

@@ -16,6 +16,7 @@ from tradewind.core.states import DagRunState, TaskInstanceState
 from tradewind.core.transitions import check_ti_transition
 from tradewind.sdk.errors import NotFoundError, TradewindError
 from tradewind.store.dag_runs import set_dag_run_state
+from tradewind.store.dags import get_serialized_dag
 from tradewind.store.tables import DagRunModel, TaskInstanceModel
 from tradewind.store.task_history import TryInfo, archive_try, list_tries
 from tradewind.store.xcom import delete_xcoms
@@ -254,14 +255,19 @@ def clear_task_instances(
     sdag: SerializedDag,
     now: datetime,
     with_setups_and_teardowns: bool = True,
+    depth: int = 0,
 ) -> list[TaskInstanceKey]:
     """Make tasks run again, as Airflow's clear does: keep each finished try in the history, reset the
     state to none, keep ``try_number`` and grant the task's retries again (``max_tries = try_number +
-    retries``), delete their XComs, and queue the run again if it had finished.
+    retries``), delete their XComs, and queue the run again if it had finished. Their task state store
+    keys are kept, as in Airflow: a task cleared to run again reads what its earlier tries stored.
 
     The tasks are chosen by ``core.setup_teardown.clear_scope`` (downstream tasks if asked, and the setups
     and teardowns a cleared task goes with); ``with_setups_and_teardowns=False`` is for a caller that has
-    already chosen with it and filtered the result (only failed ones)."""
+    already chosen with it and filtered the result (only failed ones). A cleared ExternalTaskMarker clears
+    its external task (with downstream) in the other DAG's run at the same logical date, and so on up to
+    the marker's ``recursion_depth``; ``depth`` counts the DAGs crossed so far. The keys returned include
+    those of other DAGs."""
     wanted = set(task_ids)
     missing = sorted(wanted - set(sdag.task_dict))
     if missing:
@@ -287,7 +293,45 @@ def clear_task_instances(
         target=DagRunState.QUEUED,
         now=now,
     )
+    for task_id in sorted(wanted):
+        marker = sdag.task_dict[task_id].model_extra or {}
+        if "external_marker" in marker:
+            cleared += _clear_marked(session, dag_id, run_id, task_id, marker["external_marker"], now, depth)
     return cleared
+
+
+def _clear_marked(
+    session: Session, dag_id: str, run_id: str, task_id: str, marker: dict[str, Any], now: datetime, depth: int
+) -> list[TaskInstanceKey]:
+    """An ExternalTaskMarker was cleared: clear its external task and that task's downstream in the external
+    DAG's run at the same logical date (none: nothing to clear), following markers there in turn."""
+    limit = int(marker.get("recursion_depth", 10))
+    if depth >= limit:
+        raise TradewindError(
+            f"ExternalTaskMarker {task_id!r} of DAG {dag_id!r}: clearing across DAGs went {depth} DAGs deep, "
+            f"its recursion_depth of {limit} (a cycle of markers, or a chain deeper than allowed)"
+        )
+    logical_date = session.scalar(
+        select(DagRunModel.logical_date).where(DagRunModel.dag_id == dag_id, DagRunModel.run_id == run_id)
+    )
+    external_dag = str(marker["dag_id"])
+    external_run = session.scalar(
+        select(DagRunModel.run_id).where(
+            DagRunModel.dag_id == external_dag, DagRunModel.logical_date == logical_date
+        )
+    )
+    if external_run is None:
+        return []
+    try:
+        external_sdag = get_serialized_dag(session=session, dag_id=external_dag)
+    except NotFoundError:
+        return []
+    if marker["task_id"] not in external_sdag.task_dict:
+        return []
+    return clear_task_instances(
+        session=session, dag_id=external_dag, run_id=external_run, task_ids=[str(marker["task_id"])],
+        include_downstream=True, sdag=external_sdag, now=now, depth=depth + 1,
+    )  # fmt: skip
 
 
 def _clear_one(session: Session, ti: TaskInstanceModel, sdag: SerializedDag) -> bool:
@@ -312,6 +356,7 @@ def _clear_one(session: Session, ti: TaskInstanceModel, sdag: SerializedDag) -> 
                 "scheduled_at": None,
                 "queued_at": None,
                 "next_retry_at": None,
+                "next_poke_at": None,
                 "hostname": None,
                 "pid": None,
                 "external_executor_id": None,

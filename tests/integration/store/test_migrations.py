@@ -128,10 +128,13 @@ def _populate_at_0001(session: Session) -> None:
             conf={"x": 1},
         )
     )
-    session.add(
-        TaskInstanceModel(dag_id="etl", run_id="manual__1", task_id="a", state="success", try_number=1)
+    # Core inserts too: later revisions add columns to task_instance (0006: next_poke_at).
+    session.execute(
+        insert(TaskInstanceModel).values(
+            dag_id="etl", run_id="manual__1", task_id="a", map_index=-1, state="success", try_number=1
+        )
     )
-    session.add(TaskInstanceModel(dag_id="etl", run_id="manual__1", task_id="b"))
+    session.execute(insert(TaskInstanceModel).values(dag_id="etl", run_id="manual__1", task_id="b", map_index=-1))
     session.add(
         XComModel(dag_id="etl", run_id="manual__1", task_id="a", key="return_value", value='{"rows": [1, 2]}')
     )

@@ -59,11 +59,14 @@ def test_a_helper_module_beside_the_dag_is_blamed_at_its_own_line(
     assert result.errors[0].lineno == 2
 
 
-def test_assets_are_not_supported_yet(airflow_names: Settings, tmp_path: Path) -> None:
+def test_asset_watchers_are_not_supported_yet(airflow_names: Settings, tmp_path: Path) -> None:
     message, lineno = _load_error(
-        tmp_path / "assets.py", "import pendulum\nfrom airflow.sdk import DAG, Asset\n"
+        tmp_path / "assets.py", "import pendulum\nfrom airflow.sdk import DAG, AssetWatcher\n"
     )
-    assert "airflow.sdk.Asset is not supported by Tradewind yet (assets come in a later release)" in message
+    assert (
+        "airflow.sdk.AssetWatcher is not supported by Tradewind yet (asset watchers come in a later release)"
+        in message
+    )
     assert lineno == 2
 
 
@@ -91,5 +94,5 @@ def test_a_probe_for_a_module_gets_none_not_an_error(airflow_names: Settings) ->
     import importlib.util
 
     assert importlib.util.find_spec("airflow.providers.openlineage") is None
-    assert importlib.util.find_spec("airflow.datasets") is None
+    assert importlib.util.find_spec("airflow.datasets") is not None
     assert importlib.util.find_spec("airflow.providers.standard.operators.bash") is not None

@@ -19,7 +19,7 @@ from tradewind.api.schemas.dag_runs import (
 )
 from tradewind.api.schemas.task_instances import reference_body
 from tradewind.core.states import DagRunState
-from tradewind.store import dag_runs, dags
+from tradewind.store import asset_queue, dag_runs, dags
 
 router = APIRouter(tags=["DAGRun"], responses=ERROR_RESPONSES)
 ALL_DAGS = "~"
@@ -47,7 +47,8 @@ def list_dag_runs(
         offset=offset,
         order_by=order_by,
     )
-    return {"dag_runs": [dag_run_body(r) for r in runs], "total_entries": total}
+    consumed = asset_queue.consumed_events(session=session, dag_run_ids=[r.id for r in runs])
+    return {"dag_runs": [dag_run_body(r, consumed[r.id]) for r in runs], "total_entries": total}
 
 
 @router.post("/dags/{dag_id}/dagRuns", response_model=DAGRun, summary="Trigger a DAG run")
@@ -68,7 +69,8 @@ def trigger_dag_run(dag_id: str, body: TriggerDAGRun, ctx: Ctx, principal: Op) -
 
 @router.get("/dags/{dag_id}/dagRuns/{dag_run_id}", response_model=DAGRun, summary="Get a DAG run")
 def get_dag_run(dag_id: str, dag_run_id: str, session: DbSession, _: Viewer) -> dict[str, Any]:
-    return dag_run_body(dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id))
+    run = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id)
+    return dag_run_body(run, asset_queue.consumed_events(session=session, dag_run_ids=[run.id])[run.id])
 
 
 @router.patch("/dags/{dag_id}/dagRuns/{dag_run_id}", response_model=DAGRun, summary="Set a DAG run's state")

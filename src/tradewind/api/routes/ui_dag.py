@@ -21,7 +21,7 @@ from tradewind.api.run_states import STATES, group_states, mapped_counts, task_s
 from tradewind.api.schemas.dags import schedule_text
 from tradewind.core.states import FINISHED_DAG_RUN_STATES, DagRunState
 from tradewind.sdk.errors import NotFoundError
-from tradewind.store import dag_files, dag_runs, dags
+from tradewind.store import asset_queue, dag_files, dag_runs, dags
 from tradewind.store.tables import DagRunModel
 
 router = APIRouter(include_in_schema=False)
@@ -179,6 +179,7 @@ def runs_page(
         "dag_runs.html",
         tab="runs",
         run_rows=rows,
+        consumed=asset_queue.consumed_events(session=session, dag_run_ids=[r.id for r in rows]),
         total=total,
         page=page,
         pages=max(1, math.ceil(total / RUNS_PAGE)),

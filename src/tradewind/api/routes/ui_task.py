@@ -14,7 +14,7 @@ from tradewind.api.routes.dependencies import Ctx, DbSession, Viewer
 from tradewind.api.routes.ui_dag import dag_header
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.sdk.errors import NotFoundError
-from tradewind.store import task_instances, xcom
+from tradewind.store import task_instances, task_reschedules, xcom
 from tradewind.store.audit import mask_secrets
 from tradewind.store.task_history import TryInfo
 
@@ -76,6 +76,7 @@ def task_page(
         templates_unrendered={k: _pretty(v) for k, v in task.templates.items()},
         log_url=log_url,
         extra_links=task_links(session, task, key),
+        reschedules=task_reschedules.list_reschedules(session=session, key=key),
         **header,
     )
 

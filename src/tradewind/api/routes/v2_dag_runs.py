@@ -19,7 +19,7 @@ from tradewind.api.schemas.v2_dag_runs import (
 from tradewind.api.schemas.v2_task_instances import task_instance_response
 from tradewind.core.states import DagRunState
 from tradewind.sdk.errors import ParamValidationError
-from tradewind.store import dag_runs, dags, task_instances
+from tradewind.store import asset_queue, dag_runs, dags, task_instances
 
 router = APIRouter(tags=["DagRun"], responses=ERROR_RESPONSES)
 ALL = "~"
@@ -45,12 +45,14 @@ def list_dag_runs(
         offset=offset,
         order_by=order_by,
     )
-    return {"dag_runs": [dag_run_response(r) for r in runs], "total_entries": total}
+    consumed = asset_queue.consumed_events(session=session, dag_run_ids=[r.id for r in runs])
+    return {"dag_runs": [dag_run_response(r, consumed[r.id]) for r in runs], "total_entries": total}
 
 
 @router.get("/dags/{dag_id}/dagRuns/{dag_run_id}", response_model=DAGRunResponse, summary="Get a DAG run")
 def get_dag_run(dag_id: str, dag_run_id: str, session: DbSession, _: Viewer) -> dict[str, Any]:
-    return dag_run_response(dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id))
+    run = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id)
+    return dag_run_response(run, asset_queue.consumed_events(session=session, dag_run_ids=[run.id])[run.id])
 
 
 @router.post("/dags/{dag_id}/dagRuns", response_model=DAGRunResponse, summary="Trigger a DAG run")

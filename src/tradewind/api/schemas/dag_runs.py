@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tradewind.api.schemas.assets import DatasetEvent, dataset_event_from_dict
 from tradewind.store.tables import DagRunModel
 
 
@@ -27,6 +28,8 @@ class DAGRun(BaseModel):
     triggered_by: str | None
     conf: dict[str, Any]
     note: str | None
+    #: The asset events an asset-triggered run consumed (Airflow 2's dataset event shape).
+    consumed_asset_events: list[DatasetEvent] = Field(default_factory=list)
 
 
 class DAGRunCollection(BaseModel):
@@ -65,8 +68,10 @@ class ClearDAGRun(BaseModel):
     only_failed: bool = False
 
 
-def dag_run_body(run: DagRunModel) -> dict[str, Any]:
+def dag_run_body(run: DagRunModel, consumed: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The v1 run body; ``consumed``: its consumed events as ``store.asset_queue.consumed_events`` gives."""
     return {
+        "consumed_asset_events": [dataset_event_from_dict(e) for e in consumed or []],
         "dag_run_id": run.run_id,
         "dag_id": run.dag_id,
         "logical_date": run.logical_date,
@@ -77,7 +82,8 @@ def dag_run_body(run: DagRunModel) -> dict[str, Any]:
         "start_date": run.start_date,
         "end_date": run.end_date,
         "last_scheduling_decision": run.last_scheduling_decision,
-        "run_type": run.run_type,
+        # Airflow 2 names the type after datasets (its client checks the value against that list).
+        "run_type": "dataset_triggered" if run.run_type == "asset_triggered" else run.run_type,
         "state": run.state,
         "external_trigger": run.external_trigger,
         "triggered_by": run.triggered_by,

@@ -7,11 +7,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradewind.api.schemas.assets import AssetEventResponse, asset_event_from_dict
 from tradewind.core.states import DagRunType
 from tradewind.store.tables import DagRunModel
 
 #: How Airflow 3 names who created a run; a manual run's user is in ``triggering_user_name``.
-TRIGGERED_BY = {DagRunType.SCHEDULED.value: "timetable", DagRunType.BACKFILL.value: "backfill"}
+TRIGGERED_BY = {
+    DagRunType.SCHEDULED.value: "timetable",
+    DagRunType.BACKFILL.value: "backfill",
+    DagRunType.ASSET_TRIGGERED.value: "asset",
+}
 
 
 class DAGRunResponse(BaseModel):
@@ -37,6 +42,8 @@ class DAGRunResponse(BaseModel):
     bundle_version: str | None = None
     partition_key: str | None = None
     partition_date: datetime | None = None
+    #: The asset events an asset-triggered run consumed (Airflow 3's asset event shape).
+    consumed_asset_events: list[AssetEventResponse] = Field(default_factory=list)
 
 
 class DAGRunCollectionResponse(BaseModel):
@@ -77,7 +84,9 @@ def run_after(run: DagRunModel) -> datetime:
     return run.logical_date
 
 
-def dag_run_response(run: DagRunModel) -> dict[str, Any]:
+def dag_run_response(run: DagRunModel, consumed: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The v2 run body; ``consumed``: its consumed events as ``store.asset_queue.consumed_events`` gives."""
+    events = [asset_event_from_dict(e) for e in consumed or []]
     duration = (
         (run.end_date - run.start_date).total_seconds()
         if run.end_date is not None and run.start_date is not None
@@ -103,4 +112,5 @@ def dag_run_response(run: DagRunModel) -> dict[str, Any]:
         "triggering_user_name": run.triggered_by if manual else None,
         "conf": run.conf or {},
         "note": run.note,
+        "consumed_asset_events": events,
     }

@@ -44,6 +44,17 @@ _STATES = {
 #: The task instance a task's context holds (Airflow 2's model, Airflow 3's runtime one), for annotations.
 _TASK_INSTANCE = {"TaskInstance": "tradewind.sdk.context:RuntimeTaskInstance"}
 _OPERATOR_LINK = {"BaseOperatorLink": "tradewind.sdk.operator_links:BaseOperatorLink"}
+_RETRY_POLICY = {
+    "ExceptionRetryPolicy": "tradewind.sdk.retry_policy:ExceptionRetryPolicy",
+    "RetryAction": "tradewind.sdk.retry_policy:RetryAction",
+    "RetryDecision": "tradewind.sdk.retry_policy:RetryDecision",
+    "RetryPolicy": "tradewind.sdk.retry_policy:RetryPolicy",
+    "RetryRule": "tradewind.sdk.retry_policy:RetryRule",
+}
+_TASK_STATE = {
+    "NEVER_EXPIRE": "tradewind.sdk.task_state:NEVER_EXPIRE",
+    "TaskStateStoreAccessor": "tradewind.sdk.task_state:TaskStateStore",
+}
 _MACROS = {"ds_add": "tradewind.sdk.macros:ds_add", "ds_format": "tradewind.sdk.macros:ds_format"}
 
 _TIMETABLES_BASE = {
@@ -65,8 +76,37 @@ _TIMETABLES_SIMPLE = {
     "NullTimetable": "tradewind.sdk.timetables.simple:NullTimetable",
     "OnceTimetable": "tradewind.sdk.timetables.simple:OnceTimetable",
     "ContinuousTimetable": "tradewind.sdk.timetables.simple:ContinuousTimetable",
+    "AssetTriggeredTimetable": "tradewind.sdk.timetables.assets:AssetTriggeredTimetable",
+    "DatasetTriggeredTimetable": "tradewind.sdk.timetables.assets:AssetTriggeredTimetable",
 }
 _TIMETABLES_EVENTS = {"EventsTimetable": "tradewind.sdk.timetables.events:EventsTimetable"}
+
+_ASSETS = {
+    "Asset": "tradewind.sdk.assets:Asset",
+    "AssetAlias": "tradewind.sdk.assets:AssetAlias",
+    "AssetAll": "tradewind.sdk.assets:AssetAll",
+    "AssetAny": "tradewind.sdk.assets:AssetAny",
+    "Model": "tradewind.sdk.assets:Model",
+    "Metadata": "tradewind.sdk.assets:Metadata",
+}
+_ASSET_DEFINITIONS = {
+    **_ASSETS,
+    "BaseAsset": "tradewind.sdk.assets:BaseAsset",
+    "AssetRef": "tradewind.sdk.assets:AssetRef",
+    "AssetNameRef": "tradewind.sdk.assets:AssetNameRef",
+    "AssetUriRef": "tradewind.sdk.assets:AssetUriRef",
+    "Dataset": "tradewind.sdk.assets:Dataset",
+}
+_ASSET_DECORATOR = {"asset": "tradewind.sdk.asset_decorator:asset"}
+_ASSET_OR_TIME = {"AssetOrTimeSchedule": "tradewind.sdk.timetables.assets:AssetOrTimeSchedule"}
+#: Airflow 2's names (``airflow.datasets``).
+_DATASETS = {
+    "Dataset": "tradewind.sdk.assets:Dataset",
+    "DatasetAlias": "tradewind.sdk.assets:AssetAlias",
+    "DatasetAll": "tradewind.sdk.assets:AssetAll",
+    "DatasetAny": "tradewind.sdk.assets:AssetAny",
+    "BaseDataset": "tradewind.sdk.assets:BaseAsset",
+}
 
 _BASH = {"BashOperator": "tradewind.sdk.operators.bash:BashOperator"}
 _PYTHON = {
@@ -92,7 +132,10 @@ _DATETIME = {"BranchDateTimeOperator": "tradewind.sdk.operators.datetime_branch:
 _WEEKDAY_BRANCH = {
     "BranchDayOfWeekOperator": "tradewind.sdk.operators.weekday_branch:BranchDayOfWeekOperator"
 }
-_TRIGGER_DAGRUN = {"TriggerDagRunOperator": "tradewind.sdk.operators.trigger_dagrun:TriggerDagRunOperator"}
+_TRIGGER_DAGRUN = {
+    "TriggerDagRunOperator": "tradewind.sdk.operators.trigger_dagrun:TriggerDagRunOperator",
+    "TriggerDagRunLink": "tradewind.sdk.operators.trigger_dagrun:TriggerDagRunLink",
+}
 _WEEKDAY = {"WeekDay": "tradewind.sdk.weekday:WeekDay"}
 
 #: Airflow's sensor modules, mapped one to one onto ``tradewind.sdk.sensors`` (the sensors part builds them).
@@ -104,9 +147,18 @@ _SENSORS: dict[str, Names] = {
     "bash": {"BashSensor": "tradewind.sdk.sensors.bash:BashSensor"},
     "python": {"PythonSensor": "tradewind.sdk.sensors.python:PythonSensor"},
     "filesystem": {"FileSensor": "tradewind.sdk.sensors.filesystem:FileSensor"},
-    "time": {"TimeSensor": "tradewind.sdk.sensors.time:TimeSensor"},
-    "time_delta": {"TimeDeltaSensor": "tradewind.sdk.sensors.time_delta:TimeDeltaSensor"},
-    "date_time": {"DateTimeSensor": "tradewind.sdk.sensors.date_time:DateTimeSensor"},
+    "time": {
+        "TimeSensor": "tradewind.sdk.sensors.time:TimeSensor",
+        "TimeSensorAsync": "tradewind.sdk.sensors.time:TimeSensorAsync",
+    },
+    "time_delta": {
+        "TimeDeltaSensor": "tradewind.sdk.sensors.time_delta:TimeDeltaSensor",
+        "TimeDeltaSensorAsync": "tradewind.sdk.sensors.time_delta:TimeDeltaSensorAsync",
+    },
+    "date_time": {
+        "DateTimeSensor": "tradewind.sdk.sensors.date_time:DateTimeSensor",
+        "DateTimeSensorAsync": "tradewind.sdk.sensors.date_time:DateTimeSensorAsync",
+    },
     "weekday": {"DayOfWeekSensor": "tradewind.sdk.sensors.weekday:DayOfWeekSensor"},
     "external_task": {
         "ExternalTaskSensor": "tradewind.sdk.sensors.external_task:ExternalTaskSensor",
@@ -125,6 +177,8 @@ _EXCEPTIONS = {
     "ParamValidationError": "tradewind.sdk.errors:ParamValidationError",
     "AirflowConfigException": "tradewind.sdk.errors:ConfigError",
     "AirflowSensorTimeout": "tradewind.sdk.errors:SensorTimeout",
+    "AirflowRescheduleException": "tradewind.sdk.errors:TaskRescheduled",
+    "DagRunAlreadyExists": "tradewind.sdk.runtime:DagRunExists",
 }
 
 _TIMEZONE = {
@@ -149,6 +203,7 @@ _SDK: dict[str, str] = {
     "XComArg": "tradewind.sdk.xcom_arg:XComArg",
     **_TASK_INSTANCE,
     **_OPERATOR_LINK,
+    **_RETRY_POLICY,
     "macros": "airflow.macros",
     "BaseSensorOperator": "tradewind.sdk.sensors.base:BaseSensorOperator",
     "PokeReturnValue": "tradewind.sdk.sensors.base:PokeReturnValue",
@@ -157,6 +212,9 @@ _SDK: dict[str, str] = {
     **_TIMETABLES_TRIGGER,
     **_TIMETABLES_EVENTS,
     "conf": "tradewind.compat.airflow.config_view:conf",
+    **_ASSETS,
+    **_ASSET_DECORATOR,
+    **_ASSET_OR_TIME,
 }
 
 _AIRFLOW2_OPERATORS: dict[str, Names] = {
@@ -192,13 +250,29 @@ AIRFLOW_NAMES: Mapping[str, Names] = {
         "DAG": _DAG,
         "XComArg": "tradewind.sdk.xcom_arg:XComArg",
         "AirflowException": _EXCEPTIONS["AirflowException"],
+        "Dataset": _DATASETS["Dataset"],
+        "Asset": _ASSETS["Asset"],
     },
+    "airflow.sdk.definitions.asset": {**_ASSET_DEFINITIONS, **_ASSET_DECORATOR},
+    "airflow.sdk.definitions.asset.decorators": _ASSET_DECORATOR,
+    "airflow.sdk.definitions.asset.metadata": {"Metadata": _ASSETS["Metadata"]},
+    "airflow.datasets": _DATASETS,
+    "airflow.datasets.metadata": {"Metadata": _ASSETS["Metadata"]},
+    "airflow.assets": _ASSET_DEFINITIONS,
+    "airflow.providers.common.compat.assets": _ASSET_DEFINITIONS,
+    "airflow.timetables.assets": _ASSET_OR_TIME,
+    "airflow.timetables.datasets": {"DatasetOrTimeSchedule": _ASSET_OR_TIME["AssetOrTimeSchedule"]},
     "airflow.sdk": _SDK,
     "airflow.sdk.exceptions": _EXCEPTIONS,
     "airflow.sdk.definitions.dag": {"DAG": _DAG, "dag": _DECORATORS["dag"]},
     "airflow.sdk.definitions.param": _PARAMS,
     "airflow.sdk.definitions.taskgroup": _TASK_GROUP,
     "airflow.sdk.definitions.edges": _EDGES,
+    "airflow.sdk.definitions.retry_policy": _RETRY_POLICY,
+    "airflow.sdk.execution_time.context": {
+        **_TASK_STATE,
+        "get_current_context": _CONTEXT["get_current_context"],
+    },
     "airflow.sdk.bases.operator": {"BaseOperator": _BASE_OPERATOR, **_CHAIN},
     "airflow.sdk.bases.sensor": _SENSORS["base"],
     "airflow.models": {
@@ -258,25 +332,8 @@ AIRFLOW_NAMES: Mapping[str, Names] = {
 
 #: Airflow features Tradewind plans but does not have yet: module or ``module.name`` -> the feature's name.
 LATER: Mapping[str, str] = {
-    "airflow.datasets": "datasets and assets",
-    "airflow.assets": "assets",
-    "airflow.sdk.definitions.asset": "assets",
-    "airflow.Dataset": "datasets and assets",
-    "airflow.Asset": "assets",
-    **{
-        f"airflow.sdk.{name}": "assets"
-        for name in (
-            "Asset",
-            "AssetAlias",
-            "AssetAll",
-            "AssetAny",
-            "AssetWatcher",
-            "AssetOrTimeSchedule",
-            "AssetAccessControl",
-            "Metadata",
-            "asset",
-        )
-    },
+    "airflow.sdk.AssetWatcher": "asset watchers",
+    "airflow.sdk.AssetAccessControl": "asset access controls",
 }
 
 

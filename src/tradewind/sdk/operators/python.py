@@ -7,6 +7,7 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from tradewind.sdk.asset_events import consume_generator
 from tradewind.sdk.baseoperator import BaseOperator
 from tradewind.sdk.errors import DagDefinitionError
 from tradewind.sdk.legacy_context import context_with, legacy_kwargs
@@ -73,7 +74,8 @@ class PythonOperator(BaseOperator):
     def execute(self, context: Mapping[str, Any]) -> Any:
         context = context_with(context, templates_dict=self.templates_dict)
         kwargs = callable_kwargs(self.python_callable, self.op_args, context, self.op_kwargs)
-        result = self.execute_callable(kwargs)
+        # A generator function's yielded Metadata become the extra of its outlet events.
+        result = consume_generator(self.execute_callable(kwargs), context)
         if self.show_return_value_in_logs:
             emit(f"Done. Returned value was: {result!r}")
         else:

@@ -161,3 +161,33 @@ class CronSchedule:
 
     def to_dict(self) -> dict[str, Any]:
         return {"expression": self.original, "timezone": self.timezone}
+
+
+class CronSteps:
+    """Stepping by a cron schedule, for the timetables built on one (``self._cron``)."""
+
+    _cron: CronSchedule
+
+    @property
+    def expression(self) -> str:
+        return self._cron.expression
+
+    @property
+    def timezone(self) -> str:
+        return self._cron.timezone
+
+    @property
+    def summary(self) -> str:
+        return self._cron.original
+
+    def _get_next(self, current: datetime) -> datetime:
+        return self._cron.next_after(current)
+
+    def _get_prev(self, current: datetime) -> datetime:
+        return self._cron.prev_before(current)
+
+    def _align_to_next(self, current: datetime) -> datetime:
+        return self._cron.align_to_next(current)
+
+    def _align_to_prev(self, current: datetime) -> datetime:
+        return self._cron.align_to_prev(current)

@@ -51,3 +51,29 @@ def decode_delta(value: float | int | dict[str, Any]) -> Delta:
             fields["weekday"] = weekday(*fields["weekday"])
         return relativedelta(**fields)
     return timedelta(seconds=float(value))
+
+
+class DeltaSteps:
+    """Stepping by a fixed or calendar delta (``self._delta``); every instant is on the grid."""
+
+    _delta: Delta
+
+    @property
+    def delta(self) -> Delta:
+        return self._delta
+
+    @property
+    def summary(self) -> str:
+        return delta_summary(self._delta)
+
+    def _get_next(self, current: datetime) -> datetime:
+        return step_forward(current, self._delta)
+
+    def _get_prev(self, current: datetime) -> datetime:
+        return step_back(current, self._delta)
+
+    def _align_to_next(self, current: datetime) -> datetime:
+        return current
+
+    def _align_to_prev(self, current: datetime) -> datetime:
+        return current

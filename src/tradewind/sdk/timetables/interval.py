@@ -15,15 +15,14 @@ from tradewind.sdk.timetables.base import (
     Timetable,
     evaluation_time,
 )
-from tradewind.sdk.timetables.cron import CronSchedule
+from tradewind.sdk.timetables.cron import CronSchedule, CronSteps
 from tradewind.sdk.timetables.delta import (
     Delta,
+    DeltaSteps,
     check_positive,
     decode_delta,
     delta_summary,
     encode_delta,
-    step_back,
-    step_forward,
 )
 
 
@@ -80,7 +79,7 @@ class _DataIntervalTimetable(Timetable):
         return DagRunInfo.interval(start, self._get_next(start))
 
 
-class CronDataIntervalTimetable(_DataIntervalTimetable):
+class CronDataIntervalTimetable(CronSteps, _DataIntervalTimetable):
     """``schedule="<cron>"`` with data intervals: each run covers the period between two ticks."""
 
     type_name = "cron"
@@ -88,30 +87,6 @@ class CronDataIntervalTimetable(_DataIntervalTimetable):
     def __init__(self, cron: str, timezone: str | tzinfo = "UTC") -> None:
         self._cron = CronSchedule(cron, timezone)
         self.description = self._cron.description
-
-    @property
-    def expression(self) -> str:
-        return self._cron.expression
-
-    @property
-    def timezone(self) -> str:
-        return self._cron.timezone
-
-    @property
-    def summary(self) -> str:
-        return self._cron.original
-
-    def _get_next(self, current: datetime) -> datetime:
-        return self._cron.next_after(current)
-
-    def _get_prev(self, current: datetime) -> datetime:
-        return self._cron.prev_before(current)
-
-    def _align_to_next(self, current: datetime) -> datetime:
-        return self._cron.align_to_next(current)
-
-    def _align_to_prev(self, current: datetime) -> datetime:
-        return self._cron.align_to_prev(current)
 
     def _skip_to_latest(self, earliest: datetime | None) -> datetime:
         # Without catchup the newest run is the last *complete* period, unless now is right on a tick:
@@ -133,7 +108,7 @@ class CronDataIntervalTimetable(_DataIntervalTimetable):
         return cls(data["expression"], data.get("timezone", "UTC"))
 
 
-class DeltaDataIntervalTimetable(_DataIntervalTimetable):
+class DeltaDataIntervalTimetable(DeltaSteps, _DataIntervalTimetable):
     """``schedule=timedelta(...)`` or ``relativedelta(...)`` with data intervals of that length."""
 
     type_name = "delta"
@@ -142,26 +117,6 @@ class DeltaDataIntervalTimetable(_DataIntervalTimetable):
         check_positive(delta)
         self._delta = delta
         self.description = f"every {delta_summary(delta)}"
-
-    @property
-    def delta(self) -> Delta:
-        return self._delta
-
-    @property
-    def summary(self) -> str:
-        return delta_summary(self._delta)
-
-    def _get_next(self, current: datetime) -> datetime:
-        return step_forward(current, self._delta)
-
-    def _get_prev(self, current: datetime) -> datetime:
-        return step_back(current, self._delta)
-
-    def _align_to_next(self, current: datetime) -> datetime:
-        return current
-
-    def _align_to_prev(self, current: datetime) -> datetime:
-        return current
 
     def _round(self, value: datetime, anchor: datetime) -> datetime:
         """The latest period boundary at or before ``value``: calendar deltas step from ``anchor``, fixed ones

@@ -13,15 +13,15 @@ from tradewind.sdk.timetables.base import (
     Timetable,
     evaluation_time,
 )
-from tradewind.sdk.timetables.cron import CronSchedule
+from tradewind.sdk.timetables.cron import CronSchedule, CronSteps
 from tradewind.sdk.timetables.delta import (
     Delta,
+    DeltaSteps,
     check_positive,
     decode_delta,
     delta_summary,
     encode_delta,
     step_back,
-    step_forward,
 )
 
 RunImmediately = bool | timedelta
@@ -84,7 +84,7 @@ class _TriggerTimetable(Timetable):
         return DagRunInfo.interval(step_back(tick, self._interval), tick)
 
 
-class CronTriggerTimetable(_TriggerTimetable):
+class CronTriggerTimetable(CronSteps, _TriggerTimetable):
     """``schedule="<cron>"`` as Airflow 3 reads it: one run at every tick, logical date = the tick.
 
     ``interval`` gives runs a data interval ending at the tick; ``run_immediately`` says whether a DAG with
@@ -106,27 +106,6 @@ class CronTriggerTimetable(_TriggerTimetable):
         self._interval = interval
         self._run_immediately = run_immediately
         self.description = self._cron.description
-
-    @property
-    def expression(self) -> str:
-        return self._cron.expression
-
-    @property
-    def timezone(self) -> str:
-        return self._cron.timezone
-
-    @property
-    def summary(self) -> str:
-        return self._cron.original
-
-    def _get_next(self, current: datetime) -> datetime:
-        return self._cron.next_after(current)
-
-    def _align_to_next(self, current: datetime) -> datetime:
-        return self._cron.align_to_next(current)
-
-    def _align_to_prev(self, current: datetime) -> datetime:
-        return self._cron.align_to_prev(current)
 
     def _first_run(self) -> datetime:
         now = evaluation_time()
@@ -158,7 +137,7 @@ class CronTriggerTimetable(_TriggerTimetable):
         )
 
 
-class DeltaTriggerTimetable(_TriggerTimetable):
+class DeltaTriggerTimetable(DeltaSteps, _TriggerTimetable):
     """``schedule=timedelta(...)`` as Airflow 3 reads it: a run every ``delta``, logical date = its time."""
 
     type_name = "delta_trigger"
@@ -168,23 +147,6 @@ class DeltaTriggerTimetable(_TriggerTimetable):
         self._delta = delta
         self._interval = interval
         self.description = f"every {delta_summary(delta)}"
-
-    @property
-    def delta(self) -> Delta:
-        return self._delta
-
-    @property
-    def summary(self) -> str:
-        return delta_summary(self._delta)
-
-    def _get_next(self, current: datetime) -> datetime:
-        return step_forward(current, self._delta)
-
-    def _align_to_next(self, current: datetime) -> datetime:
-        return current
-
-    def _align_to_prev(self, current: datetime) -> datetime:
-        return current
 
     def _first_run(self) -> datetime:
         return evaluation_time()

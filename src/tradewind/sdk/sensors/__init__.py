@@ -1,0 +1,1 @@
+"""Sensors: tasks that wait for a condition, poking it until it holds (Airflow's meaning)."""
