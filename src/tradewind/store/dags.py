@@ -14,13 +14,18 @@ from tradewind.sdk.errors import NotFoundError
 from tradewind.sdk.schedules import DagRunInfo
 from tradewind.store.ordering import order_clauses
 from tradewind.store.tables import (
+    AssetDagRunQueueModel,
     DagCallbackRequestModel,
     DagModel,
+    DagRunAssetEventModel,
     DagRunModel,
+    DagScheduleAssetAliasModel,
+    DagScheduleAssetModel,
     DagTagModel,
     SerializedDagModel,
     TaskInstanceHistoryModel,
     TaskInstanceModel,
+    TaskOutletAssetModel,
     TaskStateModel,
     XComModel,
 )
@@ -253,9 +258,10 @@ def deactivate_dags(*, session: Session, dag_ids: Collection[str]) -> int:
 
 def delete_dag(*, session: Session, dag_id: str) -> int:
     """Remove every trace of the DAG in the metadata (runs, task instances and their history, XComs, task
-    state, serialized form, tags, pending DAG callbacks, the DAG row); returns the number of runs deleted. The audit
-    log is kept."""
+    state, serialized form, tags, pending DAG callbacks, its asset schedule, outlets and queued asset events, the
+    DAG row); returns the number of runs deleted. The audit log and the asset events themselves are kept."""
     get_dag(session=session, dag_id=dag_id)
+    _forget_asset_references(session, dag_id)
     for model in (
         XComModel,
         TaskStateModel,
@@ -274,6 +280,15 @@ def delete_dag(*, session: Session, dag_id: str) -> int:
             delete(model).where(model.dag_id == dag_id).execution_options(synchronize_session="fetch")
         )
     return int(runs)
+
+
+def _forget_asset_references(session: Session, dag_id: str) -> None:
+    """The DAG's asset schedule, outlets and queued events: a DAG that comes back starts with none of them."""
+    run_ids = select(DagRunModel.id).where(DagRunModel.dag_id == dag_id).scalar_subquery()
+    session.execute(delete(DagRunAssetEventModel).where(DagRunAssetEventModel.dag_run_id.in_(run_ids)))
+    session.execute(delete(AssetDagRunQueueModel).where(AssetDagRunQueueModel.target_dag_id == dag_id))
+    for model in (DagScheduleAssetModel, DagScheduleAssetAliasModel, TaskOutletAssetModel):
+        session.execute(delete(model).where(model.dag_id == dag_id))
 
 
 def set_next_dagrun(*, session: Session, dag_id: str, info: DagRunInfo | None) -> None:

@@ -217,3 +217,20 @@ def test_a_paused_consumer_does_not_collect_events(
         dags.set_paused(session=session, dag_id="paused", is_paused=False)
     scheduler.tick(clock.now())
     assert asset_runs(sessions, "paused") == []
+
+
+def test_a_deleted_consumer_that_comes_back_does_not_run_on_events_queued_before(
+    sessions: sessionmaker[Session], scheduler: Scheduler, clock: FrozenClock
+) -> None:
+    store(sessions, producer("pd", [A]), consumer("gone", [A]))
+    produce(sessions, "pd", [A])
+    with transaction(sessions) as session:
+        assert len(asset_queue.queued_events(session=session, dag_id="gone")) == 1
+        dags.delete_dag(session=session, dag_id="gone")
+        assert asset_queue.queued_events(session=session, dag_id="gone") == []
+    store(sessions, consumer("gone", [A]))  # the file defines it again
+    scheduler.tick(clock.now())
+    assert asset_runs(sessions, "gone") == []
+    produce(sessions, "pd", [A], now=START + timedelta(minutes=5))
+    scheduler.tick(clock.now())
+    assert len(asset_runs(sessions, "gone")) == 1
