@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from tradewind.api.asset_actions import create_asset_event
+from tradewind.api.asset_pages import asset_page, event_page
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer
 from tradewind.api.schemas.assets import (
     CreateDatasetEvent,
@@ -42,15 +43,8 @@ def list_datasets(
     offset: Offset = 0,
     uri_pattern: Annotated[str | None, Query(description="part of the uri")] = None,
 ) -> dict[str, Any]:
-    rows, total = assets.list_assets(session=session, uri_pattern=uri_pattern, limit=limit, offset=offset)
-    ids = [row.id for row in rows]
-    consumers = assets.consuming_dags(session=session, asset_ids=ids)
-    producers = assets.producing_tasks(session=session, asset_ids=ids)
-    return {
-        "datasets": [dataset_body(r, consumers[r.id], producers[r.id]) for r in rows],
-        "total_entries": total,
-    }
-
+    rows, total = asset_page(session, uri_pattern=uri_pattern, limit=limit, offset=offset)
+    return {"datasets": [dataset_body(*row) for row in rows], "total_entries": total}
 
 @router.get("/datasets/events", response_model=DatasetEventCollection, summary="List dataset events")
 def list_dataset_events(
@@ -64,18 +58,11 @@ def list_dataset_events(
     source_run_id: str | None = None,
     order_by: str = "timestamp",
 ) -> dict[str, Any]:
-    if order_by not in ("timestamp", "-timestamp"):
-        raise ParamValidationError("order_by must be timestamp or -timestamp", param="order_by")
-    rows, total = assets.list_events(
-        session=session, asset_id=dataset_id, source_dag_id=source_dag_id, source_task_id=source_task_id,
-        source_run_id=source_run_id, limit=limit, offset=offset, newest_first=order_by == "-timestamp",
+    rows, total = event_page(
+        session, asset_id=dataset_id, source_dag_id=source_dag_id, source_task_id=source_task_id,
+        source_run_id=source_run_id, limit=limit, offset=offset, order_by=order_by,
     )  # fmt: skip
-    runs = asset_queue.runs_created_by(session=session, event_ids=[e.id for e, _ in rows])
-    return {
-        "dataset_events": [dataset_event_body(e, a, runs[e.id]) for e, a in rows],
-        "total_entries": total,
-    }
-
+    return {"dataset_events": [dataset_event_body(*row) for row in rows], "total_entries": total}
 
 @router.post("/datasets/events", response_model=DatasetEvent, summary="Create a dataset event")
 def post_dataset_event(

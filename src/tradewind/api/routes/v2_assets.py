@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from tradewind.api.asset_actions import asset_id_of, create_asset_event
+from tradewind.api.asset_pages import asset_page, event_page
 from tradewind.api.errors import CREATED
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer
 from tradewind.api.schemas.assets import (
@@ -35,15 +36,8 @@ def list_assets(
     offset: Offset = 0,
     uri_pattern: Annotated[str | None, Query(description="part of the uri")] = None,
 ) -> dict[str, Any]:
-    rows, total = assets.list_assets(session=session, uri_pattern=uri_pattern, limit=limit, offset=offset)
-    ids = [row.id for row in rows]
-    consumers = assets.consuming_dags(session=session, asset_ids=ids)
-    producers = assets.producing_tasks(session=session, asset_ids=ids)
-    return {
-        "assets": [asset_response(r, consumers[r.id], producers[r.id]) for r in rows],
-        "total_entries": total,
-    }
-
+    rows, total = asset_page(session, uri_pattern=uri_pattern, limit=limit, offset=offset)
+    return {"assets": [asset_response(*row) for row in rows], "total_entries": total}
 
 @router.get("/assets/events", response_model=AssetEventCollectionResponse, summary="List asset events")
 def list_asset_events(
@@ -57,15 +51,11 @@ def list_asset_events(
     source_run_id: str | None = None,
     order_by: str = "timestamp",
 ) -> dict[str, Any]:
-    if order_by not in ("timestamp", "-timestamp"):
-        raise ParamValidationError("order_by must be timestamp or -timestamp", param="order_by")
-    rows, total = assets.list_events(
-        session=session, asset_id=asset_id, source_dag_id=source_dag_id, source_task_id=source_task_id,
-        source_run_id=source_run_id, limit=limit, offset=offset, newest_first=order_by == "-timestamp",
+    rows, total = event_page(
+        session, asset_id=asset_id, source_dag_id=source_dag_id, source_task_id=source_task_id,
+        source_run_id=source_run_id, limit=limit, offset=offset, order_by=order_by,
     )  # fmt: skip
-    runs = asset_queue.runs_created_by(session=session, event_ids=[e.id for e, _ in rows])
-    return {"asset_events": [asset_event_response(e, a, runs[e.id]) for e, a in rows], "total_entries": total}
-
+    return {"asset_events": [asset_event_response(*row) for row in rows], "total_entries": total}
 
 @router.post(
     "/assets/events", response_model=AssetEventResponse, status_code=CREATED, summary="Create an asset event"
