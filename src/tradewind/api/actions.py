@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from tradewind.api.auth import Principal
 from tradewind.core.clock import utcnow
 from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.redaction import redact
+from tradewind.core.run_inputs import DEFAULT_ALLOWED_RUN_ID_PATTERN
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.core.setup_teardown import clear_scope
 from tradewind.core.states import DagRunState, TaskInstanceState
 from tradewind.sdk.errors import NotFoundError
 from tradewind.store import dag_runs, dags, run_creation, task_instances
-from tradewind.store.audit import mask_secrets, record_audit
+from tradewind.store.audit import record_audit
 from tradewind.store.engine import transaction
 from tradewind.store.tables import DagModel, DagRunModel
 
@@ -38,8 +40,10 @@ def trigger(
     run_id: str | None = None,
     logical_date: datetime | None = None,
     note: str | None = None,
+    allowed_run_id_pattern: str = DEFAULT_ALLOWED_RUN_ID_PATTERN,
 ) -> DagRunModel:
-    """A queued manual run; conf is validated against the DAG's params (ParamValidationError)."""
+    """A queued manual run; conf is validated against the DAG's params (ParamValidationError), a refused
+    run id, logical date or conf raises RefusedInputError."""
     now = utcnow()
     with transaction(factory) as session:
         run = run_creation.trigger_run(
@@ -50,6 +54,7 @@ def trigger(
             run_id=run_id or None,
             logical_date=logical_date,
             triggered_by=principal.username,
+            allowed_run_id_pattern=allowed_run_id_pattern,
         )
         if note:
             run.note = note
@@ -59,7 +64,7 @@ def trigger(
             owner=principal.username,
             dag_id=dag_id,
             run_id=run.run_id,
-            extra={"conf": mask_secrets(conf or {})},
+            extra={"conf": redact(conf or {})},
             now=now,
         )
         session.flush()

@@ -9,12 +9,18 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from tradewind.api.auth import Authenticator
 from tradewind.api.body_limit import BodyLimitMiddleware
 from tradewind.api.context import AppContext
 from tradewind.api.dag_cache import SerializedDagCache
 from tradewind.api.errors import install_error_handlers
+from tradewind.api.execution import routes as execution_routes
+from tradewind.api.execution.app import PREFIX as EXECUTION_PREFIX
+from tradewind.api.execution.context import ExecutionContext
+from tradewind.api.nul_characters import NulCharacterMiddleware
+from tradewind.api.openapi import install_openapi
 from tradewind.api.rate_limit import LoginRateLimiter
 from tradewind.api.rendering import STATIC_DIR, make_templates
 from tradewind.api.routes import (
@@ -46,7 +52,9 @@ from tradewind.api.security_headers import SecurityHeadersMiddleware
 from tradewind.api.sessions import SessionCodec
 from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
+from tradewind.execution.tokens import signer_from_settings
 from tradewind.plugins.registry import ensure_plugins_loaded
+from tradewind.secrets.chain import secrets_chain
 from tradewind.store.engine import make_engine, make_session_factory
 
 API_PREFIX = "/api/v1"
@@ -75,9 +83,7 @@ def build_context(settings: Settings) -> AppContext:
     write_factory = make_session_factory(write_engine)
     secret = load_secret_key(settings)
     codec = SessionCodec(secret, max_age=settings.webserver.session_lifetime_minutes * 60)
-    limiter = LoginRateLimiter(
-        settings.webserver.login_rate_limit, read_factory=read_factory, write_factory=write_factory
-    )
+    limiter = LoginRateLimiter(settings.webserver.login_rate_limit, write_factory=write_factory)
     return AppContext(
         settings=settings,
         read_engine=read_engine,
@@ -116,8 +122,11 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.ctx = ctx
     install_error_handlers(app)
+    app.add_middleware(NulCharacterMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.webserver.max_request_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost, so everything inside sees the client address and scheme as the trusted proxy saw them.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.webserver.forwarded_allow_ips)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (
         api_dags,
@@ -133,6 +142,16 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router, prefix=API_V2_PREFIX)
     app.include_router(api_extra_links.router_v2, prefix=API_V2_PREFIX)
     app.include_router(auth_token.router, prefix="/auth")
+    # The task execution API: task tokens, not user logins (api/execution).
+    app.state.execution = ExecutionContext(
+        write_factory=ctx.write_factory,
+        read_factory=ctx.read_factory,
+        signer=signer_from_settings(settings),
+        allowed_run_id_pattern=settings.scheduler.allowed_run_id_pattern,
+        secrets=secrets_chain(settings, ctx.write_factory),
+    )
+    app.include_router(execution_routes.router, prefix=EXECUTION_PREFIX)
     for module in (ui_health, ui_auth, ui_dags, ui_dag, ui_trigger, ui_actions, ui_task, ui_admin, ui_assets):
         app.include_router(module.router)
+    install_openapi(app)
     return app

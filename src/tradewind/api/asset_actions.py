@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.api.auth import Principal
 from tradewind.core.clock import utcnow
+from tradewind.core.redaction import redact
 from tradewind.sdk.errors import NotFoundError
 from tradewind.store import assets
-from tradewind.store.audit import mask_secrets, record_audit
+from tradewind.store.audit import record_audit
 from tradewind.store.engine import transaction
 from tradewind.store.tables import AssetEventModel, AssetModel
 
@@ -28,7 +29,7 @@ def create_asset_event(
             session=session,
             event="asset_event_create",
             owner=principal.username,
-            extra={"asset_id": asset.id, "uri": asset.uri, "extra": mask_secrets(dict(extra or {}))},
+            extra={"asset_id": asset.id, "uri": asset.uri, "extra": redact(dict(extra or {}))},
             now=now,
         )
         session.flush()

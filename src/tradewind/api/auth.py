@@ -20,7 +20,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from tradewind.api.passwords import hash_token, password_fingerprint, verify_password
+from tradewind.api.passwords import check_password, dummy_hash, hash_token, password_fingerprint
 from tradewind.api.rate_limit import LoginRateLimiter
 from tradewind.api.sessions import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, SessionCodec, tokens_match
 from tradewind.core.clock import utcnow
@@ -72,14 +72,16 @@ class Authenticator:
         self._lock = threading.Lock()
         self._basic_cache: dict[str, tuple[float, int]] = {}
         self._token_touched: dict[int, float] = {}
+        dummy_hash()  # made now, so the first unknown username costs no more than any other
 
     def login(self, username: str, password: str, address: str, *, via: str = "form") -> UserModel:
-        """The user these credentials belong to; a failure is counted, audited and raised."""
-        earlier_failures = self.limiter.check(username, address)
+        """The user these credentials belong to; a failure is counted, audited and raised. Unknown and
+        inactive users cost one password check too, so timing does not tell which usernames exist."""
+        self.limiter.admit(username, address)
         with self._read() as session:
             user = users.find_user(session=session, username=username)
-        if user is None or not user.active or not verify_password(user.password_hash, password):
-            self.limiter.record_failure(username, address)
+        matches = check_password(user.password_hash if user is not None else None, password)
+        if user is None or not user.active or not matches:
             with transaction(self._write) as session:
                 record_audit(
                     session=session,
@@ -89,8 +91,7 @@ class Authenticator:
                     now=utcnow(),
                 )
             raise AuthenticationError(f"invalid username or password for {username!r}")
-        if earlier_failures:
-            self.limiter.reset(username, address)
+        self.limiter.succeeded(username, address)
         return user
 
     def resolve(self, request: Request) -> Principal | None:
@@ -131,6 +132,8 @@ class Authenticator:
         username, sep, password = decoded.partition(":")
         if not sep:
             raise AuthenticationError("malformed HTTP basic credentials: expected username:password")
+        if "\x00" in decoded:  # no user has one, and PostgreSQL cannot even compare such a string
+            raise AuthenticationError("malformed HTTP basic credentials: NUL character")
         with self._read() as session:
             user = users.find_user(session=session, username=username)
         cache_key = hashlib.sha256(

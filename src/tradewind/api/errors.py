@@ -16,9 +16,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Match
 
 from tradewind.api.context import page_context
 from tradewind.api.rate_limit import TooManyLoginAttempts
+from tradewind.api.schemas.bounds import OUT_OF_RANGE
+from tradewind.api.schemas.strict import NUL_CHARACTER
 from tradewind.sdk.errors import (
     AuthenticationError,
     ConflictError,
@@ -41,8 +44,12 @@ STATUS_BY_ERROR: tuple[tuple[type[TradewindError], int], ...] = (
     (TradewindError, 400),
 )
 
+#: Validation error types answered with 400 rather than 422.
+REFUSED_INPUT = frozenset({OUT_OF_RANGE, NUL_CHARACTER})
 BAD_REQUEST = 400
 UNAUTHORIZED = 401
+METHOD_NOT_ALLOWED = 405
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 REQUEST_TOO_LARGE = 413
 UNPROCESSABLE = 422
 SEE_OTHER = 303
@@ -58,7 +65,7 @@ def status_for(exc: TradewindError) -> int:
 
 
 def wants_json(request: Request) -> bool:
-    if request.url.path.startswith("/api/"):
+    if request.url.path.startswith(("/api/", "/execution/")):
         return True
     return "text/html" not in request.headers.get("accept", "")
 
@@ -70,8 +77,11 @@ def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> 
     )
 
 
-def error_response(request: Request, status: int, detail: str) -> Response:
-    headers = {"WWW-Authenticate": 'Basic realm="tradewind"'} if status == UNAUTHORIZED else None
+def error_response(
+    request: Request, status: int, detail: str, headers: dict[str, str] | None = None
+) -> Response:
+    if status == UNAUTHORIZED:
+        headers = {**(headers or {}), "WWW-Authenticate": 'Basic realm="tradewind"'}
     if wants_json(request):
         return problem(status, detail, headers)
     if status == UNAUTHORIZED and request.method in ("GET", "HEAD"):
@@ -79,7 +89,7 @@ def error_response(request: Request, status: int, detail: str) -> Response:
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=SEE_OTHER)
     templates = request.app.state.ctx.templates
     context = page_context(request, flash=None, status=status, title=HTTPStatus(status).phrase, detail=detail)
-    return templates.TemplateResponse(request, "error.html", context, status_code=status)
+    return templates.TemplateResponse(request, "error.html", context, status_code=status, headers=headers)
 
 
 def too_large_detail(limit: int) -> str:
@@ -96,6 +106,11 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     errors = list(exc.errors())
     if any(err.get("type") == "json_invalid" for err in errors):
         return error_response(request, BAD_REQUEST, "request body is not valid JSON: " + _describe(errors))
+    # A number past 64 bits or text with a NUL character is not a value any request could have used: a bad
+    # request, not a failed rule.
+    refused = [err for err in errors if err.get("type") in REFUSED_INPUT]
+    if refused:
+        return error_response(request, BAD_REQUEST, _describe(refused))
     return error_response(request, UNPROCESSABLE, _describe(errors))
 
 
@@ -110,7 +125,21 @@ def _describe(errors: list[Any]) -> str:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return error_response(request, exc.status_code, detail)
+    headers = dict(exc.headers or {})
+    if exc.status_code == METHOD_NOT_ALLOWED:
+        # Starlette names only the first route that matched the path; list every method the path takes.
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return error_response(request, exc.status_code, detail, headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route takes at the request's path (routes may sit in included routers)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in HTTP_METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

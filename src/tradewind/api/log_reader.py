@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tradewind.core.keys import TaskInstanceKey
-from tradewind.core.log_paths import log_relative_path
-from tradewind.sdk.errors import NotFoundError, ParamValidationError
+from tradewind.core.log_paths import task_log_path
+from tradewind.sdk.errors import NotFoundError, ParamValidationError, RefusedInputError, UnsafePathError
 
 #: Bytes returned per request at most; a client follows the continuation token for the rest.
 CHUNK_BYTES = 256 * 1024
+#: The largest offset a file can be read from (a signed 64-bit file position).
+MAX_OFFSET = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,18 +37,19 @@ def decode_token(token: str | None) -> int:
         offset = raw["offset"]
     except (binascii.Error, ValueError, KeyError, TypeError):
         raise ParamValidationError(f"malformed continuation token {token!r}", param="token") from None
-    if not isinstance(offset, int) or offset < 0:
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
         raise ParamValidationError(f"malformed continuation token {token!r}", param="token")
+    if offset > MAX_OFFSET:
+        raise RefusedInputError(f"token: its offset {offset} is past the largest file offset", field="token")
     return offset
 
 
 def log_path(base_folder: Path, key: TaskInstanceKey, try_number: int) -> Path:
-    base = base_folder.resolve()
-    path = (base / log_relative_path(key, try_number)).resolve()
-    # Ids come from the URL: refuse anything that would escape the log folder.
-    if not path.is_relative_to(base):
-        raise NotFoundError(f"no log for {key} try {try_number}", kind="log", ident=str(key))
-    return path
+    # Ids come from the URL: a path that would escape the log folder names no log.
+    try:
+        return task_log_path(base_folder, key, try_number)
+    except UnsafePathError:
+        raise NotFoundError(f"no log for {key} try {try_number}", kind="log", ident=str(key)) from None
 
 
 def read_chunk(path: Path, offset: int, limit: int = CHUNK_BYTES) -> LogChunk:

@@ -1,5 +1,11 @@
-"""Failed-login rate limiting: at most N failures per minute per (username, client address), counted in the
-metadata database so that every webserver process and replica enforces one limit."""
+"""Login rate limiting, counted in the metadata database so every webserver process and replica enforces
+one limit: at most N attempts per minute per (username, client address), and 10 N per client address
+whatever the usernames. An attempt is counted before its password is checked (one atomic step), and a
+successful login takes back its user's attempts from that address.
+
+There is deliberately no limit per username alone: anyone could then lock any user out. The client address is
+the one resolved through ``[webserver] forwarded_allow_ips``, so users behind one trusted proxy are told apart.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +20,12 @@ from tradewind.store import login_failures
 from tradewind.store.engine import transaction
 
 WINDOW = timedelta(seconds=60)
+#: The per-address limit, as a multiple of the per-(user, address) one.
+ADDRESS_LIMIT_FACTOR = 10
 
 
 class TooManyLoginAttempts(AuthenticationError):
-    """Too many failed logins for one user from one address within the window."""
+    """Too many logins for one user from one address, or from one address, within the window."""
 
 
 class LoginRateLimiter:
@@ -25,35 +33,41 @@ class LoginRateLimiter:
         self,
         limit_per_minute: int,
         *,
-        read_factory: sessionmaker[Session],
         write_factory: sessionmaker[Session],
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.limit = limit_per_minute
-        self._read = read_factory
+        self.address_limit = limit_per_minute * ADDRESS_LIMIT_FACTOR
         self._write = write_factory
         self._clock = clock
 
-    def check(self, username: str, address: str) -> int:
-        """Raise TooManyLoginAttempts when this user and address used up their failures for the window;
-        otherwise return how many they have had in it."""
+    def admit(self, username: str, address: str) -> None:
+        """Count this attempt, or raise TooManyLoginAttempts (and count nothing) when the window is used up."""
         now = self._clock()
-        with self._read() as session:
-            count, oldest = login_failures.failures_since(
-                session=session, username=username, address=address, window_start=now - WINDOW
-            )
-        if count >= self.limit and oldest is not None:
-            retry = int((oldest + WINDOW - now).total_seconds()) + 1
-            raise TooManyLoginAttempts(f"too many failed logins for {username!r}; try again in {retry} seconds")
-        return count
-
-    def record_failure(self, username: str, address: str) -> None:
-        now = self._clock()
+        window_start = now - WINDOW
         with transaction(self._write) as session:
-            login_failures.record_failure(
-                session=session, username=username, address=address, now=now, window_start=now - WINDOW
+            if login_failures.admit_attempt(
+                session=session,
+                username=username,
+                address=address,
+                now=now,
+                window_start=window_start,
+                per_user_and_address=self.limit,
+                per_address=self.address_limit,
+            ):
+                return
+            by_user = login_failures.attempts_since(
+                session=session, address=address, window_start=window_start, username=username
             )
+            limited_user = username if by_user >= self.limit else None
+            oldest = login_failures.oldest_attempt(
+                session=session, address=address, window_start=window_start, username=limited_user
+            )
+        retry = int(((oldest or now) + WINDOW - now).total_seconds()) + 1
+        whom = f"for {username!r}" if limited_user is not None else f"from {address}"
+        raise TooManyLoginAttempts(f"too many failed logins {whom}; try again in {retry} seconds")
 
-    def reset(self, username: str, address: str) -> None:
+    def succeeded(self, username: str, address: str) -> None:
+        """The user logged in from this address: their attempts from it no longer count."""
         with transaction(self._write) as session:
             login_failures.clear_failures(session=session, username=username, address=address)

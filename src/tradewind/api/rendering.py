@@ -17,6 +17,7 @@ from starlette.templating import Jinja2Templates
 import tradewind.web
 from tradewind.api.context import page_context
 from tradewind.api.errors import SEE_OTHER
+from tradewind.core.redaction import redact
 
 FLASH_COOKIE = "tradewind_flash"
 WEB_DIR = Path(tradewind.web.__file__).parent
@@ -54,7 +55,7 @@ def make_templates() -> Jinja2Templates:
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(when=_when, duration=_duration, markdown=_markdown, u=_urlpart)
+    env.filters.update(when=_when, duration=_duration, markdown=_markdown, u=_urlpart, redact=redact)
     return Jinja2Templates(env=env)
 
 

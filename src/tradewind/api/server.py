@@ -37,6 +37,7 @@ def build_server(
         port=port,
         log_level=settings.logging.level.lower(),
         access_log=False,
+        # create_app applies [webserver] forwarded_allow_ips itself (so in-process clients see it too).
         proxy_headers=False,
         server_header=False,
         lifespan="on",

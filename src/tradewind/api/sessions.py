@@ -51,7 +51,10 @@ class SessionCodec:
             return None
         try:
             return SessionData(
-                user_id=int(raw["uid"]), fingerprint=str(raw["fp"]), csrf=str(raw["csrf"]), key=str(raw["sid"])
+                user_id=int(raw["uid"]),
+                fingerprint=str(raw["fp"]),
+                csrf=str(raw["csrf"]),
+                key=str(raw["sid"]),
             )
         except (KeyError, TypeError, ValueError):
             return None

@@ -10,7 +10,7 @@ from typing import Any
 from tradewind.cli.arguments import print_rows
 from tradewind.cli.store_access import open_store
 from tradewind.core.clock import utcnow
-from tradewind.core.log_paths import log_relative_path
+from tradewind.core.log_paths import task_log_path
 from tradewind.core.states import FINISHED_DAG_RUN_STATES, DagRunState
 from tradewind.core.workload import ExecuteTask
 from tradewind.dag_processing.processor import DagProcessor
@@ -44,7 +44,7 @@ def run_dag_test(dag_id: str, *, logical_date: datetime | None, conf: dict[str, 
 
     def _run_and_show(workload: ExecuteTask) -> int:
         code = run_task(settings, workload, poke_sensors_reschedule=True)
-        path = settings.base_log_folder / log_relative_path(workload.ti_key, workload.try_number)
+        path = task_log_path(settings.base_log_folder, workload.ti_key, workload.try_number)
         if path.exists():
             sys.stdout.write(f"--- {workload.task_id} try {workload.try_number} ---\n")
             sys.stdout.write(path.read_text(errors="replace"))

@@ -13,6 +13,7 @@ from tradewind.cli import check_airflow
 from tradewind.cli.arguments import Subparsers, add_output_flag, print_rows
 from tradewind.cli.store_access import StoreAccess, open_store
 from tradewind.core.clock import as_utc, utcnow
+from tradewind.core.redaction import redact
 from tradewind.core.states import FINISHED_DAG_RUN_STATES, DagRunState, DagRunType
 from tradewind.plugins.registry import ensure_plugins_loaded
 from tradewind.sdk.errors import ConflictError, ParamValidationError, TradewindError
@@ -148,7 +149,7 @@ def _run_row(r: Any) -> dict[str, Any]:
         "logical_date": r.logical_date,
         "start_date": r.start_date,
         "end_date": r.end_date,
-        "conf": r.conf,
+        "conf": redact(r.conf),
     }
 
 
@@ -192,6 +193,7 @@ def _trigger(args: argparse.Namespace) -> int:
             run_id=args.run_id,
             logical_date=args.logical_date,
             triggered_by="cli",
+            allowed_run_id_pattern=store.settings.scheduler.allowed_run_id_pattern,
         )
         run_id = run.run_id
     print(run_id)

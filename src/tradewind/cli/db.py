@@ -17,13 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tradewind.cli.arguments import Subparsers
 from tradewind.config.settings import Settings, load_settings
+from tradewind.core.redaction import mask_url
 from tradewind.sdk.errors import TradewindError
 from tradewind.store.engine import make_engine
-
-
-def masked_url(url: str) -> str:
-    """The database URL with its password shown as ``***``."""
-    return make_url(url).render_as_string(hide_password=True)
 
 
 @contextmanager
@@ -35,7 +31,7 @@ def explain_database_errors(settings: Settings) -> Iterator[None]:
         original = getattr(exc, "orig", None) or exc
         first_line = (str(original).strip().splitlines() or [type(original).__name__])[0]
         raise TradewindError(
-            f"database {masked_url(settings.database_url)}: {first_line} "
+            f"database {mask_url(settings.database_url)}: {first_line} "
             "(run `tradewind db check`; `tradewind db migrate` creates the schema)"
         ) from None
 
@@ -81,7 +77,7 @@ def _migrate(args: argparse.Namespace) -> int:
             after = current_revision(engine)
     finally:
         engine.dispose()
-    where = masked_url(settings.database_url)
+    where = mask_url(settings.database_url)
     if before == after:
         print(f"database {where} already at revision {after}")
     else:
@@ -93,7 +89,7 @@ def _reset(args: argparse.Namespace) -> int:
     from tradewind.store.migrate import head_revision, reset  # Alembic costs ~0.1 s at import
 
     settings = load_settings()
-    where = masked_url(settings.database_url)
+    where = mask_url(settings.database_url)
     if not args.yes and not _confirm(f"Drop every table and all data in {where}? Type 'yes' to go on: "):
         print("aborted: nothing changed", file=sys.stderr)
         return 1
@@ -124,7 +120,7 @@ def _check(_args: argparse.Namespace) -> int:
         status = check(engine)
     finally:
         engine.dispose()
-    message = f"{status.describe()} [{masked_url(settings.database_url)}]"
+    message = f"{status.describe()} [{mask_url(settings.database_url)}]"
     if status.up_to_date:
         print(message)
         return 0

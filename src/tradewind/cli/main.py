@@ -32,6 +32,10 @@ GROUPS: dict[str, tuple[str, str]] = {
     "tasks": ("tradewind.cli.tasks", "List, run, test, clear tasks and read their logs"),
     "variables": ("tradewind.cli.variables", "Manage variables"),
     "pools": ("tradewind.cli.pools", "Manage pools"),
+    "rotate-fernet-key": (
+        "tradewind.cli.fernet",
+        "Re-encrypt stored connection secrets with the first Fernet key",
+    ),
     "plugins": ("tradewind.cli.plugins", "List the loaded plugins and what they register"),
     "scheduler": ("tradewind.cli.scheduler", "Run the scheduler"),
     "dag-processor": ("tradewind.cli.dag_processor", "Run the DAG processor on its own"),

@@ -10,6 +10,7 @@ from types import FrameType
 
 from tradewind.cli.arguments import Subparsers
 from tradewind.cli.console_logging import configure_logging
+from tradewind.cli.execution_api import scheduler_tokens
 from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import load_settings
 from tradewind.executors.loader import make_executor
@@ -54,11 +55,16 @@ def _run(args: argparse.Namespace) -> int:
         )
     stop = threading.Event()
     install_stop_signals(stop)
+    tokens, stop_api = scheduler_tokens(settings)
     service = SchedulerService(
         settings,
         engine=engine,
         executor=make_executor(settings),
         run_dag_processor=False if args.no_dag_processor else None,
+        tokens=tokens,
     )
-    service.run(stop)
+    try:
+        service.run(stop)
+    finally:
+        stop_api()
     return 0

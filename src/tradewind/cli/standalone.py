@@ -8,9 +8,11 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Callable
 
 from tradewind.cli.arguments import Subparsers
 from tradewind.cli.console_logging import configure_logging
+from tradewind.cli.execution_api import scheduler_tokens
 from tradewind.cli.scheduler import install_stop_signals
 from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import load_settings
@@ -46,10 +48,11 @@ def _run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     scheduler = SchedulerService(settings, engine=engine, executor=make_executor(settings))
     scheduler_thread = threading.Thread(target=scheduler.run, args=(stop,), name="scheduler")
+    stop_api: list[Callable[[], None]] = []
     try:
         if args.no_webserver:
             install_stop_signals(stop)
-            scheduler_thread.start()
+            _start_scheduler(scheduler, scheduler_thread, stop_api)
             stop.wait()
         else:
             # The webserver comes up first: both start-ups are CPU-bound imports sharing one interpreter,
@@ -57,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
             web_ready = threading.Event()
             threading.Thread(
                 target=_start_after,
-                args=(web_ready, scheduler_thread, stop),
+                args=(web_ready, scheduler, scheduler_thread, stop, stop_api),
                 name="scheduler-starter",
                 daemon=True,
             ).start()
@@ -66,15 +69,33 @@ def _run(args: argparse.Namespace) -> int:
         stop.set()
         if scheduler_thread.is_alive():
             scheduler_thread.join()
+        for stop_server in stop_api:
+            stop_server()
     return 0
 
 
-def _start_after(ready: threading.Event, thread: threading.Thread, stop: threading.Event) -> None:
+def _start_scheduler(
+    scheduler: SchedulerService, thread: threading.Thread, stop_api: list[Callable[[], None]]
+) -> None:
+    """Serve the execution API (unless a URL is configured) for the tries, then start the scheduler."""
+    tokens, stop_server = scheduler_tokens(scheduler.settings)
+    stop_api.append(stop_server)
+    scheduler.tokens = tokens
+    thread.start()
+
+
+def _start_after(
+    ready: threading.Event,
+    scheduler: SchedulerService,
+    thread: threading.Thread,
+    stop: threading.Event,
+    stop_api: list[Callable[[], None]],
+) -> None:
     while not ready.wait(0.1):
         if stop.is_set():
             return
     if not stop.is_set():
-        thread.start()
+        _start_scheduler(scheduler, thread, stop_api)
 
 
 def _serve_web(settings: object, engine: object, args: argparse.Namespace, ready: threading.Event) -> None:

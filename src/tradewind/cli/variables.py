@@ -11,13 +11,13 @@ from typing import Any
 from tradewind.cli.arguments import Subparsers, add_output_flag, print_rows
 from tradewind.cli.db import explain_database_errors
 from tradewind.cli.store_access import open_store
+from tradewind.core.redaction import redact_json_text
 from tradewind.sdk.errors import NotFoundError, ParamValidationError
-from tradewind.store.audit import MASK, looks_secret
+from tradewind.secrets.chain import secrets_chain
 from tradewind.store.engine import transaction
 from tradewind.store.variables import (
     delete_variable,
     export_variables,
-    get_variable,
     import_variables,
     list_variables,
     set_variable,
@@ -62,13 +62,14 @@ def register(sub: Subparsers) -> None:
 
 def _get(args: argparse.Namespace) -> int:
     store = open_store()
-    with explain_database_errors(store.settings), transaction(store.sessions) as session:
-        try:
-            value = get_variable(session=session, key=args.key).val
-        except NotFoundError:
-            if args.default is _NO_DEFAULT:
-                raise
-            value = args.default
+    with explain_database_errors(store.settings):
+        # The secrets backends first ([secrets], environment), the database last: as task code sees it.
+        found = secrets_chain(store.settings, store.sessions).get_variable(args.key)
+    if found is None:
+        if args.default is _NO_DEFAULT:
+            raise NotFoundError(f"variable {args.key!r} does not exist", kind="variable", ident=args.key)
+        found = args.default
+    value = found
     if args.json:
         try:
             value = json.dumps(json.loads(value), indent=2)
@@ -98,7 +99,7 @@ def _list(args: argparse.Namespace) -> int:
     with explain_database_errors(store.settings), transaction(store.sessions) as session:
         rows, _total = list_variables(session=session)
         data = [
-            {"key": r.key, "value": MASK if looks_secret(r.key) else r.val, "description": r.description}
+            {"key": r.key, "value": redact_json_text(r.val, r.key)[0], "description": r.description}
             for r in rows
         ]
     print_rows(data, ["key", "value", "description"], args.output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -15,6 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from tradewind.core.run_inputs import DEFAULT_ALLOWED_RUN_ID_PATTERN
 from tradewind.sdk.errors import ConfigError
 
 CONFIG_FILE_NAME = "tradewind.toml"
@@ -47,6 +49,22 @@ class CoreSettings(_Section):
     plugins_folder: Path | None = None  # default: $TRADEWIND_HOME/plugins
     #: Where PythonVirtualenvOperator keeps the virtualenvs it builds (default: $TRADEWIND_HOME/venvs).
     venv_cache_path: Path | None = None
+    #: Fernet keys encrypting connection passwords and extras, comma-separated: the first encrypts, every
+    #: one decrypts (add a new key first, run `tradewind rotate-fernet-key`, then drop the old one).
+    fernet_key: SecretStr | None = None
+
+
+class SecretsSettings(_Section):
+    """Where connections and variables are looked up before the database (docs/connections.md)."""
+
+    #: A user secrets backend class, ``"pkg.module.Class"`` (Airflow's ``BaseSecretsBackend`` interface).
+    backend: str | None = None
+    #: Keyword arguments of ``backend``, as a JSON object text.
+    backend_kwargs: str = "{}"
+    #: A folder holding one file per connection (file name = conn id, content = URI or JSON form).
+    connections_path: Path | None = None
+    #: A folder holding one file per variable (file name = key, content = value).
+    variables_path: Path | None = None
 
 
 class DatabaseSettings(_Section):
@@ -86,6 +104,18 @@ class SchedulerSettings(_Section):
     create_cron_data_intervals: bool = False
     #: The same for ``schedule=timedelta(...)``: DeltaTriggerTimetable, or DeltaDataIntervalTimetable if true.
     create_delta_data_intervals: bool = False
+    #: Run ids users give (REST, trigger form, CLI, TriggerDagRunOperator) must match this (``re.match``).
+    #: Airflow's name and default. Run ids Tradewind makes itself are not checked against it.
+    allowed_run_id_pattern: str = DEFAULT_ALLOWED_RUN_ID_PATTERN
+
+    @field_validator("allowed_run_id_pattern")
+    @classmethod
+    def _compiles(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return pattern
 
     @property
     def liveness_threshold(self) -> float:
@@ -102,7 +132,31 @@ class WebserverSettings(_Section):
     secret_key: SecretStr | None = None
     session_lifetime_minutes: int = Field(12 * 60, ge=1)
     max_request_bytes: int = Field(1_000_000, ge=1024)
-    login_rate_limit: int = Field(5, ge=1)  # failed logins per minute per user and address
+    login_rate_limit: int = Field(5, ge=1)  # login attempts per minute per user and client address
+    #: Proxies whose X-Forwarded-For/-Proto headers are believed (comma-separated IPs or CIDRs, or "*"), as
+    #: uvicorn's --forwarded-allow-ips: behind a TLS-terminating proxy, cookies are then marked Secure.
+    forwarded_allow_ips: str = "127.0.0.1"
+
+
+class ExecutionApiSettings(_Section):
+    """The task execution API: the only way a task try reaches shared state (ADR 0007)."""
+
+    #: The URL task runners call (e.g. ``http://tradewind-webserver:8080/execution``): set it for Celery
+    #: workers and worker pods. Empty: the scheduler serves the API itself on ``serve_host`` (loopback) and
+    #: hands its own URL to the tries it starts, which is all the local executor and standalone need.
+    url: str = ""
+    #: Signs the per-try tokens; the scheduler (which issues them) and every server of the API (webserver,
+    #: scheduler) need the same value. Empty: generated once and kept in $TRADEWIND_HOME/execution_api_secret.
+    jwt_secret: SecretStr | None = None
+    #: Lifetime of a running try's token (seconds); each heartbeat renews it.
+    token_ttl: float = Field(600.0, ge=10)
+    #: Lifetime of the token a queued try is dispatched with: it can only claim its try, once.
+    queued_token_ttl: float = Field(86400.0, ge=60)
+    #: Where the scheduler serves the API when ``url`` is empty.
+    serve_host: str = "127.0.0.1"
+    serve_port: int = Field(0, ge=0, le=65535)
+    #: Seconds a runner keeps retrying a call while the API is unreachable before it gives up.
+    client_retry_seconds: float = Field(60.0, ge=0)
 
 
 class CelerySettings(_Section):
@@ -160,8 +214,10 @@ class Settings(BaseSettings):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     webserver: WebserverSettings = Field(default_factory=WebserverSettings)
+    execution_api: ExecutionApiSettings = Field(default_factory=ExecutionApiSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -202,6 +258,10 @@ class Settings(BaseSettings):
         if self.database.url is not None:
             return self.database.url.get_secret_value()
         return f"sqlite:///{self.home / 'tradewind.db'}"
+
+    def database_url_is_default_file(self) -> bool:
+        """True when no URL is set and the default SQLite file exists (a home with a database in it)."""
+        return self.database.url is None and (self.home / "tradewind.db").exists()
 
     @property
     def config_file(self) -> Path:

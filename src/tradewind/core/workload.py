@@ -1,4 +1,5 @@
-"""The ExecuteTask workload: the data-only message an executor carries to compute. No secrets, no code."""
+"""The ExecuteTask workload: the data-only message an executor carries to compute. No code; its one secret,
+the try's token, is kept out of its repr."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from tradewind.core.keys import TaskInstanceKey, TaskTryKey
 
 WORKLOAD_VERSION = 1
+#: The environment variable a runner started as a command (`tradewind tasks run`) finds its task token in;
+#: the runner removes it from its environment before any task code runs.
+TASK_TOKEN_ENV = "TRADEWIND_TASK_TOKEN"
 
 
 class ExecuteTask(BaseModel):
@@ -28,6 +32,14 @@ class ExecuteTask(BaseModel):
     #: The DAG file relative to the DAG folder, so a worker with another mount point finds it.
     dag_rel_path: str = ""
     executor_config: dict[str, Any] = Field(default_factory=dict)
+    #: Where the runner reaches the execution API (a worker's own ``[execution_api] url`` wins).
+    api_url: str = ""
+    #: The try's claim token (execution.tokens): never in a repr, a log line or a pod spec. Empty for
+    #: tries run in process on the database (`dags test`).
+    token: str = Field(default="", repr=False)
+
+    def without_token(self) -> ExecuteTask:
+        return self.model_copy(update={"token": ""})
 
     @property
     def ti_key(self) -> TaskInstanceKey:

@@ -112,6 +112,13 @@ class FolderState:
         for dag_id in deactivated:
             self._release(dag_id)
 
+    def force_files_of_missing(self, stored: set[str]) -> set[str]:
+        """Send to be parsed again the files owning a dag id the store no longer has (a DAG deleted through
+        the API, UI or CLI comes back at the next pass over its file, changed or not); returns those files."""
+        files = {fileloc for dag_id, fileloc in self.owner.items() if dag_id not in stored}
+        self.forced |= files
+        return files
+
     def _disown(self, fileloc: str) -> None:
         previous = self.files.get(fileloc)
         if previous is None:

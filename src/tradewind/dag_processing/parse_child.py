@@ -22,6 +22,7 @@ import traceback
 from contextlib import nullcontext, suppress
 from typing import Any, NoReturn
 
+from tradewind.config.settings import Settings
 from tradewind.dag_processing.discovery import DagFileRef
 from tradewind.dag_processing.parse_runtime import ParseTimeRuntime
 from tradewind.dag_processing.serialization import serialize_dag
@@ -34,12 +35,16 @@ END = b"Z"
 
 #: The metadata database parsing children read Variables from (set once by the processor before it forks).
 _variables_url: str | None = None
+#: The settings naming the secrets backends and Fernet key ``Connection.get`` uses at parse time.
+_secrets_settings: Settings | None = None
 
 
-def read_variables_from(database_url: str | None) -> None:
-    """Let DAG files call ``Variable.get`` while they are parsed, reading from this database."""
-    global _variables_url
+def read_variables_from(database_url: str | None, settings: Settings | None = None) -> None:
+    """Let DAG files call ``Variable.get`` (and ``Connection.get``) while they are parsed, reading from this
+    database (and the secrets backends ``settings`` names)."""
+    global _variables_url, _secrets_settings
     _variables_url = database_url
+    _secrets_settings = settings
 
 
 def run_child(ref: DagFileRef, write_fd: int, output_fd: int) -> NoReturn:
@@ -47,7 +52,7 @@ def run_child(ref: DagFileRef, write_fd: int, output_fd: int) -> NoReturn:
     code = 1
     try:
         _prepare_child(output_fd)
-        runtime = ParseTimeRuntime(_variables_url) if _variables_url else None
+        runtime = ParseTimeRuntime(_variables_url, _secrets_settings) if _variables_url else None
         with use_runtime(runtime) if runtime is not None else nullcontext():
             lines = _import_and_serialize(ref)
         _write_all(write_fd, b"".join(lines) + END + b"\n")

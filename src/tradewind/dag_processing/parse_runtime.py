@@ -13,21 +13,38 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from tradewind.config.settings import Settings
 from tradewind.sdk.errors import NotFoundError, TradewindError
 from tradewind.sdk.runtime import RescheduleHistory, TriggeredRun
+from tradewind.secrets.chain import SecretsChain, secrets_chain
+from tradewind.secrets.metastore import MetastoreBackend
 from tradewind.store import variables
 from tradewind.store.engine import make_engine, make_session_factory
+from tradewind.store.field_cipher import FieldCipher
 
 
 class ParseTimeRuntime:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, settings: Settings | None = None) -> None:
         self._url = database_url
+        self._settings = settings
         self._engine: Engine | None = None
 
-    def get_variable(self, key: str) -> str | None:
+    def _connect(self) -> Engine:
         if self._engine is None:
             self._engine = make_engine(self._url, immediate=False, pool_size=1)
-        with make_session_factory(self._engine)() as session:
+        return self._engine
+
+    def get_connection(self, conn_id: str) -> dict[str, Any] | None:
+        """From the secrets backends ``settings`` names, then the database (as a running task sees it)."""
+        factory = make_session_factory(self._connect())
+        chain = secrets_chain(self._settings, factory) if self._settings is not None else None
+        if chain is None:
+            chain = SecretsChain([MetastoreBackend(factory, FieldCipher(None))])
+        connection = chain.get_connection(conn_id)
+        return None if connection is None else connection.to_dict(validate=False)
+
+    def get_variable(self, key: str) -> str | None:
+        with make_session_factory(self._connect())() as session:
             try:
                 return variables.get_variable(session=session, key=key).val
             except NotFoundError:

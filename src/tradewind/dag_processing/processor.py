@@ -30,6 +30,7 @@ from tradewind.dag_processing.recording import (
     record_storage_failure,
 )
 from tradewind.plugins.user_code import prepare_for_user_code
+from tradewind.store import dags
 from tradewind.store.engine import transaction
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class DagProcessor:
         self.on_change = on_change
         self._state: FolderState | None = None
         self.callbacks = DagCallbackRunner(settings, session_factory)
-        parse_child.read_variables_from(settings.database_url)
+        parse_child.read_variables_from(settings.database_url, settings)
         # Before any parsing child is forked: they inherit the names.
         prepare_for_user_code(settings)
 
@@ -132,6 +133,10 @@ class DagProcessor:
             result.dags_deactivated += len(deactivated)
             log.info("forgot %d deleted DAG file(s), deactivated %d DAG(s)", len(deleted), len(deactivated))
 
+        with self.session_factory() as session:
+            stored = dags.stored_dag_ids(session=session)
+        if revived := state.force_files_of_missing(stored):
+            log.info("parsing %d file(s) again: their DAGs were deleted from the database", len(revived))
         candidates = [c for c in (self._changed(ref, state) for ref in refs) if c is not None]
         result.files_skipped = len(refs) - len(candidates)
         by_path = {ref.fileloc: ref for ref in refs}

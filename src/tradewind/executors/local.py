@@ -20,11 +20,12 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from tradewind.config.settings import Settings
+from tradewind.config.task_settings import EXECUTION_API_URL_ENV, settings_for_tasks, task_environment
 from tradewind.core.console_script import tradewind_executable
 from tradewind.core.events import TaskEvent
 from tradewind.core.keys import TaskTryKey
 from tradewind.core.states import TaskInstanceState
-from tradewind.core.workload import ExecuteTask
+from tradewind.core.workload import TASK_TOKEN_ENV, ExecuteTask
 from tradewind.executors.base import Executor
 
 log = logging.getLogger(__name__)
@@ -33,13 +34,15 @@ log = logging.getLogger(__name__)
 #: Named, not imported: the runner is a process entry point for this executor, like the command line is
 #: for the subprocess mode, not a layer it builds on.
 RUNNER_ENTRYPOINT = "tradewind.runner.run_workload:run_task"
-#: Imported last of ours by the fork server: rehearses a try against the database (see its docstring).
-RUNNER_WARMUP_MODULE = "tradewind.runner.fork_server_warmup"
-#: Modules the fork server imports once, so each forked task starts with them loaded.
+#: Modules the fork server imports once, so each forked task starts with them loaded. A try talks HTTP to
+#: the execution API: no database driver, no ORM.
 FORK_SERVER_PRELOAD = [
     "tradewind.executors.local",
     "tradewind.runner.run_workload",
-    RUNNER_WARMUP_MODULE,
+    "tradewind.runner.api_channel",
+    "httpx",
+    # httpx imports its transport lazily, at the first client: ~35 ms a try would otherwise pay.
+    "httpcore",
     "tradewind.sdk.templating",
     "tradewind.sdk.operators.python",
     "tradewind.sdk.operators.bash",
@@ -52,9 +55,6 @@ FORK_SERVER_PRELOAD = [
     "jinja2.nativetypes",
     "jsonschema",
 ]
-#: The fork server's environment variable naming the database to rehearse a try against (it removes it).
-#: Named here rather than imported from the runner, as RUNNER_ENTRYPOINT is.
-FORK_SERVER_DATABASE_ENV = "TRADEWIND_FORK_SERVER_DATABASE_URL"
 _environ_lock = threading.Lock()
 #: Seconds between SIGTERM and SIGKILL when a try is terminated.
 KILL_GRACE_SECONDS = 10.0
@@ -102,6 +102,8 @@ class LocalExecutor(Executor):
     ) -> None:
         super().__init__(parallelism)
         self.settings = settings
+        #: What tries are given: the settings without their secrets (they reach the execution API only).
+        self.task_settings = settings_for_tasks(settings)
         self.fork = fork
         self.env = env
         self._running: dict[TaskTryKey, _Running] = {}
@@ -118,7 +120,7 @@ class LocalExecutor(Executor):
         if self.fork:
             ctx = multiprocessing.get_context("forkserver")
             assert isinstance(ctx, ForkServerContext)
-            ctx.set_forkserver_preload(FORK_SERVER_PRELOAD + _database_driver_modules(self.settings))
+            ctx.set_forkserver_preload(FORK_SERVER_PRELOAD)
             self._ctx = ctx
         self._monitor = threading.Thread(
             target=self._monitor_loop, name="local-executor-monitor", daemon=True
@@ -149,11 +151,7 @@ class LocalExecutor(Executor):
         if self._ctx is not None:
             process = self._ctx.Process(
                 target=_run_forked,
-                args=(
-                    dict(self.env if self.env is not None else os.environ),
-                    self.settings,
-                    workload.model_dump_json(),
-                ),
+                args=(self._task_env(), self.task_settings, workload.model_dump_json()),
                 name=f"tradewind-task {workload.try_key}",
             )
             if not self._fork_server_started:
@@ -161,11 +159,15 @@ class LocalExecutor(Executor):
             process.start()
             entry.process = process
         else:
+            env = self._task_env()
+            if workload.token:
+                env[TASK_TOKEN_ENV] = workload.token
+                env.setdefault(EXECUTION_API_URL_ENV, workload.api_url)
             entry.popen = subprocess.Popen(
                 workload.command(executable=tradewind_executable()),
                 start_new_session=True,
                 stdin=subprocess.DEVNULL,
-                env=self.env,
+                env=env,
             )
         with self._lock:
             self._running[workload.try_key] = entry
@@ -173,21 +175,23 @@ class LocalExecutor(Executor):
         self._poke()
         return str(entry.pid)
 
+    def _task_env(self) -> dict[str, str]:
+        return task_environment(self.env if self.env is not None else os.environ, self.settings)
+
     def _start_fork_server(self) -> None:
-        """Start the fork server (unless it runs already) with this executor's database in its environment,
-        and only there: the variable is set around the start and removed again. The server uses it to rehearse
-        a try; one that a crash restarts later simply starts its tries cold."""
+        """Start the fork server (unless it runs already) with the secret settings removed from the
+        environment it starts with: every try is forked from it, and a process's first environment stays
+        readable in /proc/PID/environ whatever it later does to ``os.environ``."""
         self._fork_server_started = True
         with _environ_lock:
-            previous = os.environ.get(FORK_SERVER_DATABASE_ENV)
-            os.environ[FORK_SERVER_DATABASE_ENV] = self.settings.database_url
+            saved = dict(os.environ)
+            clean = task_environment(saved, self.settings)
             try:
+                for name in set(saved) - set(clean):
+                    del os.environ[name]
                 multiprocessing.forkserver.ensure_running()
             finally:
-                if previous is None:
-                    os.environ.pop(FORK_SERVER_DATABASE_ENV, None)
-                else:
-                    os.environ[FORK_SERVER_DATABASE_ENV] = previous
+                os.environ.update(saved)
 
     def terminate(self, key: TaskTryKey) -> None:
         with self._lock:
@@ -250,13 +254,6 @@ class LocalExecutor(Executor):
             state = TaskInstanceState.SUCCESS if code == 0 else TaskInstanceState.FAILED
             reason = None if code == 0 else _describe_exit(code)
             self._emit(TaskEvent(key, state, reason=reason, external_id=None if pid is None else str(pid)))
-
-
-def _database_driver_modules(settings: Settings) -> list[str]:
-    """The driver the tasks will connect with, so no forked task pays for importing it (psycopg: ~100 ms)."""
-    if settings.database_url.startswith("postgres"):
-        return ["psycopg", "sqlalchemy.dialects.postgresql.psycopg"]
-    return ["sqlite3", "sqlalchemy.dialects.sqlite.pysqlite"]
 
 
 def _describe_exit(code: int) -> str:

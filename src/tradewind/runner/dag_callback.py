@@ -12,18 +12,19 @@ import sys
 from typing import Any
 
 from tradewind.config.settings import Settings
-from tradewind.core.log_paths import dag_callback_log_relative_path
+from tradewind.core.log_paths import dag_callback_log_path
+from tradewind.execution.db_runtime import DbRuntime
 from tradewind.plugins.user_code import prepare_for_user_code
-from tradewind.runner.db_runtime import DbRuntime
 from tradewind.runner.log_capture import LogCapture, task_logging
+from tradewind.runner.masked_runtime import masking_runtime
 from tradewind.runner.secrets_masking import masker_for_environment
 from tradewind.runner.task_loading import dag_file_for_run, load_dag
-from tradewind.runner.warm_start import runner_engine
 from tradewind.sdk.context import DagRunContext, build_dag_callback_context
 from tradewind.sdk.errors import NotFoundError, TradewindError
 from tradewind.sdk.runtime import use_runtime
+from tradewind.secrets.chain import secrets_chain
 from tradewind.store import dag_callbacks, dag_runs, dags
-from tradewind.store.engine import make_session_factory, transaction
+from tradewind.store.engine import make_engine, make_session_factory, transaction
 
 log = logging.getLogger("tradewind.dag_callback")
 
@@ -32,7 +33,7 @@ def run_dag_callback(settings: Settings, request_id: int) -> int:
     """0 when the callback returned, 1 when it (or importing its DAG file) raised; 0 too when the request is
     gone (another DAG processor ran it)."""
     prepare_for_user_code(settings)
-    engine = runner_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=2)
     try:
         factory = make_session_factory(engine)
         with transaction(factory) as session:
@@ -51,11 +52,12 @@ def run_dag_callback(settings: Settings, request_id: int) -> int:
             )  # fmt: skip
             callback_name, reason = request.callback, request.reason
             fileloc, relative_fileloc = dag_row.fileloc, dag_row.relative_fileloc
-        masker = masker_for_environment()
-        path = settings.base_log_folder / dag_callback_log_relative_path(run_context.dag_id, run_context.run_id,
-                                                                          callback_name)
+        masker = masker_for_environment(settings)
+        path = dag_callback_log_path(settings.base_log_folder, run_context.dag_id, run_context.run_id,
+                                     callback_name)
+        runtime = DbRuntime(factory, secrets=secrets_chain(settings, factory))
         with LogCapture(path, redact=masker.redact_text), task_logging(settings.logging.level), \
-                use_runtime(DbRuntime(factory, masker=masker)):
+                use_runtime(masking_runtime(runtime, masker)):
             log.info("Running %s of DAG %s for run %s (%s, reason: %s)", callback_name, run_context.dag_id,
                      run_context.run_id, run_context.state, reason)
             try:

@@ -1,7 +1,8 @@
 """`tradewind tasks test`: run one task in this process with an in-memory runtime, recording nothing.
 
 Its log goes to the terminal (timestamped, secrets masked). The metadata database is only read, and only
-when it exists: for the DAG file's stored location and for the stored variables.
+when it exists: for the DAG file's stored location, the stored variables and the connections task code asks
+for (through the secrets backends, as a running task would; their secrets are masked in the log).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tradewind.core.clock import utcnow
 from tradewind.plugins.user_code import prepare_for_user_code
 from tradewind.runner.execution import Ending, execute_task
 from tradewind.runner.log_capture import LogCapture, task_logging
+from tradewind.runner.masked_runtime import masking_runtime
 from tradewind.runner.secrets_masking import SecretsMasker, is_sensitive_name, masker_for_environment
 from tradewind.runner.task_loading import concrete_task, find_dag_file, load_dag
 from tradewind.sdk.context import build_context, task_params
@@ -26,8 +28,9 @@ from tradewind.sdk.errors import NotFoundError, TradewindError
 from tradewind.sdk.operators.virtualenvs import CACHE_ENV as VENV_CACHE_ENV
 from tradewind.sdk.runtime import InMemoryRuntime, use_runtime
 from tradewind.sdk.schedules import manual_data_interval
+from tradewind.secrets.chain import secrets_chain
 from tradewind.store import dags, variables
-from tradewind.store.engine import make_engine, make_session_factory, transaction
+from tradewind.store.engine import database_missing, make_engine, make_session_factory, transaction
 from tradewind.store.migrate import check
 
 log = logging.getLogger("tradewind.task")
@@ -48,15 +51,15 @@ def run_task_in_process(
     prepare_for_user_code(settings)
     os.environ[VENV_CACHE_ENV] = str(settings.venv_cache_folder)
     stored_vars, fileloc = _from_database(settings, dag_id)
-    masker = masker_for_environment()
+    masker = masker_for_environment(settings)
     for key, value in stored_vars.items():
         if is_sensitive_name(key):
             masker.add(value)
-    runtime = InMemoryRuntime(stored_vars)
+    runtime = _TestRuntime(stored_vars, settings)
     with (
         LogCapture(None, redact=masker.redact_text),
         task_logging(settings.logging.level),
-        use_runtime(runtime),
+        use_runtime(masking_runtime(runtime, masker)),
     ):
         try:
             return _run(
@@ -130,8 +133,36 @@ def _dag_file(settings: Settings, dag_id: str, subdir: str | None, fileloc: str 
     return find_dag_file(settings.dags_folder, dag_id)
 
 
+class _TestRuntime(InMemoryRuntime):
+    """The in-memory runtime, reading a connection from the secrets backends (the database last, when it is
+    there and migrated) when task code asks for one."""
+
+    def __init__(self, variables: dict[str, str], settings: Settings) -> None:
+        super().__init__(variables)
+        self._settings = settings
+
+    def get_connection(self, conn_id: str) -> dict[str, Any] | None:
+        found = super().get_connection(conn_id)
+        if found is not None:
+            return found
+        if database_missing(self._settings.database_url):
+            connection = secrets_chain(self._settings, None).get_connection(conn_id)
+            return None if connection is None else connection.to_dict(validate=False)
+        engine = make_engine(self._settings.database_url, immediate=False)
+        try:
+            factory = make_session_factory(engine) if check(engine).up_to_date else None
+            connection = secrets_chain(self._settings, factory).get_connection(conn_id)
+        except SQLAlchemyError:  # no database here: the other backends only
+            connection = secrets_chain(self._settings, None).get_connection(conn_id)
+        finally:
+            engine.dispose()
+        return None if connection is None else connection.to_dict(validate=False)
+
+
 def _from_database(settings: Settings, dag_id: str) -> tuple[dict[str, str], str | None]:
     """Stored variables and the DAG's stored file location, when a migrated database is there."""
+    if database_missing(settings.database_url):  # `tasks test` must not create one
+        return {}, None
     engine = make_engine(settings.database_url, immediate=False)
     try:
         if not check(engine).up_to_date:

@@ -2,36 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from typing import Any
+from urllib.parse import quote
 
-from tradewind.sdk.variable import ENV_PREFIX
+from pydantic import BaseModel, SecretStr
 
-MASK = "***"
-#: Names (of variables, dict keys, env vars) whose values are secrets, matched as substrings, lower case.
-SENSITIVE_NAME_PARTS = (
-    "access_token",
-    "api_key",
-    "apikey",
-    "authorization",
-    "passphrase",
-    "passwd",
-    "password",
-    "private_key",
-    "secret",
-    "token",
-    "credential",
-)
+from tradewind.config.settings import Settings
+from tradewind.core.redaction import MASK, is_sensitive_name, redact, url_secrets
+
+__all__ = ["MASK", "SecretsMasker", "connection_secrets", "is_sensitive_name", "masker_for_environment"]
+
 #: Shorter values would mask ordinary words everywhere.
 MIN_SECRET_LENGTH = 4
 
 
-def is_sensitive_name(name: str) -> bool:
-    lowered = name.lower()
-    return any(part in lowered for part in SENSITIVE_NAME_PARTS)
+SETTINGS_ENV_PREFIX = "TRADEWIND__"
+#: Environment variables that define connections (their URI form's password is masked as any URL's is).
+CONNECTION_ENV_PREFIXES = ("TRADEWIND_CONN_", "AIRFLOW_CONN_")
+#: Values of variables whose names only look secret (TOKENIZERS_PARALLELISM=false): never worth masking.
+_PLAIN_VALUES = frozenset({"true", "false", "yes", "no", "none", "null", "on", "off"})
 
 
 class SecretsMasker:
@@ -70,21 +65,81 @@ class SecretsMasker:
 
     def redact(self, value: Any, name: str | None = None) -> Any:
         """A copy of ``value`` with secrets masked; everything under a sensitive ``name`` is masked whole."""
-        if name is not None and is_sensitive_name(name) and value not in (None, ""):
-            return MASK
+        return self._redact_known(redact(value, name))
+
+    def _redact_known(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.redact_text(value)
         if isinstance(value, Mapping):
-            return {k: self.redact(v, str(k)) for k, v in value.items()}
+            return {k: self._redact_known(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
-            return [self.redact(v) for v in value]
+            return [self._redact_known(v) for v in value]
         return value
 
 
-def masker_for_environment() -> SecretsMasker:
-    """A masker knowing the secrets set before the task runs: TRADEWIND_VAR_* with sensitive names."""
+def masker_for_environment(settings: Settings | None = None) -> SecretsMasker:
+    """A masker knowing the secrets there are before the task runs: values of environment variables named
+    like secrets (``TRADEWIND_VAR_DB_PASSWORD``, ``AWS_SECRET_ACCESS_KEY``), passwords of URLs in the
+    environment (``TRADEWIND__DATABASE__URL``), and every secret of ``settings``."""
     masker = SecretsMasker()
     for name, value in os.environ.items():
-        if name.startswith(ENV_PREFIX) and is_sensitive_name(name[len(ENV_PREFIX) :]):
-            masker.add(value)
+        _add_named(masker, name, value)
+    if settings is not None:
+        _add_settings(masker, settings)
+        masker.add(url_secrets(settings.database_url))
     return masker
+
+
+def connection_secrets(fields: Mapping[str, Any]) -> list[str]:
+    """The secret values of a connection's fields: its password (also percent-encoded, as a URI shows it)
+    and every value under a sensitive key of its extra."""
+    found: list[str] = []
+    password = fields.get("password")
+    if isinstance(password, str) and password:
+        found.extend({password, quote(password, safe="")})
+    extra = fields.get("extra")
+    if isinstance(extra, str):
+        try:
+            extra = json.loads(extra)
+        except ValueError:
+            extra = None
+    found.extend(_sensitive_values(extra))
+    return found
+
+
+def _sensitive_values(value: Any, sensitive: bool = False) -> list[str]:
+    if isinstance(value, Mapping):
+        return [
+            s for k, v in value.items() for s in _sensitive_values(v, sensitive or is_sensitive_name(str(k)))
+        ]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _sensitive_values(v, sensitive)]
+    return [value] if sensitive and isinstance(value, str) else []
+
+
+def _add_named(masker: SecretsMasker, name: str, value: str) -> None:
+    masker.add(url_secrets(value))
+    if name.upper().startswith(CONNECTION_ENV_PREFIXES) and value.lstrip().startswith("{"):
+        with suppress(ValueError):
+            fields = json.loads(value)
+            if isinstance(fields, dict):
+                masker.add(connection_secrets(fields))
+    # Tradewind's own settings say by their type what is secret (``_add_settings``); their names do not
+    # (TRADEWIND__KUBERNETES__SERVICE_ACCOUNT_NAME=default must not mask "default" everywhere).
+    if name.upper().startswith(SETTINGS_ENV_PREFIX) or not is_sensitive_name(name):
+        return
+    if value.strip().lower() not in _PLAIN_VALUES and not value.isdigit():
+        masker.add(value)
+
+
+def _add_settings(masker: SecretsMasker, section: BaseModel) -> None:
+    for name in type(section).model_fields:
+        value = getattr(section, name)
+        if isinstance(value, SecretStr):
+            secret = value.get_secret_value()
+            masker.add(secret)
+            masker.add(url_secrets(secret))  # a URL's password may be printed without the rest
+        elif isinstance(value, BaseModel):
+            _add_settings(masker, value)
+        elif isinstance(value, str):
+            masker.add(url_secrets(value))

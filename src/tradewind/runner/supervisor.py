@@ -14,7 +14,7 @@ from typing import Any
 
 from tradewind.config.settings import Settings
 from tradewind.core.keys import TaskInstanceKey
-from tradewind.core.log_paths import log_relative_path
+from tradewind.core.log_paths import task_log_path
 from tradewind.runner.interrupts import TaskTerminated, in_main_thread
 
 #: Called by the heartbeat thread. Returns None while the try is still ours, else the state label someone
@@ -23,7 +23,7 @@ Heartbeat = Callable[[], str | None]
 
 
 def try_log_path(settings: Settings, key: TaskInstanceKey, try_number: int) -> Path:
-    return settings.base_log_folder / log_relative_path(key, try_number)
+    return task_log_path(settings.base_log_folder, key, try_number)
 
 
 class Supervisor:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config.settings import Settings
 from tradewind.core.clock import Clock, SystemClock
+from tradewind.execution.tokens import WorkloadTokens
 from tradewind.executors.base import Executor
 from tradewind.plugins.registry import ensure_plugins_loaded
 from tradewind.scheduler.db_outage import DatabaseOutage
@@ -47,8 +48,10 @@ class SchedulerService:
         executor: Executor,
         clock: Clock | None = None,
         run_dag_processor: bool | None = None,
+        tokens: WorkloadTokens | None = None,
     ) -> None:
         self.settings = settings
+        self.tokens = tokens
         self.engine = engine
         # Stored DAGs with a plugin's custom timetable are rebuilt with the class it registers.
         ensure_plugins_loaded(settings)
@@ -87,6 +90,7 @@ class SchedulerService:
             session_factory=self.session_factory,
             executor=self.executor,
             job_id=self.job_id,
+            tokens=self.tokens,
         )
         self.executor.wake = self._wake.set
         self.executor.scheduler_job_id = self.job_id

@@ -13,6 +13,7 @@ from tradewind.core.events import TaskEvent
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import DagRunState
 from tradewind.core.workload import ExecuteTask
+from tradewind.execution.tokens import WorkloadTokens
 from tradewind.executors.base import Executor
 from tradewind.scheduler.asset_runs import create_asset_triggered_runs
 from tradewind.scheduler.dag_cache import DagCache
@@ -60,11 +61,15 @@ class Scheduler:
         session_factory: sessionmaker[Session],
         executor: Executor,
         job_id: int | None = None,
+        tokens: WorkloadTokens | None = None,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
         self.executor = executor
         self.job_id = job_id
+        #: Gives each try its token and the execution API's URL; None runs tries in process on the database
+        #: (`dags test`, whose inline executor has the credentials anyway).
+        self.tokens = tokens
         self.cache = DagCache()
         #: Events taken from the executor by a tick whose transaction failed: the next tick applies them.
         self._unapplied: list[TaskEvent] = []
@@ -104,6 +109,8 @@ class Scheduler:
 
     def _hand_over(self, workloads: list[ExecuteTask]) -> int:
         for workload in workloads:
+            if self.tokens is not None:
+                workload = self.tokens.attach(workload)
             try:
                 self.executor.queue_workload(workload)
             except TradewindError as exc:
@@ -148,4 +155,5 @@ class Scheduler:
                 job_id=self.job_id,
                 now=now,
                 liveness_threshold=self.settings.scheduler.liveness_threshold,
+                tokens=self.tokens,
             )

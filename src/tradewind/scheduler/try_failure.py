@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from tradewind.core.keys import TaskInstanceKey
-from tradewind.core.retries import has_tries_left, next_retry_at
 from tradewind.core.serialized_dag import SerializedTask
 from tradewind.core.states import TaskInstanceState
-from tradewind.store import task_history, task_instances
+from tradewind.execution.try_ending import TryEnd, end_try
+from tradewind.store import task_instances
 from tradewind.store.tables import TaskInstanceModel
 
 TI = TaskInstanceState
@@ -25,29 +25,14 @@ def fail_try(
     now: datetime,
     allow_retry: bool = True,
 ) -> TaskInstanceState | None:
-    """Move a queued or running try to up_for_retry or failed. Returns the new state, or None if the try
-    changed under us (the runner or another scheduler got there first)."""
-    current = TI(ti.state) if ti.state else None
-    if current not in (TI.QUEUED, TI.RUNNING):
-        return None
-    retry = allow_retry and task is not None and has_tries_left(ti.try_number, ti.max_tries)
-    target = TI.UP_FOR_RETRY if retry else TI.FAILED
-    start = ti.start_date or now
-    values: dict[str, object] = {
-        "end_date": now,
-        "duration": (now - start).total_seconds(),
-        "state_reason": reason,
-        "next_retry_at": next_retry_at(task, ti.try_number, now) if retry and task is not None else None,
-    }
-    key = TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
-    changed = task_instances.transition(
-        session=session, key=key, expected=current, target=target, try_number=ti.try_number, values=values
-    )
-    if not changed:
-        return None
-    session.refresh(ti)
-    task_history.archive_try(session=session, ti=ti)
-    return target
+    """Move a queued or running try whose process ended without a report to up_for_retry or failed, by the
+    same rule as a runner's report of a failure. Returns the new state, or None if the try changed under us
+    (the runner or another scheduler got there first)."""
+    end = end_try(
+        session=session, ti=ti, outcome="failed", task=task, now=now, reason=reason,
+        expected=(TI.QUEUED, TI.RUNNING), allow_retry=allow_retry,
+    )  # fmt: skip
+    return end.state if isinstance(end, TryEnd) else None
 
 
 def reset_to_scheduled(*, session: Session, ti: TaskInstanceModel, reason: str) -> bool:

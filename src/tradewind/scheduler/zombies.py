@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
+from tradewind.execution.tokens import WorkloadTokens
 from tradewind.executors.base import AdoptionCandidate, Executor
 from tradewind.scheduler.dag_cache import DagCache
 from tradewind.scheduler.try_failure import fail_try, reset_to_scheduled
@@ -57,8 +58,11 @@ def adopt_orphans(
     job_id: int,
     now: datetime,
     liveness_threshold: float,
+    tokens: WorkloadTokens | None = None,
 ) -> tuple[int, int]:
-    """Offer tries of dead schedulers to the executor; reset queued ones it cannot adopt.
+    """Offer tries of dead schedulers to the executor; reset queued ones it cannot adopt. With ``tokens``
+    the offered workloads carry a fresh claim token (an executor that must send an adopted queued try again
+    sends one its runner can use).
 
     Running tries it cannot adopt are left alone: their runner heartbeats if it is alive, and the zombie
     check settles them if not. Returns (adopted, reset).
@@ -70,7 +74,10 @@ def adopt_orphans(
     orphans = scheduling.orphaned_tries(session=session, executor=executor.name, live_job_ids=[*live, job_id])
     if not orphans:
         return 0, 0
-    candidates = [AdoptionCandidate(_workload(session, cache, ti), ti.external_executor_id) for ti in orphans]
+    workloads = [_workload(session, cache, ti) for ti in orphans]
+    if tokens is not None:
+        workloads = [tokens.attach(w) for w in workloads]
+    candidates = [AdoptionCandidate(w, ti.external_executor_id) for w, ti in zip(workloads, orphans, strict=True)]
     not_adopted = {w.try_key for w in executor.adopt(candidates)}
     adopted_ids, reset = [], 0
     for ti in orphans:

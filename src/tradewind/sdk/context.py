@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from tradewind.sdk import macros
 from tradewind.sdk.asset_events import InletEventAccessors, OutletEventAccessors, TriggeringAssetEvents
 from tradewind.sdk.asset_state import AssetStateStoreAccessors
-from tradewind.sdk.errors import NoTaskContextError
+from tradewind.sdk.connection import Connection
+from tradewind.sdk.errors import NoTaskContextError, NotFoundError
 from tradewind.sdk.legacy_context import LegacyValues, PreviousSuccess, TaskContext
 from tradewind.sdk.params import params_to_spec, resolve_params
 from tradewind.sdk.runtime import XCOM_ABSENT, get_runtime
@@ -172,6 +173,21 @@ class VariableAccessor:
         self.json = _VariableValues(deserialize_json=True)
 
 
+class ConnectionAccessor:
+    """``{{ conn.my_db.host }}``, ``{{ conn.get("my_db").login }}`` (None, or ``default_conn``, if missing)."""
+
+    def __getattr__(self, conn_id: str) -> Connection:
+        if conn_id.startswith("__"):
+            raise AttributeError(conn_id)
+        return Connection.get(conn_id)
+
+    def get(self, conn_id: str, default_conn: Any = None) -> Any:
+        try:
+            return Connection.get(conn_id)
+        except NotFoundError:
+            return default_conn
+
+
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -237,6 +253,7 @@ def build_context(
         "run_id": run_id,
         "params": dict(params) if params is not None else task_params(task, conf),
         "var": VariableAccessor(),
+        "conn": ConnectionAccessor(),
         "macros": macros,
         "ds": ds,
         "ds_nodash": ds.replace("-", ""),
@@ -283,6 +300,7 @@ def build_dag_callback_context(
         "reason": reason,
         "params": resolve_params(params_to_spec(dict(dag.params)), dag_run.conf),
         "var": VariableAccessor(),
+        "conn": ConnectionAccessor(),
         "macros": macros,
         "ds": ds,
         "ds_nodash": ds.replace("-", ""),

@@ -8,6 +8,9 @@
     ├── DagImportError              a DAG file that fails to import (syntax, import, timeout, exit)
     ├── TemplateError               a template field that fails to render
     ├── ParamValidationError        params / trigger conf that fail validation
+    ├── RefusedInputError           input that can never be accepted (bad characters, out of range); names it
+    ├── ConnectionFieldError        a connection that does not parse or decrypt; names it and the field
+    ├── UnsafePathError             a file path built from ids that would leave its base folder
     ├── NotFoundError               a DAG, run, task, variable, pool, user ... that does not exist
     ├── ConflictError               a duplicate, or a state that changed under us
     │   └── InvalidTransitionError
@@ -80,6 +83,33 @@ class ParamValidationError(TradewindError):
     def __init__(self, message: str, *, param: str | None = None) -> None:
         super().__init__(message)
         self.param = param
+
+
+class RefusedInputError(TradewindError):
+    """Input no request could have made acceptable: a run id with forbidden characters or too long, a date
+    or number out of the representable range, conf nested too deeply. ``field`` names it."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ConnectionFieldError(TradewindError):
+    """A connection whose URI, JSON form or stored field cannot be read. The message never holds a secret."""
+
+    def __init__(self, message: str, *, conn_id: str | None, field: str) -> None:
+        super().__init__(f"connection {conn_id!r}, field {field!r}: {message}")
+        self.conn_id = conn_id
+        self.field = field
+
+
+class UnsafePathError(TradewindError):
+    """A log (or other) file path built from DAG, task or run ids that resolves outside its base folder."""
+
+    def __init__(self, message: str, *, base: str, path: str) -> None:
+        super().__init__(message)
+        self.base = base
+        self.path = path
 
 
 class NotFoundError(TradewindError):

@@ -64,6 +64,10 @@ class TaskRuntime(Protocol):
 
     def delete_variable(self, key: str) -> None: ...
 
+    def get_connection(self, conn_id: str) -> dict[str, Any] | None:
+        """The connection's fields (``Connection.to_dict()``'s shape: conn_id, conn_type, description, host,
+        login, password, schema, port, extra as a dict), or None if no backend defines it."""
+
     def xcom_push(
         self, *, dag_id: str, run_id: str, task_id: str, map_index: int, key: str, value: Any
     ) -> None:
@@ -186,6 +190,8 @@ class InMemoryRuntime:
 
     def __init__(self, variables: dict[str, str] | None = None) -> None:
         self.variables: dict[str, str] = dict(variables or {})
+        #: conn_id -> fields, as ``TaskRuntime.get_connection`` returns them.
+        self.connections: dict[str, dict[str, Any]] = {}
         self.descriptions: dict[str, str | None] = {}
         self.xcoms: dict[tuple[str, str, str, int, str], str] = {}
         self.skipped: dict[tuple[str, str], list[str]] = {}
@@ -212,6 +218,10 @@ class InMemoryRuntime:
     def delete_variable(self, key: str) -> None:
         self.variables.pop(key, None)
         self.descriptions.pop(key, None)
+
+    def get_connection(self, conn_id: str) -> dict[str, Any] | None:
+        fields = self.connections.get(conn_id)
+        return None if fields is None else {**fields, "conn_id": conn_id}
 
     def xcom_push(
         self, *, dag_id: str, run_id: str, task_id: str, map_index: int, key: str, value: Any

@@ -1,8 +1,7 @@
-"""Audit log: who did what to which DAG, run or task; with masking of secret-looking values."""
+"""Audit log: who did what to which DAG, run or task; secret-looking values masked on the way in."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -10,46 +9,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from tradewind.core.redaction import redact
 from tradewind.store.tables import AuditLogModel
-
-MASK = "***"
-#: Words in a key name that mark its value as secret ("db_password", "apiKey", "X-Auth-Token", "key").
-SECRET_WORDS = frozenset(
-    {
-        "password",
-        "passwd",
-        "passphrase",
-        "secret",
-        "token",
-        "key",
-        "apikey",
-        "credential",
-        "credentials",
-        "private",
-        "authorization",
-        "auth",
-    }
-)
-_WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
-
-
-def looks_secret(name: str) -> bool:
-    """Whether a key name denotes a secret, judged word by word (``api_key`` yes, ``keyboard`` no)."""
-    words = {word.lower() for word in _WORD_SPLIT.split(name) if word}
-    return bool(words & SECRET_WORDS) or "apikey" in name.lower().replace("_", "").replace("-", "")
-
-
-def mask_secrets(mapping: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy with the value of every secret-looking key replaced by ``***``, in nested dicts and lists."""
-    return {key: MASK if looks_secret(str(key)) else _mask_value(value) for key, value in mapping.items()}
-
-
-def _mask_value(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return mask_secrets(value)
-    if isinstance(value, list | tuple):
-        return [_mask_value(item) for item in value]
-    return value
 
 
 def record_audit(
@@ -71,7 +32,7 @@ def record_audit(
         dag_id=dag_id,
         task_id=task_id,
         run_id=run_id,
-        extra=mask_secrets(extra) if extra is not None else None,
+        extra=redact(extra) if extra is not None else None,
     )
     session.add(row)
     session.flush()

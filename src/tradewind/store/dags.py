@@ -151,6 +151,11 @@ def _chunks(ids: Collection[str]) -> Iterator[list[str]]:
         yield items[start : start + IN_LIST_SIZE]
 
 
+def stored_dag_ids(*, session: Session) -> set[str]:
+    """Every dag id with a row, active or not (one narrow query: the DAG processor asks on every pass)."""
+    return set(session.scalars(select(DagModel.dag_id)))
+
+
 def get_dag(*, session: Session, dag_id: str) -> DagModel:
     dag = session.get(DagModel, dag_id)
     if dag is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import time
@@ -29,6 +30,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5, immediate: 
     url = normalise_url(url)
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if url.startswith("sqlite"):
+        _create_private_sqlite_file(url)
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
@@ -36,6 +38,30 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5, immediate: 
         return engine
     kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
     return create_engine(url, **kwargs)
+
+
+def database_missing(url: str) -> bool:
+    """True for a SQLite URL whose file does not exist: opening it would create an empty database."""
+    url = normalise_url(url)
+    if not url.startswith("sqlite"):
+        return False
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return False
+    return not os.path.exists(database)
+
+
+def _create_private_sqlite_file(url: str) -> None:
+    """Create a missing database file readable by its owner only, before SQLite creates it with the umask's
+    mode (0644, typically) and data goes in. SQLite gives its -wal and -shm files the database file's mode."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return  # an existing database keeps its mode; a missing or read-only folder is SQLite's to report
+    os.close(fd)
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:

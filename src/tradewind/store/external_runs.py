@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tradewind.core.run_inputs import DEFAULT_ALLOWED_RUN_ID_PATTERN
 from tradewind.sdk.errors import NotFoundError
 from tradewind.store import dag_runs, dags, task_instances
 from tradewind.store.run_creation import trigger_run
@@ -69,9 +70,11 @@ def trigger_or_reset(
     reset_dag_run: bool,
     triggered_by: str,
     now: datetime,
+    allowed_run_id_pattern: str = DEFAULT_ALLOWED_RUN_ID_PATTERN,
 ) -> DagRunModel | None:
     """A new manual run; when ``run_id`` exists, None unless ``reset_dag_run``, in which case every task of
-    that run is cleared (the run is queued again) and the run is returned."""
+    that run is cleared (the run is queued again) and the run is returned. A given ``run_id`` that
+    ``core.run_inputs`` refuses raises RefusedInputError (the triggering task fails with it)."""
     date = logical_date or now
     wanted = run_id or dag_runs.make_run_id("manual", date)
     try:
@@ -80,8 +83,8 @@ def trigger_or_reset(
         existing = None
     if existing is None:
         return trigger_run(
-            session=session, dag_id=dag_id, now=now, conf=conf, run_id=wanted, logical_date=date,
-            triggered_by=triggered_by,
+            session=session, dag_id=dag_id, now=now, conf=conf, run_id=run_id, logical_date=date,
+            triggered_by=triggered_by, allowed_run_id_pattern=allowed_run_id_pattern,
         )  # fmt: skip
     if not reset_dag_run:
         return None

@@ -7,9 +7,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tradewind.core.run_inputs import (
+    DEFAULT_ALLOWED_RUN_ID_PATTERN,
+    check_conf_depth,
+    check_logical_date,
+    check_run_id,
+)
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.core.states import DagRunState, DagRunType
-from tradewind.sdk.errors import ConflictError
+from tradewind.sdk.errors import ConflictError, RefusedInputError
 from tradewind.sdk.schedules import DataInterval, manual_data_interval, timetable_from_dict
 from tradewind.store import dag_runs, dags, task_instances
 from tradewind.store.tables import DagRunModel
@@ -55,11 +61,18 @@ def trigger_run(
     run_id: str | None = None,
     logical_date: datetime | None = None,
     triggered_by: str | None = None,
+    allowed_run_id_pattern: str = DEFAULT_ALLOWED_RUN_ID_PATTERN,
 ) -> DagRunModel:
     """A manual run of a DAG, its conf validated against the DAG's params (from the serialized DAG: no
-    user code is imported). Raises NotFoundError, ParamValidationError or ConflictError."""
+    user code is imported). The run id, logical date and conf a user gave pass ``core.run_inputs`` first.
+    Raises RefusedInputError, NotFoundError, ParamValidationError or ConflictError."""
     from tradewind.sdk.params import resolve_params
 
+    if run_id:
+        check_run_id(run_id, pattern=allowed_run_id_pattern)
+    if logical_date is not None:
+        check_logical_date(logical_date)
+    check_conf_depth(conf or {})
     dag = dags.get_dag(session=session, dag_id=dag_id)
     if not dag.is_active:
         raise ConflictError(f"DAG {dag_id!r} is not active (its file is gone or no longer defines it)")
@@ -67,7 +80,13 @@ def trigger_run(
     spec = {name: param.model_dump(by_alias=True) for name, param in sdag.params.items()}
     resolve_params(spec, conf or {})
     logical_date = logical_date or now
-    interval = manual_data_interval(timetable_from_dict(sdag.timetable), logical_date)
+    try:
+        interval = manual_data_interval(timetable_from_dict(sdag.timetable), logical_date)
+    except (OverflowError, ValueError) as exc:  # the schedule's arithmetic left datetime's range
+        raise RefusedInputError(
+            f"logical_date {logical_date.isoformat()} is out of the range this DAG's schedule covers: {exc}",
+            field="logical_date",
+        ) from None
     return create_run(
         session=session,
         sdag=sdag,

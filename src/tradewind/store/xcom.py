@@ -11,21 +11,12 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from tradewind.core.clock import utcnow
-from tradewind.sdk.errors import TradewindError
+from tradewind.core.json_values import encode_xcom_value
 from tradewind.store.tables import XComModel
 from tradewind.store.upsert import insert_or_update
 
 RETURN_VALUE = "return_value"
 _KEY_COLUMNS = ("dag_id", "run_id", "task_id", "map_index", "key")
-
-
-def encode_value(value: Any, *, task_id: str, key: str) -> str:
-    try:
-        return json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise TradewindError(
-            f"XCom {key!r} of task {task_id!r} is not JSON-serialisable ({type(value).__name__}): {exc}"
-        ) from None
 
 
 def xcom_value(row: XComModel) -> Any:
@@ -45,7 +36,7 @@ def set_xcom(
     now: datetime | None = None,
 ) -> None:
     """Store (or replace) one XCom value; TradewindError naming task and key if it is not JSON."""
-    encoded = encode_value(value, task_id=task_id, key=key)
+    encoded = encode_xcom_value(value, task_id=task_id, key=key)
     values = {
         "dag_id": dag_id,
         "run_id": run_id,

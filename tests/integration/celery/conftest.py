@@ -140,11 +140,14 @@ def start_worker(tmp_path: Path, tw_home: Path, journal: Journal) -> Iterator[St
     wrapper.chmod(0o755)
 
     def start(broker: Broker, *, tag: str, queues: list[str], concurrency: int = 2,
-              runner: str = "fake", extra_env: dict[str, str] | None = None) -> Worker:
+              runner: str = "fake", extra_env: dict[str, str] | None = None,
+              without_env: tuple[str, ...] = ()) -> Worker:
         hostname = f"{tag}-{broker.token}@localhost"
         log_path = tmp_path / f"worker-{tag}.log"
         env = {**os.environ, **broker.env, "FAKE_RUNNER_JOURNAL": str(journal.directory),
                "FAKE_WORKER_TAG": tag, **(extra_env or {})}
+        for name in without_env:
+            env.pop(name, None)
         cmd = [TRADEWIND, "celery", "worker", "--queues", ",".join(queues), "--concurrency", str(concurrency),
                "--hostname", hostname, "--loglevel", "INFO"]
         if runner != "fork":

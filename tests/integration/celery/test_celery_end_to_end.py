@@ -55,9 +55,11 @@ def deployment(tw_home: Path, sqlite_url: str, redis_broker: Broker) -> Iterator
 def _worker(start_worker: StartWorker, broker: Broker, dep: Deployment, tag: str, queues: list[str],
             concurrency: int = 2, runner: str = "fork") -> Worker:
     """A worker running the real runner: forked from the worker (the default), or exec'd with
-    ``runner=TRADEWIND``."""
+    ``runner=TRADEWIND``. Like a worker of a real deployment, it has no database credentials: its tries reach
+    shared state through the execution API only."""
+    env = {name: value for name, value in dep.env.items() if name != "TRADEWIND__DATABASE__URL"}
     return start_worker(broker, tag=tag, queues=queues, concurrency=concurrency, runner=runner,
-                        extra_env={**dep.env, "WORKER_TAG": tag})
+                        extra_env={**env, "WORKER_TAG": tag}, without_env=("TRADEWIND__DATABASE__URL",))
 
 
 def _ti(dep: Deployment, dag_id: str, run_id: str, task_id: str):  # type: ignore[no-untyped-def]
@@ -85,9 +87,17 @@ with DAG("celery_e2e", schedule=None, start_date=datetime(2026, 1, 1)):
         import os
         print("consumed", value["n"] * 2, "made on", value["made_on"], "used on", os.environ["WORKER_TAG"])
 
+    @task(queue="{alpha}")
+    def probe():
+        import os
+        with open("/proc/self/environ", "rb") as handle:
+            initial = handle.read().decode(errors="replace")
+        print("database settings seen:", [n for n in os.environ if "DATABASE" in n], "DATABASE" in initial)
+
     report = BashOperator(task_id="report", bash_command="echo report on $WORKER_TAG", queue="{alpha}")
     anywhere = BashOperator(task_id="anywhere", bash_command="echo default queue on $WORKER_TAG")
     consume(produce()) >> report >> anywhere
+    probe()
 """
 
 
@@ -108,6 +118,7 @@ def test_a_dag_runs_across_two_workers_on_different_queues(
     assert "consumed 42 made on a used on b" in _log(deployment, "celery_e2e", "consume", run_id)
     assert "report on a" in _log(deployment, "celery_e2e", "report", run_id)
     assert "default queue on a" in _log(deployment, "celery_e2e", "anywhere", run_id)
+    assert "database settings seen: [] False" in _log(deployment, "celery_e2e", "probe", run_id)
 
 
 KILLABLE = """

@@ -145,11 +145,15 @@ def container_env(
     for item in container.get("env", []):
         if "value" in item:
             env[item["name"]] = item["value"]
+        elif "secretKeyRef" not in item["valueFrom"]:
+            env[item["name"]] = f"<{next(iter(item['valueFrom']))}>"  # fieldRef and the like: the kubelet's
         else:
             ref = item["valueFrom"]["secretKeyRef"]
-            secret = objects.get(("Secret", ref["name"]))
+            referenced = objects.get(("Secret", ref["name"]))
             env[item["name"]] = (
-                base64.b64decode(secret["data"][ref["key"]]).decode() if secret else f"<{ref['name']}>"
+                base64.b64decode(referenced["data"][ref["key"]]).decode()
+                if referenced
+                else f"<{ref['name']}>"
             )
     return env
 

@@ -36,6 +36,40 @@ BAD_VALUES = [
         "config.database.url is a secret and would land in a ConfigMap",
     ),
     (["config.webserver.secret_key=abc"], "config.webserver.secret_key is a secret"),
+    (["config.execution_api.jwt_secret=abc"], "config.execution_api.jwt_secret is a secret"),
+    (["executionApi.jwtSecret=short"], "at '/executionApi/jwtSecret'"),
+    (["executionApi.url=tradewind-webserver:8080"], "at '/executionApi/url'"),
+    (
+        ["config.execution_api.url=http://x/execution"],
+        "config.execution_api.url is set by the chart; use executionApi.url instead",
+    ),
+    (
+        ["config.webserver.forwarded_allow_ips=*"],
+        "config.webserver.forwarded_allow_ips is set by the chart; use webserver.forwardedAllowIps",
+    ),
+    (["webserver.forwardedAllowIps=proxy.example.com"], "at '/webserver/forwardedAllowIps'"),
+    (
+        ["config.kubernetes.env_from_secret=tw-tradewind-env"],
+        "config.kubernetes.env_from_secret names tw-tradewind-env, which holds database credentials",
+    ),
+    (
+        [
+            "postgresql.enabled=false",
+            "externalDatabase.existingSecret=db",
+            "config.kubernetes.env_from_secret=db",
+        ],
+        "config.kubernetes.env_from_secret names db, which holds database credentials",
+    ),
+    (["networkPolicy.enabled=yes"], "at '/networkPolicy/enabled'"),
+    (
+        [
+            "networkPolicy.enabled=true",
+            "executor=celery",
+            "redis.enabled=false",
+            "celery.brokerUrl=amqp://u:p@mq:5672/tw",
+        ],
+        "add an egress rule to it in networkPolicy.workerEgress",
+    ),
     (["config.core.executor=local"], "config.core.executor is set by the chart; use executor instead"),
     (
         ["config.kubernetes.namespace=x"],

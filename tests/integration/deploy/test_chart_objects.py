@@ -42,6 +42,7 @@ EXECUTOR_RIGHTS = {
     ("pods", "watch"), ("pods", "delete"), ("pods", "patch"),
     ("pods/log", "get"),
     ("events", "list"),
+    ("secrets", "create"), ("secrets", "delete"),
 }  # fmt: skip
 #: Official-client CoreV1Api methods and the right each needs.
 CLIENT_METHOD_RIGHTS = {
@@ -55,6 +56,8 @@ CLIENT_METHOD_RIGHTS = {
     "read_namespaced_pod_log": ("pods/log", "get"),
     "list_namespaced_event": ("events", "list"),
     "list_event_for_all_namespaces": ("events", "list"),
+    "create_namespaced_secret": ("secrets", "create"),
+    "delete_namespaced_secret": ("secrets", "delete"),
 }
 
 
@@ -127,14 +130,16 @@ def test_workers_in_other_namespaces_get_a_cluster_role_bound_in_each(render: Re
         assert binding["roleRef"]["kind"] == "ClusterRole"
         assert binding["subjects"][0]["namespace"] == "data"
     assert not by_kind(manifests, "Role") and not by_kind(manifests, "ClusterRoleBinding")
-    # A pod can only use ConfigMaps and Secrets of its own namespace: the chart copies them there.
-    for kind, suffix in [("ConfigMap", "-config"), ("ConfigMap", "-env"), ("Secret", "-env")]:
+    # A pod can only use ConfigMaps of its own namespace: the chart copies them there.
+    for suffix in ("-config", "-env"):
         namespaces = {
             m["metadata"]["namespace"]
-            for m in by_kind(manifests, kind)
+            for m in by_kind(manifests, "ConfigMap")
             if m["metadata"]["name"].endswith(suffix)
         }
-        assert namespaces == {"data", "tradewind-workers", "tradewind-gpu"}, (kind, suffix)
+        assert namespaces == {"data", "tradewind-workers", "tradewind-gpu"}, suffix
+    # Secrets are not: worker pods need none, so none is copied to the worker namespaces.
+    assert {s["metadata"]["namespace"] for s in by_kind(manifests, "Secret")} == {"data"}
     assert 'namespace = "tradewind-workers"' in toml_of(manifests)
 
 
@@ -379,10 +384,10 @@ def test_worker_pod_template_mounts_the_dag_and_log_volumes_the_executor_expects
     assert mounts["/opt/tradewind/tradewind.toml"]["subPath"] == "tradewind.toml"
     assert pod["spec"]["serviceAccountName"] == settings["service_account_name"]
     assert pod["spec"]["restartPolicy"] == "Never"
-    # The executor adds envFrom from these settings; both objects exist where the pods run.
+    # The executor adds envFrom the ConfigMap, which exists where the pods run, and no Secret.
     names = {(m["kind"], m["metadata"]["name"], m["metadata"].get("namespace")) for m in manifests}
     assert ("ConfigMap", settings["env_from_configmap"], settings["namespace"]) in names
-    assert ("Secret", settings["env_from_secret"], settings["namespace"]) in names
+    assert "env_from_secret" not in settings
 
 
 def test_logs_claim_is_shared_by_webserver_scheduler_and_workers(render: Render) -> None:
@@ -427,7 +432,7 @@ def test_tradewind_loads_the_rendered_settings(
             chosen.get("image", {}).get("repository", "tradewind") + ":"
         )
         assert str(k.pod_template_file) == "/opt/tradewind/pod_templates/pod_template.yaml"
-        assert k.env_from_secret == "tw-tradewind-env" and k.env_from_configmap == "tw-tradewind-env"
+        assert k.env_from_secret is None and k.env_from_configmap == "tw-tradewind-env"
         assert k.service_account_name == "tw-tradewind-worker"
         assert (k.dags_mount_path, k.logs_mount_path) == ("/opt/tradewind/dags", "/opt/tradewind/logs")
         assert k.logs_volume_claim
@@ -468,10 +473,14 @@ def test_config_schema_knows_every_setting_and_nothing_else() -> None:
 
 
 @pytest.mark.parametrize("values", ALL_CASES)
-def test_every_tradewind_pod_waits_for_migrations(render: Render, values: tuple[Path, ...]) -> None:
+def test_every_pod_using_the_database_waits_for_migrations(render: Render, values: tuple[Path, ...]) -> None:
     manifests = render(values=values)
     for deployment in by_kind(manifests, "Deployment"):
-        init = deployment["spec"]["template"]["spec"]["initContainers"]
+        init = deployment["spec"]["template"]["spec"].get("initContainers", [])
+        if deployment["metadata"]["name"].endswith("-celery-worker"):
+            # A Celery worker never touches the database: it has nothing to wait for, nor the means.
+            assert "wait-for-migrations" not in [c["name"] for c in init]
+            continue
         assert init[0]["name"] == "wait-for-migrations" and init[0]["args"] == ["wait-for-migrations"]
     (migrate,) = [j for j in by_kind(manifests, "Job") if "-migrate-" in j["metadata"]["name"]]
     assert migrate["spec"]["template"]["spec"]["containers"][0]["args"] == ["db", "migrate"]

@@ -29,12 +29,13 @@ CASES = (
 )
 
 
-def test_the_matrix_covers_every_executor_dag_source_database_and_ingress_choice() -> None:
+def test_the_matrix_covers_every_executor_dag_source_database_ingress_and_policy_choice() -> None:
     values = [yaml.safe_load(p.read_text()) for p in CI_VALUES]
     assert {v.get("executor", "kubernetes") for v in values} == {"kubernetes", "celery", "local"}
     assert {v.get("dags", {}).get("mode", "persistent") for v in values} == {"persistent", "git"}
     assert {v.get("postgresql", {}).get("enabled", True) for v in values} == {True, False}
     assert {v.get("webserver", {}).get("ingress", {}).get("enabled", False) for v in values} == {True, False}
+    assert {v.get("networkPolicy", {}).get("enabled", False) for v in values} == {True, False}
 
 
 @pytest.mark.parametrize("values", CASES)

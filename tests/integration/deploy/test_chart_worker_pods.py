@@ -25,8 +25,13 @@ from .conftest import (
 )
 
 pod_spec = pytest.importorskip("tradewind.executors.kubernetes.pod_spec")
+pod_identity = pytest.importorskip("tradewind.executors.kubernetes.pod_identity")
 
 Render = Callable[..., list[Manifest]]
+WORKLOAD = ExecuteTask(
+    dag_id="etl", task_id="load", run_id="manual__2024-01-01", try_number=1, dag_rel_path="etl.py",
+    token="the-token-of-this-try",
+)  # fmt: skip
 CASES = [
     p for p in CI_VALUES if (yaml.safe_load(p.read_text()).get("executor") or "kubernetes") == "kubernetes"
 ]
@@ -37,11 +42,8 @@ def build(
 ) -> tuple[dict[str, Any], Any]:
     scheduler = named(manifests, "Deployment", "-scheduler")["spec"]["template"]["spec"]["containers"][0]
     settings = load_settings_as(container_env(manifests, scheduler), toml_of(manifests), home, monkeypatch)
-    workload = ExecuteTask(
-        dag_id="etl", task_id="load", run_id="manual__2024-01-01", try_number=1, dag_rel_path="etl.py"
-    )
     pod = pod_spec.build_worker_pod(
-        workload,
+        WORKLOAD,
         pod_spec.WorkerPodConfig.from_settings(settings.kubernetes),
         template=worker_pod_template(manifests),
         owner="scheduler-0",
@@ -74,10 +76,18 @@ def test_executor_builds_valid_worker_pods_from_the_chart(
     env = {e["name"]: e for e in base.get("env", [])}
     assert env["TRADEWIND__CORE__DAGS_FOLDER"]["value"] == k.dags_mount_path
     from_objects = [(kind, ref["name"]) for source in base["envFrom"] for kind, ref in source.items()]
-    assert ("secretRef", k.env_from_secret) in from_objects and (
-        "configMapRef",
-        k.env_from_configmap,
-    ) in from_objects
-    assert len(from_objects) == len(set(from_objects)), f"envFrom doubled: {from_objects}"
+    assert from_objects == [("configMapRef", k.env_from_configmap)], f"envFrom: {from_objects}"
+    # No Secret but the try's own token: the runner reaches shared state through the execution API with it.
+    secret_refs = {
+        e["valueFrom"]["secretKeyRef"]["name"]
+        for e in base["env"]
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+    assert secret_refs <= {pod_identity.token_secret_name(WORKLOAD.try_key)}
+    assert "the-token-of-this-try" not in yaml.safe_dump(pod)
+    worker_env = container_env(manifests, base, namespace=k.namespace)
+    assert "TRADEWIND__DATABASE__URL" not in worker_env
+    assert not [key for key in worker_env if key.startswith("TRADEWIND__EXECUTION_API__JWT")]
+    assert settings.execution_api.url == "http://tw-tradewind-webserver.data.svc:8080/execution"
     assert pod["metadata"]["labels"]["app.kubernetes.io/component"] == "worker"
     assert pod["metadata"]["namespace"] == k.namespace

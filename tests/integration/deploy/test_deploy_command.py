@@ -18,6 +18,7 @@ from .conftest import CHART, CI_VALUES, helm_template, parse_manifests
 FIXED_SECRETS = {
     "admin": {"password": "fixed-admin-password"},
     "webserver": {"secretKey": "fixed-webserver-secret-key-of-32-characters-or-more"},
+    "executionApi": {"jwtSecret": "fixed-execution-api-signing-key-of-32-characters"},
     "postgresql": {"auth": {"password": "fixed-postgres-password"}},
     "redis": {"password": "fixed-redis-password"},
 }

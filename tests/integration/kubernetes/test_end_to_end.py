@@ -36,13 +36,38 @@ def k8s_deployment(tw_home: Path, db_url: str) -> Iterator[KubernetesDeployment]
         deployment.stop_all()
 
 
+PROBE = """
+    from datetime import datetime
+    from tradewind import DAG, task
+
+    with DAG("probe", schedule=None, start_date=datetime(2026, 1, 1)):
+        @task
+        def environment():
+            import os
+            with open("/proc/self/environ", "rb") as handle:
+                initial = handle.read().decode(errors="replace")
+            print("database settings seen:", [n for n in os.environ if "DATABASE" in n], "DATABASE" in initial)
+            print("token in environment:", "TRADEWIND_TASK_TOKEN" in os.environ)
+
+        environment()
+"""
+
+
 def test_example_dag_runs_in_pods(k8s_deployment: KubernetesDeployment) -> None:
+    """...in pods that hold no database credentials and no token in their spec."""
     dep = k8s_deployment
     shutil.copy(EXAMPLES / "example_bash_operator.py", dep.dags)
+    dep.write_dag("probe", PROBE)
     dep.parse()
     dep.start_scheduler()
     run_id = dep.tw("dags", "trigger", "example_bash_operator").stdout.strip()
+    probe_run = dep.tw("dags", "trigger", "probe").stdout.strip()
     assert dep.wait_run("example_bash_operator", run_id, timeout=120) == "success", dep.dump_logs()
+    assert dep.wait_run("probe", probe_run, timeout=60) == "success", dep.dump_logs()
+    probe_log = (dep.home / "logs" / log_relative_path(TaskInstanceKey("probe", probe_run, "environment"), 1))
+    text = probe_log.read_text()
+    assert "database settings seen: [] False" in text
+    assert "token in environment: False" in text  # the runner took it out before task code ran
     key = TaskInstanceKey("example_bash_operator", run_id, "use_env")
     log = (dep.home / "logs" / log_relative_path(key, 1)).read_text()
     assert "greeting is hello from Tradewind" in log

@@ -1,43 +1,101 @@
-"""The runner in a process forked from a pre-imported parent (the LocalExecutor's fork mode)."""
+"""The runner in a process forked from a pre-imported parent (the LocalExecutor's fork mode), reaching shared
+state only through the execution API, with no database credentials anywhere in the task's process."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
-from tests.integration.runner.harness import DAG_ID, RUN_ID, SQLITE_ONLY, RunnerEnv, wait_for
+import pytest
+
+from tests.integration.runner.harness import DAG_ID, RUN_ID, RunnerEnv, runner_database, wait_for
+from tradewind.api.execution.embedded import EmbeddedExecutionApi
+from tradewind.config.settings import Settings, load_settings
 from tradewind.core.events import TaskEvent
 from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
-from tradewind.executors.local import FORK_SERVER_DATABASE_ENV, LocalExecutor
+from tradewind.execution.tokens import WorkloadTokens, signer_from_settings
+from tradewind.executors.local import LocalExecutor
 
 TI = TaskInstanceState
+PASSWORD = "pg-s3cret-never-in-tasks"
 
 
-@SQLITE_ONLY
-def test_forked_runner_records_outcomes_and_logs(runner_env: RunnerEnv) -> None:
-    for task_id in ("bash_echo", "python_fail"):
-        runner_env.queue(task_id)
-    executor = LocalExecutor(2, settings=runner_env.settings, fork=True, env=runner_env.env)
+@pytest.fixture
+def secret_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The test database's URL with a password in it (trust authentication ignores it on PostgreSQL)."""
+    url = settings.database_url
+    if url.startswith("postgresql"):
+        parts = urlsplit(url)
+        netloc = f"{parts.username or 'postgres'}:{PASSWORD}@{parts.hostname}:{parts.port or 5432}"
+        url = urlunsplit(parts._replace(netloc=netloc))
+        monkeypatch.setenv("TRADEWIND__DATABASE__URL", url)
+    return load_settings()
+
+
+@pytest.fixture
+def api_env(secret_settings: Settings, tw_home, tmp_path) -> Iterator[tuple[RunnerEnv, WorkloadTokens]]:  # type: ignore[no-untyped-def]
+    with runner_database(secret_settings, tw_home, tmp_path) as env:
+        server = EmbeddedExecutionApi(secret_settings)
+        url = server.start()
+        try:
+            yield env, WorkloadTokens(signer_from_settings(secret_settings), url)
+        finally:
+            server.stop()
+
+
+#: Every token handed out by ``_run``, to check none reaches a log.
+ISSUED: list[str] = []
+
+
+def _run(env: RunnerEnv, tokens: WorkloadTokens, task_ids: list[str]) -> dict[str, TI]:
+    for task_id in task_ids:
+        env.queue(task_id)
+    executor = LocalExecutor(2, settings=env.settings, fork=True, env=env.env)
     executor.start()
     events: list[TaskEvent] = []
     try:
-        for task_id in ("bash_echo", "python_fail"):
-            executor.queue_workload(
-                ExecuteTask(dag_id=DAG_ID, task_id=task_id, run_id=RUN_ID, dag_rel_path="runner_basics.py")
-            )
+        for task_id in task_ids:
+            workload = ExecuteTask(dag_id=DAG_ID, task_id=task_id, run_id=RUN_ID, dag_rel_path="runner_basics.py")
+            attached = tokens.attach(workload)
+            ISSUED.append(attached.token)
+            assert attached.token not in repr(attached)
+            executor.queue_workload(attached)
 
         def finished() -> bool:
             events.extend(e for e in executor.get_events() if e.state != TI.RUNNING)
-            return len(events) == 2
+            return len(events) == len(task_ids)
 
-        wait_for(finished, timeout=60, what="both forked tries to end")
-        # The database URL went to the fork server's environment only, never stayed in ours.
-        assert FORK_SERVER_DATABASE_ENV not in os.environ
+        wait_for(finished, timeout=60, what="the forked tries to end")
     finally:
         executor.stop(wait=False)
-    outcome = {e.key.ti.task_id: e.state for e in events}
+    return {e.key.ti.task_id: e.state for e in events}
+
+
+def test_forked_runner_records_outcomes_and_logs(api_env: tuple[RunnerEnv, WorkloadTokens]) -> None:
+    env, tokens = api_env
+    outcome = _run(env, tokens, ["bash_echo", "python_fail"])
     assert outcome == {"bash_echo": TI.SUCCESS, "python_fail": TI.FAILED}  # exit codes 0 and 1
-    assert runner_env.ti("bash_echo").state == "success"
-    assert runner_env.ti("python_fail").state == "up_for_retry"
-    assert "hello world on 2024-01-01" in runner_env.log("bash_echo")
-    assert "ValueError: boom from python_fail" in runner_env.log("python_fail")
+    assert env.ti("bash_echo").state == "success"
+    assert env.ti("python_fail").state == "up_for_retry"  # the server decided: retries are left
+    assert env.xcom("bash_echo") == "last-line"  # pushed through the API
+    assert "hello world on 2024-01-01" in env.log("bash_echo")
+    assert "ValueError: boom from python_fail" in env.log("python_fail")
+
+
+def test_task_code_holds_no_database_credentials(api_env: tuple[RunnerEnv, WorkloadTokens]) -> None:
+    """Not in its environment, not in the environment its process started with (/proc/self/environ), not in
+    the settings the runner was handed: the try reached the database only through the execution API."""
+    env, tokens = api_env
+    assert "TRADEWIND__DATABASE__URL" in env.env  # the scheduler's environment has it
+    assert _run(env, tokens, ["environment_probe"]) == {"environment_probe": TI.SUCCESS}
+    seen = env.xcom("environment_probe")
+    assert seen["orm_loaded"] is False  # the try talked HTTP: no SQLAlchemy in its process
+    database_url = env.settings.database_url
+    assert not [name for name in seen["environ"] if "DATABASE" in name.upper()]
+    assert "TRADEWIND__DATABASE__URL" not in seen["initial"]
+    for text in (str(seen["environ"]), seen["initial"], env.log("environment_probe")):
+        assert database_url not in text
+        assert PASSWORD not in text
+        assert "TRADEWIND_TASK_TOKEN" not in text
+        assert not [token for token in ISSUED if token in text]

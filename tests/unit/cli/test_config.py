@@ -33,19 +33,29 @@ def test_show_prints_effective_settings_as_toml(tw_home: Path) -> None:
 
 
 def test_show_masks_every_secret(tw_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRADEWIND__DATABASE__URL", "postgresql://ada:hunter2@db.internal:5432/tw")
+    monkeypatch.setenv(
+        "TRADEWIND__DATABASE__URL",
+        "postgresql://ada:hunter2@db.internal:5432/tw?sslmode=verify-full&sslpassword=k3ypass",
+    )
     monkeypatch.setenv("TRADEWIND__WEBSERVER__SECRET_KEY", "s3cr3t-signing-key")
     monkeypatch.setenv("TRADEWIND__CELERY__BROKER_URL", "redis://:brokerpw@redis:6379/0")
+    monkeypatch.setenv(
+        "TRADEWIND__KUBERNETES__WORKER_ANNOTATIONS", '{"vault-token": "v4ult", "team": "data"}'
+    )
     toml_out = tradewind("config", "show")
     json_out = tradewind("config", "show", "-o", "json")
     for result in (toml_out, json_out):
         assert result.returncode == 0, result.stderr
-        for secret in ("hunter2", "s3cr3t-signing-key", "brokerpw"):
+        for secret in ("hunter2", "k3ypass", "s3cr3t-signing-key", "brokerpw", "v4ult"):
             assert secret not in result.stdout
     data = json.loads(json_out.stdout)
-    assert data["database"]["url"] == "postgresql://ada:***@db.internal:5432/tw"
+    assert (
+        data["database"]["url"]
+        == "postgresql://ada:***@db.internal:5432/tw?sslmode=verify-full&sslpassword=***"
+    )
     assert data["webserver"]["secret_key"] == "***"
     assert data["celery"]["broker_url"] == "***"
+    assert data["kubernetes"]["worker_annotations"] == {"vault-token": "***", "team": "data"}
 
 
 def test_one_section_as_json(tw_home: Path) -> None:

@@ -43,7 +43,7 @@ def test_a_helper_module_beside_the_dag_is_blamed_at_its_own_line(
     airflow_names: Settings, tmp_path: Path
 ) -> None:
     (tmp_path / "shared_operators_for_compat_test.py").write_text(
-        "import os\nfrom airflow.hooks.base import BaseHook\n"
+        "import os\nimport airflow.contrib.hooks.ssh_hook\n"
     )
     path = tmp_path / "uses_helper.py"
     try:
@@ -54,7 +54,7 @@ def test_a_helper_module_beside_the_dag_is_blamed_at_its_own_line(
 
         sys.path.remove(str(tmp_path))
         sys.modules.pop("shared_operators_for_compat_test", None)
-    assert "airflow.hooks.base is not supported by Tradewind" in str(result.errors[0])
+    assert "airflow.contrib.hooks.ssh_hook is not supported by Tradewind" in str(result.errors[0])
     assert "shared_operators_for_compat_test.py:2" in str(result.errors[0])
     assert result.errors[0].lineno == 2
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tests.integration.runner.harness import DAG_ID, RUN_ID, RunnerEnv
 from tradewind.core.states import TaskInstanceState
-from tradewind.runner.db_runtime import DbRuntime
+from tradewind.execution.db_runtime import DbRuntime
+from tradewind.runner.masked_runtime import masking_runtime
 from tradewind.runner.secrets_masking import SecretsMasker
 from tradewind.sdk.runtime import XCOM_ABSENT
 from tradewind.store import task_instances, variables
@@ -36,7 +37,7 @@ def test_sensitive_variables_are_given_to_the_masker(runner_env: RunnerEnv) -> N
         variables.set_variable(session=session, key="warehouse_password", value="pa55-word-xyz")
         variables.set_variable(session=session, key="bucket", value="my-bucket")
     masker = SecretsMasker()
-    runtime = DbRuntime(runner_env.factory, masker=masker)
+    runtime = masking_runtime(DbRuntime(runner_env.factory), masker)
     assert runtime.get_variable("warehouse_password") == "pa55-word-xyz"
     assert runtime.get_variable("bucket") == "my-bucket"
     assert runtime.get_variable("missing") is None

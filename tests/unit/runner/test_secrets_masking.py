@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tradewind.runner.secrets_masking import MASK, SecretsMasker, is_sensitive_name
+import os
+from pathlib import Path
+
+import pytest
+
+from tradewind.config.settings import load_settings
+from tradewind.runner.secrets_masking import MASK, SecretsMasker, is_sensitive_name, masker_for_environment
 
 
 def test_known_secret_values_are_masked_in_text() -> None:
@@ -46,3 +52,23 @@ def test_structured_secrets_register_each_string() -> None:
     masker = SecretsMasker()
     masker.add({"user": "admin-user", "nested": ["p4ssw0rd"]})
     assert masker.redact_text("admin-user:p4ssw0rd") == f"{MASK}:{MASK}"
+
+
+def test_the_task_log_masker_knows_the_secrets_of_the_environment_and_settings(
+    tw_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tw_home / "tradewind.toml").write_text('[celery]\nbroker_url = "redis://:broker-pw-789@redis:6379/0"\n')
+    monkeypatch.setenv("TRADEWIND__DATABASE__URL", "postgresql://tw:db-pw-123@db/tw?sslpassword=ssl-pw-456")
+    monkeypatch.setenv("TRADEWIND__WEBSERVER__SECRET_KEY", "signing-key-0000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-secret-111")
+    monkeypatch.setenv("TRADEWIND_VAR_DB_PASSWORD", "var-secret-222")
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
+    monkeypatch.setenv("TRADEWIND__KUBERNETES__SERVICE_ACCOUNT_NAME", "default")
+    masker = masker_for_environment(load_settings())
+    # What a task printing its whole environment would write to its log.
+    logged = masker.redact_text(repr(dict(os.environ)))
+    for secret in ("db-pw-123", "ssl-pw-456", "signing-key-0000", "aws-secret-111", "var-secret-222"):
+        assert secret not in logged
+    assert masker.redact_text("broker redis://:broker-pw-789@redis") == f"broker redis://:{MASK}@redis"
+    # Values of names that only look secret, and settings that are not secrets, stay readable.
+    assert masker.redact_text("parallelism false, account default") == "parallelism false, account default"

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 from tests.integration.runner.harness import DAG_ID, RUN_ID, RunnerEnv
 from tradewind.core.states import TaskInstanceState
-from tradewind.runner.try_state import ClaimedTry, Refusal, TryState, current_try_number
+from tradewind.execution.models import ClaimedTry, Refusal, TryEnded, TryReport
+from tradewind.execution.try_ending import TakenAway
+from tradewind.execution.try_state import TryState, current_try_number
 from tradewind.store import task_instances, xcom
 from tradewind.store.engine import transaction
 
@@ -59,7 +61,7 @@ def test_finish_leaves_a_state_set_by_someone_else(runner_env: RunnerEnv) -> Non
     assert isinstance(state.claim(now=NOW, hostname="h", pid=1), ClaimedTry)
     with transaction(runner_env.factory) as session:
         task_instances.mark_task_instance(session=session, key=key, state=TI.SUCCESS, now=NOW)
-    assert state.finish(TI.FAILED, values={"end_date": NOW}) == "success"
+    assert state.finish(TryReport(outcome="failed"), now=NOW) == TakenAway("success")
     assert runner_env.ti("waiter").state == "success"
 
 
@@ -67,12 +69,13 @@ def test_finish_writes_the_outcome_and_archives_the_try(runner_env: RunnerEnv) -
     key = runner_env.queue("waiter")
     state = TryState(runner_env.factory, key, 1)
     assert isinstance(state.claim(now=NOW, hostname="h", pid=1), ClaimedTry)
-    assert state.finish(TI.UP_FOR_RETRY, values={"end_date": NOW, "state_reason": "boom"}) is None
+    end = state.finish(TryReport(outcome="failed", reason="boom"), now=NOW)
+    assert isinstance(end, TryEnded) and end.state == "failed"  # no retries: failed, decided by the server
     ti = runner_env.ti("waiter")
-    assert (ti.state, ti.state_reason) == ("up_for_retry", "boom")
+    assert (ti.state, ti.state_reason) == ("failed", "boom")
     with transaction(runner_env.factory) as session:
         tries = task_instances.list_tries(session=session, key=key)
-    assert [(t.try_number, t.state, t.is_current) for t in tries] == [(1, "up_for_retry", False)]
+    assert [(t.try_number, t.state, t.is_current) for t in tries] == [(1, "failed", False)]
 
 
 def test_claim_drops_the_xcoms_of_earlier_tries(runner_env: RunnerEnv) -> None:

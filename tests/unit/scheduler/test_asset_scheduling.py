@@ -15,8 +15,9 @@ from tradewind.core.clock import FrozenClock
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.core.states import DagRunType, TaskInstanceState
-from tradewind.runner.db_runtime import DbRuntime
-from tradewind.runner.try_state import ClaimedTry, TryState
+from tradewind.execution.db_runtime import DbRuntime
+from tradewind.execution.models import ClaimedTry, TryEnded, TryReport
+from tradewind.execution.try_state import TryState
 from tradewind.scheduler.tick import Scheduler
 from tradewind.sdk.asset_events import OutletEventAccessors, produced_events
 from tradewind.sdk.assets import Asset, AssetAlias, BaseAsset
@@ -65,7 +66,7 @@ def produce(
     claim = state.claim(now=now, hostname="test", pid=1)
     assert isinstance(claim, ClaimedTry)
     events = produced_events(outlets, outlet_events)
-    assert state.finish(TI.SUCCESS, values={"end_date": now}, asset_events=events) is None
+    assert isinstance(state.finish(TryReport(outcome="success", asset_events=events), now=now), TryEnded)
     return run_id
 
 

@@ -18,10 +18,12 @@ from tradewind.core.clock import FrozenClock
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import DagRunState, TaskInstanceState
 from tradewind.core.workload import ExecuteTask
-from tradewind.runner.db_runtime import DbRuntime
+from tradewind.execution.db_runtime import DbRuntime
+from tradewind.execution.local_channel import LocalChannel
+from tradewind.execution.models import ClaimedTry, RescheduleReport, TryEnded, TryReport
+from tradewind.execution.try_state import TryState
 from tradewind.runner.execution import execute_task
 from tradewind.runner.run_workload import _record
-from tradewind.runner.try_state import ClaimedTry, TryState
 from tradewind.scheduler.tick import Scheduler
 from tradewind.sdk.context import build_context
 from tradewind.sdk.runtime import use_runtime
@@ -44,11 +46,9 @@ def claim(sessions: sessionmaker[Session], w: ExecuteTask, clock: FrozenClock) -
 
 
 def reschedule(sessions: sessionmaker[Session], w: ExecuteTask, clock: FrozenClock, wait: float) -> None:
-    state, claimed = claim(sessions, w, clock)
-    assert state.reschedule(
-        start_date=claimed.start_date, now=clock.now(), reschedule_date=clock.now() + timedelta(seconds=wait),
-        rendered_fields=None,
-    ) is None  # fmt: skip
+    state, _claimed = claim(sessions, w, clock)
+    report = RescheduleReport(reschedule_date=clock.now() + timedelta(seconds=wait))
+    assert state.reschedule(report, now=clock.now()) is None
 
 
 def ti_row(sessions: sessionmaker[Session], key: TaskInstanceKey) -> Any:
@@ -84,7 +84,7 @@ def test_not_dispatched_before_the_poke_time_and_the_try_number_stays(
     [again] = executor.take()
     assert (again.task_id, again.try_number) == ("wait", 1)
     state, _ = claim(sessions, again, clock)
-    assert state.finish(TI.SUCCESS, values={"end_date": clock.now()}) is None
+    assert isinstance(state.finish(TryReport(outcome="success"), now=clock.now()), TryEnded)
     scheduler.tick(clock.now())
     [after] = executor.take()
     assert after.task_id == "after" and after.try_number == 1
@@ -114,7 +114,7 @@ def test_a_scheduler_restart_loses_no_rescheduled_sensor(
     [again] = second.take()
     assert again.try_number == 1
     state, _ = claim(sessions, again, clock)
-    state.finish(TI.SUCCESS, values={"end_date": clock.now()})
+    state.finish(TryReport(outcome="success"), now=clock.now())
     restarted.tick(clock.now())
     assert run_state(sessions, "sense", run_id) == DagRunState.SUCCESS
 
@@ -141,11 +141,11 @@ def test_timeout_counts_from_the_first_poke_across_reschedules(
     for w in executor.take():
         assert w.try_number == 1
         op = {"long": long, "short": short}[w.task_id]
-        state, claimed = claim(sessions, w, clock)
+        _state, claimed = claim(sessions, w, clock)
         context = dict(build_context(task=op, run_id=run_id, logical_date=START, try_number=w.try_number))
         with use_runtime(DbRuntime(sessions)):
             result = execute_task(op, context, push_xcom=lambda k, v: None, log=logging.getLogger("test"))
-        _record(claimed, state, result, op, None)
+        _record(claimed, LocalChannel(sessions, w.ti_key, w.try_number), result, None)
     assert dag.dag_id == "sense"
     final = states(sessions, "sense", run_id)
     assert final["long"] == TI.UP_FOR_RESCHEDULE

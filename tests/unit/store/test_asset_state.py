@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine
 
-from tradewind.runner.db_runtime import DbRuntime
+from tradewind.execution.db_runtime import DbRuntime
 from tradewind.sdk.errors import NotFoundError
 from tradewind.store import assets
 from tradewind.store.engine import make_session_factory, transaction

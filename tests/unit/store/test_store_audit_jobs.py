@@ -8,45 +8,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tradewind.sdk.errors import NotFoundError
-from tradewind.store.audit import list_audit, looks_secret, mask_secrets, record_audit
+from tradewind.store.audit import list_audit, record_audit
 from tradewind.store.jobs import alive_jobs, dead_jobs, end_job, job_heartbeat, latest_heartbeat, register_job
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "password",
-        "db_password",
-        "apiKey",
-        "api_key",
-        "X-Auth-Token",
-        "key",
-        "secret",
-        "private_key",
-        "aws_credentials",
-        "PASSWORD",
-    ],
-)
-def test_secret_looking_names(name: str) -> None:
-    assert looks_secret(name)
-
-
-@pytest.mark.parametrize("name", ["dag_id", "keyboard", "monkey", "tokenizer_name", "run_id", "variable"])
-def test_ordinary_names(name: str) -> None:
-    assert not looks_secret(name)
-
-
-def test_mask_secrets_masks_nested_values_and_keeps_the_rest() -> None:
-    masked = mask_secrets(
-        {"conf": {"password": "hunter2", "table": "t"}, "items": [{"token": "abc"}, 3], "variable": "url"}
-    )
-    assert masked == {
-        "conf": {"password": "***", "table": "t"},
-        "items": [{"token": "***"}, 3],
-        "variable": "url",
-    }
 
 
 def test_audit_records_and_lists_newest_first(session: Session) -> None:

@@ -7,7 +7,7 @@ tradewind.config.settings (env form: TRADEWIND__SECTION__KEY).
 {{/* The settings dict: `config` plus the keys the chart decides. Returns JSON (include cannot return maps). */}}
 {{- define "tradewind.settings" -}}
 {{- $s := deepCopy .Values.config }}
-{{- range $section := list "core" "logging" "scheduler" "webserver" "celery" "kubernetes" }}
+{{- range $section := list "core" "secrets" "logging" "scheduler" "webserver" "execution_api" "celery" "kubernetes" }}
 {{- if not (hasKey $s $section) }}{{ $_ := set $s $section dict }}{{ end }}
 {{- if not (get $s $section) }}{{ $_ := set $s $section dict }}{{ end }}
 {{- end }}
@@ -16,6 +16,12 @@ tradewind.config.settings (env form: TRADEWIND__SECTION__KEY).
 {{- $_ := set $s.logging "base_log_folder" .Values.logs.mountPath }}
 {{- $_ := set $s.webserver "host" "0.0.0.0" }}
 {{- $_ := set $s.webserver "port" 8080 }}
+{{- with include "tradewind.forwardedAllowIps" . }}
+{{- $_ := set $s.webserver "forwarded_allow_ips" . }}
+{{- end }}
+{{- with include "tradewind.executionApiUrl" . }}
+{{- $_ := set (get $s "execution_api") "url" . }}
+{{- end }}
 {{- if eq .Values.executor "celery" }}
 {{- $_ := set $s.celery "default_queue" (first .Values.celery.queues) }}
 {{- $_ := set $s.celery "worker_concurrency" .Values.celery.concurrency }}
@@ -30,7 +36,8 @@ tradewind.config.settings (env form: TRADEWIND__SECTION__KEY).
 {{- $_ := set $k "pod_template_file" (include "tradewind.podTemplatePath" .) }}
 {{- $_ := set $k "delete_worker_pods" .Values.kubernetesExecutor.deleteWorkerPods }}
 {{- $_ := set $k "delete_worker_pods_on_failure" .Values.kubernetesExecutor.deleteWorkerPodsOnFailure }}
-{{- $_ := set $k "env_from_secret" (include "tradewind.envSecretName" .) }}
+{{- /* No env_from_secret: worker pods hold no secret; they reach shared state through the execution API
+with the token of their try. */}}
 {{- $_ := set $k "env_from_configmap" (include "tradewind.envConfigMapName" .) }}
 {{- if eq .Values.dags.mode "persistent" }}
 {{- $_ := set $k "dags_volume_claim" (include "tradewind.dagsClaimName" .) }}

@@ -69,6 +69,19 @@ app.kubernetes.io/part-of: tradewind
 {{- if $sub }}{{ printf "repo/%s" $sub }}{{ else }}repo{{ end }}
 {{- end }}
 
+{{/* The TCP port of dags.gitSync.repo's server: given in the URL, else its scheme's (https 443, http 80,
+git 9418, ssh and scp-like user@host:path 22). */}}
+{{- define "tradewind.gitPort" -}}
+{{- $repo := .Values.dags.gitSync.repo }}
+{{- $defaults := dict "https" "443" "http" "80" "git" "9418" "ssh" "22" }}
+{{- if regexMatch "^[a-z+]+://" $repo }}
+{{- $url := urlParse $repo }}
+{{- $host := regexReplaceAll "^.*@" $url.host "" }}
+{{- if regexMatch ":[0-9]+$" $host }}{{ regexFind "[0-9]+$" $host }}{{ else }}{{ get $defaults $url.scheme | default "443" }}{{ end }}
+{{- else }}22
+{{- end }}
+{{- end }}
+
 {{- define "tradewind.dagsClaimName" -}}
 {{- default (printf "%s-dags" (include "tradewind.fullname" .)) .Values.dags.persistence.existingClaim }}
 {{- end }}
@@ -77,13 +90,41 @@ app.kubernetes.io/part-of: tradewind
 {{- default (printf "%s-logs" (include "tradewind.fullname" .)) .Values.logs.persistence.existingClaim }}
 {{- end }}
 
+{{/* Secret settings of the services (scheduler, webserver, migration and admin jobs): the database URL
+and the Celery broker. Never given to a worker. */}}
 {{- define "tradewind.envSecretName" -}}{{ include "tradewind.fullname" . }}-env{{- end }}
+{{/* Secret settings of Celery workers: the broker and result backend URLs only. */}}
+{{- define "tradewind.workerEnvSecretName" -}}{{ include "tradewind.fullname" . }}-celery-worker{{- end }}
 {{- define "tradewind.envConfigMapName" -}}{{ include "tradewind.fullname" . }}-env{{- end }}
 {{- define "tradewind.configMapName" -}}{{ include "tradewind.fullname" . }}-config{{- end }}
 {{- define "tradewind.podTemplateConfigMapName" -}}{{ include "tradewind.fullname" . }}-pod-template{{- end }}
 
 {{- define "tradewind.webserverSecretName" -}}
 {{- default (printf "%s-webserver" (include "tradewind.fullname" .)) .Values.webserver.existingSecret }}
+{{- end }}
+
+{{- define "tradewind.executionApiSecretName" -}}
+{{- default (printf "%s-execution-api" (include "tradewind.fullname" .)) .Values.executionApi.existingSecret }}
+{{- end }}
+
+{{/* The URL task runners call: executionApi.url, else the webserver Service's /execution (the celery and
+kubernetes executors; the local executor's tries call the scheduler's own loopback API). */}}
+{{- define "tradewind.executionApiUrl" -}}
+{{- if .Values.executionApi.url }}
+{{- .Values.executionApi.url }}
+{{- else if ne .Values.executor "local" }}
+{{- printf "http://%s-webserver.%s.svc:%v/execution" (include "tradewind.fullname" .) .Release.Namespace (int .Values.webserver.service.port) }}
+{{- end }}
+{{- end }}
+
+{{/* The proxies the webserver trusts for X-Forwarded-*: webserver.forwardedAllowIps, else with the Ingress
+on the private address ranges an in-cluster ingress controller connects from; empty: Tradewind's default. */}}
+{{- define "tradewind.forwardedAllowIps" -}}
+{{- if .Values.webserver.forwardedAllowIps }}
+{{- .Values.webserver.forwardedAllowIps }}
+{{- else if .Values.webserver.ingress.enabled -}}
+10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7
+{{- end }}
 {{- end }}
 
 {{- define "tradewind.adminSecretName" -}}
@@ -111,8 +152,8 @@ app.kubernetes.io/part-of: tradewind
 {{- toJson (uniq $all) }}
 {{- end }}
 
-{{/* Namespaces that need the configuration ConfigMaps and the env Secret: the release's, plus the
-executor's when worker pods run elsewhere (a pod can only reference objects of its own namespace). */}}
+{{/* Namespaces that need the configuration ConfigMaps: the release's, plus the executor's when worker pods
+run elsewhere (a pod can only reference objects of its own namespace). Secrets stay in the release's. */}}
 {{- define "tradewind.configNamespaces" -}}
 {{- $all := list .Release.Namespace }}
 {{- if eq .Values.executor "kubernetes" }}
@@ -139,8 +180,8 @@ seccompProfile:
   type: RuntimeDefault
 {{- end }}
 
-{{/* Environment of every Tradewind container: non-secret values by ConfigMap, secret ones by Secret
-reference (never inlined). Call with the root context. */}}
+{{/* Environment of the services (scheduler, webserver, migration and admin jobs): non-secret values by
+ConfigMap, secret ones by Secret reference (never inlined). Call with the root context. */}}
 {{- define "tradewind.envFrom" -}}
 - configMapRef:
     name: {{ include "tradewind.envConfigMapName" . }}
@@ -152,6 +193,30 @@ reference (never inlined). Call with the root context. */}}
 {{- end }}
 {{- end }}
 
+{{/* Environment of Celery workers: the non-secret ConfigMap and the broker's Secret, nothing of the
+database (task runners reach shared state through the execution API only). */}}
+{{- define "tradewind.workerEnvFrom" -}}
+- configMapRef:
+    name: {{ include "tradewind.envConfigMapName" . }}
+{{- if .Values.celery.existingSecret }}
+- secretRef:
+    name: {{ .Values.celery.existingSecret }}
+{{- else }}
+- secretRef:
+    name: {{ include "tradewind.workerEnvSecretName" . }}
+{{- end }}
+{{- end }}
+
+{{/* The execution API's signing key: the scheduler issues tokens with it, the webserver checks them. */}}
+{{- define "tradewind.executionApiEnv" -}}
+- name: TRADEWIND__EXECUTION_API__JWT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "tradewind.executionApiSecretName" . }}
+      key: jwt-secret
+{{- end }}
+
+{{/* Secret environment of the services that reach the database, beyond envFrom. */}}
 {{- define "tradewind.env" -}}
 {{- if and (not .Values.postgresql.enabled) .Values.externalDatabase.existingSecret }}
 - name: TRADEWIND__DATABASE__URL

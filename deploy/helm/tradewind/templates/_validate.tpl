@@ -7,9 +7,10 @@ fault and what to do instead. Included once, from configmap.yaml.
 {{- $owned := dict
   "core" (list "executor" "dags_folder")
   "logging" (list "base_log_folder")
-  "webserver" (list "host" "port")
+  "webserver" (list "host" "port" "forwarded_allow_ips")
+  "execution_api" (list "url")
   "celery" (list "default_queue" "worker_concurrency")
-  "kubernetes" (list "namespace" "in_cluster" "image" "image_pull_policy" "service_account_name" "pod_template_file" "delete_worker_pods" "delete_worker_pods_on_failure" "env_from_secret" "env_from_configmap" "dags_volume_claim" "logs_volume_claim" "dags_mount_path" "logs_mount_path")
+  "kubernetes" (list "namespace" "in_cluster" "image" "image_pull_policy" "service_account_name" "pod_template_file" "delete_worker_pods" "delete_worker_pods_on_failure" "env_from_configmap" "dags_volume_claim" "logs_volume_claim" "dags_mount_path" "logs_mount_path")
 }}
 {{- $instead := dict
   "core.executor" "executor"
@@ -17,6 +18,8 @@ fault and what to do instead. Included once, from configmap.yaml.
   "logging.base_log_folder" "logs.mountPath"
   "webserver.host" "nothing (the webserver listens on 0.0.0.0)"
   "webserver.port" "webserver.service.port (the container listens on 8080)"
+  "webserver.forwarded_allow_ips" "webserver.forwardedAllowIps"
+  "execution_api.url" "executionApi.url"
   "celery.default_queue" "celery.queues (its first entry)"
   "celery.worker_concurrency" "celery.concurrency"
   "kubernetes.namespace" "kubernetesExecutor.namespace"
@@ -39,6 +42,8 @@ fault and what to do instead. Included once, from configmap.yaml.
 {{- $secrets := dict
   "database.url" "externalDatabase.url or externalDatabase.existingSecret"
   "webserver.secret_key" "webserver.secretKey or webserver.existingSecret"
+  "execution_api.jwt_secret" "executionApi.jwtSecret or executionApi.existingSecret"
+  "core.fernet_key" "nothing yet (the chart does not provide a Fernet key)"
   "celery.broker_url" "celery.brokerUrl or celery.existingSecret"
   "celery.result_backend" "celery.resultBackend or celery.existingSecret"
 }}
@@ -47,6 +52,12 @@ fault and what to do instead. Included once, from configmap.yaml.
 {{- $values := get $config (first $parts) | default dict }}
 {{- if hasKey $values (last $parts) }}
 {{- fail (printf "config.%s is a secret and would land in a ConfigMap; use %s instead" $name $use) }}
+{{- end }}
+{{- end }}
+{{- with (get $config "kubernetes" | default dict).env_from_secret }}
+{{- $databaseSecrets := list (include "tradewind.envSecretName" $) (printf "%s-postgresql" (include "tradewind.fullname" $)) $.Values.externalDatabase.existingSecret }}
+{{- if has . $databaseSecrets }}
+{{- fail (printf "config.kubernetes.env_from_secret names %s, which holds database credentials: worker pods must never get them (they use the execution API)" .) }}
 {{- end }}
 {{- end }}
 {{- if and (eq .Values.dags.mode "git") (not .Values.dags.gitSync.repo) }}
@@ -67,6 +78,9 @@ fault and what to do instead. Included once, from configmap.yaml.
 {{- end }}
 {{- if and (eq .Values.executor "celery") (not .Values.redis.enabled) (not .Values.celery.brokerUrl) (not .Values.celery.existingSecret) }}
 {{- fail "executor is celery and redis.enabled is false: set celery.brokerUrl or celery.existingSecret" }}
+{{- end }}
+{{- if and .Values.networkPolicy.enabled (eq .Values.executor "celery") (not .Values.redis.enabled) (not .Values.networkPolicy.workerEgress) }}
+{{- fail "networkPolicy.enabled with an external Celery broker: Celery workers could not reach it; add an egress rule to it in networkPolicy.workerEgress" }}
 {{- end }}
 {{- if eq .Values.executor "kubernetes" }}
 {{- $elsewhere := without (include "tradewind.executorNamespaces" . | fromJsonArray) .Release.Namespace }}

@@ -35,11 +35,8 @@ spec:
     - name: base
       image: {{ include "tradewind.image" . }}
       imagePullPolicy: {{ .Values.image.pullPolicy }}
-      {{- /* envFrom comes from the executor (kubernetes.env_from_secret, env_from_configmap). */}}
-      {{- with include "tradewind.env" . }}
-      env:
-        {{- . | nindent 8 }}
-      {{- end }}
+      {{- /* envFrom comes from the executor (kubernetes.env_from_configmap): no Secret at all. The runner
+      reaches shared state through the execution API with the token its workload carries. */}}
       resources:
         {{- toYaml $worker.resources | nindent 8 }}
       securityContext:

@@ -20,6 +20,7 @@ from tradewind.api.schemas.assets import (
     dataset_event_body,
     dataset_event_from_dict,
 )
+from tradewind.api.schemas.bounds import Int64
 from tradewind.api.schemas.common import DEFAULT_PAGE_LIMIT, ERROR_RESPONSES, Limit, Offset
 from tradewind.sdk.assets import normalize_uri
 from tradewind.sdk.errors import DagDefinitionError, ParamValidationError
@@ -46,13 +47,14 @@ def list_datasets(
     rows, total = asset_page(session, uri_pattern=uri_pattern, limit=limit, offset=offset)
     return {"datasets": [dataset_body(*row) for row in rows], "total_entries": total}
 
+
 @router.get("/datasets/events", response_model=DatasetEventCollection, summary="List dataset events")
 def list_dataset_events(
     session: DbSession,
     _: Viewer,
     limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,
-    dataset_id: int | None = None,
+    dataset_id: Int64 | None = None,
     source_dag_id: str | None = None,
     source_task_id: str | None = None,
     source_run_id: str | None = None,
@@ -63,6 +65,7 @@ def list_dataset_events(
         source_run_id=source_run_id, limit=limit, offset=offset, order_by=order_by,
     )  # fmt: skip
     return {"dataset_events": [dataset_event_body(*row) for row in rows], "total_entries": total}
+
 
 @router.post("/datasets/events", response_model=DatasetEvent, summary="Create a dataset event")
 def post_dataset_event(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tradewind.api.context import AppContext
 from tradewind.api.extra_links import task_links
 from tradewind.api.routes.dependencies import Ctx, DbSession, Viewer
+from tradewind.api.schemas.bounds import Int64
 from tradewind.api.schemas.common import ERROR_RESPONSES
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.sdk.errors import NotFoundError
@@ -22,7 +23,7 @@ LINKS_PATH = "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/links"
 
 
 def _links(
-    session: Session, ctx: AppContext, dag_id: str, run_id: str, task_id: str, map_index: int
+    session: Session, ctx: AppContext, dag_id: str, run_id: str, task_id: str, map_index: Int64
 ) -> dict[str, str | None]:
     dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=run_id)
     task = ctx.dag_cache.get(session=session, dag_id=dag_id).task_dict.get(task_id)
@@ -37,14 +38,14 @@ def _links(
     description="As Airflow 2's stable API answers it: a JSON object of link name to URL.",
 )
 def get_extra_links(
-    dag_id: str, dag_run_id: str, task_id: str, session: DbSession, ctx: Ctx, _: Viewer, map_index: int = -1
+    dag_id: str, dag_run_id: str, task_id: str, session: DbSession, ctx: Ctx, _: Viewer, map_index: Int64 = -1
 ) -> dict[str, Any]:
     return dict(_links(session, ctx, dag_id, dag_run_id, task_id, map_index))
 
 
 @router_v2.get(LINKS_PATH, summary="A task instance's extra links (Airflow 3's shape)")
 def get_extra_links_v2(
-    dag_id: str, dag_run_id: str, task_id: str, session: DbSession, ctx: Ctx, _: Viewer, map_index: int = -1
+    dag_id: str, dag_run_id: str, task_id: str, session: DbSession, ctx: Ctx, _: Viewer, map_index: Int64 = -1
 ) -> dict[str, Any]:
     links = _links(session, ctx, dag_id, dag_run_id, task_id, map_index)
     return {"extra_links": links, "total_entries": len(links)}

@@ -10,8 +10,8 @@ from starlette.responses import Response
 from tradewind.api import admin_actions
 from tradewind.api.errors import NO_CONTENT
 from tradewind.api.health import check_health
-from tradewind.api.masking import shown_value
 from tradewind.api.routes.dependencies import Admin, Ctx, DbSession, Viewer
+from tradewind.api.schemas.bounds import Int64
 from tradewind.api.schemas.common import DEFAULT_PAGE_LIMIT, ERROR_RESPONSES, Limit, Offset
 from tradewind.api.schemas.resources import (
     EventLogCollection,
@@ -28,6 +28,7 @@ from tradewind.api.schemas.resources import (
     VariablePatch,
     Version,
 )
+from tradewind.core.redaction import redact, redact_json_text
 from tradewind.sdk.errors import ParamValidationError
 from tradewind.store import audit, import_errors, pools, variables
 from tradewind.store.pools import PoolUsage
@@ -37,7 +38,7 @@ router = APIRouter(responses=ERROR_RESPONSES)
 
 
 def _variable_body(row: VariableModel) -> dict[str, Any]:
-    value, _masked = shown_value(row.key, row.val)
+    value, _masked = redact_json_text(row.val, row.key)
     return {"key": row.key, "value": value, "description": row.description}
 
 
@@ -167,7 +168,7 @@ def list_import_errors(
     tags=["ImportError"],
     summary="Get an import error",
 )
-def get_import_error(import_error_id: int, session: DbSession, _: Viewer) -> dict[str, Any]:
+def get_import_error(import_error_id: Int64, session: DbSession, _: Viewer) -> dict[str, Any]:
     return _import_error_body(
         import_errors.get_import_error(session=session, import_error_id=import_error_id)
     )
@@ -194,7 +195,7 @@ def list_event_logs(
             "dag_id": r.dag_id,
             "task_id": r.task_id,
             "run_id": r.run_id,
-            "extra": r.extra,
+            "extra": redact(r.extra),  # entries written before a name was known to be sensitive
         }
         for r in rows
     ]

@@ -63,6 +63,7 @@ def trigger_dag_run(dag_id: str, body: TriggerDAGRun, ctx: Ctx, principal: Op) -
         run_id=body.dag_run_id,
         logical_date=body.logical_date,
         note=body.note,
+        allowed_run_id_pattern=ctx.settings.scheduler.allowed_run_id_pattern,
     )
     return dag_run_body(run)
 

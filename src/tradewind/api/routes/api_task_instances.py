@@ -11,6 +11,7 @@ from starlette.responses import PlainTextResponse
 from tradewind.api import actions
 from tradewind.api.log_reader import CHUNK_BYTES, decode_token, encode_token, log_path, read_chunk
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer
+from tradewind.api.schemas.bounds import Int64
 from tradewind.api.schemas.common import DEFAULT_PAGE_LIMIT, ERROR_RESPONSES, Limit, Offset
 from tradewind.api.schemas.resources import LogChunk, XComCollection, XComEntry
 from tradewind.api.schemas.task_instances import (
@@ -24,6 +25,7 @@ from tradewind.api.schemas.task_instances import (
     task_instance_body,
 )
 from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.redaction import redact
 from tradewind.core.states import FINISHED_TI_STATES, TaskInstanceState
 from tradewind.sdk.errors import NotFoundError, ParamValidationError
 from tradewind.store import dag_runs, task_instances, xcom
@@ -85,7 +87,7 @@ def get_task_instance(
 
 @router.get(TI_PATH + "/{map_index:int}", response_model=TaskInstance, summary="Get a mapped task instance")
 def get_mapped_task_instance(
-    dag_id: str, dag_run_id: str, task_id: str, map_index: int, session: DbSession, _: Viewer
+    dag_id: str, dag_run_id: str, task_id: str, map_index: Int64, session: DbSession, _: Viewer
 ) -> dict[str, Any]:
     key = TaskInstanceKey(dag_id, dag_run_id, task_id, map_index)
     run = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id)
@@ -145,12 +147,12 @@ def get_log(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    task_try_number: int,
+    task_try_number: Int64,
     request: Request,
     session: DbSession,
     ctx: Ctx,
     _: Viewer,
-    map_index: int = -1,
+    map_index: Int64 = -1,
     token: str | None = None,
     full_content: bool = False,
 ) -> Any:
@@ -188,7 +190,7 @@ def _xcom_body(row: XComModel, with_value: bool) -> dict[str, Any]:
         "timestamp": row.timestamp,
     }
     if with_value:
-        body["value"] = json.loads(row.value)
+        body["value"] = redact(json.loads(row.value), row.key)
     return body
 
 
@@ -199,7 +201,7 @@ def list_xcom_entries(
     task_id: str,
     session: DbSession,
     _: Viewer,
-    map_index: int | None = None,
+    map_index: Int64 | None = None,
     limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -226,7 +228,7 @@ def get_xcom_entry(
     xcom_key: str,
     session: DbSession,
     _: Viewer,
-    map_index: int = -1,
+    map_index: Int64 = -1,
 ) -> dict[str, Any]:
     rows, _total = xcom.list_xcoms(
         session=session, dag_id=dag_id, run_id=dag_run_id, task_id=task_id, map_index=map_index

@@ -12,6 +12,7 @@ from tradewind.api.auth import client_address
 from tradewind.api.errors import CREATED
 from tradewind.api.routes.dependencies import Ctx
 from tradewind.api.schemas.common import ERROR_RESPONSES
+from tradewind.api.schemas.strict import RequestBody
 
 router = APIRouter(tags=["Login"], responses=ERROR_RESPONSES)
 #: Lifetimes as Airflow's defaults: a day for API clients, an hour for the command line.
@@ -19,7 +20,7 @@ TOKEN_DAYS = 1.0
 CLI_TOKEN_DAYS = 1.0 / 24
 
 
-class LoginBody(BaseModel):
+class LoginBody(RequestBody):
     username: str = Field(min_length=1)
     password: str = Field(min_length=1)
 

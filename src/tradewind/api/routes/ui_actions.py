@@ -11,6 +11,7 @@ from starlette.responses import Response
 from tradewind.api import actions
 from tradewind.api.rendering import redirect, render
 from tradewind.api.routes.dependencies import Admin, Ctx, DbSession, Op
+from tradewind.api.schemas.bounds import Int64
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import DagRunState, TaskInstanceState
 from tradewind.sdk.errors import ParamValidationError
@@ -205,7 +206,7 @@ def mark_task(
     ctx: Ctx,
     principal: Op,
     state: Annotated[str, Form()],
-    map_index: Annotated[int, Form()] = -1,
+    map_index: Annotated[Int64, Form()] = -1,
     confirmed: Flag = "",
 ) -> Response:
     if state not in MARKABLE:

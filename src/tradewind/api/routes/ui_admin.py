@@ -6,14 +6,15 @@ import math
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from tradewind.api import admin_actions
-from tradewind.api.masking import shown_value
 from tradewind.api.rendering import redirect, render
 from tradewind.api.routes.dependencies import Admin, Ctx, DbSession, Viewer
-from tradewind.sdk.errors import ParamValidationError
+from tradewind.api.schemas.bounds import INT64_MAX, Page
+from tradewind.core.redaction import redact_json_text
+from tradewind.sdk.errors import ParamValidationError, RefusedInputError
 from tradewind.store import audit, pools, variables
 
 router = APIRouter(include_in_schema=False)
@@ -26,7 +27,7 @@ def variable_list(request: Request, session: DbSession, _: Viewer) -> Response:
     rows, total = variables.list_variables(session=session)
     shown = []
     for row in rows:
-        value, masked = shown_value(row.key, row.val)
+        value, masked = redact_json_text(row.val, row.key)
         shown.append({"key": row.key, "value": value, "masked": masked, "description": row.description})
     return render(request, "variables.html", variables=shown, total=total)
 
@@ -49,7 +50,7 @@ def variable_create(
 @router.get("/variables/{key}/edit")
 def variable_edit(key: str, request: Request, session: DbSession, _: Admin) -> Response:
     row = variables.get_variable(session=session, key=key)
-    _shown, masked = shown_value(key, row.val)
+    _shown, masked = redact_json_text(row.val, key)
     # A masked value is never sent to the browser: the form keeps it unless a new one is typed.
     return render(
         request,
@@ -93,9 +94,12 @@ def pool_new(request: Request, _: Admin) -> Response:
 
 def _slots(value: str) -> int:
     try:
-        return int(value)
+        slots = int(value)
     except ValueError:
         raise ParamValidationError(f"slots must be a whole number, got {value!r}", param="slots") from None
+    if slots > INT64_MAX:
+        raise RefusedInputError(f"slots must be at most {INT64_MAX}", field="slots")
+    return slots
 
 
 @router.post("/pools/new")
@@ -132,7 +136,7 @@ def audit_log(
     request: Request,
     session: DbSession,
     _: Viewer,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Page = 1,
     dag_id: str = "",
     event: str = "",
 ) -> Response:

@@ -18,6 +18,7 @@ from tradewind.api.graph_layout import group_members, layout
 from tradewind.api.rendering import render
 from tradewind.api.routes.dependencies import Ctx, DbSession, Viewer
 from tradewind.api.run_states import STATES, group_states, mapped_counts, task_states
+from tradewind.api.schemas.bounds import Page
 from tradewind.api.schemas.dags import schedule_text
 from tradewind.core.states import FINISHED_DAG_RUN_STATES, DagRunState
 from tradewind.sdk.errors import NotFoundError
@@ -166,7 +167,7 @@ def runs_page(
     session: DbSession,
     ctx: Ctx,
     _: Viewer,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Page = 1,
     state: str = "",
 ) -> Response:
     header = dag_header(session, ctx, dag_id)

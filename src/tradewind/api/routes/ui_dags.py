@@ -14,6 +14,7 @@ from tradewind.api.dag_list import dag_list_page
 from tradewind.api.rendering import redirect, render
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer
 from tradewind.api.routes.ui_auth import safe_next
+from tradewind.api.schemas.bounds import Page
 from tradewind.api.schemas.dags import schedule_text
 from tradewind.store import import_errors
 
@@ -35,7 +36,7 @@ def dag_list(
     q: str = "",
     tag: Annotated[list[str] | None, Query()] = None,
     status: str = "all",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Page = 1,
 ) -> Response:
     status = status if status in PAUSED_FILTERS else "all"
     tags = [t for t in (tag or []) if t]

@@ -12,10 +12,11 @@ from tradewind.api.extra_links import task_links
 from tradewind.api.rendering import render
 from tradewind.api.routes.dependencies import Ctx, DbSession, Viewer
 from tradewind.api.routes.ui_dag import dag_header
+from tradewind.api.schemas.bounds import Int64
 from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.redaction import redact, redact_json_text
 from tradewind.sdk.errors import NotFoundError
 from tradewind.store import task_instances, task_reschedules, xcom
-from tradewind.store.audit import mask_secrets
 from tradewind.store.task_history import TryInfo
 
 router = APIRouter(include_in_schema=False)
@@ -31,8 +32,8 @@ def task_page(
     session: DbSession,
     ctx: Ctx,
     _: Viewer,
-    map_index: int = -1,
-    try_number: int | None = None,
+    map_index: Int64 = -1,
+    try_number: Int64 | None = None,
 ) -> Response:
     header = dag_header(session, ctx, dag_id, run_id)
     task = header["sdag"].task_dict.get(task_id)
@@ -55,7 +56,10 @@ def task_page(
     xcoms, _count = xcom.list_xcoms(
         session=session, dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index
     )
-    xcom_rows = [{"key": x.key, "value": _preview(x.value), "timestamp": x.timestamp} for x in xcoms]
+    xcom_rows = [
+        {"key": x.key, "value": _preview(redact_json_text(x.value, x.key)[0]), "timestamp": x.timestamp}
+        for x in xcoms
+    ]
     log_url = (
         f"/api/v1/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{selected.try_number}"
         if selected is not None
@@ -72,7 +76,7 @@ def task_page(
         tries=tries,
         selected_try=selected,
         xcoms=xcom_rows,
-        rendered=mask_secrets(ti.rendered_fields or {}),
+        rendered=redact(ti.rendered_fields or {}),
         templates_unrendered={k: _pretty(v) for k, v in task.templates.items()},
         log_url=log_url,
         extra_links=task_links(session, task, key),

@@ -19,8 +19,9 @@ from tradewind.api.errors import status_for
 from tradewind.api.rendering import redirect, render
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op
 from tradewind.api.routes.ui_dag import dag_header
+from tradewind.core.run_inputs import MAX_CONF_DEPTH, check_conf_depth
 from tradewind.core.serialized_dag import SerializedDag, SerializedParam
-from tradewind.sdk.errors import ParamValidationError, TradewindError
+from tradewind.sdk.errors import ParamValidationError, RefusedInputError, TradewindError
 
 router = APIRouter(include_in_schema=False)
 FIELD_PREFIX = "param__"
@@ -99,7 +100,7 @@ def _convert(name: str, raw: str, field: dict[str, Any]) -> tuple[bool, Any]:
             return True, raw == "true"
         if kind in ("array", "object"):
             return True, json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ParamValidationError(f"param {name!r}: {raw!r} is not a valid {kind}", param=name) from None
     return True, raw
 
@@ -112,8 +113,13 @@ def conf_from_form(sdag: SerializedDag, form: FormData) -> tuple[dict[str, Any],
             parsed = json.loads(text)
         except ValueError as exc:
             raise ParamValidationError(f"conf is not valid JSON: {exc}", param="conf") from None
+        except RecursionError:
+            raise RefusedInputError(
+                f"conf_json is nested deeper than {MAX_CONF_DEPTH} levels", field="conf_json"
+            ) from None
         if not isinstance(parsed, dict):
             raise ParamValidationError('conf must be a JSON object, like {"key": "value"}', param="conf")
+        check_conf_depth(parsed, field="conf_json")
         return parsed, {}
     raw = {name: str(form.get(FIELD_PREFIX + name) or "") for name in sdag.params}
     conf: dict[str, Any] = {}
@@ -177,6 +183,7 @@ async def trigger(dag_id: str, request: Request, ctx: Ctx) -> Response:
                 conf=conf,
                 run_id=str(form.get("run_id") or "").strip() or None,
                 logical_date=logical_date,
+                allowed_run_id_pattern=ctx.settings.scheduler.allowed_run_id_pattern,
             )
         )
     except ValueError as exc:

@@ -20,6 +20,7 @@ from tradewind.api.schemas.assets import (
     asset_event_response,
     asset_response,
 )
+from tradewind.api.schemas.bounds import Int64
 from tradewind.api.schemas.common import DEFAULT_PAGE_LIMIT, ERROR_RESPONSES, Limit, Offset
 from tradewind.sdk.assets import normalize_uri
 from tradewind.sdk.errors import DagDefinitionError, ParamValidationError
@@ -39,13 +40,14 @@ def list_assets(
     rows, total = asset_page(session, uri_pattern=uri_pattern, limit=limit, offset=offset)
     return {"assets": [asset_response(*row) for row in rows], "total_entries": total}
 
+
 @router.get("/assets/events", response_model=AssetEventCollectionResponse, summary="List asset events")
 def list_asset_events(
     session: DbSession,
     _: Viewer,
     limit: Limit = DEFAULT_PAGE_LIMIT,
     offset: Offset = 0,
-    asset_id: int | None = None,
+    asset_id: Int64 | None = None,
     source_dag_id: str | None = None,
     source_task_id: str | None = None,
     source_run_id: str | None = None,
@@ -56,6 +58,7 @@ def list_asset_events(
         source_run_id=source_run_id, limit=limit, offset=offset, order_by=order_by,
     )  # fmt: skip
     return {"asset_events": [asset_event_response(*row) for row in rows], "total_entries": total}
+
 
 @router.post(
     "/assets/events", response_model=AssetEventResponse, status_code=CREATED, summary="Create an asset event"
@@ -75,7 +78,7 @@ def post_asset_event(
 
 
 @router.get("/assets/{asset_id}", response_model=AssetResponse, summary="Get an asset")
-def get_asset(asset_id: int, session: DbSession, _: Viewer) -> dict[str, Any]:
+def get_asset(asset_id: Int64, session: DbSession, _: Viewer) -> dict[str, Any]:
     asset = assets.get_asset(session=session, asset_id=asset_id)
     consumers = assets.consuming_dags(session=session, asset_ids=[asset.id])
     producers = assets.producing_tasks(session=session, asset_ids=[asset.id])

@@ -69,6 +69,7 @@ def trigger_dag_run(dag_id: str, body: TriggerDAGRunPostBody, ctx: Ctx, principa
         run_id=body.dag_run_id,
         logical_date=body.logical_date or body.run_after,
         note=body.note,
+        allowed_run_id_pattern=ctx.settings.scheduler.allowed_run_id_pattern,
     )
     return dag_run_response(run)
 

@@ -11,6 +11,7 @@ from tradewind.api import admin_actions
 from tradewind.api.errors import CREATED, NO_CONTENT
 from tradewind.api.health import check_health
 from tradewind.api.routes.dependencies import Admin, Ctx, DbSession, Viewer
+from tradewind.api.schemas.bounds import Int64
 from tradewind.api.schemas.common import DEFAULT_PAGE_LIMIT, ERROR_RESPONSES, Limit, Offset
 from tradewind.api.schemas.v2_dags import BUNDLE_NAME
 from tradewind.api.schemas.v2_resources import (
@@ -163,7 +164,7 @@ def list_import_errors(
 
 
 @router.get("/importErrors/{import_error_id}", response_model=ImportErrorResponse, tags=["ImportError"])
-def get_import_error(import_error_id: int, session: DbSession, _: Viewer) -> dict[str, Any]:
+def get_import_error(import_error_id: Int64, session: DbSession, _: Viewer) -> dict[str, Any]:
     row = import_errors.get_import_error(session=session, import_error_id=import_error_id)
     return import_error_response(row, BUNDLE_NAME)
 

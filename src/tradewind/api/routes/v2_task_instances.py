@@ -12,6 +12,7 @@ from tradewind.api.log_events import log_events
 from tradewind.api.log_reader import decode_token, encode_token, log_path, read_chunk
 from tradewind.api.routes.api_task_instances import parse_states
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer
+from tradewind.api.schemas.bounds import Int64
 from tradewind.api.schemas.common import DEFAULT_PAGE_LIMIT, ERROR_RESPONSES, Limit, Offset
 from tradewind.api.schemas.v2_task_instances import (
     ClearTaskInstancesBody,
@@ -85,7 +86,7 @@ def get_task_instance(
 
 @router.get(TI_PATH + "/{map_index:int}", response_model=TaskInstanceResponse, summary="Get a mapped one")
 def get_mapped_task_instance(
-    dag_id: str, dag_run_id: str, task_id: str, map_index: int, session: DbSession, _: Viewer
+    dag_id: str, dag_run_id: str, task_id: str, map_index: Int64, session: DbSession, _: Viewer
 ) -> dict[str, Any]:
     return _one(session, TaskInstanceKey(dag_id, dag_run_id, task_id, map_index))
 
@@ -126,11 +127,11 @@ def get_log(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    try_number: int,
+    try_number: Int64,
     session: DbSession,
     ctx: Ctx,
     _: Viewer,
-    map_index: int = -1,
+    map_index: Int64 = -1,
     token: str | None = None,
     full_content: bool = False,
 ) -> dict[str, Any]:

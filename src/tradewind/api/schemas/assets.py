@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from tradewind.api.schemas.bounds import NonNegativeInt
+from tradewind.api.schemas.strict import RequestBody
 from tradewind.store.tables import AssetEventModel, AssetModel
 
 # -- /api/v1 (Airflow 2.9+ datasets) --------------------------------------------------------------------
@@ -64,9 +66,7 @@ class DatasetEventCollection(BaseModel):
     total_entries: int
 
 
-class CreateDatasetEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CreateDatasetEvent(RequestBody):
     dataset_uri: str
     extra: dict[str, Any] | None = None
 
@@ -159,12 +159,10 @@ class AssetEventCollectionResponse(BaseModel):
     total_entries: int
 
 
-class CreateAssetEventsBody(BaseModel):
+class CreateAssetEventsBody(RequestBody):
     """Airflow 3's body; Tradewind also takes ``uri`` or ``name`` in place of ``asset_id``."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    asset_id: int | None = None
+    asset_id: NonNegativeInt | None = None
     uri: str | None = None
     name: str | None = None
     extra: dict[str, Any] | None = None

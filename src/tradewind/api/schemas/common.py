@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Query
 from pydantic import BaseModel
 
-MAX_PAGE_LIMIT = 1000
-DEFAULT_PAGE_LIMIT = 100
+from tradewind.api.schemas.bounds import DEFAULT_PAGE_LIMIT as DEFAULT_PAGE_LIMIT
+from tradewind.api.schemas.bounds import MAX_PAGE_LIMIT as MAX_PAGE_LIMIT
+from tradewind.api.schemas.bounds import Limit as Limit
+from tradewind.api.schemas.bounds import Offset as Offset
 
 
 class Problem(BaseModel):
@@ -18,9 +17,6 @@ class Problem(BaseModel):
     status: int
     detail: str
 
-
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_LIMIT, description="items per page")]
-Offset = Annotated[int, Query(ge=0, description="items to skip")]
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     status: {"model": Problem, "description": text}

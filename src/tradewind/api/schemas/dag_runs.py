@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from tradewind.api.schemas.assets import DatasetEvent, dataset_event_from_dict
+from tradewind.api.schemas.strict import JsonDatetime, RequestBody
+from tradewind.core.redaction import redact
 from tradewind.store.tables import DagRunModel
 
 
@@ -37,12 +39,12 @@ class DAGRunCollection(BaseModel):
     total_entries: int
 
 
-class TriggerDAGRun(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TriggerDAGRun(RequestBody):
     dag_run_id: str | None = None
-    logical_date: datetime | None = None
-    execution_date: datetime | None = Field(default=None, description="Airflow 2's old name of logical_date")
+    logical_date: JsonDatetime | None = None
+    execution_date: JsonDatetime | None = Field(
+        default=None, description="Airflow 2's old name of logical_date"
+    )
     conf: dict[str, Any] | None = None
     note: str | None = None
 
@@ -55,15 +57,11 @@ class TriggerDAGRun(BaseModel):
         return self
 
 
-class DAGRunStatePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DAGRunStatePatch(RequestBody):
     state: Literal["success", "failed", "queued"]
 
 
-class ClearDAGRun(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ClearDAGRun(RequestBody):
     dry_run: bool = True
     only_failed: bool = False
 
@@ -87,6 +85,6 @@ def dag_run_body(run: DagRunModel, consumed: list[dict[str, Any]] | None = None)
         "state": run.state,
         "external_trigger": run.external_trigger,
         "triggered_by": run.triggered_by,
-        "conf": run.conf or {},
+        "conf": redact(run.conf or {}),
         "note": run.note,
     }

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from tradewind.api.schedule_shapes import schedule_interval
+from tradewind.api.schemas.strict import RequestBody
 from tradewind.sdk.schedules import schedule_summary
 from tradewind.store.tables import DagModel
 
@@ -76,9 +77,7 @@ class DAGCollection(BaseModel):
     total_entries: int
 
 
-class DAGPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DAGPatch(RequestBody):
     is_paused: bool
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from tradewind.api.schemas.bounds import NonNegativeInt
+from tradewind.api.schemas.strict import RequestBody
 
 
 class Variable(BaseModel):
@@ -19,17 +22,13 @@ class VariableCollection(BaseModel):
     total_entries: int
 
 
-class VariableBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class VariableBody(RequestBody):
     key: str = Field(min_length=1, max_length=250)
     value: str
     description: str | None = None
 
 
-class VariablePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class VariablePatch(RequestBody):
     key: str | None = None
     value: str
     description: str | None = None
@@ -53,19 +52,15 @@ class PoolCollection(BaseModel):
     total_entries: int
 
 
-class PoolBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PoolBody(RequestBody):
     name: str = Field(min_length=1, max_length=256)
-    slots: int = Field(ge=0)
+    slots: NonNegativeInt
     description: str | None = None
 
 
-class PoolPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PoolPatch(RequestBody):
     name: str | None = None
-    slots: int | None = Field(default=None, ge=0)
+    slots: NonNegativeInt | None = None
     description: str | None = None
 
 

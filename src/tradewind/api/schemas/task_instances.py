@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, model_validator
 
+from tradewind.api.schemas.bounds import MapIndex
+from tradewind.api.schemas.strict import JsonDatetime, RequestBody
 from tradewind.core.keys import TaskInstanceKey
-from tradewind.store.audit import mask_secrets
+from tradewind.core.redaction import redact
 from tradewind.store.tables import TaskInstanceModel
 
 
@@ -68,19 +70,15 @@ class TaskInstanceReferenceCollection(BaseModel):
     task_instances: list[TaskInstanceReference]
 
 
-class TaskInstanceStatePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TaskInstanceStatePatch(RequestBody):
     new_state: Literal["success", "failed", "skipped"]
     dry_run: bool = False
-    map_index: int = -1
+    map_index: MapIndex = -1
 
 
-class ClearTaskInstances(BaseModel):
+class ClearTaskInstances(RequestBody):
     """Airflow 2's body; Tradewind clears within one run, so ``dag_run_id`` is required and the flags that
     reach other runs or upstream tasks are refused when set."""
-
-    model_config = ConfigDict(extra="forbid")
 
     dag_run_id: str
     task_ids: list[str]
@@ -94,8 +92,8 @@ class ClearTaskInstances(BaseModel):
     include_parentdag: bool = False
     only_running: bool = False
     reset_dag_runs: bool | None = None
-    start_date: datetime | None = None
-    end_date: datetime | None = None
+    start_date: JsonDatetime | None = None
+    end_date: JsonDatetime | None = None
 
     @model_validator(mode="after")
     def _supported(self) -> ClearTaskInstances:
@@ -137,7 +135,7 @@ def task_instance_body(ti: TaskInstanceModel, logical_date: datetime) -> dict[st
         "scheduled_when": ti.scheduled_at,
         "state_reason": ti.state_reason,
         # The runner masks secrets when it stores rendered fields; mask again in case a field slipped by.
-        "rendered_fields": mask_secrets(ti.rendered_fields or {}),
+        "rendered_fields": redact(ti.rendered_fields or {}),
         "note": ti.note,
     }
 

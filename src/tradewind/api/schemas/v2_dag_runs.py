@@ -8,6 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradewind.api.schemas.assets import AssetEventResponse, asset_event_from_dict
+from tradewind.api.schemas.strict import JsonDatetime, RequestBody
+from tradewind.core.redaction import redact
 from tradewind.core.states import DagRunType
 from tradewind.store.tables import DagRunModel
 
@@ -51,23 +53,23 @@ class DAGRunCollectionResponse(BaseModel):
     total_entries: int
 
 
-class TriggerDAGRunPostBody(BaseModel):
+class TriggerDAGRunPostBody(RequestBody):
     """Airflow 3's trigger body. ``logical_date`` may be null (Tradewind then uses the trigger time);
     explicit data intervals and partitions are refused."""
 
     model_config = ConfigDict(extra="ignore")
 
     dag_run_id: str | None = None
-    logical_date: datetime | None = None
-    run_after: datetime | None = None
-    data_interval_start: datetime | None = None
-    data_interval_end: datetime | None = None
+    logical_date: JsonDatetime | None = None
+    run_after: JsonDatetime | None = None
+    data_interval_start: JsonDatetime | None = None
+    data_interval_end: JsonDatetime | None = None
     conf: dict[str, Any] | None = None
     note: str | None = None
     partition_key: str | None = None
 
 
-class DAGRunClearBody(BaseModel):
+class DAGRunClearBody(RequestBody):
     model_config = ConfigDict(extra="ignore")
 
     dry_run: bool = True
@@ -110,7 +112,7 @@ def dag_run_response(run: DagRunModel, consumed: list[dict[str, Any]] | None = N
         "state": run.state,
         "triggered_by": TRIGGERED_BY.get(run.run_type),
         "triggering_user_name": run.triggered_by if manual else None,
-        "conf": run.conf or {},
+        "conf": redact(run.conf or {}),
         "note": run.note,
         "consumed_asset_events": events,
     }

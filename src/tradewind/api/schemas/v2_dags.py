@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from tradewind.api.schedule_shapes import is_periodic
+from tradewind.api.schemas.strict import RequestBody
 from tradewind.sdk.schedules import schedule_summary
 from tradewind.store.tables import DagModel
 
@@ -58,7 +59,9 @@ class DAGCollectionResponse(BaseModel):
     total_entries: int
 
 
-class DAGPatchBody(BaseModel):
+class DAGPatchBody(RequestBody):
+    model_config = ConfigDict(extra="ignore")
+
     is_paused: bool
 
 

@@ -6,9 +6,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from tradewind.api.masking import shown_value
+from tradewind.api.schemas.bounds import NonNegativeInt
+from tradewind.api.schemas.strict import RequestBody
+from tradewind.core.redaction import redact_json_text
 from tradewind.store.pools import PoolUsage
 from tradewind.store.tables import ImportErrorModel, VariableModel
 
@@ -26,10 +28,8 @@ class VariableCollectionResponse(BaseModel):
     total_entries: int
 
 
-class VariableBody(BaseModel):
+class VariableBody(RequestBody):
     """``value`` may be any JSON value; anything but a string is stored as its JSON text, as Airflow."""
-
-    model_config = ConfigDict(extra="forbid")
 
     key: str = Field(min_length=1, max_length=250)
     value: Any
@@ -59,23 +59,19 @@ class PoolCollectionResponse(BaseModel):
     total_entries: int
 
 
-class PoolBody(BaseModel):
+class PoolBody(RequestBody):
     """Airflow 3's body; Tradewind has no unlimited pools, so ``slots`` is 0 or more (not -1)."""
 
-    model_config = ConfigDict(extra="forbid")
-
     name: str = Field(min_length=1, max_length=256)
-    slots: int = Field(ge=0)
+    slots: NonNegativeInt
     description: str | None = None
     include_deferred: bool = False
     team_name: str | None = Field(default=None, max_length=50)
 
 
-class PoolPatchBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PoolPatchBody(RequestBody):
     pool: str | None = None
-    slots: int | None = Field(default=None, ge=0)
+    slots: NonNegativeInt | None = None
     description: str | None = None
     include_deferred: bool | None = None
     team_name: str | None = Field(default=None, max_length=50)
@@ -123,7 +119,7 @@ class VersionInfo(BaseModel):
 
 
 def variable_response(row: VariableModel) -> dict[str, Any]:
-    value, _masked = shown_value(row.key, row.val)
+    value, _masked = redact_json_text(row.val, row.key)
     return {"key": row.key, "value": value, "description": row.description}
 
 

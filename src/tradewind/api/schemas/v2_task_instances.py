@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
+from tradewind.api.schemas.bounds import MapIndex
+from tradewind.api.schemas.strict import JsonDatetime, RequestBody
 from tradewind.api.schemas.v2_dag_runs import run_after
-from tradewind.store.audit import mask_secrets
+from tradewind.core.redaction import redact
 from tradewind.store.tables import DagRunModel, TaskInstanceModel
 
 #: Task instance ids are derived from their key, so one task instance keeps its id across tries.
@@ -58,14 +60,15 @@ class TaskInstanceCollectionResponse(BaseModel):
     total_entries: int
 
 
-class ClearTaskInstancesBody(BaseModel):
+class ClearTaskInstancesBody(RequestBody):
     """Airflow 3's clear body (``only_failed`` defaults to true there too). Tradewind clears within one
     run, so ``dag_run_id`` is required, and the flags that reach other runs or upstream are refused."""
 
     model_config = ConfigDict(extra="ignore")
 
     dag_run_id: str | None = None
-    task_ids: list[str | tuple[str, int]] | None = None
+    #: JSON has no tuples: a ``[task_id, map_index]`` array is read as one.
+    task_ids: list[str | Annotated[tuple[str, MapIndex], Strict(False)]] | None = None
     dry_run: bool = True
     only_failed: bool = True
     only_running: bool = False
@@ -74,8 +77,8 @@ class ClearTaskInstancesBody(BaseModel):
     include_downstream: bool = False
     include_future: bool = False
     include_past: bool = False
-    start_date: datetime | None = None
-    end_date: datetime | None = None
+    start_date: JsonDatetime | None = None
+    end_date: JsonDatetime | None = None
     run_on_latest_version: bool | None = None
     prevent_running_task: bool = False
     note: str | None = Field(default=None, max_length=1000)
@@ -146,5 +149,5 @@ def task_instance_response(ti: TaskInstanceModel, run: DagRunModel) -> dict[str,
         "executor": ti.executor,
         "note": ti.note,
         # The runner masks secrets when it stores rendered fields; mask again in case a field slipped by.
-        "rendered_fields": mask_secrets(ti.rendered_fields or {}),
+        "rendered_fields": redact(ti.rendered_fields or {}),
     }

@@ -12,6 +12,7 @@ from importlib.machinery import ModuleSpec
 
 from tradewind.compat.airflow.finder import ROOT, AirflowNameFinder
 from tradewind.config.settings import Settings
+from tradewind.sdk.connection import honour_airflow_env_names
 
 
 class AirflowNames(enum.Enum):
@@ -48,6 +49,7 @@ def real_airflow() -> ModuleSpec | None:
 
 def enable_airflow_names(settings: Settings) -> AirflowNames:
     """Install (or keep, or remove) the ``airflow`` finder as ``[core] airflow_compat`` says; idempotent."""
+    honour_airflow_env_names(settings.core.airflow_compat)  # AIRFLOW_CONN_<ID> as well as TRADEWIND_CONN_
     current = installed_finder()
     if not settings.core.airflow_compat:
         if current is not None:

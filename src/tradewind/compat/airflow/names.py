@@ -188,8 +188,14 @@ _TIMEZONE = {
     "utc": "pendulum:UTC",
 }
 
+_CONNECTION = {"Connection": "tradewind.sdk.connection:Connection"}
+_BASE_HOOK = {"BaseHook": "tradewind.sdk.hooks.base:BaseHook"}
+_SECRETS_BACKEND = {"BaseSecretsBackend": "tradewind.secrets.base:BaseSecretsBackend"}
+
 _SDK: dict[str, str] = {
     "DAG": _DAG,
+    **_CONNECTION,
+    **_BASE_HOOK,
     "BaseOperator": _BASE_OPERATOR,
     **_DECORATORS,
     **_TASK_GROUP,
@@ -282,7 +288,14 @@ AIRFLOW_NAMES: Mapping[str, Names] = {
         "Variable": "tradewind.sdk.variable:Variable",
         "XComArg": "tradewind.sdk.xcom_arg:XComArg",
         **_TASK_INSTANCE,
+        **_CONNECTION,
     },
+    "airflow.models.connection": _CONNECTION,
+    "airflow.sdk.definitions.connection": _CONNECTION,
+    "airflow.hooks.base": _BASE_HOOK,
+    "airflow.sdk.bases.hook": _BASE_HOOK,
+    "airflow.secrets": _SECRETS_BACKEND,
+    "airflow.secrets.base_secrets": _SECRETS_BACKEND,
     "airflow.models.dag": {"DAG": _DAG},
     "airflow.models.taskinstance": _TASK_INSTANCE,
     "airflow.models.baseoperatorlink": _OPERATOR_LINK,

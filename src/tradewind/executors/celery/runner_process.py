@@ -19,8 +19,9 @@ from typing import NoReturn
 from billiard.util import set_pdeathsig
 
 from tradewind.config.settings import Settings
+from tradewind.config.task_settings import settings_for_tasks, task_environment
 from tradewind.core.workload import ExecuteTask
-from tradewind.executors.local import FORK_SERVER_DATABASE_ENV, RUNNER_ENTRYPOINT, RUNNER_WARMUP_MODULE
+from tradewind.executors.local import FORK_SERVER_PRELOAD, RUNNER_ENTRYPOINT
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +82,17 @@ def _supervise(start: _Starter, *, kill_grace: float) -> tuple[int, bool]:
     return code, term_requested.is_set()
 
 
-def run_runner(command: Sequence[str], *, kill_grace: float = KILL_GRACE_SECONDS) -> int:
-    """Exec ``command`` (the runner command line) as the leader of a new process group and wait for it."""
+def run_runner(
+    command: Sequence[str], *, env: dict[str, str] | None = None, kill_grace: float = KILL_GRACE_SECONDS
+) -> int:
+    """Exec ``command`` (the runner command line) as the leader of a new process group, with ``env``, and
+    wait for it."""
 
     def start() -> tuple[int, Callable[[], int]]:
         proc = subprocess.Popen(
-            list(command), stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_stop_with_parent
-        )
+            list(command), stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_stop_with_parent,
+            env=env,
+        )  # fmt: skip
         return proc.pid, proc.wait
 
     code, terminated = _supervise(start, kill_grace=kill_grace)
@@ -96,17 +101,10 @@ def run_runner(command: Sequence[str], *, kill_grace: float = KILL_GRACE_SECONDS
     return code
 
 
-def preload_runner(database_url: str) -> None:
-    """Import the runner in the worker's main process, so each forked try starts with it loaded, and rehearse
-    a try against ``database_url`` there (as the LocalExecutor's fork server does, ADR 0002), so each starts
-    with its SQL compiled. A rehearsal that fails only logs a warning."""
-    module_name = RUNNER_ENTRYPOINT.split(":")[0]
-    importlib.import_module(module_name)
-    os.environ[FORK_SERVER_DATABASE_ENV] = database_url  # read and removed by the warm-up module
-    try:
-        importlib.import_module(RUNNER_WARMUP_MODULE)
-    finally:
-        os.environ.pop(FORK_SERVER_DATABASE_ENV, None)
+def preload_runner() -> None:
+    """Import the runner in the worker's main process, so each forked try starts with it loaded."""
+    for module_name in FORK_SERVER_PRELOAD:
+        importlib.import_module(module_name)
 
 
 def _forked_child(settings: Settings, workload: ExecuteTask) -> NoReturn:
@@ -120,6 +118,11 @@ def _forked_child(settings: Settings, workload: ExecuteTask) -> NoReturn:
         _stop_with_parent()
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         logging.root.handlers.clear()
+        # The try reaches shared state through the execution API only: no secret settings for task code.
+        clean = task_environment(os.environ, settings)
+        os.environ.clear()
+        os.environ.update(clean)
+        settings = settings_for_tasks(settings)
         module_name, func_name = RUNNER_ENTRYPOINT.split(":")
         run_task = getattr(importlib.import_module(module_name), func_name)
         code = int(run_task(settings, workload))

@@ -49,8 +49,8 @@ def runner_launch(settings: Settings, runner_executable: str | None) -> RunnerLa
     """Fork the pre-imported worker for each try when ``core.fork_runner`` is on (the default) and no other
     runner program is named; otherwise exec the runner command."""
     if runner_executable is None and settings.core.fork_runner:
-        return RunnerLaunch(default_runner_executable(), fork_settings=settings)
-    return RunnerLaunch(runner_executable or default_runner_executable())
+        return RunnerLaunch(default_runner_executable(), fork_settings=settings, settings=settings)
+    return RunnerLaunch(runner_executable or default_runner_executable(), settings=settings)
 
 
 def run_worker(
@@ -65,7 +65,7 @@ def run_worker(
     """Run a worker in this process until it is told to stop; returns its exit code."""
     launch = runner_launch(settings, runner_executable)
     if launch.fork_settings is not None:
-        preload_runner(launch.fork_settings.database_url)  # before the pool forks: every pool process has it
+        preload_runner()  # before the pool forks: every pool process has it
     celery_settings = settings.celery
     app = build_celery_app(celery_settings, launch=launch)
     argv = worker_argv(

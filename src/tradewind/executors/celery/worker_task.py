@@ -4,13 +4,15 @@ code."""
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from tradewind.config.settings import Settings
-from tradewind.core.workload import WORKLOAD_VERSION, ExecuteTask
+from tradewind.config.task_settings import EXECUTION_API_URL_ENV, task_environment
+from tradewind.core.workload import TASK_TOKEN_ENV, WORKLOAD_VERSION, ExecuteTask
 from tradewind.executors.celery.runner_process import fork_runner, run_runner
 from tradewind.sdk.errors import ExecutorError
 
@@ -45,6 +47,8 @@ class RunnerLaunch:
 
     executable: str
     fork_settings: Settings | None = None
+    #: The worker's settings, to take the secret ones out of what a try is given.
+    settings: Settings | None = None
 
 
 def execute_workload(payload: Any, *, launch: RunnerLaunch) -> int:
@@ -56,6 +60,10 @@ def execute_workload(payload: Any, *, launch: RunnerLaunch) -> int:
     else:
         command = workload.command(executable=launch.executable)
         log.info("running %s: %s", workload.try_key, " ".join(command))
-        code = run_runner(command)
+        env = task_environment(os.environ, launch.settings) if launch.settings is not None else dict(os.environ)
+        if workload.token:
+            env[TASK_TOKEN_ENV] = workload.token
+            env.setdefault(EXECUTION_API_URL_ENV, workload.api_url)
+        code = run_runner(command, env=env)
     log.info("%s: runner exited with code %s", workload.try_key, code)
     return code

@@ -34,6 +34,8 @@ from tradewind.executors.kubernetes.pod_identity import (
     launch_of,
     owner_of,
     safe_label_value,
+    token_secret,
+    token_secret_name,
     try_key_of,
 )
 from tradewind.executors.kubernetes.pod_launcher import LaunchRequest, LaunchResult, PodLauncher
@@ -169,7 +171,8 @@ class KubernetesExecutor(Executor):
         self.tracker.track(tracked)
         self._ensure_watcher(namespace)
         assert self._launcher is not None
-        self._launcher.submit(LaunchRequest(key, namespace, build, launch=launch))
+        secret = token_secret(workload, namespace, self.owner) if workload.token else None
+        self._launcher.submit(LaunchRequest(key, namespace, build, launch=launch, secret=secret))
         return tracked.external_id
 
     def _build(self, workload: ExecuteTask, launch: int) -> Obj:
@@ -256,6 +259,7 @@ class KubernetesExecutor(Executor):
             self._perform(self.tracker.created(key, result.pod))
         else:
             log.error("no pod for %s: %s", key, result.reason)
+            self._submit(self._delete_token_secret, result.request.namespace, key)
             self._perform(self.tracker.launch_failed(key, result.reason or "pod creation failed",
                                                      never_started=result.never_started))
 
@@ -301,6 +305,9 @@ class KubernetesExecutor(Executor):
     def _finalize(self, action: Finalize) -> None:
         log_file = try_log_file(self.log_folder, action.key)
         pod = action.pod
+        tracked = self.tracker.get(action.key)
+        if tracked is not None:
+            self._delete_token_secret(tracked.namespace, action.key)
         if pod is None:
             _append(log_file, f"[kubernetes] {action.outcome}")
             return
@@ -323,6 +330,14 @@ class KubernetesExecutor(Executor):
         except ApiException as exc:
             if exc.status != 404:
                 raise
+
+    def _delete_token_secret(self, namespace: str, key: TaskTryKey) -> None:
+        """The try is over for this executor: its token Secret goes (the token is refused by now anyway)."""
+        try:
+            self.api.delete_secret(namespace, token_secret_name(key))
+        except ApiException as exc:
+            if exc.status != 404:
+                log.warning("could not delete the token Secret of %s: %s", key, exc.reason)
 
     def _delete_pod(self, namespace: str, name: str, uid: str | None) -> None:
         try:

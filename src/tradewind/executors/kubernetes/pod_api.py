@@ -79,6 +79,14 @@ class PodApi:
             name, namespace, body=cast(Any, options or None), _preload_content=False, _request_timeout=(10, 60),
         )).release_conn()
 
+    def create_secret(self, namespace: str, secret: Obj) -> Obj:
+        return _json(self.core.create_namespaced_secret(
+            namespace, cast(Any, secret), _preload_content=False, _request_timeout=(10, 60)))
+
+    def delete_secret(self, namespace: str, name: str) -> None:
+        _raw(self.core.delete_namespaced_secret(
+            name, namespace, _preload_content=False, _request_timeout=(10, 60))).release_conn()
+
     def pod_log(self, namespace: str, name: str, container: str) -> str:
         raw = _raw(self.core.read_namespaced_pod_log(
             name, namespace, container=container, timestamps=True, _preload_content=False,

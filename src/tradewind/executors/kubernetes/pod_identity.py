@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from typing import Any
@@ -70,6 +71,32 @@ def pod_name(workload: ExecuteTask, launch: int = 1) -> str:
         dag = dag[: max(0, budget - len(task) - 1)].strip("-")
     stem = "-".join(p for p in (dag, task) if p)
     return f"{stem}-{digest}" if stem else f"task-{digest}"
+
+
+#: The key of the per-try Secret holding the try's token (``token_secret``).
+TOKEN_SECRET_KEY = "token"
+#: Labels the per-try token Secrets (with the worker labels of their try).
+TOKEN_LABEL = "tradewind-task-token"
+
+
+def token_secret_name(key: TaskTryKey) -> str:
+    """The Secret that hands one try's token to its pods (every launch of the try uses the same one)."""
+    ti = key.ti
+    return "tradewind-token-" + _digest(ti.dag_id, ti.run_id, ti.task_id, ti.map_index, key.try_number)[:16]
+
+
+def token_secret(workload: ExecuteTask, namespace: str, owner: str) -> dict[str, Any]:
+    """The try's token as a Secret: the pod reads it through ``secretKeyRef``, so the token never appears in
+    the pod spec; the executor deletes the Secret when it is done with the try."""
+    labels = {**worker_labels(workload, owner), TOKEN_LABEL: "true"}
+    labels.pop(WORKER_LABEL, None)  # not a worker pod: pod selectors must not match it
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": token_secret_name(workload.try_key), "namespace": namespace, "labels": labels},
+        "data": {TOKEN_SECRET_KEY: base64.b64encode(workload.token.encode()).decode()},
+    }
 
 
 def worker_labels(workload: ExecuteTask, owner: str) -> dict[str, str]:

@@ -29,6 +29,8 @@ class LaunchRequest:
     #: Builds the pod for a given launch number (a name taken by a finished pod moves to the next one).
     build: Callable[[int], Obj]
     launch: int = 1
+    #: The try's token Secret, created before its first pod (None: the try carries no token).
+    secret: Obj | None = None
     queued_at: float = field(default_factory=time.monotonic)
     attempts: int = 0
     last_error: str = ""
@@ -133,6 +135,8 @@ class PodLauncher:
             request.attempts += 1
             pod = request.build(request.launch)
             try:
+                if request.secret is not None:
+                    self._create_secret(request)
                 return LaunchResult(request, self.api.create_pod(request.namespace, pod))
             except API_ERRORS as exc:
                 failure = describe(exc)
@@ -153,6 +157,16 @@ class PodLauncher:
             log.info("creating pod for %s: %s; retrying in %.1fs", request.key, failure, delay)
             self._stop.wait(delay)
             backoff = min(backoff * 2, MAX_BACKOFF)
+
+    def _create_secret(self, request: LaunchRequest) -> None:
+        """Create the try's token Secret; one that exists already is this try's (same name, same token)."""
+        assert request.secret is not None
+        try:
+            self.api.create_secret(request.namespace, request.secret)
+        except API_ERRORS as exc:
+            if describe(exc).status != 409:
+                raise
+        request.secret = None  # created: later attempts only create the pod
 
     def _delay(self, failure: ApiFailure, backoff: float) -> float | None:
         """Seconds to wait before trying again, or None when trying again cannot help."""

@@ -11,7 +11,7 @@ from typing import Any
 from kubernetes.client import ApiException
 
 from tradewind.core.keys import TaskTryKey
-from tradewind.core.log_paths import log_relative_path
+from tradewind.core.log_paths import task_log_path
 from tradewind.executors.kubernetes.api_client import API_ERRORS, describe
 from tradewind.executors.kubernetes.pod_api import PodApi
 from tradewind.executors.kubernetes.pod_identity import (
@@ -31,7 +31,7 @@ def _stamp() -> str:
 
 
 def try_log_file(log_folder: Path, key: TaskTryKey) -> Path:
-    return log_folder / log_relative_path(key.ti, key.try_number)
+    return task_log_path(log_folder, key.ti, key.try_number)
 
 
 def pod_output(api: PodApi, namespace: str, name: str) -> str | None:

@@ -16,8 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tradewind.config.settings import KubernetesSettings
-from tradewind.core.workload import ExecuteTask
-from tradewind.executors.kubernetes.pod_identity import pod_name, worker_annotations, worker_labels
+from tradewind.config.task_settings import EXECUTION_API_URL_ENV
+from tradewind.core.workload import TASK_TOKEN_ENV, ExecuteTask
+from tradewind.executors.kubernetes.pod_identity import (
+    TOKEN_SECRET_KEY,
+    pod_name,
+    token_secret_name,
+    worker_annotations,
+    worker_labels,
+)
 from tradewind.executors.kubernetes.pod_template import BASE_CONTAINER, check_pod_template
 from tradewind.sdk.errors import ConfigError
 
@@ -179,6 +186,12 @@ def _workload_layer(workload: ExecuteTask, config: WorkerPodConfig) -> Obj:
         {"name": "TRADEWIND__LOGGING__BASE_LOG_FOLDER", "value": config.logs_mount_path},
         {"name": "TRADEWIND__CORE__HOSTNAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
     ]
+    if workload.token:
+        # The token through the try's Secret, never in the spec; the URL in clear (it is no secret).
+        secret_ref = {"name": token_secret_name(workload.try_key), "key": TOKEN_SECRET_KEY}
+        env.append({"name": TASK_TOKEN_ENV, "valueFrom": {"secretKeyRef": secret_ref}})
+        if workload.api_url:
+            env.append({"name": EXECUTION_API_URL_ENV, "value": workload.api_url})
     container = {"name": BASE_CONTAINER, "command": workload.command(config.executable), "args": [], "env": env}
     return {"spec": {"restartPolicy": "Never", "containers": [container]}}
 

@@ -35,6 +35,32 @@ def read_secret() -> str:
     return "connected"
 
 
+def read_connections() -> dict[str, Any]:
+    """One connection stored in the database (encrypted), one from TRADEWIND_CONN_ENV_API (JSON form)."""
+    from tradewind.sdk.hooks import BaseHook
+
+    stored = BaseHook.get_connection("stored_db")
+    from_env = BaseHook.get_connection("env_api")
+    token = stored.extra_dejson.get("api_token")
+    print(f"stored: {stored.get_uri()} password {stored.password} token {token}")
+    print(f"env: login {from_env.login} password {from_env.password}")
+    return {
+        "stored": [stored.conn_type, stored.host, stored.login, stored.port, stored.schema],
+        "stored_extra": stored.extra_dejson,
+        "stored_password": stored.password,
+        "env": [from_env.conn_type, from_env.host, from_env.login, from_env.password],
+    }
+
+
+def environment_probe() -> dict[str, Any]:
+    """What task code can see of the process it runs in: its environment, now and as the process started."""
+    with open("/proc/self/environ", "rb") as handle:
+        initial = handle.read().decode(errors="replace")
+    import sys
+
+    return {"environ": dict(os.environ), "initial": initial, "orm_loaded": "sqlalchemy" in sys.modules}
+
+
 def on_retry(context: dict[str, Any]) -> None:
     mark("callbacks", f"retry {context['ti'].try_number} {type(context['exception']).__name__}")
 
@@ -91,6 +117,9 @@ with DAG(
     )
     waiter = Waiter(task_id="waiter")
     secret = PythonOperator(task_id="read_secret", python_callable=read_secret)
+    probe = PythonOperator(task_id="environment_probe", python_callable=environment_probe)
+    connections = PythonOperator(task_id="read_connections", python_callable=read_connections)
+    conn_template = BashOperator(task_id="conn_template", bash_command="echo host={{ conn.stored_db.host }}")
 
     @task(multiple_outputs=True)
     def outputs() -> dict[str, int]:

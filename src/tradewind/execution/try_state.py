@@ -1,63 +1,26 @@
-"""The runner's record of its try in the metadata database: claim it, heartbeat it, write its outcome.
-
-This is the narrow interface through which the runner reports (with db_runtime for XCom, variables and
-skips); an execution API over HTTP can replace it without touching the rest of the runner.
-"""
+"""A try's life-cycle in the metadata database: claim it, heartbeat it, end it, reschedule it. The execution
+API's routes call this for the try their token names; `dags test` calls it in process. Every method is one
+short transaction with compare-and-set, so only one runner ever owns a try."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tradewind.core.clock import utcnow
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.serialized_dag import SerializedTask
 from tradewind.core.states import TaskInstanceState, ti_state_label
+from tradewind.execution.models import ClaimedTry, Refusal, RescheduleReport, RunInfo, TryEnded, TryReport
+from tradewind.execution.try_ending import TakenAway, end_try
 from tradewind.sdk.errors import NotFoundError
-from tradewind.store import assets, dag_runs, dags, task_history, task_instances, task_reschedules, xcom
+from tradewind.sdk.legacy_context import PreviousSuccess
+from tradewind.store import dag_runs, dags, scheduling, task_instances, task_reschedules, xcom
 from tradewind.store.engine import transaction
 from tradewind.store.transient_errors import in_retried_transaction
 
 TI = TaskInstanceState
-
-
-@dataclass(frozen=True, slots=True)
-class RunInfo:
-    """What the task context needs from the DAG run."""
-
-    dag_id: str
-    run_id: str
-    run_type: str
-    logical_date: datetime
-    data_interval_start: datetime | None
-    data_interval_end: datetime | None
-    start_date: datetime | None
-    conf: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedTry:
-    """A try this runner moved from queued to running: from now on it is ours to finish."""
-
-    key: TaskInstanceKey
-    try_number: int
-    max_tries: int
-    start_date: datetime
-    run: RunInfo
-    #: Where the DAG processor found the DAG file (absolute, and relative to its DAG folder).
-    fileloc: str
-    relative_fileloc: str
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """Why this runner must not run the try (someone else has it, or it was cleared or re-queued)."""
-
-    reason: str
 
 
 class TryState:
@@ -94,8 +57,13 @@ class TryState:
             },
         )
         ti = task_instances.get_task_instance(session=session, key=self.key)
-        if not moved:
-            return Refusal(_refusal_reason(ti.state, ti.try_number, self.try_number, ti.hostname, ti.pid))
+        if not moved and _claimed_by(ti, self.try_number, hostname, pid):
+            # The same runner asking again, its first answer lost with a restarting server: its claim stands.
+            now = ti.start_date or now
+        elif not moved:
+            return Refusal(
+                reason=_refusal_reason(ti.state, ti.try_number, self.try_number, ti.hostname, ti.pid)
+            )
         # What an earlier try pushed must not be read as this try's output.
         xcom.delete_xcoms(
             session=session,
@@ -107,7 +75,10 @@ class TryState:
         run = dag_runs.get_dag_run(session=session, dag_id=self.key.dag_id, run_id=self.key.run_id)
         dag = dags.get_dag(session=session, dag_id=self.key.dag_id)
         return ClaimedTry(
-            key=self.key,
+            dag_id=self.key.dag_id,
+            task_id=self.key.task_id,
+            run_id=self.key.run_id,
+            map_index=self.key.map_index,
             try_number=self.try_number,
             max_tries=ti.max_tries,
             start_date=now,
@@ -126,13 +97,32 @@ class TryState:
         )
 
     def stored_task(self) -> SerializedTask | None:
-        """The task as the DAG processor last stored it (for a try whose DAG file failed to import)."""
+        """The task as the DAG processor last stored it: its retry settings decide a failed try's end."""
         with transaction(self.factory) as session:
-            try:
-                sdag = dags.get_serialized_dag(session=session, dag_id=self.key.dag_id)
-            except NotFoundError:
+            return self._stored_task(session)
+
+    def _stored_task(self, session: Session) -> SerializedTask | None:
+        try:
+            sdag = dags.get_serialized_dag(session=session, dag_id=self.key.dag_id)
+        except NotFoundError:
+            return None
+        return sdag.task_dict.get(self.key.task_id)
+
+    def previous_success(self, *, logical_date: datetime) -> PreviousSuccess | None:
+        """The last successful run of the DAG before ``logical_date`` and this task's start in it (Airflow 2's
+        ``prev_execution_date_success`` / ``prev_start_date_success``)."""
+        with transaction(self.factory) as session:
+            run = dag_runs.previous_successful_run(
+                session=session, dag_id=self.key.dag_id, before=logical_date
+            )
+            if run is None:
                 return None
-            return sdag.task_dict.get(self.key.task_id)
+            ti = scheduling.get_task_instance_row(
+                session=session,
+                key=TaskInstanceKey(self.key.dag_id, run.run_id, self.key.task_id, self.key.map_index),
+            )
+            start = ti.start_date if ti is not None else None
+            return PreviousSuccess(_utc(run.logical_date), _utc(start) if start is not None else None)
 
     def heartbeat(self, *, now: datetime) -> str | None:
         """None while the try is still ours; otherwise the state label someone else gave it."""
@@ -145,68 +135,55 @@ class TryState:
         label = ti_state_label(TI(ti.state) if ti.state else None)
         return label if ti.try_number == self.try_number else f"{label} (now at try {ti.try_number})"
 
-    def finish(
-        self,
-        target: TaskInstanceState,
-        *,
-        values: dict[str, Any],
-        asset_events: Sequence[Mapping[str, Any]] = (),
-    ) -> str | None:
-        """Compare-and-set running -> ``target`` and archive the try; None on success, otherwise the
-        state someone else set meanwhile (which is then left alone). ``asset_events`` (data, as
-        ``tradewind.sdk.asset_events.produced_events`` makes them) are recorded with a success, in the
-        same transaction."""
-        return in_retried_transaction(
-            self.factory,
-            lambda session: self._finish(session, target, values=values, asset_events=asset_events),
-        )
+    def finish(self, report: TryReport, *, now: datetime) -> TryEnded | TakenAway:
+        """End the running try as ``report`` says it went (``execution.try_ending`` decides retry or
+        failure). A try someone else moved meanwhile is left alone: TakenAway names its state."""
+        return in_retried_transaction(self.factory, lambda session: self._finish(session, report, now=now))
 
-    def _finish(
-        self,
-        session: Session,
-        target: TaskInstanceState,
-        *,
-        values: dict[str, Any],
-        asset_events: Sequence[Mapping[str, Any]] = (),
-    ) -> str | None:
-        moved = task_instances.transition(
-            session=session,
-            key=self.key,
-            expected=TI.RUNNING,
-            target=target,
-            try_number=self.try_number,
-            values=values,
-        )
+    def _finish(self, session: Session, report: TryReport, *, now: datetime) -> TryEnded | TakenAway:
         ti = task_instances.get_task_instance(session=session, key=self.key)
-        if not moved:
-            return ti_state_label(TI(ti.state) if ti.state else None)
-        task_history.archive_try(session=session, ti=ti)
-        if target is TI.SUCCESS and asset_events:
-            source = assets.EventSource(self.key.dag_id, self.key.task_id, self.key.run_id, self.key.map_index)
-            assets.record_events(
-                session=session, events=asset_events, source=source, now=values.get("end_date") or utcnow()
+        if ti.try_number != self.try_number:
+            return TakenAway(
+                f"{ti_state_label(TI(ti.state) if ti.state else None)} (now at try {ti.try_number})"
             )
-        return None
+        end = end_try(
+            session=session,
+            ti=ti,
+            outcome=report.outcome,
+            task=lambda: self._stored_task(session),
+            now=now,
+            reason=report.reason,
+            decision=report.decision(),
+            values={"rendered_fields": report.rendered_fields or None},
+            asset_events=report.asset_events,
+        )
+        if isinstance(end, TakenAway):
+            return end
+        return TryEnded(state=end.state.value, next_retry_at=end.next_retry_at, state_reason=end.reason)
 
-
-    def reschedule(
-        self, *, start_date: datetime, now: datetime, reschedule_date: datetime,
-        rendered_fields: dict[str, Any] | None,
-    ) -> str | None:  # fmt: skip
+    def reschedule(self, report: RescheduleReport, *, now: datetime) -> str | None:
         """Compare-and-set running -> up_for_reschedule (the try is not over: no history row, the try
         number stays) and record the reschedule; None on success, else the state someone else set."""
         return in_retried_transaction(
             self.factory,
             lambda session: self._reschedule(
-                session, start_date=start_date, now=now, reschedule_date=reschedule_date,
-                rendered_fields=rendered_fields,
+                session,
+                now=now,
+                reschedule_date=report.reschedule_date,
+                rendered_fields=report.rendered_fields,
             ),
-        )  # fmt: skip
+        )
 
     def _reschedule(
-        self, session: Session, *, start_date: datetime, now: datetime, reschedule_date: datetime,
+        self,
+        session: Session,
+        *,
+        now: datetime,
+        reschedule_date: datetime,
         rendered_fields: dict[str, Any] | None,
-    ) -> str | None:  # fmt: skip
+    ) -> str | None:
+        ti = task_instances.get_task_instance(session=session, key=self.key)
+        start_date = ti.start_date or now
         moved = task_instances.transition(
             session=session,
             key=self.key,
@@ -237,6 +214,11 @@ def current_try_number(factory: sessionmaker[Session], key: TaskInstanceKey) -> 
         return task_instances.get_task_instance(session=session, key=key).try_number
 
 
+def _claimed_by(ti: Any, try_number: int, hostname: str, pid: int) -> bool:
+    """The try is running at ``try_number`` on this very host and process."""
+    return bool(ti.state == TI.RUNNING and ti.try_number == try_number and ti.hostname == hostname and ti.pid == pid)
+
+
 def _refusal_reason(
     state: str | None, row_try: int, our_try: int, hostname: str | None, pid: int | None
 ) -> str:
@@ -250,3 +232,7 @@ def _refusal_reason(
     if state is None:
         return f"try {our_try} was cleared (state none)"
     return f"try {our_try} is {label}, not queued"
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

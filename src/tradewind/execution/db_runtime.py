@@ -1,4 +1,5 @@
-"""The TaskRuntime the runner installs: variables, XComs and branch skips on the metadata database."""
+"""The TaskRuntime on the metadata database: variables, XComs, branch skips, sensors' and cross-DAG reads,
+the task and asset state stores. The execution API serves it to runners; `dags test` uses it in process."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.core.clock import utcnow
 from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.run_inputs import DEFAULT_ALLOWED_RUN_ID_PATTERN
 from tradewind.core.states import TaskInstanceState
-from tradewind.runner.secrets_masking import SecretsMasker, is_sensitive_name
 from tradewind.sdk.errors import NotFoundError
 from tradewind.sdk.runtime import XCOM_ABSENT, DagRunExists, RescheduleHistory, TriggeredRun
+from tradewind.secrets.chain import SecretsChain
+from tradewind.secrets.metastore import MetastoreBackend
 from tradewind.store import (
     asset_queue,
     asset_state,
@@ -26,6 +29,7 @@ from tradewind.store import (
     xcom,
 )
 from tradewind.store.engine import transaction
+from tradewind.store.field_cipher import FieldCipher
 from tradewind.store.task_state import (
     TaskScope,
     clear_task_state,
@@ -40,26 +44,31 @@ SKIPPABLE_STATES: frozenset[TaskInstanceState | None] = frozenset({None, TI.SCHE
 
 
 class DbRuntime:
-    """Implements ``tradewind.sdk.runtime.TaskRuntime``; each call is one short transaction.
+    """Implements ``tradewind.sdk.runtime.TaskRuntime``; each call is one short transaction."""
 
-    Values of variables with sensitive names (password, secret, token ...) are given to ``masker`` as they
-    are read, so they are masked in the try's log and rendered fields.
-    """
-
-    def __init__(self, factory: sessionmaker[Session], *, masker: SecretsMasker | None = None) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        allowed_run_id_pattern: str = DEFAULT_ALLOWED_RUN_ID_PATTERN,
+        secrets: SecretsChain | None = None,
+    ) -> None:
         self.factory = factory
-        self.masker = masker
+        #: ``[scheduler] allowed_run_id_pattern``: what a run id TriggerDagRunOperator is given must match.
+        self.allowed_run_id_pattern = allowed_run_id_pattern
+        #: Where connections and variables are read (``secrets_chain(settings, factory)``); without one,
+        #: only the database, with no Fernet key (an encrypted connection field then cannot be read).
+        self.secrets = secrets or SecretsChain([MetastoreBackend(factory, FieldCipher(None))])
 
     # -- variables ----------------------------------------------------------------------------------
     def get_variable(self, key: str) -> str | None:
-        with transaction(self.factory) as session:
-            try:
-                value = variables.get_variable(session=session, key=key).val
-            except NotFoundError:
-                return None
-        if self.masker is not None and is_sensitive_name(key):
-            self.masker.add(value)
-        return value
+        """From the secrets backends in order, the database last."""
+        return self.secrets.get_variable(key)
+
+    # -- connections -------------------------------------------------------------------------------
+    def get_connection(self, conn_id: str) -> dict[str, Any] | None:
+        connection = self.secrets.get_connection(conn_id)
+        return None if connection is None else connection.to_dict(validate=False)
 
     def set_variable(self, key: str, value: str, description: str | None = None) -> None:
         with transaction(self.factory) as session:
@@ -156,7 +165,9 @@ class DbRuntime:
     ) -> RescheduleHistory:
         key = TaskInstanceKey(dag_id, run_id, task_id, map_index)
         with transaction(self.factory) as session:
-            count, first = task_reschedules.reschedule_summary(session=session, key=key, try_number=try_number)
+            count, first = task_reschedules.reschedule_summary(
+                session=session, key=key, try_number=try_number
+            )
         return RescheduleHistory(count=count, first_start=first)
 
     def dag_task_ids(self, *, dag_id: str) -> dict[str, str | None] | None:
@@ -189,6 +200,7 @@ class DbRuntime:
             run = external_runs.trigger_or_reset(
                 session=session, dag_id=dag_id, run_id=run_id, logical_date=logical_date, conf=conf,
                 reset_dag_run=reset_dag_run, triggered_by=triggered_by, now=utcnow(),
+                allowed_run_id_pattern=self.allowed_run_id_pattern,
             )  # fmt: skip
             if run is None:
                 raise DagRunExists(dag_id, run_id or "")
@@ -222,7 +234,9 @@ class DbRuntime:
 
     def set_asset_state(self, *, name: str | None, uri: str | None, key: str, value: Any) -> None:
         with transaction(self.factory) as session:
-            asset_state.set_asset_state(session=session, name=name, uri=uri, key=key, value=value, now=utcnow())
+            asset_state.set_asset_state(
+                session=session, name=name, uri=uri, key=key, value=value, now=utcnow()
+            )
 
     def delete_asset_state(self, *, name: str | None, uri: str | None, key: str) -> None:
         with transaction(self.factory) as session:
