@@ -76,6 +76,9 @@ def test_example_dag_runs_in_pods(k8s_deployment: KubernetesDeployment) -> None:
                timeout=30, what="the finished pods to be deleted")
 
 
+#: Adoption is the executor's and the fake cluster's: the database makes no difference (SQLite only, to save
+#: 20 s of the suite's 25-minute budget; the PostgreSQL variants of the scheduler restart tests remain).
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_killed_scheduler_is_replaced_and_no_task_runs_twice(k8s_deployment: KubernetesDeployment) -> None:
     dep = k8s_deployment
     dep.env["TRADEWIND__KUBERNETES__DELETE_WORKER_PODS"] = "false"  # keep every pod, to count them
