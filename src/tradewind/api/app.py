@@ -18,7 +18,7 @@ from tradewind.api.dag_cache import SerializedDagCache
 from tradewind.api.errors import install_error_handlers
 from tradewind.api.execution import routes as execution_routes
 from tradewind.api.execution.app import PREFIX as EXECUTION_PREFIX
-from tradewind.api.execution.context import ExecutionContext
+from tradewind.api.execution.app import execution_context
 from tradewind.api.nul_characters import NulCharacterMiddleware
 from tradewind.api.openapi import install_openapi
 from tradewind.api.rate_limit import LoginRateLimiter
@@ -52,9 +52,7 @@ from tradewind.api.security_headers import SecurityHeadersMiddleware
 from tradewind.api.sessions import SessionCodec
 from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
-from tradewind.execution.tokens import signer_from_settings
 from tradewind.plugins.registry import ensure_plugins_loaded
-from tradewind.secrets.chain import secrets_chain
 from tradewind.store.engine import make_engine, make_session_factory
 
 API_PREFIX = "/api/v1"
@@ -143,13 +141,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api_extra_links.router_v2, prefix=API_V2_PREFIX)
     app.include_router(auth_token.router, prefix="/auth")
     # The task execution API: task tokens, not user logins (api/execution).
-    app.state.execution = ExecutionContext(
-        write_factory=ctx.write_factory,
-        read_factory=ctx.read_factory,
-        signer=signer_from_settings(settings),
-        allowed_run_id_pattern=settings.scheduler.allowed_run_id_pattern,
-        secrets=secrets_chain(settings, ctx.write_factory),
-    )
+    app.state.execution = execution_context(settings, ctx.write_factory, ctx.read_factory)
     app.include_router(execution_routes.router, prefix=EXECUTION_PREFIX)
     for module in (ui_health, ui_auth, ui_dags, ui_dag, ui_trigger, ui_actions, ui_task, ui_admin, ui_assets):
         app.include_router(module.router)

@@ -259,10 +259,6 @@ class Settings(BaseSettings):
             return self.database.url.get_secret_value()
         return f"sqlite:///{self.home / 'tradewind.db'}"
 
-    def database_url_is_default_file(self) -> bool:
-        """True when no URL is set and the default SQLite file exists (a home with a database in it)."""
-        return self.database.url is None and (self.home / "tradewind.db").exists()
-
     @property
     def config_file(self) -> Path:
         return self.home / CONFIG_FILE_NAME

@@ -109,15 +109,16 @@ def open_channel(settings: Settings, workload: ExecuteTask) -> TryChannel:
             )
         client = ExecutionApiClient(url, token, retry_seconds=settings.execution_api.client_retry_seconds)
         return ApiChannel(client, workload.ti_key)
-    if settings.database.url is None and not settings.database_url_is_default_file():
+    from tradewind.execution.local_channel import LocalChannel  # the ORM, only on this path
+    from tradewind.secrets.chain import secrets_chain  # the ORM, only on this path
+    from tradewind.store.engine import database_missing, make_engine, make_session_factory
+
+    if settings.database.url is None and database_missing(settings.database_url):
         raise ConfigError(
             f"{workload.ti_key}: the try came without a task token and this process has no database "
             "(tries started by an executor carry a token; `tasks run` by hand needs [database] url)",
             key="database.url",
         )
-    from tradewind.execution.local_channel import LocalChannel  # the ORM, only on this path
-    from tradewind.secrets.chain import secrets_chain  # the ORM, only on this path
-    from tradewind.store.engine import make_engine, make_session_factory
 
     engine = make_engine(settings.database_url, pool_size=2)
     factory = make_session_factory(engine)

@@ -191,3 +191,33 @@ def runner_database(settings: Settings, tw_home: Path, tmp_path: Path) -> Iterat
         yield RunnerEnv(settings=settings, factory=factory, markers=markers, env=env)
     finally:
         engine.dispose()
+
+
+def run_through_executor(env: RunnerEnv, tokens: Any, task_ids: list[str]) -> tuple[dict[str, TI], list[str]]:
+    """Queue ``task_ids``, run them through a forked LocalExecutor with claim tokens from ``tokens`` (an
+    execution.tokens.WorkloadTokens), wait for their ends; the outcome per task and every token handed out."""
+    from tradewind.core.events import TaskEvent
+    from tradewind.core.workload import ExecuteTask
+    from tradewind.executors.local import LocalExecutor
+
+    for task_id in task_ids:
+        env.queue(task_id)
+    executor = LocalExecutor(2, settings=env.settings, fork=True, env=env.env)
+    executor.start()
+    events: list[TaskEvent] = []
+    issued: list[str] = []
+    try:
+        for task_id in task_ids:
+            workload = ExecuteTask(dag_id=DAG_ID, task_id=task_id, run_id=RUN_ID, dag_rel_path="runner_basics.py")
+            attached = tokens.attach(workload)
+            issued.append(attached.token)
+            executor.queue_workload(attached)
+
+        def finished() -> bool:
+            events.extend(e for e in executor.get_events() if e.state != TI.RUNNING)
+            return len(events) == len(task_ids)
+
+        wait_for(finished, timeout=60, what="the forked tries to end")
+    finally:
+        executor.stop(wait=False)
+    return {e.key.ti.task_id: TI(e.state) for e in events}, issued

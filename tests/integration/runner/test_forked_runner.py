@@ -8,14 +8,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.integration.runner.harness import DAG_ID, RUN_ID, RunnerEnv, runner_database, wait_for
+from tests.integration.runner.harness import DAG_ID, RUN_ID, RunnerEnv, run_through_executor, runner_database
 from tradewind.api.execution.embedded import EmbeddedExecutionApi
 from tradewind.config.settings import Settings, load_settings
-from tradewind.core.events import TaskEvent
 from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.execution.tokens import WorkloadTokens, signer_from_settings
-from tradewind.executors.local import LocalExecutor
 
 TI = TaskInstanceState
 PASSWORD = "pg-s3cret-never-in-tasks"
@@ -49,27 +47,9 @@ ISSUED: list[str] = []
 
 
 def _run(env: RunnerEnv, tokens: WorkloadTokens, task_ids: list[str]) -> dict[str, TI]:
-    for task_id in task_ids:
-        env.queue(task_id)
-    executor = LocalExecutor(2, settings=env.settings, fork=True, env=env.env)
-    executor.start()
-    events: list[TaskEvent] = []
-    try:
-        for task_id in task_ids:
-            workload = ExecuteTask(dag_id=DAG_ID, task_id=task_id, run_id=RUN_ID, dag_rel_path="runner_basics.py")
-            attached = tokens.attach(workload)
-            ISSUED.append(attached.token)
-            assert attached.token not in repr(attached)
-            executor.queue_workload(attached)
-
-        def finished() -> bool:
-            events.extend(e for e in executor.get_events() if e.state != TI.RUNNING)
-            return len(events) == len(task_ids)
-
-        wait_for(finished, timeout=60, what="the forked tries to end")
-    finally:
-        executor.stop(wait=False)
-    return {e.key.ti.task_id: e.state for e in events}
+    outcome, issued = run_through_executor(env, tokens, task_ids)
+    ISSUED.extend(issued)
+    return outcome
 
 
 def test_forked_runner_records_outcomes_and_logs(api_env: tuple[RunnerEnv, WorkloadTokens]) -> None:
@@ -87,6 +67,8 @@ def test_task_code_holds_no_database_credentials(api_env: tuple[RunnerEnv, Workl
     """Not in its environment, not in the environment its process started with (/proc/self/environ), not in
     the settings the runner was handed: the try reached the database only through the execution API."""
     env, tokens = api_env
+    attached = tokens.attach(ExecuteTask(dag_id=DAG_ID, task_id="environment_probe", run_id=RUN_ID))
+    assert attached.token and attached.token not in repr(attached)
     assert "TRADEWIND__DATABASE__URL" in env.env  # the scheduler's environment has it
     assert _run(env, tokens, ["environment_probe"]) == {"environment_probe": TI.SUCCESS}
     seen = env.xcom("environment_probe")

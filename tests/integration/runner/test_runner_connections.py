@@ -15,21 +15,17 @@ from starlette.testclient import TestClient
 
 from tests.integration.runner.harness import (
     DAG_ID,
-    RUN_ID,
     SQLITE_ONLY,
     TRADEWIND,
     RunnerEnv,
+    run_through_executor,
     runner_database,
-    wait_for,
 )
 from tradewind.api.execution.app import create_execution_app
 from tradewind.api.execution.embedded import EmbeddedExecutionApi
 from tradewind.config.settings import Settings, load_settings
-from tradewind.core.events import TaskEvent
 from tradewind.core.states import TaskInstanceState
-from tradewind.core.workload import ExecuteTask
 from tradewind.execution.tokens import TokenScope, TryIdentity, WorkloadTokens, signer_from_settings
-from tradewind.executors.local import LocalExecutor
 from tradewind.sdk.connection import Connection
 from tradewind.store.connections import set_connection
 from tradewind.store.engine import transaction
@@ -72,26 +68,7 @@ def conn_env(
 
 
 def _run(env: RunnerEnv, tokens: WorkloadTokens, task_ids: list[str]) -> dict[str, TI]:
-    for task_id in task_ids:
-        env.queue(task_id)
-    executor = LocalExecutor(2, settings=env.settings, fork=True, env=env.env)
-    executor.start()
-    events: list[TaskEvent] = []
-    try:
-        for task_id in task_ids:
-            workload = ExecuteTask(
-                dag_id=DAG_ID, task_id=task_id, run_id=RUN_ID, dag_rel_path="runner_basics.py"
-            )
-            executor.queue_workload(tokens.attach(workload))
-
-        def finished() -> bool:
-            events.extend(e for e in executor.get_events() if e.state != TI.RUNNING)
-            return len(events) == len(task_ids)
-
-        wait_for(finished, timeout=60, what="the forked tries to end")
-    finally:
-        executor.stop(wait=False)
-    return {e.key.ti.task_id: e.state for e in events}
+    return run_through_executor(env, tokens, task_ids)[0]
 
 
 def test_task_reads_stored_and_env_connections_without_logging_secrets(

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.api.errors import install_error_handlers
 from tradewind.api.execution import routes
@@ -23,12 +23,15 @@ PREFIX = "/execution"
 
 
 def execution_context(
-    settings: Settings, engine: Engine, read_engine: Engine, signer: TokenSigner | None = None
+    settings: Settings,
+    write_factory: sessionmaker[Session],
+    read_factory: sessionmaker[Session],
+    signer: TokenSigner | None = None,
 ) -> ExecutionContext:
-    write_factory = make_session_factory(engine)
+    """What the routes need, on the given sessions (the webserver's own, or the scheduler's server's)."""
     return ExecutionContext(
         write_factory=write_factory,
-        read_factory=make_session_factory(read_engine),
+        read_factory=read_factory,
         signer=signer or signer_from_settings(settings),
         allowed_run_id_pattern=settings.scheduler.allowed_run_id_pattern,
         secrets=secrets_chain(settings, write_factory),
@@ -53,7 +56,9 @@ def create_execution_app(settings: Settings, *, signer: TokenSigner | None = Non
     app = FastAPI(
         title="Tradewind execution API", openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan
     )
-    app.state.execution = execution_context(settings, engine, read_engine, signer)
+    app.state.execution = execution_context(
+        settings, make_session_factory(engine), make_session_factory(read_engine), signer
+    )
     install_error_handlers(app)
     app.include_router(routes.router, prefix=PREFIX)
     return app
