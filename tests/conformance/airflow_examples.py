@@ -38,6 +38,10 @@ LEFT_OUT: dict[str, str] = {
     "example_failed_dag": "fails by design (its task raises)",
     "example_dag_decorator": "needs the internet (its first task fetches http://httpbin.org/get)",
     "example_retry_policy": "needs the internet (calls https://api.example.com; retries for minutes first)",
+    "tutorial_objectstorage": (
+        "needs the internet (fetches https://air-quality-api.open-meteo.com and writes to an AWS S3 bucket through "
+        "connection aws_default; also needs pandas and duckdb)"
+    ),
     "example_external_task_marker_child": (
         "waits by design for a run of example_external_task_marker_parent at its own logical date, which a lone "
         "`dags test` never creates (the same in Airflow)"

@@ -24,6 +24,7 @@ from tradewind.api.openapi import install_openapi
 from tradewind.api.rate_limit import LoginRateLimiter
 from tradewind.api.rendering import STATIC_DIR, make_templates
 from tradewind.api.routes import (
+    api_connections,
     api_dags,
     api_datasets,
     api_docs,
@@ -36,12 +37,14 @@ from tradewind.api.routes import (
     ui_admin,
     ui_assets,
     ui_auth,
+    ui_connections,
     ui_dag,
     ui_dags,
     ui_health,
     ui_task,
     ui_trigger,
     v2_assets,
+    v2_connections,
     v2_dag_runs,
     v2_dags,
     v2_resources,
@@ -132,18 +135,30 @@ def create_app(settings: Settings) -> FastAPI:
         api_task_instances,
         api_extra_links,
         api_resources,
+        api_connections,
         api_datasets,
         api_docs,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
-    for module in (v2_dags, v2_dag_runs, v2_task_instances, v2_resources, v2_assets):
+    for module in (v2_dags, v2_dag_runs, v2_task_instances, v2_resources, v2_connections, v2_assets):
         app.include_router(module.router, prefix=API_V2_PREFIX)
     app.include_router(api_extra_links.router_v2, prefix=API_V2_PREFIX)
     app.include_router(auth_token.router, prefix="/auth")
     # The task execution API: task tokens, not user logins (api/execution).
     app.state.execution = execution_context(settings, ctx.write_factory, ctx.read_factory)
     app.include_router(execution_routes.router, prefix=EXECUTION_PREFIX)
-    for module in (ui_health, ui_auth, ui_dags, ui_dag, ui_trigger, ui_actions, ui_task, ui_admin, ui_assets):
+    for module in (
+        ui_health,
+        ui_auth,
+        ui_dags,
+        ui_dag,
+        ui_trigger,
+        ui_actions,
+        ui_task,
+        ui_admin,
+        ui_connections,
+        ui_assets,
+    ):
         app.include_router(module.router)
     install_openapi(app)
     return app

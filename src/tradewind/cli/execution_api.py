@@ -1,21 +1,76 @@
-"""Wiring the scheduler to the task execution API: the signer of try tokens and the URL runners call (the
-configured one, else the scheduler's own server on loopback)."""
+"""`tradewind execution-api`: serve the task execution API on its own; and the wiring of the scheduler to it
+(the signer of try tokens and the URL runners call: the configured one, else the scheduler's own server)."""
 
 from __future__ import annotations
 
+import argparse
+import socket
+import sys
+import threading
 from collections.abc import Callable
 
+from tradewind.cli.arguments import Subparsers
 from tradewind.config.settings import Settings
 from tradewind.execution.tokens import WorkloadTokens, signer_from_settings
 
 
-def scheduler_tokens(settings: Settings) -> tuple[WorkloadTokens, Callable[[], None]]:
-    """The tokens the scheduler hands out, and how to stop the server it started for them (if any)."""
+def register(sub: Subparsers) -> None:
+    parser = sub.add_parser(
+        "execution-api",
+        help="Serve the task execution API alone (no UI): what runners call with their try's token",
+        description="Serve the task execution API under /execution on [execution_api] serve_host and "
+        "serve_port (or --host/--port). The webserver serves the same routes; this runs them without the UI.",
+    )
+    parser.add_argument("--host", help="address to bind (default: [execution_api] serve_host)")
+    parser.add_argument("--port", type=int, help="port to bind (default: [execution_api] serve_port)")
+    # Internal: the scheduler's child server, serving a socket the scheduler bound, with the scheduler's
+    # settings read from stdin (its end stops the server).
+    parser.add_argument("--inherited-socket", type=int, help=argparse.SUPPRESS)
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tradewind.api.execution.embedded import execution_server
+    from tradewind.cli.console_logging import configure_logging
+    from tradewind.config.settings import load_settings
+    from tradewind.config.settings_handoff import settings_from_payload
+
+    if args.inherited_socket is not None:
+        settings = settings_from_payload(sys.stdin.readline())
+        configure_logging(settings.logging.level)
+        sock = socket.socket(fileno=args.inherited_socket)
+        server = execution_server(settings)
+        threading.Thread(
+            target=_stop_at_end_of_stdin, args=(server,), name="parent-watch", daemon=True
+        ).start()
+        server.run(sockets=[sock])
+        return 0
+    settings = load_settings()
+    configure_logging(settings.logging.level)
+    api = settings.execution_api
+    host = args.host or api.serve_host
+    port = args.port if args.port is not None else (api.serve_port or 8793)
+    print(f"serving the task execution API at http://{host}:{port}/execution", file=sys.stderr, flush=True)
+    execution_server(settings, host=host, port=port).run()
+    return 0
+
+
+def _stop_at_end_of_stdin(server: object) -> None:
+    """The scheduler holds our stdin open while it lives: EOF (it stopped, or was killed) stops the server."""
+    sys.stdin.buffer.read()
+    server.should_exit = True  # type: ignore[attr-defined]
+
+
+def scheduler_tokens(
+    settings: Settings, *, in_child: bool = False
+) -> tuple[WorkloadTokens, Callable[[], None]]:
+    """The tokens the scheduler hands out, and how to stop the server it started for them (if any).
+    ``in_child``: serve from a child process rather than a thread of this one."""
     signer = signer_from_settings(settings)
     url = settings.execution_api.url
     if url:
         return WorkloadTokens(signer, url), lambda: None
     from tradewind.api.execution.embedded import EmbeddedExecutionApi
 
-    server = EmbeddedExecutionApi(settings, signer=signer)
+    server = EmbeddedExecutionApi(settings, signer=signer, in_child=in_child)
     return WorkloadTokens(signer, server.start()), server.stop

@@ -31,6 +31,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "dags": ("tradewind.cli.dags", "List, trigger, pause, test and backfill DAGs"),
     "tasks": ("tradewind.cli.tasks", "List, run, test, clear tasks and read their logs"),
     "variables": ("tradewind.cli.variables", "Manage variables"),
+    "connections": ("tradewind.cli.connections", "Manage connections (add, get, list, export, import, test)"),
     "pools": ("tradewind.cli.pools", "Manage pools"),
     "rotate-fernet-key": (
         "tradewind.cli.fernet",
@@ -41,6 +42,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "dag-processor": ("tradewind.cli.dag_processor", "Run the DAG processor on its own"),
     "standalone": ("tradewind.cli.standalone", "Run scheduler and webserver together (SQLite, examples)"),
     "webserver": ("tradewind.cli.webserver", "Run the web UI and REST API"),
+    "execution-api": ("tradewind.cli.execution_api", "Serve the task execution API alone (no UI)"),
     "users": ("tradewind.cli.users", "Manage users and API tokens"),
     "jobs": ("tradewind.cli.jobs", "Check that the scheduler and other services are alive"),
     "celery": ("tradewind.cli.celery", "Run and inspect Celery workers"),

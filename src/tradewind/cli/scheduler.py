@@ -55,7 +55,8 @@ def _run(args: argparse.Namespace) -> int:
         )
     stop = threading.Event()
     install_stop_signals(stop)
-    tokens, stop_api = scheduler_tokens(settings)
+    # Its own process: the tries' calls never wait for this interpreter's lock while a tick holds it.
+    tokens, stop_api = scheduler_tokens(settings, in_child=True)
     service = SchedulerService(
         settings,
         engine=engine,

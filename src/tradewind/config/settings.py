@@ -8,7 +8,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -46,6 +54,10 @@ class CoreSettings(_Section):
     fork_runner: bool = True
     #: Serve Airflow's import names (``airflow.*``) to DAG files; off, ``import airflow`` fails as usual.
     airflow_compat: bool = True
+    #: Testing a connection from the REST API and the UI (as Airflow's ``[core] test_connection``): it makes
+    #: the webserver connect wherever an admin or op points it, so it is off unless enabled; "hidden" also
+    #: hides the UI's Test button. `tradewind connections test` always works.
+    test_connection: Literal["enabled", "disabled", "hidden"] = "disabled"
     plugins_folder: Path | None = None  # default: $TRADEWIND_HOME/plugins
     #: Where PythonVirtualenvOperator keeps the virtualenvs it builds (default: $TRADEWIND_HOME/venvs).
     venv_cache_path: Path | None = None
@@ -65,6 +77,48 @@ class SecretsSettings(_Section):
     connections_path: Path | None = None
     #: A folder holding one file per variable (file name = key, content = value).
     variables_path: Path | None = None
+
+
+class SmtpSettings(_Section):
+    """The mail server email alerts go through (docs/alerts.md). No password here: it comes from the connection
+    ``conn_id`` (a task process never holds a secret setting; connections reach it through the execution API)."""
+
+    host: str = "localhost"
+    port: int = Field(25, ge=1, le=65535)
+    #: Upgrade the plain connection with STARTTLS (usually port 587).
+    starttls: bool = False
+    #: Connect with TLS from the start (SMTPS, usually port 465).
+    ssl: bool = False
+    #: Log in as this user when the connection ``conn_id`` names none (its password is the connection's).
+    user: str | None = None
+    mail_from: str = "tradewind@localhost"
+    #: Seconds each network step (connect, each command) may take.
+    timeout: float = Field(30.0, gt=0)
+    #: How often a dropped connection or a temporary refusal (4xx) is tried again.
+    retry_limit: int = Field(5, ge=0)
+    #: The connection holding the login and password (and, when it sets them, host, port and its extras).
+    conn_id: str = "smtp_default"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password(cls, values: Any) -> Any:
+        if isinstance(values, dict) and ({"password", "smtp_password"} & set(values)):
+            raise ValueError(
+                "there is no [smtp] password setting: store the password in the connection named by "
+                "[smtp] conn_id (default smtp_default), e.g. TRADEWIND_CONN_SMTP_DEFAULT or `tradewind connections add`"
+            )
+        return values
+
+
+class EmailSettings(_Section):
+    """What email alerts (``email_on_failure`` / ``email_on_retry``) say."""
+
+    #: A Jinja file for the subject; empty: the built-in one.
+    subject_template: Path | None = None
+    #: A Jinja file for the HTML body; empty: the built-in one.
+    html_content_template: Path | None = None
+    #: The web UI's address as people reach it, for the log link in alerts (default: from [webserver]).
+    base_url: str = ""
 
 
 class DatabaseSettings(_Section):
@@ -218,6 +272,8 @@ class Settings(BaseSettings):
     celery: CelerySettings = Field(default_factory=CelerySettings)
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
 
     @classmethod
     def settings_customise_sources(

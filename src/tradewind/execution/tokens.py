@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import jwt
+from pydantic import SecretStr
 
 from tradewind.config.secret_files import MIN_LENGTH, persisted_secret
 from tradewind.config.settings import Settings
@@ -65,6 +66,10 @@ class TokenSigner:
         self._secret = secret
         self.run_ttl = timedelta(seconds=run_ttl)
         self.claim_ttl = timedelta(seconds=claim_ttl)
+
+    def signing_secret(self) -> SecretStr:
+        """The secret, for a server process this one starts (it must verify what this one issues)."""
+        return SecretStr(self._secret)
 
     def issue(self, identity: TryIdentity, scope: TokenScope, *, now: datetime | None = None) -> str:
         now = now or utcnow()

@@ -14,6 +14,8 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
@@ -27,6 +29,7 @@ from tradewind.core.keys import TaskTryKey
 from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import TASK_TOKEN_ENV, ExecuteTask
 from tradewind.executors.base import Executor
+from tradewind.sdk.errors import ExecutorError
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,57 @@ class _Running:
         raise RuntimeError("subprocess tries are reaped by polling")
 
 
+def _fork_server_running() -> bool:
+    """Whether multiprocessing's fork server still runs. When it has died, the next ``start()`` would start
+    it again with the environment of that moment, secrets included: the executor restarts it first."""
+    pid = getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)  # no public accessor
+    if pid is None:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            state = handle.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: a zombie still answers signal 0, so this may restart it once late
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return state not in ("Z", "X")  # a dead child stays a zombie until ensure_running() reaps it
+
+
+def _guard_fork_server_starts(start_without_secrets: Callable[[Callable[[], None]], None]) -> None:
+    """Make every start of multiprocessing's fork server, the first and any after it died, go through
+    ``start_without_secrets``. Each ``Process.start()`` calls the server's ``ensure_running()``, which would
+    otherwise start a dead server again with the environment of that moment, secrets included. Relies on
+    CPython's ForkServer fields (3.11-3.13); checked by tests/integration/runner/test_forked_runner.py."""
+    server: Any = multiprocessing.forkserver._forkserver  # private fields below: no public accessor
+    original = type(server).ensure_running
+
+    def ensure_running() -> None:
+        with server._lock:
+            pid = server._forkserver_pid
+            if pid is not None:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+                if not done:
+                    return  # alive
+                # Dead (and now reaped): forget it as ensure_running() itself does, then start anew below.
+                os.close(server._forkserver_alive_fd)
+                server._forkserver_address = None
+                server._forkserver_alive_fd = None
+                server._forkserver_pid = None
+        start_without_secrets(lambda: original(server))
+
+    server.ensure_running = ensure_running
+
+
+def _wait_for_fork_server_exit(*, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while _fork_server_running() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def _run_forked(env: dict[str, str], settings: Settings, workload_json: str) -> None:
     """Entry point inside the forked child: take the executor's environment (the fork server's is frozen
     at its start), run the try and exit with the runner's exit code."""
@@ -109,7 +163,6 @@ class LocalExecutor(Executor):
         self._running: dict[TaskTryKey, _Running] = {}
         self._lock = threading.Lock()
         self._ctx: ForkServerContext | None = None
-        self._fork_server_started = False
         self._monitor: threading.Thread | None = None
         self._stopping = threading.Event()
         self._wake_r, self._wake_w = -1, -1
@@ -121,6 +174,7 @@ class LocalExecutor(Executor):
             ctx = multiprocessing.get_context("forkserver")
             assert isinstance(ctx, ForkServerContext)
             ctx.set_forkserver_preload(FORK_SERVER_PRELOAD)
+            _guard_fork_server_starts(self._start_without_secrets)
             self._ctx = ctx
         self._monitor = threading.Thread(
             target=self._monitor_loop, name="local-executor-monitor", daemon=True
@@ -149,15 +203,7 @@ class LocalExecutor(Executor):
     def queue_workload(self, workload: ExecuteTask) -> str | None:
         entry = _Running(workload)
         if self._ctx is not None:
-            process = self._ctx.Process(
-                target=_run_forked,
-                args=(self._task_env(), self.task_settings, workload.model_dump_json()),
-                name=f"tradewind-task {workload.try_key}",
-            )
-            if not self._fork_server_started:
-                self._start_fork_server()
-            process.start()
-            entry.process = process
+            entry.process = self._fork(workload)
         else:
             env = self._task_env()
             if workload.token:
@@ -175,21 +221,41 @@ class LocalExecutor(Executor):
         self._poke()
         return str(entry.pid)
 
+    def _fork(self, workload: ExecuteTask) -> BaseProcess:
+        """Start the try from the fork server; one that died (even between the check and the call: a kill
+        is not instant) is started again, without the secrets, and asked once more."""
+        assert self._ctx is not None
+        for attempt in (1, 2):
+            process = self._ctx.Process(
+                target=_run_forked,
+                args=(self._task_env(), self.task_settings, workload.model_dump_json()),
+                name=f"tradewind-task {workload.try_key}",
+            )
+            try:
+                process.start()
+            except (EOFError, ConnectionError) as exc:
+                if attempt == 2:
+                    raise ExecutorError(f"the fork server cannot start {workload.try_key}: {exc!r}") from exc
+                log.warning("the fork server died (%r); starting it again", exc)
+                _wait_for_fork_server_exit(timeout=5.0)
+                continue
+            return process
+        raise AssertionError("unreachable")
+
     def _task_env(self) -> dict[str, str]:
         return task_environment(self.env if self.env is not None else os.environ, self.settings)
 
-    def _start_fork_server(self) -> None:
-        """Start the fork server (unless it runs already) with the secret settings removed from the
-        environment it starts with: every try is forked from it, and a process's first environment stays
+    def _start_without_secrets(self, start: Callable[[], None]) -> None:
+        """Run ``start`` (multiprocessing's fork server start) with the secret settings removed from the
+        environment: every try is forked from the fork server, and a process's first environment stays
         readable in /proc/PID/environ whatever it later does to ``os.environ``."""
-        self._fork_server_started = True
         with _environ_lock:
             saved = dict(os.environ)
             clean = task_environment(saved, self.settings)
             try:
                 for name in set(saved) - set(clean):
                     del os.environ[name]
-                multiprocessing.forkserver.ensure_running()
+                start()
             finally:
                 os.environ.update(saved)
 

@@ -23,6 +23,7 @@ from tradewind.execution.models import ClaimedTry, Refusal, RescheduleReport, Tr
 from tradewind.plugins.extra_links import store_links
 from tradewind.plugins.user_code import prepare_for_user_code
 from tradewind.runner.api_channel import ApiChannel, ExecutionApiClient
+from tradewind.runner.email_alerts import send_email_alert
 from tradewind.runner.execution import Ending, TaskResult, execute_task
 from tradewind.runner.interrupts import TaskInterrupt
 from tradewind.runner.log_capture import LogCapture, task_logging
@@ -192,6 +193,7 @@ def _run_claimed(
         final, written = _record(claim, channel, result, supervisor.external_state, asset_events=events)
         if written and final is not None and task is not None and context is not None:
             run_callbacks(task, final, context, result.error, log=log)
+            send_email_alert(task, final, context, result.error, settings=settings, log=log)
     return 0 if final in CLEAN_ENDINGS else 1
 
 

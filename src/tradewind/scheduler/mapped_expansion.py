@@ -12,12 +12,10 @@ from tradewind.core.serialized_dag import MappedArg, SerializedDag, SerializedTa
 from tradewind.sdk.errors import TaskExecutionError
 from tradewind.sdk.expand_input import expansion_length, spec_sources
 from tradewind.store import xcom
-from tradewind.store.tables import TaskInstanceModel
+from tradewind.store.scheduling import PlannedTi
 
 
-def expansion_size(
-    session: Session, ti: TaskInstanceModel, expand: Mapping[str, MappedArg], *, what: str
-) -> int:
+def expansion_size(session: Session, ti: PlannedTi, expand: Mapping[str, MappedArg], *, what: str) -> int:
     """The number of map indexes; TaskExecutionError (the reason to record) when an upstream value is not a
     list or dict. Called once the upstream tasks it reads are done: a missing XCom counts as None."""
 
@@ -53,10 +51,10 @@ def group_sources(expand: Mapping[str, MappedArg]) -> set[str]:
 def relevant_upstream(
     sdag: SerializedDag,
     task: SerializedTask,
-    ti: TaskInstanceModel,
+    ti: PlannedTi,
     upstream_id: str,
-    upstream_tis: Sequence[TaskInstanceModel],
-) -> Sequence[TaskInstanceModel]:
+    upstream_tis: Sequence[PlannedTi],
+) -> Sequence[PlannedTi]:
     """The instances of an upstream task that ``ti`` waits for: inside one mapped task group, the same map
     index (or the unexpanded placeholder); otherwise all of them."""
     if task.mapped_group is None or ti.map_index < 0:

@@ -20,7 +20,8 @@ from tradewind.scheduler.mapped_expansion import expansion_size, group_sources, 
 from tradewind.sdk.errors import TaskExecutionError
 from tradewind.sdk.trigger_rule import Decision, UpstreamCounts, evaluate_trigger_rule
 from tradewind.store import dag_callbacks, dag_runs, scheduling, task_instances
-from tradewind.store.tables import DagRunModel, TaskInstanceModel
+from tradewind.store.scheduling import PlannedTi
+from tradewind.store.tables import DagRunModel
 
 log = logging.getLogger(__name__)
 TI = TaskInstanceState
@@ -38,11 +39,17 @@ class _Run:
 
     model: DagRunModel
     sdag: SerializedDag
-    by_task: dict[str, list[TaskInstanceModel]]
+    by_task: dict[str, list[PlannedTi]]
     state: dict[int, TaskInstanceState | None]
 
     def states_of(self, task_id: str) -> list[TaskInstanceState | None]:
         return [self.state[ti.id] for ti in self.by_task.get(task_id, [])]
+
+    def replace(self, old: PlannedTi, new: PlannedTi) -> None:
+        """``old``'s row changed in the database (a placeholder that became map index 0)."""
+        tis = self.by_task[old.task_id]
+        tis[tis.index(old)] = new
+        self.state[new.id] = _state(new)
 
 
 def plan_runs(
@@ -51,7 +58,7 @@ def plan_runs(
     stats = PlanStats()
     runs = scheduling.running_runs(session=session)
     tis = scheduling.task_instances_of_runs(session=session, runs=runs)
-    grouped: dict[tuple[str, str], list[TaskInstanceModel]] = defaultdict(list)
+    grouped: dict[tuple[str, str], list[PlannedTi]] = defaultdict(list)
     for ti in tis:
         grouped[(ti.dag_id, ti.run_id)].append(ti)
     for run in runs:
@@ -69,7 +76,7 @@ def _plan_run(
     session: Session,
     run: DagRunModel,
     sdag: SerializedDag,
-    tis: list[TaskInstanceModel],
+    tis: list[PlannedTi],
     now: datetime,
     stats: PlanStats,
     terminate: Callable[[TaskTryKey], None],
@@ -102,15 +109,15 @@ def _plan_run(
         )
 
 
-def _state(ti: TaskInstanceModel) -> TaskInstanceState | None:
+def _state(ti: PlannedTi) -> TaskInstanceState | None:
     return TI(ti.state) if ti.state else None
 
 
-def _key(ti: TaskInstanceModel) -> TaskInstanceKey:
+def _key(ti: PlannedTi) -> TaskInstanceKey:
     return TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
 
 
-def _move(session: Session, view: _Run, ti: TaskInstanceModel, target: TI, **values: Any) -> bool:
+def _move(session: Session, view: _Run, ti: PlannedTi, target: TI, **values: Any) -> bool:
     ok = task_instances.transition(
         session=session, key=_key(ti), expected=view.state[ti.id], target=target, values=values
     )
@@ -119,7 +126,7 @@ def _move(session: Session, view: _Run, ti: TaskInstanceModel, target: TI, **val
     return ok
 
 
-def _plan_ti(session: Session, view: _Run, task: SerializedTask, ti: TaskInstanceModel, now: datetime) -> int:
+def _plan_ti(session: Session, view: _Run, task: SerializedTask, ti: PlannedTi, now: datetime) -> int:
     state = view.state[ti.id]
     if state == TI.UP_FOR_RETRY:
         if ti.next_retry_at is None or ti.next_retry_at <= now:
@@ -157,7 +164,7 @@ def _plan_ti(session: Session, view: _Run, task: SerializedTask, ti: TaskInstanc
     return 1
 
 
-def _upstream_counts(view: _Run, task: SerializedTask, ti: TaskInstanceModel) -> UpstreamCounts:
+def _upstream_counts(view: _Run, task: SerializedTask, ti: PlannedTi) -> UpstreamCounts:
     upstream = {
         up: relevant_upstream(view.sdag, task, ti, up, view.by_task.get(up, [])) for up in task.upstream
     }
@@ -200,7 +207,7 @@ def _setup_teardown_gate(view: _Run, task: SerializedTask, decision: Decision) -
     return decision
 
 
-def _past_succeeded(session: Session, run: DagRunModel, ti: TaskInstanceModel) -> bool:
+def _past_succeeded(session: Session, run: DagRunModel, ti: PlannedTi) -> bool:
     previous = scheduling.previous_run(session=session, run=run)
     if previous is None:
         return True
@@ -210,7 +217,7 @@ def _past_succeeded(session: Session, run: DagRunModel, ti: TaskInstanceModel) -
     return past is scheduling.MISSING or past in (TI.SUCCESS, TI.SKIPPED)
 
 
-def _expand(session: Session, view: _Run, task: SerializedTask, ti: TaskInstanceModel, now: datetime) -> int:
+def _expand(session: Session, view: _Run, task: SerializedTask, ti: PlannedTi, now: datetime) -> int:
     assert task.expand is not None
     try:
         length = expansion_size(session, ti, task.expand, what=repr(task.task_id))
@@ -220,8 +227,8 @@ def _expand(session: Session, view: _Run, task: SerializedTask, ti: TaskInstance
     if length == 0:
         _move(session, view, ti, TI.SKIPPED, start_date=now, end_date=now, state_reason="mapped over nothing")
         return 0
-    created = scheduling.expand_mapped(session=session, placeholder=ti, length=length, now=now)
-    view.state[ti.id] = TI.SCHEDULED
+    first, created = scheduling.expand_mapped(session=session, placeholder=ti, length=length, now=now)
+    view.replace(ti, first)
     for new in created:
         view.state[new.id] = TI.SCHEDULED
         view.by_task[task.task_id].append(new)
@@ -229,7 +236,7 @@ def _expand(session: Session, view: _Run, task: SerializedTask, ti: TaskInstance
 
 
 def _plan_group_placeholder(
-    session: Session, view: _Run, task: SerializedTask, ti: TaskInstanceModel, now: datetime
+    session: Session, view: _Run, task: SerializedTask, ti: PlannedTi, now: datetime
 ) -> int:
     """A task of a mapped task group, not yet expanded: once the tasks giving the group's values succeeded,
     it becomes one instance per map index (no state yet), each then planned against the same map index of
@@ -250,11 +257,14 @@ def _plan_group_placeholder(
             reason = "its task group is mapped over nothing"
             _move(session, view, ti, TI.SKIPPED, start_date=now, end_date=now, state_reason=reason)
             return 0
-        created = scheduling.expand_mapped(session=session, placeholder=ti, length=length, now=now, state=None)
+        first, created = scheduling.expand_mapped(
+            session=session, placeholder=ti, length=length, now=now, state=None
+        )
+        view.replace(ti, first)
         for new in created:
             view.state[new.id] = None
             view.by_task[task.task_id].append(new)
-        return sum(_plan_ti(session, view, task, instance, now) for instance in [ti, *created])
+        return sum(_plan_ti(session, view, task, instance, now) for instance in [first, *created])
     decision = evaluate_trigger_rule(task.trigger_rule, _upstream_counts(view, task, ti))
     if decision == "skip":
         _move(session, view, ti, TI.SKIPPED, start_date=now, end_date=now)
@@ -266,8 +276,8 @@ def _plan_group_placeholder(
 
 
 def _reconcile_structure(
-    session: Session, run: DagRunModel, sdag: SerializedDag, tis: list[TaskInstanceModel]
-) -> list[TaskInstanceModel]:
+    session: Session, run: DagRunModel, sdag: SerializedDag, tis: list[PlannedTi]
+) -> list[PlannedTi]:
     """Tasks added to the DAG since the run started get instances; removed tasks' instances are removed."""
     present = {ti.task_id for ti in tis}
     gone = [ti for ti in tis if ti.task_id not in sdag.task_dict]
@@ -285,8 +295,6 @@ def _reconcile_structure(
             for ti in scheduling.task_instances_of_runs(session=session, runs=[run])
             if ti.task_id in sdag.task_dict
         ]
-        for ti in tis:
-            session.refresh(ti)
     return tis
 
 

@@ -88,8 +88,8 @@ class BaseOperator(AbstractOperator):
         start_date: datetime | None = None,
         end_date: datetime | None = None,
         email: str | list[str] | None = None,
-        email_on_failure: bool = False,
-        email_on_retry: bool = False,
+        email_on_failure: bool = True,
+        email_on_retry: bool = True,
         dag: DAG | None = None,
         task_group: TaskGroup | None = None,
         default_args: Mapping[str, Any] | None = None,
@@ -138,6 +138,8 @@ class BaseOperator(AbstractOperator):
         self.params: dict[str, Any] = dict(params or {})
         self.start_date = start_date
         self.end_date = end_date
+        #: Where email alerts go; as in Airflow, a try that fails or goes up for retry mails them unless
+        #: email_on_failure / email_on_retry is false (the runner sends it: runner/email_alerts.py).
         self.email = email
         self.email_on_failure = email_on_failure
         self.email_on_retry = email_on_retry

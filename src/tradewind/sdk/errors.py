@@ -21,8 +21,10 @@
     ├── UserCodeError               user code raised; wraps the original at one boundary
     ├── NoTaskContextError          get_current_context() called outside a running task (also RuntimeError)
     ├── TaskStateValueError         a task state store value that cannot be stored (also ValueError)
+    ├── MissingDependencyError      an optional library a feature needs is not installed (also ImportError)
     ├── TaskExecutionError          a task's own work failed (non-zero exit code, timeout ...)
-    │   └── TaskTimeoutError        execution_timeout passed
+    │   ├── TaskTimeoutError        execution_timeout passed
+    │   └── ExternalSystemError     a hook's external system refused or failed a request; names the connection
     └── TaskControlSignal           raised by task code to steer its own outcome
         ├── TaskSkipped             (Airflow: AirflowSkipException)
         ├── TaskFailedNoRetry       (Airflow: AirflowFailException)
@@ -159,12 +161,31 @@ class TaskStateValueError(TradewindError, ValueError):
     """A value given to the task state store is None or not JSON-serialisable (a ValueError, as in Airflow)."""
 
 
+class MissingDependencyError(TradewindError, ImportError):
+    """A feature needs a library that is not installed (pandas for ``get_pandas_df`` ...); names the package
+    and how to install it (an ImportError too, so ``except ImportError`` around optional features works)."""
+
+    def __init__(self, message: str, *, package: str) -> None:
+        super().__init__(message)
+        self.package = package
+
+
 class TaskExecutionError(TradewindError):
     """A task's work failed in a way the operator detected (non-zero exit code ...)."""
 
 
 class TaskTimeoutError(TaskExecutionError):
     """The task ran longer than its execution_timeout."""
+
+
+class ExternalSystemError(TaskExecutionError):
+    """A system a hook talks to answered with an error (HTTP 4xx/5xx, S3 access denied, a bad signature ...)
+    or could not be reached. Names the connection id and, when there is one, the status; never a secret."""
+
+    def __init__(self, message: str, *, conn_id: str | None, status: int | str | None = None) -> None:
+        super().__init__(message)
+        self.conn_id = conn_id
+        self.status = status
 
 
 class TaskControlSignal(TradewindError):

@@ -65,12 +65,31 @@ def delete_connection(*, session: Session, conn_id: str) -> None:
     session.flush()
 
 
+#: The columns a listing may be ordered by.
+ORDER_COLUMNS = ("conn_id", "conn_type", "description", "host", "schema", "login", "port", "id")
+
+
 def list_connections(
-    *, session: Session, cipher: FieldCipher, limit: int | None = None, offset: int = 0
+    *,
+    session: Session,
+    cipher: FieldCipher,
+    limit: int | None = None,
+    offset: int = 0,
+    order_by: str = "conn_id",
+    descending: bool = False,
 ) -> tuple[list[Connection], int]:
-    """Connections by id (decrypted), and their total count."""
+    """Connections ordered by ``order_by`` (one of ``ORDER_COLUMNS``, then by id), decrypted, and their total."""
+    if order_by not in ORDER_COLUMNS:
+        raise ParamValidationError(
+            f"connections cannot be ordered by {order_by!r}; one of {list(ORDER_COLUMNS)}", param="order_by"
+        )
     total = session.scalar(select(func.count()).select_from(ConnectionModel)) or 0
-    stmt = select(ConnectionModel).order_by(ConnectionModel.conn_id).offset(offset)
+    column = getattr(ConnectionModel, order_by)
+    stmt = (
+        select(ConnectionModel)
+        .order_by(column.desc() if descending else column.asc(), ConnectionModel.conn_id)
+        .offset(offset)
+    )
     if limit is not None:
         stmt = stmt.limit(limit)
     return [_decrypted(row, cipher) for row in session.scalars(stmt)], total

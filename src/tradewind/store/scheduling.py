@@ -7,6 +7,7 @@ schedulers share one database without examining the same run or queueing the sam
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -90,14 +91,47 @@ def running_runs(*, session: Session, limit: int = 200) -> Sequence[DagRunModel]
     return session.scalars(_locked(stmt, session, DagRunModel)).all()
 
 
-def task_instances_of_runs(*, session: Session, runs: Sequence[DagRunModel]) -> Sequence[TaskInstanceModel]:
+@dataclass(frozen=True, slots=True)
+class PlannedTi:
+    """The columns of a task instance that planning reads: every tick reads every instance of every running
+    run, and a plain row costs a fraction of an ORM object (a fifth of the columns, no identity map)."""
+
+    id: int
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    state: str | None
+    try_number: int
+    next_retry_at: datetime | None
+    next_poke_at: datetime | None
+
+    @classmethod
+    def of(cls, ti: TaskInstanceModel) -> PlannedTi:
+        return cls(*(getattr(ti, column.key) for column in _PLANNING_COLUMNS))
+
+
+_PLANNING_COLUMNS = (
+    TaskInstanceModel.id,
+    TaskInstanceModel.dag_id,
+    TaskInstanceModel.run_id,
+    TaskInstanceModel.task_id,
+    TaskInstanceModel.map_index,
+    TaskInstanceModel.state,
+    TaskInstanceModel.try_number,
+    TaskInstanceModel.next_retry_at,
+    TaskInstanceModel.next_poke_at,
+)
+
+
+def task_instances_of_runs(*, session: Session, runs: Sequence[DagRunModel]) -> list[PlannedTi]:
     if not runs:
         return []
     keys = [(r.dag_id, r.run_id) for r in runs]
-    stmt = select(TaskInstanceModel).where(
+    stmt = select(*_PLANNING_COLUMNS).where(
         tuple_(TaskInstanceModel.dag_id, TaskInstanceModel.run_id).in_(keys)
     )
-    return session.scalars(stmt).all()
+    return [PlannedTi(*row) for row in session.execute(stmt)]
 
 
 def previous_run(*, session: Session, run: DagRunModel) -> DagRunModel | None:
@@ -234,40 +268,43 @@ def work_marker(*, session: Session) -> tuple[object, ...]:
 def expand_mapped(
     *,
     session: Session,
-    placeholder: TaskInstanceModel,
+    placeholder: PlannedTi,
     length: int,
     now: datetime,
     state: TI | None = TI.SCHEDULED,
-) -> list[TaskInstanceModel]:
+) -> tuple[PlannedTi, list[PlannedTi]]:
     """Turn a mapped task's placeholder (map_index -1) into ``length`` task instances in ``state`` (the
-    tasks of a mapped task group: None, each planned on its own)."""
+    tasks of a mapped task group: None, each planned on its own): the placeholder as map index 0, and the
+    instances created for the others."""
     scheduled_at = now if state is not None else None
     session.execute(
         update(TaskInstanceModel)
         .where(TaskInstanceModel.id == placeholder.id, TaskInstanceModel.map_index == -1)
         .values(map_index=0, state=state, scheduled_at=scheduled_at)
     )
+    source = session.get_one(TaskInstanceModel, placeholder.id)
     created = []
     for index in range(1, length):
         ti = TaskInstanceModel(
-            dag_id=placeholder.dag_id,
-            run_id=placeholder.run_id,
-            task_id=placeholder.task_id,
+            dag_id=source.dag_id,
+            run_id=source.run_id,
+            task_id=source.task_id,
             map_index=index,
             state=state,
             try_number=0,
-            max_tries=placeholder.max_tries,
-            operator=placeholder.operator,
-            pool=placeholder.pool,
-            pool_slots=placeholder.pool_slots,
-            queue=placeholder.queue,
-            priority_weight=placeholder.priority_weight,
+            max_tries=source.max_tries,
+            operator=source.operator,
+            pool=source.pool,
+            pool_slots=source.pool_slots,
+            queue=source.queue,
+            priority_weight=source.priority_weight,
             scheduled_at=scheduled_at,
         )
         session.add(ti)
         created.append(ti)
     session.flush()
-    return created
+    first = replace(placeholder, map_index=0, state=state)
+    return first, [PlannedTi.of(ti) for ti in created]
 
 
 def get_task_instance_rows(
@@ -277,7 +314,7 @@ def get_task_instance_rows(
     found: dict[TaskInstanceKey, TaskInstanceModel] = {}
     ordered = list(dict.fromkeys(keys))
     for start in range(0, len(ordered), 200):
-        chunk = [(k.dag_id, k.run_id, k.task_id, k.map_index) for k in ordered[start:start + 200]]
+        chunk = [(k.dag_id, k.run_id, k.task_id, k.map_index) for k in ordered[start : start + 200]]
         stmt = select(TaskInstanceModel).where(
             tuple_(
                 TaskInstanceModel.dag_id,

@@ -8,6 +8,7 @@ tests check what the clients returned and what changed in Tradewind's database."
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -24,7 +25,9 @@ import pytest
 
 from tests.external_venvs import ensure_venv, run_json
 from tradewind.store import audit, dags
+from tradewind.store.connections import get_connection
 from tradewind.store.engine import make_engine, make_session_factory
+from tradewind.store.field_cipher import FieldCipher
 
 CLIENTS = Path(__file__).parent / "airflow_clients"
 CLIENT_V2 = ("apache-airflow-client==2.10.0",)
@@ -32,6 +35,8 @@ CLIENT_V3 = ("apache-airflow-client==3.3.2",)
 AIRFLOWCTL = ("apache-airflow-ctl==0.1.5",)
 ADMIN, PASSWORD = "admin", "rest-clients-pass-1"
 CRON, DELTA, MONTHLY, MANUAL = "rest_cron", "rest_delta", "rest_monthly", "rest_manual"
+FERNET_KEY = "x8Qm0k3pS7QeW5zvRkqY2Vb1m9n4cX6hJt0aLdFgH2E="
+CONN_PASSWORD = "conn-pass-Rest-4242"
 
 DAG_FILE = """
 from datetime import datetime, timedelta
@@ -104,6 +109,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         TRADEWIND_ADMIN_PASSWORD=PASSWORD,
         TRADEWIND__SCHEDULER__LOOP_INTERVAL="0.2",
         TRADEWIND__SCHEDULER__DAG_DIR_LIST_INTERVAL="1",
+        TRADEWIND__CORE__FERNET_KEY=FERNET_KEY,
+        TRADEWIND__CORE__TEST_CONNECTION="enabled",
     )
     log = (home / "standalone.log").open("w")
     command = [
@@ -139,6 +146,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         log.close()
 
 
+def stored_password(live: LiveServer, conn_id: str) -> str | None:
+    with live.db()() as session:
+        return get_connection(session=session, conn_id=conn_id, cipher=FieldCipher(FERNET_KEY)).password
+
+
 def paused(live: LiveServer, dag_id: str) -> bool:
     with live.db()() as session:
         return bool(dags.get_dag(session=session, dag_id=dag_id).is_paused)
@@ -157,7 +169,13 @@ def test_airflow_2_client_reads_and_changes_tradewind_through_api_v1(live: LiveS
     out = run_json(
         python,
         str(CLIENTS / "client_v2.py"),
-        live.payload(cron_dag=CRON, delta_dag=DELTA, manual_dag=MANUAL, run_id="from_client_2"),
+        live.payload(
+            cron_dag=CRON,
+            delta_dag=DELTA,
+            manual_dag=MANUAL,
+            run_id="from_client_2",
+            conn_password=CONN_PASSWORD,
+        ),
     )
 
     # Schedules in Airflow 2's shapes; the client's model names the "__type" key "type".
@@ -186,6 +204,13 @@ def test_airflow_2_client_reads_and_changes_tradewind_through_api_v1(live: LiveS
     assert any(name.endswith("broken_rest.py") for name in out["import_errors"])
     assert out["variable"] == "two" and "rest_v2_var" in out["variable_keys"]
     assert out["pool_slots"] == 5 and "rest_v2_pool" in out["pool_names"]
+    # Connections: the password only written, secret-looking extra values masked, the test run through the hook.
+    assert out["connection"] == {
+        "host": "api.example.com", "port": 443, "login": "bot", "extra": '{"token": "***", "verify": true}'
+    }  # fmt: skip
+    assert "rest_v2_conn" in out["connection_ids"] and CONN_PASSWORD not in json.dumps(out)
+    assert out["connection_test"]["status"] is False and "no_hook_type" in out["connection_test"]["message"]
+    assert stored_password(live, "rest_v2_conn") == CONN_PASSWORD
     assert out["health"] == "healthy" and out["version"]
 
 
@@ -194,7 +219,7 @@ def test_airflow_3_client_reads_and_changes_tradewind_through_api_v2(live: LiveS
     out = run_json(
         python,
         str(CLIENTS / "client_v3.py"),
-        live.payload(cron_dag=CRON, manual_dag=MANUAL, run_id="from_client_3"),
+        live.payload(cron_dag=CRON, manual_dag=MANUAL, run_id="from_client_3", conn_password=CONN_PASSWORD),
     )
 
     assert out["dags"][CRON] == "15 4 * * *" and out["dags"][DELTA] == "6:00:00"
@@ -220,6 +245,12 @@ def test_airflow_3_client_reads_and_changes_tradewind_through_api_v2(live: LiveS
     assert out["variable"] == '{"n": 2}' and "rest_v3_var" in out["variable_keys"]
     assert out["pool"] == {"slots": 4, "description": "from the 3.x client"}
     assert "rest_v3_pool" in out["pool_names"]
+    assert out["connection"] == {
+        "host": "example.com", "login": "svc", "port": 443, "password": "***", "extra": '{"api_key": "***", "timeout": 5}'
+    }  # fmt: skip
+    assert out["connection_ids"][0] == "rest_v3_conn" and CONN_PASSWORD not in json.dumps(out)
+    assert out["connection_test"]["status"] is False
+    assert stored_password(live, "rest_v3_conn") == CONN_PASSWORD
     assert out["health"] == "healthy" and out["version"]
 
 

@@ -98,6 +98,8 @@ CASES: list[Case] = [
     Case("POST", "/api/v2/variables", "admin", {"key": "v2_var", "value": "1"}, ok=201),
     Case("PATCH", "/api/v2/variables/region", "admin", {"key": "region", "value": "eu-north-1"}),
     Case("DELETE", "/api/v2/variables/to_delete_v2", "admin", ok=204),
+    Case("GET", "/api/v1/connections", "op"),
+    Case("GET", "/api/v2/connections", "op"),
     Case("POST", "/api/v2/pools", "admin", {"name": "gpu_v2", "slots": 2}, ok=201),
     Case("PATCH", "/api/v2/pools/default_pool", "admin", {"slots": 32}),
     Case("DELETE", "/api/v2/pools/doomed_pool_v2", "admin", ok=204),
@@ -117,6 +119,8 @@ CASES: list[Case] = [
     Case("GET", "/audit-log", "viewer", ui=True),
     Case("GET", U + "/trigger", "op", ui=True),
     Case("GET", "/variables/new", "admin", ui=True),
+    Case("GET", "/connections", "op", ui=True),
+    Case("GET", "/connections/new?conn_type=http", "op", ui=True),
     Case("GET", "/pools/new", "admin", ui=True),
     # UI forms (the first post of an action shows its confirmation page)
     Case("POST", U + "/pause", "op", {"is_paused": "false"}, ok=303, ui=True),

@@ -279,7 +279,8 @@ def test_secrets_are_generated_per_install_never_fixed(helm: Path, render: Rende
         for s in by_kind(first, "Secret")
         if s["metadata"].get("annotations", {}).get("helm.sh/resource-policy") == "keep"
     }
-    assert kept == {"tw-tradewind-postgresql", "tw-tradewind-admin"}
+    # The database outlives an uninstall, and so must what reads it: the admin's password, the Fernet key.
+    assert kept == {"tw-tradewind-postgresql", "tw-tradewind-admin", "tw-tradewind-fernet-key"}
 
 
 def test_given_secrets_are_used(render: Render) -> None:

@@ -120,24 +120,28 @@ def secret_data(manifests: list[Manifest]) -> dict[str, str]:
     }
 
 
-def test_upgrade_keeps_generated_secrets_and_adds_the_signing_key_once(
+def test_upgrade_keeps_generated_secrets_and_adds_the_new_keys_once(
     helm: Path, cluster: ChartCluster
 ) -> None:
     sets = ["executor=celery"]  # bundled PostgreSQL and Redis: every generated secret there is
     installed = parse_manifests(helm_template(helm, sets=sets).stdout)
-    # A release installed before the execution API existed: every Secret but the signing key's.
+    # A release installed before the execution API and connections existed: every Secret but the
+    # signing key's and the Fernet key's.
+    new = ("-execution-api", "-fernet-key")
     for secret in by_kind(installed, "Secret"):
-        if not secret["metadata"]["name"].endswith("-execution-api"):
+        if not secret["metadata"]["name"].endswith(new):
             cluster.keep(secret)
     before = secret_data(installed)
 
     upgraded = render_against(helm, cluster, sets)
     after = secret_data(upgraded)
     signing_key = "tw-tradewind-execution-api/jwt-secret"
-    assert {k: v for k, v in after.items() if k != signing_key} == {
-        k: v for k, v in before.items() if k != signing_key
+    fernet_key = "tw-tradewind-fernet-key/fernet-key"
+    assert {k: v for k, v in after.items() if k not in (signing_key, fernet_key)} == {
+        k: v for k, v in before.items() if k not in (signing_key, fernet_key)
     }
     assert after[signing_key] != before[signing_key] and len(after[signing_key]) == 64
+    assert after[fernet_key] != before[fernet_key] and len(after[fernet_key]) == 44
     # The services still find the database, workers the broker, with the passwords they had.
     assert after["tw-tradewind-env/TRADEWIND__DATABASE__URL"].startswith(
         f"postgresql://tradewind:{before['tw-tradewind-postgresql/password']}@"
@@ -148,5 +152,6 @@ def test_upgrade_keeps_generated_secrets_and_adds_the_signing_key_once(
     )
 
     cluster.keep(named(upgraded, "Secret", "-execution-api"))
+    cluster.keep(named(upgraded, "Secret", "-fernet-key"))
     again = secret_data(render_against(helm, cluster, sets))
     assert again == after, "a second upgrade changed a secret"

@@ -446,3 +446,107 @@ def test_extra_worker_egress_is_appended(render: Render) -> None:
     policy = named(manifests, "NetworkPolicy", "-celery-worker")
     assert policy["spec"]["egress"][-1] == rule
     assert not [p for p in by_kind(manifests, "NetworkPolicy") if p["metadata"]["name"].endswith("-redis")]
+
+
+# -- connection secrets: the Fernet key and the mounted-files backend -------------------------------------
+
+FERNET_ENV = "TRADEWIND__CORE__FERNET_KEY"
+
+
+@pytest.mark.parametrize("values", ALL_CASES)
+def test_fernet_key_goes_to_the_scheduler_and_webserver_only(
+    render: Render, values: tuple[Path, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cryptography.fernet import Fernet
+
+    manifests = render(values=values)
+    secret = named(manifests, "Secret", "-fernet-key")
+    key = base64.b64decode(secret["data"]["fernet-key"]).decode()
+    assert Fernet(key.encode()).decrypt(Fernet(key.encode()).encrypt(b"x")) == b"x"  # a valid Fernet key
+    assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    holders = []
+    for component, namespace, _, spec in _pods(manifests):
+        for container in _containers(spec):
+            if key in container_env(manifests, container, namespace=namespace).values():
+                holders.append((component, container["name"]))
+        assert "tw-tradewind-fernet-key" not in _secret_refs(spec) or component in ("scheduler", "webserver")
+    assert sorted(holders) == [("scheduler", "scheduler"), ("webserver", "webserver")]
+    container = named(manifests, "Deployment", "-webserver")["spec"]["template"]["spec"]["containers"][0]
+    settings = load_settings_as(
+        container_env(manifests, container), toml_of(manifests), tmp_path, monkeypatch
+    )
+    assert settings.core.fernet_key is not None and settings.core.fernet_key.get_secret_value() == key
+
+
+def test_fernet_key_is_generated_per_install_or_given(helm: Path, render: Render) -> None:
+    first, second = (
+        named(parse_manifests(helm_template(helm).stdout), "Secret", "-fernet-key") for _ in range(2)
+    )
+    assert first["data"] != second["data"]
+    given_keys = "LGIpqn5ElzjVDmj7UApWbGTqqWTMX6OaXEHgVyMYVrQ=,4_a3NEVtf7UXD8k12NBgjsmXKkC6vmX6SGzlZ0eBVWo="
+    escaped = given_keys.replace(",", "\\,")  # --set splits on commas
+    given = render(sets=[f"fernetKey={escaped}"])
+    assert (
+        base64.b64decode(named(given, "Secret", "-fernet-key")["data"]["fernet-key"]).decode() == given_keys
+    )
+    existing = render(sets=["fernetKeySecretName=my-fernet"])
+    assert not [s for s in by_kind(existing, "Secret") if s["metadata"]["name"].endswith("-fernet-key")]
+    scheduler = named(existing, "Deployment", "-scheduler")["spec"]["template"]["spec"]["containers"][0]
+    (ref,) = [e["valueFrom"]["secretKeyRef"] for e in scheduler["env"] if e["name"] == FERNET_ENV]
+    assert ref == {"name": "my-fernet", "key": "fernet-key"}
+
+
+def test_a_malformed_fernet_key_and_a_hand_set_secrets_path_are_refused(helm: Path) -> None:
+    bad = helm_template(helm, sets=["fernetKey=not-a-key"])
+    assert bad.returncode != 0 and "fernetKey" in bad.stderr
+    clash = helm_template(helm, sets=["config.secrets.connections_path=/x"])
+    assert clash.returncode != 0 and "secretFiles.connectionsSecret" in clash.stderr
+
+
+@pytest.mark.parametrize("executor", ["kubernetes", "celery"])
+def test_mounted_connection_secrets_reach_the_services_not_the_workers(
+    render: Render, executor: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tradewind.secrets.chain import secrets_chain
+
+    manifests = render(
+        sets=[
+            f"executor={executor}",
+            "secretFiles.connectionsSecret=db-conns",
+            "secretFiles.variablesSecret=vars",
+        ]
+    )
+    mounts = {}
+    for component, _, _, spec in _pods(manifests):
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        for container in _containers(spec):
+            for mount in container.get("volumeMounts", []):
+                secret = volumes.get(mount["name"], {}).get("secret", {}).get("secretName")
+                if secret in ("db-conns", "vars"):
+                    mounts[(component, secret)] = mount["mountPath"]
+                    assert mount["readOnly"] is True
+    assert set(mounts) == {(c, s) for c in ("scheduler", "webserver") for s in ("db-conns", "vars")}
+    # Where the chart mounts them is where Tradewind's settings look: a connection written as the kubelet
+    # writes a Secret's key (a symlink into ..data) is found by the secrets chain.
+    mounted = tmp_path / "mounted"
+    for secret, files in {
+        "db-conns": {"warehouse": "postgresql://etl:pw@db:5432/dw"},
+        "vars": {"env": "prod\n"},
+    }.items():
+        data = mounted / secret / "..2026_12_06"
+        data.mkdir(parents=True)
+        for name, text in files.items():
+            (data / name).write_text(text)
+        (mounted / secret / "..data").symlink_to(data.name)
+        for name in files:
+            (mounted / secret / name).symlink_to(f"..data/{name}")
+    container = named(manifests, "Deployment", "-scheduler")["spec"]["template"]["spec"]["containers"][0]
+    toml = toml_of(manifests)
+    for secret, path in ((s, mounts[("scheduler", s)]) for s in ("db-conns", "vars")):
+        toml = toml.replace(f'"{path}"', f'"{mounted / secret}"')
+    settings = load_settings_as(container_env(manifests, container), toml, tmp_path / "home", monkeypatch)
+    assert str(settings.secrets.connections_path) == str(mounted / "db-conns")
+    chain = secrets_chain(settings, None)
+    connection = chain.get_connection("warehouse")
+    assert connection is not None and (connection.host, connection.schema) == ("db", "dw")
+    assert chain.get_variable("env") == "prod"

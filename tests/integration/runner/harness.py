@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -56,9 +56,12 @@ class RunnerEnv:
     factory: sessionmaker[Session]
     markers: Path
     env: dict[str, str]
+    #: Which stored DAG the helpers work on: runner_basics, or one added by ``with_dag_file``.
+    dag_id: str = DAG_ID
+    dag_file: str = "runner_basics.py"
 
     def key(self, task_id: str, map_index: int = -1) -> TaskInstanceKey:
-        return TaskInstanceKey(DAG_ID, RUN_ID, task_id, map_index)
+        return TaskInstanceKey(self.dag_id, RUN_ID, task_id, map_index)
 
     # -- setting up tries ---------------------------------------------------------------------------
     def queue(self, task_id: str, *, map_index: int = -1, try_number: int = 1) -> TaskInstanceKey:
@@ -67,7 +70,7 @@ class RunnerEnv:
         with transaction(self.factory) as session:
             if map_index >= 0 and not self._exists(session, key):
                 session.add(
-                    TaskInstanceModel(dag_id=DAG_ID, run_id=RUN_ID, task_id=task_id, map_index=map_index)
+                    TaskInstanceModel(dag_id=self.dag_id, run_id=RUN_ID, task_id=task_id, map_index=map_index)
                 )
                 session.flush()
             ti = task_instances.get_task_instance(session=session, key=key)
@@ -100,12 +103,12 @@ class RunnerEnv:
 
     # -- running ------------------------------------------------------------------------------------
     def command(self, task_id: str, *, map_index: int = -1, try_number: int | None = 1) -> list[str]:
-        cmd = [TRADEWIND, "tasks", "run", DAG_ID, task_id, RUN_ID]
+        cmd = [TRADEWIND, "tasks", "run", self.dag_id, task_id, RUN_ID]
         if map_index >= 0:
             cmd += ["--map-index", str(map_index)]
         if try_number is not None:
             cmd += ["--try-number", str(try_number)]
-        return [*cmd, "--subdir", "runner_basics.py"]
+        return [*cmd, "--subdir", self.dag_file]
 
     def run(self, task_id: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -131,12 +134,20 @@ class RunnerEnv:
     def xcom(self, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
         with transaction(self.factory) as session:
             return xcom.get_xcom(
-                session=session, dag_id=DAG_ID, run_id=RUN_ID, task_id=task_id, key=key, map_index=map_index
+                session=session,
+                dag_id=self.dag_id,
+                run_id=RUN_ID,
+                task_id=task_id,
+                key=key,
+                map_index=map_index,
             )
 
     def log_path(self, task_id: str, try_number: int = 1, map_index: int = -1) -> Path:
         folder = (
-            self.settings.base_log_folder / f"dag_id={DAG_ID}" / f"run_id={RUN_ID}" / f"task_id={task_id}"
+            self.settings.base_log_folder
+            / f"dag_id={self.dag_id}"
+            / f"run_id={RUN_ID}"
+            / f"task_id={task_id}"
         )
         if map_index >= 0:
             folder = folder / f"map_index={map_index}"
@@ -161,26 +172,7 @@ def runner_database(settings: Settings, tw_home: Path, tmp_path: Path) -> Iterat
     migrate_database(settings.database_url)
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
-    loaded = load_dags_from_file(dags_folder / "runner_basics.py", dags_folder=dags_folder)
-    assert not loaded.errors, loaded.errors
-    now = datetime.now(UTC)
-    with transaction(factory) as session:
-        sdag = serialize_dag(
-            loaded.dags[0], fileloc=str(dags_folder / "runner_basics.py"), relative_fileloc="runner_basics.py"
-        )
-        dags.upsert_dag(session=session, sdag=sdag, paused_default=False, now=now)
-        run = dag_runs.create_dag_run(
-            session=session,
-            dag_id=DAG_ID,
-            run_id=RUN_ID,
-            run_type=DagRunType.SCHEDULED,
-            logical_date=LOGICAL_DATE,
-            data_interval=DataInterval(LOGICAL_DATE, datetime(2024, 1, 2, tzinfo=UTC)),
-            state=DagRunState.RUNNING,
-            now=now,
-        )
-        session.flush()
-        task_instances.create_task_instances(session=session, run=run, sdag=sdag)
+    store_dag_and_run(factory, dags_folder, "runner_basics.py")
     env = {
         **os.environ,
         "TW_TEST_MARKERS": str(markers),
@@ -191,6 +183,49 @@ def runner_database(settings: Settings, tw_home: Path, tmp_path: Path) -> Iterat
         yield RunnerEnv(settings=settings, factory=factory, markers=markers, env=env)
     finally:
         engine.dispose()
+
+
+def with_dag_file(env: RunnerEnv, source: Path) -> RunnerEnv:
+    """Copy another DAG file (one DAG) into the DAG folder, store it with its run RUN_ID, and return ``env``
+    working on that DAG. A file importing Airflow's names is loaded with them served, as the runner does."""
+    from tradewind.compat.airflow.activation import AirflowNames, enable_airflow_names, installed_finder
+
+    dags_folder = env.settings.dags_folder
+    shutil.copy(source, dags_folder / source.name)
+    served = enable_airflow_names(env.settings) is AirflowNames.SERVED
+    try:
+        dag_id = store_dag_and_run(env.factory, dags_folder, source.name)
+    finally:
+        finder = installed_finder()
+        if served and finder is not None:
+            sys.meta_path.remove(finder)
+            for name in [n for n in sys.modules if n == "airflow" or n.startswith("airflow.")]:
+                del sys.modules[name]
+    return replace(env, dag_id=dag_id, dag_file=source.name)
+
+
+def store_dag_and_run(factory: sessionmaker[Session], dags_folder: Path, file_name: str) -> str:
+    """Store the one DAG of ``file_name`` and create its run RUN_ID, every task instance in state none."""
+    loaded = load_dags_from_file(dags_folder / file_name, dags_folder=dags_folder)
+    assert not loaded.errors, loaded.errors
+    dag_id = loaded.dags[0].dag_id
+    now = datetime.now(UTC)
+    with transaction(factory) as session:
+        sdag = serialize_dag(loaded.dags[0], fileloc=str(dags_folder / file_name), relative_fileloc=file_name)
+        dags.upsert_dag(session=session, sdag=sdag, paused_default=False, now=now)
+        run = dag_runs.create_dag_run(
+            session=session,
+            dag_id=dag_id,
+            run_id=RUN_ID,
+            run_type=DagRunType.SCHEDULED,
+            logical_date=LOGICAL_DATE,
+            data_interval=DataInterval(LOGICAL_DATE, datetime(2024, 1, 2, tzinfo=UTC)),
+            state=DagRunState.RUNNING,
+            now=now,
+        )
+        session.flush()
+        task_instances.create_task_instances(session=session, run=run, sdag=sdag)
+    return dag_id
 
 
 def run_through_executor(env: RunnerEnv, tokens: Any, task_ids: list[str]) -> tuple[dict[str, TI], list[str]]:
@@ -208,7 +243,9 @@ def run_through_executor(env: RunnerEnv, tokens: Any, task_ids: list[str]) -> tu
     issued: list[str] = []
     try:
         for task_id in task_ids:
-            workload = ExecuteTask(dag_id=DAG_ID, task_id=task_id, run_id=RUN_ID, dag_rel_path="runner_basics.py")
+            workload = ExecuteTask(
+                dag_id=DAG_ID, task_id=task_id, run_id=RUN_ID, dag_rel_path="runner_basics.py"
+            )
             attached = tokens.attach(workload)
             issued.append(attached.token)
             executor.queue_workload(attached)

@@ -81,3 +81,25 @@ def test_task_code_holds_no_database_credentials(api_env: tuple[RunnerEnv, Workl
         assert PASSWORD not in text
         assert "TRADEWIND_TASK_TOKEN" not in text
         assert not [token for token in ISSUED if token in text]
+
+
+def test_a_restarted_fork_server_holds_no_database_credentials_either(
+    api_env: tuple[RunnerEnv, WorkloadTokens],
+) -> None:
+    """The fork server every try is forked from dies (OOM killer, a stray kill): the executor starts it
+    again, and again without the secrets in the environment it starts with."""
+    import multiprocessing.forkserver
+    import os
+    import signal
+
+    env, tokens = api_env
+    assert _run(env, tokens, ["bash_echo"]) == {"bash_echo": TI.SUCCESS}
+    server_pid = multiprocessing.forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+    assert server_pid is not None
+    os.kill(server_pid, signal.SIGKILL)
+    assert _run(env, tokens, ["environment_probe"]) == {"environment_probe": TI.SUCCESS}
+    assert multiprocessing.forkserver._forkserver._forkserver_pid != server_pid  # type: ignore[attr-defined]
+    seen = env.xcom("environment_probe")
+    assert "TRADEWIND__DATABASE__URL" not in seen["initial"]
+    assert env.settings.database_url not in seen["initial"]
+    assert PASSWORD not in seen["initial"]

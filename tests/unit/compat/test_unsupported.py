@@ -21,7 +21,10 @@ def _load_error(path: Path, source: str) -> tuple[str, int | None]:
 @pytest.mark.parametrize(
     ("statement", "name"),
     [
-        ("from airflow.providers.amazon.aws.hooks.s3 import S3Hook", "airflow.providers.amazon.aws.hooks.s3"),
+        (
+            "from airflow.providers.google.cloud.hooks.gcs import GCSHook",
+            "airflow.providers.google.cloud.hooks.gcs",
+        ),
         ("import airflow.contrib.operators.ssh_operator", "airflow.contrib.operators.ssh_operator"),
         (
             "from airflow.operators.bash import BashSensorThatDoesNotExist",

@@ -19,6 +19,12 @@ tradewind.config.settings (env form: TRADEWIND__SECTION__KEY).
 {{- with include "tradewind.forwardedAllowIps" . }}
 {{- $_ := set $s.webserver "forwarded_allow_ips" . }}
 {{- end }}
+{{- if .Values.secretFiles.connectionsSecret }}
+{{- $_ := set $s.secrets "connections_path" (printf "%s/connections" (include "tradewind.secretFilesPath" .)) }}
+{{- end }}
+{{- if .Values.secretFiles.variablesSecret }}
+{{- $_ := set $s.secrets "variables_path" (printf "%s/variables" (include "tradewind.secretFilesPath" .)) }}
+{{- end }}
 {{- with include "tradewind.executionApiUrl" . }}
 {{- $_ := set (get $s "execution_api") "url" . }}
 {{- end }}

@@ -107,6 +107,10 @@ and the Celery broker. Never given to a worker. */}}
 {{- default (printf "%s-execution-api" (include "tradewind.fullname" .)) .Values.executionApi.existingSecret }}
 {{- end }}
 
+{{- define "tradewind.fernetKeySecretName" -}}
+{{- default (printf "%s-fernet-key" (include "tradewind.fullname" .)) .Values.fernetKeySecretName }}
+{{- end }}
+
 {{/* The URL task runners call: executionApi.url, else the webserver Service's /execution (the celery and
 kubernetes executors; the local executor's tries call the scheduler's own loopback API). */}}
 {{- define "tradewind.executionApiUrl" -}}
@@ -215,6 +219,47 @@ database (task runners reach shared state through the execution API only). */}}
       name: {{ include "tradewind.executionApiSecretName" . }}
       key: jwt-secret
 {{- end }}
+
+{{/* The Fernet key(s) encrypting connection secrets in the database: only the services that read or write
+them (scheduler, webserver) get it; a try reads a connection through the execution API, decrypted. */}}
+{{- define "tradewind.fernetKeyEnv" -}}
+- name: TRADEWIND__CORE__FERNET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "tradewind.fernetKeySecretName" . }}
+      key: fernet-key
+{{- end }}
+
+{{/* Mounts of the mounted-files secrets backend (secretFiles.*), for the scheduler and the webserver only. */}}
+{{- define "tradewind.secretFileMounts" -}}
+{{- with .Values.secretFiles.connectionsSecret }}
+- name: secret-connections
+  mountPath: {{ include "tradewind.secretFilesPath" $ }}/connections
+  readOnly: true
+{{- end }}
+{{- with .Values.secretFiles.variablesSecret }}
+- name: secret-variables
+  mountPath: {{ include "tradewind.secretFilesPath" $ }}/variables
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "tradewind.secretFileVolumes" -}}
+{{- with .Values.secretFiles.connectionsSecret }}
+- name: secret-connections
+  secret:
+    secretName: {{ . }}
+    defaultMode: 256
+{{- end }}
+{{- with .Values.secretFiles.variablesSecret }}
+- name: secret-variables
+  secret:
+    secretName: {{ . }}
+    defaultMode: 256
+{{- end }}
+{{- end }}
+
+{{- define "tradewind.secretFilesPath" -}}{{ include "tradewind.home" . }}/secrets{{- end }}
 
 {{/* Secret environment of the services that reach the database, beyond envFrom. */}}
 {{- define "tradewind.env" -}}

@@ -9,11 +9,14 @@ fault and what to do instead. Included once, from configmap.yaml.
   "logging" (list "base_log_folder")
   "webserver" (list "host" "port" "forwarded_allow_ips")
   "execution_api" (list "url")
+  "secrets" (list "connections_path" "variables_path")
   "celery" (list "default_queue" "worker_concurrency")
   "kubernetes" (list "namespace" "in_cluster" "image" "image_pull_policy" "service_account_name" "pod_template_file" "delete_worker_pods" "delete_worker_pods_on_failure" "env_from_configmap" "dags_volume_claim" "logs_volume_claim" "dags_mount_path" "logs_mount_path")
 }}
 {{- $instead := dict
   "core.executor" "executor"
+  "secrets.connections_path" "secretFiles.connectionsSecret"
+  "secrets.variables_path" "secretFiles.variablesSecret"
   "core.dags_folder" "dags.mountPath and dags.gitSync.subPath"
   "logging.base_log_folder" "logs.mountPath"
   "webserver.host" "nothing (the webserver listens on 0.0.0.0)"
@@ -43,7 +46,7 @@ fault and what to do instead. Included once, from configmap.yaml.
   "database.url" "externalDatabase.url or externalDatabase.existingSecret"
   "webserver.secret_key" "webserver.secretKey or webserver.existingSecret"
   "execution_api.jwt_secret" "executionApi.jwtSecret or executionApi.existingSecret"
-  "core.fernet_key" "nothing yet (the chart does not provide a Fernet key)"
+  "core.fernet_key" "fernetKey or fernetKeySecretName"
   "celery.broker_url" "celery.brokerUrl or celery.existingSecret"
   "celery.result_backend" "celery.resultBackend or celery.existingSecret"
 }}

@@ -1,7 +1,16 @@
-"""The scheduler's own execution API server, for when no ``[execution_api] url`` is configured: a uvicorn
-server on a thread of the scheduler process, bound to ``serve_host`` (loopback by default) on
-``serve_port``. Nothing extra to start for `tradewind scheduler` with the local executor or for
-`tradewind standalone`.
+"""The scheduler's own execution API server, for when no ``[execution_api] url`` is configured, bound to
+``serve_host`` (loopback by default) on ``serve_port``. Nothing extra to start for `tradewind scheduler` with
+the local executor or for `tradewind standalone`.
+
+Two ways to run it, one socket: the scheduler binds the listening socket itself, then serves it either
+
+- from a child process (`tradewind scheduler`): `tradewind execution-api --inherited-socket FD`, given the
+  scheduler's settings on its stdin. The tries' calls then never wait for the scheduler's interpreter lock
+  (a busy tick held it for milliseconds at a time, ten or more times per call). The child exits when its stdin
+  closes, so it never outlives the scheduler, even one killed with SIGKILL; when the child dies, the scheduler
+  starts another on the same socket (calls wait in the socket's backlog meanwhile, and runners retry);
+- or from a thread of the calling process (`tradewind standalone`, which is one process by design: its idle
+  memory counts more there than its fan-out throughput).
 
 With ``serve_port = 0`` the port is chosen once per host and kept in ``$TRADEWIND_HOME/run/``: a scheduler
 that replaces a killed one binds the same port when it is free, so tries that outlived their scheduler
@@ -12,6 +21,8 @@ from __future__ import annotations
 
 import logging
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -20,19 +31,42 @@ import uvicorn
 
 from tradewind.api.execution.app import PREFIX, create_execution_app
 from tradewind.config.settings import Settings
-from tradewind.execution.tokens import TokenSigner
+from tradewind.config.settings_handoff import settings_payload
+from tradewind.execution.tokens import TokenSigner, signer_from_settings
 from tradewind.sdk.errors import ConfigError
 
 log = logging.getLogger(__name__)
 START_TIMEOUT = 30.0
+#: A child that keeps dying is started again after 1, 2, 4 ... seconds, at most this long.
+MAX_RESTART_DELAY = 30.0
+#: A child that served at least this long counts as healthy: the next restart is immediate again.
+HEALTHY_AFTER = 10.0
+
+
+def execution_server(
+    settings: Settings, *, signer: TokenSigner | None = None, host: str = "127.0.0.1", port: int = 0
+) -> uvicorn.Server:
+    """A uvicorn server of the execution API alone (no UI, no user logins), not yet started. ``host`` and
+    ``port`` are what it binds when it is not run on a socket bound already."""
+    app = create_execution_app(settings, signer=signer)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30
+    )
+    return uvicorn.Server(config)
 
 
 class EmbeddedExecutionApi:
-    def __init__(self, settings: Settings, *, signer: TokenSigner | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, signer: TokenSigner | None = None, in_child: bool = False
+    ) -> None:
         self.settings = settings
         self._signer = signer
+        self.in_child = in_child
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self._child: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
         self.url = ""
 
     def start(self) -> str:
@@ -42,12 +76,25 @@ class EmbeddedExecutionApi:
         sock = self._bind(family)
         sock.listen(1024)
         sock.set_inheritable(False)  # task processes must not hold the listening socket
+        self._socket = sock
         host, port = sock.getsockname()[:2]
-        app = create_execution_app(self.settings, signer=self._signer)
-        config = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30
+        if self.in_child:
+            self._start_child()
+            threading.Thread(target=self._watch_child, name="execution-api-watch", daemon=True).start()
+        else:
+            self._start_thread(sock)
+        shown = f"[{host}]" if family == socket.AF_INET6 else host
+        self.url = f"http://{shown}:{port}{PREFIX}"
+        if api.serve_port == 0:
+            self._remember_port(port)
+        log.info(
+            "serving the task execution API at %s%s", self.url, " (child process)" if self.in_child else ""
         )
-        server = uvicorn.Server(config)
+        return self.url
+
+    # -- in a thread --------------------------------------------------------------------------------
+    def _start_thread(self, sock: socket.socket) -> None:
+        server = execution_server(self.settings, signer=self._signer)
         self._server = server
         self._thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="execution-api", daemon=True
@@ -58,13 +105,53 @@ class EmbeddedExecutionApi:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise ConfigError("the scheduler's execution API server did not start", key="execution_api")
             time.sleep(0.01)
-        shown = f"[{host}]" if family == socket.AF_INET6 else host
-        self.url = f"http://{shown}:{port}{PREFIX}"
-        if api.serve_port == 0:
-            self._remember_port(port)
-        log.info("serving the task execution API at %s", self.url)
-        return self.url
 
+    # -- in a child process -------------------------------------------------------------------------
+    def _child_settings(self) -> Settings:
+        """The settings the child serves with: this process's, with the signing secret it resolved (a secret
+        generated under TRADEWIND_HOME is read once, here)."""
+        signer = self._signer or signer_from_settings(self.settings)
+        api = self.settings.execution_api.model_copy(update={"jwt_secret": signer.signing_secret()})
+        return self.settings.model_copy(update={"execution_api": api})
+
+    def _start_child(self) -> None:
+        assert self._socket is not None
+        fd = self._socket.fileno()
+        command = [sys.executable, "-m", "tradewind.cli.main", "execution-api", "--inherited-socket", str(fd)]
+        child = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            pass_fds=(fd,),
+            # Its own session: a Ctrl-C in the terminal stops the scheduler, which then closes the child's
+            # stdin; the child never dies before the tries' last calls are answered.
+            start_new_session=True,
+        )
+        assert child.stdin is not None
+        child.stdin.write(settings_payload(self._child_settings()).encode())
+        child.stdin.flush()  # and kept open: its end tells the child to stop
+        self._child = child
+
+    def _watch_child(self) -> None:
+        delay = 1.0
+        while not self._stopping.is_set():
+            child = self._child
+            assert child is not None
+            started = time.monotonic()
+            code = child.wait()
+            if self._stopping.is_set():
+                return
+            if time.monotonic() - started >= HEALTHY_AFTER:
+                delay = 1.0
+            log.error(
+                "the execution API server (pid %d) exited with code %s; starting it again", child.pid, code
+            )
+            if self._stopping.wait(delay if time.monotonic() - started < HEALTHY_AFTER else 0):
+                return
+            delay = min(delay * 2, MAX_RESTART_DELAY)
+            self._start_child()
+
+    # -- the socket ---------------------------------------------------------------------------------
     def _bind(self, family: socket.AddressFamily) -> socket.socket:
         api = self.settings.execution_api
         candidates = (
@@ -108,7 +195,20 @@ class EmbeddedExecutionApi:
             log.warning("cannot record the execution API port in %s: %s", self._port_file, exc)
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        child = self._child
+        if child is not None:
+            assert child.stdin is not None
+            child.stdin.close()  # the child finishes the calls in flight, then exits
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None

@@ -192,10 +192,74 @@ _CONNECTION = {"Connection": "tradewind.sdk.connection:Connection"}
 _BASE_HOOK = {"BaseHook": "tradewind.sdk.hooks.base:BaseHook"}
 _SECRETS_BACKEND = {"BaseSecretsBackend": "tradewind.secrets.base:BaseSecretsBackend"}
 
+_SQL_HOOK = "tradewind.providers.common.sql.hooks.sql"
+_SQL_HANDLERS = {
+    name: f"tradewind.providers.common.sql.hooks.handlers:{name}"
+    for name in ("fetch_all_handler", "fetch_one_handler", "return_single_query_results")
+}
+#: The SQL providers (common.sql, postgres, sqlite), with Airflow 2's older module paths of the same names.
+_SQL_PROVIDERS: dict[str, Names] = {
+    "airflow.providers.common.sql.hooks.sql": {"DbApiHook": f"{_SQL_HOOK}:DbApiHook", **_SQL_HANDLERS},
+    "airflow.providers.common.sql.hooks.handlers": _SQL_HANDLERS,
+    "airflow.providers.common.sql.operators.sql": {
+        "SQLExecuteQueryOperator": "tradewind.providers.common.sql.operators.sql:SQLExecuteQueryOperator",
+        "BaseSQLOperator": "tradewind.providers.common.sql.operators.sql:BaseSQLOperator",
+    },
+    "airflow.providers.common.sql.sensors.sql": {
+        "SqlSensor": "tradewind.providers.common.sql.sensors.sql:SqlSensor"
+    },
+    "airflow.providers.postgres.hooks.postgres": {
+        "PostgresHook": "tradewind.providers.postgres.hooks.postgres:PostgresHook"
+    },
+    "airflow.providers.postgres.operators.postgres": {
+        "PostgresOperator": "tradewind.providers.postgres.operators.postgres:PostgresOperator"
+    },
+    "airflow.providers.sqlite.hooks.sqlite": {
+        "SqliteHook": "tradewind.providers.sqlite.hooks.sqlite:SqliteHook"
+    },
+    "airflow.providers.sqlite.operators.sqlite": {
+        "SqliteOperator": "tradewind.providers.sqlite.operators.sqlite:SqliteOperator"
+    },
+    "airflow.hooks.dbapi": {"DbApiHook": f"{_SQL_HOOK}:DbApiHook"},
+    "airflow.sensors.sql": {"SqlSensor": "tradewind.providers.common.sql.sensors.sql:SqlSensor"},
+}
+
+_NOTIFIER = {"BaseNotifier": "tradewind.sdk.notifier:BaseNotifier"}
+_EMAIL_OPERATOR = {"EmailOperator": "tradewind.providers.smtp.operators.smtp:EmailOperator"}
+#: Mail and notifications: the smtp provider, Airflow 2's email operator and send_email, BaseNotifier.
+_ALERTS: dict[str, Names] = {
+    "airflow.providers.smtp.hooks.smtp": {"SmtpHook": "tradewind.providers.smtp.hooks.smtp:SmtpHook"},
+    "airflow.providers.smtp.operators.smtp": _EMAIL_OPERATOR,
+    "airflow.providers.smtp.notifications.smtp": {
+        "SmtpNotifier": "tradewind.providers.smtp.notifications.smtp:SmtpNotifier",
+        "send_smtp_notification": "tradewind.providers.smtp.notifications.smtp:send_smtp_notification",
+    },
+    "airflow.operators.email": _EMAIL_OPERATOR,
+    "airflow.operators.email_operator": _EMAIL_OPERATOR,
+    "airflow.utils.email": {"send_email": "tradewind.compat.airflow.email:send_email"},
+    "airflow.notifications.basenotifier": _NOTIFIER,
+    "airflow.providers.common.compat.notifier": _NOTIFIER,
+    "airflow.sdk.bases.notifier": _NOTIFIER,
+}
+
+_OBJECT_STORAGE_PATH = {"ObjectStoragePath": "tradewind.sdk.io.path:ObjectStoragePath"}
+_OBJECT_STORE = {
+    "attach": "tradewind.sdk.io.store:attach",
+    "ObjectStore": "tradewind.sdk.io.store:ObjectStore",
+}
+_OBJECT_STORAGE = {
+    **_OBJECT_STORAGE_PATH,
+    **_OBJECT_STORE,
+    "get_fs": "tradewind.sdk.io.filesystems:get_fs",
+    "has_fs": "tradewind.sdk.io.filesystems:has_fs",
+}
+
 _SDK: dict[str, str] = {
     "DAG": _DAG,
+    **_OBJECT_STORAGE_PATH,
     **_CONNECTION,
     **_BASE_HOOK,
+    **_NOTIFIER,
     "BaseOperator": _BASE_OPERATOR,
     **_DECORATORS,
     **_TASK_GROUP,
@@ -269,6 +333,12 @@ AIRFLOW_NAMES: Mapping[str, Names] = {
     "airflow.timetables.assets": _ASSET_OR_TIME,
     "airflow.timetables.datasets": {"DatasetOrTimeSchedule": _ASSET_OR_TIME["AssetOrTimeSchedule"]},
     "airflow.sdk": _SDK,
+    "airflow.sdk.io": _OBJECT_STORAGE,
+    "airflow.sdk.io.path": _OBJECT_STORAGE_PATH,
+    "airflow.sdk.io.store": _OBJECT_STORE,
+    "airflow.io": _OBJECT_STORAGE,
+    "airflow.io.path": _OBJECT_STORAGE_PATH,
+    "airflow.io.store": _OBJECT_STORE,
     "airflow.sdk.exceptions": _EXCEPTIONS,
     "airflow.sdk.definitions.dag": {"DAG": _DAG, "dag": _DECORATORS["dag"]},
     "airflow.sdk.definitions.param": _PARAMS,
@@ -322,6 +392,19 @@ AIRFLOW_NAMES: Mapping[str, Names] = {
         **_EXCEPTIONS,
         "timezone": "airflow.utils.timezone",
     },
+    "airflow.providers.http.hooks.http": {"HttpHook": "tradewind.providers.http.hooks.http:HttpHook"},
+    "airflow.providers.http.operators.http": {
+        "HttpOperator": "tradewind.providers.http.operators.http:HttpOperator",
+        "SimpleHttpOperator": "tradewind.providers.http.operators.http:SimpleHttpOperator",
+    },
+    "airflow.providers.http.sensors.http": {"HttpSensor": "tradewind.providers.http.sensors.http:HttpSensor"},
+    "airflow.providers.amazon.aws.hooks.base_aws": {
+        "AwsBaseHook": "tradewind.providers.amazon.aws.hooks.base_aws:AwsBaseHook",
+    },
+    "airflow.providers.amazon.aws.hooks.s3": {"S3Hook": "tradewind.providers.amazon.aws.hooks.s3:S3Hook"},
+    "airflow.providers.amazon.aws.sensors.s3": {
+        "S3KeySensor": "tradewind.providers.amazon.aws.sensors.s3:S3KeySensor",
+    },
     "airflow.utils.trigger_rule": _TRIGGER_RULE,
     "airflow.utils.edgemodifier": _EDGES,
     "airflow.utils.task_group": _TASK_GROUP,
@@ -341,6 +424,8 @@ AIRFLOW_NAMES: Mapping[str, Names] = {
     "airflow.timetables.trigger": _TIMETABLES_TRIGGER,
     "airflow.timetables.simple": _TIMETABLES_SIMPLE,
     "airflow.timetables.events": _TIMETABLES_EVENTS,
+    **_ALERTS,
+    **_SQL_PROVIDERS,
 }
 
 #: Airflow features Tradewind plans but does not have yet: module or ``module.name`` -> the feature's name.

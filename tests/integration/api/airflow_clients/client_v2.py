@@ -12,6 +12,7 @@ from typing import Any
 
 import airflow_client.client as ac
 from airflow_client.client.api import (
+    connection_api,
     dag_api,
     dag_run_api,
     import_error_api,
@@ -22,6 +23,7 @@ from airflow_client.client.api import (
 )
 from airflow_client.client.model.clear_dag_run import ClearDagRun
 from airflow_client.client.model.clear_task_instances import ClearTaskInstances
+from airflow_client.client.model.connection import Connection
 from airflow_client.client.model.dag import DAG
 from airflow_client.client.model.dag_run import DAGRun
 from airflow_client.client.model.pool import Pool
@@ -94,6 +96,25 @@ def main() -> None:
         out["variable"] = variables.get_variable("rest_v2_var").value
         out["variable_keys"] = [v.key for v in variables.get_variables().variables]
         variables.delete_variable("rest_v2_var")
+
+        connections = connection_api.ConnectionApi(client)
+        connections.post_connection(
+            Connection(
+                connection_id="rest_v2_conn", conn_type="http", host="example.com", port=443, login="bot",
+                password=args["conn_password"], extra=json.dumps({"token": args["conn_password"], "verify": True}),
+            )
+        )  # fmt: skip
+        connections.patch_connection(
+            "rest_v2_conn", Connection(connection_id="rest_v2_conn", conn_type="http", host="api.example.com"),
+            update_mask=["host"],
+        )  # fmt: skip
+        got = connections.get_connection("rest_v2_conn")
+        out["connection"] = {"host": got.host, "port": got.port, "login": got.login, "extra": got.extra}
+        out["connection_ids"] = [c.connection_id for c in connections.get_connections().connections]
+        tested = connections.test_connection(
+            Connection(connection_id="rest_v2_conn", conn_type="no_hook_type")
+        )
+        out["connection_test"] = {"status": tested.status, "message": tested.message}
 
         pools = pool_api.PoolApi(client)
         pools.post_pool(Pool(name="rest_v2_pool", slots=3))

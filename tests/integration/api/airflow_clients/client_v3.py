@@ -13,6 +13,7 @@ import urllib.request
 from typing import Any
 
 import airflow_client.client as ac
+from airflow_client.client.api.connection_api import ConnectionApi
 from airflow_client.client.api.dag_api import DAGApi
 from airflow_client.client.api.dag_run_api import DagRunApi
 from airflow_client.client.api.import_error_api import ImportErrorApi
@@ -25,6 +26,7 @@ from airflow_client.client.models.clear_task_instances_body import ClearTaskInst
 from airflow_client.client.models.clear_task_instances_body_task_ids_inner import (
     ClearTaskInstancesBodyTaskIdsInner,
 )
+from airflow_client.client.models.connection_body import ConnectionBody
 from airflow_client.client.models.dag_patch_body import DAGPatchBody
 from airflow_client.client.models.dag_run_clear_body import DAGRunClearBody
 from airflow_client.client.models.pool_body import PoolBody
@@ -114,6 +116,27 @@ def main() -> None:
         out["variable"] = variables.get_variable("rest_v3_var").value
         out["variable_keys"] = [v.key for v in variables.get_variables().variables]
         variables.delete_variable("rest_v3_var")
+
+        connections = ConnectionApi(client)
+        body = ConnectionBody(
+            connection_id="rest_v3_conn", conn_type="http", host="example.com", port=443, password=args["conn_password"],
+            extra=json.dumps({"api_key": args["conn_password"], "timeout": 5}),
+        )  # fmt: skip
+        connections.post_connection(body)
+        connections.patch_connection(
+            "rest_v3_conn", ConnectionBody(connection_id="rest_v3_conn", conn_type="http", login="svc"),
+            update_mask=["login"],
+        )  # fmt: skip
+        got = connections.get_connection("rest_v3_conn")
+        out["connection"] = {
+            "host": got.host, "login": got.login, "port": got.port, "password": got.password, "extra": got.extra,
+        }  # fmt: skip
+        listed_conns = connections.get_connections(order_by=["-connection_id"])
+        out["connection_ids"] = [c.connection_id for c in listed_conns.connections]
+        tested = connections.test_connection(
+            ConnectionBody(connection_id="rest_v3_conn", conn_type="no_hook_type")
+        )
+        out["connection_test"] = {"status": tested.status, "message": tested.message}
 
         pools = PoolApi(client)
         pools.post_pool(PoolBody(name="rest_v3_pool", slots=2, description="from the 3.x client"))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tradewind import DAG, BaseOperator, BashOperator, PythonOperator, TaskSkipped, Variable, task
+from tradewind.providers.smtp.notifications.smtp import SmtpNotifier
 
 
 def mark(name: str, line: str = "ran") -> None:
@@ -59,6 +60,10 @@ def environment_probe() -> dict[str, Any]:
     import sys
 
     return {"environ": dict(os.environ), "initial": initial, "orm_loaded": "sqlalchemy" in sys.modules}
+
+
+def fail_for_alerts() -> None:
+    raise RuntimeError("disk <full> on the warehouse & more")
 
 
 def on_retry(context: dict[str, Any]) -> None:
@@ -120,6 +125,25 @@ with DAG(
     probe = PythonOperator(task_id="environment_probe", python_callable=environment_probe)
     connections = PythonOperator(task_id="read_connections", python_callable=read_connections)
     conn_template = BashOperator(task_id="conn_template", bash_command="echo host={{ conn.stored_db.host }}")
+    # Email alerts (email_on_failure / email_on_retry are on by default, as in Airflow) and a mail notifier.
+    email_alerts = PythonOperator(
+        task_id="email_alerts",
+        python_callable=fail_for_alerts,
+        retries=1,
+        retry_delay=timedelta(seconds=30),
+        email=["oncall@example.com", "lead@example.com"],
+    )
+    notify_by_mail = PythonOperator(
+        task_id="notify_by_mail",
+        python_callable=fail_for_alerts,
+        email="quiet@example.com",
+        email_on_failure=False,
+        on_failure_callback=SmtpNotifier(
+            to="team@example.com",
+            from_email="bot@example.com",
+            subject="{{ ti.task_id }} failed in {{ run_id }}",
+        ),
+    )
 
     @task(multiple_outputs=True)
     def outputs() -> dict[str, int]:

@@ -1,0 +1,1 @@
+"""AWS services of the Amazon provider."""

@@ -1,0 +1,1 @@
+"""Providers shared by several systems (Airflow's ``common`` providers)."""

@@ -1,0 +1,1 @@
+"""What every SQL database shares: ``DbApiHook``, ``SQLExecuteQueryOperator`` and ``SqlSensor``."""

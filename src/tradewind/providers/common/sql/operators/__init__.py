@@ -1,0 +1,1 @@
+"""Operators that run SQL through any ``DbApiHook``."""

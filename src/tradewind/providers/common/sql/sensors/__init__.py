@@ -1,0 +1,1 @@
+"""Sensors that poke a SQL database through any ``DbApiHook``."""

@@ -1,0 +1,1 @@
+"""``PostgresOperator``: Airflow's older name of ``SQLExecuteQueryOperator`` on a Postgres connection."""

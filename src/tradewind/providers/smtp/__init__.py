@@ -1,0 +1,1 @@
+"""Mail through an SMTP server (the standard library's smtplib): ``SmtpHook``, ``EmailOperator``, ``SmtpNotifier``."""

@@ -1,0 +1,1 @@
+"""SQLite files through the standard library's ``sqlite3``."""

@@ -1,0 +1,1 @@
+"""``SqliteOperator``: Airflow's older name of ``SQLExecuteQueryOperator`` on a SQLite connection."""
