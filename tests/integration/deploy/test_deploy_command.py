@@ -21,6 +21,7 @@ FIXED_SECRETS = {
     "executionApi": {"jwtSecret": "fixed-execution-api-signing-key-of-32-characters"},
     "postgresql": {"auth": {"password": "fixed-postgres-password"}},
     "redis": {"password": "fixed-redis-password"},
+    "fernetKey": "LGIpqn5ElzjVDmj7UApWbGTqqWTMX6OaXEHgVyMYVrQ=",
 }
 
 

@@ -262,6 +262,10 @@ def _set_condition(pod: Obj, condition: Obj) -> None:
 
 
 async def _body(request: Request, *, optional: bool = False) -> Any:
+    content_type = request.headers.get("content-type", "")
+    if "protobuf" in content_type or "cbor" in content_type:
+        # A real API server decodes these too; clients (kubectl 1.33+) retry with JSON on 415.
+        raise ApiError(415, f"the fake API server reads JSON bodies only, not {content_type}")
     raw = await request.body()
     if not raw:
         if optional:
