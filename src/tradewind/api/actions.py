@@ -27,7 +27,7 @@ from tradewind.store.tables import DagModel, DagRunModel
 TI = TaskInstanceState
 FAILED_STATES = frozenset({TI.FAILED.value, TI.UPSTREAM_FAILED.value})
 UNFINISHED_STATES: frozenset[TI | None] = frozenset(
-    {None, TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE}
+    {None, TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE, TI.DEFERRED}
 )
 
 

@@ -18,6 +18,7 @@ STATE_PRIORITY: tuple[str, ...] = (
     "up_for_retry",
     "running",
     "up_for_reschedule",
+    "deferred",
     "queued",
     "scheduled",
     "none",

@@ -40,6 +40,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "plugins": ("tradewind.cli.plugins", "List the loaded plugins and what they register"),
     "scheduler": ("tradewind.cli.scheduler", "Run the scheduler"),
     "dag-processor": ("tradewind.cli.dag_processor", "Run the DAG processor on its own"),
+    "triggerer": ("tradewind.cli.triggerer", "Run the triggerer (the triggers deferred tasks wait on)"),
     "standalone": ("tradewind.cli.standalone", "Run scheduler and webserver together (SQLite, examples)"),
     "webserver": ("tradewind.cli.webserver", "Run the web UI and REST API"),
     "execution-api": ("tradewind.cli.execution_api", "Serve the task execution API alone (no UI)"),

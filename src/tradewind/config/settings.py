@@ -180,6 +180,25 @@ class SchedulerSettings(_Section):
         return max(self.scheduler_health_check_threshold, 3 * self.heartbeat_interval)
 
 
+class TriggererSettings(_Section):
+    """`tradewind triggerer`: runs the triggers deferred tasks wait on (Airflow's ``[triggerer]`` names)."""
+
+    #: Most triggers one triggerer runs at once; the rest wait for another triggerer or a free place.
+    capacity: int = Field(1000, ge=1)
+    heartbeat_interval: float = Field(5.0, gt=0)
+    #: A triggerer whose heartbeat is older than this is dead: its triggers are taken over by the others.
+    #: Never below three heartbeat intervals (see ``liveness_threshold``).
+    triggerer_health_check_threshold: float = Field(30.0, gt=0)
+    #: How often a triggerer looks for new triggers (seconds).
+    poll_interval: float = Field(1.0, gt=0)
+    #: A trigger that keeps the event loop from running for longer than this (seconds) is named in the log.
+    blocked_main_thread_warning_threshold: float = Field(0.2, gt=0)
+
+    @property
+    def liveness_threshold(self) -> float:
+        return max(self.triggerer_health_check_threshold, 3 * self.heartbeat_interval)
+
+
 class WebserverSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
@@ -267,6 +286,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    triggerer: TriggererSettings = Field(default_factory=TriggererSettings)
     webserver: WebserverSettings = Field(default_factory=WebserverSettings)
     execution_api: ExecutionApiSettings = Field(default_factory=ExecutionApiSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)

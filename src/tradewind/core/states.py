@@ -16,6 +16,9 @@ class TaskInstanceState(StrEnum):
     UP_FOR_RETRY = "up_for_retry"
     #: A sensor in reschedule mode between two pokes: the try goes on later, with the same try number.
     UP_FOR_RESCHEDULE = "up_for_reschedule"
+    #: The try handed its waiting to a trigger (``BaseOperator.defer``): no process, no slot; when the trigger
+    #: fires (or times out, or fails) it is scheduled again and resumes with the same try number.
+    DEFERRED = "deferred"
     UPSTREAM_FAILED = "upstream_failed"
     SKIPPED = "skipped"
     REMOVED = "removed"

@@ -21,11 +21,13 @@ TI_TRANSITIONS: dict[TaskInstanceState | None, frozenset[TaskInstanceState | Non
     # queued -> failed / up_for_retry: the try could not start (pod never ran, pending timeout).
     TI.QUEUED: frozenset({TI.RUNNING, TI.SCHEDULED, TI.FAILED, TI.UP_FOR_RETRY, TI.REMOVED, None}),
     TI.RUNNING: frozenset(
-        {TI.SUCCESS, TI.FAILED, TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE, TI.SKIPPED, TI.REMOVED, None}
+        {TI.SUCCESS, TI.FAILED, TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE, TI.DEFERRED, TI.SKIPPED, TI.REMOVED, None}
     ),
     TI.UP_FOR_RETRY: frozenset({TI.SCHEDULED, TI.FAILED, TI.REMOVED, None}),
     # up_for_reschedule -> scheduled at the next poke time (same try); -> skipped by a dagrun_timeout.
     TI.UP_FOR_RESCHEDULE: frozenset({TI.SCHEDULED, TI.FAILED, TI.SKIPPED, TI.REMOVED, None}),
+    # deferred -> scheduled when its trigger fires, times out or fails (same try); -> skipped by a dagrun_timeout.
+    TI.DEFERRED: frozenset({TI.SCHEDULED, TI.FAILED, TI.SKIPPED, TI.REMOVED, None}),
     TI.SUCCESS: frozenset({None, TI.REMOVED}),
     TI.FAILED: frozenset({None, TI.REMOVED}),
     TI.UPSTREAM_FAILED: frozenset({None, TI.REMOVED}),

@@ -13,7 +13,7 @@ from tradewind.core.clock import utcnow
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.run_inputs import DEFAULT_ALLOWED_RUN_ID_PATTERN
 from tradewind.execution.db_runtime import DbRuntime
-from tradewind.execution.models import ClaimedTry, Refusal, RescheduleReport, TryEnded, TryReport
+from tradewind.execution.models import ClaimedTry, DeferReport, Refusal, RescheduleReport, TryEnded, TryReport
 from tradewind.execution.try_ending import TakenAway
 from tradewind.execution.try_state import TryState, current_try_number
 from tradewind.sdk.legacy_context import PreviousSuccess
@@ -51,6 +51,9 @@ class LocalChannel:
 
     def reschedule(self, report: RescheduleReport) -> str | None:
         return self.state.reschedule(report, now=utcnow())
+
+    def defer(self, report: DeferReport) -> str | None:
+        return self.state.defer(report, now=utcnow())
 
     def previous_success(self, *, logical_date: datetime) -> PreviousSuccess | None:
         return self.state.previous_success(logical_date=logical_date)

@@ -52,6 +52,10 @@ class ClaimedTry(_Message):
     relative_fileloc: str
     #: The token for everything the running try does next (the claim token is spent).
     token: str = Field(default="", repr=False)
+    #: A deferred try resuming: the method to call instead of ``execute`` and its keyword arguments (tagged
+    #: JSON, ``core.json_values.from_tagged_json``), the trigger's event under "event".
+    next_method: str | None = None
+    next_kwargs: dict[str, Any] | None = Field(default=None, repr=False)
 
     @property
     def key(self) -> TaskInstanceKey:
@@ -124,4 +128,20 @@ class RescheduleReport(_Message):
 
 
 class RescheduleAnswer(_Message):
+    taken_away: str | None = None
+
+
+class DeferReport(_Message):
+    """A try that deferred: the trigger it waits on (class path and tagged-JSON keyword arguments), the method
+    it resumes in with its keyword arguments, and how long it may wait (None: no limit)."""
+
+    classpath: str = Field(min_length=1, max_length=1000)
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    next_method: str = Field(min_length=1, max_length=1000)
+    next_kwargs: dict[str, Any] | None = None
+    timeout_seconds: float | None = Field(default=None, ge=0)
+    rendered_fields: dict[str, Any] | None = None
+
+
+class DeferAnswer(_Message):
     taken_away: str | None = None

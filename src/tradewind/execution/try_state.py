@@ -4,7 +4,7 @@ short transaction with compare-and-set, so only one runner ever owns a try."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,11 +12,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.serialized_dag import SerializedTask
 from tradewind.core.states import TaskInstanceState, ti_state_label
-from tradewind.execution.models import ClaimedTry, Refusal, RescheduleReport, RunInfo, TryEnded, TryReport
+from tradewind.execution.models import (
+    ClaimedTry,
+    DeferReport,
+    Refusal,
+    RescheduleReport,
+    RunInfo,
+    TryEnded,
+    TryReport,
+)
 from tradewind.execution.try_ending import TakenAway, end_try
 from tradewind.sdk.errors import NotFoundError
 from tradewind.sdk.legacy_context import PreviousSuccess
-from tradewind.store import dag_runs, dags, scheduling, task_instances, task_reschedules, xcom
+from tradewind.store import dag_runs, dags, scheduling, task_instances, task_reschedules, triggers, xcom
 from tradewind.store.engine import transaction
 from tradewind.store.transient_errors import in_retried_transaction
 
@@ -64,14 +72,15 @@ class TryState:
             return Refusal(
                 reason=_refusal_reason(ti.state, ti.try_number, self.try_number, ti.hostname, ti.pid)
             )
-        # What an earlier try pushed must not be read as this try's output.
-        xcom.delete_xcoms(
-            session=session,
-            dag_id=self.key.dag_id,
-            run_id=self.key.run_id,
-            task_ids=[self.key.task_id],
-            map_index=self.key.map_index,
-        )
+        if ti.next_method is None:
+            # What an earlier try pushed must not be read as this try's output (a resumed try keeps its own).
+            xcom.delete_xcoms(
+                session=session,
+                dag_id=self.key.dag_id,
+                run_id=self.key.run_id,
+                task_ids=[self.key.task_id],
+                map_index=self.key.map_index,
+            )
         run = dag_runs.get_dag_run(session=session, dag_id=self.key.dag_id, run_id=self.key.run_id)
         dag = dags.get_dag(session=session, dag_id=self.key.dag_id)
         return ClaimedTry(
@@ -94,6 +103,8 @@ class TryState:
             ),
             fileloc=dag.fileloc,
             relative_fileloc=dag.relative_fileloc,
+            next_method=ti.next_method,
+            next_kwargs=ti.next_kwargs,
         )
 
     def stored_task(self) -> SerializedTask | None:
@@ -206,6 +217,48 @@ class TryState:
             reschedule_date=reschedule_date,
         )  # fmt: skip
         return None
+
+    def defer(self, report: DeferReport, *, now: datetime) -> str | None:
+        """Store the trigger and move running -> deferred (same try, slot freed, no history row) in one
+        transaction; None on success, else the state someone else set (then nothing is stored)."""
+        return in_retried_transaction(self.factory, lambda session: self._defer(session, report, now=now))
+
+    def _defer(self, session: Session, report: DeferReport, *, now: datetime) -> str | None:
+        ti = task_instances.get_task_instance(session=session, key=self.key)
+        if ti.state != TI.RUNNING or ti.try_number != self.try_number:
+            return _label(ti, self.try_number)
+        trigger_id = triggers.create_trigger(
+            session=session, classpath=report.classpath, kwargs=report.kwargs, now=now
+        )
+        timeout = None if report.timeout_seconds is None else now + timedelta(seconds=report.timeout_seconds)
+        start_date = ti.start_date or now
+        moved = task_instances.transition(
+            session=session,
+            key=self.key,
+            expected=TI.RUNNING,
+            target=TI.DEFERRED,
+            try_number=self.try_number,
+            values={
+                "trigger_id": trigger_id,
+                "trigger_timeout": timeout,
+                "next_method": report.next_method,
+                "next_kwargs": report.next_kwargs,
+                "end_date": now,
+                "duration": (now - start_date).total_seconds(),
+                "rendered_fields": report.rendered_fields,
+                "state_reason": None,
+            },
+        )
+        if not moved:  # moved between the read and the update: the trigger is nobody's
+            triggers.delete_trigger(session=session, trigger_id=trigger_id)
+            ti = task_instances.get_task_instance(session=session, key=self.key)
+            return _label(ti, self.try_number)
+        return None
+
+
+def _label(ti: Any, try_number: int) -> str:
+    label = ti_state_label(TI(ti.state) if ti.state else None)
+    return label if ti.try_number == try_number else f"{label} (now at try {ti.try_number})"
 
 
 def current_try_number(factory: sessionmaker[Session], key: TaskInstanceKey) -> int:

@@ -21,6 +21,8 @@ from tradewind.execution.models import (
     ClaimAnswer,
     ClaimedTry,
     ClaimRequest,
+    DeferAnswer,
+    DeferReport,
     FinishAnswer,
     HeartbeatAnswer,
     Refusal,
@@ -196,6 +198,10 @@ class ApiChannel:
     def reschedule(self, report: RescheduleReport) -> str | None:
         raw = self.client.call("POST", "/try/reschedule", body=report.model_dump(mode="json"))
         return RescheduleAnswer.model_validate(raw).taken_away
+
+    def defer(self, report: DeferReport) -> str | None:
+        raw = self.client.call("POST", "/try/defer", body=report.model_dump(mode="json"))
+        return DeferAnswer.model_validate(raw).taken_away
 
     def previous_success(self, *, logical_date: datetime) -> PreviousSuccess | None:
         raw = self.client.call(

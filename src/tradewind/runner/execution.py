@@ -12,10 +12,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from tradewind.core.json_values import to_tagged_json
 from tradewind.runner.interrupts import ExecutionTimeout, TaskTerminated, execution_timeout
 from tradewind.runner.secrets_masking import SecretsMasker
 from tradewind.sdk.context import set_current_context
 from tradewind.sdk.errors import (
+    TaskDeferred,
     TaskFailedNoRetry,
     TaskRescheduled,
     TaskSkipped,
@@ -38,6 +40,37 @@ class Ending(StrEnum):
     FAILED = "failed"  # may be retried
     FAILED_NO_RETRY = "failed_no_retry"  # TaskFailedNoRetry: retries are not used
     RESCHEDULED = "rescheduled"  # TaskRescheduled: the try goes on at ``TaskResult.reschedule_date``
+    DEFERRED = "deferred"  # TaskDeferred: the try goes on when ``TaskResult.deferral``'s trigger fires
+
+
+@dataclass(frozen=True)
+class Deferral:
+    """A deferral as the execution API stores it: the trigger serialized, and where the task resumes (the
+    keyword arguments in tagged JSON, ``core.json_values``)."""
+
+    trigger: Any
+    classpath: str
+    kwargs: dict[str, Any]
+    next_method: str
+    next_kwargs: dict[str, Any] | None
+    timeout_seconds: float | None
+
+    @classmethod
+    def of(cls, signal: TaskDeferred) -> Deferral:
+        """TypeError or ValueError when the trigger cannot be stored (arguments JSON cannot hold ...)."""
+        classpath, kwargs = signal.trigger.serialize()
+        if not isinstance(classpath, str) or not isinstance(kwargs, dict):
+            raise TypeError(f"{type(signal.trigger).__name__}.serialize() must return (str, dict)")
+        if not isinstance(signal.method_name, str) or not signal.method_name:
+            raise TypeError("defer() needs method_name: the name of the method the task resumes in")
+        return cls(
+            trigger=signal.trigger,
+            classpath=classpath,
+            kwargs=to_tagged_json(kwargs),
+            next_method=signal.method_name,
+            next_kwargs=to_tagged_json(signal.kwargs) if signal.kwargs is not None else None,
+            timeout_seconds=signal.timeout.total_seconds() if signal.timeout is not None else None,
+        )
 
 
 @dataclass
@@ -52,6 +85,16 @@ class TaskResult:
     reschedule_date: datetime | None = None
     #: What the task's retry_policy decided for the exception of a failed try (None: no policy).
     decision: RetryDecision | None = None
+    #: What a deferred try waits on.
+    deferral: Deferral | None = None
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A deferred try going on: call ``task.resume_execution(next_method, next_kwargs, context)``."""
+
+    next_method: str
+    next_kwargs: dict[str, Any] | None
 
 
 def execute_task(
@@ -62,8 +105,10 @@ def execute_task(
     log: logging.Logger,
     masker: SecretsMasker | None = None,
     user_code: Callable[[], AbstractContextManager[None]] = nullcontext,
+    resume: Resume | None = None,
 ) -> TaskResult:
-    """Render ``task``'s template fields, run ``execute`` with its ``execution_timeout`` and push the result.
+    """Render ``task``'s template fields, run ``execute`` (or, with ``resume``, ``resume_execution``) with its
+    ``execution_timeout`` and push the result.
 
     ``user_code`` wraps each stretch of task code (the supervisor raises TaskTerminated into it). Never
     raises for what task code does: every ending, including timeouts and termination, is a TaskResult.
@@ -76,7 +121,10 @@ def execute_task(
         timeout = task.execution_timeout.total_seconds() if task.execution_timeout else None
         with user_code(), execution_timeout(timeout), set_current_context(context):
             task.pre_execute(context)
-            value = task.execute(context)
+            if resume is None:
+                value = task.execute(context)
+            else:
+                value = task.resume_execution(resume.next_method, resume.next_kwargs, context)
             task.post_execute(context, value)
         push_result(task, value, push_xcom)
         result.ending = Ending.SUCCESS
@@ -86,6 +134,15 @@ def execute_task(
     except TaskRescheduled as exc:
         log.info("Rescheduling: the next poke is due at %s", exc.reschedule_date.isoformat())
         result.ending, result.reschedule_date = Ending.RESCHEDULED, exc.reschedule_date
+    except TaskDeferred as exc:
+        try:
+            result.deferral = Deferral.of(exc)
+        except (TypeError, ValueError) as bad:
+            log.error("Task deferred on a trigger that cannot be stored: %s", bad)
+            result.reason, result.error = f"the trigger cannot be stored: {bad}", bad
+        else:
+            log.info("Deferring: waiting on %s, resuming in %s", result.deferral.classpath, exc.method_name)
+            result.ending = Ending.DEFERRED
     except TaskFailedNoRetry as exc:
         log.error("Task failed without retry: %s", exc)
         result.ending, result.reason, result.error = Ending.FAILED_NO_RETRY, _describe(exc), exc

@@ -16,15 +16,16 @@ from contextlib import ExitStack, nullcontext
 from typing import Any
 
 from tradewind.config.settings import Settings
+from tradewind.core.json_values import from_tagged_json
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import TASK_TOKEN_ENV, ExecuteTask
-from tradewind.execution.models import ClaimedTry, Refusal, RescheduleReport, TryEnded, TryReport
+from tradewind.execution.models import ClaimedTry, DeferReport, Refusal, RescheduleReport, TryEnded, TryReport
 from tradewind.plugins.extra_links import store_links
 from tradewind.plugins.user_code import prepare_for_user_code
 from tradewind.runner.api_channel import ApiChannel, ExecutionApiClient
 from tradewind.runner.email_alerts import send_email_alert
-from tradewind.runner.execution import Ending, TaskResult, execute_task
+from tradewind.runner.execution import Ending, Resume, TaskResult, execute_task
 from tradewind.runner.interrupts import TaskInterrupt
 from tradewind.runner.log_capture import LogCapture, task_logging
 from tradewind.runner.masked_runtime import masking_runtime
@@ -41,8 +42,8 @@ from tradewind.sdk.runtime import TaskRuntime, use_runtime
 
 TI = TaskInstanceState
 log = logging.getLogger("tradewind.task")
-#: How a try may end with exit code 0 (a rescheduled sensor has not failed: it goes on later).
-CLEAN_ENDINGS = frozenset({TI.SUCCESS, TI.SKIPPED, TI.UP_FOR_RESCHEDULE})
+#: How a try may end with exit code 0 (a rescheduled sensor or a deferred task has not failed: it goes on later).
+CLEAN_ENDINGS = frozenset({TI.SUCCESS, TI.SKIPPED, TI.UP_FOR_RESCHEDULE, TI.DEFERRED})
 
 
 def run_task(
@@ -172,6 +173,7 @@ def _run_claimed(
             log.error("Stopped before the task started: %s", exc)
             result = TaskResult(Ending.FAILED, reason=str(exc), error=exc, terminated=True)
         else:
+            resume = _resume(claim)
             result = execute_task(
                 task,
                 context,
@@ -186,6 +188,7 @@ def _run_claimed(
                 log=log,
                 masker=masker,
                 user_code=supervisor.user_code,
+                resume=resume,
             )
             _store_extra_links(task, context, key, runtime)
         supervisor.stop_heartbeat()
@@ -195,6 +198,14 @@ def _run_claimed(
             run_callbacks(task, final, context, result.error, log=log)
             send_email_alert(task, final, context, result.error, settings=settings, log=log)
     return 0 if final in CLEAN_ENDINGS else 1
+
+
+def _resume(claim: ClaimedTry) -> Resume | None:
+    """How a deferred try goes on (None: a try starting with ``execute``)."""
+    if claim.next_method is None:
+        return None
+    log.info("Resuming after deferral: calling %s", claim.next_method)
+    return Resume(claim.next_method, from_tagged_json(claim.next_kwargs) if claim.next_kwargs is not None else None)
 
 
 def _store_extra_links(task: Any, context: dict[str, Any], key: TaskInstanceKey, runtime: TaskRuntime) -> None:
@@ -280,6 +291,8 @@ def _record(
         return _as_state(external_state), False
     if result.ending is Ending.RESCHEDULED and result.reschedule_date is not None:
         return _record_reschedule(claim, channel, result)
+    if result.ending is Ending.DEFERRED and result.deferral is not None:
+        return _record_deferral(claim, channel, result)
     started = time.monotonic()
     end = channel.finish(_report(result, asset_events))
     if isinstance(end, str):
@@ -311,6 +324,7 @@ _OUTCOMES = {
     Ending.FAILED: "failed",
     Ending.FAILED_NO_RETRY: "failed_no_retry",
     Ending.RESCHEDULED: "failed",  # a reschedule without a date is a failure
+    Ending.DEFERRED: "failed",  # a deferral without a trigger is a failure
 }
 
 
@@ -329,6 +343,28 @@ def _record_reschedule(
         claim.key, claim.try_number, result.reschedule_date.isoformat(),
     )  # fmt: skip
     return TI.UP_FOR_RESCHEDULE, True
+
+
+def _record_deferral(
+    claim: ClaimedTry, channel: TryChannel, result: TaskResult
+) -> tuple[TaskInstanceState | None, bool]:
+    """running -> deferred, same try number, with the trigger stored; the process then exits (no callbacks)."""
+    deferral = result.deferral
+    assert deferral is not None
+    report = DeferReport(
+        classpath=deferral.classpath,
+        kwargs=deferral.kwargs,
+        next_method=deferral.next_method,
+        next_kwargs=deferral.next_kwargs,
+        timeout_seconds=deferral.timeout_seconds,
+        rendered_fields=result.rendered_fields or None,
+    )
+    external = channel.defer(report)
+    if external is not None:
+        log.warning("state externally set to %s; not deferring", external)
+        return _as_state(external), False
+    log.info("Pausing task as DEFERRED. %s, try %d; trigger %s", claim.key, claim.try_number, deferral.classpath)
+    return TI.DEFERRED, True
 
 
 def _as_state(label: str) -> TaskInstanceState | None:

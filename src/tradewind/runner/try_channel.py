@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from tradewind.execution.models import ClaimedTry, Refusal, RescheduleReport, TryEnded, TryReport
+from tradewind.execution.models import ClaimedTry, DeferReport, Refusal, RescheduleReport, TryEnded, TryReport
 from tradewind.sdk.legacy_context import PreviousSuccess
 from tradewind.sdk.runtime import TaskRuntime
 
@@ -22,6 +22,9 @@ class TryChannel(Protocol):
         """How the try ended, or (a str) the state someone else gave it first."""
 
     def reschedule(self, report: RescheduleReport) -> str | None: ...
+
+    def defer(self, report: DeferReport) -> str | None:
+        """None when the try is now deferred; else the state someone else gave it first."""
 
     def previous_success(self, *, logical_date: datetime) -> PreviousSuccess | None: ...
 

@@ -105,5 +105,7 @@ def _queue(session: Session, ti: TaskInstanceModel, limits: Limits, now: datetim
 
 
 def _next_try_number(ti: TaskInstanceModel) -> int:
-    """A new try, except for a sensor going on after a reschedule (``next_poke_at`` set): same try."""
-    return ti.try_number if ti.next_poke_at is not None and ti.try_number > 0 else ti.try_number + 1
+    """A new try, except for a sensor going on after a reschedule (``next_poke_at`` set) or a deferred try
+    resuming (``next_method`` set): same try."""
+    going_on = ti.next_poke_at is not None or ti.next_method is not None
+    return ti.try_number if going_on and ti.try_number > 0 else ti.try_number + 1

@@ -314,7 +314,7 @@ def _time_out(session: Session, view: _Run, now: datetime, terminate: Callable[[
             if state in (TI.QUEUED, TI.RUNNING):
                 terminate(TaskTryKey(_key(ti), ti.try_number))
                 _move(session, view, ti, TI.FAILED, end_date=now, state_reason=reason)
-            elif state in (None, TI.SCHEDULED, TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE):
+            elif state in (None, TI.SCHEDULED, TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE, TI.DEFERRED):
                 _move(session, view, ti, TI.SKIPPED, end_date=now, state_reason=reason)
 
 

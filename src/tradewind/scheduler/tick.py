@@ -24,7 +24,7 @@ from tradewind.scheduler.task_planning import plan_runs
 from tradewind.scheduler.try_failure import reset_to_scheduled
 from tradewind.scheduler.zombies import adopt_orphans, fail_zombies, reset_stuck_queued
 from tradewind.sdk.errors import TradewindError
-from tradewind.store import scheduling
+from tradewind.store import scheduling, triggers
 from tradewind.store.engine import transaction
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,8 @@ class Scheduler:
             )
             stats.runs_created += create_asset_triggered_runs(session=session, cache=self.cache, now=now)
             stats.runs_started = len(start_queued_runs(session=session, cache=self.cache, now=now))
+            # Deferred tries whose timeout passed go on, to fail (or skip, a soft_fail sensor) in the runner.
+            stats.scheduled += triggers.time_out_deferred(session=session, now=now)
             plan = plan_runs(session=session, cache=self.cache, now=now, terminate=self.executor.terminate)
             stats.scheduled = plan.scheduled
             stats.finished_runs = plan.finished_runs
@@ -134,6 +136,7 @@ class Scheduler:
             stuck = reset_stuck_queued(
                 session=session, executor=self.executor, now=now, timeout=sched.task_queued_timeout
             )
+            triggers.delete_unreferenced(session=session)
         if zombies or stuck:
             log.warning(
                 "housekeeping: %d zombie tries failed, %d stuck queued tries rescheduled", zombies, stuck

@@ -36,7 +36,8 @@ def fail_try(
 
 
 def reset_to_scheduled(*, session: Session, ti: TaskInstanceModel, reason: str) -> bool:
-    """Give back a queued try that never started: scheduled again, without using a try."""
+    """Give back a queued try that never started: scheduled again, without using a try (a resuming deferred
+    try was queued at its own try number, which it keeps)."""
     key = TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
     return task_instances.transition(
         session=session,
@@ -45,7 +46,7 @@ def reset_to_scheduled(*, session: Session, ti: TaskInstanceModel, reason: str) 
         target=TI.SCHEDULED,
         try_number=ti.try_number,
         values={
-            "try_number": max(0, ti.try_number - 1),
+            "try_number": ti.try_number if ti.next_method is not None else max(0, ti.try_number - 1),
             "queued_at": None,
             "queued_by_job_id": None,
             "external_executor_id": None,

@@ -5,25 +5,27 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from tradewind.sdk import templating
 from tradewind.sdk.abstractoperator import WEIGHT_RULES, AbstractOperator
 from tradewind.sdk.assets import BaseAsset, outlet_list
 from tradewind.sdk.definition_context import caller_site, current_dag, current_group, is_detached
-from tradewind.sdk.errors import DagDefinitionError
+from tradewind.sdk.errors import DagDefinitionError, TaskDeferralError, TaskDeferralTimeout, TaskDeferred
 from tradewind.sdk.mapped import OperatorPartial
 from tradewind.sdk.naming import validate_id
 from tradewind.sdk.operator_defaults import accepted_parameters, apply_default_args
 from tradewind.sdk.resolvable import iter_upstream_references
 from tradewind.sdk.retry_policy import RetryPolicy
 from tradewind.sdk.trigger_rule import TriggerRule
+from tradewind.sdk.triggers.base import FAIL_METHOD, TIMEOUT_ERROR
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
     from tradewind.sdk.dag import DAG
     from tradewind.sdk.taskgroup import TaskGroup
+    from tradewind.sdk.triggers.base import BaseTrigger
 
 DEFAULT_OWNER = "tradewind"
 DEFAULT_POOL = "default_pool"
@@ -219,6 +221,37 @@ class BaseOperator(AbstractOperator):
 
     def on_kill(self) -> None:
         """Called when the task is stopped from outside; stop any subprocess or remote job it started."""
+
+    # -- deferral ---------------------------------------------------------------------------------------
+
+    def defer(
+        self,
+        *,
+        trigger: BaseTrigger,
+        method_name: str,
+        kwargs: dict[str, Any] | None = None,
+        timeout: timedelta | float | None = None,
+    ) -> NoReturn:
+        """End this try for now and wait on ``trigger`` without a process or a slot; when it fires, the task
+        resumes in ``method_name(context, event=..., **kwargs)``. ``timeout`` fails the task (with
+        TaskDeferralTimeout) if the trigger has not fired by then."""
+        raise TaskDeferred(trigger=trigger, method_name=method_name, kwargs=kwargs, timeout=timeout)
+
+    def resume_execution(
+        self, next_method: str, next_kwargs: dict[str, Any] | None, context: Mapping[str, Any]
+    ) -> Any:
+        """What the runner calls instead of ``execute`` when a deferred try resumes. ``"__fail__"``: the
+        trigger failed (its traceback is written to the log) or timed out; raise accordingly."""
+        kwargs = dict(next_kwargs or {})
+        if next_method == FAIL_METHOD:
+            traceback = kwargs.get("traceback")
+            if traceback:
+                print("Trigger failed:\n" + "".join(traceback), flush=True)
+            error = kwargs.get("error") or "Unknown"
+            if error == TIMEOUT_ERROR:
+                raise TaskDeferralTimeout(error)
+            raise TaskDeferralError(error)
+        return getattr(self, next_method)(context, **kwargs)
 
     # -- templating -----------------------------------------------------------------------------------
 

@@ -24,19 +24,23 @@
     ├── MissingDependencyError      an optional library a feature needs is not installed (also ImportError)
     ├── TaskExecutionError          a task's own work failed (non-zero exit code, timeout ...)
     │   ├── TaskTimeoutError        execution_timeout passed
-    │   └── ExternalSystemError     a hook's external system refused or failed a request; names the connection
+    │   ├── ExternalSystemError     a hook's external system refused or failed a request; names the connection
+    │   ├── TaskDeferralError       the trigger a deferred task waited on failed (Airflow: TaskDeferralError)
+    │   └── TaskDeferralTimeout     a deferred task's timeout passed (Airflow: TaskDeferralTimeout)
     └── TaskControlSignal           raised by task code to steer its own outcome
         ├── TaskSkipped             (Airflow: AirflowSkipException)
         ├── TaskFailedNoRetry       (Airflow: AirflowFailException)
         │   └── SensorTimeout       a sensor's timeout passed (Airflow: AirflowSensorTimeout)
-        └── TaskRescheduled         end this try for now, go on at a date (Airflow: AirflowRescheduleException)
+        ├── TaskRescheduled         end this try for now, go on at a date (Airflow: AirflowRescheduleException)
+        └── TaskDeferred            end this try for now, go on when a trigger fires (Airflow: TaskDeferred)
 
 HTTP status codes for these live only in ``tradewind.api.errors``; exit codes only in ``tradewind.cli.main``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 
 class TradewindError(Exception):
@@ -188,6 +192,14 @@ class ExternalSystemError(TaskExecutionError):
         self.status = status
 
 
+class TaskDeferralError(TaskExecutionError):
+    """The trigger a deferred task waited on failed (its traceback is in the task log)."""
+
+
+class TaskDeferralTimeout(TaskExecutionError):
+    """A deferred task's ``timeout`` passed before its trigger fired."""
+
+
 class TaskControlSignal(TradewindError):
     """Raised by task code to decide its own outcome."""
 
@@ -211,3 +223,22 @@ class TaskRescheduled(TaskControlSignal):
     def __init__(self, reschedule_date: datetime) -> None:
         super().__init__(f"rescheduled to {reschedule_date.isoformat()}")
         self.reschedule_date = reschedule_date
+
+
+class TaskDeferred(TaskControlSignal):
+    """Raised by ``BaseOperator.defer``: end the try for now (state deferred, slot freed, same try number);
+    when ``trigger`` fires, the task resumes in ``method_name`` with ``kwargs`` and the event."""
+
+    def __init__(
+        self,
+        *,
+        trigger: Any,
+        method_name: str,
+        kwargs: dict[str, Any] | None = None,
+        timeout: timedelta | float | None = None,
+    ) -> None:
+        super().__init__(f"deferred on {type(trigger).__name__}, resuming in {method_name}")
+        self.trigger = trigger
+        self.method_name = method_name
+        self.kwargs = kwargs
+        self.timeout = timedelta(seconds=timeout) if isinstance(timeout, int | float) else timeout

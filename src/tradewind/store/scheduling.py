@@ -259,10 +259,12 @@ def live_scheduler_job_ids(*, session: Session, heartbeat_after: datetime) -> li
 
 
 def work_marker(*, session: Session) -> tuple[object, ...]:
-    """A cheap fingerprint of new work from outside (triggers, clears): when it changes, tick at once."""
+    """A cheap fingerprint of new work from outside (triggered runs, clears, a triggerer's fired triggers):
+    when it changes, tick at once."""
     newest = select(func.max(DagRunModel.id)).scalar_subquery()
     queued = select(func.count()).where(DagRunModel.state == DagRunState.QUEUED).scalar_subquery()
-    return tuple(session.execute(select(newest, queued)).one())
+    deferred = select(func.count()).where(TaskInstanceModel.state == TI.DEFERRED).scalar_subquery()
+    return tuple(session.execute(select(newest, queued, deferred)).one())
 
 
 def expand_mapped(

@@ -200,11 +200,21 @@ class TaskInstanceModel(Base):
     state_reason: Mapped[str | None] = mapped_column(Text)
     rendered_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
+    #: The trigger a deferred try waits on (cleared when it fires, times out or fails).
+    trigger_id: Mapped[int | None] = mapped_column(Integer)
+    #: When a deferred try stops waiting and fails (``defer(timeout=...)``).
+    trigger_timeout: Mapped[datetime | None]
+    #: The method a deferred try resumes in ("__fail__": fail with ``next_kwargs["error"]``) and its keyword
+    #: arguments (encoded by ``core.json_values``), the trigger's event under "event". Set while the try is
+    #: deferred and until it ends: the try number stays when it is queued again.
+    next_method: Mapped[str | None] = mapped_column(String(1000))
+    next_kwargs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         UniqueConstraint("dag_id", "run_id", "task_id", "map_index"),
         Index("ix_task_instance_state", "state"),
+        Index("ix_task_instance_trigger_id", "trigger_id"),
         Index("ix_task_instance_dag_id_run_id", "dag_id", "run_id"),
         Index("ix_task_instance_dag_id_task_id", "dag_id", "task_id"),
     )
@@ -325,6 +335,21 @@ class JobModel(Base):
     latest_heartbeat: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ix_job_type_state_heartbeat", "job_type", "state", "latest_heartbeat"),)
+
+
+class TriggerModel(Base):
+    """A trigger deferred tries wait on, stored serialized (Airflow's ``trigger`` table); ``triggerer_id`` is
+    the job id of the triggerer that claimed it (None: unclaimed)."""
+
+    __tablename__ = "trigger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    classpath: Mapped[str] = mapped_column(String(1000))
+    kwargs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_date: Mapped[datetime] = mapped_column(default=utcnow)
+    triggerer_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_trigger_triggerer_id", "triggerer_id"),)
 
 
 class UserModel(Base):

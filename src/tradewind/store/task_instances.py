@@ -41,6 +41,8 @@ TI = TaskInstanceState
 StateOrNone = TaskInstanceState | None
 Expected = TaskInstanceState | str | None | Collection[TaskInstanceState | str | None]
 
+#: Clearing or marking a task instance ends any deferral (its trigger is then deleted by housekeeping).
+_DEFERRAL_CLEARED = {"trigger_id": None, "trigger_timeout": None, "next_method": None, "next_kwargs": None}
 _COLUMNS = frozenset(TaskInstanceModel.__table__.columns.keys())
 #: Columns a transition may never set through ``values``: the key, and state (set by ``target``).
 _PROTECTED = frozenset({"id", "dag_id", "run_id", "task_id", "map_index", "state"})
@@ -241,7 +243,12 @@ def mark_task_instance(
         expected=current,
         target=state,
         by_user=by_user,
-        values={"start_date": start, "end_date": now, "duration": (now - start).total_seconds()},
+        values={
+            "start_date": start,
+            "end_date": now,
+            "duration": (now - start).total_seconds(),
+            **_DEFERRAL_CLEARED,
+        },
     )
 
 
@@ -357,6 +364,7 @@ def _clear_one(session: Session, ti: TaskInstanceModel, sdag: SerializedDag) -> 
                 "queued_at": None,
                 "next_retry_at": None,
                 "next_poke_at": None,
+                **_DEFERRAL_CLEARED,
                 "hostname": None,
                 "pid": None,
                 "external_executor_id": None,

@@ -16,6 +16,8 @@ from tradewind.execution.db_runtime import DbRuntime
 from tradewind.execution.models import (
     ClaimAnswer,
     ClaimRequest,
+    DeferAnswer,
+    DeferReport,
     FinishAnswer,
     HeartbeatAnswer,
     Refusal,
@@ -87,6 +89,12 @@ def finish(report: TryReport, who: Annotated[Caller, Depends(caller(S.RUN))]) ->
 @router.post("/try/reschedule")
 def reschedule(report: RescheduleReport, who: Annotated[Caller, Depends(caller(S.RUN))]) -> RescheduleAnswer:
     return RescheduleAnswer(taken_away=_state(who).reschedule(report, now=utcnow()))
+
+
+@router.post("/try/defer")
+def defer(report: DeferReport, who: Annotated[Caller, Depends(caller(S.RUN))]) -> DeferAnswer:
+    """The try deferred: store its trigger and move it running -> deferred (its process then exits)."""
+    return DeferAnswer(taken_away=_state(who).defer(report, now=utcnow()))
 
 
 class RescheduleHistoryBody(BaseModel):

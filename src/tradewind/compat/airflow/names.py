@@ -179,6 +179,21 @@ _EXCEPTIONS = {
     "AirflowSensorTimeout": "tradewind.sdk.errors:SensorTimeout",
     "AirflowRescheduleException": "tradewind.sdk.errors:TaskRescheduled",
     "DagRunAlreadyExists": "tradewind.sdk.runtime:DagRunExists",
+    "TaskDeferred": "tradewind.sdk.errors:TaskDeferred",
+    "TaskDeferralError": "tradewind.sdk.errors:TaskDeferralError",
+    "TaskDeferralTimeout": "tradewind.sdk.errors:TaskDeferralTimeout",
+}
+_TRIGGERS_BASE = {
+    "BaseTrigger": "tradewind.sdk.triggers.base:BaseTrigger",
+    "TriggerEvent": "tradewind.sdk.triggers.base:TriggerEvent",
+}
+_TRIGGERS_TEMPORAL = {
+    "DateTimeTrigger": "tradewind.sdk.triggers.temporal:DateTimeTrigger",
+    "TimeDeltaTrigger": "tradewind.sdk.triggers.temporal:TimeDeltaTrigger",
+}
+_TRIGGERS_FILE = {
+    "FileTrigger": "tradewind.sdk.triggers.file:FileTrigger",
+    "FileDeleteTrigger": "tradewind.sdk.triggers.file:FileDeleteTrigger",
 }
 
 _TIMEZONE = {
@@ -424,6 +439,11 @@ AIRFLOW_NAMES: Mapping[str, Names] = {
     "airflow.timetables.trigger": _TIMETABLES_TRIGGER,
     "airflow.timetables.simple": _TIMETABLES_SIMPLE,
     "airflow.timetables.events": _TIMETABLES_EVENTS,
+    "airflow.triggers.base": _TRIGGERS_BASE,
+    "airflow.triggers.temporal": _TRIGGERS_TEMPORAL,
+    "airflow.triggers.file": _TRIGGERS_FILE,
+    "airflow.providers.standard.triggers.temporal": _TRIGGERS_TEMPORAL,
+    "airflow.providers.standard.triggers.file": _TRIGGERS_FILE,
     **_ALERTS,
     **_SQL_PROVIDERS,
 }

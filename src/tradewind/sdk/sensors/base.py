@@ -17,6 +17,8 @@ from tradewind.sdk.errors import (
     DagDefinitionError,
     SensorTimeout,
     TaskControlSignal,
+    TaskDeferralError,
+    TaskDeferralTimeout,
     TaskFailedNoRetry,
     TaskRescheduled,
     TaskSkipped,
@@ -145,6 +147,22 @@ class BaseSensorOperator(BaseOperator):
                 raise TaskRescheduled(utcnow() + timedelta(seconds=wait))
             time.sleep(wait)
             pokes += 1
+
+    def resume_execution(
+        self, next_method: str, next_kwargs: dict[str, Any] | None, context: Mapping[str, Any]
+    ) -> Any:
+        """As BaseOperator's, with a sensor's meaning: a deferral timeout is the sensor's timeout, and with
+        ``soft_fail`` a failed or timed-out trigger skips the task."""
+        try:
+            return super().resume_execution(next_method, next_kwargs, context)
+        except TaskDeferralTimeout as exc:
+            if self.soft_fail:
+                raise TaskSkipped(f"skipped because soft_fail is set: {exc}") from exc
+            raise SensorTimeout(str(exc)) from exc
+        except TaskDeferralError as exc:
+            if self.soft_fail:
+                raise TaskSkipped(f"skipped because soft_fail is set: {exc}") from exc
+            raise
 
     def condition_due(self, context: Mapping[str, Any]) -> datetime | None:
         """When the condition is known to hold (time sensors); None when it cannot be known in advance."""

@@ -1,0 +1,58 @@
+"""`tradewind triggerer`: run the triggers deferred tasks wait on, until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+
+from tradewind.cli.arguments import Subparsers
+from tradewind.cli.console_logging import configure_logging
+from tradewind.cli.scheduler import install_stop_signals
+from tradewind.compat.airflow.activation import startup_notice
+from tradewind.config.settings import load_settings
+from tradewind.sdk.errors import ConfigError
+from tradewind.store.engine import make_engine
+from tradewind.store.migrate import check
+from tradewind.triggerer.service import TriggererService
+
+
+def register(sub: Subparsers) -> None:
+    parser = sub.add_parser(
+        "triggerer",
+        help="Run the triggerer",
+        description="Run the triggers deferred tasks wait on. Several triggerers share the triggers; "
+        "a dead one's are taken over.",
+    )
+    parser.add_argument(
+        "--capacity", type=int, default=None, help="most triggers to run at once ([triggerer] capacity)"
+    )
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if args.capacity is not None:
+        if args.capacity < 1:
+            raise ConfigError("--capacity must be at least 1", key="triggerer.capacity")
+        settings = settings.model_copy(
+            update={"triggerer": settings.triggerer.model_copy(update={"capacity": args.capacity})}
+        )
+    configure_logging(settings.logging.level)
+    if (notice := startup_notice(settings)) is not None:
+        print(notice, file=sys.stderr, flush=True)
+    engine = make_engine(settings.database_url)
+    status = check(engine)
+    if not status.up_to_date:
+        raise ConfigError(
+            f"the metadata database is not at the newest schema ({status.current} != {status.head}): "
+            "run `tradewind db migrate`",
+            key="database.url",
+        )
+    stop = threading.Event()
+    install_stop_signals(stop)
+    try:
+        TriggererService(settings, engine=engine).run(stop)
+    finally:
+        engine.dispose()
+    return 0

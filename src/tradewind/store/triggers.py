@@ -1,0 +1,191 @@
+"""Stored triggers: created when a try defers, claimed by triggerers, fired or failed into their task
+instances, timed out and cleaned up by the scheduler.
+
+Exactly once: a triggerer only fires a trigger it still holds (``DELETE ... WHERE triggerer_id = me`` in the
+same transaction as the task instances it moves), so a triggerer taken for dead and replaced cannot fire it
+a second time. On PostgreSQL candidate rows are claimed with ``FOR UPDATE SKIP LOCKED``; on SQLite each claim
+is a conditional UPDATE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy.orm import Session
+
+from tradewind.core.states import TaskInstanceState
+from tradewind.core.transitions import check_ti_transition
+from tradewind.sdk.triggers.base import FAIL_METHOD, FAILURE_ERROR, TIMEOUT_ERROR
+from tradewind.store.tables import TaskInstanceModel, TriggerModel
+
+TI = TaskInstanceState
+
+
+@dataclass(frozen=True)
+class StoredTrigger:
+    id: int
+    classpath: str
+    kwargs: dict[str, Any]
+
+
+def create_trigger(*, session: Session, classpath: str, kwargs: dict[str, Any], now: datetime) -> int:
+    row = TriggerModel(classpath=classpath, kwargs=kwargs, created_date=now, triggerer_id=None)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def delete_trigger(*, session: Session, trigger_id: int) -> None:
+    session.execute(
+        delete(TriggerModel).where(TriggerModel.id == trigger_id).execution_options(synchronize_session=False)
+    )
+
+
+def claim_triggers(
+    *, session: Session, triggerer_id: int, alive_triggerer_ids: Collection[int], limit: int
+) -> list[int]:
+    """Take up to ``limit`` triggers nobody alive holds (unclaimed, or held by a triggerer that stopped
+    heartbeating); returns the ids taken."""
+    if limit <= 0:
+        return []
+    holders = [i for i in alive_triggerer_ids if i != triggerer_id]
+    free = or_(
+        TriggerModel.triggerer_id.is_(None), TriggerModel.triggerer_id.not_in([triggerer_id, *holders])
+    )
+    stmt = (
+        select(TriggerModel.id, TriggerModel.triggerer_id).where(free).order_by(TriggerModel.id).limit(limit)
+    )
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        stmt = stmt.with_for_update(skip_locked=True)
+    taken = []
+    for trigger_id, holder in session.execute(stmt).all():
+        condition = (
+            TriggerModel.triggerer_id.is_(None) if holder is None else TriggerModel.triggerer_id == holder
+        )
+        result = session.execute(
+            update(TriggerModel)
+            .where(TriggerModel.id == trigger_id, condition)
+            .values(triggerer_id=triggerer_id)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            taken.append(trigger_id)
+    return taken
+
+
+def triggers_of(*, session: Session, triggerer_id: int) -> list[StoredTrigger]:
+    """The triggers ``triggerer_id`` holds, oldest first."""
+    rows = session.execute(
+        select(TriggerModel.id, TriggerModel.classpath, TriggerModel.kwargs)
+        .where(TriggerModel.triggerer_id == triggerer_id)
+        .order_by(TriggerModel.id)
+    )
+    return [StoredTrigger(i, classpath, dict(kwargs or {})) for i, classpath, kwargs in rows]
+
+
+def release_triggers(*, session: Session, triggerer_id: int) -> int:
+    """A triggerer stopping gives its triggers back at once (others need not wait for its heartbeat to age)."""
+    result = session.execute(
+        update(TriggerModel)
+        .where(TriggerModel.triggerer_id == triggerer_id)
+        .values(triggerer_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def fire_trigger(
+    *, session: Session, trigger_id: int, triggerer_id: int, payload: Any, now: datetime
+) -> int | None:
+    """The trigger fired: every task instance deferred on it is scheduled again with the event in its
+    ``next_kwargs`` and the trigger row is deleted. None when ``triggerer_id`` no longer holds the trigger
+    (taken over, or gone): nothing is changed. Otherwise how many task instances were scheduled."""
+    return _settle(
+        session, trigger_id, triggerer_id, now, lambda kwargs: (None, {**(kwargs or {}), "event": payload})
+    )
+
+
+def fail_trigger(
+    *, session: Session, trigger_id: int, triggerer_id: int, traceback: list[str], now: datetime
+) -> int | None:
+    """The trigger raised (or ended without an event): its task instances are scheduled to fail with the
+    traceback. None when ``triggerer_id`` no longer holds it."""
+    failure = {"error": FAILURE_ERROR, "traceback": traceback}
+    return _settle(session, trigger_id, triggerer_id, now, lambda _kwargs: (FAIL_METHOD, failure))
+
+
+def _settle(session: Session, trigger_id: int, triggerer_id: int, now: datetime, resume: Any) -> int | None:
+    deleted = session.execute(
+        delete(TriggerModel)
+        .where(TriggerModel.id == trigger_id, TriggerModel.triggerer_id == triggerer_id)
+        .execution_options(synchronize_session=False)
+    )
+    if deleted.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    check_ti_transition(TI.DEFERRED, TI.SCHEDULED)
+    rows = session.execute(
+        select(TaskInstanceModel.id, TaskInstanceModel.next_method, TaskInstanceModel.next_kwargs).where(
+            TaskInstanceModel.trigger_id == trigger_id, TaskInstanceModel.state == TI.DEFERRED
+        )
+    ).all()
+    moved = 0
+    for ti_id, next_method, next_kwargs in rows:
+        method, kwargs = resume(next_kwargs)
+        result = session.execute(
+            update(TaskInstanceModel)
+            .where(
+                TaskInstanceModel.id == ti_id,
+                TaskInstanceModel.trigger_id == trigger_id,
+                TaskInstanceModel.state == TI.DEFERRED,
+            )
+            .values(
+                state=TI.SCHEDULED.value,
+                next_method=method or next_method,
+                next_kwargs=kwargs,
+                trigger_id=None,
+                trigger_timeout=None,
+                scheduled_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        moved += result.rowcount  # type: ignore[attr-defined]
+    return moved
+
+
+def time_out_deferred(*, session: Session, now: datetime) -> int:
+    """Deferred tries whose ``trigger_timeout`` passed are scheduled to fail with a timeout error."""
+    check_ti_transition(TI.DEFERRED, TI.SCHEDULED)
+    result = session.execute(
+        update(TaskInstanceModel)
+        .where(TaskInstanceModel.state == TI.DEFERRED, TaskInstanceModel.trigger_timeout < now)
+        .values(
+            state=TI.SCHEDULED.value,
+            next_method=FAIL_METHOD,
+            next_kwargs={"error": TIMEOUT_ERROR},
+            trigger_id=None,
+            trigger_timeout=None,
+            scheduled_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def delete_unreferenced(*, session: Session) -> int:
+    """Delete the triggers no deferred task instance waits on any more (cleared, marked, timed out)."""
+    waiting = exists().where(
+        TaskInstanceModel.trigger_id == TriggerModel.id, TaskInstanceModel.state == TI.DEFERRED
+    )
+    result = session.execute(
+        delete(TriggerModel).where(~waiting).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def trigger_ids(*, session: Session) -> Sequence[int]:
+    return session.scalars(select(TriggerModel.id).order_by(TriggerModel.id)).all()

@@ -1,0 +1,226 @@
+"""`tradewind triggerer`: a job with a heartbeat that claims stored triggers (up to its capacity), has its
+child process run them, and writes what they report: an event schedules the tasks waiting on the trigger
+again, a failure schedules them to fail with the traceback. Only this process holds the database
+credentials; the trigger code runs in the child (``trigger_runner``), which has none."""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradewind.config.settings import Settings
+from tradewind.core.clock import Clock, SystemClock
+from tradewind.store import jobs, triggers
+from tradewind.store.engine import make_session_factory, transaction
+from tradewind.triggerer import protocol
+from tradewind.triggerer.child import TriggerChild
+
+log = logging.getLogger(__name__)
+JOB_TYPE = "triggerer"
+
+
+class TriggererService:
+    """Runs until ``stop`` is set. ``env`` is the environment the child is started from (minus secrets)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: Engine,
+        clock: Clock | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.factory: sessionmaker[Session] = make_session_factory(engine)
+        self.clock = clock or SystemClock()
+        self.env = env
+        self.job_id: int | None = None
+        self.child: TriggerChild | None = None
+        #: Triggers the child runs now (sent "run", not yet reported or cancelled).
+        self.running: set[int] = set()
+        self._last_heartbeat = self._last_sync = 0.0
+
+    def run(self, stop: threading.Event) -> None:
+        with transaction(self.factory) as session:
+            self.job_id = jobs.register_job(
+                session=session,
+                job_type=JOB_TYPE,
+                hostname=self.settings.core.hostname or socket.gethostname(),
+                pid=os.getpid(),
+                executor=None,
+                now=self.clock.now(),
+            )
+        log.info("triggerer job %s started (capacity %d)", self.job_id, self.settings.triggerer.capacity)
+        try:
+            self._start_child()
+            while not stop.is_set():
+                try:
+                    self.iterate()
+                except SQLAlchemyError as exc:  # an outage: go round again; others take over if it lasts
+                    log.error("metadata database error: %s", exc)
+                    stop.wait(1.0)
+        finally:
+            self._shutdown()
+
+    def iterate(self) -> None:
+        """One round: restart a dead child, heartbeat, claim and hand out triggers, apply reports."""
+        conf = self.settings.triggerer
+        assert self.child is not None
+        if not self.child.alive():
+            code = self.child.process.returncode if self.child.process is not None else None
+            log.error("the trigger child exited (code %s); starting it again", code)
+            self._drain()
+            self._start_child()
+        mono = time.monotonic()
+        if mono - self._last_heartbeat >= conf.heartbeat_interval:
+            self.heartbeat()
+            self._last_heartbeat = mono
+        if mono - self._last_sync >= conf.poll_interval:
+            self.sync()
+            self._last_sync = time.monotonic()
+        self._apply_reports(timeout=min(conf.poll_interval, conf.heartbeat_interval, 0.5))
+
+    def heartbeat(self) -> None:
+        assert self.job_id is not None
+        with transaction(self.factory) as session:
+            jobs.job_heartbeat(session=session, job_id=self.job_id, now=self.clock.now())
+
+    def sync(self) -> None:
+        """Claim free triggers up to capacity; start the ones this triggerer now holds, cancel the ones it
+        no longer holds (fired elsewhere, taken over after a stall, their tasks cleared)."""
+        assert self.job_id is not None and self.child is not None
+        conf = self.settings.triggerer
+        now = self.clock.now()
+        with transaction(self.factory) as session:
+            mine = triggers.triggers_of(session=session, triggerer_id=self.job_id)
+            alive = [
+                job.id
+                for job in jobs.alive_jobs(
+                    session=session, job_type=JOB_TYPE, threshold_seconds=conf.liveness_threshold, now=now
+                )
+            ]
+            taken = triggers.claim_triggers(
+                session=session,
+                triggerer_id=self.job_id,
+                alive_triggerer_ids=alive,
+                limit=conf.capacity - len(mine),
+            )
+            if taken:
+                mine = triggers.triggers_of(session=session, triggerer_id=self.job_id)
+        held = {t.id for t in mine}
+        for trigger_id in sorted(self.running - held):
+            self.child.send({"op": protocol.CANCEL, "id": trigger_id})
+            self.running.discard(trigger_id)
+        for trigger in mine:
+            if trigger.id not in self.running:
+                sent = self.child.send(
+                    {
+                        "op": protocol.RUN,
+                        "id": trigger.id,
+                        "classpath": trigger.classpath,
+                        "kwargs": trigger.kwargs,
+                    }
+                )
+                if sent:
+                    self.running.add(trigger.id)
+        if taken:
+            log.info("claimed %d trigger(s); running %d", len(taken), len(self.running))
+
+    def _apply_reports(self, *, timeout: float) -> None:
+        assert self.child is not None
+        try:
+            message = self.child.messages.get(timeout=timeout)
+        except queue.Empty:
+            return
+        while message is not None:
+            self.apply(message)
+            try:
+                message = self.child.messages.get_nowait()
+            except queue.Empty:
+                return
+
+    def apply(self, message: dict[str, Any]) -> None:
+        """Write one report of the child: an event or a failure moves the trigger's tasks on."""
+        assert self.job_id is not None
+        op = message.get("op")
+        if op == protocol.BLOCKED:
+            verb = "is blocking" if message.get("ongoing") else "blocked"
+            log.warning(
+                "%s %s the triggerer's event loop for %d ms: triggers must await, never block (time.sleep, "
+                "blocking I/O); every other trigger waited",
+                message.get("name"), verb, int(message.get("ms") or 0),
+            )  # fmt: skip
+            return
+        trigger_id = int(message["id"])
+        self.running.discard(trigger_id)
+        now = self.clock.now()
+        with transaction(self.factory) as session:
+            if op == protocol.EVENT:
+                moved = triggers.fire_trigger(
+                    session=session, trigger_id=trigger_id, triggerer_id=self.job_id,
+                    payload=message.get("payload"), now=now,
+                )  # fmt: skip
+            elif op == protocol.FAILED:
+                lines = [str(line) for line in message.get("traceback") or []]
+                log.error("trigger %d failed:\n%s", trigger_id, "".join(lines))
+                moved = triggers.fail_trigger(
+                    session=session, trigger_id=trigger_id, triggerer_id=self.job_id, traceback=lines, now=now
+                )
+            else:
+                log.warning("unknown report %r from the trigger child", op)
+                return
+        if moved is None:
+            log.info("trigger %d is no longer this triggerer's; its report is dropped", trigger_id)
+        else:
+            log.info(
+                "trigger %d %s: %d task(s) scheduled",
+                trigger_id,
+                "fired" if op == protocol.EVENT else "failed",
+                moved,
+            )
+
+    def _start_child(self) -> None:
+        self.child = TriggerChild(self.settings, env=self.env)
+        self.child.start()
+        self.running = set()
+        self._last_sync = 0.0  # hand it its triggers at once
+
+    def _drain(self) -> None:
+        """Reports the dead child wrote before it died still count."""
+        assert self.child is not None
+        while True:
+            try:
+                message = self.child.messages.get(timeout=0.5)
+            except queue.Empty:
+                return
+            if message is None:
+                return
+            self.apply(message)
+
+    def _shutdown(self) -> None:
+        log.info("triggerer stopping")
+        if self.child is not None:
+            self.child.stop()
+            try:
+                self._drain()
+            except SQLAlchemyError as exc:
+                log.error("could not record the last reports: %s", exc)
+        if self.job_id is not None:
+            try:
+                with transaction(self.factory) as session:
+                    released = triggers.release_triggers(session=session, triggerer_id=self.job_id)
+                    jobs.end_job(session=session, job_id=self.job_id, now=self.clock.now())
+                if released:
+                    log.info("released %d trigger(s) for other triggerers", released)
+            except SQLAlchemyError as exc:
+                log.error("could not end the triggerer job: %s", exc)

@@ -1,0 +1,222 @@
+"""The triggerer's child process: every trigger on one asyncio loop, user code, and no database.
+
+Started by ``triggerer.child`` with the task environment (no database URL) and the task settings on stdin;
+reads run/cancel lines, answers with event/failed/blocked lines on the pipe named by ``--events-fd``. A
+watchdog thread measures the loop's lag and names the trigger that was running while it stalled.
+Run as ``python -m tradewind.triggerer.trigger_runner --events-fd N``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import os
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tradewind.config.settings_handoff import settings_from_payload
+from tradewind.core.json_values import from_tagged_json, to_tagged_json
+from tradewind.plugins.user_code import prepare_for_user_code
+from tradewind.sdk.triggers.base import BaseTrigger
+from tradewind.triggerer import protocol
+
+log = logging.getLogger("tradewind.triggerer.child")
+#: How often the loop notes that it runs; the watchdog compares against it.
+BEAT = 0.05
+
+Send = Callable[[dict[str, Any]], None]
+
+
+def build_trigger(classpath: str, kwargs: dict[str, Any]) -> BaseTrigger:
+    """The trigger ``serialize`` described, built again from its class path and decoded arguments."""
+    module_name, _, class_name = classpath.rpartition(".")
+    if not module_name:
+        raise ImportError(f"trigger class path {classpath!r} names no module")
+    trigger_type = getattr(importlib.import_module(module_name), class_name)
+    trigger = trigger_type(**from_tagged_json(kwargs))
+    if not isinstance(trigger, BaseTrigger):
+        raise TypeError(f"{classpath} is not a BaseTrigger")
+    return trigger
+
+
+class TriggerRunner:
+    """Runs triggers as asyncio tasks; each reports its first event (or its failure) once and stops."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+
+    def handle(self, message: dict[str, Any]) -> None:
+        op = message["op"]
+        if op == protocol.RUN:
+            self.start(int(message["id"]), str(message["classpath"]), dict(message.get("kwargs") or {}))
+        elif op == protocol.CANCEL:
+            task = self.tasks.pop(int(message["id"]), None)
+            if task is not None:
+                task.cancel()
+        else:
+            log.warning("unknown message %r", op)
+
+    def start(self, trigger_id: int, classpath: str, kwargs: dict[str, Any]) -> None:
+        if trigger_id in self.tasks:
+            return
+        try:
+            trigger = build_trigger(classpath, kwargs)
+        except Exception:
+            log.exception("trigger %d (%s) cannot be built", trigger_id, classpath)
+            self._failed(trigger_id, traceback.format_exc().splitlines(keepends=True))
+            return
+        trigger.trigger_id = trigger_id
+        name = f"trigger {trigger_id} ({classpath})"
+        self.tasks[trigger_id] = asyncio.create_task(self._run(trigger_id, trigger), name=name)
+        log.info("started %s", name)
+
+    async def _run(self, trigger_id: int, trigger: BaseTrigger) -> None:
+        events = trigger.run()
+        try:
+            try:
+                event = await anext(events)
+            except StopAsyncIteration:
+                self._failed(trigger_id, ["Trigger exited without sending an event.\n"])
+                return
+            try:
+                payload = to_tagged_json(event.payload)
+            except TypeError as exc:
+                self._failed(trigger_id, [f"the trigger's event cannot be stored: {exc}\n"])
+                return
+            log.info("trigger %d fired: %r", trigger_id, event)
+            self.tasks.pop(trigger_id, None)
+            self.send({"op": protocol.EVENT, "id": trigger_id, "payload": payload})
+        except asyncio.CancelledError:
+            log.info("trigger %d cancelled", trigger_id)
+            raise
+        except Exception:
+            log.exception("trigger %d failed", trigger_id)
+            self._failed(trigger_id, traceback.format_exc().splitlines(keepends=True))
+        finally:
+            await _close(trigger_id, trigger, events)
+
+    def _failed(self, trigger_id: int, lines: list[str]) -> None:
+        self.tasks.pop(trigger_id, None)
+        self.send({"op": protocol.FAILED, "id": trigger_id, "traceback": lines})
+
+
+async def _close(trigger_id: int, trigger: BaseTrigger, events: Any) -> None:
+    try:
+        await events.aclose()
+    except Exception:
+        log.exception("trigger %d: closing its run() failed", trigger_id)
+    try:
+        await trigger.cleanup()
+    except Exception:
+        log.exception("trigger %d: cleanup() failed", trigger_id)
+
+
+class Watchdog:
+    """A thread that notices the loop stalling longer than ``threshold`` seconds and reports the trigger
+    whose step was running then (a trigger calling time.sleep or blocking I/O stalls every other one)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, send: Send, threshold: float) -> None:
+        self.loop = loop
+        self.send = send
+        self.threshold = threshold
+        self.last_beat = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="triggerer-watchdog", daemon=True)
+
+    async def beat(self) -> None:
+        while True:
+            self.last_beat = time.monotonic()
+            await asyncio.sleep(BEAT)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _watch(self) -> None:
+        culprit: str | None = None
+        worst = 0.0
+        while not self._stop.wait(BEAT / 2):
+            lag = time.monotonic() - self.last_beat - BEAT
+            if lag > self.threshold:
+                worst = max(worst, lag)
+                if culprit is None:
+                    task = asyncio.current_task(self.loop)
+                    culprit = task.get_name() if task is not None else "unknown"
+                    self.send(
+                        {"op": protocol.BLOCKED, "name": culprit, "ms": int(lag * 1000), "ongoing": True}
+                    )
+            elif culprit is not None:
+                self.send(
+                    {"op": protocol.BLOCKED, "name": culprit, "ms": int(worst * 1000), "ongoing": False}
+                )
+                culprit, worst = None, 0.0
+
+
+class PipeWriter:
+    """Whole lines onto the events pipe, from the loop and the watchdog thread alike."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.lock = threading.Lock()
+
+    def __call__(self, message: dict[str, Any]) -> None:
+        data = protocol.encode(message)
+        with self.lock:
+            view = memoryview(data)
+            while view:
+                written = os.write(self.fd, view)
+                view = view[written:]
+
+
+async def serve(events_fd: int) -> None:
+    loop = asyncio.get_running_loop()
+    commands = asyncio.StreamReader(limit=protocol.MAX_LINE)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(commands), sys.stdin)
+    settings = settings_from_payload((await commands.readline()).decode())
+    logging.basicConfig(
+        level=settings.logging.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    prepare_for_user_code(settings)
+    # Trigger classes may live beside the DAGs, as in Airflow (plugins are on the path already).
+    if str(settings.dags_folder) not in sys.path:
+        sys.path.append(str(Path(settings.dags_folder)))
+    send = PipeWriter(events_fd)
+    runner = TriggerRunner(send)
+    watchdog = Watchdog(loop, send, settings.triggerer.blocked_main_thread_warning_threshold)
+    beat = asyncio.create_task(watchdog.beat(), name="triggerer-heartbeat")
+    watchdog.start()
+    log.info("trigger child ready (pid %d)", os.getpid())
+    try:
+        while line := await commands.readline():
+            try:
+                runner.handle(protocol.decode(line))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.error("bad message from the triggerer: %s", exc)
+    finally:  # the service closed the pipe: it is stopping (or gone)
+        watchdog.stop()
+        beat.cancel()
+        for task in list(runner.tasks.values()):
+            task.cancel()
+        await asyncio.gather(*runner.tasks.values(), return_exceptions=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tradewind-trigger-runner")
+    parser.add_argument("--events-fd", type=int, required=True)
+    args = parser.parse_args(argv)
+    asyncio.run(serve(args.events_fd))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
