@@ -1,0 +1,241 @@
+"""Deferrable operators with the real scheduler (LocalExecutor, runner processes) and real `tradewind triggerer`
+processes: a task defers on a trigger, frees its slot, and resumes with the event at the same try; a failing
+trigger and a timeout fail their task; a SIGKILLed triggerer is replaced and its trigger fires once; a
+scheduler restarted meanwhile loses nothing; the trigger child has no database URL."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.scheduler.conftest import Deployment, wait_until
+from tradewind.core.keys import TaskInstanceKey
+from tradewind.store import jobs, task_instances, triggers
+from tradewind.store.tables import TaskInstanceModel
+
+DEFERRING = """
+from datetime import datetime, timedelta
+from pathlib import Path
+from tradewind import DAG, BaseOperator, PythonOperator
+from tradewind.sdk.triggers.temporal import TimeDeltaTrigger
+from broken_trigger import Broken
+
+LEDGER = Path(__file__).with_name("ledger.txt")
+
+
+class Wait(BaseOperator):
+    def __init__(self, *, seconds, timeout=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seconds = seconds
+        self.wait_timeout = timeout
+
+    def execute(self, context):
+        print(f"first half of try {context['ti'].try_number}", flush=True)
+        self.defer(trigger=TimeDeltaTrigger(timedelta(seconds=self.seconds)), method_name="done",
+                   kwargs={"asked": self.seconds}, timeout=self.wait_timeout)
+
+    def done(self, context, event=None, asked=None):
+        with LEDGER.open("a") as f:
+            f.write(f"{context['ti'].task_id} {context['ti'].try_number}\\n")
+        print(f"second half: event={event.isoformat()} asked={asked}", flush=True)
+        return asked
+
+
+class Failing(BaseOperator):
+    def execute(self, context):
+        self.defer(trigger=Broken(), method_name="done")
+
+    def done(self, context, event=None):
+        return "unreachable"
+
+
+with DAG("deferring", schedule=None, start_date=datetime(2026, 1, 1)):
+    Wait(task_id="wait", seconds=2)
+
+with DAG("slot", schedule=None, start_date=datetime(2026, 1, 1)):
+    Wait(task_id="wait", seconds=6, priority_weight=10)
+    PythonOperator(task_id="other", python_callable=lambda: print("other ran", flush=True))
+
+with DAG("broken", schedule=None, start_date=datetime(2026, 1, 1)):
+    Failing(task_id="fail")
+
+with DAG("late", schedule=None, start_date=datetime(2026, 1, 1)):
+    Wait(task_id="wait", seconds=3600, timeout=1)
+
+with DAG("long", schedule=None, start_date=datetime(2026, 1, 1)):
+    Wait(task_id="wait", seconds=8)
+"""
+
+#: The trigger class must be importable in the triggerer's child: beside the DAGs, as in Airflow.
+BROKEN_TRIGGER = """
+from tradewind.sdk.triggers.base import BaseTrigger, TriggerEvent
+
+
+class Broken(BaseTrigger):
+    def serialize(self):
+        return ("broken_trigger.Broken", {})
+
+    async def run(self):
+        raise RuntimeError("the partner API said no")
+        yield TriggerEvent(None)
+"""
+
+
+def _ti(deployment: Deployment, dag_id: str, run_id: str, task_id: str) -> TaskInstanceModel:
+    with deployment.sessions() as session:
+        return task_instances.get_task_instance(session=session, key=TaskInstanceKey(dag_id, run_id, task_id))
+
+
+def _state(deployment: Deployment, dag_id: str, run_id: str, task_id: str) -> str | None:
+    return _ti(deployment, dag_id, run_id, task_id).state
+
+
+def _start_triggerer(deployment: Deployment, name: str = "triggerer") -> subprocess.Popen[bytes]:
+    proc = deployment.start("triggerer", log_name=name)
+
+    def registered() -> bool:
+        with deployment.sessions() as session:
+            alive = jobs.alive_jobs(session=session, job_type="triggerer", threshold_seconds=60, now=_now())
+            return any(j.pid == proc.pid for j in alive)
+
+    wait_until(registered, timeout=30, what="triggerer job registered", on_timeout=deployment.dump_logs)
+    return proc
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from tradewind.core.clock import utcnow
+
+    return utcnow()
+
+
+def _log(deployment: Deployment, dag_id: str, task_id: str, run_id: str) -> str:
+    return deployment.tw("tasks", "logs", dag_id, task_id, run_id).stdout
+
+
+def _ledger(deployment: Deployment) -> list[str]:
+    path = deployment.dags / "ledger.txt"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+@pytest.fixture
+def deferring(deployment: Deployment) -> Deployment:
+    deployment.env["TRADEWIND__TRIGGERER__HEARTBEAT_INTERVAL"] = "0.5"
+    deployment.env["TRADEWIND__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD"] = "2"
+    deployment.env["TRADEWIND__TRIGGERER__POLL_INTERVAL"] = "0.2"
+    deployment.write_dag("deferring", DEFERRING)
+    deployment.write_dag("broken_trigger", BROKEN_TRIGGER)
+    deployment.parse()
+    return deployment
+
+
+def test_a_task_defers_and_resumes_with_the_event_at_the_same_try(deferring: Deployment) -> None:
+    deferring.start_scheduler()
+    _start_triggerer(deferring)
+    run_id = deferring.tw("dags", "trigger", "deferring").stdout.strip()
+    wait_until(lambda: _state(deferring, "deferring", run_id, "wait") == "deferred", timeout=60,
+               what="the task to defer", on_timeout=deferring.dump_logs)  # fmt: skip
+    deferred_at = time.monotonic()
+    assert deferring.wait_run("deferring", run_id) == "success", deferring.dump_logs()
+    assert time.monotonic() - deferred_at < 10
+    ti = _ti(deferring, "deferring", run_id, "wait")
+    assert (ti.try_number, ti.next_method, ti.trigger_id) == (1, None, None)
+    log = _log(deferring, "deferring", "wait", run_id)
+    assert "first half of try 1" in log and "Pausing task as DEFERRED" in log, log
+    assert "Resuming after deferral: calling done" in log and "second half: event=" in log, log
+    assert "asked=2" in log
+    assert _ledger(deferring) == ["wait 1"]
+    with deferring.sessions() as session:
+        assert triggers.trigger_ids(session=session) == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_deferred_task_frees_its_slot(deferring: Deployment) -> None:
+    deferring.env["TRADEWIND__CORE__PARALLELISM"] = "1"
+    deferring.start_scheduler()
+    _start_triggerer(deferring)
+    run_id = deferring.tw("dags", "trigger", "slot").stdout.strip()
+    # With one slot, "other" can only run while "wait" is deferred (wait sorts first by priority/id).
+    wait_until(lambda: _state(deferring, "slot", run_id, "other") == "success", timeout=60,
+               what="the second task to run", on_timeout=deferring.dump_logs)  # fmt: skip
+    assert _state(deferring, "slot", run_id, "wait") == "deferred", deferring.dump_logs()
+    assert deferring.wait_run("slot", run_id) == "success", deferring.dump_logs()
+    assert _ti(deferring, "slot", run_id, "wait").try_number == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_failing_trigger_fails_its_task_with_the_traceback_in_the_task_log(deferring: Deployment) -> None:
+    deferring.start_scheduler()
+    _start_triggerer(deferring)
+    run_id = deferring.tw("dags", "trigger", "broken").stdout.strip()
+    assert deferring.wait_run("broken", run_id) == "failed", deferring.dump_logs()
+    log = _log(deferring, "broken", "fail", run_id)
+    assert "Trigger failed:" in log and "RuntimeError: the partner API said no" in log, log
+    assert "TaskDeferralError: Trigger failure" in log, log
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_trigger_timeout_fails_the_task(deferring: Deployment) -> None:
+    deferring.start_scheduler()
+    _start_triggerer(deferring)
+    run_id = deferring.tw("dags", "trigger", "late").stdout.strip()
+    assert deferring.wait_run("late", run_id, timeout=30) == "failed", deferring.dump_logs()
+    log = _log(deferring, "late", "wait", run_id)
+    assert "TaskDeferralTimeout: Trigger/execution timeout" in log, log
+    assert _ledger(deferring) == []
+
+
+def test_a_killed_triggerer_is_replaced_and_a_restarted_scheduler_loses_nothing(
+    deferring: Deployment,
+) -> None:
+    scheduler = deferring.start_scheduler()
+    first = _start_triggerer(deferring, "triggerer-1")
+    run_id = deferring.tw("dags", "trigger", "long").stdout.strip()
+    key = TaskInstanceKey("long", run_id, "wait")
+
+    def claimed_by(pid: int) -> bool:
+        with deferring.sessions() as session:
+            ti = task_instances.get_task_instance(session=session, key=key)
+            holders = {j.id for j in jobs.alive_jobs(session=session, job_type="triggerer", threshold_seconds=60,
+                                                      now=_now()) if j.pid == pid}  # fmt: skip
+            if ti.trigger_id is None:
+                return False
+            from tradewind.store.tables import TriggerModel
+
+            row = session.get(TriggerModel, ti.trigger_id)
+            return row is not None and row.triggerer_id in holders
+
+    wait_until(lambda: claimed_by(first.pid), timeout=60, what="the first triggerer to claim the trigger",
+               on_timeout=deferring.dump_logs)  # fmt: skip
+    # Both services die while the task waits: a new triggerer takes the trigger over, a new scheduler resumes it.
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    scheduler.send_signal(signal.SIGKILL)
+    scheduler.wait(timeout=10)
+    second = _start_triggerer(deferring, "triggerer-2")
+    wait_until(lambda: claimed_by(second.pid), timeout=30, what="the second triggerer to take the trigger over",
+               on_timeout=deferring.dump_logs)  # fmt: skip
+    assert _state(deferring, "long", run_id, "wait") == "deferred"
+    deferring.start_scheduler()
+    assert deferring.wait_run("long", run_id, timeout=60) == "success", deferring.dump_logs()
+    assert _ledger(deferring) == ["wait 1"]
+    assert _ti(deferring, "long", run_id, "wait").try_number == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_trigger_child_has_no_database_url(deferring: Deployment) -> None:
+    triggerer = _start_triggerer(deferring)
+    children = Path(f"/proc/{triggerer.pid}/task/{triggerer.pid}/children")
+    wait_until(lambda: children.read_text().split() != [], timeout=30, what="the trigger child")
+    child = int(children.read_text().split()[0])
+    environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+    names = {entry.split(b"=", 1)[0] for entry in environ if entry}
+    assert b"TRADEWIND__DATABASE__URL" not in names
+    assert b"TRADEWIND_HOME" in names
+    parent_names = {
+        e.split(b"=", 1)[0] for e in Path(f"/proc/{triggerer.pid}/environ").read_bytes().split(b"\0")
+    }
+    assert b"TRADEWIND__DATABASE__URL" in parent_names
