@@ -1,0 +1,124 @@
+"""The triggerer service with its real child process: it claims a trigger, the child fires it, the service
+schedules the waiting task instance with the event; a second triggerer takes over the triggers of one that
+stopped heartbeating, and the first then cancels them."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from tradewind.config.settings import Settings, load_settings
+from tradewind.core.json_values import to_tagged_json
+from tradewind.store import triggers
+from tradewind.store.engine import make_session_factory, transaction
+from tradewind.store.tables import JobModel, TaskInstanceModel
+from tradewind.triggerer.service import TriggererService
+
+DATE_TIME = "tradewind.sdk.triggers.temporal.DateTimeTrigger"
+
+
+@pytest.fixture
+def settings(tw_home: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("TRADEWIND__TRIGGERER__HEARTBEAT_INTERVAL", "0.5")
+    monkeypatch.setenv("TRADEWIND__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD", "1")
+    monkeypatch.setenv("TRADEWIND__TRIGGERER__POLL_INTERVAL", "0.1")
+    return load_settings()
+
+
+@pytest.fixture
+def sessions(migrated_engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(migrated_engine)
+
+
+@pytest.fixture
+def services(settings: Settings, migrated_engine: Engine) -> Iterator[Callable[[], TriggererService]]:
+    started: list[tuple[TriggererService, threading.Event, threading.Thread]] = []
+
+    def start() -> TriggererService:
+        service = TriggererService(settings, engine=migrated_engine, env=dict(os.environ))
+        stop = threading.Event()
+        thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
+        thread.start()
+        started.append((service, stop, thread))
+        _wait(lambda: service.job_id is not None and bool(service.child and service.child.alive()), "service")
+        return service
+
+    yield start
+    for _service, stop, thread in started:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def _wait(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def _deferred(sessions: sessionmaker[Session], moment: datetime) -> tuple[int, int]:
+    with transaction(sessions) as session:
+        trigger_id = triggers.create_trigger(
+            session=session, classpath=DATE_TIME, kwargs=to_tagged_json({"moment": moment}), now=moment
+        )
+        ti = TaskInstanceModel(
+            dag_id="d", run_id="r", task_id=f"t{trigger_id}", map_index=-1, state="deferred", try_number=1,
+            trigger_id=trigger_id, next_method="done", next_kwargs={"x": 1},
+        )  # fmt: skip
+        session.add(ti)
+        session.flush()
+        return trigger_id, ti.id
+
+
+def _ti(sessions: sessionmaker[Session], ti_id: int) -> TaskInstanceModel:
+    with sessions() as session:
+        ti = session.get(TaskInstanceModel, ti_id)
+        assert ti is not None
+        return ti
+
+
+def test_a_claimed_trigger_fires_and_its_task_is_scheduled_with_the_event(
+    sessions: sessionmaker[Session], services: Callable[[], TriggererService]
+) -> None:
+    moment = datetime.now(UTC) + timedelta(seconds=0.5)
+    _trigger_id, ti_id = _deferred(sessions, moment)
+    services()
+    _wait(lambda: _ti(sessions, ti_id).state == "scheduled", "the task to be scheduled")
+    ti = _ti(sessions, ti_id)
+    assert (ti.trigger_id, ti.next_method, ti.try_number) == (None, "done", 1)
+    assert ti.next_kwargs == {
+        "x": 1,
+        "event": {"__tradewind_type__": "datetime", "value": moment.isoformat()},
+    }
+    with sessions() as session:
+        assert triggers.trigger_ids(session=session) == []
+
+
+def test_a_second_triggerer_takes_over_from_one_that_stopped_heartbeating(
+    sessions: sessionmaker[Session], services: Callable[[], TriggererService]
+) -> None:
+    trigger_id, _ti_id = _deferred(sessions, datetime.now(UTC) + timedelta(hours=1))
+    first = services()
+    _wait(lambda: trigger_id in first.running, "the first triggerer to run the trigger")
+    second = services()
+    time.sleep(0.5)
+    assert trigger_id not in second.running  # the first is alive: its trigger stays its own
+    # The first one's heartbeat stops (a stall, a network split): the second takes the trigger over.
+    with transaction(sessions) as session:
+        session.execute(
+            update(JobModel)
+            .where(JobModel.id == first.job_id)
+            .values(latest_heartbeat=datetime(2000, 1, 1, tzinfo=UTC))
+        )
+        first._last_heartbeat = time.monotonic() + 3600  # keeps it from beating again
+    _wait(lambda: trigger_id in second.running, "the second triggerer to take the trigger over")
+    _wait(lambda: trigger_id not in first.running, "the first triggerer to cancel it")
