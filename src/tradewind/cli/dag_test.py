@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Engine
+
 from tradewind.cli.arguments import print_rows
 from tradewind.cli.store_access import open_store
+from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
 from tradewind.core.log_paths import task_log_path
-from tradewind.core.states import FINISHED_DAG_RUN_STATES, DagRunState
+from tradewind.core.states import FINISHED_DAG_RUN_STATES, DagRunState, TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.dag_processing.processor import DagProcessor
 from tradewind.executors.inline import InlineExecutor
@@ -21,6 +25,7 @@ from tradewind.sdk.errors import TradewindError
 from tradewind.store import dag_runs, task_instances
 from tradewind.store.engine import transaction
 from tradewind.store.run_creation import trigger_run
+from tradewind.triggerer.service import TriggererService
 
 MAX_TICKS = 10_000_000
 IDLE_WAIT_SECONDS = 0.05
@@ -52,16 +57,29 @@ def run_dag_test(dag_id: str, *, logical_date: datetime | None, conf: dict[str, 
 
     executor = InlineExecutor(_run_and_show)
     scheduler = Scheduler(settings=settings, session_factory=store.sessions, executor=executor)
-    for _ in range(MAX_TICKS):
-        stats = scheduler.tick(utcnow())
-        with store.sessions() as session:
-            state = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=run_id).state
-        if state in FINISHED_DAG_RUN_STATES:
-            break
-        if not stats.did_work:
-            time.sleep(IDLE_WAIT_SECONDS)  # a retry or a rescheduled sensor waits: look again shortly
-    else:  # pragma: no cover
-        raise TradewindError(f"run {run_id} did not finish")
+    triggerer = _Triggerer(settings, store.engine)
+    try:
+        for _ in range(MAX_TICKS):
+            stats = scheduler.tick(utcnow())
+            with store.sessions() as session:
+                state = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=run_id).state
+                deferred = task_instances.list_task_instances(
+                    session=session,
+                    dag_id=dag_id,
+                    run_id=run_id,
+                    states=[TaskInstanceState.DEFERRED],
+                    limit=1,
+                )[1]
+            if state in FINISHED_DAG_RUN_STATES:
+                break
+            if deferred:
+                triggerer.start()
+            if not stats.did_work:
+                time.sleep(IDLE_WAIT_SECONDS)  # a retry, a rescheduled sensor or a deferred task waits
+        else:  # pragma: no cover
+            raise TradewindError(f"run {run_id} did not finish")
+    finally:
+        triggerer.stop()
     with store.sessions() as session:
         tis, _ = task_instances.list_task_instances(session=session, dag_id=dag_id, run_id=run_id)
         rows = [
@@ -76,3 +94,25 @@ def run_dag_test(dag_id: str, *, logical_date: datetime | None, conf: dict[str, 
     print_rows(rows, ["task_id", "map_index", "state", "try_number"], "table")
     print(f"run {run_id}: {state}")
     return 0 if state == DagRunState.SUCCESS else 1
+
+
+class _Triggerer:
+    """A triggerer beside the test run, started when a task first defers, so deferred tasks resume
+    (Airflow's dag.test runs triggers too)."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self._stop = threading.Event()
+        self._service = TriggererService(settings, engine=engine)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._service.run, args=(self._stop,), name="dags-test-triggerer", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join(timeout=30)

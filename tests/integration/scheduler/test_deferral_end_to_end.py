@@ -239,3 +239,11 @@ def test_the_trigger_child_has_no_database_url(deferring: Deployment) -> None:
         e.split(b"=", 1)[0] for e in Path(f"/proc/{triggerer.pid}/environ").read_bytes().split(b"\0")
     }
     assert b"TRADEWIND__DATABASE__URL" in parent_names
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_dags_test_runs_the_triggers_of_deferred_tasks(deferring: Deployment) -> None:
+    out = deferring.tw("dags", "test", "deferring", check=False, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "first half of try 1" in out.stdout and "second half: event=" in out.stdout, out.stdout
+    assert "wait" in out.stdout and "success" in out.stdout

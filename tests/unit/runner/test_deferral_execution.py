@@ -10,8 +10,8 @@ from typing import Any
 
 from tradewind.runner.execution import Ending, Resume, execute_task
 from tradewind.sdk.baseoperator import BaseOperator
-from tradewind.sdk.dag import DAG
 from tradewind.sdk.context import build_context
+from tradewind.sdk.dag import DAG
 from tradewind.sdk.triggers.temporal import DateTimeTrigger
 
 MOMENT = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
