@@ -20,6 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config.settings import Settings
 from tradewind.core.clock import Clock, SystemClock
+from tradewind.core.json_values import from_tagged_json, to_tagged_json
+from tradewind.execution.db_runtime import DbRuntime
+from tradewind.sdk.errors import TradewindError
+from tradewind.secrets.chain import secrets_chain
 from tradewind.store import jobs, triggers
 from tradewind.store.engine import make_session_factory, transaction
 from tradewind.triggerer import protocol
@@ -49,6 +53,12 @@ class TriggererService:
         #: Triggers the child runs now (sent "run", not yet reported or cancelled).
         self.running: set[int] = set()
         self._last_heartbeat = self._last_sync = 0.0
+        #: Answers trigger code's reads (connections through the secrets backends, then the database).
+        self.runtime = DbRuntime(
+            self.factory,
+            allowed_run_id_pattern=settings.scheduler.allowed_run_id_pattern,
+            secrets=secrets_chain(settings, self.factory),
+        )
 
     def run(self, stop: threading.Event) -> None:
         with transaction(self.factory) as session:
@@ -153,6 +163,9 @@ class TriggererService:
         """Write one report of the child: an event or a failure moves the trigger's tasks on."""
         assert self.job_id is not None
         op = message.get("op")
+        if op == protocol.CALL:
+            self.answer(message)
+            return
         if op == protocol.BLOCKED:
             verb = "is blocking" if message.get("ongoing") else "blocked"
             log.warning(
@@ -188,6 +201,21 @@ class TriggererService:
                 "fired" if op == protocol.EVENT else "failed",
                 moved,
             )
+
+    def answer(self, message: dict[str, Any]) -> None:
+        """A read of trigger code: one of ``protocol.CALLABLE``, answered on the child's stdin."""
+        assert self.child is not None
+        rid, method = message.get("rid"), str(message.get("method"))
+        reply: dict[str, Any] = {"op": protocol.REPLY, "rid": rid}
+        if method not in protocol.CALLABLE:
+            reply["error"] = f"{method} is not available to triggers"
+        else:
+            try:
+                value = getattr(self.runtime, method)(**from_tagged_json(message.get("kwargs") or {}))
+                reply["value"] = to_tagged_json(value)
+            except (TradewindError, TypeError, ValueError) as exc:
+                reply["error"] = f"{type(exc).__name__}: {exc}"
+        self.child.send(reply)
 
     def _start_child(self) -> None:
         self.child = TriggerChild(self.settings, env=self.env)

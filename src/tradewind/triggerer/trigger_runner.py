@@ -10,26 +10,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import importlib
+import itertools
 import logging
 import os
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tradewind.config.settings_handoff import settings_from_payload
 from tradewind.core.json_values import from_tagged_json, to_tagged_json
 from tradewind.plugins.user_code import prepare_for_user_code
+from tradewind.sdk.errors import TradewindError
+from tradewind.sdk.runtime import TaskRuntime, set_runtime
 from tradewind.sdk.triggers.base import BaseTrigger
 from tradewind.triggerer import protocol
 
 log = logging.getLogger("tradewind.triggerer.child")
 #: How often the loop notes that it runs; the watchdog compares against it.
 BEAT = 0.05
+#: How long trigger code waits for the service to answer a read.
+CALL_TIMEOUT = 60.0
 
 Send = Callable[[dict[str, Any]], None]
 
@@ -46,16 +53,88 @@ def build_trigger(classpath: str, kwargs: dict[str, Any]) -> BaseTrigger:
     return trigger
 
 
+class PipeRuntime:
+    """What trigger code reads (connections, variables, other DAGs' states), asked of the service over the
+    pipe: the child has no database. Blocking calls, so trigger code makes them from a thread
+    (``await asyncio.to_thread(BaseHook.get_connection, "my_conn")``), never on the loop itself."""
+
+    def __init__(self, send: Send, loop_thread: int) -> None:
+        self._send = send
+        self._loop_thread = loop_thread
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, concurrent.futures.Future[Any]] = {}
+        self._lock = threading.Lock()
+
+    def call(self, method: str, **kwargs: Any) -> Any:
+        if threading.get_ident() == self._loop_thread:
+            raise TradewindError(
+                f"{method} blocks: call it from a thread in a trigger (await asyncio.to_thread(...))"
+            )
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._lock:
+            rid = next(self._ids)
+            self._waiting[rid] = future
+        try:
+            self._send({"op": protocol.CALL, "rid": rid, "method": method, "kwargs": to_tagged_json(kwargs)})
+            return future.result(timeout=CALL_TIMEOUT)
+        finally:
+            with self._lock:
+                self._waiting.pop(rid, None)
+
+    def answer(self, message: dict[str, Any]) -> None:
+        with self._lock:
+            future = self._waiting.get(int(message["rid"]))
+        if future is None:
+            return
+        if message.get("error") is not None:
+            future.set_exception(TradewindError(str(message["error"])))
+        else:
+            future.set_result(from_tagged_json(message.get("value")))
+
+    def get_connection(self, conn_id: str) -> dict[str, Any] | None:
+        value: dict[str, Any] | None = self.call("get_connection", conn_id=conn_id)
+        return value
+
+    def get_variable(self, key: str) -> str | None:
+        value: str | None = self.call("get_variable", key=key)
+        return value
+
+    def dag_run_states(self, *, dag_id: str, logical_dates: Sequence[datetime]) -> list[str]:
+        return list(self.call("dag_run_states", dag_id=dag_id, logical_dates=list(logical_dates)))
+
+    def task_instance_states(
+        self, *, dag_id: str, logical_dates: Sequence[datetime], task_ids: Sequence[str]
+    ) -> list[str]:
+        return list(
+            self.call(
+                "task_instance_states",
+                dag_id=dag_id,
+                logical_dates=list(logical_dates),
+                task_ids=list(task_ids),
+            )
+        )
+
+    def dag_run_state(self, *, dag_id: str, run_id: str) -> str | None:
+        value: str | None = self.call("dag_run_state", dag_id=dag_id, run_id=run_id)
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        raise TradewindError(f"{name} is not available to triggers (they only read through the triggerer)")
+
+
 class TriggerRunner:
     """Runs triggers as asyncio tasks; each reports its first event (or its failure) once and stops."""
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, runtime: PipeRuntime | None = None) -> None:
         self.send = send
+        self.runtime = runtime
         self.tasks: dict[int, asyncio.Task[None]] = {}
 
     def handle(self, message: dict[str, Any]) -> None:
         op = message["op"]
-        if op == protocol.RUN:
+        if op == protocol.REPLY and self.runtime is not None:
+            self.runtime.answer(message)
+        elif op == protocol.RUN:
             self.start(int(message["id"]), str(message["classpath"]), dict(message.get("kwargs") or {}))
         elif op == protocol.CANCEL:
             task = self.tasks.pop(int(message["id"]), None)
@@ -191,7 +270,9 @@ async def serve(events_fd: int) -> None:
     if str(settings.dags_folder) not in sys.path:
         sys.path.append(str(Path(settings.dags_folder)))
     send = PipeWriter(events_fd)
-    runner = TriggerRunner(send)
+    runtime = PipeRuntime(send, threading.get_ident())
+    set_runtime(cast(TaskRuntime, runtime))  # copied into every trigger's task and its threads
+    runner = TriggerRunner(send, runtime)
     watchdog = Watchdog(loop, send, settings.triggerer.blocked_main_thread_warning_threshold)
     beat = asyncio.create_task(watchdog.beat(), name="triggerer-heartbeat")
     watchdog.start()

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config.settings import Settings, load_settings
 from tradewind.core.json_values import to_tagged_json
-from tradewind.store import triggers
+from tradewind.store import triggers, variables
 from tradewind.store.engine import make_session_factory, transaction
 from tradewind.store.tables import JobModel, TaskInstanceModel
 from tradewind.triggerer.service import TriggererService
 
 DATE_TIME = "tradewind.sdk.triggers.temporal.DateTimeTrigger"
+READING = "tests.unit.triggerer.reading_triggers"
 
 
 @pytest.fixture
@@ -65,10 +66,18 @@ def _wait(condition: Callable[[], object], what: str, timeout: float = 20.0) -> 
         time.sleep(0.02)
 
 
-def _deferred(sessions: sessionmaker[Session], moment: datetime) -> tuple[int, int]:
+def _deferred(
+    sessions: sessionmaker[Session],
+    moment: datetime,
+    classpath: str = DATE_TIME,
+    kwargs: dict[str, object] | None = None,
+) -> tuple[int, int]:
     with transaction(sessions) as session:
         trigger_id = triggers.create_trigger(
-            session=session, classpath=DATE_TIME, kwargs=to_tagged_json({"moment": moment}), now=moment
+            session=session,
+            classpath=classpath,
+            kwargs=to_tagged_json({"moment": moment} if kwargs is None else kwargs),
+            now=moment,
         )
         ti = TaskInstanceModel(
             dag_id="d", run_id="r", task_id=f"t{trigger_id}", map_index=-1, state="deferred", try_number=1,
@@ -122,3 +131,20 @@ def test_a_second_triggerer_takes_over_from_one_that_stopped_heartbeating(
         first._last_heartbeat = time.monotonic() + 3600  # keeps it from beating again
     _wait(lambda: trigger_id in second.running, "the second triggerer to take the trigger over")
     _wait(lambda: trigger_id not in first.running, "the first triggerer to cancel it")
+
+
+def test_trigger_code_reads_through_the_triggerer_and_cannot_write(
+    sessions: sessionmaker[Session], services: Callable[[], TriggererService]
+) -> None:
+    with transaction(sessions) as session:
+        variables.set_variable(session=session, key="partner_url", value="https://partner.example")
+    now = datetime.now(UTC)
+    _, reads = _deferred(sessions, now, f"{READING}.ReadsVariable", {"key": "partner_url"})
+    _, writes = _deferred(sessions, now, f"{READING}.WritesVariable", {})
+    services()
+    _wait(lambda: _ti(sessions, reads).state == "scheduled", "the reading trigger to fire")
+    _wait(lambda: _ti(sessions, writes).state == "scheduled", "the writing trigger to fail")
+    assert _ti(sessions, reads).next_kwargs == {"x": 1, "event": {"value": "https://partner.example"}}
+    failed = _ti(sessions, writes)
+    assert failed.next_method == "__fail__"
+    assert "set_variable is not available to triggers" in "".join(failed.next_kwargs["traceback"])

@@ -413,6 +413,10 @@ AIRFLOW_NAMES: Mapping[str, Names] = {
         "SimpleHttpOperator": "tradewind.providers.http.operators.http:SimpleHttpOperator",
     },
     "airflow.providers.http.sensors.http": {"HttpSensor": "tradewind.providers.http.sensors.http:HttpSensor"},
+    "airflow.providers.http.triggers.http": {
+        "HttpTrigger": "tradewind.providers.http.triggers.http:HttpTrigger",
+        "HttpSensorTrigger": "tradewind.providers.http.triggers.http:HttpSensorTrigger",
+    },
     "airflow.providers.amazon.aws.hooks.base_aws": {
         "AwsBaseHook": "tradewind.providers.amazon.aws.hooks.base_aws:AwsBaseHook",
     },
