@@ -114,6 +114,10 @@ class PipeRuntime:
             )
         )
 
+    def dag_task_ids(self, *, dag_id: str) -> dict[str, str | None] | None:
+        value: dict[str, str | None] | None = self.call("dag_task_ids", dag_id=dag_id)
+        return value
+
     def dag_run_state(self, *, dag_id: str, run_id: str) -> str | None:
         value: str | None = self.call("dag_run_state", dag_id=dag_id, run_id=run_id)
         return value

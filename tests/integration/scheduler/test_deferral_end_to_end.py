@@ -247,3 +247,42 @@ def test_dags_test_runs_the_triggers_of_deferred_tasks(deferring: Deployment) ->
     assert out.returncode == 0, out.stdout + out.stderr
     assert "first half of try 1" in out.stdout and "second half: event=" in out.stdout, out.stdout
     assert "wait" in out.stdout and "success" in out.stdout
+
+
+SENSORS = """
+from datetime import datetime
+from tradewind import DAG, PythonOperator
+from tradewind.sdk.sensors.external_task import ExternalTaskSensor
+from tradewind.sdk.sensors.filesystem import FileSensor
+
+with DAG("upstream", schedule=None, start_date=datetime(2026, 1, 1)):
+    PythonOperator(task_id="load", python_callable=lambda: print("loaded", flush=True))
+
+with DAG("downstream", schedule=None, start_date=datetime(2026, 1, 1)):
+    ExternalTaskSensor(task_id="wait_up", external_dag_id="upstream", external_task_id="load", deferrable=True,
+                       poke_interval=0.5, timeout=300)
+    FileSensor(task_id="wait_file", filepath="{path}/*.csv", deferrable=True, poke_interval=0.5, timeout=300)
+"""
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_deferrable_sensors_wait_in_the_triggerer(deferring: Deployment, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    deferring.write_dag("sensors", SENSORS.replace("{path}", str(landing)))
+    deferring.parse()
+    deferring.start_scheduler()
+    _start_triggerer(deferring)
+    logical = "2026-02-03T00:00:00+00:00"
+    run_id = deferring.tw("dags", "trigger", "downstream", "-l", logical).stdout.strip()
+    for task_id in ("wait_up", "wait_file"):
+        wait_until(lambda t=task_id: _state(deferring, "downstream", run_id, t) == "deferred",  # type: ignore[misc]
+                   timeout=60, what=f"{task_id} to defer", on_timeout=deferring.dump_logs)  # fmt: skip
+    up_run = deferring.tw("dags", "trigger", "upstream", "-l", logical).stdout.strip()
+    (landing / "orders.csv").write_text("id\n1\n")
+    assert deferring.wait_run("upstream", up_run) == "success", deferring.dump_logs()
+    assert deferring.wait_run("downstream", run_id) == "success", deferring.dump_logs()
+    for task_id in ("wait_up", "wait_file"):
+        assert _ti(deferring, "downstream", run_id, task_id).try_number == 1
+        log = _log(deferring, "downstream", task_id, run_id)
+        assert "Deferring: the triggerer waits on" in log and "Success criteria met" in log, log

@@ -191,6 +191,10 @@ _TRIGGERS_TEMPORAL = {
     "DateTimeTrigger": "tradewind.sdk.triggers.temporal:DateTimeTrigger",
     "TimeDeltaTrigger": "tradewind.sdk.triggers.temporal:TimeDeltaTrigger",
 }
+_TRIGGERS_EXTERNAL = {
+    "WorkflowTrigger": "tradewind.sdk.triggers.external_task:WorkflowTrigger",
+    "DagStateTrigger": "tradewind.sdk.triggers.external_task:DagStateTrigger",
+}
 _TRIGGERS_FILE = {
     "FileTrigger": "tradewind.sdk.triggers.file:FileTrigger",
     "FileDeleteTrigger": "tradewind.sdk.triggers.file:FileDeleteTrigger",
@@ -446,6 +450,8 @@ AIRFLOW_NAMES: Mapping[str, Names] = {
     "airflow.triggers.base": _TRIGGERS_BASE,
     "airflow.triggers.temporal": _TRIGGERS_TEMPORAL,
     "airflow.triggers.file": _TRIGGERS_FILE,
+    "airflow.triggers.external_task": _TRIGGERS_EXTERNAL,
+    "airflow.providers.standard.triggers.external_task": _TRIGGERS_EXTERNAL,
     "airflow.providers.standard.triggers.temporal": _TRIGGERS_TEMPORAL,
     "airflow.providers.standard.triggers.file": _TRIGGERS_FILE,
     **_ALERTS,

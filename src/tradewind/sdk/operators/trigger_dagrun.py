@@ -13,6 +13,7 @@ from tradewind.sdk.errors import DagDefinitionError, TaskExecutionError, TaskRes
 from tradewind.sdk.operator_links import BaseOperatorLink
 from tradewind.sdk.operators.python import emit
 from tradewind.sdk.runtime import DagRunExists, TriggeredRun, get_runtime
+from tradewind.sdk.triggers.external_task import DagStateTrigger
 
 #: The XCom keys the triggered run is pushed under (Airflow's names).
 XCOM_RUN_ID = "trigger_run_id"
@@ -95,9 +96,9 @@ class TriggerDagRunOperator(BaseOperator):
         self.failed_states = [str(s) for s in failed_states] if failed_states is not None else ["failed"]
         self.skip_when_already_exists = skip_when_already_exists
         self.deferrable = deferrable
-        #: "reschedule" (with deferrable=True, or under `dags test`): wait_for_completion frees the slot
-        #: between polls instead of sleeping in it.
-        self.mode = "reschedule" if deferrable else "poke"
+        #: "reschedule" (under `dags test`): wait_for_completion frees the slot between polls instead of sleeping
+        #: in it. With deferrable=True the wait is the triggerer's (a DagStateTrigger) and needs no slot at all.
+        self.mode = "poke"
         self.fail_when_dag_is_paused = fail_when_dag_is_paused
         #: The run this try triggered (for the "Triggered DAG" link).
         self.triggered_run: TriggeredRun | None = None
@@ -106,10 +107,7 @@ class TriggerDagRunOperator(BaseOperator):
         ti = context.get("ti")
         logical_date = _parse_logical_date(self.logical_date, self.task_id)
         run_id = self.trigger_run_id or None
-        if self.reschedule:
-            if self.deferrable:
-                emit("deferrable=True: Tradewind has no triggerer yet, so the wait frees the slot between polls "
-                     "(reschedule mode)")  # fmt: skip
+        if self.reschedule and not self.deferrable:
             # Each poll is a new execution of this try: the run id must be known again without the trigger.
             run_id = run_id or self._reschedule_run_id(ti, logical_date)
         if self.reschedule and ti is not None and self._polled_before(ti):
@@ -121,12 +119,29 @@ class TriggerDagRunOperator(BaseOperator):
             ti.xcom_push(XCOM_RUN_ID, run.run_id)
             if run.logical_date is not None:
                 ti.xcom_push(XCOM_LOGICAL_DATE_ISO, run.logical_date.isoformat())
+        if self.wait_for_completion and self.deferrable:
+            emit(f"Deferring: the triggerer waits for {run.dag_id} run {run.run_id}")
+            self.defer(
+                trigger=DagStateTrigger(
+                    dag_id=run.dag_id, states=[*self.allowed_states, *self.failed_states], run_ids=[run.run_id],
+                    poll_interval=self.poke_interval,
+                ),
+                method_name="execute_complete",
+                kwargs={"run_id": run.run_id},
+            )  # fmt: skip
         if self.wait_for_completion:
             self._wait(run)
 
+    def execute_complete(self, context: Mapping[str, Any], event: Any = None, run_id: str = "") -> None:
+        """Where a deferred wait resumes: the triggered run reached one of the allowed or failed states."""
+        state = ((event or {}).get("run_states") or {}).get(run_id)
+        if state in self.failed_states:
+            raise TaskExecutionError(f"{self.trigger_dag_id} run {run_id} ended {state}")
+        emit(f"{self.trigger_dag_id} run {run_id} finished {state}")
+
     @property
     def reschedule(self) -> bool:
-        return self.mode == "reschedule" and self.wait_for_completion
+        return self.mode == "reschedule" and self.wait_for_completion and not self.deferrable
 
     def _reschedule_run_id(self, ti: Any, logical_date: datetime | None) -> str:
         if logical_date is not None:

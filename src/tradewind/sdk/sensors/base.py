@@ -19,6 +19,7 @@ from tradewind.sdk.errors import (
     TaskControlSignal,
     TaskDeferralError,
     TaskDeferralTimeout,
+    TaskExecutionError,
     TaskFailedNoRetry,
     TaskRescheduled,
     TaskSkipped,
@@ -26,6 +27,8 @@ from tradewind.sdk.errors import (
 )
 from tradewind.sdk.operators.python import emit
 from tradewind.sdk.runtime import RescheduleHistory, get_runtime
+from tradewind.sdk.triggers.base import BaseTrigger
+from tradewind.sdk.triggers.temporal import DateTimeTrigger
 
 #: Airflow's ``[sensors] default_timeout``: seven days.
 DEFAULT_SENSOR_TIMEOUT = 7 * 24 * 3600.0
@@ -70,8 +73,10 @@ class BaseSensorOperator(BaseOperator):
     ``poke_interval`` and ``timeout`` (default seven days) take seconds or a timedelta; ``soft_fail`` skips
     the task instead of failing it on timeout; ``exponential_backoff`` doubles the wait after each poke
     (bounded by ``max_wait`` and by the time left before the timeout); ``silent_fail`` treats an exception
-    raised by ``poke`` as "not yet"; ``never_fail`` skips on any error. ``deferrable=True`` runs the sensor
-    in reschedule mode, as Tradewind has no triggerer yet.
+    raised by ``poke`` as "not yet"; ``never_fail`` skips on any error. ``deferrable=True`` pokes once and
+    then defers on the sensor's trigger (``deferral_trigger``: the time sensors, FileSensor,
+    ExternalTaskSensor and HttpSensor have one), freeing the slot until the triggerer sees the condition
+    hold; a sensor without a trigger runs in reschedule mode instead.
     """
 
     ui_color = "#e6f1f2"
@@ -118,8 +123,16 @@ class BaseSensorOperator(BaseOperator):
 
     def execute(self, context: Mapping[str, Any]) -> Any:
         if self.deferrable:
+            trigger = self.deferral_trigger(context)
+            if trigger is not None:
+                result = self._poke_once(context)
+                if result:
+                    emit("Success criteria met. Exiting.")
+                    return result.xcom_value if isinstance(result, PokeReturnValue) else None
+                emit(f"Deferring: the triggerer waits on {type(trigger).__name__} (the slot is free meanwhile)")
+                self.defer(trigger=trigger, method_name="execute_complete", timeout=timedelta(seconds=self.timeout))
             emit(
-                "deferrable=True: Tradewind has no triggerer yet, so this sensor runs in reschedule mode "
+                f"deferrable=True: {type(self).__name__} has no trigger to wait on, so it runs in reschedule mode "
                 "(the slot is freed between pokes)"
             )
         history = self._history(context)
@@ -163,6 +176,26 @@ class BaseSensorOperator(BaseOperator):
             if self.soft_fail:
                 raise TaskSkipped(f"skipped because soft_fail is set: {exc}") from exc
             raise
+
+    def deferral_trigger(self, context: Mapping[str, Any]) -> BaseTrigger | None:
+        """What a deferrable sensor waits on: a DateTimeTrigger for a time sensor (its condition is due at a
+        known moment); subclasses with a trigger of their own return it. None: reschedule mode instead."""
+        due = self.condition_due(context)
+        return DateTimeTrigger(due) if due is not None else None
+
+    def execute_complete(self, context: Mapping[str, Any], event: Any = None) -> Any:
+        """Where a deferred sensor resumes: the event says the condition holds, or (``{"status": ...}``) that
+        what it waits on failed or was skipped."""
+        status = event.get("status") if isinstance(event, Mapping) else None
+        if status in ("failed", "error"):
+            message = f"{type(self).__name__}: {event.get('message') or 'what it waited on failed'}"
+            if self.soft_fail:
+                raise TaskSkipped(f"skipped because soft_fail is set: {message}")
+            raise TaskExecutionError(message)
+        if status == "skipped":
+            raise TaskSkipped(f"{type(self).__name__}: what it waited on was skipped")
+        emit("Success criteria met. Exiting.")
+        return None
 
     def condition_due(self, context: Mapping[str, Any]) -> datetime | None:
         """When the condition is known to hold (time sensors); None when it cannot be known in advance."""

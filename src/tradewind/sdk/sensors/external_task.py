@@ -8,14 +8,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tradewind.sdk.errors import DagDefinitionError, TaskExecutionError, TaskSkipped
+from tradewind.sdk.external_states import count_in_states, group_tasks
 from tradewind.sdk.operators.empty import EmptyOperator
 from tradewind.sdk.operators.python import callable_kwargs, emit
 from tradewind.sdk.runtime import get_runtime
 from tradewind.sdk.sensors.base import BaseSensorOperator
+from tradewind.sdk.triggers.base import BaseTrigger
+from tradewind.sdk.triggers.external_task import WorkflowTrigger
 
 TASK_STATES = frozenset(
     {"none", "scheduled", "queued", "running", "success", "failed", "up_for_retry", "up_for_reschedule",
-     "upstream_failed", "skipped", "removed"}
+     "deferred", "upstream_failed", "skipped", "removed"}
 )  # fmt: skip
 DAG_RUN_STATES = frozenset({"queued", "running", "success", "failed"})
 
@@ -125,31 +128,21 @@ class ExternalTaskSensor(BaseSensorOperator):
         self._checked_existence = True
 
     def _group_tasks(self, tasks: Mapping[str, str | None]) -> list[str]:
-        group = self.external_task_group_id
-        return [t for t, g in tasks.items() if g is not None and (g == group or g.startswith(f"{group}."))]
+        return group_tasks(tasks, self.external_task_group_id)
 
     def _count(self, dates: Sequence[datetime], states: Collection[str]) -> float:
-        """How many of ``dates`` have the external tasks (all of them), group or run in ``states``."""
-        runtime = get_runtime()
-        wanted = {str(s) for s in states}
-        if self.external_task_ids is not None:
-            found = runtime.task_instance_states(
-                dag_id=self.external_dag_id, logical_dates=dates, task_ids=self.external_task_ids
-            )
-            return sum(s in wanted for s in found) / len(self.external_task_ids)
-        if self.external_task_group_id is not None:
-            tasks = runtime.dag_task_ids(dag_id=self.external_dag_id) or {}
-            group = self._group_tasks(tasks)
-            count = 0
-            for date in dates:
-                found = runtime.task_instance_states(
-                    dag_id=self.external_dag_id, logical_dates=[date], task_ids=group
-                )
-                count += bool(found) and all(s in wanted for s in found)
-            return count
-        return sum(
-            s in wanted for s in runtime.dag_run_states(dag_id=self.external_dag_id, logical_dates=dates)
-        )
+        return count_in_states(
+            dag_id=self.external_dag_id, dates=dates, states=states, task_ids=self.external_task_ids,
+            group_id=self.external_task_group_id,
+        )  # fmt: skip
+
+    def deferral_trigger(self, context: Mapping[str, Any]) -> BaseTrigger | None:
+        return WorkflowTrigger(
+            external_dag_id=self.external_dag_id, logical_dates=self.logical_dates(context),
+            external_task_ids=self.external_task_ids, external_task_group_id=self.external_task_group_id,
+            allowed_states=self.allowed_states, failed_states=self.failed_states,
+            skipped_states=self.skipped_states, poke_interval=self.poke_interval,
+        )  # fmt: skip
 
 
 class ExternalTaskMarker(EmptyOperator):

@@ -10,6 +10,8 @@ from typing import Any
 from tradewind.sdk.errors import DagDefinitionError
 from tradewind.sdk.operators.python import emit
 from tradewind.sdk.sensors.base import BaseSensorOperator
+from tradewind.sdk.triggers.base import BaseTrigger
+from tradewind.sdk.triggers.file import FileTrigger
 
 #: The only filesystem connection until connections exist: the local filesystem, paths as written.
 DEFAULT_FS_CONN_ID = "fs_default"
@@ -34,6 +36,9 @@ class FileSensor(BaseSensorOperator):
         self.fs_conn_id = fs_conn_id
         self.recursive = recursive
         super().__init__(**kwargs)
+
+    def deferral_trigger(self, context: Mapping[str, Any]) -> BaseTrigger | None:
+        return FileTrigger(os.fspath(self.filepath), recursive=self.recursive, poke_interval=self.poke_interval or 1.0)
 
     def poke(self, context: Mapping[str, Any]) -> bool:
         path = os.fspath(self.filepath)

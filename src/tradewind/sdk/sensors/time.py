@@ -39,7 +39,7 @@ class TimeSensor(BaseSensorOperator):
 
 
 class TimeSensorAsync(TimeSensor):
-    """The deferrable form; without a triggerer it runs in reschedule mode."""
+    """The deferrable form: it defers on a DateTimeTrigger until its moment (the triggerer waits, not a slot)."""
 
     def __init__(self, **kwargs: Any) -> None:
         for name in TRIGGER_ONLY_ARGUMENTS:  # they steer the triggerer, which Tradewind does not have yet

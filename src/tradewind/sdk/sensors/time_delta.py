@@ -36,7 +36,7 @@ class TimeDeltaSensor(BaseSensorOperator):
 
 
 class TimeDeltaSensorAsync(TimeDeltaSensor):
-    """The deferrable form; without a triggerer it runs in reschedule mode."""
+    """The deferrable form: it defers on a DateTimeTrigger until its moment (the triggerer waits, not a slot)."""
 
     def __init__(self, **kwargs: Any) -> None:
         for name in TRIGGER_ONLY_ARGUMENTS:  # they steer the triggerer, which Tradewind does not have yet

@@ -144,7 +144,7 @@ def test_deferrable_runs_in_reschedule_mode_and_says_so(
     assert op.mode == "reschedule"
     with pytest.raises(TaskRescheduled):
         op.execute(context_for(op))
-    assert "no triggerer" in capsys.readouterr().out
+    assert "no trigger to wait on" in capsys.readouterr().out
 
 
 def test_invalid_arguments_fail_the_dag_file() -> None:

@@ -13,9 +13,9 @@ from tradewind import DAG
 from tradewind.sdk.context import build_context
 from tradewind.sdk.errors import (
     DagDefinitionError,
+    TaskDeferred,
     TaskExecutionError,
     TaskFailedNoRetry,
-    TaskRescheduled,
     TaskSkipped,
 )
 from tradewind.sdk.operators.trigger_dagrun import TriggerDagRunLink, TriggerDagRunOperator
@@ -27,6 +27,7 @@ from tradewind.sdk.sensors.filesystem import FileSensor
 from tradewind.sdk.sensors.time import TimeSensor
 from tradewind.sdk.sensors.time_delta import TimeDeltaSensor, TimeDeltaSensorAsync
 from tradewind.sdk.sensors.weekday import DayOfWeekSensor
+from tradewind.sdk.triggers.external_task import DagStateTrigger
 
 LOGICAL = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
 
@@ -206,22 +207,25 @@ def test_trigger_dag_run_operator_waits_for_completion(runtime: InMemoryRuntime)
     assert polls == ["x", "x", "x"]
 
 
-def test_deferrable_trigger_frees_the_slot_and_does_not_trigger_twice(runtime: InMemoryRuntime) -> None:
+def test_deferrable_trigger_defers_on_the_run_state_and_triggers_once(runtime: InMemoryRuntime) -> None:
     runtime.dags["target"] = {}
     with DAG("d", schedule=None, start_date=LOGICAL):
         op = TriggerDagRunOperator(
             task_id="t", trigger_dag_id="target", logical_date="{{ logical_date.isoformat() }}",
             wait_for_completion=True, deferrable=True, poke_interval=30,
         )  # fmt: skip
-    with pytest.raises(TaskRescheduled):
+    with pytest.raises(TaskDeferred) as raised:
         op.execute(ctx(op))
     run_id = f"manual__{LOGICAL.isoformat()}"
     assert list(runtime.runs) == [("target", run_id)]
-    runtime.reschedules[("d", "r1", "t", -1, 1)] = [LOGICAL]  # what the runner records for the first poll
-    with pytest.raises(TaskRescheduled):
-        op.execute(ctx(op))
-    assert list(runtime.runs) == [("target", run_id)]  # polled, not triggered again
-    date, _, tasks = runtime.runs[("target", run_id)]
-    runtime.runs[("target", run_id)] = (date, "success", tasks)
-    op.execute(ctx(op))
+    trigger = raised.value.trigger
+    assert isinstance(trigger, DagStateTrigger)
+    assert (trigger.dag_id, trigger.run_ids, trigger.states, trigger.poll_interval) == (
+        "target", [run_id], ["success", "failed"], 30.0,
+    )  # fmt: skip
     assert runtime.xcom_pull(dag_id="d", run_id="r1", task_id="t", key="trigger_run_id", map_index=None) == run_id
+    # Resumed with the trigger's event: no second run, success or failure as the run ended.
+    op.execute_complete(ctx(op), {"status": "success", "run_states": {run_id: "success"}}, run_id=run_id)
+    with pytest.raises(TaskExecutionError, match="ended failed"):
+        op.execute_complete(ctx(op), {"status": "success", "run_states": {run_id: "failed"}}, run_id=run_id)
+    assert list(runtime.runs) == [("target", run_id)]

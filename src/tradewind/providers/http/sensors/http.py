@@ -7,9 +7,11 @@ from typing import Any
 
 from tradewind.providers.http.hooks.http import HttpHook
 from tradewind.providers.http.operators.http import call_with_context
+from tradewind.providers.http.triggers.http import HttpSensorTrigger
 from tradewind.sdk.errors import ExternalSystemError
 from tradewind.sdk.operators.python import emit
 from tradewind.sdk.sensors.base import BaseSensorOperator, PokeReturnValue
+from tradewind.sdk.triggers.base import BaseTrigger
 
 
 class HttpSensor(BaseSensorOperator):
@@ -56,6 +58,16 @@ class HttpSensor(BaseSensorOperator):
         self.tcp_keep_alive_idle = tcp_keep_alive_idle
         self.tcp_keep_alive_count = tcp_keep_alive_count
         self.tcp_keep_alive_interval = tcp_keep_alive_interval
+
+    def deferral_trigger(self, context: Mapping[str, Any]) -> BaseTrigger | None:
+        """As in Airflow: with a ``response_check`` (a callable the triggerer cannot run) no trigger, and
+        the sensor runs in reschedule mode."""
+        if self.response_check is not None:
+            return None
+        return HttpSensorTrigger(
+            endpoint=self.endpoint, http_conn_id=self.http_conn_id, method=self.method, data=self.request_params,
+            headers=self.headers, extra_options=self.extra_options, poke_interval=self.poke_interval or 1.0,
+        )  # fmt: skip
 
     def poke(self, context: Mapping[str, Any]) -> bool | PokeReturnValue:
         hook = HttpHook(
