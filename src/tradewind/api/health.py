@@ -1,4 +1,5 @@
-"""Health: can the metadata database be reached, and is a scheduler heartbeating (from the job table)."""
+"""Health: can the metadata database be reached, and are a scheduler and a triggerer heartbeating (from the job
+table). A triggerer that never ran has no status (null), as in Airflow: deferral is optional."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ class HealthReport:
     latest_scheduler_heartbeat: datetime | None
     threshold_seconds: float
     jobs: list[JobModel] = field(default_factory=list)
+    triggerer: str | None = None
+    latest_triggerer_heartbeat: datetime | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -35,6 +38,12 @@ class HealthReport:
                 "status": self.scheduler,
                 "latest_scheduler_heartbeat": (
                     self.latest_scheduler_heartbeat.isoformat() if self.latest_scheduler_heartbeat else None
+                ),
+            },
+            "triggerer": {
+                "status": self.triggerer,
+                "latest_triggerer_heartbeat": (
+                    self.latest_triggerer_heartbeat.isoformat() if self.latest_triggerer_heartbeat else None
                 ),
             },
         }
@@ -61,6 +70,11 @@ def check_health(
             recent = list(
                 jobs.alive_jobs(session=session, job_type=None, threshold_seconds=threshold, now=now)
             )
+            triggerer_beat = jobs.latest_heartbeat(session=session, job_type="triggerer")
+            triggerers = jobs.alive_jobs(
+                session=session, job_type="triggerer", threshold_seconds=settings.triggerer.liveness_threshold,
+                now=now,
+            )  # fmt: skip
     except SQLAlchemyError as exc:
         detail = str(exc).splitlines()[0][:300]
         return HealthReport(UNHEALTHY, detail, None, UNHEALTHY, None, threshold)
@@ -72,4 +86,6 @@ def check_health(
         latest_scheduler_heartbeat=heartbeat,
         threshold_seconds=threshold,
         jobs=recent if with_jobs else [],
+        triggerer=None if triggerer_beat is None else (HEALTHY if triggerers else UNHEALTHY),
+        latest_triggerer_heartbeat=triggerer_beat,
     )

@@ -19,15 +19,17 @@ def register(sub: Subparsers) -> None:
         help="Exit 0 if a job of the type has heartbeated recently, 1 otherwise",
         description="Used by liveness probes: `tradewind jobs check --job-type scheduler --local`.",
     )
-    p.add_argument("--job-type", default="scheduler", choices=["scheduler", "dag_processor", "webserver"])
+    p.add_argument(
+        "--job-type", default="scheduler", choices=["scheduler", "triggerer", "dag_processor", "webserver"]
+    )
     p.add_argument("--local", action="store_true", help="only jobs running on this host (pod)")
     p.add_argument(
         "--threshold",
         type=float,
         default=None,
         help=(
-            "seconds since the last heartbeat (default: scheduler.scheduler_health_check_threshold, "
-            "at least 3 heartbeat intervals)"
+            "seconds since the last heartbeat (default: scheduler.scheduler_health_check_threshold, or "
+            "triggerer.triggerer_health_check_threshold for triggerers; at least 3 heartbeat intervals)"
         ),
     )
     p.set_defaults(handler=_check)
@@ -35,7 +37,11 @@ def register(sub: Subparsers) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     store = open_store()
-    threshold = args.threshold or store.settings.scheduler.liveness_threshold
+    settings = store.settings
+    default = (
+        settings.triggerer.liveness_threshold if args.job_type == "triggerer" else settings.scheduler.liveness_threshold
+    )
+    threshold = args.threshold or default
     host = store.settings.core.hostname or socket.gethostname()
     with store.sessions() as session:
         alive = jobs.alive_jobs(session=session, job_type=args.job_type, threshold_seconds=threshold, now=utcnow())

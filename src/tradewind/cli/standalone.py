@@ -1,5 +1,6 @@
 """`tradewind standalone`: migrate the database, create an admin, and run the scheduler (with its DAG
-processor) and the webserver together, with the example DAGs. For trying Tradewind on one machine."""
+processor), the triggerer and the webserver together, with the example DAGs. For trying Tradewind on one
+machine."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tradewind.executors.loader import make_executor
 from tradewind.scheduler.service import SchedulerService
 from tradewind.store.engine import make_engine, make_session_factory
 from tradewind.store.migrate import upgrade
+from tradewind.triggerer.service import TriggererService
 
 log = logging.getLogger("tradewind.standalone")
 
@@ -28,7 +30,10 @@ def register(sub: Subparsers) -> None:
     parser = sub.add_parser("standalone", help="Run scheduler and webserver together (SQLite, examples)")
     parser.add_argument("--host", default=None, help="webserver host (default: webserver.host)")
     parser.add_argument("--port", type=int, default=None, help="webserver port (default: webserver.port)")
-    parser.add_argument("--no-webserver", action="store_true", help="run only the scheduler")
+    parser.add_argument("--no-webserver", action="store_true", help="run only the scheduler (and triggerer)")
+    parser.add_argument(
+        "--no-triggerer", action="store_true", help="do not run a triggerer (deferred tasks wait)"
+    )
     parser.set_defaults(handler=_run)
 
 
@@ -48,11 +53,16 @@ def _run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     scheduler = SchedulerService(settings, engine=engine, executor=make_executor(settings))
     scheduler_thread = threading.Thread(target=scheduler.run, args=(stop,), name="scheduler")
+    # Started with the scheduler; its child process runs the triggers without the database credentials.
+    companions: list[threading.Thread] = []
+    if not args.no_triggerer:
+        triggerer = TriggererService(settings, engine=engine)
+        companions.append(threading.Thread(target=triggerer.run, args=(stop,), name="triggerer"))
     stop_api: list[Callable[[], None]] = []
     try:
         if args.no_webserver:
             install_stop_signals(stop)
-            _start_scheduler(scheduler, scheduler_thread, stop_api)
+            _start_scheduler(scheduler, [scheduler_thread, *companions], stop_api)
             stop.wait()
         else:
             # The webserver comes up first: both start-ups are CPU-bound imports sharing one interpreter,
@@ -60,34 +70,37 @@ def _run(args: argparse.Namespace) -> int:
             web_ready = threading.Event()
             threading.Thread(
                 target=_start_after,
-                args=(web_ready, scheduler, scheduler_thread, stop, stop_api),
+                args=(web_ready, scheduler, [scheduler_thread, *companions], stop, stop_api),
                 name="scheduler-starter",
                 daemon=True,
             ).start()
             _serve_web(settings, engine, args, web_ready)
     finally:
         stop.set()
-        if scheduler_thread.is_alive():
-            scheduler_thread.join()
+        for thread in (scheduler_thread, *companions):
+            if thread.is_alive():
+                thread.join()
         for stop_server in stop_api:
             stop_server()
     return 0
 
 
 def _start_scheduler(
-    scheduler: SchedulerService, thread: threading.Thread, stop_api: list[Callable[[], None]]
+    scheduler: SchedulerService, threads: list[threading.Thread], stop_api: list[Callable[[], None]]
 ) -> None:
-    """Serve the execution API (unless a URL is configured) for the tries, then start the scheduler."""
+    """Serve the execution API (unless a URL is configured) for the tries, then start the scheduler (the
+    first thread) and the services beside it."""
     tokens, stop_server = scheduler_tokens(scheduler.settings)
     stop_api.append(stop_server)
     scheduler.tokens = tokens
-    thread.start()
+    for thread in threads:
+        thread.start()
 
 
 def _start_after(
     ready: threading.Event,
     scheduler: SchedulerService,
-    thread: threading.Thread,
+    threads: list[threading.Thread],
     stop: threading.Event,
     stop_api: list[Callable[[], None]],
 ) -> None:
@@ -95,7 +108,7 @@ def _start_after(
         if stop.is_set():
             return
     if not stop.is_set():
-        _start_scheduler(scheduler, thread, stop_api)
+        _start_scheduler(scheduler, threads, stop_api)
 
 
 def _serve_web(settings: object, engine: object, args: argparse.Namespace, ready: threading.Event) -> None:

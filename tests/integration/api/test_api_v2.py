@@ -3,9 +3,13 @@ refusals that must change nothing, the open health and version endpoints, and v1
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from tests.integration.api.conftest import DAG_ID, PASSWORDS, Site
+from tradewind.core.clock import utcnow
+from tradewind.store import jobs
 from tradewind.store.tables import DagRunModel
 
 
@@ -19,7 +23,16 @@ def test_health_and_version_are_open_as_in_airflow_but_dags_need_a_login(site: S
     health = client.get("/api/v2/monitor/health")
     assert health.status_code == 200
     assert health.json()["metadatabase"] == {"status": "healthy"}
-    assert health.json()["triggerer"]["status"] is None
+    assert health.json()["triggerer"]["status"] is None  # no triggerer ever ran
+    # A triggerer that heartbeats makes it healthy; one that stopped, unhealthy.
+    with site.factory() as session, session.begin():
+        job_id = jobs.register_job(session=session, job_type="triggerer", hostname="h", pid=1, executor=None,
+                                   now=utcnow())  # fmt: skip
+    assert client.get("/api/v2/monitor/health").json()["triggerer"]["status"] == "healthy"
+    assert client.get("/health", headers={"Accept": "application/json"}).json()["triggerer"]["status"] == "healthy"
+    with site.factory() as session, session.begin():
+        jobs.job_heartbeat(session=session, job_id=job_id, now=utcnow() - timedelta(hours=1))
+    assert client.get("/api/v2/monitor/health").json()["triggerer"]["status"] == "unhealthy"
     assert client.get("/api/v2/version").json()["version"]
     assert client.get(f"/api/v2/dags/{DAG_ID}").status_code == 401
 

@@ -239,6 +239,10 @@ def test_the_trigger_child_has_no_database_url(deferring: Deployment) -> None:
         e.split(b"=", 1)[0] for e in Path(f"/proc/{triggerer.pid}/environ").read_bytes().split(b"\0")
     }
     assert b"TRADEWIND__DATABASE__URL" in parent_names
+    assert deferring.tw("jobs", "check", "--job-type", "triggerer", "--local", check=False).returncode == 0
+    triggerer.send_signal(signal.SIGTERM)
+    triggerer.wait(timeout=30)
+    assert deferring.tw("jobs", "check", "--job-type", "triggerer", check=False).returncode == 1
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -286,3 +290,14 @@ def test_deferrable_sensors_wait_in_the_triggerer(deferring: Deployment, tmp_pat
         assert _ti(deferring, "downstream", run_id, task_id).try_number == 1
         log = _log(deferring, "downstream", task_id, run_id)
         assert "Deferring: the triggerer waits on" in log and "Success criteria met" in log, log
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_standalone_runs_a_triggerer(deferring: Deployment) -> None:
+    deferring.env["TRADEWIND__CORE__LOAD_EXAMPLES"] = "false"
+    deferring.start("standalone", "--no-webserver", log_name="standalone")
+    wait_until(lambda: deferring.tw("jobs", "check", "--job-type", "triggerer", check=False).returncode == 0,
+               timeout=60, what="the standalone triggerer", on_timeout=deferring.dump_logs)  # fmt: skip
+    run_id = deferring.tw("dags", "trigger", "deferring").stdout.strip()
+    assert deferring.wait_run("deferring", run_id) == "success", deferring.dump_logs()
+    assert _ti(deferring, "deferring", run_id, "wait").try_number == 1

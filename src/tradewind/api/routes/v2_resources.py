@@ -180,7 +180,12 @@ def get_health(ctx: Ctx) -> dict[str, Any]:
             "status": report.scheduler,
             "latest_scheduler_heartbeat": heartbeat.isoformat() if heartbeat else None,
         },
-        "triggerer": {"status": None, "latest_triggerer_heartbeat": None},
+        "triggerer": {
+            "status": report.triggerer,
+            "latest_triggerer_heartbeat": (
+                report.latest_triggerer_heartbeat.isoformat() if report.latest_triggerer_heartbeat else None
+            ),
+        },
         "dag_processor": None,
     }
 

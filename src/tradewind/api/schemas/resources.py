@@ -135,8 +135,8 @@ class DagProcessorHealth(BaseModel):
 
 
 class Health(BaseModel):
-    """Airflow's health body; Tradewind has no triggerer and its DAG processor does not heartbeat, so
-    their status is null."""
+    """Airflow's health body; the triggerer's status is null until a triggerer has run, and the DAG
+    processor does not heartbeat, so its status is null."""
 
     metadatabase: ComponentHealth
     scheduler: SchedulerHealth
