@@ -4,6 +4,7 @@
 #
 #   webserver [ARGS]        tradewind webserver (--host 0.0.0.0 --port 8080 unless ARGS are given)
 #   scheduler [ARGS]        tradewind scheduler
+#   triggerer [ARGS]        tradewind triggerer
 #   celery-worker [ARGS]    tradewind celery worker
 #   wait-for-migrations     poll `tradewind db check` until the schema is current (init containers)
 #   create-admin            create the admin user from TRADEWIND_ADMIN_USER / TRADEWIND_ADMIN_PASSWORD
@@ -79,6 +80,10 @@ case "$role" in
   scheduler)
     shift
     exec tradewind scheduler "$@"
+    ;;
+  triggerer)
+    shift
+    exec tradewind triggerer "$@"
     ;;
   celery-worker)
     shift

@@ -78,6 +78,25 @@ def claim_triggers(
     return taken
 
 
+def held_trigger_ids(*, session: Session, triggerer_id: int) -> set[int]:
+    """The ids of the triggers ``triggerer_id`` holds (cheap: a triggerer asks every poll)."""
+    return set(session.scalars(select(TriggerModel.id).where(TriggerModel.triggerer_id == triggerer_id)))
+
+
+def triggers_by_id(*, session: Session, ids: Collection[int]) -> list[StoredTrigger]:
+    """The stored triggers with these ids, oldest first (those deleted meanwhile are left out)."""
+    found: list[StoredTrigger] = []
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), 500):  # bounded IN lists
+        rows = session.execute(
+            select(TriggerModel.id, TriggerModel.classpath, TriggerModel.kwargs)
+            .where(TriggerModel.id.in_(wanted[start : start + 500]))
+            .order_by(TriggerModel.id)
+        )
+        found += [StoredTrigger(i, classpath, dict(kwargs or {})) for i, classpath, kwargs in rows]
+    return found
+
+
 def triggers_of(*, session: Session, triggerer_id: int) -> list[StoredTrigger]:
     """The triggers ``triggerer_id`` holds, oldest first."""
     rows = session.execute(

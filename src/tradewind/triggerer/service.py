@@ -112,7 +112,7 @@ class TriggererService:
         conf = self.settings.triggerer
         now = self.clock.now()
         with transaction(self.factory) as session:
-            mine = triggers.triggers_of(session=session, triggerer_id=self.job_id)
+            held = triggers.held_trigger_ids(session=session, triggerer_id=self.job_id)
             alive = [
                 job.id
                 for job in jobs.alive_jobs(
@@ -123,26 +123,29 @@ class TriggererService:
                 session=session,
                 triggerer_id=self.job_id,
                 alive_triggerer_ids=alive,
-                limit=conf.capacity - len(mine),
+                limit=conf.capacity - len(held),
             )
-            if taken:
-                mine = triggers.triggers_of(session=session, triggerer_id=self.job_id)
-        held = {t.id for t in mine}
+            held.update(taken)
+            # Only the triggers the child does not run yet are read whole (their arguments).
+            new = (
+                triggers.triggers_by_id(session=session, ids=held - self.running)
+                if held - self.running
+                else []
+            )
         for trigger_id in sorted(self.running - held):
             self.child.send({"op": protocol.CANCEL, "id": trigger_id})
             self.running.discard(trigger_id)
-        for trigger in mine:
-            if trigger.id not in self.running:
-                sent = self.child.send(
-                    {
-                        "op": protocol.RUN,
-                        "id": trigger.id,
-                        "classpath": trigger.classpath,
-                        "kwargs": trigger.kwargs,
-                    }
-                )
-                if sent:
-                    self.running.add(trigger.id)
+        for trigger in new:
+            sent = self.child.send(
+                {
+                    "op": protocol.RUN,
+                    "id": trigger.id,
+                    "classpath": trigger.classpath,
+                    "kwargs": trigger.kwargs,
+                }
+            )
+            if sent:
+                self.running.add(trigger.id)
         if taken:
             log.info("claimed %d trigger(s); running %d", len(taken), len(self.running))
 

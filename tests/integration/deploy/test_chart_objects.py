@@ -168,6 +168,7 @@ def test_only_the_scheduler_holds_an_api_token(render: Render) -> None:
     }
     assert tokens == {
         "tw-tradewind-scheduler": True,
+        "tw-tradewind-triggerer": False,
         "tw-tradewind-webserver": False,
         "tw-tradewind-worker": False,
     }
@@ -567,4 +568,31 @@ def test_two_schedulers_with_disruption_budgets(render: Render) -> None:
     assert {p["metadata"]["name"] for p in by_kind(manifests, "PodDisruptionBudget")} == {
         "tw-tradewind-webserver",
         "tw-tradewind-scheduler",
+    }
+
+
+def test_a_triggerer_deployment_runs_beside_the_scheduler_unless_disabled(render: Render) -> None:
+    manifests = render(
+        sets=["triggerer.replicas=2", "triggerer.capacity=500", "triggerer.podDisruptionBudget.enabled=true"]
+    )
+    triggerer = named(manifests, "Deployment", "-triggerer")
+    assert triggerer["spec"]["replicas"] == 2
+    spec = triggerer["spec"]["template"]["spec"]
+    [container] = spec["containers"]
+    assert container["args"] == ["triggerer"]
+    assert container["livenessProbe"]["exec"]["command"][-4:] == [
+        "check",
+        "--job-type",
+        "triggerer",
+        "--local",
+    ]
+    assert spec["automountServiceAccountToken"] is False
+    assert tomllib.loads(toml_of(manifests))["triggerer"]["capacity"] == 500
+    assert "tw-tradewind-triggerer" in {
+        p["metadata"]["name"] for p in by_kind(manifests, "PodDisruptionBudget")
+    }
+    without = render(sets=["triggerer.enabled=false", "triggerer.podDisruptionBudget.enabled=true"])
+    assert not [d for d in by_kind(without, "Deployment") if d["metadata"]["name"].endswith("-triggerer")]
+    assert "tw-tradewind-triggerer" not in {
+        p["metadata"]["name"] for p in by_kind(without, "PodDisruptionBudget")
     }

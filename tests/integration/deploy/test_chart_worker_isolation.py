@@ -42,7 +42,7 @@ ALL_CASES = (
     + [pytest.param((p,), id=name) for name, p in CI.items()]
     + [pytest.param((p,), id="example-" + p.name.removesuffix("-values.yaml")) for p in EXAMPLE_VALUES]
 )
-DATABASE_USERS = ("scheduler", "webserver", "migrate", "create-admin")
+DATABASE_USERS = ("scheduler", "triggerer", "webserver", "migrate", "create-admin")
 JWT_ENV = "TRADEWIND__EXECUTION_API__JWT_SECRET"
 API_URL = "http://tw-tradewind-webserver.data.svc:8080/execution"
 
@@ -454,7 +454,7 @@ FERNET_ENV = "TRADEWIND__CORE__FERNET_KEY"
 
 
 @pytest.mark.parametrize("values", ALL_CASES)
-def test_fernet_key_goes_to_the_scheduler_and_webserver_only(
+def test_fernet_key_goes_to_the_services_reading_connections_only(
     render: Render, values: tuple[Path, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cryptography.fernet import Fernet
@@ -469,8 +469,15 @@ def test_fernet_key_goes_to_the_scheduler_and_webserver_only(
         for container in _containers(spec):
             if key in container_env(manifests, container, namespace=namespace).values():
                 holders.append((component, container["name"]))
-        assert "tw-tradewind-fernet-key" not in _secret_refs(spec) or component in ("scheduler", "webserver")
-    assert sorted(holders) == [("scheduler", "scheduler"), ("webserver", "webserver")]
+        assert "tw-tradewind-fernet-key" not in _secret_refs(spec) or component in (
+            "scheduler", "triggerer", "webserver",
+        )  # fmt: skip
+    # The triggerer answers its triggers' connection reads (the trigger code itself runs without the key).
+    assert sorted(holders) == [
+        ("scheduler", "scheduler"),
+        ("triggerer", "triggerer"),
+        ("webserver", "webserver"),
+    ]
     container = named(manifests, "Deployment", "-webserver")["spec"]["template"]["spec"]["containers"][0]
     settings = load_settings_as(
         container_env(manifests, container), toml_of(manifests), tmp_path, monkeypatch
@@ -525,7 +532,9 @@ def test_mounted_connection_secrets_reach_the_services_not_the_workers(
                 if secret in ("db-conns", "vars"):
                     mounts[(component, secret)] = mount["mountPath"]
                     assert mount["readOnly"] is True
-    assert set(mounts) == {(c, s) for c in ("scheduler", "webserver") for s in ("db-conns", "vars")}
+    assert set(mounts) == {
+        (c, s) for c in ("scheduler", "triggerer", "webserver") for s in ("db-conns", "vars")
+    }
     # Where the chart mounts them is where Tradewind's settings look: a connection written as the kubelet
     # writes a Secret's key (a symlink into ..data) is found by the secrets chain.
     mounted = tmp_path / "mounted"

@@ -7,13 +7,14 @@ tradewind.config.settings (env form: TRADEWIND__SECTION__KEY).
 {{/* The settings dict: `config` plus the keys the chart decides. Returns JSON (include cannot return maps). */}}
 {{- define "tradewind.settings" -}}
 {{- $s := deepCopy .Values.config }}
-{{- range $section := list "core" "secrets" "logging" "scheduler" "webserver" "execution_api" "celery" "kubernetes" }}
+{{- range $section := list "core" "secrets" "logging" "scheduler" "triggerer" "webserver" "execution_api" "celery" "kubernetes" }}
 {{- if not (hasKey $s $section) }}{{ $_ := set $s $section dict }}{{ end }}
 {{- if not (get $s $section) }}{{ $_ := set $s $section dict }}{{ end }}
 {{- end }}
 {{- $_ := set $s.core "executor" .Values.executor }}
 {{- $_ := set $s.core "dags_folder" (include "tradewind.dagsFolder" .) }}
 {{- $_ := set $s.logging "base_log_folder" .Values.logs.mountPath }}
+{{- $_ := set $s.triggerer "capacity" (int .Values.triggerer.capacity) }}
 {{- $_ := set $s.webserver "host" "0.0.0.0" }}
 {{- $_ := set $s.webserver "port" 8080 }}
 {{- with include "tradewind.forwardedAllowIps" . }}

@@ -140,6 +140,10 @@ on the private address ranges an in-cluster ingress controller connects from; em
 {{- else }}{{ default "default" .Values.serviceAccount.schedulerName }}{{ end }}
 {{- end }}
 
+{{- define "tradewind.triggererServiceAccountName" -}}
+{{- if .Values.serviceAccount.create }}{{ include "tradewind.fullname" . }}-triggerer{{ else }}default{{ end }}
+{{- end }}
+
 {{- define "tradewind.webserverServiceAccountName" -}}
 {{- if .Values.serviceAccount.create }}{{ include "tradewind.fullname" . }}-webserver{{ else }}default{{ end }}
 {{- end }}
@@ -221,7 +225,8 @@ database (task runners reach shared state through the execution API only). */}}
 {{- end }}
 
 {{/* The Fernet key(s) encrypting connection secrets in the database: only the services that read or write
-them (scheduler, webserver) get it; a try reads a connection through the execution API, decrypted. */}}
+them (scheduler, triggerer, webserver) get it; a try reads a connection through the execution API, decrypted, and
+a trigger through the triggerer. */}}
 {{- define "tradewind.fernetKeyEnv" -}}
 - name: TRADEWIND__CORE__FERNET_KEY
   valueFrom:
@@ -230,7 +235,7 @@ them (scheduler, webserver) get it; a try reads a connection through the executi
       key: fernet-key
 {{- end }}
 
-{{/* Mounts of the mounted-files secrets backend (secretFiles.*), for the scheduler and the webserver only. */}}
+{{/* Mounts of the mounted-files secrets backend (secretFiles.*), for the scheduler, triggerer and webserver only. */}}
 {{- define "tradewind.secretFileMounts" -}}
 {{- with .Values.secretFiles.connectionsSecret }}
 - name: secret-connections
