@@ -19,6 +19,7 @@ from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
 from tradewind.plugins.user_code import prepare_for_user_code
 from tradewind.runner.execution import Ending, execute_task
+from tradewind.runner.inline_trigger import wait_inline
 from tradewind.runner.log_capture import LogCapture, task_logging
 from tradewind.runner.masked_runtime import masking_runtime
 from tradewind.runner.secrets_masking import SecretsMasker, is_sensitive_name, masker_for_environment
@@ -119,6 +120,9 @@ def _run(
         )
 
     result = execute_task(task, context, push_xcom=push, log=log, masker=masker)
+    while result.ending is Ending.DEFERRED and result.deferral is not None:
+        resume = wait_inline(result.deferral, log=log)
+        result = execute_task(task, context, push_xcom=push, log=log, masker=masker, resume=resume)
     for name, value in result.rendered_fields.items():
         log.info("Rendered %s: %s", name, value)
     log.info("Task ended: %s", result.ending.value)

@@ -301,3 +301,14 @@ def test_standalone_runs_a_triggerer(deferring: Deployment) -> None:
     run_id = deferring.tw("dags", "trigger", "deferring").stdout.strip()
     assert deferring.wait_run("deferring", run_id) == "success", deferring.dump_logs()
     assert _ti(deferring, "deferring", run_id, "wait").try_number == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_tasks_test_runs_the_trigger_in_process(deferring: Deployment) -> None:
+    out = deferring.tw("tasks", "test", "deferring", "wait", check=False, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    text = out.stdout + out.stderr
+    assert "first half of try 1" in text and "Waiting here on" in text and "second half: event=" in text, text
+    failed = deferring.tw("tasks", "test", "broken", "fail", check=False, timeout=60)
+    assert failed.returncode == 1
+    assert "RuntimeError: the partner API said no" in failed.stdout + failed.stderr
