@@ -229,8 +229,17 @@ def test_a_killed_triggerer_is_replaced_and_a_restarted_scheduler_loses_nothing(
 def test_the_trigger_child_has_no_database_url(deferring: Deployment) -> None:
     triggerer = _start_triggerer(deferring)
     children = Path(f"/proc/{triggerer.pid}/task/{triggerer.pid}/children")
-    wait_until(lambda: children.read_text().split() != [], timeout=30, what="the trigger child")
-    child = int(children.read_text().split()[0])
+
+    def started_child() -> int | None:
+        # Between fork and exec a child still shows its parent's environment: wait for the exec'd runner.
+        for pid in children.read_text().split():
+            cmdline = Path(f"/proc/{pid}/cmdline")
+            if cmdline.exists() and b"tradewind.triggerer.trigger_runner" in cmdline.read_bytes():
+                return int(pid)
+        return None
+
+    wait_until(lambda: started_child() is not None, timeout=30, what="the trigger child")
+    child = started_child()
     environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
     names = {entry.split(b"=", 1)[0] for entry in environ if entry}
     assert b"TRADEWIND__DATABASE__URL" not in names
