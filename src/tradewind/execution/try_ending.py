@@ -20,13 +20,6 @@ from tradewind.store import assets, task_history, task_instances
 from tradewind.store.tables import TaskInstanceModel
 
 TI = TaskInstanceState
-#: A try that ends is no longer deferred nor resuming: the next try starts with ``execute``.
-DEFERRAL_CLEARED: Mapping[str, Any] = {
-    "trigger_id": None,
-    "trigger_timeout": None,
-    "next_method": None,
-    "next_kwargs": None,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +71,7 @@ def end_try(
         "duration": max(0.0, (now - start).total_seconds()),
         "state_reason": end.reason,
         "next_retry_at": end.next_retry_at,
-        **DEFERRAL_CLEARED,
+        **task_instances.DEFERRAL_CLEARED,
     }
     key = TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
     moved = task_instances.transition(

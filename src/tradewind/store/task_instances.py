@@ -23,6 +23,7 @@ from tradewind.store.xcom import delete_xcoms
 
 # archive_try, list_tries and TryInfo live in task_history; callers may import them from here too.
 __all__ = [
+    "DEFERRAL_CLEARED",
     "TryInfo",
     "archive_try",
     "clear_task_instances",
@@ -41,8 +42,14 @@ TI = TaskInstanceState
 StateOrNone = TaskInstanceState | None
 Expected = TaskInstanceState | str | None | Collection[TaskInstanceState | str | None]
 
-#: Clearing or marking a task instance ends any deferral (its trigger is then deleted by housekeeping).
-_DEFERRAL_CLEARED = {"trigger_id": None, "trigger_timeout": None, "next_method": None, "next_kwargs": None}
+#: Ending a try, clearing or marking a task instance ends any deferral: the next try starts from ``execute``
+#: (the trigger nobody waits on is deleted by the scheduler's housekeeping).
+DEFERRAL_CLEARED: dict[str, Any] = {
+    "trigger_id": None,
+    "trigger_timeout": None,
+    "next_method": None,
+    "next_kwargs": None,
+}
 _COLUMNS = frozenset(TaskInstanceModel.__table__.columns.keys())
 #: Columns a transition may never set through ``values``: the key, and state (set by ``target``).
 _PROTECTED = frozenset({"id", "dag_id", "run_id", "task_id", "map_index", "state"})
@@ -247,7 +254,7 @@ def mark_task_instance(
             "start_date": start,
             "end_date": now,
             "duration": (now - start).total_seconds(),
-            **_DEFERRAL_CLEARED,
+            **DEFERRAL_CLEARED,
         },
     )
 
@@ -364,7 +371,7 @@ def _clear_one(session: Session, ti: TaskInstanceModel, sdag: SerializedDag) -> 
                 "queued_at": None,
                 "next_retry_at": None,
                 "next_poke_at": None,
-                **_DEFERRAL_CLEARED,
+                **DEFERRAL_CLEARED,
                 "hostname": None,
                 "pid": None,
                 "external_executor_id": None,
