@@ -143,6 +143,9 @@ def test_a_task_defers_and_resumes_with_the_event_at_the_same_try(deferring: Dep
     assert time.monotonic() - deferred_at < 10
     ti = _ti(deferring, "deferring", run_id, "wait")
     assert (ti.try_number, ti.next_method, ti.trigger_id) == (1, None, None)
+    # scheduled_at: when the triggerer fired the trigger; queued_at: when the scheduler dispatched the resume.
+    assert ti.scheduled_at is not None and ti.queued_at is not None
+    assert (ti.queued_at - ti.scheduled_at).total_seconds() < 1.0, (ti.scheduled_at, ti.queued_at)
     log = _log(deferring, "deferring", "wait", run_id)
     assert "first half of try 1" in log and "Pausing task as DEFERRED" in log, log
     assert "Resuming after deferral: calling done" in log and "second half: event=" in log, log
