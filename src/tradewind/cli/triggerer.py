@@ -9,11 +9,10 @@ import threading
 from tradewind.cli.arguments import Subparsers
 from tradewind.cli.console_logging import configure_logging
 from tradewind.cli.scheduler import install_stop_signals
+from tradewind.cli.store_access import migrated_engine
 from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import load_settings
 from tradewind.sdk.errors import ConfigError
-from tradewind.store.engine import make_engine
-from tradewind.store.migrate import check
 from tradewind.triggerer.service import TriggererService
 
 
@@ -41,14 +40,7 @@ def _run(args: argparse.Namespace) -> int:
     configure_logging(settings.logging.level)
     if (notice := startup_notice(settings)) is not None:
         print(notice, file=sys.stderr, flush=True)
-    engine = make_engine(settings.database_url)
-    status = check(engine)
-    if not status.up_to_date:
-        raise ConfigError(
-            f"the metadata database is not at the newest schema ({status.current} != {status.head}): "
-            "run `tradewind db migrate`",
-            key="database.url",
-        )
+    engine = migrated_engine(settings)
     stop = threading.Event()
     install_stop_signals(stop)
     try:
