@@ -73,6 +73,50 @@ class BaseAsset:
         return iter(())
 
 
+class AssetWatcher:
+    """``AssetWatcher(name="...", trigger=SomeEventTrigger(...))``: the triggerer runs the trigger for as long
+    as an active DAG is scheduled on the asset; each event it yields is an asset event (which may start the
+    DAG). The trigger must be a ``BaseEventTrigger`` whose ``serialize()`` returns JSON arguments."""
+
+    def __init__(self, name: str, trigger: Any) -> None:
+        from tradewind.sdk.triggers.base import BaseEventTrigger
+
+        self.name = _identifier("AssetWatcher", "name", name)
+        if not isinstance(trigger, BaseEventTrigger):
+            raise DagDefinitionError(
+                f"AssetWatcher {name!r}: the trigger must be a BaseEventTrigger, got {type(trigger).__name__}"
+            )
+        classpath, kwargs = trigger.serialize()
+        if not isinstance(classpath, str) or not isinstance(kwargs, dict):
+            raise DagDefinitionError(
+                f"AssetWatcher {name!r}: {type(trigger).__name__}.serialize() must return (str, dict)"
+            )
+        try:
+            json.dumps(kwargs, allow_nan=False, sort_keys=True)
+        except (TypeError, ValueError) as exc:
+            raise DagDefinitionError(
+                f"AssetWatcher {name!r}: the trigger's arguments must be JSON values: {exc}"
+            ) from exc
+        self.trigger = trigger
+        self.classpath: str = classpath
+        self.kwargs: dict[str, Any] = kwargs
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored form: ``{"name": ..., "classpath": ..., "kwargs": {...}}``."""
+        return {"name": self.name, "classpath": self.classpath, "kwargs": dict(self.kwargs)}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AssetWatcher):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.to_dict(), sort_keys=True))
+
+    def __repr__(self) -> str:
+        return f"AssetWatcher(name={self.name!r}, trigger={self.trigger!r})"
+
+
 class Asset(BaseAsset, os.PathLike[str]):
     """``Asset("s3://bucket/key")``, ``Asset(name="orders", uri="s3://...", group="tables", extra={...})``.
 
@@ -104,7 +148,10 @@ class Asset(BaseAsset, os.PathLike[str]):
         self.uri = normalize_uri(_identifier(kind, "uri", os.fspath(uri) if uri is not None else ""))
         self.group = _identifier(kind, "group", self.asset_type if group is None else group, allow_empty=True)
         self.extra: dict[str, Any] = dict(extra or {})
-        self.watchers = list(watchers or [])
+        self.watchers: list[AssetWatcher] = list(watchers or [])
+        for watcher in self.watchers:
+            if not isinstance(watcher, AssetWatcher):
+                raise DagDefinitionError(f"{kind} watchers must be AssetWatcher objects, got {watcher!r}")
 
     @staticmethod
     def ref(*, name: str = "", uri: str = "") -> AssetRef:
@@ -141,10 +188,16 @@ class Asset(BaseAsset, os.PathLike[str]):
         return f"{type(self).__name__}(name={self.name!r}, uri={self.uri!r}, group={self.group!r})"
 
     def to_condition(self) -> Condition:
-        return {"asset": self.to_dict()}
+        return {"asset": self.to_condition_leaf()}
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "uri": self.uri, "group": self.group, "extra": dict(self.extra)}
+
+    def to_condition_leaf(self) -> dict[str, Any]:
+        leaf = self.to_dict()
+        if self.watchers:
+            leaf["watchers"] = [watcher.to_dict() for watcher in self.watchers]
+        return leaf
 
     def iter_assets(self) -> Iterator[Asset]:
         yield self
@@ -291,7 +344,7 @@ def condition_from_dict(data: Mapping[str, Any]) -> BaseAsset:
     """Rebuild authoring objects from a stored condition."""
     if "asset" in data:
         a = data["asset"]
-        return Asset(name=a["name"], uri=a["uri"], group=a.get("group"), extra=a.get("extra"))
+        return Asset(name=a["name"], uri=a["uri"], group=a.get("group"), extra=a.get("extra"))  # watchers: stored
     if "alias" in data:
         return AssetAlias(data["alias"]["name"], data["alias"].get("group", "asset"))
     if "ref" in data:

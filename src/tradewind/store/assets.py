@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tradewind.core.json_values import to_tagged_json
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.sdk.assets import iter_leaves
 from tradewind.sdk.errors import NotFoundError
@@ -22,10 +23,12 @@ from tradewind.store.tables import (
     AssetDagRunQueueModel,
     AssetEventModel,
     AssetModel,
+    AssetWatcherModel,
     DagModel,
     DagScheduleAssetAliasModel,
     DagScheduleAssetModel,
     TaskOutletAssetModel,
+    TriggerModel,
 )
 
 
@@ -133,7 +136,9 @@ def sync_dag_references(*, session: Session, sdags: Sequence[SerializedDag], now
     what an earlier parse stored for these DAGs."""
     dag_ids = [sdag.dag_id for sdag in sdags]
     if not dag_ids:
+        prune_watchers(session=session)
         return
+    watchers: dict[int, dict[str, Any]] = {}
     for model in (DagScheduleAssetModel, DagScheduleAssetAliasModel, TaskOutletAssetModel):
         session.execute(delete(model).where(model.dag_id.in_(dag_ids)))
     for sdag in sdags:
@@ -146,6 +151,10 @@ def sync_dag_references(*, session: Session, sdags: Sequence[SerializedDag], now
                                          group=leaf["alias"].get("group", "asset")).id)  # fmt: skip
             elif (asset := _asset_of_leaf(session, leaf, now)) is not None:
                 schedule.add(asset.id)
+                if "asset" in leaf:
+                    specs = watchers.setdefault(asset.id, {})
+                    for spec in leaf["asset"].get("watchers") or ():
+                        specs[_watcher_key(spec)] = spec
         session.add_all(DagScheduleAssetModel(dag_id=sdag.dag_id, asset_id=i) for i in schedule)
         session.add_all(DagScheduleAssetAliasModel(dag_id=sdag.dag_id, alias_id=i) for i in aliases)
         for task in sdag.tasks:
@@ -161,6 +170,96 @@ def sync_dag_references(*, session: Session, sdags: Sequence[SerializedDag], now
                 TaskOutletAssetModel(dag_id=sdag.dag_id, task_id=task.task_id, asset_id=i) for i in produced
             )
     session.flush()
+    for asset_id, specs in watchers.items():
+        _sync_asset_watchers(session, asset_id, specs, now)
+    prune_watchers(session=session)
+
+
+# -- asset watchers -------------------------------------------------------------------------------------
+def _watcher_key(spec: Mapping[str, Any]) -> str:
+    """What identifies a watcher of an asset: its name and its trigger (class path and arguments)."""
+    import json
+
+    return json.dumps(
+        [spec.get("name"), spec.get("classpath"), to_tagged_json(spec.get("kwargs") or {})], sort_keys=True
+    )
+
+
+def _sync_asset_watchers(session: Session, asset_id: int, specs: Mapping[str, Any], now: datetime) -> None:
+    """The asset's watchers become those of ``specs`` (its definition in the DAGs just parsed): a watcher
+    unchanged keeps its trigger row (a running trigger is not restarted), a removed one loses it."""
+    rows = session.execute(
+        select(
+            AssetWatcherModel.trigger_id, AssetWatcherModel.name, TriggerModel.classpath, TriggerModel.kwargs
+        )
+        .join(TriggerModel, TriggerModel.id == AssetWatcherModel.trigger_id)
+        .where(AssetWatcherModel.asset_id == asset_id)
+    ).all()
+    kept: set[str] = set()
+    for trigger_id, name, classpath, kwargs in rows:
+        key = _watcher_key({"name": name, "classpath": classpath, "kwargs": kwargs})
+        if key in specs and key not in kept:
+            kept.add(key)
+            continue
+        _delete_watcher_trigger(session, trigger_id)
+    for key, spec in specs.items():
+        if key in kept:
+            continue
+        trigger = TriggerModel(classpath=str(spec["classpath"]), kwargs=to_tagged_json(spec.get("kwargs") or {}),
+                               created_date=now, triggerer_id=None)  # fmt: skip
+        session.add(trigger)
+        session.flush()
+        session.add(AssetWatcherModel(asset_id=asset_id, trigger_id=trigger.id, name=str(spec["name"])))
+    session.flush()
+
+
+def _delete_watcher_trigger(session: Session, trigger_id: int) -> None:
+    session.execute(delete(AssetWatcherModel).where(AssetWatcherModel.trigger_id == trigger_id))
+    session.execute(delete(TriggerModel).where(TriggerModel.id == trigger_id))
+
+
+def prune_watchers(*, session: Session) -> int:
+    """Delete the watchers (and their triggers) of assets no active DAG is scheduled on any more."""
+    scheduled = exists().where(
+        DagScheduleAssetModel.asset_id == AssetWatcherModel.asset_id,
+        DagScheduleAssetModel.dag_id == DagModel.dag_id,
+        DagModel.is_active.is_(True),
+    )
+    stale = list(session.scalars(select(AssetWatcherModel.trigger_id).where(~scheduled)))
+    for trigger_id in stale:
+        _delete_watcher_trigger(session, trigger_id)
+    return len(stale)
+
+
+def watched_asset_ids(*, session: Session, trigger_id: int) -> list[int]:
+    """The assets a trigger watches (none: the trigger belongs to deferred tasks)."""
+    return list(
+        session.scalars(
+            select(AssetWatcherModel.asset_id)
+            .where(AssetWatcherModel.trigger_id == trigger_id)
+            .order_by(AssetWatcherModel.asset_id)
+        )
+    )
+
+
+def record_watcher_events(
+    *, session: Session, asset_ids: Iterable[int], payload: Any, now: datetime
+) -> list[AssetEventModel]:
+    """A watcher's trigger fired: one asset event per watched asset (extra ``{"from_trigger": True,
+    "payload": ...}``, as Airflow records them), queued for the DAGs scheduled on the asset."""
+    stored = []
+    for asset_id in asset_ids:
+        asset = session.get(AssetModel, asset_id)
+        if asset is None:
+            continue
+        asset.updated_at = now
+        row = AssetEventModel(asset_id=asset_id, extra={"from_trigger": True, "payload": payload},
+                              source_map_index=-1, timestamp=now)  # fmt: skip
+        session.add(row)
+        session.flush()
+        _queue_for_consumers(session, row, now)
+        stored.append(row)
+    return stored
 
 
 # -- events ---------------------------------------------------------------------------------------------

@@ -470,6 +470,19 @@ class AssetModel(Base):
     __table_args__ = (UniqueConstraint("name", "uri"), Index("ix_asset_uri", "uri"))
 
 
+class AssetWatcherModel(Base):
+    """An asset watcher: the trigger (a row of ``trigger``) the triggerer runs for an asset, named as the DAG
+    file names it. Kept while an active DAG is scheduled on the asset with this watcher."""
+
+    __tablename__ = "asset_watcher"
+
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True)
+    trigger_id: Mapped[int] = mapped_column(ForeignKey("trigger.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(ASSET_ID_LEN))
+
+    __table_args__ = (Index("ix_asset_watcher_trigger_id", "trigger_id"),)
+
+
 class AssetAliasModel(Base):
     """An asset alias: a name outlet events attach to assets at run time."""
 

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from tradewind.core.states import TaskInstanceState
 from tradewind.core.transitions import check_ti_transition
 from tradewind.sdk.triggers.base import FAIL_METHOD, FAILURE_ERROR, TIMEOUT_ERROR
-from tradewind.store.tables import TaskInstanceModel, TriggerModel
+from tradewind.store import assets
+from tradewind.store.tables import AssetWatcherModel, TaskInstanceModel, TriggerModel
 
 TI = TaskInstanceState
 
@@ -118,12 +119,36 @@ def release_triggers(*, session: Session, triggerer_id: int) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def is_watcher(*, session: Session, trigger_id: int) -> bool:
+    """Whether the trigger is an asset watcher's (kept after it fires or fails, and started again)."""
+    return bool(assets.watched_asset_ids(session=session, trigger_id=trigger_id))
+
+
+def _holds(session: Session, trigger_id: int, triggerer_id: int) -> bool:
+    stmt = select(TriggerModel.id).where(
+        TriggerModel.id == trigger_id, TriggerModel.triggerer_id == triggerer_id
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt) is not None
+
+
 def fire_trigger(
     *, session: Session, trigger_id: int, triggerer_id: int, payload: Any, now: datetime
 ) -> int | None:
     """The trigger fired: every task instance deferred on it is scheduled again with the event in its
     ``next_kwargs`` and the trigger row is deleted. None when ``triggerer_id`` no longer holds the trigger
-    (taken over, or gone): nothing is changed. Otherwise how many task instances were scheduled."""
+    (taken over, or gone): nothing is changed. Otherwise how many task instances were scheduled.
+
+    An asset watcher's trigger instead records an asset event for each asset it watches (so the DAGs
+    scheduled on them run) and is kept: it watches on; the count is then the number of events."""
+    asset_ids = assets.watched_asset_ids(session=session, trigger_id=trigger_id)
+    if asset_ids:
+        if not _holds(session, trigger_id, triggerer_id):
+            return None
+        return len(
+            assets.record_watcher_events(session=session, asset_ids=asset_ids, payload=payload, now=now)
+        )
     return _settle(
         session, trigger_id, triggerer_id, now, lambda kwargs: (None, {**(kwargs or {}), "event": payload})
     )
@@ -134,6 +159,8 @@ def fail_trigger(
 ) -> int | None:
     """The trigger raised (or ended without an event): its task instances are scheduled to fail with the
     traceback. None when ``triggerer_id`` no longer holds it."""
+    if is_watcher(session=session, trigger_id=trigger_id):  # a watcher is kept, and started again
+        return 0 if _holds(session, trigger_id, triggerer_id) else None
     failure = {"error": FAILURE_ERROR, "traceback": traceback}
     return _settle(session, trigger_id, triggerer_id, now, lambda _kwargs: (FAIL_METHOD, failure))
 
@@ -196,12 +223,14 @@ def time_out_deferred(*, session: Session, now: datetime) -> int:
 
 
 def delete_unreferenced(*, session: Session) -> int:
-    """Delete the triggers no deferred task instance waits on any more (cleared, marked, timed out)."""
+    """Delete the triggers no deferred task instance waits on any more (cleared, marked, timed out); asset
+    watchers' triggers are the DAG processor's (kept while their asset is scheduled on)."""
     waiting = exists().where(
         TaskInstanceModel.trigger_id == TriggerModel.id, TaskInstanceModel.state == TI.DEFERRED
     )
+    watching = exists().where(AssetWatcherModel.trigger_id == TriggerModel.id)
     result = session.execute(
-        delete(TriggerModel).where(~waiting).execution_options(synchronize_session=False)
+        delete(TriggerModel).where(~waiting, ~watching).execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

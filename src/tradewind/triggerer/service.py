@@ -31,6 +31,10 @@ from tradewind.triggerer.child import TriggerChild
 
 log = logging.getLogger(__name__)
 JOB_TYPE = "triggerer"
+#: An asset watcher whose trigger failed is started again after this many seconds, doubled at each failure
+#: in a row up to ``RESTART_BACKOFF_MAX``.
+RESTART_BACKOFF = 1.0
+RESTART_BACKOFF_MAX = 60.0
 
 
 class TriggererService:
@@ -52,6 +56,9 @@ class TriggererService:
         self.child: TriggerChild | None = None
         #: Triggers the child runs now (sent "run", not yet reported or cancelled).
         self.running: set[int] = set()
+        #: Triggers held but not to be started before a monotonic time (a watcher that failed), with the
+        #: number of failures in a row.
+        self.backoff: dict[int, tuple[float, int]] = {}
         self._last_heartbeat = self._last_sync = 0.0
         #: Answers trigger code's reads (connections through the secrets backends, then the database).
         self.runtime = DbRuntime(
@@ -135,7 +142,12 @@ class TriggererService:
         for trigger_id in sorted(self.running - held):
             self.child.send({"op": protocol.CANCEL, "id": trigger_id})
             self.running.discard(trigger_id)
+        for trigger_id in set(self.backoff) - held:
+            del self.backoff[trigger_id]
+        mono = time.monotonic()
         for trigger in new:
+            if trigger.id in self.backoff and self.backoff[trigger.id][0] > mono:
+                continue  # a watcher that failed: started again once its backoff is over
             sent = self.child.send(
                 {
                     "op": protocol.RUN,
@@ -179,6 +191,12 @@ class TriggererService:
             return
         trigger_id = int(message["id"])
         self.running.discard(trigger_id)
+        if op == protocol.FAILED:
+            failures = self.backoff.get(trigger_id, (0.0, 0))[1] + 1
+            delay = min(RESTART_BACKOFF * 2 ** (failures - 1), RESTART_BACKOFF_MAX)
+            self.backoff[trigger_id] = (time.monotonic() + delay, failures)
+        else:
+            self.backoff.pop(trigger_id, None)
         now = self.clock.now()
         with transaction(self.factory) as session:
             if op == protocol.EVENT:
@@ -199,7 +217,7 @@ class TriggererService:
             log.info("trigger %d is no longer this triggerer's; its report is dropped", trigger_id)
         else:
             log.info(
-                "trigger %d %s: %d task(s) scheduled",
+                "trigger %d %s: %d task(s) scheduled or asset event(s) recorded",
                 trigger_id,
                 "fired" if op == protocol.EVENT else "failed",
                 moved,

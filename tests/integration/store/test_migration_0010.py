@@ -29,7 +29,7 @@ def test_0010_adds_triggers_to_a_populated_database_and_downgrades(db_url: str) 
                     dag_id="etl", run_id="r1", task_id="a", map_index=-1, state="success", try_number=1
                 )
             )
-        upgrade(engine)
+        upgrade(engine, "0010")
         assert current_revision(engine) == "0010"
         columns = {c["name"] for c in inspect(engine).get_columns("task_instance")}
         assert columns >= DEFERRAL_COLUMNS
@@ -53,7 +53,7 @@ def test_0010_adds_triggers_to_a_populated_database_and_downgrades(db_url: str) 
             command.downgrade(_config(conn), "0009")
         assert "trigger" not in inspect(engine).get_table_names()
         assert not DEFERRAL_COLUMNS & {c["name"] for c in inspect(engine).get_columns("task_instance")}
-        upgrade(engine)
+        upgrade(engine, "0010")
         assert current_revision(engine) == "0010"
     finally:
         engine.dispose()

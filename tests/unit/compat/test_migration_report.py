@@ -24,7 +24,7 @@ with DAG("ok", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1), catc
 """
 
 UNSUPPORTED = """
-from airflow.sdk import DAG, AssetWatcher
+from airflow.sdk import DAG, AssetAccessControl
 from airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator
 from airflow.operators.bash import BashOperator
 import airflow.operators.bash as bash_ops
@@ -48,13 +48,13 @@ def test_supported_file_has_no_findings() -> None:
 def test_unsupported_names_arguments_and_attribute_uses_per_line() -> None:
     findings = check_source(textwrap.dedent(UNSUPPORTED), "bad.py")
     assert _names(findings) == [
-        (2, "airflow.sdk.AssetWatcher"),
+        (2, "airflow.sdk.AssetAccessControl"),
         (3, "airflow.providers.amazon.aws.operators.s3"),
         (9, "BashOperator(not_an_argument=...)"),
         (10, "BashOperator(colour=...)"),
         (11, "airflow.models.XCom"),
     ]
-    assert findings[0].reason == "not supported by Tradewind yet (asset watchers come in a later release)"
+    assert findings[0].reason == "not supported by Tradewind yet (asset access controls come in a later release)"
     assert findings[2].reason == "argument not supported by Tradewind's BashOperator"
     assert {f.file for f in findings} == {"bad.py"}
 

@@ -62,12 +62,12 @@ def test_a_helper_module_beside_the_dag_is_blamed_at_its_own_line(
     assert result.errors[0].lineno == 2
 
 
-def test_asset_watchers_are_not_supported_yet(airflow_names: Settings, tmp_path: Path) -> None:
+def test_asset_access_controls_are_not_supported_yet(airflow_names: Settings, tmp_path: Path) -> None:
     message, lineno = _load_error(
-        tmp_path / "assets.py", "import pendulum\nfrom airflow.sdk import DAG, AssetWatcher\n"
+        tmp_path / "assets.py", "import pendulum\nfrom airflow.sdk import DAG, AssetAccessControl\n"
     )
     assert (
-        "airflow.sdk.AssetWatcher is not supported by Tradewind yet (asset watchers come in a later release)"
+        "airflow.sdk.AssetAccessControl is not supported by Tradewind yet (asset access controls come in a later release)"
         in message
     )
     assert lineno == 2

@@ -88,6 +88,7 @@ _ASSETS = {
     "AssetAny": "tradewind.sdk.assets:AssetAny",
     "Model": "tradewind.sdk.assets:Model",
     "Metadata": "tradewind.sdk.assets:Metadata",
+    "AssetWatcher": "tradewind.sdk.assets:AssetWatcher",
 }
 _ASSET_DEFINITIONS = {
     **_ASSETS,
@@ -186,6 +187,7 @@ _EXCEPTIONS = {
 _TRIGGERS_BASE = {
     "BaseTrigger": "tradewind.sdk.triggers.base:BaseTrigger",
     "TriggerEvent": "tradewind.sdk.triggers.base:TriggerEvent",
+    "BaseEventTrigger": "tradewind.sdk.triggers.base:BaseEventTrigger",
 }
 _TRIGGERS_TEMPORAL = {
     "DateTimeTrigger": "tradewind.sdk.triggers.temporal:DateTimeTrigger",
@@ -198,6 +200,7 @@ _TRIGGERS_EXTERNAL = {
 _TRIGGERS_FILE = {
     "FileTrigger": "tradewind.sdk.triggers.file:FileTrigger",
     "FileDeleteTrigger": "tradewind.sdk.triggers.file:FileDeleteTrigger",
+    "DirectoryFileDeleteTrigger": "tradewind.sdk.triggers.file:DirectoryFileDeleteTrigger",
 }
 
 _TIMEZONE = {
@@ -460,7 +463,6 @@ AIRFLOW_NAMES: Mapping[str, Names] = {
 
 #: Airflow features Tradewind plans but does not have yet: module or ``module.name`` -> the feature's name.
 LATER: Mapping[str, str] = {
-    "airflow.sdk.AssetWatcher": "asset watchers",
     "airflow.sdk.AssetAccessControl": "asset access controls",
 }
 

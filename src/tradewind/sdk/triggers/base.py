@@ -69,5 +69,10 @@ class BaseTrigger(abc.ABC):
         return f"<{classpath} {args}>"
 
 
+class BaseEventTrigger(BaseTrigger):
+    """A trigger an asset watcher may run (``AssetWatcher(name, trigger)``): each event it yields records an
+    asset event for the watched asset, and the triggerer starts it again to keep watching."""
+
+
 def classpath_of(trigger_type: type[BaseTrigger]) -> str:
     return f"{trigger_type.__module__}.{trigger_type.__qualname__}"
