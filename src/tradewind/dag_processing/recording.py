@@ -225,6 +225,7 @@ def forget_files(*, session: Session, filelocs: list[str]) -> frozenset[str]:
     rows = dags.get_dags(session=session, dag_ids=dag_ids)
     deactivated = [dag_id for dag_id in dag_ids if dag_id in rows and rows[dag_id].fileloc in gone]
     dags.deactivate_dags(session=session, dag_ids=deactivated)
+    assets.prune_watchers(session=session)  # the watchers of assets only these DAGs were scheduled on
     for fileloc in filelocs:
         import_errors.clear_import_error(session=session, filename=fileloc)
     return frozenset(deactivated)

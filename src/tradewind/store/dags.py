@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, load_only
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.sdk.errors import NotFoundError
 from tradewind.sdk.schedules import DagRunInfo
+from tradewind.store.assets import prune_watchers
 from tradewind.store.ordering import order_clauses
 from tradewind.store.tables import (
     AssetDagRunQueueModel,
@@ -294,6 +295,7 @@ def _forget_asset_references(session: Session, dag_id: str) -> None:
     session.execute(delete(AssetDagRunQueueModel).where(AssetDagRunQueueModel.target_dag_id == dag_id))
     for model in (DagScheduleAssetModel, DagScheduleAssetAliasModel, TaskOutletAssetModel):
         session.execute(delete(model).where(model.dag_id == dag_id))
+    prune_watchers(session=session)  # the watchers of assets only this DAG was scheduled on
 
 
 def set_next_dagrun(*, session: Session, dag_id: str, info: DagRunInfo | None) -> None:

@@ -105,3 +105,13 @@ def test_watchers_are_part_of_the_stored_condition() -> None:
          "kwargs": {"directory": "/tmp/flags", "filename": "us.flag", "poke_interval": 2.0}},
     ]  # fmt: skip
     assert "watchers" not in Asset("plain").to_condition()["asset"]
+
+
+def test_deleting_the_dag_drops_its_watchers(sessions: sessionmaker[Session]) -> None:
+    store(sessions, consumer("consumer", [watched()]), consumer("other", [Asset("unwatched")]))
+    with transaction(sessions) as session:
+        dags.delete_dag(session=session, dag_id="other")
+    assert len(watcher_rows(sessions)) == 1
+    with transaction(sessions) as session:
+        dags.delete_dag(session=session, dag_id="consumer")
+    assert watcher_rows(sessions) == []
