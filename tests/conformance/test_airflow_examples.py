@@ -16,7 +16,7 @@ import pytest
 from tests.conformance.airflow_examples import Report, run_conformance
 
 #: Ratchet: raise these as support grows; the issue's targets are 60 files and 95 % of runs.
-FILES_PARSED_FLOOR = 59
+FILES_PARSED_FLOOR = 60
 RUNS_SUCCEEDED_SHARE_FLOOR = 0.95
 EXAMPLE_FILES = 67
 
