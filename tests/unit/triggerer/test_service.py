@@ -148,3 +148,30 @@ def test_trigger_code_reads_through_the_triggerer_and_cannot_write(
     failed = _ti(sessions, writes)
     assert failed.next_method == "__fail__"
     assert "set_variable is not available to triggers" in "".join(failed.next_kwargs["traceback"])
+
+
+def test_a_failing_watcher_is_kept_and_started_again_with_backoff(
+    services: Callable[[], TriggererService],
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tradewind.store.tables import AssetModel, AssetWatcherModel
+    from tradewind.triggerer import service as service_module
+
+    monkeypatch.setattr(service_module, "RESTART_BACKOFF", 0.2)
+    now = datetime.now(UTC)
+    with transaction(sessions) as session:
+        asset = AssetModel(name="a", uri="a", group="asset", extra={}, created_at=now, updated_at=now)
+        session.add(asset)
+        session.flush()
+        trigger_id = triggers.create_trigger(session=session, classpath="no_such_module.Nope", kwargs={}, now=now)
+        session.add(AssetWatcherModel(asset_id=asset.id, trigger_id=trigger_id, name="w"))
+    service = services()
+    _wait(lambda: service.backoff.get(trigger_id, (0.0, 0))[1] >= 3, "the watcher to fail three times")
+    first, _ = service.backoff[trigger_id]
+    assert first > time.monotonic() - 5  # backed off, not abandoned
+    with sessions() as session:
+        assert triggers.trigger_ids(session=session) == [trigger_id]  # kept
+        assert triggers.held_trigger_ids(session=session, triggerer_id=service.job_id or 0) == {trigger_id}
+    assert "No module named 'no_such_module'" in caplog.text
