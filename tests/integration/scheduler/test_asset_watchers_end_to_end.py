@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.integration.scheduler.conftest import Deployment, wait_until
 from tests.integration.scheduler.test_deferral_end_to_end import _start_triggerer
 from tradewind.core.states import DagRunType
@@ -35,7 +33,6 @@ def _asset_runs(deployment: Deployment) -> list[tuple[str, str]]:
         return [(r.run_id, r.state) for r in runs]
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_watched_file_runs_the_dag_each_time_it_lands(deployment: Deployment) -> None:
     deployment.env["TRADEWIND__TRIGGERER__POLL_INTERVAL"] = "0.2"
     deployment.write_dag("watching", WATCHED)
