@@ -349,7 +349,8 @@ class TriggerModel(Base):
     created_date: Mapped[datetime] = mapped_column(default=utcnow)
     triggerer_id: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_trigger_triggerer_id", "triggerer_id"),)
+    #: Ids are never reused (see migration 0010): a late report names the trigger it was about.
+    __table_args__ = (Index("ix_trigger_triggerer_id", "triggerer_id"), {"sqlite_autoincrement": True})
 
 
 class UserModel(Base):

@@ -121,3 +121,14 @@ def test_timeouts_and_unreferenced_triggers(session: Session, make_run: MakeRun)
     assert triggers.delete_unreferenced(session=session) == 1
     assert triggers.trigger_ids(session=session) == []
     assert trigger_id
+
+
+def test_a_deleted_triggers_id_is_never_given_to_a_new_one(session: Session) -> None:
+    """A triggerer taken for dead may still run an old trigger and report for its id: that id must not
+    name a new trigger (SQLite would reuse the highest rowid without AUTOINCREMENT)."""
+    first = triggers.create_trigger(session=session, classpath="a.B", kwargs={}, now=NOW)
+    second = triggers.create_trigger(session=session, classpath="a.B", kwargs={}, now=NOW)
+    triggers.delete_trigger(session=session, trigger_id=second)
+    session.flush()
+    third = triggers.create_trigger(session=session, classpath="a.B", kwargs={}, now=NOW)
+    assert first < second < third

@@ -27,6 +27,9 @@ def upgrade() -> None:
         sa.Column("created_date", UTC_DATETIME, nullable=False),
         sa.Column("triggerer_id", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_trigger"),
+        # A deleted trigger's id is never handed out again (SQLite reuses the highest rowid otherwise): a
+        # triggerer still running the old trigger must not report for a new one under its id.
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_trigger_triggerer_id", "trigger", ["triggerer_id"])
     op.add_column("task_instance", sa.Column("trigger_id", sa.Integer(), nullable=True))
