@@ -78,16 +78,9 @@ class ConnectionTestResult(BaseModel):
     message: str
 
 
-class ConnectionResponse(_Aliased):
-    """Airflow 3's ``ConnectionResponse``."""
+class ConnectionResponse(ConnectionCollectionItem):
+    """Airflow 3's ``ConnectionResponse``: v1's listed fields, then these."""
 
-    connection_id: str
-    conn_type: str
-    description: str | None = None
-    host: str | None = None
-    login: str | None = None
-    schema_: str | None = Field(default=None, alias="schema")
-    port: int | None = None
     password: str | None = Field(default=None, description="*** when a password is set, else null")
     extra: str | None = None
     team_name: str | None = None
