@@ -141,14 +141,14 @@ class EmbeddedExecutionApi:
             code = child.wait()
             if self._stopping.is_set():
                 return
-            if time.monotonic() - started >= HEALTHY_AFTER:
+            healthy = time.monotonic() - started >= HEALTHY_AFTER
+            log.error("the execution API server (pid %d) exited with code %s; starting it again", child.pid, code)
+            if healthy:
                 delay = 1.0
-            log.error(
-                "the execution API server (pid %d) exited with code %s; starting it again", child.pid, code
-            )
-            if self._stopping.wait(delay if time.monotonic() - started < HEALTHY_AFTER else 0):
+            elif self._stopping.wait(delay):
                 return
-            delay = min(delay * 2, MAX_RESTART_DELAY)
+            else:
+                delay = min(delay * 2, MAX_RESTART_DELAY)
             self._start_child()
 
     # -- the socket ---------------------------------------------------------------------------------
