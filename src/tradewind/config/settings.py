@@ -130,6 +130,48 @@ class DatabaseSettings(_Section):
 class LoggingSettings(_Section):
     base_log_folder: Path | None = None  # default: $TRADEWIND_HOME/logs
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: Service logs (scheduler, webserver, DAG processor, triggerer, workers) as plain text or as one JSON
+    #: object per line for log collectors. Task logs are not affected.
+    log_format: Literal["text", "json"] = "text"
+    #: Also write each try's log lines (task output and the runner's own lines) to the runner's stdout, so a
+    #: worker pod's container log (`kubectl logs`) holds the try's output. Worker pods get it set.
+    task_output_to_stdout: bool = False
+    #: Where finished tries' logs are uploaded, e.g. ``s3://bucket/prefix`` (empty: local files only). The
+    #: webserver and `tasks logs` read from there when the local file is absent.
+    remote_base_log_folder: str = ""
+    #: The connection that holds the remote store's credentials (empty: the store's default chain).
+    remote_log_conn_id: str = ""
+    #: Delete the local copy of a try's log once it is uploaded.
+    delete_local_logs: bool = False
+
+
+class MetricsSettings(_Section):
+    """Prometheus metrics (``/metrics``) and, as an option, StatsD; names follow Airflow's (docs/metrics.md)."""
+
+    prometheus_on: bool = True
+    #: Where the scheduler, DAG processor and triggerer serve ``/metrics`` (each its own process: on one
+    #: machine give each its own port). Unset: no metrics server; the webserver (and `tradewind standalone`,
+    #: one process) serve ``/metrics`` on the web port.
+    serve_host: str = "127.0.0.1"
+    serve_port: int | None = Field(None, ge=0, le=65535)
+    #: Bearer token a scraper presents (``Authorization: Bearer ...``); required to serve on a
+    #: non-loopback host. The webserver's ``/metrics`` also accepts a logged-in user.
+    token: SecretStr | None = None
+    statsd_on: bool = False
+    statsd_host: str = "127.0.0.1"
+    statsd_port: int = Field(8125, ge=1, le=65535)
+    statsd_prefix: str = "tradewind"
+
+
+class TracesSettings(_Section):
+    """OpenTelemetry traces over OTLP/HTTP: one trace per DAG run, a span per task try (off by default)."""
+
+    otel_on: bool = False
+    #: The collector's OTLP/HTTP base URL (``/v1/traces`` is appended).
+    otlp_endpoint: str = "http://127.0.0.1:4318"
+    otel_service: str = "tradewind"
+    #: Extra headers for the exporter, e.g. an API key: ``{"x-api-key": "..."}``.
+    otlp_headers: dict[str, SecretStr] = Field(default_factory=dict)
 
 
 class SchedulerSettings(_Section):
@@ -294,6 +336,8 @@ class Settings(BaseSettings):
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    traces: TracesSettings = Field(default_factory=TracesSettings)
 
     @classmethod
     def settings_customise_sources(
