@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+#: Console width for tables written to a pipe or file: wide enough that no value is cut.
+UNBOUNDED_WIDTH = 100_000
 
 
 def add_output_flag(parser: argparse.ArgumentParser) -> None:
@@ -40,4 +42,5 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], output: s
     table = Table(*columns)
     for r in rows:
         table.add_row(*("" if r.get(c) is None else str(_jsonable(r.get(c))) for c in columns))
-    Console().print(table)
+    # On a terminal the table fits its width; piped (`| grep`), values are printed whole, never cut.
+    Console(width=None if sys.stdout.isatty() else UNBOUNDED_WIDTH).print(table)

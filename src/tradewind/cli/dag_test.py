@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -21,30 +23,57 @@ from tradewind.dag_processing.processor import DagProcessor
 from tradewind.executors.inline import InlineExecutor
 from tradewind.runner.run_workload import run_task
 from tradewind.scheduler.tick import Scheduler
-from tradewind.sdk.errors import TradewindError
-from tradewind.store import dag_runs, task_instances
+from tradewind.sdk.errors import NotFoundError, TradewindError
+from tradewind.store import dag_runs, import_errors, task_instances
 from tradewind.store.engine import transaction
 from tradewind.store.run_creation import trigger_run
+from tradewind.store.tables import ImportErrorModel
 from tradewind.triggerer.service import TriggererService
 
 MAX_TICKS = 10_000_000
 IDLE_WAIT_SECONDS = 0.05
 
 
+def _missing_dag_message(dag_id: str, failures: Sequence[ImportErrorModel]) -> str:
+    """Why ``dag_id`` is not there: the import errors of the files that name it first, else all of them."""
+    naming = [f for f in failures if _mentions(f.filename, dag_id)]
+    shown = naming or list(failures)
+    if not shown:
+        return f"DAG {dag_id!r} does not exist: no DAG file in the folder defines it"
+    lead = (f"DAG {dag_id!r} does not exist: its file failed to import"
+            if naming else f"DAG {dag_id!r} does not exist; {len(shown)} DAG file(s) failed to import")
+    lines = [f"{f.filename}{'' if f.lineno is None else f':{f.lineno}'}: {f.message}" for f in shown]
+    return lead + "\n  " + "\n  ".join(lines)
+
+
+def _mentions(filename: str, dag_id: str) -> bool:
+    try:
+        return dag_id in Path(filename).read_text(errors="replace")
+    except OSError:
+        return False
+
+
 def run_dag_test(dag_id: str, *, logical_date: datetime | None, conf: dict[str, Any]) -> int:
     store = open_store()
     settings = store.settings
     DagProcessor(settings, store.sessions).run_once(utcnow())
-    with transaction(store.sessions) as session:
-        run = trigger_run(
-            session=session,
-            dag_id=dag_id,
-            now=utcnow(),
-            conf=conf,
-            logical_date=logical_date,
-            triggered_by="test",
-        )
-        run_id = run.run_id
+    try:
+        with transaction(store.sessions) as session:
+            run = trigger_run(
+                session=session,
+                dag_id=dag_id,
+                now=utcnow(),
+                conf=conf,
+                logical_date=logical_date,
+                triggered_by="test",
+            )
+            run_id = run.run_id
+    except NotFoundError as exc:
+        if exc.kind != "dag":
+            raise
+        with store.sessions() as session:
+            failures, _total = import_errors.list_import_errors(session=session)
+            raise NotFoundError(_missing_dag_message(dag_id, failures), kind="dag", ident=dag_id) from None
     print(f"testing {dag_id} as run {run_id}", file=sys.stderr)
 
     def _run_and_show(workload: ExecuteTask) -> int:

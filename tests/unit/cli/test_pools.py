@@ -68,3 +68,14 @@ def test_bad_slots_exit_2(migrated_home: Path) -> None:
     negative = tradewind("pools", "set", "gpu", "-3", "x")
     assert negative.returncode == 2
     assert "slots" in negative.stderr
+
+
+def test_piped_table_prints_whole_values(migrated_home: Path) -> None:
+    """`tradewind pools list | grep NAME` finds a long pool name: piped output never cuts a value."""
+    name = "pool_with_a_long_name_that_a_narrow_terminal_table_would_cut_" + "x" * 60
+    description = "a description long enough to push the table past eighty columns " * 2
+    assert tradewind("pools", "set", name, "3", description).returncode == 0
+    listed = tradewind("pools", "list")  # stdout is a pipe here
+    assert listed.returncode == 0, listed.stderr
+    assert name in listed.stdout
+    assert description.strip() in listed.stdout
