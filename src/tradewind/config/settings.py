@@ -313,6 +313,10 @@ class KubernetesSettings(_Section):
     #: The command worker pods run the runner with (`tradewind tasks run ...`).
     worker_executable: str = "tradewind"
     pod_launch_retries: int = Field(3, ge=0)
+    #: Seconds before a try whose pod failed to start is launched again; doubled for each further launch
+    #: (plus up to 50 % jitter) and capped at ``pod_relaunch_max_delay``.
+    pod_relaunch_delay: float = Field(5.0, ge=0)
+    pod_relaunch_max_delay: float = Field(120.0, ge=0)
 
 
 class Settings(BaseSettings):
@@ -392,13 +396,44 @@ def load_settings(**overrides: Any) -> Settings:
         problems = []
         first_key = None
         for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"])
+            loc = tuple(str(p) for p in err["loc"])
+            key = ".".join(loc)
             first_key = first_key or key
-            env = "TRADEWIND__" + "__".join(str(p).upper() for p in err["loc"])
-            problems.append(f"{key} (env {env}): {err['msg']}")
-        raise ConfigError(
-            "invalid configuration: " + "; ".join(problems) + f" [config file: {tradewind_home() / CONFIG_FILE_NAME}]",
-            key=first_key,
-        ) from None
+            source = "given" if loc and loc[0] in overrides else setting_source(loc)
+            problems.append(f"{key} ({source}): {err['msg']}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems), key=first_key) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML in {tradewind_home() / CONFIG_FILE_NAME}: {exc}") from None
+
+
+def setting_source(loc: tuple[str, ...]) -> str:
+    """Where the value of the setting at ``loc`` (e.g. ``("core", "parallelism")``) comes from, for error
+    messages: the environment variable that sets it, else the line of the config file, else its default."""
+    for depth in range(len(loc), 0, -1):
+        name = "TRADEWIND__" + "__".join(part.upper() for part in loc[:depth])
+        if any(key.upper() == name for key in os.environ):
+            return f"env {name}"
+    config_file = tradewind_home() / CONFIG_FILE_NAME
+    line = _toml_line(config_file, loc)
+    if line is not None:
+        return f"{config_file} line {line}"
+    return "default" if not config_file.exists() else f"default, or {config_file}"
+
+
+def _toml_line(config_file: Path, loc: tuple[str, ...]) -> int | None:
+    """The line of ``config_file`` that sets ``loc`` (``[section]`` then ``key = ...``), if there is one."""
+    try:
+        lines = config_file.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    if len(loc) < 2:
+        return None
+    section, key = loc[0], loc[1]
+    current = ""
+    for number, raw in enumerate(lines, start=1):
+        text = raw.strip()
+        if text.startswith("[") and not text.startswith("[["):
+            current = text.strip("[] ").split(".")[0].strip().strip('"')
+        elif current == section and re.match(rf'^"?{re.escape(key)}"?\s*=', text):
+            return number
+    return None

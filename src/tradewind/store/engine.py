@@ -12,13 +12,24 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from tradewind.config.settings import setting_source
+from tradewind.sdk.errors import ConfigError
 
 
 def normalise_url(url: str) -> str:
-    """Use psycopg 3 for plain postgresql:// URLs."""
-    parsed = make_url(url)
+    """Use psycopg 3 for plain postgresql:// URLs. An unparsable URL is a ConfigError naming the setting
+    and where it was set (never the URL itself: it may hold a password)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"database.url ({setting_source(('database', 'url'))}): not a database URL; expected e.g. "
+            "postgresql://user:password@host:5432/name or sqlite:////absolute/path.db",
+            key="database.url",
+        ) from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
@@ -37,7 +48,15 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5, immediate: 
         event.listen(engine, "begin", _sqlite_on_begin if immediate else _sqlite_on_begin_deferred)
         return engine
     kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
-    return create_engine(url, **kwargs)
+    try:
+        return create_engine(url, **kwargs)
+    except NoSuchModuleError:
+        driver = make_url(url).drivername
+        raise ConfigError(
+            f"database.url ({setting_source(('database', 'url'))}): unknown database driver {driver!r}; "
+            "Tradewind supports sqlite:// and postgresql://",
+            key="database.url",
+        ) from None
 
 
 def database_missing(url: str) -> bool:

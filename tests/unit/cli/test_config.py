@@ -72,3 +72,36 @@ def test_bad_section_and_invalid_config_exit_2(tw_home: Path) -> None:
     invalid = tradewind("config", "show")
     assert invalid.returncode == 2
     assert "core.parallelism" in invalid.stderr
+
+
+def test_bad_value_names_the_file_line_or_the_variable_it_came_from(
+    tw_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tw_home / "tradewind.toml"
+    config.write_text('[core]\nload_examples = false\nparallelism = "lots"\n')
+    from_file = tradewind("dags", "list")
+    assert from_file.returncode == 2
+    assert f"core.parallelism ({config} line 3): Input should be a valid integer" in from_file.stderr
+    assert "env TRADEWIND__CORE__PARALLELISM" not in from_file.stderr
+
+    monkeypatch.setenv("TRADEWIND__CORE__PARALLELISM", "many")
+    from_env = tradewind("dags", "list")
+    assert from_env.returncode == 2
+    assert "core.parallelism (env TRADEWIND__CORE__PARALLELISM): Input should be a valid integer" in from_env.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("not a url at all", "not a database URL"),
+        ("mysqlx://ada:hunter2@db.internal/tw", "unknown database driver 'mysqlx'"),
+    ],
+)
+def test_unusable_database_url_is_a_configuration_error(
+    tw_home: Path, monkeypatch: pytest.MonkeyPatch, url: str, says: str
+) -> None:
+    monkeypatch.setenv("TRADEWIND__DATABASE__URL", url)
+    result = tradewind("dags", "list")
+    assert result.returncode == 2, result.stderr  # a configuration error, as every other bad setting
+    assert f"database.url (env TRADEWIND__DATABASE__URL): {says}" in result.stderr
+    assert "hunter2" not in result.stderr
