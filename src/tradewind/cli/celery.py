@@ -28,7 +28,11 @@ def register(subparsers: Subparsers) -> None:
     )
     worker.add_argument("-H", "--hostname", default=None, help="worker name (default: tradewind@HOST)")
     worker.add_argument(
-        "-l", "--loglevel", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+        "-l",
+        "--loglevel",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+        help="the worker's own log level (default: INFO)",
     )
     worker.add_argument(
         "--runner-executable",

@@ -22,7 +22,7 @@ def add_command(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "and line every Airflow import name or operator argument Tradewind does not support. "
         "Exit code 0 when everything is supported, 1 otherwise.",
     )
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="DAG files or folders to check")
     p.add_argument(
         "-o",
         "--output",

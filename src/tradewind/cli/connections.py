@@ -54,15 +54,15 @@ def register(sub: Subparsers) -> None:
     commands = parser.add_subparsers(dest="connections_command", metavar="COMMAND", required=True)
 
     add = commands.add_parser("add", help="Store a new connection (password and extra encrypted)")
-    add.add_argument("conn_id")
+    add.add_argument("conn_id", help="the new connection's id")
     add.add_argument("--conn-uri", help="the URI form: postgresql://user:pass@host:5432/db?sslmode=require")
     add.add_argument("--conn-json", help='the JSON form: {"conn_type": "postgres", "host": ...}')
     for name in FIELD_FLAGS:
-        add.add_argument(f"--conn-{name}", dest=f"conn_{name}")
+        add.add_argument(f"--conn-{name}", dest=f"conn_{name}", help=f"the connection's {name.replace('_', ' ')}")
     add.set_defaults(handler=_add)
 
     get = commands.add_parser("get", help="Show a connection (secrets masked unless --show-secrets)")
-    get.add_argument("conn_id")
+    get.add_argument("conn_id", help="the connection's id")
     _output_flag(get)
     get.add_argument("--show-secrets", action="store_true", help="print the password and extra in clear")
     get.set_defaults(handler=_get)
@@ -72,14 +72,14 @@ def register(sub: Subparsers) -> None:
     list_parser.set_defaults(handler=_list)
 
     delete = commands.add_parser("delete", help="Delete a stored connection")
-    delete.add_argument("conn_id")
+    delete.add_argument("conn_id", help="the connection's id")
     delete.set_defaults(handler=_delete)
 
     export = commands.add_parser(
         "export", help="Write every stored connection, secrets included, to a file only you can read"
     )
     export.add_argument("file", help="the file ('-' for stdout); its suffix gives the format")
-    export.add_argument("--file-format", choices=connection_files.FILE_FORMATS, default=None)
+    export.add_argument("--file-format", choices=connection_files.FILE_FORMATS, default=None, help="default: from the file's extension")
     export.add_argument(
         "--serialization-format",
         choices=connection_files.SERIALIZATION_FORMATS,
@@ -89,13 +89,13 @@ def register(sub: Subparsers) -> None:
     export.set_defaults(handler=_export)
 
     import_parser = commands.add_parser("import", help="Store the connections of a JSON, YAML or .env file")
-    import_parser.add_argument("file", type=Path)
-    import_parser.add_argument("--file-format", choices=connection_files.FILE_FORMATS, default=None)
+    import_parser.add_argument("file", type=Path, help="a JSON, YAML or .env file of connections")
+    import_parser.add_argument("--file-format", choices=connection_files.FILE_FORMATS, default=None, help="default: from the file's extension")
     import_parser.add_argument("--overwrite", action="store_true", help="replace connections that exist")
     import_parser.set_defaults(handler=_import)
 
     test = commands.add_parser("test", help="Build the connection's hook and call its test_connection()")
-    test.add_argument("conn_id")
+    test.add_argument("conn_id", help="the connection to test")
     test.set_defaults(handler=_test)
 
 

@@ -32,14 +32,14 @@ def register(sub: Subparsers) -> None:
 
     p = cmds.add_parser("list", help="List DAGs")
     add_output_flag(p)
-    p.add_argument("--include-inactive", action="store_true")
+    p.add_argument("--include-inactive", action="store_true", help="also DAGs whose file is gone or no longer defines them")
     p.set_defaults(handler=_list)
 
     p = cmds.add_parser("list-runs", help="List runs of a DAG")
-    p.add_argument("dag_id", nargs="?")
-    p.add_argument("-d", "--dag-id", dest="dag_id_opt")
-    p.add_argument("--state", choices=[s.value for s in DagRunState])
-    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("dag_id", nargs="?", help="only the runs of this DAG (default: every DAG)")
+    p.add_argument("-d", "--dag-id", dest="dag_id_opt", help="the same as the positional DAG_ID (Airflow's spelling)")
+    p.add_argument("--state", choices=[s.value for s in DagRunState], help="only runs in this state")
+    p.add_argument("--limit", type=int, default=100, help="at most this many runs, newest first (default: 100)")
     add_output_flag(p)
     p.set_defaults(handler=_list_runs)
 
@@ -48,45 +48,45 @@ def register(sub: Subparsers) -> None:
     p.set_defaults(handler=_list_import_errors)
 
     p = cmds.add_parser("trigger", help="Trigger a run; prints its run id")
-    p.add_argument("dag_id")
+    p.add_argument("dag_id", help="the DAG to trigger")
     p.add_argument("-c", "--conf", help="run configuration as a JSON object")
-    p.add_argument("-r", "--run-id")
-    p.add_argument("-l", "--logical-date", type=_parse_date)
+    p.add_argument("-r", "--run-id", help="the new run's id (default: manual__<logical date>)")
+    p.add_argument("-l", "--logical-date", type=_parse_date, help="ISO date or datetime (default: now)")
     p.add_argument("--wait", action="store_true", help="wait for the run to finish; exit 0 only on success")
     p.add_argument("--timeout", type=float, default=None, help="with --wait: give up after this many seconds")
     p.set_defaults(handler=_trigger)
 
     for name, paused in (("pause", True), ("unpause", False)):
         p = cmds.add_parser(name, help=f"{name.capitalize()} a DAG")
-        p.add_argument("dag_id")
+        p.add_argument("dag_id", help=f"the DAG to {name}")
         p.set_defaults(handler=_set_paused, paused=paused)
 
     p = cmds.add_parser("test", help="Run a DAG once in this process and print each task's state")
-    p.add_argument("dag_id")
-    p.add_argument("logical_date", nargs="?", type=_parse_date)
-    p.add_argument("-c", "--conf")
+    p.add_argument("dag_id", help="the DAG to test")
+    p.add_argument("logical_date", nargs="?", type=_parse_date, help="ISO date or datetime (default: now)")
+    p.add_argument("-c", "--conf", help="the run's conf as a JSON object")
     p.set_defaults(handler=_test)
 
     p = cmds.add_parser("backfill", help="Create runs for every interval between two dates")
-    p.add_argument("dag_id")
-    p.add_argument("-s", "--start-date", type=_parse_date, required=True)
-    p.add_argument("-e", "--end-date", type=_parse_date, required=True)
+    p.add_argument("dag_id", help="the DAG to backfill")
+    p.add_argument("-s", "--start-date", type=_parse_date, required=True, help="first logical date (ISO)")
+    p.add_argument("-e", "--end-date", type=_parse_date, required=True, help="last logical date (ISO), included")
     p.add_argument("--wait", action="store_true", help="wait for the runs; exit 0 only if all succeed")
-    p.add_argument("--timeout", type=float, default=None)
+    p.add_argument("--timeout", type=float, default=None, help="give up after this many seconds (default: wait)")
     p.set_defaults(handler=_backfill)
 
     p = cmds.add_parser(
         "run-callback",
         help="Run one DAG-level callback the scheduler asked for (what the DAG processor starts)",
     )
-    p.add_argument("request_id", type=int)
+    p.add_argument("request_id", type=int, help="the id of the stored DAG callback request")
     p.set_defaults(handler=_run_callback)
 
     check_airflow.add_command(cmds)
 
     p = cmds.add_parser("delete", help="Delete all metadata of a DAG (runs, task instances, XComs)")
-    p.add_argument("dag_id")
-    p.add_argument("-y", "--yes", action="store_true")
+    p.add_argument("dag_id", help="the DAG whose metadata to delete")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(handler=_delete)
 
 

@@ -20,7 +20,10 @@ def register(sub: Subparsers) -> None:
         description="Used by liveness probes: `tradewind jobs check --job-type scheduler --local`.",
     )
     p.add_argument(
-        "--job-type", default="scheduler", choices=["scheduler", "triggerer", "dag_processor", "webserver"]
+        "--job-type",
+        default="scheduler",
+        choices=["scheduler", "triggerer", "dag_processor", "webserver"],
+        help="the kind of service to check (default: scheduler)",
     )
     p.add_argument("--local", action="store_true", help="only jobs running on this host (pod)")
     p.add_argument(

@@ -22,13 +22,13 @@ def register(sub: Subparsers) -> None:
     list_parser.set_defaults(handler=_list)
 
     set_parser = commands.add_parser("set", help="Create a pool or change its slots and description")
-    set_parser.add_argument("name")
-    set_parser.add_argument("slots", type=int)
-    set_parser.add_argument("description")
+    set_parser.add_argument("name", help="the pool's name")
+    set_parser.add_argument("slots", type=int, help="how many task slots it has")
+    set_parser.add_argument("description", help="what it is for")
     set_parser.set_defaults(handler=_set)
 
     delete = commands.add_parser("delete", help="Delete a pool (default_pool cannot be deleted)")
-    delete.add_argument("name")
+    delete.add_argument("name", help="the pool's name")
     delete.set_defaults(handler=_delete)
 
 

@@ -50,28 +50,28 @@ def register(sub: Subparsers) -> None:
     run.set_defaults(handler=_run)
 
     test = commands.add_parser("test", help="Run one task in this process, without the scheduler or state")
-    test.add_argument("dag_id")
-    test.add_argument("task_id")
+    test.add_argument("dag_id", help="the DAG of the task")
+    test.add_argument("task_id", help="the task to run")
     test.add_argument("logical_date", nargs="?", default=None, help="ISO date or datetime (default: now)")
     test.add_argument("--task-params", default=None, help="JSON object merged into the params")
-    test.add_argument("--map-index", type=int, default=-1)
+    test.add_argument("--map-index", type=int, default=-1, help="the mapped instance (default: -1, not mapped)")
     test.add_argument("--subdir", default=None, help="the DAG file or folder, relative to the DAG folder")
     test.set_defaults(handler=_test)
 
     listing = commands.add_parser("list", help="List the tasks of a DAG")
-    listing.add_argument("dag_id")
+    listing.add_argument("dag_id", help="the DAG whose tasks to list")
     listing.add_argument("--tree", action="store_true", help="show the tasks as a tree of dependencies")
     add_output_flag(listing)
     listing.set_defaults(handler=_list)
 
     states = commands.add_parser("states-for-dag-run", help="Task instance states of one DAG run")
-    states.add_argument("dag_id")
-    states.add_argument("run_id")
+    states.add_argument("dag_id", help="the DAG of the run")
+    states.add_argument("run_id", help="the run")
     add_output_flag(states)
     states.set_defaults(handler=_states)
 
     clear = commands.add_parser("clear", help="Clear task instances so they run again")
-    clear.add_argument("dag_id")
+    clear.add_argument("dag_id", help="the DAG whose task instances to clear")
     clear.add_argument("-t", "--task-regex", default=None, help="only tasks whose id matches this regex")
     clear.add_argument("--run-id", default=None, help="only this run (default: every run of the DAG)")
     clear.add_argument("-d", "--downstream", action="store_true", help="also clear downstream tasks")
@@ -87,10 +87,10 @@ def register(sub: Subparsers) -> None:
 
 
 def _add_ti_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dag_id")
-    parser.add_argument("task_id")
-    parser.add_argument("run_id")
-    parser.add_argument("--map-index", type=int, default=-1)
+    parser.add_argument("dag_id", help="the DAG of the task")
+    parser.add_argument("task_id", help="the task")
+    parser.add_argument("run_id", help="the DAG run")
+    parser.add_argument("--map-index", type=int, default=-1, help="the mapped instance (default: -1, not mapped)")
 
 
 # -- run and test ---------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ def register(sub: Subparsers) -> None:
     commands = parser.add_subparsers(dest="users_command", metavar="SUBCOMMAND", required=True)
 
     create = commands.add_parser("create", help="Create a user")
-    create.add_argument("--username", required=True)
-    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--username", required=True, help="the login name")
+    create.add_argument("--role", required=True, choices=ROLES, help="what the user may do")
     _password_arguments(create)
     create.set_defaults(handler=_create)
 
@@ -27,16 +27,16 @@ def register(sub: Subparsers) -> None:
     listing.set_defaults(handler=_list)
 
     delete = commands.add_parser("delete", help="Delete a user (and their API tokens)")
-    delete.add_argument("--username", required=True)
+    delete.add_argument("--username", required=True, help="the user to delete")
     delete.set_defaults(handler=_delete)
 
     reset = commands.add_parser("reset-password", help="Set a new password; the user's sessions end")
-    reset.add_argument("--username", required=True)
+    reset.add_argument("--username", required=True, help="the user whose password to reset")
     _password_arguments(reset)
     reset.set_defaults(handler=_reset)
 
     token = commands.add_parser("create-token", help="Create an API bearer token, printed once")
-    token.add_argument("--username", required=True)
+    token.add_argument("--username", required=True, help="the user the token acts as")
     token.add_argument("--name", default="", help="a label to recognise the token by")
     token.add_argument(
         "--expires-days", type=float, default=None, help="days until it expires (default: never)"
@@ -49,13 +49,13 @@ def register(sub: Subparsers) -> None:
     tokens.set_defaults(handler=_list_tokens)
 
     revoke = commands.add_parser("revoke-token", help="Revoke an API token at once, by the id list-tokens shows")
-    revoke.add_argument("token_id", type=int)
+    revoke.add_argument("token_id", type=int, help="the token's id (from `users list-tokens`)")
     revoke.set_defaults(handler=_revoke_token)
 
     logout = commands.add_parser(
         "logout", help="End every web session of a user at once (a lost laptop, a copied cookie)"
     )
-    logout.add_argument("--username", required=True)
+    logout.add_argument("--username", required=True, help="the user whose sessions to end")
     logout.set_defaults(handler=_logout)
 
 

@@ -31,16 +31,16 @@ def register(sub: Subparsers) -> None:
     commands = parser.add_subparsers(dest="variables_command", metavar="COMMAND", required=True)
 
     get = commands.add_parser("get", help="Print a variable's value")
-    get.add_argument("key")
+    get.add_argument("key", help="the variable's key")
     get.add_argument("--default", default=_NO_DEFAULT, help="print this when the variable does not exist")
     get.add_argument("--json", action="store_true", help="decode the value as JSON and print it indented")
     get.set_defaults(handler=_get)
 
     set_parser = commands.add_parser("set", help="Create or replace a variable")
-    set_parser.add_argument("key")
-    set_parser.add_argument("value")
+    set_parser.add_argument("key", help="the variable's key")
+    set_parser.add_argument("value", help="its value (text; JSON is kept as written)")
     set_parser.add_argument("--json", action="store_true", help="check that VALUE is valid JSON")
-    set_parser.add_argument("--description", default=None)
+    set_parser.add_argument("--description", default=None, help="what the variable is for")
     set_parser.set_defaults(handler=_set)
 
     list_parser = commands.add_parser("list", help="List variables (secret-looking values masked)")
@@ -48,15 +48,15 @@ def register(sub: Subparsers) -> None:
     list_parser.set_defaults(handler=_list)
 
     delete = commands.add_parser("delete", help="Delete a variable")
-    delete.add_argument("key")
+    delete.add_argument("key", help="the variable's key")
     delete.set_defaults(handler=_delete)
 
     import_parser = commands.add_parser("import", help="Set variables from a JSON object file")
-    import_parser.add_argument("file", type=Path)
+    import_parser.add_argument("file", type=Path, help="a JSON file of {key: value}")
     import_parser.set_defaults(handler=_import)
 
     export = commands.add_parser("export", help="Write every variable to a JSON object file ('-' for stdout)")
-    export.add_argument("file")
+    export.add_argument("file", help="where to write the JSON (- for stdout)")
     export.set_defaults(handler=_export)
 
 
