@@ -2,6 +2,11 @@
 idle memory and `version` wall time, on SQLite or PostgreSQL.
 
     .venv/bin/python bench/core_benchmarks.py [--postgres] [--only NAME ...] [--repeat N]
+    .venv/bin/python bench/core_benchmarks.py [--postgres] --only fanout8 --metrics-pairs N
+
+``--metrics-pairs N`` runs the 200-task fan-out 2N times, metrics off and on in alternating pairs (off/on,
+on/off, ...), and prints both medians (wall time, and CPU of the scheduler process where recording happens)
+with the overhead in percent. "On" is both exporters: Prometheus served on a port, and StatsD.
 
 Each figure is printed with the command that produced it. It runs the real `tradewind` processes (the
 scheduler with the LocalExecutor and its DAG processor, the runner, the webserver) against a fresh
@@ -71,7 +76,7 @@ with DAG("bench_bash_true", schedule=None, start_date=datetime(2026, 1, 1)) as d
 class Env:
     """A fresh TRADEWIND_HOME (and database) for one benchmark."""
 
-    def __init__(self, postgres: bool, parallelism: int = 8) -> None:
+    def __init__(self, postgres: bool, parallelism: int = 8, extra_env: dict[str, str] | None = None) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="tw-bench-"))
         self.home = self.tmp / "home"
         (self.home / "dags").mkdir(parents=True)
@@ -91,6 +96,7 @@ class Env:
             "TRADEWIND__CORE__LOAD_EXAMPLES": "false",
             "TRADEWIND__CORE__DAGS_ARE_PAUSED_AT_CREATION": "false",
             "TRADEWIND__LOGGING__LEVEL": "WARNING",
+            **(extra_env or {}),
         }
         self.engine = create_engine(self.url.replace("postgresql://", "postgresql+psycopg://"))
 
@@ -173,16 +179,66 @@ def bench_trigger(postgres: bool, repeat: int) -> dict[str, float]:
         env.close()
 
 
-def bench_fanout(postgres: bool, parallelism: int, n: int = 200) -> dict[str, float]:
-    env = Env(postgres, parallelism=parallelism)
+def bench_fanout(
+    postgres: bool, parallelism: int, n: int = 200, extra_env: dict[str, str] | None = None
+) -> dict[str, float]:
+    env = Env(postgres, parallelism=parallelism, extra_env=extra_env)
     try:
         env.write_dag("fanout", FANOUT_DAG.format(n=n))
         env.prepare()
-        with env.scheduler():
+        with env.scheduler() as proc:
+            cpu_before = _cpu_s(proc.pid)
             elapsed = env.trigger_and_wait(f"bench_fanout_{n}")
-        return {"wall_s": elapsed, "tasks_per_s": n / elapsed}
+            cpu = _cpu_s(proc.pid) - cpu_before
+        return {"wall_s": elapsed, "tasks_per_s": n / elapsed, "scheduler_cpu_s": cpu}
     finally:
         env.close()
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process (not its children), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def metrics_env(on: bool) -> dict[str, str]:
+    if not on:
+        return {"TRADEWIND__METRICS__PROMETHEUS_ON": "false", "TRADEWIND__METRICS__STATSD_ON": "false"}
+    return {
+        "TRADEWIND__METRICS__PROMETHEUS_ON": "true",
+        "TRADEWIND__METRICS__SERVE_PORT": str(_free_port()),
+        "TRADEWIND__METRICS__STATSD_ON": "true",
+        "TRADEWIND__METRICS__STATSD_PORT": str(_free_port()),
+    }
+
+
+def bench_metrics_pairs(postgres: bool, pairs: int, n: int = 200) -> dict[str, float]:
+    """The fan-out with metrics off and on, alternating which goes first in each pair so drift hits both."""
+    walls: dict[bool, list[float]] = {False: [], True: []}
+    cpus: dict[bool, list[float]] = {False: [], True: []}
+    for i in range(pairs):
+        for on in (False, True) if i % 2 == 0 else (True, False):
+            result = bench_fanout(postgres, 8, n, extra_env=metrics_env(on))
+            walls[on].append(result["wall_s"])
+            cpus[on].append(result["scheduler_cpu_s"])
+            print(json.dumps({"run": len(walls[on]), "metrics": "on" if on else "off",
+                              **{k: round(v, 4) for k, v in result.items()}}), flush=True)
+    off_wall, on_wall = statistics.median(walls[False]), statistics.median(walls[True])
+    off_cpu, on_cpu = statistics.median(cpus[False]), statistics.median(cpus[True])
+    # Runs drift with the machine's load: the median of each pair's own ratio resists that best.
+    wall_ratio = statistics.median(on_ / off for on_, off in zip(walls[True], walls[False], strict=True))
+    cpu_ratio = statistics.median(on_ / off for on_, off in zip(cpus[True], cpus[False], strict=True))
+    return {
+        "pairs": pairs,
+        "pairwise_wall_overhead_median_pct": 100 * (wall_ratio - 1),
+        "pairwise_scheduler_cpu_overhead_median_pct": 100 * (cpu_ratio - 1),
+        "off_wall_median_s": off_wall,
+        "on_wall_median_s": on_wall,
+        "wall_overhead_pct": 100 * (on_wall - off_wall) / off_wall,
+        "off_scheduler_cpu_median_s": off_cpu,
+        "on_scheduler_cpu_median_s": on_cpu,
+        "scheduler_cpu_overhead_pct": 100 * (on_cpu - off_cpu) / off_cpu,
+    }
 
 
 def bench_chain(postgres: bool, n: int = 50) -> dict[str, float]:
@@ -279,6 +335,8 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", default=None,
                         choices=["trigger", "fanout8", "fanout2", "chain", "standalone", "version"])
     parser.add_argument("--repeat", type=int, default=11)
+    parser.add_argument("--metrics-pairs", type=int, default=0, metavar="N",
+                        help="fanout8 only: N alternating pairs of runs with metrics off and on")
     args = parser.parse_args()
     chosen = args.only or ["trigger", "fanout8", "fanout2", "chain", "standalone", "version"]
     print(f"# command: {' '.join([Path(sys.executable).name, *sys.argv])}")
@@ -286,7 +344,11 @@ def main() -> int:
     print(f"# database: {'PostgreSQL' if args.postgres else 'SQLite'}")
     runners = {
         "trigger": lambda: bench_trigger(args.postgres, args.repeat),
-        "fanout8": lambda: bench_fanout(args.postgres, 8),
+        "fanout8": lambda: (
+            bench_metrics_pairs(args.postgres, args.metrics_pairs)
+            if args.metrics_pairs
+            else bench_fanout(args.postgres, 8)
+        ),
         "fanout2": lambda: bench_fanout(args.postgres, 2),
         "chain": lambda: bench_chain(args.postgres),
         "standalone": lambda: bench_standalone(args.postgres),

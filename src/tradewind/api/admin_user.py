@@ -19,7 +19,7 @@ from tradewind.sdk.errors import ParamValidationError
 from tradewind.store import api_tokens, users
 from tradewind.store.audit import record_audit
 from tradewind.store.engine import transaction
-from tradewind.store.tables import UserModel
+from tradewind.store.tables import ApiTokenModel, UserModel
 
 ADMIN_USER_ENV = "TRADEWIND_ADMIN_USER"
 ADMIN_PASSWORD_ENV = "TRADEWIND_ADMIN_PASSWORD"
@@ -33,7 +33,10 @@ def check_password(password: str) -> None:
         )
 
 
-def create_user(factory: sessionmaker[Session], *, username: str, password: str, role: str) -> UserModel:
+def create_user(
+    factory: sessionmaker[Session], *, username: str, password: str, role: str, actor: str | None = None
+) -> UserModel:
+    """``actor``: who did it, for the audit log (None from the command line)."""
     check_password(password)
     with transaction(factory) as session:
         user = users.create_user(
@@ -42,7 +45,7 @@ def create_user(factory: sessionmaker[Session], *, username: str, password: str,
         record_audit(
             session=session,
             event="user_create",
-            owner=None,
+            owner=actor,
             extra={"username": username, "role": role},
             now=utcnow(),
         )
@@ -63,16 +66,53 @@ def reset_password(factory: sessionmaker[Session], *, username: str, password: s
         )
 
 
-def delete_user(factory: sessionmaker[Session], *, username: str) -> None:
+def delete_user(factory: sessionmaker[Session], *, username: str, actor: str | None = None) -> None:
     with transaction(factory) as session:
         users.delete_user(session=session, username=username)
         record_audit(
-            session=session, event="user_delete", owner=None, extra={"username": username}, now=utcnow()
+            session=session, event="user_delete", owner=actor, extra={"username": username}, now=utcnow()
         )
 
 
+def set_role(factory: sessionmaker[Session], *, username: str, role: str, actor: str | None = None) -> None:
+    with transaction(factory) as session:
+        before = users.get_user(session=session, username=username).role
+        users.set_role(session=session, username=username, role=role)
+        record_audit(
+            session=session,
+            event="user_set_role",
+            owner=actor,
+            extra={"username": username, "role": role, "previous_role": before},
+            now=utcnow(),
+        )
+
+
+def revoke_token(factory: sessionmaker[Session], *, token_id: int, actor: str | None = None) -> bool:
+    """Delete a token so requests carrying it are refused at once; False when there is no such token."""
+    with transaction(factory) as session:
+        row = session.get(ApiTokenModel, token_id)
+        if row is None:
+            return False
+        owner = users.get_user_by_id(session=session, user_id=row.user_id)
+        name = row.name
+        api_tokens.delete_token(session=session, token_id=token_id)
+        record_audit(
+            session=session,
+            event="token_revoke",
+            owner=actor,
+            extra={"id": token_id, "name": name, "username": owner.username if owner else None},
+            now=utcnow(),
+        )
+    return True
+
+
 def create_token(
-    factory: sessionmaker[Session], *, username: str, name: str = "", expires_days: float | None = None
+    factory: sessionmaker[Session],
+    *,
+    username: str,
+    name: str = "",
+    expires_days: float | None = None,
+    actor: str | None = None,
 ) -> str:
     """A new bearer token for the user; only its hash is stored, so this is the one time it is seen."""
     if expires_days is not None and expires_days <= 0:
@@ -87,8 +127,8 @@ def create_token(
         record_audit(
             session=session,
             event="token_create",
-            owner=username,
-            extra={"name": name, "expires_at": str(expires)},
+            owner=actor or username,
+            extra={"name": name, "username": username, "expires_at": str(expires)},
             now=utcnow(),
         )
     return token

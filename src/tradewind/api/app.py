@@ -19,10 +19,12 @@ from tradewind.api.errors import install_error_handlers
 from tradewind.api.execution import routes as execution_routes
 from tradewind.api.execution.app import PREFIX as EXECUTION_PREFIX
 from tradewind.api.execution.app import execution_context
+from tradewind.api.log_sources import build_log_reader
 from tradewind.api.nul_characters import NulCharacterMiddleware
 from tradewind.api.openapi import install_openapi
 from tradewind.api.rate_limit import LoginRateLimiter
 from tradewind.api.rendering import STATIC_DIR, make_templates
+from tradewind.api.request_metrics import RequestMetricsMiddleware
 from tradewind.api.routes import (
     api_connections,
     api_dags,
@@ -33,16 +35,23 @@ from tradewind.api.routes import (
     api_runs,
     api_task_instances,
     auth_token,
+    metrics,
     ui_actions,
     ui_admin,
     ui_assets,
     ui_auth,
+    ui_charts,
+    ui_config,
     ui_connections,
     ui_dag,
     ui_dags,
     ui_health,
+    ui_live,
+    ui_preferences,
     ui_task,
     ui_trigger,
+    ui_users,
+    ui_xcoms,
     v2_assets,
     v2_connections,
     v2_dag_runs,
@@ -55,6 +64,7 @@ from tradewind.api.security_headers import SecurityHeadersMiddleware
 from tradewind.api.sessions import SessionCodec
 from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
+from tradewind.observability.metrics_setup import MetricsSetup, build_metrics
 from tradewind.plugins.registry import ensure_plugins_loaded
 from tradewind.store.engine import make_engine, make_session_factory
 
@@ -97,18 +107,25 @@ def build_context(settings: Settings) -> AppContext:
         secret_key=secret,
         version=package_version(),
         started_at=utcnow(),
+        log_reader=build_log_reader(settings, read_factory),
     )
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, metrics_setup: MetricsSetup | None = None) -> FastAPI:
+    """``metrics_setup``: the registry of a process that runs more than the webserver (`standalone`), so
+    /metrics shows all of it; by default the webserver builds its own."""
     # Triggering a run rebuilds the DAG's timetable, which may be a plugin's.
     ensure_plugins_loaded(settings)
     ctx = build_context(settings)
+    own_metrics = metrics_setup is None
+    metrics_setup = metrics_setup or build_metrics(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         ctx.dispose()
+        if own_metrics:
+            metrics_setup.close()
 
     app = FastAPI(
         title="Tradewind REST API",
@@ -122,10 +139,12 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.metrics = metrics_setup
     install_error_handlers(app)
     app.add_middleware(NulCharacterMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.webserver.max_request_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestMetricsMiddleware, metrics=metrics_setup.metrics)
     # Outermost, so everything inside sees the client address and scheme as the trusted proxy saw them.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.webserver.forwarded_allow_ips)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -158,6 +177,13 @@ def create_app(settings: Settings) -> FastAPI:
         ui_admin,
         ui_connections,
         ui_assets,
+        ui_live,
+        ui_charts,
+        ui_users,
+        ui_xcoms,
+        ui_config,
+        ui_preferences,
+        metrics,
     ):
         app.include_router(module.router)
     install_openapi(app)

@@ -46,6 +46,8 @@ class Principal:
     role: str
     via: Via
     csrf: str | None = None
+    #: The zone this user picked for the UI's times (None: the webserver's default_ui_timezone).
+    timezone: str | None = None
 
     def has_role(self, role: str) -> bool:
         return ROLE_RANK.get(self.role, -1) >= ROLE_RANK[role]
@@ -122,7 +124,7 @@ class Authenticator:
             or password_fingerprint(user.password_hash) != data.fingerprint
         ):
             return None
-        return Principal(user.id, user.username, user.role, "session", data.csrf)
+        return Principal(user.id, user.username, user.role, "session", data.csrf, user.ui_timezone)
 
     def _from_basic(self, value: str, address: str) -> Principal:
         try:

@@ -15,6 +15,8 @@ from starlette.templating import Jinja2Templates
 from tradewind.api.auth import Authenticator
 from tradewind.api.dag_cache import SerializedDagCache
 from tradewind.config.settings import Settings
+from tradewind.core.timezones import resolve_zone_name, shown_zone
+from tradewind.logs.reading import TryLogReader
 
 
 @dataclass(slots=True)
@@ -30,6 +32,8 @@ class AppContext:
     secret_key: str
     version: str
     started_at: datetime
+    #: The one read path of task logs (local folder, running pods, remote store).
+    log_reader: TryLogReader
 
     def dispose(self) -> None:
         self.read_engine.dispose()
@@ -50,8 +54,12 @@ def read_session(request: Request) -> Iterator[Session]:
 
 def page_context(request: Request, **values: Any) -> dict[str, Any]:
     principal = getattr(request.state, "principal", None)
+    default_zone = get_ctx(request).settings.webserver.default_ui_timezone
     base: dict[str, Any] = {
         "principal": principal,
+        # Every time on the page is shown in this zone (the `when` filter, tradewind.formatTime in JS).
+        "ui_tz": shown_zone(getattr(principal, "timezone", None), default_zone),
+        "ui_tz_default": resolve_zone_name(default_zone),
         "csrf_token": principal.csrf if principal is not None else None,
         "version": get_ctx(request).version,
         "path": request.url.path,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ RECENT_RUNS = 5
 class RecentRun:
     run_id: str
     state: str
-    logical_date: str
+    logical_date: datetime
 
 
 @dataclass(slots=True)
@@ -56,7 +57,7 @@ def recent_runs(
     )
     runs: dict[str, list[RecentRun]] = defaultdict(list)
     for dag_id, run_id, state, logical_date in rows:
-        runs[dag_id].append(RecentRun(run_id, state, str(logical_date)))
+        runs[dag_id].append(RecentRun(run_id, state, logical_date))
     return dict(runs)
 
 

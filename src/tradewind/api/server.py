@@ -8,9 +8,11 @@ import socket
 import threading
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from tradewind.api.app import create_app
 from tradewind.config.settings import Settings
+from tradewind.observability.metrics_setup import MetricsSetup
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +31,21 @@ class _Server(uvicorn.Server):
 
 
 def build_server(
-    settings: Settings, host: str, port: int, *, ready: threading.Event | None = None
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    ready: threading.Event | None = None,
+    metrics_setup: MetricsSetup | None = None,
 ) -> uvicorn.Server:
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, metrics_setup=metrics_setup),
         host=host,
         port=port,
         log_level=settings.logging.level.lower(),
         access_log=False,
+        # JSON service logs: uvicorn's loggers keep no handlers of their own and go through the root one.
+        log_config=None if settings.logging.log_format == "json" else LOGGING_CONFIG,
         # create_app applies [webserver] forwarded_allow_ips itself (so in-process clients see it too).
         proxy_headers=False,
         server_header=False,
@@ -45,8 +54,15 @@ def build_server(
     return _Server(config, ready)
 
 
-def serve(settings: Settings, host: str, port: int, *, ready: threading.Event | None = None) -> None:
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    ready: threading.Event | None = None,
+    metrics_setup: MetricsSetup | None = None,
+) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn installs the handlers when run in the main thread)."""
-    server = build_server(settings, host, port, ready=ready)
+    server = build_server(settings, host, port, ready=ready, metrics_setup=metrics_setup)
     log.info("webserver listening on http://%s:%s", host, port)
     asyncio.run(server.serve())

@@ -7,7 +7,10 @@ import json
 import sys
 from typing import Any
 
+from celery.signals import setup_logging
+
 from tradewind.cli.arguments import Subparsers, add_output_flag, print_rows
+from tradewind.cli.console_logging import configure_logging
 from tradewind.config.settings import load_settings
 from tradewind.executors.celery.app import build_celery_app, mask_url
 from tradewind.executors.celery.inspection import list_workers
@@ -52,14 +55,28 @@ def _worker(args: argparse.Namespace) -> int:
     if args.concurrency is not None and args.concurrency < 1:
         raise ExecutorError(f"--concurrency must be at least 1, got {args.concurrency}")
     queues = [q.strip() for q in (args.queues or "").split(",") if q.strip()]
+    settings = load_settings()
+    if settings.logging.log_format == "json":
+        _json_worker_logs(args.loglevel)
     return run_worker(
-        load_settings(),
+        settings,
         queues=queues,
         concurrency=args.concurrency,
         hostname=args.hostname,
         loglevel=args.loglevel,
         runner_executable=args.runner_executable,
     )
+
+
+def _json_worker_logs(level: str) -> None:
+    """Celery configures the worker's logging itself (text, its own format) unless a receiver of its
+    ``setup_logging`` signal does: ours makes the worker and its pool processes write JSON lines."""
+
+    def configure(**_: object) -> None:
+        configure_logging(level, "json")
+
+    setup_logging.connect(configure, weak=False)
+    configure(level=level)  # and now, for what is logged before Celery sets up its logging
 
 
 def _status(args: argparse.Namespace) -> int:

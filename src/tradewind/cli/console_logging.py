@@ -1,16 +1,9 @@
-"""Logging for long-running commands: timestamped lines on stderr."""
+"""Logging for long-running commands: timestamped lines on stderr, or JSON lines (``[logging] log_format``)."""
 
 from __future__ import annotations
 
-import logging
-import sys
+from tradewind.observability.service_logs import LogFormat, configure_service_logging
 
 
-def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    # Alembic announces its context on every schema check; that is noise in a service's log.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+def configure_logging(level: str = "INFO", log_format: LogFormat = "text") -> None:
+    configure_service_logging(level, log_format)

@@ -13,6 +13,7 @@ from typing import Any
 
 from tradewind.cli.arguments import Subparsers, print_rows
 from tradewind.cli.console_logging import configure_logging
+from tradewind.cli.metrics_serving import start_service_metrics
 from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import load_settings
 from tradewind.core.clock import utcnow
@@ -47,7 +48,7 @@ def register(sub: Subparsers) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    configure_logging("WARNING" if args.once else settings.logging.level)
+    configure_logging("WARNING" if args.once else settings.logging.level, settings.logging.log_format)
     if (notice := startup_notice(settings)) is not None:
         print(notice, file=sys.stderr, flush=True)
     engine = make_engine(settings.database_url)
@@ -56,12 +57,16 @@ def _run(args: argparse.Namespace) -> int:
         if not status.up_to_date:
             raise ConfigError(f"{status.describe()} (database.url)", key="database.url")
         sessions = make_session_factory(engine)
-        processor = DagProcessor(settings, sessions)
         if not args.once:
             stop = threading.Event()
             _install_stop_signals(stop)
-            processor.run_forever(stop)
+            metrics, stop_metrics = start_service_metrics(settings)
+            try:
+                DagProcessor(settings, sessions, metrics=metrics).run_forever(stop)
+            finally:
+                stop_metrics()
             return 0
+        processor = DagProcessor(settings, sessions)
         result = processor.run_once(utcnow())
         processor.callbacks.run_pending()
         with transaction(sessions) as session:

@@ -37,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.inherited_socket is not None:
         settings = settings_from_payload(sys.stdin.readline())
-        configure_logging(settings.logging.level)
+        configure_logging(settings.logging.level, settings.logging.log_format)
         sock = socket.socket(fileno=args.inherited_socket)
         server = execution_server(settings)
         threading.Thread(
@@ -46,7 +46,7 @@ def _run(args: argparse.Namespace) -> int:
         server.run(sockets=[sock])
         return 0
     settings = load_settings()
-    configure_logging(settings.logging.level)
+    configure_logging(settings.logging.level, settings.logging.log_format)
     api = settings.execution_api
     host = args.host or api.serve_host
     port = args.port if args.port is not None else (api.serve_port or 8793)

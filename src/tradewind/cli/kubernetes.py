@@ -97,7 +97,8 @@ def _cleanup_pods(args: argparse.Namespace) -> int:
         rows = []
         for pod, why in chosen:
             if args.yes:
-                remove_pod(api, pod, settings.base_log_folder, why)
+                remove_pod(api, pod, settings.base_log_folder, why,
+                           shared_log_volume=bool(settings.kubernetes.logs_volume_claim))
             rows.append({**pod.row(), "why": why, "deleted": bool(args.yes)})
     finally:
         api.close()

@@ -8,14 +8,17 @@ import sys
 import threading
 from types import FrameType
 
+from tradewind.api.log_sources import remote_store
 from tradewind.cli.arguments import Subparsers
 from tradewind.cli.console_logging import configure_logging
 from tradewind.cli.execution_api import scheduler_tokens
+from tradewind.cli.metrics_serving import start_service_metrics
 from tradewind.cli.store_access import migrated_engine
 from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import load_settings
 from tradewind.executors.loader import make_executor
 from tradewind.scheduler.service import SchedulerService
+from tradewind.store.engine import make_session_factory
 
 
 def register(sub: Subparsers) -> None:
@@ -40,23 +43,26 @@ def install_stop_signals(stop: threading.Event) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    configure_logging(settings.logging.level)
+    configure_logging(settings.logging.level, settings.logging.log_format)
     if (notice := startup_notice(settings)) is not None:
         print(notice, file=sys.stderr, flush=True)
     engine = migrated_engine(settings)
     stop = threading.Event()
     install_stop_signals(stop)
+    metrics, stop_metrics = start_service_metrics(settings)
     # Its own process: the tries' calls never wait for this interpreter's lock while a tick holds it.
     tokens, stop_api = scheduler_tokens(settings, in_child=True)
     service = SchedulerService(
         settings,
         engine=engine,
-        executor=make_executor(settings),
+        executor=make_executor(settings, log_store=remote_store(settings, make_session_factory(engine))),
         run_dag_processor=False if args.no_dag_processor else None,
         tokens=tokens,
+        metrics=metrics,
     )
     try:
         service.run(stop)
     finally:
         stop_api()
+        stop_metrics()
     return 0

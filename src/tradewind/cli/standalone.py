@@ -11,13 +11,16 @@ import sys
 import threading
 from collections.abc import Callable
 
+from tradewind.api.log_sources import remote_store
 from tradewind.cli.arguments import Subparsers
 from tradewind.cli.console_logging import configure_logging
 from tradewind.cli.execution_api import scheduler_tokens
+from tradewind.cli.metrics_serving import serve_metrics
 from tradewind.cli.scheduler import install_stop_signals
 from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import load_settings
 from tradewind.executors.loader import make_executor
+from tradewind.observability.metrics_setup import MetricsSetup, build_metrics
 from tradewind.scheduler.service import SchedulerService
 from tradewind.store.engine import make_engine, make_session_factory
 from tradewind.store.migrate import upgrade
@@ -41,7 +44,7 @@ def _run(args: argparse.Namespace) -> int:
     # Examples are on by default here; the DAG processor child reads the same environment.
     os.environ.setdefault("TRADEWIND__CORE__LOAD_EXAMPLES", "true")
     settings = load_settings()
-    configure_logging(settings.logging.level)
+    configure_logging(settings.logging.level, settings.logging.log_format)
     if (notice := startup_notice(settings)) is not None:
         print(notice, file=sys.stderr, flush=True)
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -51,17 +54,23 @@ def _run(args: argparse.Namespace) -> int:
     upgrade(engine, default_pool_slots=settings.core.default_pool_slots)
 
     stop = threading.Event()
-    scheduler = SchedulerService(settings, engine=engine, executor=make_executor(settings))
+    # One process, one registry: the webserver's /metrics shows the scheduler and triggerer too.
+    metrics_setup = build_metrics(settings)
+    scheduler = SchedulerService(
+        settings, engine=engine, executor=make_executor(settings, log_store=remote_store(settings, make_session_factory(engine))), metrics=metrics_setup.metrics
+    )
     scheduler_thread = threading.Thread(target=scheduler.run, args=(stop,), name="scheduler")
     # Started with the scheduler; its child process runs the triggers without the database credentials.
     companions: list[threading.Thread] = []
     if not args.no_triggerer:
-        triggerer = TriggererService(settings, engine=engine)
+        triggerer = TriggererService(settings, engine=engine, metrics=metrics_setup.metrics)
         companions.append(threading.Thread(target=triggerer.run, args=(stop,), name="triggerer"))
     stop_api: list[Callable[[], None]] = []
     try:
         if args.no_webserver:
             install_stop_signals(stop)
+            if (server := serve_metrics(settings, metrics_setup)) is not None:
+                stop_api.append(server.stop)
             _start_scheduler(scheduler, [scheduler_thread, *companions], stop_api)
             stop.wait()
         else:
@@ -74,7 +83,7 @@ def _run(args: argparse.Namespace) -> int:
                 name="scheduler-starter",
                 daemon=True,
             ).start()
-            _serve_web(settings, engine, args, web_ready)
+            _serve_web(settings, engine, args, web_ready, metrics_setup)
     finally:
         stop.set()
         for thread in (scheduler_thread, *companions):
@@ -82,6 +91,7 @@ def _run(args: argparse.Namespace) -> int:
                 thread.join()
         for stop_server in stop_api:
             stop_server()
+        metrics_setup.close()
     return 0
 
 
@@ -111,7 +121,13 @@ def _start_after(
         _start_scheduler(scheduler, threads, stop_api)
 
 
-def _serve_web(settings: object, engine: object, args: argparse.Namespace, ready: threading.Event) -> None:
+def _serve_web(
+    settings: object,
+    engine: object,
+    args: argparse.Namespace,
+    ready: threading.Event,
+    metrics_setup: MetricsSetup,
+) -> None:
     from tradewind.api.admin_user import ensure_admin_user
     from tradewind.api.server import serve
     from tradewind.config.settings import Settings
@@ -124,4 +140,4 @@ def _serve_web(settings: object, engine: object, args: argparse.Namespace, ready
     if generated is not None:
         user = os.environ.get("TRADEWIND_ADMIN_USER", "admin")
         print(f"Log in as {user!r} with the generated password: {generated}  (shown once)\n", flush=True)
-    serve(settings, host, port, ready=ready)  # returns on SIGINT/SIGTERM (uvicorn handles them)
+    serve(settings, host, port, ready=ready, metrics_setup=metrics_setup)  # returns on SIGINT/SIGTERM (uvicorn handles them)

@@ -334,11 +334,10 @@ def _confirm(question: str) -> bool:
 
 
 def _logs(args: argparse.Namespace) -> int:
+    from tradewind.api.log_sources import build_log_reader
     from tradewind.config.settings import load_settings
     from tradewind.core.keys import TaskInstanceKey
-    from tradewind.core.states import ACTIVE_TI_STATES
-    from tradewind.runner.log_reading import copy_log, follow_log
-    from tradewind.runner.supervisor import try_log_path
+    from tradewind.logs.reading import try_is_running
     from tradewind.store.engine import make_engine, make_session_factory, transaction
     from tradewind.store.task_instances import get_task_instance
 
@@ -353,22 +352,21 @@ def _logs(args: argparse.Namespace) -> int:
                 ti = get_task_instance(session=session, key=key)
                 return ti.state, ti.try_number
 
-        _state, latest = current()
+        state, latest = current()
         try_number = args.try_number or latest
         if try_number <= 0:
             raise NotFoundError(f"task instance {key} has not run yet; it has no log", kind="log")
-        path = try_log_path(settings, key, try_number)
+        # The same sources as the UI and the REST API: the local file, a running pod, the remote store.
+        reader = build_log_reader(settings, factory)
         if args.follow:
-
-            def try_running() -> bool:
-                state, at = current()
-                return at == try_number and state in ACTIVE_TI_STATES
-
-            follow_log(path, sys.stdout.buffer, try_running=try_running)
+            reader.follow(key, try_number, sys.stdout.buffer,
+                          try_running=lambda: try_is_running(*current(), try_number))  # fmt: skip
             return 0
-        if not path.exists():
-            raise NotFoundError(f"no log file for {key} try {try_number} at {path}", kind="log")
-        copy_log(path, sys.stdout.buffer)
+        part = reader.read(key, try_number, token=None, running=try_is_running(state, latest, try_number), limit=-1)
+        if not part.found:
+            raise NotFoundError(part.note, kind="log", ident=str(key))
+        sys.stdout.buffer.write(part.content.encode("utf-8"))
+        sys.stdout.buffer.flush()
         return 0
     finally:
         engine.dispose()

@@ -8,6 +8,7 @@ import threading
 
 from tradewind.cli.arguments import Subparsers
 from tradewind.cli.console_logging import configure_logging
+from tradewind.cli.metrics_serving import start_service_metrics
 from tradewind.cli.scheduler import install_stop_signals
 from tradewind.cli.store_access import migrated_engine
 from tradewind.compat.airflow.activation import startup_notice
@@ -37,14 +38,16 @@ def _run(args: argparse.Namespace) -> int:
         settings = settings.model_copy(
             update={"triggerer": settings.triggerer.model_copy(update={"capacity": args.capacity})}
         )
-    configure_logging(settings.logging.level)
+    configure_logging(settings.logging.level, settings.logging.log_format)
     if (notice := startup_notice(settings)) is not None:
         print(notice, file=sys.stderr, flush=True)
     engine = migrated_engine(settings)
     stop = threading.Event()
     install_stop_signals(stop)
+    metrics, stop_metrics = start_service_metrics(settings)
     try:
-        TriggererService(settings, engine=engine).run(stop)
+        TriggererService(settings, engine=engine, metrics=metrics).run(stop)
     finally:
+        stop_metrics()
         engine.dispose()
     return 0

@@ -161,11 +161,9 @@ def _list_tokens(args: argparse.Namespace) -> int:
 
 
 def _revoke_token(args: argparse.Namespace) -> int:
-    from tradewind.store import api_tokens
-    from tradewind.store.engine import transaction
+    from tradewind.api.admin_user import revoke_token
 
-    with transaction(open_store().sessions) as session:
-        revoked = api_tokens.delete_token(session=session, token_id=args.token_id)
+    revoked = revoke_token(open_store().sessions, token_id=args.token_id)
     if not revoked:
         print(f"no API token with id {args.token_id}", file=sys.stderr)
         return 1

@@ -24,7 +24,7 @@ def _run(args: argparse.Namespace) -> int:
     from tradewind.api.server import serve
 
     settings = load_settings()
-    configure_logging(settings.logging.level)
+    configure_logging(settings.logging.level, settings.logging.log_format)
     host = args.host or settings.webserver.host
     port = args.port or settings.webserver.port
     print(f"Tradewind webserver at http://{host}:{port}/", flush=True)

@@ -25,6 +25,7 @@ from pydantic_settings import (
 )
 
 from tradewind.core.run_inputs import DEFAULT_ALLOWED_RUN_ID_PATTERN
+from tradewind.core.timezones import SYSTEM, UTC_NAME, is_zone_name
 from tradewind.sdk.errors import ConfigError
 
 CONFIG_FILE_NAME = "tradewind.toml"
@@ -251,6 +252,16 @@ class WebserverSettings(_Section):
     #: Proxies whose X-Forwarded-For/-Proto headers are believed (comma-separated IPs or CIDRs, or "*"), as
     #: uvicorn's --forwarded-allow-ips: behind a TLS-terminating proxy, cookies are then marked Secure.
     forwarded_allow_ips: str = "127.0.0.1"
+    #: The zone the UI shows times in until a user picks their own: "UTC", "system" (the webserver
+    #: machine's zone) or an IANA name such as "Europe/Paris".
+    default_ui_timezone: str = UTC_NAME
+
+    @field_validator("default_ui_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value != SYSTEM and not is_zone_name(value):
+            raise ValueError(f'{value!r} is not "UTC", "system" or an IANA time zone name such as "Europe/Paris"')
+        return value
 
 
 class ExecutionApiSettings(_Section):

@@ -4,7 +4,7 @@ broker's, signing keys). A task reaches shared state only through the execution 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, get_args
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, SecretStr
 
@@ -30,13 +30,22 @@ def secret_setting_names(settings: Settings) -> list[tuple[str, str]]:
     return names
 
 
+def _blank(annotation: Any) -> object:
+    """None where allowed, an empty mapping for a mapping of secrets (``[traces] otlp_headers``), else ``""``."""
+    if type(None) in get_args(annotation):
+        return None
+    if get_origin(annotation) is dict:
+        return {}
+    return SecretStr("")
+
+
 def settings_for_tasks(settings: Settings) -> Settings:
     """``settings`` with every secret setting blanked (None, or empty where a value is required)."""
     updates: dict[str, BaseModel] = {}
     for section_name, key in secret_setting_names(settings):
         section = updates.get(section_name) or getattr(settings, section_name)
         field = type(section).model_fields[key]
-        blank = None if type(None) in get_args(field.annotation) else SecretStr("")
+        blank = _blank(field.annotation)
         updates[section_name] = section.model_copy(update={key: blank})
     return settings.model_copy(update=updates)
 

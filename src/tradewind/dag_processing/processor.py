@@ -29,6 +29,7 @@ from tradewind.dag_processing.recording import (
     forget_files,
     record_storage_failure,
 )
+from tradewind.observability.metrics import NO_METRICS, Metrics
 from tradewind.plugins.user_code import prepare_for_user_code
 from tradewind.store import dags
 from tradewind.store.engine import transaction
@@ -81,8 +82,10 @@ class DagProcessor:
         session_factory: sessionmaker[Session],
         *,
         on_change: Callable[[ProcessorResult], None] | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.session_factory = session_factory
         self.on_change = on_change
         self._state: FolderState | None = None
@@ -148,6 +151,8 @@ class DagProcessor:
             candidates = [c for c in (self._read(by_path[f]) for f in sorted(state.forced & listed)) if c]
 
         result.duration = time.monotonic() - started
+        self.metrics.gauge("dag_processing.total_parse_time", result.duration)
+        self.metrics.gauge("dag_processing.import_errors", len(state.with_errors))
         if result.files_parsed:
             log.info(
                 "parsed %d of %d DAG file(s) in %.2f s: %d DAG(s) stored, %d file(s) with import errors",
@@ -214,6 +219,9 @@ class DagProcessor:
             return
         for parsed, outcome in zip(batch, outcomes, strict=True):
             _count(parsed, outcome, result)
+            self.metrics.timing(
+                "dag_processing.last_duration", parsed.duration, file_name=parsed.ref.relative_fileloc
+            )
 
     def _record_failure(
         self, parsed: ParsedFile, content: FileContent, exc: Exception, now: datetime, result: ProcessorResult

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from tradewind.core.events import TaskEvent
 from tradewind.core.keys import TaskTryKey
 from tradewind.core.workload import ExecuteTask
+from tradewind.observability.metrics import NO_METRICS, Metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,8 @@ class Executor(ABC):
         self.wake: Callable[[], None] = lambda: None
         #: The scheduler job carrying this executor (set before ``start()``): owner of what it launches.
         self.scheduler_job_id: int | None = None
+        #: Where the executor records what only it sees (pods, Celery queues); set by the scheduler.
+        self.metrics: Metrics = NO_METRICS
         self._events: list[TaskEvent] = []
         self._events_lock = threading.Lock()
 

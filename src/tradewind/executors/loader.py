@@ -7,6 +7,7 @@ import importlib
 from tradewind.config.settings import Settings
 from tradewind.executors.base import Executor
 from tradewind.executors.local import LocalExecutor
+from tradewind.logs.remote_store import LogStore
 from tradewind.sdk.errors import ConfigError
 
 #: executor name -> "module:function" building it from Settings; imported only when chosen.
@@ -16,7 +17,9 @@ _FACTORIES = {
 }
 
 
-def make_executor(settings: Settings) -> Executor:
+def make_executor(settings: Settings, *, log_store: LogStore | None = None) -> Executor:
+    """``log_store``: where the Kubernetes executor uploads a try's log after adding its pod's output (the
+    other executors' runners upload their own)."""
     name = settings.core.executor
     if name == "local":
         return LocalExecutor(settings.core.parallelism, settings=settings, fork=settings.core.fork_runner)
@@ -33,5 +36,5 @@ def make_executor(settings: Settings) -> Executor:
             key="core.executor",
         ) from exc
     factory = getattr(module, func_name)
-    executor: Executor = factory(settings)
+    executor: Executor = factory(settings, log_store=log_store) if name == "kubernetes" else factory(settings)
     return executor

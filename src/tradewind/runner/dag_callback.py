@@ -12,10 +12,11 @@ import sys
 from typing import Any
 
 from tradewind.config.settings import Settings
-from tradewind.core.log_paths import dag_callback_log_path
+from tradewind.core.log_paths import dag_callback_log_path, dag_callback_log_relative_path
 from tradewind.execution.db_runtime import DbRuntime
 from tradewind.plugins.user_code import prepare_for_user_code
 from tradewind.runner.log_capture import LogCapture, task_logging
+from tradewind.runner.log_upload import TryLogUpload
 from tradewind.runner.masked_runtime import masking_runtime
 from tradewind.runner.secrets_masking import masker_for_environment
 from tradewind.runner.task_loading import dag_file_for_run, load_dag
@@ -58,25 +59,37 @@ def run_dag_callback(settings: Settings, request_id: int) -> int:
         runtime = DbRuntime(factory, secrets=secrets_chain(settings, factory))
         with LogCapture(path, redact=masker.redact_text), task_logging(settings.logging.level), \
                 use_runtime(masking_runtime(runtime, masker)):
-            log.info("Running %s of DAG %s for run %s (%s, reason: %s)", callback_name, run_context.dag_id,
-                     run_context.run_id, run_context.state, reason)
-            try:
-                dag_file = dag_file_for_run(settings.dags_folder, subdir="", relative_fileloc=relative_fileloc,
-                                            fileloc=fileloc)
-                dag = load_dag(dag_file, run_context.dag_id, dags_folder=settings.dags_folder)
-                callback = getattr(dag, callback_name, None)
-                for function in _as_list(callback):
-                    function(build_dag_callback_context(dag=dag, dag_run=run_context, reason=reason))
-            except TradewindError as exc:
-                log.error("%s", exc)
-                return 1
-            except Exception:
-                log.exception("%s of DAG %s raised", callback_name, run_context.dag_id)
-                return 1
-            log.info("%s of DAG %s done", callback_name, run_context.dag_id)
-            return 0
+            code = _run_callback(settings, run_context, callback_name, reason, fileloc, relative_fileloc)
+        relative = dag_callback_log_relative_path(run_context.dag_id, run_context.run_id, callback_name)
+        upload = TryLogUpload(settings, path, relative, runtime)
+        upload.finished = True  # the run has ended; nothing more is written to this file
+        upload.upload()  # the capture has stopped: the file is whole
+        return code
     finally:
         engine.dispose()
+
+
+def _run_callback(
+    settings: Settings, run_context: DagRunContext, callback_name: str, reason: str, fileloc: str,
+    relative_fileloc: str,
+) -> int:
+    log.info("Running %s of DAG %s for run %s (%s, reason: %s)", callback_name, run_context.dag_id,
+             run_context.run_id, run_context.state, reason)
+    try:
+        dag_file = dag_file_for_run(settings.dags_folder, subdir="", relative_fileloc=relative_fileloc,
+                                    fileloc=fileloc)
+        dag = load_dag(dag_file, run_context.dag_id, dags_folder=settings.dags_folder)
+        callback = getattr(dag, callback_name, None)
+        for function in _as_list(callback):
+            function(build_dag_callback_context(dag=dag, dag_run=run_context, reason=reason))
+    except TradewindError as exc:
+        log.error("%s", exc)
+        return 1
+    except Exception:
+        log.exception("%s of DAG %s raised", callback_name, run_context.dag_id)
+        return 1
+    log.info("%s of DAG %s done", callback_name, run_context.dag_id)
+    return 0
 
 
 def _as_list(callback: Any) -> list[Any]:

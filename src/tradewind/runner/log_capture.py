@@ -31,14 +31,25 @@ class LogCapture:
     Working on descriptors (not ``sys.stdout``) means the runner's own log lines, ``print()`` output and the
     output of subprocesses (BashOperator) all land in the file, in the order they were written.
     ``redact`` is applied to every line before it is written, so secrets never reach the file.
+
+    ``echo_to_stdout`` (``[logging] task_output_to_stdout``) also writes every line, redacted and stamped the
+    same way, to the process's original stdout: in a worker pod that is the container's log, so `kubectl logs`
+    follows the try and the executor can save it after the pod is gone. Writing there is best effort: a
+    closed or broken stdout stops the echo, never the try.
     """
 
-    def __init__(self, path: Path | None, *, redact: Callable[[str], str] | None = None) -> None:
+    def __init__(
+        self, path: Path | None, *, redact: Callable[[str], str] | None = None, echo_to_stdout: bool = False
+    ) -> None:
         self.path = path
         self._redact = redact
+        self._echo_to_stdout = echo_to_stdout
         self._file: BinaryIO | None = None
         self._saved_fds: tuple[int, int] | None = None
         self._reader: threading.Thread | None = None
+        #: A copy of the original fd 1 that every written chunk is also sent to (``echo_to_stdout``). Its own
+        #: descriptor, owned by the reader thread, so stop() closing the saved fds cannot pull it away mid-write.
+        self._echo_fd: int | None = None
 
     def start(self) -> None:
         _flush_python_streams()
@@ -49,6 +60,8 @@ class LogCapture:
             self._file = open(self.path, "ab")  # noqa: SIM115 - closed in stop()
         read_end, write_end = os.pipe()
         self._saved_fds = (os.dup(1), os.dup(2))
+        if self._echo_to_stdout:
+            self._echo_fd = os.dup(1)
         os.dup2(write_end, 1)
         os.dup2(write_end, 2)
         os.close(write_end)
@@ -99,6 +112,10 @@ class LogCapture:
             if pending:
                 self._write([pending])
             os.close(read_end)
+            if self._echo_fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(self._echo_fd)
+                self._echo_fd = None
 
     def _write(self, lines: list[bytes]) -> None:
         if not lines or self._file is None:
@@ -113,6 +130,20 @@ class LogCapture:
         self._file.write(out)
         # Flushed per chunk so `tradewind tasks logs --follow` sees lines as they are written.
         self._file.flush()
+        self._echo(bytes(out))
+
+    def _echo(self, data: bytes) -> None:
+        if self._echo_fd is None:
+            return
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._echo_fd, view):]
+        except OSError:
+            # stdout closed or its reader gone (EPIPE, EBADF ...): the log file still has every line.
+            with contextlib.suppress(OSError):
+                os.close(self._echo_fd)
+            self._echo_fd = None
 
 
 def _flush_python_streams() -> None:

@@ -17,10 +17,12 @@ from typing import Any
 
 from tradewind.config.settings import Settings
 from tradewind.core.json_values import from_tagged_json
-from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.keys import TaskInstanceKey, TaskTryKey
+from tradewind.core.log_paths import log_relative_path
 from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import TASK_TOKEN_ENV, ExecuteTask
 from tradewind.execution.models import ClaimedTry, DeferReport, Refusal, RescheduleReport, TryEnded, TryReport
+from tradewind.observability.tracing import NO_TRACING, Tracing, open_tracing
 from tradewind.plugins.extra_links import store_links
 from tradewind.plugins.user_code import prepare_for_user_code
 from tradewind.runner.api_channel import ApiChannel, ExecutionApiClient
@@ -28,6 +30,7 @@ from tradewind.runner.email_alerts import send_email_alert
 from tradewind.runner.execution import Ending, Resume, TaskResult, execute_task
 from tradewind.runner.interrupts import TaskInterrupt
 from tradewind.runner.log_capture import LogCapture, task_logging
+from tradewind.runner.log_upload import TryLogUpload
 from tradewind.runner.masked_runtime import masking_runtime
 from tradewind.runner.secrets_masking import SecretsMasker, masker_for_environment
 from tradewind.runner.supervisor import Supervisor, try_log_path
@@ -44,6 +47,8 @@ TI = TaskInstanceState
 log = logging.getLogger("tradewind.task")
 #: How a try may end with exit code 0 (a rescheduled sensor or a deferred task has not failed: it goes on later).
 CLEAN_ENDINGS = frozenset({TI.SUCCESS, TI.SKIPPED, TI.UP_FOR_RESCHEDULE, TI.DEFERRED})
+#: How long a runner waits at exit for its spans to reach the collector (a dead one costs no more).
+TRACES_FLUSH_SECONDS = 1.0
 
 
 def run_task(
@@ -62,6 +67,7 @@ def run_task(
     prepare_for_user_code(settings)
     os.environ[VENV_CACHE_ENV] = str(settings.venv_cache_folder)
     channel = open_channel(settings, workload)
+    tracing: Tracing = NO_TRACING
     try:
         hostname = settings.core.hostname or socket.gethostname()
         claim = channel.claim(hostname=hostname, pid=os.getpid())
@@ -70,9 +76,13 @@ def run_task(
             print(f"not running {key} try {workload.try_number or '(current)'}: {claim.reason}", file=sys.stderr,
                   flush=True)  # fmt: skip
             return 0
+        tracing = open_tracing(settings, "runner", required=False)
         masker = masker_for_environment(settings)
         path = try_log_path(settings, key, claim.try_number)
-        capture = LogCapture(path, redact=masker.redact_text) if capture_output else nullcontext()
+        echo = settings.logging.task_output_to_stdout  # worker pods: the container log holds the try's lines too
+        capture = LogCapture(path, redact=masker.redact_text, echo_to_stdout=echo) if capture_output else nullcontext()
+        relative = log_relative_path(key, claim.try_number)
+        upload = TryLogUpload(settings, path, relative, channel.runtime()) if capture_output else None
         with ExitStack() as stack:
             try:
                 stack.enter_context(capture)
@@ -84,17 +94,21 @@ def run_task(
                 return 0 if final in CLEAN_ENDINGS else 1
             stack.enter_context(task_logging(settings.logging.level))
             try:
-                return _run_claimed(
+                code = _run_claimed(
                     settings, workload, claim, channel, masking_runtime(channel.runtime(), masker), masker,
-                    poke_sensors_reschedule=poke_sensors_reschedule,
+                    poke_sensors_reschedule=poke_sensors_reschedule, upload=upload, tracing=tracing,
                 )  # fmt: skip
             except Exception:
                 # The runner itself failed (the execution API gone ...): the try stays running and the
                 # scheduler settles it when its heartbeats stop.
                 log.exception("the runner failed; the try is left for the scheduler to settle")
-                return 1
+                code = 1
+        if upload is not None:
+            upload.upload()  # the capture has stopped: the file is whole
+        return code
     finally:
         channel.close()
+        tracing.close(timeout=TRACES_FLUSH_SECONDS)
 
 
 def open_channel(settings: Settings, workload: ExecuteTask) -> TryChannel:
@@ -140,14 +154,20 @@ def _run_claimed(
     masker: SecretsMasker,
     *,
     poke_sensors_reschedule: bool = False,
+    upload: TryLogUpload | None = None,
+    tracing: Tracing = NO_TRACING,
 ) -> int:
     key = claim.key
+    try_key = TaskTryKey(key, claim.try_number)
+    # The try's "running" span, closed early where its "finishing" span starts.
+    running, finishing = ExitStack(), ExitStack()
+    running.enter_context(tracing.phase(try_key, "running"))
     supervisor = Supervisor(
         heartbeat=channel.heartbeat,
         interval=settings.scheduler.heartbeat_interval,
         log=log,
     )
-    with supervisor, use_runtime(runtime):
+    with supervisor, use_runtime(runtime), finishing, running:
         log.info(
             "Running %s, try %d of %d, on %s (pid %d)",
             key,
@@ -192,8 +212,15 @@ def _run_claimed(
             )
             _store_extra_links(task, context, key, runtime)
         supervisor.stop_heartbeat()
+        running.close()
+        finish_span = finishing.enter_context(tracing.phase(try_key, "finishing"))
         events = _produced_events(task, context) if result.ending is Ending.SUCCESS else []
+        if upload is not None:
+            upload.prepare()  # the store's connection, while the task token is still accepted
         final, written = _record(claim, channel, result, supervisor.external_state, asset_events=events)
+        finish_span["state"] = final.value if final is not None else "none"
+        if upload is not None:
+            upload.ended(final)
         if written and final is not None and task is not None and context is not None:
             run_callbacks(task, final, context, result.error, log=log)
             send_email_alert(task, final, context, result.error, settings=settings, log=log)

@@ -13,6 +13,7 @@ from tradewind.core.events import TaskEvent
 from tradewind.core.states import TaskInstanceState
 from tradewind.scheduler.dag_cache import DagCache
 from tradewind.scheduler.try_failure import fail_try, reset_to_scheduled
+from tradewind.scheduler.try_observations import TickObservations
 from tradewind.store import scheduling
 from tradewind.store.tables import TaskInstanceModel
 
@@ -28,6 +29,7 @@ def handle_events(
     now: datetime,
     heartbeat_grace: float = 15.0,
     job_id: int | None = None,
+    observations: TickObservations | None = None,
 ) -> int:
     """Apply events; returns how many changed a task instance.
 
@@ -41,6 +43,9 @@ def handle_events(
     When another scheduler (``job_id`` is this one's) queued it since, or the process exited cleanly (a
     runner refused the try: it had been scheduled again meanwhile), the try is someone else's to start and
     the event is ignored; the try number alone cannot tell, as a try scheduled again keeps its number.
+
+    ``observations`` collects what the metrics count: tries whose compute started, and tries that ended
+    (by the runner's own report, seen here when its compute ends, or failed here).
     """
     changed = 0
     rows = scheduling.get_task_instance_rows(session=session, keys=[e.key.ti for e in events])
@@ -55,9 +60,13 @@ def handle_events(
                     .where(TaskInstanceModel.id == ti.id, TaskInstanceModel.try_number == ti.try_number)
                     .values(external_executor_id=event.external_id)
                 )
+            if observations is not None:
+                observations.try_started(ti)
             continue
         if ti.state not in (TI.QUEUED, TI.RUNNING):
-            continue  # the runner recorded the outcome itself
+            if observations is not None and ti.state is not None:
+                observations.try_ended(ti, ti.state, now)  # the runner recorded the outcome itself
+            continue
         if ti.state == TI.QUEUED and _dispatched_again(event, ti, job_id):
             log.info("try %s: ended without taking the try, which was queued again since; ignored", event.key)
             continue
@@ -82,6 +91,8 @@ def handle_events(
         if new_state is not None:
             log.error("try %s: %s -> %s", event.key, reason, new_state)
             changed += 1
+            if observations is not None:
+                observations.try_ended(ti, new_state, now)
     return changed
 
 

@@ -21,6 +21,8 @@ from tradewind.config.settings import Settings
 from tradewind.core.clock import Clock, SystemClock
 from tradewind.execution.tokens import WorkloadTokens
 from tradewind.executors.base import Executor
+from tradewind.observability.metrics import NO_METRICS, Metrics
+from tradewind.observability.tracing import Tracing, open_tracing
 from tradewind.plugins.registry import ensure_plugins_loaded
 from tradewind.scheduler.db_outage import DatabaseOutage
 from tradewind.scheduler.tick import Scheduler
@@ -49,9 +51,14 @@ class SchedulerService:
         clock: Clock | None = None,
         run_dag_processor: bool | None = None,
         tokens: WorkloadTokens | None = None,
+        metrics: Metrics = NO_METRICS,
+        tracing: Tracing | None = None,
     ) -> None:
         self.settings = settings
         self.tokens = tokens
+        self.metrics = metrics
+        #: None: ``run`` opens the tracing ``[traces]`` asks for, and closes it when it stops.
+        self.tracing = tracing
         self.engine = engine
         # Stored DAGs with a plugin's custom timetable are rebuilt with the class it registers.
         ensure_plugins_loaded(settings)
@@ -72,8 +79,10 @@ class SchedulerService:
         # Loop state: monotonic times of the last tick and heartbeat, and the last work marker seen.
         self._last_tick = self._last_heartbeat = 0.0
         self._marker: tuple[object, ...] | None = None
+        self._own_tracing: Tracing | None = None
 
     def run(self, stop: threading.Event) -> None:
+        tracing = self._open_tracing()  # first: without the otel extra it refuses to start (a ConfigError)
         now = self.clock.now()
         with transaction(self.session_factory) as session:
             self.job_id = jobs.register_job(
@@ -91,7 +100,10 @@ class SchedulerService:
             executor=self.executor,
             job_id=self.job_id,
             tokens=self.tokens,
+            metrics=self.metrics,
+            tracing=tracing,
         )
+        self.executor.metrics = self.metrics
         self.executor.wake = self._wake.set
         self.executor.scheduler_job_id = self.job_id
         self.executor.start()
@@ -104,6 +116,11 @@ class SchedulerService:
             self._loop(scheduler, stop)
         finally:
             self._shutdown()
+
+    def _open_tracing(self) -> Tracing:
+        if self.tracing is None:
+            self.tracing = self._own_tracing = open_tracing(self.settings, "scheduler")
+        return self.tracing
 
     def _loop(self, scheduler: Scheduler, stop: threading.Event) -> None:
         sched = self.settings.scheduler
@@ -131,6 +148,7 @@ class SchedulerService:
             self._marker = new_marker
             stats = scheduler.tick(self.clock.now())
             self._last_tick = mono
+            self.metrics.timing("scheduler.scheduler_loop_duration", time.monotonic() - mono)
             if stats.did_work:
                 self._wake.set()  # there may be more: go round again at once
         if time.monotonic() - self._last_heartbeat >= sched.heartbeat_interval:
@@ -146,12 +164,15 @@ class SchedulerService:
         assert self.job_id is not None
         with transaction(self.session_factory) as session:
             jobs.job_heartbeat(session=session, job_id=self.job_id, now=now)
+        self.metrics.incr("scheduler_heartbeat")
         scheduler.housekeeping(now)
 
     # -- DAG processor child ------------------------------------------------------------------------
     def _start_processor(self) -> None:
         cmd = [sys.executable, "-m", "tradewind.cli.main", "dag-processor"]
-        self._processor = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        self._processor = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent, env=_processor_env(self.settings)
+        )
         log.info("DAG processor started (pid %d)", self._processor.pid)
 
     def _check_processor(self) -> None:
@@ -172,6 +193,18 @@ class SchedulerService:
             with transaction(self.session_factory) as session:
                 jobs.end_job(session=session, job_id=self.job_id, now=self.clock.now())
         self._read_engine.dispose()
+        if self._own_tracing is not None:
+            self._own_tracing.close(timeout=5.0)
+
+
+def _processor_env(settings: Settings) -> dict[str, str]:
+    """The DAG processor child's environment: it serves its own /metrics on the port after the scheduler's
+    (two processes cannot share one port)."""
+    env = dict(os.environ)
+    port = settings.metrics.serve_port
+    if port:  # 0 (any free port) stays 0
+        env["TRADEWIND__METRICS__SERVE_PORT"] = str(port + 1 if port < 65535 else 0)
+    return env
 
 
 def _die_with_parent() -> None:

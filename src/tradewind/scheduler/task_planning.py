@@ -31,6 +31,8 @@ TI = TaskInstanceState
 class PlanStats:
     scheduled: int = 0
     finished_runs: list[tuple[str, str, DagRunState]] = field(default_factory=list)
+    #: (dag_id, state, seconds since the run started) of each finished run that had started.
+    run_durations: list[tuple[str, str, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -349,6 +351,8 @@ def _finish(
         now=now,
     ):
         stats.finished_runs.append((run.dag_id, run.run_id, target))
+        if run.start_date is not None:
+            stats.run_durations.append((run.dag_id, str(target), (now - run.start_date).total_seconds()))
         log.info("DAG run %s of %s finished: %s", run.run_id, run.dag_id, target)
         wanted = sdag is not None and (
             sdag.has_on_success_callback if target == DagRunState.SUCCESS else sdag.has_on_failure_callback

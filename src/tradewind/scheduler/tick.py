@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config.settings import Settings
@@ -15,13 +16,18 @@ from tradewind.core.states import DagRunState
 from tradewind.core.workload import ExecuteTask
 from tradewind.execution.tokens import WorkloadTokens
 from tradewind.executors.base import Executor
+from tradewind.observability.metrics import NO_METRICS, Metrics
+from tradewind.observability.tracing import NO_TRACING, Tracing
 from tradewind.scheduler.asset_runs import create_asset_triggered_runs
 from tradewind.scheduler.dag_cache import DagCache
 from tradewind.scheduler.dispatch import Limits, select_and_queue
 from tradewind.scheduler.event_handling import handle_events
 from tradewind.scheduler.run_creation import create_scheduled_runs, start_queued_runs
+from tradewind.scheduler.run_traces import trace_finished_runs
+from tradewind.scheduler.slot_gauges import record_slot_gauges
 from tradewind.scheduler.task_planning import plan_runs
 from tradewind.scheduler.try_failure import reset_to_scheduled
+from tradewind.scheduler.try_observations import TickObservations
 from tradewind.scheduler.zombies import adopt_orphans, fail_zombies, reset_stuck_queued
 from tradewind.sdk.errors import TradewindError
 from tradewind.store import scheduling, triggers
@@ -62,8 +68,12 @@ class Scheduler:
         executor: Executor,
         job_id: int | None = None,
         tokens: WorkloadTokens | None = None,
+        metrics: Metrics = NO_METRICS,
+        tracing: Tracing = NO_TRACING,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics
+        self.tracing = tracing
         self.session_factory = session_factory
         self.executor = executor
         self.job_id = job_id
@@ -79,6 +89,7 @@ class Scheduler:
         for the single write lock, which task processes take too; fewer, shorter waits matter more than
         smaller transactions. Workloads reach the executor only after the commit."""
         stats = TickStats()
+        observations = TickObservations() if self.metrics.enabled else None
         events = [*self._unapplied, *self.executor.get_events()]
         self._unapplied = events  # until the transaction commits
         with transaction(self.session_factory) as session:
@@ -90,6 +101,7 @@ class Scheduler:
                     now=now,
                     heartbeat_grace=self.settings.scheduler.heartbeat_interval * 3,
                     job_id=self.job_id,
+                    observations=observations,
                 )
             stats.runs_created = create_scheduled_runs(
                 session=session,
@@ -97,7 +109,8 @@ class Scheduler:
                 now=now,
             )
             stats.runs_created += create_asset_triggered_runs(session=session, cache=self.cache, now=now)
-            stats.runs_started = len(start_queued_runs(session=session, cache=self.cache, now=now))
+            started_runs = start_queued_runs(session=session, cache=self.cache, now=now)
+            stats.runs_started = len(started_runs)
             # Deferred tries whose timeout passed go on, to fail (or skip, a soft_fail sensor) in the runner.
             stats.scheduled += triggers.time_out_deferred(session=session, now=now)
             plan = plan_runs(session=session, cache=self.cache, now=now, terminate=self.executor.terminate)
@@ -106,15 +119,32 @@ class Scheduler:
             limits = Limits(self.executor.open_slots(), self.executor.name, self.job_id)
             workloads = select_and_queue(session=session, cache=self.cache, limits=limits, now=now)
         self._unapplied = []
+        if observations is not None:
+            for run in started_runs:
+                observations.run_started(run, now)
+            observations.runs_finished.extend(plan.run_durations)
+            observations.record(self.metrics)
         stats.queued = self._hand_over(workloads)
+        if stats.finished_runs and self.tracing.enabled:
+            self._trace(stats.finished_runs)
         return stats
+
+    def _trace(self, finished_runs: list[tuple[str, str, DagRunState]]) -> None:
+        """Export the traces of the runs this tick finished, after the commit and the hand-over: reading
+        them may fail like any query, and that must not cost the tick its work."""
+        try:
+            with self.session_factory() as session:
+                trace_finished_runs(session=session, tracing=self.tracing, runs=finished_runs)
+        except SQLAlchemyError as exc:
+            log.warning("traces: could not read %d finished runs: %s", len(finished_runs), exc)
 
     def _hand_over(self, workloads: list[ExecuteTask]) -> int:
         for workload in workloads:
             if self.tokens is not None:
                 workload = self.tokens.attach(workload)
             try:
-                self.executor.queue_workload(workload)
+                with self.tracing.launch(workload.try_key, self.executor.name) as span:
+                    span["external_id"] = self.executor.queue_workload(workload) or ""
             except TradewindError as exc:
                 log.error("executor refused %s: %s; scheduling it again", workload.try_key, exc)
                 self._give_back(workload.ti_key)
@@ -129,14 +159,25 @@ class Scheduler:
     def housekeeping(self, now: datetime) -> None:
         """Slower checks, run every heartbeat: zombies, stuck queued tries, executor reconciliation."""
         sched = self.settings.scheduler
+        observations = TickObservations() if self.metrics.enabled else None
         with transaction(self.session_factory) as session:
             zombies = fail_zombies(
-                session=session, cache=self.cache, now=now, threshold=sched.zombie_threshold
+                session=session,
+                cache=self.cache,
+                now=now,
+                threshold=sched.zombie_threshold,
+                observations=observations,
             )
             stuck = reset_stuck_queued(
                 session=session, executor=self.executor, now=now, timeout=sched.task_queued_timeout
             )
             triggers.delete_unreferenced(session=session)
+            if observations is not None:
+                record_slot_gauges(
+                    session=session, metrics=self.metrics, executor=self.executor, job_id=self.job_id
+                )
+        if observations is not None:
+            observations.record(self.metrics)
         if zombies or stuck:
             log.warning(
                 "housekeeping: %d zombie tries failed, %d stuck queued tries rescheduled", zombies, stuck

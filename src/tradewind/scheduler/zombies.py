@@ -15,6 +15,7 @@ from tradewind.execution.tokens import WorkloadTokens
 from tradewind.executors.base import AdoptionCandidate, Executor
 from tradewind.scheduler.dag_cache import DagCache
 from tradewind.scheduler.try_failure import fail_try, reset_to_scheduled
+from tradewind.scheduler.try_observations import TickObservations
 from tradewind.store import scheduling
 from tradewind.store.tables import TaskInstanceModel
 
@@ -22,7 +23,14 @@ log = logging.getLogger(__name__)
 TI = TaskInstanceState
 
 
-def fail_zombies(*, session: Session, cache: DagCache, now: datetime, threshold: float) -> int:
+def fail_zombies(
+    *,
+    session: Session,
+    cache: DagCache,
+    now: datetime,
+    threshold: float,
+    observations: TickObservations | None = None,
+) -> int:
     count = 0
     for ti in scheduling.zombie_candidates(
         session=session, heartbeat_before=now - timedelta(seconds=threshold)
@@ -30,9 +38,12 @@ def fail_zombies(*, session: Session, cache: DagCache, now: datetime, threshold:
         sdag = cache.get(session, ti.dag_id)
         task = sdag.task_dict.get(ti.task_id) if sdag is not None else None
         reason = f"zombie: no heartbeat from the task's runner for more than {threshold:g} s"
-        if fail_try(session=session, ti=ti, task=task, reason=reason, now=now) is not None:
+        if (new_state := fail_try(session=session, ti=ti, task=task, reason=reason, now=now)) is not None:
             log.error("%s.%s (%s) try %d: %s", ti.dag_id, ti.task_id, ti.run_id, ti.try_number, reason)
             count += 1
+            if observations is not None:
+                observations.zombies.append((ti.dag_id, ti.task_id))
+                observations.try_ended(ti, new_state, now)
     return count
 
 

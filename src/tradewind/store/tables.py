@@ -363,6 +363,8 @@ class UserModel(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login: Mapped[datetime | None]
+    #: The IANA zone this user picked for the UI's times; None follows [webserver] default_ui_timezone.
+    ui_timezone: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiTokenModel(Base):

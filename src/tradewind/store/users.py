@@ -69,6 +69,24 @@ def set_password_hash(*, session: Session, username: str, password_hash: str) ->
     return user
 
 
+def set_role(*, session: Session, username: str, role: str) -> UserModel:
+    """A new role applies at once: sessions and tokens resolve the user's role on every request."""
+    _check_role(role)
+    user = get_user(session=session, username=username)
+    user.role = role
+    session.flush()
+    return user
+
+
+def set_ui_timezone(*, session: Session, user_id: int, zone_name: str | None) -> None:
+    """The zone the UI shows this user's times in; None follows the webserver's default."""
+    user = session.get(UserModel, user_id)
+    if user is None:
+        raise NotFoundError(f"user id {user_id} does not exist", kind="user", ident=str(user_id))
+    user.ui_timezone = zone_name
+    session.flush()
+
+
 def record_login(*, session: Session, user_id: int, at: datetime | None = None) -> None:
     user = session.get(UserModel, user_id)
     if user is not None:

@@ -108,6 +108,37 @@ def list_xcoms(
     return session.scalars(stmt).all(), total
 
 
+def search_xcoms(
+    *,
+    session: Session,
+    dag_id: str | None = None,
+    run_id: str | None = None,
+    task_id: str | None = None,
+    key: str | None = None,
+    limit: int,
+    offset: int = 0,
+) -> tuple[Sequence[XComModel], int]:
+    """XCom rows of every DAG matching the given exact fields, newest first; and their count."""
+    conditions: list[ColumnElement[bool]] = []
+    for column, wanted in (
+        (XComModel.dag_id, dag_id),
+        (XComModel.run_id, run_id),
+        (XComModel.task_id, task_id),
+        (XComModel.key, key),
+    ):
+        if wanted:
+            conditions.append(column == wanted)
+    total = session.scalar(select(func.count()).select_from(XComModel).where(*conditions)) or 0
+    stmt = (
+        select(XComModel)
+        .where(*conditions)
+        .order_by(XComModel.timestamp.desc(), XComModel.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return session.scalars(stmt).all(), int(total)
+
+
 def delete_xcoms(
     *,
     session: Session,

@@ -22,6 +22,7 @@ from tradewind.config.settings import Settings
 from tradewind.core.clock import Clock, SystemClock
 from tradewind.core.json_values import from_tagged_json, to_tagged_json
 from tradewind.execution.db_runtime import DbRuntime
+from tradewind.observability.metrics import NO_METRICS, Metrics
 from tradewind.sdk.errors import TradewindError
 from tradewind.secrets.chain import secrets_chain
 from tradewind.store import jobs, triggers
@@ -47,8 +48,10 @@ class TriggererService:
         engine: Engine,
         clock: Clock | None = None,
         env: Mapping[str, str] | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.factory: sessionmaker[Session] = make_session_factory(engine)
         self.clock = clock or SystemClock()
         self.env = env
@@ -111,6 +114,8 @@ class TriggererService:
         assert self.job_id is not None
         with transaction(self.factory) as session:
             jobs.job_heartbeat(session=session, job_id=self.job_id, now=self.clock.now())
+        self.metrics.incr("triggerer_heartbeat")
+        self.metrics.gauge("triggers.running", len(self.running))
 
     def sync(self) -> None:
         """Claim free triggers up to capacity; start the ones this triggerer now holds, cancel the ones it

@@ -26,6 +26,7 @@ from typing import Any, cast
 
 from tradewind.config.settings_handoff import settings_from_payload
 from tradewind.core.json_values import from_tagged_json, to_tagged_json
+from tradewind.observability.service_logs import configure_service_logging
 from tradewind.plugins.user_code import prepare_for_user_code
 from tradewind.sdk.errors import TradewindError
 from tradewind.sdk.runtime import TaskRuntime, set_runtime
@@ -266,9 +267,7 @@ async def serve(events_fd: int) -> None:
     commands = asyncio.StreamReader(limit=protocol.MAX_LINE)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(commands), sys.stdin)
     settings = settings_from_payload((await commands.readline()).decode())
-    logging.basicConfig(
-        level=settings.logging.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
+    configure_service_logging(settings.logging.level, settings.logging.log_format)
     prepare_for_user_code(settings)
     # Trigger classes may live beside the DAGs, as in Airflow (plugins are on the path already).
     if str(settings.dags_folder) not in sys.path:

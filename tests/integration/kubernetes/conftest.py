@@ -46,6 +46,7 @@ def k8s_settings(fake_cluster: FakeCluster) -> KubernetesSettings:
         worker_pods_pending_timeout=30,
         pod_creation_concurrency=4,
         pod_launch_retries=2,
+        pod_relaunch_delay=0.2,
     )
 
 

@@ -229,3 +229,36 @@ def test_pod_override_namespace_and_per_namespace_limit(
 
     wait_for(all_done, timeout=30, what="three pods, one at a time")
     assert max(live_counts) == 1
+
+
+def test_token_secret_goes_with_a_pod_deleted_by_someone_else(
+    core_api: CoreV1Api, k8s_settings: KubernetesSettings, make_executor: MakeExecutor
+) -> None:
+    """A try's token Secret never outlives the try, also when its pod is deleted behind the executor's back."""
+    from kubernetes.client import ApiException
+
+    from tradewind.executors.kubernetes.pod_identity import token_secret_name
+
+    executor = make_executor(k8s_settings)
+    events = EventLog(executor)
+    workload = python_workload("deleted", "import time; time.sleep(60)").model_copy(update={"token": "try-token"})
+    executor.queue_workload(workload)
+    running = events.wait(workload.try_key, TI.RUNNING)
+    secret = token_secret_name(workload.try_key)
+    assert core_api.read_namespaced_secret(secret, "default").metadata.name == secret
+
+    assert running.external_id is not None
+    namespace, name = running.external_id.split("/")
+    core_api.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
+
+    final = events.final(workload.try_key)
+    assert final.state == TI.FAILED and final.reason is not None and "deleted" in final.reason
+
+    def secret_gone() -> bool:
+        try:
+            core_api.read_namespaced_secret(secret, "default")
+        except ApiException as exc:
+            return exc.status == 404
+        return False
+
+    wait_for(secret_gone, what="the try's token Secret to be deleted")

@@ -175,7 +175,9 @@ def test_logs_prints_the_latest_try(runner_env: RunnerEnv, capsys: pytest.Captur
     assert main(["tasks", "logs", DAG_ID, "python_skip", RUN_ID, "--try-number", "1"]) == 0
     assert "line of try 1" in capsys.readouterr().out
     assert main(["tasks", "logs", DAG_ID, "python_skip", RUN_ID, "--try-number", "3"]) == 1
-    assert "no log file" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "no log for runner_basics.python_skip" in said and "try 3: no file" in said
+    assert "attempt=3.log" in said and "no remote log store" in said  # where it looked, each place named
 
 
 @SQLITE_ONLY

@@ -14,6 +14,13 @@ tradewind.config.settings (env form: TRADEWIND__SECTION__KEY).
 {{- $_ := set $s.core "executor" .Values.executor }}
 {{- $_ := set $s.core "dags_folder" (include "tradewind.dagsFolder" .) }}
 {{- $_ := set $s.logging "base_log_folder" .Values.logs.mountPath }}
+{{- with .Values.logs.remote }}
+{{- if .baseLogFolder }}
+{{- $_ := set $s.logging "remote_base_log_folder" .baseLogFolder }}
+{{- $_ := set $s.logging "remote_log_conn_id" .connId }}
+{{- $_ := set $s.logging "delete_local_logs" .deleteLocalLogs }}
+{{- end }}
+{{- end }}
 {{- $_ := set $s.triggerer "capacity" (int .Values.triggerer.capacity) }}
 {{- $_ := set $s.webserver "host" "0.0.0.0" }}
 {{- $_ := set $s.webserver "port" 8080 }}

@@ -6,9 +6,10 @@ fault and what to do instead. Included once, from configmap.yaml.
 {{- $config := .Values.config | default dict }}
 {{- $owned := dict
   "core" (list "executor" "dags_folder")
-  "logging" (list "base_log_folder")
+  "logging" (list "base_log_folder" "remote_base_log_folder" "remote_log_conn_id" "delete_local_logs")
   "webserver" (list "host" "port" "forwarded_allow_ips")
   "execution_api" (list "url")
+  "metrics" (list "serve_host" "serve_port")
   "secrets" (list "connections_path" "variables_path")
   "celery" (list "default_queue" "worker_concurrency")
   "kubernetes" (list "namespace" "in_cluster" "image" "image_pull_policy" "service_account_name" "pod_template_file" "delete_worker_pods" "delete_worker_pods_on_failure" "env_from_configmap" "dags_volume_claim" "logs_volume_claim" "dags_mount_path" "logs_mount_path")
@@ -19,10 +20,15 @@ fault and what to do instead. Included once, from configmap.yaml.
   "secrets.variables_path" "secretFiles.variablesSecret"
   "core.dags_folder" "dags.mountPath and dags.gitSync.subPath"
   "logging.base_log_folder" "logs.mountPath"
+  "logging.remote_base_log_folder" "logs.remote.baseLogFolder"
+  "logging.remote_log_conn_id" "logs.remote.connId"
+  "logging.delete_local_logs" "logs.remote.deleteLocalLogs"
   "webserver.host" "nothing (the webserver listens on 0.0.0.0)"
   "webserver.port" "webserver.service.port (the container listens on 8080)"
   "webserver.forwarded_allow_ips" "webserver.forwardedAllowIps"
   "execution_api.url" "executionApi.url"
+  "metrics.serve_host" "metrics.enabled (the services listen on 0.0.0.0 with the token)"
+  "metrics.serve_port" "metrics.port"
   "celery.default_queue" "celery.queues (its first entry)"
   "celery.worker_concurrency" "celery.concurrency"
   "kubernetes.namespace" "kubernetesExecutor.namespace"
@@ -49,6 +55,8 @@ fault and what to do instead. Included once, from configmap.yaml.
   "core.fernet_key" "fernetKey or fernetKeySecretName"
   "celery.broker_url" "celery.brokerUrl or celery.existingSecret"
   "celery.result_backend" "celery.resultBackend or celery.existingSecret"
+  "metrics.token" "metrics.token.existingSecret (or the Secret the chart generates)"
+  "traces.otlp_headers" "a collector agent beside the pods that adds the headers (the chart takes none)"
 }}
 {{- range $name, $use := $secrets }}
 {{- $parts := splitList "." $name }}

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from tradewind.api.execution.app import PREFIX, create_execution_app
 from tradewind.config.settings import Settings
@@ -50,8 +51,9 @@ def execution_server(
     ``port`` are what it binds when it is not run on a socket bound already."""
     app = create_execution_app(settings, signer=signer)
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30
-    )
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30,
+        log_config=None if settings.logging.log_format == "json" else LOGGING_CONFIG,  # JSON: the root handler
+    )  # fmt: skip
     return uvicorn.Server(config)
 
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import PlainTextResponse
 
 from tradewind.api import actions
-from tradewind.api.log_reader import CHUNK_BYTES, decode_token, encode_token, log_path, read_chunk
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer
 from tradewind.api.schemas.bounds import Int64
 from tradewind.api.schemas.common import DEFAULT_PAGE_LIMIT, ERROR_RESPONSES, Limit, Offset
@@ -27,6 +26,7 @@ from tradewind.api.schemas.task_instances import (
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.redaction import redact
 from tradewind.core.states import FINISHED_TI_STATES, TaskInstanceState
+from tradewind.logs.reading import CHUNK_BYTES, try_is_running
 from tradewind.sdk.errors import NotFoundError, ParamValidationError
 from tradewind.store import dag_runs, task_instances, xcom
 from tradewind.store.tables import XComModel
@@ -164,20 +164,18 @@ def get_log(
             kind="log",
             ident=str(task_try_number),
         )
-    path = log_path(ctx.settings.base_log_folder, key, task_try_number)
-    offset = 0 if full_content else decode_token(token)
-    chunk = read_chunk(path, offset, limit=-1 if full_content else CHUNK_BYTES)
-    if "text/plain" in request.headers.get("accept", ""):
-        return PlainTextResponse(chunk.content)
     finished = task_try_number < ti.try_number or (
         ti.state is not None and TaskInstanceState(ti.state) in FINISHED_TI_STATES
     )
-    more = path.exists() and path.stat().st_size > chunk.offset
-    return {
-        "content": chunk.content,
-        "continuation_token": encode_token(chunk.offset),
-        "end_of_log": finished and not more,
-    }
+    part = ctx.log_reader.read(
+        key, task_try_number, token=None if full_content else token, running=try_is_running(ti.state, ti.try_number, task_try_number),
+        limit=-1 if full_content else CHUNK_BYTES,
+    )  # fmt: skip
+    # Nothing anywhere for a finished try: say where it was looked for, as the log's text (Airflow's way).
+    content = part.content if part.found or not finished else f"*** {part.note}\n"
+    if "text/plain" in request.headers.get("accept", ""):
+        return PlainTextResponse(content)
+    return {"content": content, "continuation_token": part.token, "end_of_log": finished and not part.more}
 
 
 def _xcom_body(row: XComModel, with_value: bool) -> dict[str, Any]:

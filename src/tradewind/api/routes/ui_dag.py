@@ -15,11 +15,15 @@ from starlette.responses import JSONResponse, Response
 
 from tradewind.api.context import AppContext
 from tradewind.api.graph_layout import group_members, layout
+from tradewind.api.grid_data import grid_values
+from tradewind.api.live_state import task_details
 from tradewind.api.rendering import render
 from tradewind.api.routes.dependencies import Ctx, DbSession, Viewer
 from tradewind.api.run_states import STATES, group_states, mapped_counts, task_states
+from tradewind.api.schedule_display import dag_timezone, readable_schedule
 from tradewind.api.schemas.bounds import Page
 from tradewind.api.schemas.dags import schedule_text
+from tradewind.core.clock import utcnow
 from tradewind.core.states import FINISHED_DAG_RUN_STATES, DagRunState
 from tradewind.sdk.errors import NotFoundError
 from tradewind.store import asset_queue, dag_files, dag_runs, dags
@@ -51,6 +55,8 @@ def dag_header(session: Session, ctx: AppContext, dag_id: str, run_id: str | Non
         "run_total": total,
         "selected_run": selected,
         "schedule": schedule_text(dag),
+        "readable_schedule": readable_schedule(dag),
+        "dag_timezone": dag_timezone(dag.timetable, sdag.timezone),
         "states": STATES,
     }
 
@@ -90,6 +96,7 @@ def run_status(
             "tasks": {},
             "group_states": {},
             "mapped": {},
+            "details": {},
         }
     run = dag_runs.get_dag_run(session=session, dag_id=sdag_id, run_id=run_id)
     tasks = task_states(session=session, dag_id=sdag_id, run_ids=[run_id]).get(run_id, {})
@@ -100,6 +107,7 @@ def run_status(
         "tasks": tasks,
         "group_states": group_states(tasks, members),
         "mapped": mapped_counts(session=session, dag_id=sdag_id, run_id=run_id),
+        "details": task_details(session, sdag_id, run_id),
     }
 
 
@@ -109,53 +117,17 @@ def run_states(dag_id: str, run_id: str, session: DbSession, ctx: Ctx, _: Viewer
     return JSONResponse(run_status(session, sdag_id=dag_id, run_id=run_id, members=group_members(sdag)))
 
 
-def grid_rows(sdag: Any) -> list[dict[str, Any]]:
-    """Tasks in order, each under its group headings, with the depth to indent by."""
-    rows: list[dict[str, Any]] = []
-    shown: set[str] = set()
-    for task in sdag.tasks:
-        chain = []
-        group = task.task_group
-        while group and group in sdag.task_groups:
-            chain.append(group)
-            group = sdag.task_groups[group].parent
-        chain.reverse()
-        for depth, group_id in enumerate(chain):
-            if group_id not in shown:
-                shown.add(group_id)
-                mapped = sdag.task_groups[group_id].expand is not None
-                rows.append(
-                    {"kind": "group", "id": group_id, "label": group_id, "depth": depth, "mapped": mapped}
-                )
-        rows.append(
-            {
-                "kind": "task",
-                "id": task.task_id,
-                "label": task.display_name,
-                "depth": len(chain),
-                "mapped": task.is_mapped,
-            }
-        )
-    return rows
-
-
 @router.get("/dags/{dag_id}/grid")
 def grid_page(
     dag_id: str, request: Request, session: DbSession, ctx: Ctx, _: Viewer, fragment: bool = False
 ) -> Response:
     header = dag_header(session, ctx, dag_id)
     runs = list(reversed(header["runs"]))  # oldest on the left, as time reads
-    states = task_states(session=session, dag_id=dag_id, run_ids=[r.run_id for r in runs])
-    members = group_members(header["sdag"])
-    group_cells = {r.run_id: group_states(states.get(r.run_id, {}), members) for r in runs}
     values = dict(
         header,
         tab="grid",
-        grid_runs=runs,
-        rows=grid_rows(header["sdag"]),
-        cell_states=states,
-        group_cells=group_cells,
         live=any(not run_finished(r) for r in runs),
+        **grid_values(session, header["sdag"], runs, utcnow()),
     )
     return render(request, "_grid_table.html" if fragment else "dag_grid.html", **values)
 

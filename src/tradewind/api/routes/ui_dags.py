@@ -14,6 +14,7 @@ from tradewind.api.dag_list import dag_list_page
 from tradewind.api.rendering import redirect, render
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer
 from tradewind.api.routes.ui_auth import safe_next
+from tradewind.api.schedule_display import readable_schedule
 from tradewind.api.schemas.bounds import Page
 from tradewind.api.schemas.dags import schedule_text
 from tradewind.store import import_errors
@@ -58,6 +59,7 @@ def dag_list(
         page=page,
         pages=max(1, math.ceil(data.total / PAGE_SIZE)),
         schedule_text=schedule_text,
+        readable_schedule=readable_schedule,
     )
 
 

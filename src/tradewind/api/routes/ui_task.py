@@ -15,12 +15,15 @@ from tradewind.api.routes.ui_dag import dag_header
 from tradewind.api.schemas.bounds import Int64
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.redaction import redact, redact_json_text
+from tradewind.core.states import FINISHED_DAG_RUN_STATES, FINISHED_TI_STATES
 from tradewind.sdk.errors import NotFoundError
 from tradewind.store import task_instances, task_reschedules, xcom
 from tradewind.store.task_history import TryInfo
 
 router = APIRouter(include_in_schema=False)
 XCOM_PREVIEW_CHARS = 2000
+FINISHED_TI = {s.value for s in FINISHED_TI_STATES}
+FINISHED_RUN = {s.value for s in FINISHED_DAG_RUN_STATES}
 
 
 @router.get("/dags/{dag_id}/runs/{run_id}/tasks/{task_id}")
@@ -80,9 +83,37 @@ def task_page(
         templates_unrendered={k: _pretty(v) for k, v in task.templates.items()},
         log_url=log_url,
         extra_links=task_links(session, task, key),
+        runs_on=runs_on(selected, ti),
+        live_key=json.dumps(["ti", dag_id, run_id, task_id, map_index]) if _followed(ti, header) else "",
         reschedules=task_reschedules.list_reschedules(session=session, key=key),
         **header,
     )
+
+
+def _followed(ti: Any, header: dict[str, Any]) -> bool:
+    """Whether the page follows this task instance: while it or its run may still change."""
+    run = header["selected_run"]
+    return (ti.state not in FINISHED_TI) or (run is not None and run.state not in FINISHED_RUN)
+
+
+def runs_on(info: TryInfo | None, ti: Any) -> list[tuple[str, str, str]]:
+    """What ran the try, as its executor recorded it: (label, value, test id) rows for the page."""
+    executor = (info.executor if info else ti.executor) or ""
+    handle = (info.external_executor_id if info else ti.external_executor_id) or ""
+    hostname = (info.hostname if info else ti.hostname) or ""
+    rows: list[tuple[str, str, str]] = []
+    if executor == "kubernetes" and handle:
+        namespace, _, pod = handle.rpartition("/")
+        rows.append(("Pod", pod, "pod-name"))
+        if namespace:
+            rows.append(("Namespace", namespace, "pod-namespace"))
+    elif executor == "celery" and handle:
+        rows.append(("Celery task id", handle, "celery-task-id"))
+    elif handle:
+        rows.append(("Process id" if executor == "local" else "Executor id", handle, "executor-id"))
+    if hostname:
+        rows.append(("Hostname", hostname, "hostname"))
+    return rows
 
 
 def _selected_try(tries: list[TryInfo], wanted: int | None) -> TryInfo | None:

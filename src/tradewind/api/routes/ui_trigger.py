@@ -191,7 +191,8 @@ async def trigger(dag_id: str, request: Request, ctx: Ctx) -> Response:
     except TradewindError as exc:
         return _page(request, header, status=status_for(exc), error=str(exc), raw=raw, form=form)
     target = f"/dags/{quote(dag_id, safe='')}?run_id={quote(run.run_id, safe='')}"
-    return redirect(target, f"Triggered {dag_id}: run {run.run_id} is queued.")
+    follow = json.dumps(["run", dag_id, run.run_id])
+    return redirect(target, f"Triggered {dag_id}: run {run.run_id} is queued.", follow=follow)
 
 
 def _header(ctx: Ctx, dag_id: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from tradewind.api import actions
 from tradewind.api.log_events import log_events
-from tradewind.api.log_reader import decode_token, encode_token, log_path, read_chunk
 from tradewind.api.routes.api_task_instances import parse_states
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer
 from tradewind.api.schemas.bounds import Int64
@@ -22,6 +21,7 @@ from tradewind.api.schemas.v2_task_instances import (
     task_instance_response,
 )
 from tradewind.core.keys import TaskInstanceKey
+from tradewind.logs.reading import try_is_running
 from tradewind.sdk.errors import NotFoundError
 from tradewind.store import dag_runs, task_instances
 from tradewind.store.tables import DagRunModel, TaskInstanceModel
@@ -143,7 +143,7 @@ def get_log(
             kind="log",
             ident=str(try_number),
         )
-    path = log_path(ctx.settings.base_log_folder, key, try_number)
-    offset = 0 if full_content else decode_token(token)
-    chunk = read_chunk(path, offset, limit=-1)
-    return {"content": log_events(chunk.content), "continuation_token": encode_token(chunk.offset)}
+    running = try_is_running(ti.state, ti.try_number, try_number)
+    part = ctx.log_reader.read(key, try_number, token=None if full_content else token, running=running, limit=-1)
+    content = part.content if part.found or running else f"*** {part.note}\n"
+    return {"content": log_events(content), "continuation_token": part.token}

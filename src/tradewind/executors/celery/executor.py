@@ -7,6 +7,7 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -105,6 +106,8 @@ class CeleryExecutor(Executor):
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._app: Celery | None = None
+        #: Queues whose depth gauge was set: an emptied queue is reported as 0, not left at its last value.
+        self._gauged_queues: set[str] = set()
 
     # -- life-cycle ---------------------------------------------------------------------------------
     @property
@@ -176,6 +179,21 @@ class CeleryExecutor(Executor):
             log.error("the Celery executor's client thread stopped unexpectedly; restarting it")
             self.start()
         self._commands.put(_Poll())
+        self._record_queue_depth()
+
+    def _queue_name(self, workload: ExecuteTask) -> str:
+        named = workload.queue if workload.queue not in ("", "default") else None
+        return named or self.celery_settings.default_queue
+
+    def _record_queue_depth(self) -> None:
+        """Tries sent to each queue that no worker has started yet, as this executor knows them."""
+        if not self.metrics.enabled:
+            return
+        with self._lock:
+            depth = Counter(self._queue_name(e.workload) for e in self._in_flight.values() if not e.reported_running)
+        self._gauged_queues |= set(depth)
+        for queue_name in self._gauged_queues:
+            self.metrics.gauge("celery.queued_tasks", depth.get(queue_name, 0), queue=queue_name)
 
     def adopt(self, candidates: Sequence[AdoptionCandidate]) -> list[ExecuteTask]:
         """Re-attach to tries an earlier scheduler sent: those the result backend knows (sent, started or
@@ -264,8 +282,7 @@ class CeleryExecutor(Executor):
 
     def _send(self, app: Celery, command: _Send) -> None:
         workload, task_id = command.workload, command.task_id
-        queue_name = workload.queue if workload.queue not in ("", "default") else None
-        queue_name = queue_name or self.celery_settings.default_queue
+        queue_name = self._queue_name(workload)
         try:
             if self._persistent:
                 backend = app.backend

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from kubernetes.client import ApiException
 from tradewind.config.settings import KubernetesSettings, Settings
 from tradewind.core.events import TaskEvent
 from tradewind.core.keys import TaskTryKey
+from tradewind.core.log_paths import log_relative_path
 from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.base import AdoptionCandidate, Executor
@@ -38,9 +40,20 @@ from tradewind.executors.kubernetes.pod_identity import (
     token_secret_name,
     try_key_of,
 )
-from tradewind.executors.kubernetes.pod_launcher import LaunchRequest, LaunchResult, PodLauncher
+from tradewind.executors.kubernetes.pod_launcher import (
+    LaunchRequest,
+    LaunchResult,
+    PodLauncher,
+    relaunch_delay,
+)
 from tradewind.executors.kubernetes.pod_logs import archive_pod, try_log_file
-from tradewind.executors.kubernetes.pod_spec import WorkerPodConfig, build_worker_pod, namespace_for
+from tradewind.executors.kubernetes.pod_metrics import record_event, record_pending
+from tradewind.executors.kubernetes.pod_spec import (
+    WorkerPodConfig,
+    build_worker_pod,
+    namespace_for,
+    remote_logging_env,
+)
 from tradewind.executors.kubernetes.pod_template import load_pod_template
 from tradewind.executors.kubernetes.pod_tracker import (
     Action,
@@ -52,6 +65,8 @@ from tradewind.executors.kubernetes.pod_tracker import (
     TrackedTry,
 )
 from tradewind.executors.kubernetes.watcher import PodWatcher
+from tradewind.logs.remote_store import LogStore
+from tradewind.logs.upload import upload_log
 from tradewind.sdk.errors import ConfigError, ExecutorError
 
 log = logging.getLogger(__name__)
@@ -74,6 +89,8 @@ class KubernetesExecutor(Executor):
         *,
         settings: KubernetesSettings,
         log_folder: Path,
+        log_store: LogStore | None = None,
+        delete_local_logs: bool = False,
         watch_timeout: int = 60,
         resync_interval: float = 60.0,
         orphan_grace: float = 300.0,
@@ -82,6 +99,9 @@ class KubernetesExecutor(Executor):
         super().__init__(parallelism)
         self.settings = settings
         self.log_folder = Path(log_folder)
+        #: Where a try's log goes once its pod's output is added (None: it stays in the log folder only).
+        self.log_store = log_store
+        self.delete_local_logs = delete_local_logs
         self.scheduler_job_id: int | None = None
         self.pod_config = WorkerPodConfig.from_settings(settings)
         self.tracker = PodTracker(
@@ -159,7 +179,10 @@ class KubernetesExecutor(Executor):
         existing = self.tracker.get(key)
         if existing is not None and existing.stage != Stage.FINISHED:
             return existing.external_id  # already carried: never two pods for one try
-        launch = existing.launch + 1 if existing is not None else 1
+        # Each launch of a try has its own pod name; one after pods that failed to start waits longer each time.
+        launch, failed_launches = self.tracker.next_launch(key)
+        delay = relaunch_delay(failed_launches, base=self.settings.pod_relaunch_delay,
+                               cap=self.settings.pod_relaunch_max_delay)
         build = functools.partial(self._build, workload)
         try:
             namespace = namespace_for(workload, self.pod_config)
@@ -172,7 +195,7 @@ class KubernetesExecutor(Executor):
         self._ensure_watcher(namespace)
         assert self._launcher is not None
         secret = token_secret(workload, namespace, self.owner) if workload.token else None
-        self._launcher.submit(LaunchRequest(key, namespace, build, launch=launch, secret=secret))
+        self._launcher.submit(LaunchRequest(key, namespace, build, launch=launch, secret=secret, delay=delay))
         return tracked.external_id
 
     def _build(self, workload: ExecuteTask, launch: int) -> Obj:
@@ -194,6 +217,7 @@ class KubernetesExecutor(Executor):
         return self.tracker.in_flight()
 
     def sync(self) -> None:
+        record_pending(self.metrics, self.tracker)
         if time.monotonic() - self._last_resync >= self.resync_interval:
             self._resync()
 
@@ -256,6 +280,7 @@ class KubernetesExecutor(Executor):
     def _on_launch(self, result: LaunchResult) -> None:
         key = result.request.key
         if result.pod is not None:
+            self.metrics.incr("kubernetes_executor.pods_created")
             self._perform(self.tracker.created(key, result.pod))
         else:
             log.error("no pod for %s: %s", key, result.reason)
@@ -291,6 +316,7 @@ class KubernetesExecutor(Executor):
     def _perform(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, Emit):
+                record_event(self.metrics, action.event)
                 self._emit(action.event)
             else:
                 self._submit(self._finalize, action)
@@ -306,16 +332,25 @@ class KubernetesExecutor(Executor):
         log_file = try_log_file(self.log_folder, action.key)
         pod = action.pod
         tracked = self.tracker.get(action.key)
-        if tracked is not None:
+        if tracked is not None and (pod is None or tracked.uid == pod["metadata"].get("uid")):
+            # Not when a newer launch of the try is tracked already: its pod needs the Secret.
             self._delete_token_secret(tracked.namespace, action.key)
+        elif tracked is None and pod is None and action.namespace is not None:
+            # The pod was deleted by someone else and the try is no longer tracked: nothing needs the Secret
+            # (a relaunch creates it again).
+            self._delete_token_secret(action.namespace, action.key)
         if pod is None:
             _append(log_file, f"[kubernetes] {action.outcome}")
             return
         meta = pod["metadata"]
         namespace, name, uid = meta["namespace"], meta["name"], meta["uid"]
         if (meta.get("annotations") or {}).get(ARCHIVED_ANNOTATION) != "true":
-            archive_pod(self.api, pod, log_file, outcome=action.outcome, include_events=action.failed)
+            archive_pod(self.api, pod, log_file, outcome=action.outcome, include_events=action.failed,
+                        shared_log_volume=bool(self.settings.logs_volume_claim))
             self._patch(namespace, name, {"metadata": {"annotations": {ARCHIVED_ANNOTATION: "true"}}})
+            if self.log_store is not None:
+                upload_log(self.log_store, log_file, log_relative_path(action.key.ti, action.key.try_number),
+                           delete_local=self.delete_local_logs)  # fmt: skip
         if action.delete:
             self._delete_pod(namespace, name, uid)
         else:
@@ -402,7 +437,10 @@ def _logged(fn: Any, *args: Any) -> None:
         log.exception("Kubernetes executor: %s failed", getattr(fn, "__name__", fn))
 
 
-def create_executor(settings: Settings) -> KubernetesExecutor:
-    return KubernetesExecutor(
-        settings.core.parallelism, settings=settings.kubernetes, log_folder=settings.base_log_folder
-    )
+def create_executor(settings: Settings, *, log_store: LogStore | None = None) -> KubernetesExecutor:
+    executor = KubernetesExecutor(
+        settings.core.parallelism, settings=settings.kubernetes, log_folder=settings.base_log_folder,
+        log_store=log_store, delete_local_logs=settings.logging.delete_local_logs,
+    )  # fmt: skip
+    executor.pod_config = replace(executor.pod_config, remote_logging=remote_logging_env(settings.logging))
+    return executor

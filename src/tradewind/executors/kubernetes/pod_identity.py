@@ -139,6 +139,14 @@ def try_key_of(pod: dict[str, Any]) -> TaskTryKey | None:
         return None
 
 
+def try_selector(key: TaskTryKey) -> str:
+    """The label selector of one try's worker pods, every launch and kept ones included (labels are
+    sanitised: confirm each match with ``try_key_of``)."""
+    ti = key.ti
+    return (f"{WORKER_LABEL}=true,{DAG_LABEL}={safe_label_value(ti.dag_id)},{TASK_LABEL}={safe_label_value(ti.task_id)},"
+            f"{RUN_LABEL}={safe_label_value(ti.run_id)},{TRY_LABEL}={key.try_number}")
+
+
 def launch_of(pod: dict[str, Any]) -> int:
     try:
         return int(((pod.get("metadata") or {}).get("annotations") or {}).get(LAUNCH_ANNOTATION, "1"))

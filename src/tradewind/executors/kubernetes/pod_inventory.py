@@ -95,12 +95,14 @@ def cleanup_candidates(
     return chosen
 
 
-def remove_pod(api: PodApi, pod: WorkerPod, log_folder: Path, why: str) -> None:
-    """Save the pod's output into its try's log (unless already saved), then delete it."""
+def remove_pod(api: PodApi, pod: WorkerPod, log_folder: Path, why: str, *, shared_log_volume: bool) -> None:
+    """Save the pod's output into its try's log (unless already saved), then delete it. With a shared logs
+    volume the runner's lines are in the log already: only the outcome (and events) are added."""
     meta = pod.pod["metadata"]
     if pod.key is not None and (meta.get("annotations") or {}).get(ARCHIVED_ANNOTATION) != "true":
         archive_pod(api, pod.pod, try_log_file(log_folder, pod.key), outcome=f"removed by cleanup-pods ({why})",
-                    include_events=not pod.finished or read_pod(pod.pod).reason is not None)
+                    include_events=not pod.finished or read_pod(pod.pod).reason is not None,
+                    shared_log_volume=shared_log_volume)
     try:
         api.delete_pod(pod.namespace, pod.name, uid=meta.get("uid"))
     except ApiException as exc:

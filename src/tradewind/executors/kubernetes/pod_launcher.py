@@ -1,5 +1,6 @@
 """PodLauncher: creates worker pods from a bounded pool of threads, retrying what the API server says is
-temporary (429 with Retry-After, 403 exceeded quota, 409, 5xx, lost connections) with backoff."""
+temporary (429 with Retry-After, 403 exceeded quota, 409, 5xx, lost connections) with backoff, and launching
+a try whose pod failed to start again after a growing delay, never while an earlier pod of it is alive."""
 
 from __future__ import annotations
 
@@ -15,11 +16,23 @@ from typing import Any
 from tradewind.core.keys import TaskTryKey
 from tradewind.executors.kubernetes.api_client import API_ERRORS, ApiFailure, describe
 from tradewind.executors.kubernetes.pod_api import PodApi
-from tradewind.executors.kubernetes.pod_identity import KEPT_LABEL, try_key_of
+from tradewind.executors.kubernetes.pod_identity import KEPT_LABEL, launch_of, try_key_of, try_selector
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 MAX_BACKOFF = 30.0
+#: How long a relaunch waits between checks for an earlier pod of its try to be gone.
+EARLIER_POD_POLL = 0.2
+_FINISHED_PHASES = ("Succeeded", "Failed")
+
+
+def relaunch_delay(failed_launches: int, *, base: float, cap: float, rand: Callable[[], float] = random.random) -> float:
+    """Seconds to wait before launching a try again after ``failed_launches`` pods of it failed to start:
+    ``base`` doubled per failed launch, plus up to 50 % jitter (so tries failing together do not come back
+    together), at most ``cap``. Below the cap each delay is longer than the one before, jitter included."""
+    if failed_launches <= 0:
+        return 0.0
+    return min(cap, base * 2 ** (failed_launches - 1) * (1 + 0.5 * rand()))
 
 
 @dataclass
@@ -31,6 +44,8 @@ class LaunchRequest:
     launch: int = 1
     #: The try's token Secret, created before its first pod (None: the try carries no token).
     secret: Obj | None = None
+    #: Seconds to wait before the first create (a relaunch after pods that failed to start).
+    delay: float = 0.0
     queued_at: float = field(default_factory=time.monotonic)
     attempts: int = 0
     last_error: str = ""
@@ -67,6 +82,7 @@ class PodLauncher:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._capacity_changed = threading.Condition()
+        self._delayed: set[threading.Timer] = set()
         self._threads = [
             threading.Thread(target=self._work, name=f"k8s-launcher-{i}", daemon=True) for i in range(concurrency)
         ]
@@ -77,6 +93,10 @@ class PodLauncher:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        with self._lock:
+            delayed, self._delayed = self._delayed, set()
+        for timer in delayed:
+            timer.cancel()
         for _ in self._threads:
             self._queue.put(None)
         self.capacity_freed()
@@ -85,8 +105,23 @@ class PodLauncher:
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def submit(self, request: LaunchRequest) -> None:
+        """Queue the request, after ``request.delay`` seconds (waiting in a timer, not in a creating thread)."""
         with self._lock:
             self._cancelled.discard(request.key)
+            if request.delay > 0:
+                request.queued_at = time.monotonic() + request.delay  # the wait is not creation time
+                timer = threading.Timer(request.delay, self._release, (request,))
+                timer.daemon = True
+                self._delayed.add(timer)
+                timer.start()
+                return
+        self._queue.put(request)
+
+    def _release(self, request: LaunchRequest) -> None:
+        with self._lock:
+            self._delayed = {t for t in self._delayed if t.is_alive() and t is not threading.current_thread()}
+            if self._stop.is_set():
+                return
         self._queue.put(request)
 
     def cancel(self, key: TaskTryKey) -> None:
@@ -132,6 +167,9 @@ class PodLauncher:
             if time.monotonic() - request.queued_at > self.give_up_after:
                 return LaunchResult(request, None, f"could not create the pod within {self.give_up_after:g}s: "
                                     f"{request.last_error}", never_started=True)
+            if request.launch > 1 and self._earlier_pod_alive(request):
+                self._stop.wait(EARLIER_POD_POLL)
+                continue
             request.attempts += 1
             pod = request.build(request.launch)
             try:
@@ -157,6 +195,29 @@ class PodLauncher:
             log.info("creating pod for %s: %s; retrying in %.1fs", request.key, failure, delay)
             self._stop.wait(delay)
             backoff = min(backoff * 2, MAX_BACKOFF)
+
+    def _earlier_pod_alive(self, request: LaunchRequest) -> bool:
+        """Never two live pods for one try: an earlier launch's pod (it failed to start, so the executor is
+        deleting it) must be gone before the next one is created; one not being deleted yet is deleted here."""
+        try:
+            pods, _rv = self.api.list_pods(request.namespace, try_selector(request.key))
+        except API_ERRORS as exc:
+            request.last_error = f"listing the earlier pods of the try: {describe(exc)}"
+            return True
+        alive = False
+        for pod in pods:
+            meta = pod.get("metadata") or {}
+            if try_key_of(pod) != request.key or launch_of(pod) >= request.launch:
+                continue
+            if (pod.get("status") or {}).get("phase") in _FINISHED_PHASES:
+                continue
+            alive = True
+            if not meta.get("deletionTimestamp"):
+                try:
+                    self.api.delete_pod(request.namespace, meta["name"], uid=meta.get("uid"))
+                except API_ERRORS as exc:
+                    request.last_error = f"deleting earlier pod {meta['name']}: {describe(exc)}"
+        return alive
 
     def _create_secret(self, request: LaunchRequest) -> None:
         """Create the try's token Secret; one that exists already is this try's (same name, same token)."""

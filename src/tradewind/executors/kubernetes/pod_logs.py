@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from tradewind.executors.kubernetes.pod_identity import (
     safe_label_value,
     try_key_of,
 )
+from tradewind.executors.kubernetes.pod_outcome import read_pod
 from tradewind.executors.kubernetes.pod_template import BASE_CONTAINER
 
 Obj = dict[str, Any]
@@ -34,14 +36,43 @@ def try_log_file(log_folder: Path, key: TaskTryKey) -> Path:
     return task_log_path(log_folder, key.ti, key.try_number)
 
 
+class PodGone(Exception):
+    """The pod was deleted before its output could be read."""
+
+
 def pod_output(api: PodApi, namespace: str, name: str) -> str | None:
-    """The base container's log with timestamps; None when there is none (the container never started)."""
+    """The base container's log with timestamps; None when there is none (the container has not started,
+    or the pod is gone)."""
+    try:
+        return _container_log(api, namespace, name)
+    except PodGone:
+        return None
+
+
+def _container_log(api: PodApi, namespace: str, name: str) -> str | None:
+    """Like ``pod_output``, but raises PodGone on 404 (the archive says so rather than "never started")."""
     try:
         return api.pod_log(namespace, name, BASE_CONTAINER)
     except ApiException as exc:
-        if exc.status in (400, 404):
+        if exc.status == 404:
+            raise PodGone(f"pod {namespace}/{name}") from exc
+        if exc.status == 400:
             return None
         raise
+
+
+#: A line that starts with its own timestamp (the runner stamps every line of a try's log).
+_STAMPED = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) ")
+
+
+def _one_stamp(output: str) -> list[str]:
+    """The container log's lines with one timestamp each: the runner's where it stamped the line (task output
+    and its own lines, echoed by ``[logging] task_output_to_stdout``), else the kubelet's."""
+    lines = []
+    for line in output.splitlines():
+        _kubelet_stamp, _, rest = line.partition(" ")
+        lines.append((rest if _STAMPED.match(rest) else line) + "\n")
+    return lines
 
 
 def pod_events(api: PodApi, pod: Obj) -> list[Obj]:
@@ -53,23 +84,42 @@ def pod_events(api: PodApi, pod: Obj) -> list[Obj]:
     return sorted(items, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
 
 
-def archive_pod(api: PodApi, pod: Obj, log_file: Path, *, outcome: str, include_events: bool) -> None:
-    """Append the pod's output (each line stamped by the kubelet), its outcome and, for failures, its
-    events (what `kubectl describe pod` shows) to the try's log file."""
+def _output_lines(api: PodApi, pod: Obj, where: str) -> list[str]:
+    """The container's output, or one line saying why there is none."""
+    meta = pod["metadata"]
+    try:
+        output = _container_log(api, meta["namespace"], meta["name"])
+    except PodGone:
+        return [f"{_stamp()} [kubernetes] no output: the pod was gone before its output could be read\n"]
+    except API_ERRORS as exc:
+        return [f"{_stamp()} [kubernetes] could not read the output of {where}: {describe(exc)}\n"]
+    if output:
+        return _one_stamp(output)
+    if output is None or read_pod(pod).never_started:
+        return [f"{_stamp()} [kubernetes] no output: the container never started\n"]
+    return [f"{_stamp()} [kubernetes] no output: the container ran and wrote nothing\n"]
+
+
+def archive_pod(
+    api: PodApi, pod: Obj, log_file: Path, *, outcome: str, include_events: bool, shared_log_volume: bool = False
+) -> None:
+    """Append the pod's output, its outcome and, for failures, its events (what `kubectl describe pod`
+    shows) to the try's log file.
+
+    ``shared_log_volume`` (``[kubernetes] logs_volume_claim`` set): the pod's runner wrote the try's lines
+    into this same file through the shared volume, so its output is not copied a second time; only the
+    outcome (and the events) are appended.
+    """
     meta = pod["metadata"]
     where = f"pod {meta['namespace']}/{meta['name']}"
-    output: str | None = None
-    note: str | None = None
-    try:
-        output = pod_output(api, meta["namespace"], meta["name"])
-    except API_ERRORS as exc:
-        note = f"could not read the output of {where}: {describe(exc)}"
-    lines = [f"{_stamp()} [kubernetes] --- output of {where} (container {BASE_CONTAINER}) ---\n"]
-    if output:
-        lines.append(output if output.endswith("\n") else output + "\n")
+    if shared_log_volume:
+        held = "no output: the container never started" if read_pod(pod).never_started else \
+            "its output is above, written through the shared logs volume"
+        lines = [f"{_stamp()} [kubernetes] --- output of {where} (container {BASE_CONTAINER}): {held}; {outcome} ---\n"]
     else:
-        lines.append(f"{_stamp()} [kubernetes] {note or 'no output: the container never started'}\n")
-    lines.append(f"{_stamp()} [kubernetes] --- end of output of {where}; {outcome} ---\n")
+        lines = [f"{_stamp()} [kubernetes] --- output of {where} (container {BASE_CONTAINER}) ---\n",
+                 *_output_lines(api, pod, where),
+                 f"{_stamp()} [kubernetes] --- end of output of {where}; {outcome} ---\n"]
     if include_events:
         for event in pod_events(api, pod):
             stamp = event.get("lastTimestamp") or event.get("eventTime") or _stamp()

@@ -15,7 +15,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from tradewind.config.settings import KubernetesSettings
+from tradewind.config.settings import KubernetesSettings, LoggingSettings
 from tradewind.config.task_settings import EXECUTION_API_URL_ENV
 from tradewind.core.workload import TASK_TOKEN_ENV, ExecuteTask
 from tradewind.executors.kubernetes.pod_identity import (
@@ -56,6 +56,9 @@ class WorkerPodConfig:
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
     executable: str = "tradewind"
+    #: Environment that turns remote logging on in the pod (``remote_logging_env``); the connection itself is
+    #: looked up by the runner through the execution API, so no credentials are here.
+    remote_logging: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, k8s: KubernetesSettings) -> WorkerPodConfig:
@@ -79,6 +82,17 @@ class WorkerPodConfig:
             annotations=dict(getattr(k8s, "worker_annotations", None) or {}),
             executable=str(getattr(k8s, "worker_executable", None) or "tradewind"),
         )
+
+
+def remote_logging_env(logging: LoggingSettings) -> dict[str, str]:
+    """The ``[logging]`` remote-storage settings a worker pod's runner needs to upload its try's log."""
+    if not logging.remote_base_log_folder.strip():
+        return {}
+    return {
+        "TRADEWIND__LOGGING__REMOTE_BASE_LOG_FOLDER": logging.remote_base_log_folder,
+        "TRADEWIND__LOGGING__REMOTE_LOG_CONN_ID": logging.remote_log_conn_id,
+        "TRADEWIND__LOGGING__DELETE_LOCAL_LOGS": "true" if logging.delete_local_logs else "false",
+    }
 
 
 # -- merging ----------------------------------------------------------------------------------------
@@ -185,7 +199,10 @@ def _workload_layer(workload: ExecuteTask, config: WorkerPodConfig) -> Obj:
         {"name": "TRADEWIND__CORE__DAGS_FOLDER", "value": config.dags_mount_path},
         {"name": "TRADEWIND__LOGGING__BASE_LOG_FOLDER", "value": config.logs_mount_path},
         {"name": "TRADEWIND__CORE__HOSTNAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        # The try's lines go to the container log too: `kubectl logs` follows it, the executor saves it.
+        {"name": "TRADEWIND__LOGGING__TASK_OUTPUT_TO_STDOUT", "value": "true"},
     ]
+    env += [{"name": name, "value": value} for name, value in sorted(config.remote_logging.items())]
     if workload.token:
         # The token through the try's Secret, never in the spec; the URL in clear (it is no secret).
         secret_ref = {"name": token_secret_name(workload.try_key), "key": TOKEN_SECRET_KEY}

@@ -17,7 +17,7 @@ from tradewind.core.events import TaskEvent
 from tradewind.core.keys import TaskTryKey
 from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
-from tradewind.executors.kubernetes.pod_identity import try_key_of
+from tradewind.executors.kubernetes.pod_identity import launch_of, try_key_of
 from tradewind.executors.kubernetes.pod_outcome import PodOutcome, PodStage, read_pod
 
 Obj = dict[str, Any]
@@ -64,6 +64,8 @@ class Finalize:
     outcome: str
     delete: bool
     failed: bool
+    #: Where the try's token Secret lives when ``pod`` is None (a pod deleted by someone else).
+    namespace: str | None = None
 
 
 Action = Emit | Finalize
@@ -94,13 +96,27 @@ class PodTracker:
     #: How many times a try whose pod never ran is given back to the scheduler without using a retry.
     launch_retries: int
     tries: dict[TaskTryKey, TrackedTry] = field(default_factory=dict)
+    #: Per try, until it ends for good: how many of its pods failed to start, and the last launch number
+    #: used. Kept apart from ``tries`` because a try leaves ``tries`` when its pod is archived, before the
+    #: scheduler hands it back for its next launch.
     _never_started: dict[TaskTryKey, int] = field(default_factory=dict)
+    _launches: dict[TaskTryKey, int] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     # -- bookkeeping --------------------------------------------------------------------------------
     def track(self, tracked: TrackedTry) -> None:
         with self._lock:
             self.tries[tracked.workload.try_key] = tracked
+            self._note_launch(tracked.workload.try_key, tracked.launch)
+
+    def next_launch(self, key: TaskTryKey) -> tuple[int, int]:
+        """The launch number for the try's next pod (each launch has its own pod name), and how many of its
+        pods failed to start so far (which sets the delay before this launch)."""
+        with self._lock:
+            return self._launches.get(key, 0) + 1, self._never_started.get(key, 0)
+
+    def _note_launch(self, key: TaskTryKey, launch: int) -> None:
+        self._launches[key] = max(self._launches.get(key, 0), launch)
 
     def get(self, key: TaskTryKey) -> TrackedTry | None:
         with self._lock:
@@ -145,6 +161,8 @@ class PodTracker:
                 return []
             tracked.pod_name = pod["metadata"]["name"]
             tracked.uid = pod["metadata"]["uid"]
+            tracked.launch = launch_of(pod)  # the launcher moves past a name a finished pod still holds
+            self._note_launch(key, tracked.launch)
             tracked.holds_slot = True
             if tracked.stage == Stage.CREATING:
                 tracked.stage = Stage.PENDING
@@ -163,6 +181,7 @@ class PodTracker:
                              uid=meta["uid"], holds_slot=True)
         with self._lock:
             self.tries[workload.try_key] = tracked
+            self._note_launch(workload.try_key, launch)
             return self.observe("MODIFIED", pod)
 
     def observe(self, event_type: str, pod: Obj) -> list[Action]:
@@ -212,8 +231,9 @@ class PodTracker:
             "the pod was deleted before the task finished"
         emit = self._final(tracked, TI.FAILED, reason, not ran and not tracked.terminating)
         self.tries.pop(tracked.workload.try_key, None)
-        note = f"the pod was deleted before its output could be saved ({emit.event.reason})"
-        return [emit, Finalize(tracked.workload.try_key, None, note, delete=False, failed=True)]
+        note = f"no output: the pod was gone before its output could be read ({emit.event.reason})"
+        return [emit, Finalize(tracked.workload.try_key, None, note, delete=False, failed=True,
+                               namespace=tracked.namespace)]
 
     def _fail_pending(self, tracked: TrackedTry, reason: str) -> list[Action]:
         emit = self._final(tracked, TI.FAILED, reason, True)
@@ -230,6 +250,9 @@ class PodTracker:
             if count > self.launch_retries:
                 never_started = False  # the scheduler now uses a real retry, or fails the task
                 reason = f"{reason} (its pod failed to start {count} times)"
+        if not never_started:  # the try is over for this executor: no further launch
+            self._never_started.pop(key, None)
+            self._launches.pop(key, None)
         return Emit(TaskEvent(key, state, reason=reason, external_id=tracked.external_id,
                               never_started=never_started))
 

@@ -1,4 +1,5 @@
-// Graph view: draws the server's layered layout as SVG, colours nodes by state, and follows the run live.
+// Graph view: draws the server's layered layout as SVG, colours nodes by state, and follows the run live
+// through the page's one live feed (live.js): durations, tries and mapped counts on the nodes.
 (function () {
   "use strict";
   var SVG = "http://www.w3.org/2000/svg";
@@ -10,7 +11,7 @@
   var storeKey = "tradewind.collapsed." + dagId;
   var scale = 1;
   var current = null;
-  var timer = null;
+  var watching = false;
 
   function collapsed() {
     try { return JSON.parse(window.localStorage.getItem(storeKey) || "[]"); } catch (e) { return []; }
@@ -76,9 +77,11 @@
       el("rect", { width: 6, height: n.h, "class": "bar state-" + state, fill: "currentColor" }, g);
       var label = el("text", { x: 12, y: 16 }, g);
       var name = n.label || n.id;
-      label.textContent = (n.kind === "group" ? "▸ " : "") + (name.length > 26 ? name.slice(0, 25) + "…" : name) + (n.mapped ? " [ ]" : "");
+      label.textContent = (n.kind === "group" ? "▸ " : "") + (name.length > 24 ? name.slice(0, 23) + "…" : name);
+      if (n.mapped) { el("text", { x: n.w - 6, y: 16, "class": "mapped-count", "text-anchor": "end" }, g).textContent = "[ ]"; }
       var op = el("text", { x: 12, y: 30, "class": "op" }, g);
       op.textContent = n.kind === "group" ? "group (click to expand)" : n.operator + (n.setup ? " · setup" : n.teardown ? " · teardown" : "");
+      g.setAttribute("data-operator-text", op.textContent);
       g.addEventListener("click", function () {
         if (n.kind === "group") { toggleGroup(n.id); } else if (runId) { window.location = taskUrl(n.id); }
       });
@@ -107,7 +110,26 @@
       g.querySelector("rect.bar").setAttribute("fill", color);
       var box = g.querySelector("rect.box");
       box.setAttribute("fill", state === "none" ? "#ffffff" : color + "33");
-      g.querySelector("title").textContent = g.getAttribute("data-label") + " · " + state;
+      var detail = (data.details || {})[node.id];
+      var tip = g.getAttribute("data-label") + " · " + state;
+      var op = g.querySelector("text.op");
+      if (node.kind === "task" && op) {
+        var extra = "";
+        if (detail && detail.duration !== null && detail.duration !== undefined) { extra += " · " + window.tradewind.formatDuration(detail.duration); }
+        if (detail && detail.try_number > 0) { extra += " · try " + detail.try_number; }
+        op.textContent = g.getAttribute("data-operator-text") + extra;
+        g.setAttribute("data-try", detail ? detail.try_number : 0);
+        if (detail) { tip += extra; }
+      }
+      var counter = g.querySelector("text.mapped-count");
+      if (counter) {
+        var mapped = detail && detail.mapped;
+        counter.textContent = "[" + (mapped ? mapped.total : " ") + "]";
+        if (mapped) {
+          tip += " · " + Object.keys(mapped.states).sort().map(function (s) { return mapped.states[s] + " " + s; }).join(", ");
+        }
+      }
+      g.querySelector("title").textContent = tip;
     });
     var runState = document.getElementById("run-state");
     if (runState && data.run_state) {
@@ -121,16 +143,18 @@
   }
 
   function follow() {
-    if (timer) { window.clearTimeout(timer); }
-    if (!runId || !current || current.finished) { return; }
-    timer = window.setTimeout(function () {
-      var url = "/dags/" + encodeURIComponent(dagId) + "/runs/" + encodeURIComponent(runId) + "/states";
-      window.tradewind.getJSON(url).then(function (status) {
-        current.tasks = status.tasks; current.group_states = status.group_states; current.run_state = status.run_state; current.finished = status.finished;
-        paint(current);
-        follow();
-      }).catch(function () { follow(); });
-    }, 1500);
+    if (watching || !runId) { return; }
+    watching = true;
+    window.tradewind.live.watch(JSON.stringify(["tasks", dagId, runId]), function (status) {
+      if (!current || !status) { return; }
+      current.tasks = {};
+      Object.keys(status.tasks).forEach(function (t) { current.tasks[t] = status.tasks[t].state; });
+      current.details = status.tasks;
+      current.group_states = status.group_states;
+      current.run_state = status.run.state;
+      current.finished = ["success", "failed"].indexOf(status.run.state) >= 0;
+      paint(current);
+    });
   }
 
   function load() {

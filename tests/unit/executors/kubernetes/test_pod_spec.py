@@ -41,6 +41,8 @@ def test_defaults() -> None:
     assert pod["metadata"]["namespace"] == "default"
     assert {e["name"] for e in container["env"]} >= {"TRADEWIND__CORE__DAGS_FOLDER",
                                                      "TRADEWIND__LOGGING__BASE_LOG_FOLDER"}
+    # The runner echoes the try's log lines to the container log: `kubectl logs` and the archive see them.
+    assert {"name": "TRADEWIND__LOGGING__TASK_OUTPUT_TO_STDOUT", "value": "true"} in container["env"]
     assert "volumes" not in pod["spec"] and "envFrom" not in container
 
 
@@ -108,7 +110,7 @@ TEMPLATE = {
         ({"spec": {"containers": [{"name": "base", "image": "special:2"}]}},
          lambda p: base(p)["image"] == "special:2"),  # scalars replaced
         ({"spec": {"containers": [{"name": "base", "env": [{"name": "EXTRA", "value": "e"}]}]}},
-         lambda p: [e["name"] for e in base(p)["env"]][-1] == "EXTRA" and len(base(p)["env"]) == 5),  # extended
+         lambda p: [e["name"] for e in base(p)["env"]][-1] == "EXTRA" and len(base(p)["env"]) == 6),  # extended
         ({"spec": {"containers": [{"name": "base", "resources": {"requests": {"memory": "2Gi"}}}]}},
          lambda p: base(p)["resources"] == {"limits": {"cpu": "1"}, "requests": {"memory": "2Gi"}}),
         ({"spec": {"tolerations": [{"key": "b", "operator": "Exists"}]}},

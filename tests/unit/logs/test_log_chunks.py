@@ -1,4 +1,4 @@
-"""Reading logs in chunks: continuation tokens, whole lines and characters, and the log folder boundary."""
+"""Reading local log files in chunks: continuation tokens, whole lines and characters, the log folder boundary."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tradewind.api.log_reader import decode_token, encode_token, log_path, read_chunk
 from tradewind.core.keys import TaskInstanceKey
+from tradewind.logs.reading import decode_token, encode_token, log_path, read_chunk
 from tradewind.sdk.errors import NotFoundError, ParamValidationError
 
 
