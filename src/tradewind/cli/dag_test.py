@@ -27,6 +27,7 @@ from tradewind.sdk.errors import NotFoundError, TradewindError
 from tradewind.store import dag_runs, import_errors, task_instances
 from tradewind.store.engine import transaction
 from tradewind.store.run_creation import trigger_run
+from tradewind.store.scheduling import TEST_TRIGGER, RunScope
 from tradewind.store.tables import ImportErrorModel
 from tradewind.triggerer.service import TriggererService
 
@@ -56,7 +57,9 @@ def _mentions(filename: str, dag_id: str) -> bool:
 def run_dag_test(dag_id: str, *, logical_date: datetime | None, conf: dict[str, Any]) -> int:
     store = open_store()
     settings = store.settings
-    DagProcessor(settings, store.sessions).run_once(utcnow())
+    # Parsing stores this folder's DAGs; it never deactivates the DAGs of files it does not list (a running
+    # standalone that loads the examples owns those).
+    DagProcessor(settings, store.sessions).run_once(utcnow(), forget_unlisted=False)
     try:
         with transaction(store.sessions) as session:
             run = trigger_run(
@@ -65,7 +68,7 @@ def run_dag_test(dag_id: str, *, logical_date: datetime | None, conf: dict[str, 
                 now=utcnow(),
                 conf=conf,
                 logical_date=logical_date,
-                triggered_by="test",
+                triggered_by=TEST_TRIGGER,
             )
             run_id = run.run_id
     except NotFoundError as exc:
@@ -85,7 +88,10 @@ def run_dag_test(dag_id: str, *, logical_date: datetime | None, conf: dict[str, 
         return code
 
     executor = InlineExecutor(_run_and_show)
-    scheduler = Scheduler(settings=settings, session_factory=store.sessions, executor=executor)
+    # Only this run, and no new runs of any DAG: a scheduler service next to us leaves `test` runs alone.
+    scheduler = Scheduler(
+        settings=settings, session_factory=store.sessions, executor=executor, scope=RunScope(dag_id, run_id)
+    )
     triggerer = _Triggerer(settings, store.engine)
     try:
         for _ in range(MAX_TICKS):

@@ -113,9 +113,12 @@ class DagProcessor:
             callbacks.join()
 
     def run_once(
-        self, now: datetime | None = None, *, stop: threading.Event | None = None
+        self, now: datetime | None = None, *, stop: threading.Event | None = None, forget_unlisted: bool = True
     ) -> ProcessorResult:
-        """List the DAG folder, forget deleted files, parse new and changed ones, and store the results."""
+        """List the DAG folder, forget deleted files, parse new and changed ones, and store the results.
+
+        ``forget_unlisted=False`` (`dags test`) keeps the DAGs of files this process does not list: another
+        process with other settings (a standalone that loads the examples) may own them."""
         started = time.monotonic()
         now = now or utcnow()
         result = ProcessorResult()
@@ -127,7 +130,7 @@ class DagProcessor:
         result.files_seen = len(refs)
         listed = {ref.fileloc for ref in refs}
 
-        deleted = sorted(set(state.files) - listed)
+        deleted = sorted(set(state.files) - listed) if forget_unlisted else []
         if deleted:
             with transaction(self.session_factory) as session:
                 deactivated = forget_files(session=session, filelocs=deleted)

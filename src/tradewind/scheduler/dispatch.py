@@ -13,6 +13,7 @@ from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.scheduler.dag_cache import DagCache
 from tradewind.store import pools, scheduling, task_instances
+from tradewind.store.scheduling import ALL_RUNS, RunScope
 from tradewind.store.tables import TaskInstanceModel
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ class Limits:
 
 
 def select_and_queue(
-    *, session: Session, cache: DagCache, limits: Limits, now: datetime
+    *, session: Session, cache: DagCache, limits: Limits, now: datetime, scope: RunScope = ALL_RUNS
 ) -> list[ExecuteTask]:
     """Move the best scheduled task instances to queued (try_number + 1) and return their workloads.
 
@@ -36,7 +37,9 @@ def select_and_queue(
     """
     if limits.open_slots <= 0:
         return []
-    candidates = scheduling.dispatch_candidates(session=session, limit=max(limits.open_slots * 4, 64))
+    candidates = scheduling.dispatch_candidates(
+        session=session, limit=max(limits.open_slots * 4, 64), scope=scope
+    )
     if not candidates:
         return []
     per_dag, per_pool = scheduling.active_task_counts(session=session)

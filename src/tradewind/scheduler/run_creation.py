@@ -14,6 +14,7 @@ from tradewind.sdk.errors import ConflictError, TradewindError
 from tradewind.sdk.schedules import DagRunInfo, DataInterval, next_dagrun, timetable_from_dict
 from tradewind.store import dag_runs, dags, scheduling
 from tradewind.store.run_creation import create_run
+from tradewind.store.scheduling import ALL_RUNS, RunScope
 from tradewind.store.tables import DagModel, DagRunModel
 
 log = logging.getLogger(__name__)
@@ -113,9 +114,11 @@ def _create_due_run(
     return 1
 
 
-def start_queued_runs(*, session: Session, cache: DagCache, now: datetime) -> list[DagRunModel]:
+def start_queued_runs(
+    *, session: Session, cache: DagCache, now: datetime, scope: RunScope = ALL_RUNS
+) -> list[DagRunModel]:
     """Move queued runs to running while their DAG is under max_active_runs."""
-    queued = scheduling.queued_runs(session=session)
+    queued = scheduling.queued_runs(session=session, scope=scope)
     if not queued:
         return []
     running = scheduling.active_run_counts(session=session, dag_ids={r.dag_id for r in queued})

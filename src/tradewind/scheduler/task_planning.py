@@ -20,7 +20,7 @@ from tradewind.scheduler.mapped_expansion import expansion_size, group_sources, 
 from tradewind.sdk.errors import TaskExecutionError
 from tradewind.sdk.trigger_rule import Decision, UpstreamCounts, evaluate_trigger_rule
 from tradewind.store import dag_callbacks, dag_runs, scheduling, task_instances
-from tradewind.store.scheduling import PlannedTi
+from tradewind.store.scheduling import ALL_RUNS, PlannedTi, RunScope
 from tradewind.store.tables import DagRunModel
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,15 @@ class _Run:
 
 
 def plan_runs(
-    *, session: Session, cache: DagCache, now: datetime, terminate: Callable[[TaskTryKey], None]
+    *,
+    session: Session,
+    cache: DagCache,
+    now: datetime,
+    terminate: Callable[[TaskTryKey], None],
+    scope: RunScope = ALL_RUNS,
 ) -> PlanStats:
     stats = PlanStats()
-    runs = scheduling.running_runs(session=session)
+    runs = scheduling.running_runs(session=session, scope=scope)
     tis = scheduling.task_instances_of_runs(session=session, runs=runs)
     grouped: dict[tuple[str, str], list[PlannedTi]] = defaultdict(list)
     for ti in tis:

@@ -32,6 +32,7 @@ from tradewind.scheduler.zombies import adopt_orphans, fail_zombies, reset_stuck
 from tradewind.sdk.errors import TradewindError
 from tradewind.store import scheduling, triggers
 from tradewind.store.engine import transaction
+from tradewind.store.scheduling import ALL_RUNS, RunScope
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,12 @@ class Scheduler:
         tokens: WorkloadTokens | None = None,
         metrics: Metrics = NO_METRICS,
         tracing: Tracing = NO_TRACING,
+        scope: RunScope = ALL_RUNS,
     ) -> None:
         self.settings = settings
+        #: The runs this scheduler works on: all but `dags test` runs, or (`dags test`) its one run, and
+        #: then it creates no runs either.
+        self.scope = scope
         self.metrics = metrics
         self.tracing = tracing
         self.session_factory = session_factory
@@ -103,21 +108,22 @@ class Scheduler:
                     job_id=self.job_id,
                     observations=observations,
                 )
-            stats.runs_created = create_scheduled_runs(
-                session=session,
-                cache=self.cache,
-                now=now,
-            )
-            stats.runs_created += create_asset_triggered_runs(session=session, cache=self.cache, now=now)
-            started_runs = start_queued_runs(session=session, cache=self.cache, now=now)
+            if not self.scope.single_run:
+                stats.runs_created = create_scheduled_runs(session=session, cache=self.cache, now=now)
+                stats.runs_created += create_asset_triggered_runs(session=session, cache=self.cache, now=now)
+            started_runs = start_queued_runs(session=session, cache=self.cache, now=now, scope=self.scope)
             stats.runs_started = len(started_runs)
             # Deferred tries whose timeout passed go on, to fail (or skip, a soft_fail sensor) in the runner.
             stats.scheduled += triggers.time_out_deferred(session=session, now=now)
-            plan = plan_runs(session=session, cache=self.cache, now=now, terminate=self.executor.terminate)
+            plan = plan_runs(
+                session=session, cache=self.cache, now=now, terminate=self.executor.terminate, scope=self.scope
+            )
             stats.scheduled = plan.scheduled
             stats.finished_runs = plan.finished_runs
             limits = Limits(self.executor.open_slots(), self.executor.name, self.job_id)
-            workloads = select_and_queue(session=session, cache=self.cache, limits=limits, now=now)
+            workloads = select_and_queue(
+                session=session, cache=self.cache, limits=limits, now=now, scope=self.scope
+            )
         self._unapplied = []
         if observations is not None:
             for run in started_runs:

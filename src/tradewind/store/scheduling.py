@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from tradewind.core.keys import TaskInstanceKey
@@ -28,6 +28,43 @@ def _locked(stmt: Select[Any], session: Session, *tables: type[Any]) -> Select[A
     if session.get_bind().dialect.name == "postgresql":
         return stmt.with_for_update(skip_locked=True, key_share=True, of=list(tables) if tables else None)
     return stmt
+
+
+#: ``dag_run.triggered_by`` of the runs `tradewind dags test` makes: only the process that made one runs it.
+TEST_TRIGGER = "test"
+
+
+@dataclass(frozen=True, slots=True)
+class RunScope:
+    """The runs a scheduler works on: every run but `dags test`'s (``RunScope()``, every service), or the one
+    run a `dags test` process made (``RunScope(dag_id, run_id)``), which no other scheduler touches."""
+
+    dag_id: str | None = None
+    run_id: str | None = None
+
+    @property
+    def single_run(self) -> bool:
+        return self.dag_id is not None
+
+    def runs(self) -> ColumnElement[bool]:
+        """A condition on DagRunModel."""
+        if self.dag_id is not None:
+            return and_(DagRunModel.dag_id == self.dag_id, DagRunModel.run_id == self.run_id)
+        return or_(DagRunModel.triggered_by.is_(None), DagRunModel.triggered_by != TEST_TRIGGER)
+
+    def task_instances(self) -> ColumnElement[bool]:
+        """A condition on TaskInstanceModel: its run is in scope."""
+        if self.dag_id is not None:
+            return and_(TaskInstanceModel.dag_id == self.dag_id, TaskInstanceModel.run_id == self.run_id)
+        return ~exists().where(
+            DagRunModel.dag_id == TaskInstanceModel.dag_id,
+            DagRunModel.run_id == TaskInstanceModel.run_id,
+            DagRunModel.triggered_by == TEST_TRIGGER,
+        )
+
+
+#: What every scheduler service works on.
+ALL_RUNS = RunScope()
 
 
 def dags_due(*, session: Session, now: datetime, limit: int = 100) -> Sequence[DagModel]:
@@ -70,21 +107,21 @@ def active_run_counts(
     return {dag_id: n for dag_id, n in session.execute(stmt.group_by(DagRunModel.dag_id))}
 
 
-def queued_runs(*, session: Session, limit: int = 100) -> Sequence[DagRunModel]:
+def queued_runs(*, session: Session, scope: RunScope = ALL_RUNS, limit: int = 100) -> Sequence[DagRunModel]:
     stmt = (
         select(DagRunModel)
-        .where(DagRunModel.state == DagRunState.QUEUED)
+        .where(DagRunModel.state == DagRunState.QUEUED, scope.runs())
         .order_by(DagRunModel.logical_date, DagRunModel.id)
         .limit(limit)
     )
     return session.scalars(_locked(stmt, session, DagRunModel)).all()
 
 
-def running_runs(*, session: Session, limit: int = 200) -> Sequence[DagRunModel]:
+def running_runs(*, session: Session, scope: RunScope = ALL_RUNS, limit: int = 200) -> Sequence[DagRunModel]:
     """Running runs to examine, least recently examined first; locked so no other scheduler examines them."""
     stmt = (
         select(DagRunModel)
-        .where(DagRunModel.state == DagRunState.RUNNING)
+        .where(DagRunModel.state == DagRunState.RUNNING, scope.runs())
         .order_by(DagRunModel.last_scheduling_decision.is_not(None), DagRunModel.last_scheduling_decision)
         .limit(limit)
     )
@@ -163,7 +200,9 @@ def task_instance_state(*, session: Session, key: TaskInstanceKey) -> object:
     return TI(row[0]) if row[0] else None
 
 
-def dispatch_candidates(*, session: Session, limit: int) -> Sequence[TaskInstanceModel]:
+def dispatch_candidates(
+    *, session: Session, limit: int, scope: RunScope = ALL_RUNS
+) -> Sequence[TaskInstanceModel]:
     """Scheduled task instances of running runs, highest priority first; claimed on PostgreSQL."""
     stmt = (
         select(TaskInstanceModel)
@@ -173,7 +212,7 @@ def dispatch_candidates(*, session: Session, limit: int) -> Sequence[TaskInstanc
                 DagRunModel.dag_id == TaskInstanceModel.dag_id, DagRunModel.run_id == TaskInstanceModel.run_id
             ),
         )
-        .where(TaskInstanceModel.state == TI.SCHEDULED, DagRunModel.state == DagRunState.RUNNING)
+        .where(TaskInstanceModel.state == TI.SCHEDULED, DagRunModel.state == DagRunState.RUNNING, scope.runs())
         .order_by(
             TaskInstanceModel.priority_weight.desc(), TaskInstanceModel.scheduled_at, TaskInstanceModel.id
         )
@@ -204,10 +243,13 @@ def active_task_counts(*, session: Session) -> tuple[dict[str, int], dict[str, i
     return per_dag, per_pool
 
 
-def zombie_candidates(*, session: Session, heartbeat_before: datetime) -> Sequence[TaskInstanceModel]:
+def zombie_candidates(
+    *, session: Session, heartbeat_before: datetime, scope: RunScope = ALL_RUNS
+) -> Sequence[TaskInstanceModel]:
     """Running tries whose runner has not heartbeated since ``heartbeat_before``."""
     stmt = select(TaskInstanceModel).where(
         TaskInstanceModel.state == TI.RUNNING,
+        scope.task_instances(),
         or_(
             TaskInstanceModel.last_heartbeat_at < heartbeat_before,
             and_(
@@ -218,9 +260,11 @@ def zombie_candidates(*, session: Session, heartbeat_before: datetime) -> Sequen
     return session.scalars(_locked(stmt, session, TaskInstanceModel)).all()
 
 
-def queued_before(*, session: Session, queued_before: datetime) -> Sequence[TaskInstanceModel]:
+def queued_before(
+    *, session: Session, queued_before: datetime, scope: RunScope = ALL_RUNS
+) -> Sequence[TaskInstanceModel]:
     stmt = select(TaskInstanceModel).where(
-        TaskInstanceModel.state == TI.QUEUED, TaskInstanceModel.queued_at < queued_before
+        TaskInstanceModel.state == TI.QUEUED, TaskInstanceModel.queued_at < queued_before, scope.task_instances()
     )
     return session.scalars(_locked(stmt, session, TaskInstanceModel)).all()
 
@@ -228,9 +272,11 @@ def queued_before(*, session: Session, queued_before: datetime) -> Sequence[Task
 def orphaned_tries(
     *, session: Session, executor: str, live_job_ids: Iterable[int]
 ) -> Sequence[TaskInstanceModel]:
-    """Queued or running tries on this kind of executor whose scheduler job is not alive."""
+    """Queued or running tries on this kind of executor whose scheduler job is not alive (never those of a
+    `dags test` run: its own process runs them)."""
     stmt = select(TaskInstanceModel).where(
         TaskInstanceModel.state.in_([TI.QUEUED, TI.RUNNING]),
+        ALL_RUNS.task_instances(),
         TaskInstanceModel.executor == executor,
         or_(
             TaskInstanceModel.queued_by_job_id.is_(None),
