@@ -262,3 +262,42 @@ def test_token_secret_goes_with_a_pod_deleted_by_someone_else(
         return False
 
     wait_for(secret_gone, what="the try's token Secret to be deleted")
+
+
+def test_pod_metrics_count_created_pending_and_failed_by_reason(
+    core_api: CoreV1Api, k8s_settings: KubernetesSettings, make_executor: MakeExecutor
+) -> None:
+    """What a dashboard shows of worker pods: created, pending now, failed by Kubernetes' reason."""
+    from tradewind.observability.metrics import Metrics
+    from tradewind.observability.metrics_prometheus import PrometheusExporter
+
+    exporter = PrometheusExporter()
+    executor = make_executor(k8s_settings)
+    executor.metrics = Metrics([exporter])
+    events = EventLog(executor)
+    ok = python_workload("m_ok", "print('fine')")
+    bad = python_workload("m_bad", "import sys; sys.exit(3)")
+    held = python_workload("m_held", "print('never')", pod_override=HOLD)
+    for workload in (ok, bad, held):
+        executor.queue_workload(workload)
+    assert events.final(ok.try_key).state == TI.SUCCESS
+    assert events.final(bad.try_key).state == TI.FAILED
+
+    def sample(name: str, labels: dict[str, str] | None = None) -> float | None:
+        return exporter.registry.get_sample_value(name, labels or {})
+
+    def held_pending() -> bool:
+        executor.sync()
+        return sample("tradewind_kubernetes_executor_pods_pending") == 1
+
+    wait_for(held_pending, what="the unschedulable pod counted as pending")
+    assert sample("tradewind_kubernetes_executor_pods_created_total") == 3
+    assert sample("tradewind_kubernetes_executor_pods_failed_total", {"reason": "Error"}) == 1
+    executor.terminate(held.try_key)
+    assert events.final(held.try_key).state == TI.FAILED
+
+    def nothing_pending() -> bool:
+        executor.sync()
+        return sample("tradewind_kubernetes_executor_pods_pending") == 0
+
+    wait_for(nothing_pending, what="no pod pending once the held one is gone")
