@@ -53,7 +53,9 @@
     for (var i = 0; i <= 5; i++) {
       var tx = LABEL_W + (PLOT_W * i) / 5;
       el("line", { "class": "gridline", x1: tx, x2: tx, y1: AXIS_H - 6, y2: AXIS_H + rows.length * ROW_H }, svg);
-      el("text", { x: tx, y: 14, "text-anchor": i === 5 ? "end" : "middle" }, svg, clock(t0 + (span * i) / 5));
+      // The first tick names the clock time; the others the time since it, so short runs get distinct labels.
+      var label = i === 0 ? clock(t0) : "+" + dur((span * i) / 5000);
+      el("text", { x: tx, y: 14, "text-anchor": i === 5 ? "end" : "middle" }, svg, label);
     }
     rows.forEach(function (r, i) {
       var y = AXIS_H + i * ROW_H;
