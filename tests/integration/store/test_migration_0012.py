@@ -9,7 +9,7 @@ from alembic import command
 from sqlalchemy import insert, inspect, select, update
 
 from tradewind.store.engine import make_engine
-from tradewind.store.migrate import _config, current_revision, upgrade
+from tradewind.store.migrate import HEAD_REVISION, _config, current_revision, upgrade
 from tradewind.store.tables import UserModel
 
 NOW = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
@@ -24,7 +24,7 @@ def test_0012_adds_the_users_ui_timezone_and_downgrades(db_url: str) -> None:
             conn.execute(insert(UserModel).values(username="ann", password_hash="h", role="admin", active=True,
                                                 created_at=NOW))  # fmt: skip
         upgrade(engine)
-        assert current_revision(engine) == "0012"
+        assert current_revision(engine) == HEAD_REVISION  # this revision and any after it
         with engine.begin() as conn:
             assert conn.execute(select(UserModel.username, UserModel.ui_timezone)).all() == [("ann", None)]
             conn.execute(update(UserModel).values(ui_timezone="Europe/Paris"))
@@ -37,6 +37,6 @@ def test_0012_adds_the_users_ui_timezone_and_downgrades(db_url: str) -> None:
         with engine.connect() as conn:
             assert conn.execute(select(UserModel.username)).scalar_one() == "ann"
         upgrade(engine)
-        assert current_revision(engine) == "0012"
+        assert current_revision(engine) == HEAD_REVISION  # this revision and any after it
     finally:
         engine.dispose()
