@@ -29,7 +29,7 @@ from tradewind.api.run_states import group_states, summarise, task_states
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import FINISHED_DAG_RUN_STATES, FINISHED_TI_STATES
 from tradewind.sdk.errors import RefusedInputError
-from tradewind.store import dag_runs, task_history
+from tradewind.store import dag_runs, scheduling, task_history
 from tradewind.store.tables import DagRunModel, TaskInstanceModel
 
 MAX_KEYS = 200
@@ -182,14 +182,7 @@ def _tasks(session: Session, key: list[Any], groups: GroupsOf) -> tuple[Any, boo
 
 
 def ti_json(session: Session, key: TaskInstanceKey) -> tuple[Any, bool]:
-    found = session.scalars(
-        select(TaskInstanceModel).where(
-            TaskInstanceModel.dag_id == key.dag_id,
-            TaskInstanceModel.run_id == key.run_id,
-            TaskInstanceModel.task_id == key.task_id,
-            TaskInstanceModel.map_index == key.map_index,
-        )
-    ).one_or_none()
+    found = scheduling.get_task_instance_row(session=session, key=key)
     if found is None:
         return None, False
     tries = task_history.list_tries(session=session, key=key)
