@@ -36,8 +36,8 @@ from sqlalchemy import insert, select, update
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from webserver_pages import free_port, login, report, seed, timed, wait_ready
 
-from tradewind.api.admin_user import create_user
-from tradewind.api.passwords import hash_password
+from tradewind.actions.accounts import create_user
+from tradewind.actions.passwords import hash_password
 from tradewind.store.engine import make_engine, make_session_factory, transaction
 from tradewind.store.tables import TaskInstanceHistoryModel, TaskInstanceModel, UserModel, XComModel
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert
 
-from tradewind.api.admin_user import create_user
+from tradewind.actions.accounts import create_user
 from tradewind.core.serialized_dag import SerializedDag, SerializedTask, SerializedTaskGroup
 from tradewind.store import dags
 from tradewind.store.engine import make_engine, make_session_factory, transaction

@@ -21,7 +21,6 @@ DAG_ID = "example_setup_teardown"
 __all__ = ["standalone"]
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)")
 def test_graph_shows_edge_labels_and_display_names(standalone: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:

@@ -21,16 +21,16 @@ from tests.e2e.test_webserver_browser import (
     ADMIN,
     CHROMIUM,
     CHROMIUM_ARGS,
+    NOT_UP_YET,
     PASSWORD,
     SCREENSHOTS,
     TIMEOUT_MS,
     free_port,
-    wait_for,
 )
+from tests.waiting import wait_for
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
 ]
 DAG_ID = "live_demo"
 CRON_DAG = "example_cron_schedule"
@@ -86,14 +86,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(
-            lambda: httpx.get(url + "/health").json()["scheduler"]["status"] == "healthy", 60, "the scheduler"
-        )
-        wait_for(
-            lambda: httpx.get(f"{url}/api/v1/dags/{DAG_ID}", auth=AUTH).status_code == 200,
-            60,
-            "live_demo parsed",
-        )
+        wait_for(lambda: httpx.get(url + "/health").json()["scheduler"]["status"] == "healthy",
+                 timeout=60, what="the scheduler", ignoring=NOT_UP_YET, interval=0.25)
+        wait_for(lambda: httpx.get(f"{url}/api/v1/dags/{DAG_ID}", auth=AUTH).status_code == 200,
+                 timeout=60, what="live_demo parsed", ignoring=NOT_UP_YET, interval=0.25)
         for dag_id in (DAG_ID, CRON_DAG):  # the cron example gets its latest scheduled run on unpause
             httpx.patch(
                 f"{url}/api/v1/dags/{dag_id}", json={"is_paused": False}, auth=AUTH
@@ -238,14 +234,11 @@ def test_gantt_charts_calendar_and_landing_times(context: BrowserContext, server
     expect(page.get_by_test_id("calendar").locator("rect.day[data-state=success]")).to_have_count(1)
     page.screenshot(path=SCREENSHOTS / "calendar.png", full_page=True)
 
-    wait_for(
-        lambda: any(
+    wait_for(lambda: any(
             r["end_date"]
             for r in httpx.get(f"{url}/api/v1/dags/{CRON_DAG}/dagRuns", auth=AUTH).json()["dag_runs"]
-        ),
-        TIMEOUT_MS / 1000,
-        "the cron example's scheduled run to finish",
-    )
+        ), timeout=TIMEOUT_MS / 1000, what="the cron example's scheduled run to finish",
+        ignoring=NOT_UP_YET, interval=0.25)
     page.goto(f"{url}/dags/{CRON_DAG}/landing-times")
     expect(page.get_by_test_id("landing-times").locator("rect.landing-bar")).to_have_count(
         1, timeout=TIMEOUT_MS

@@ -18,17 +18,17 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.e2e.test_webserver_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, free_port, wait_for
+from tests.e2e.test_webserver_browser import CHROMIUM, CHROMIUM_ARGS, NOT_UP_YET, SCREENSHOTS, free_port
 from tests.integration.api.conftest import build_dag, seed_dag
 from tests.migrated_databases import migrate_database
-from tradewind.api.passwords import hash_password
+from tests.waiting import wait_for
+from tradewind.actions.passwords import hash_password
 from tradewind.core.states import DagRunState
 from tradewind.store import dag_runs, users, xcom
 from tradewind.store.engine import make_engine, make_session_factory, transaction
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
 ]
 
 ADMIN, PASSWORD = "admin", "e2e-admin-pass"
@@ -97,7 +97,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: httpx.get(url + "/health").status_code == 200, 60, "the webserver")
+        wait_for(lambda: httpx.get(url + "/health").status_code == 200,
+                 timeout=60, what="the webserver", ignoring=NOT_UP_YET, interval=0.25)
         yield Server(url, home)
     finally:
         process.send_signal(signal.SIGINT)

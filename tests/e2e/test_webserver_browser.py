@@ -10,13 +10,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
+
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -34,21 +35,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 ADMIN, PASSWORD = "admin", "e2e-admin-pass"
 DAG_ID = "example_bash_operator"
 TIMEOUT_MS = 60_000
-
-
-def wait_for(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except (httpx.HTTPError, KeyError, ValueError) as exc:
-            last = exc
-        else:
-            if last:
-                return last
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
+#: Errors that mean "the server is not up yet" while waiting for it.
+NOT_UP_YET = (httpx.HTTPError, KeyError, ValueError)
 
 
 def free_port() -> int:
@@ -88,17 +76,13 @@ def standalone(tw_home: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         auth = (ADMIN, PASSWORD)
-        wait_for(
-            lambda: httpx.get(url + "/health").json()["scheduler"]["status"] == "healthy", 60, "the scheduler"
-        )
-        wait_for(
-            lambda: (
+        wait_for(lambda: httpx.get(url + "/health").json()["scheduler"]["status"] == "healthy",
+                 timeout=60, what="the scheduler", ignoring=NOT_UP_YET, interval=0.25)
+        wait_for(lambda: (
                 httpx.get(url + f"/api/v1/dags/{DAG_ID}", auth=auth).status_code == 200
                 and httpx.get(url + "/api/v1/importErrors", auth=auth).json()["total_entries"] >= 1
-            ),
-            60,
-            "the example DAGs and the broken file to be parsed",
-        )
+            ), timeout=60, what="the example DAGs and the broken file to be parsed",
+            ignoring=NOT_UP_YET, interval=0.25)
         yield url
     finally:
         process.send_signal(signal.SIGINT)
@@ -110,7 +94,6 @@ def standalone(tw_home: Path) -> Iterator[str]:
         log.close()
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)")
 def test_log_in_trigger_watch_read_the_log_and_pause(standalone: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     url = standalone

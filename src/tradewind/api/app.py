@@ -14,12 +14,10 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from tradewind.api.auth import Authenticator
 from tradewind.api.body_limit import BodyLimitMiddleware
 from tradewind.api.context import AppContext
-from tradewind.api.dag_cache import SerializedDagCache
 from tradewind.api.errors import install_error_handlers
 from tradewind.api.execution import routes as execution_routes
 from tradewind.api.execution.app import PREFIX as EXECUTION_PREFIX
 from tradewind.api.execution.app import execution_context
-from tradewind.api.log_sources import build_log_reader
 from tradewind.api.nul_characters import NulCharacterMiddleware
 from tradewind.api.openapi import install_openapi
 from tradewind.api.rate_limit import LoginRateLimiter
@@ -64,9 +62,11 @@ from tradewind.api.security_headers import SecurityHeadersMiddleware
 from tradewind.api.sessions import SessionCodec
 from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
+from tradewind.log_sources import build_log_reader
 from tradewind.observability.metrics_setup import MetricsSetup, build_metrics
 from tradewind.plugins.registry import ensure_plugins_loaded
 from tradewind.store.engine import make_engine, make_session_factory
+from tradewind.store.serialized_dag_cache import SerializedDagCache
 
 API_PREFIX = "/api/v1"
 #: Airflow 3's public API shapes, for apache-airflow-client 3.x and airflowctl.
@@ -103,7 +103,7 @@ def build_context(settings: Settings) -> AppContext:
         write_factory=write_factory,
         templates=make_templates(),
         authenticator=Authenticator(read_factory, write_factory, codec, limiter),
-        dag_cache=SerializedDagCache(),
+        dag_cache=SerializedDagCache(size=32),
         secret_key=secret,
         version=package_version(),
         started_at=utcnow(),

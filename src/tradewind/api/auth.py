@@ -20,7 +20,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from tradewind.api.passwords import check_password, dummy_hash, hash_token, password_fingerprint
+from tradewind.actions.passwords import check_password, dummy_hash, hash_token, password_fingerprint
 from tradewind.api.rate_limit import LoginRateLimiter
 from tradewind.api.sessions import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, SessionCodec, tokens_match
 from tradewind.core.clock import utcnow

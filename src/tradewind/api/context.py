@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.templating import Jinja2Templates
 
 from tradewind.api.auth import Authenticator
-from tradewind.api.dag_cache import SerializedDagCache
 from tradewind.config.settings import Settings
 from tradewind.core.timezones import resolve_zone_name, shown_zone
 from tradewind.logs.reading import TryLogReader
+from tradewind.store.serialized_dag_cache import SerializedDagCache
 
 
 @dataclass(slots=True)

@@ -54,6 +54,8 @@ def register(subparsers: Subparsers) -> None:
 def _worker(args: argparse.Namespace) -> int:
     if args.concurrency is not None and args.concurrency < 1:
         raise ExecutorError(f"--concurrency must be at least 1, got {args.concurrency}")
+    from tradewind.runner.fork_preload import try_launcher
+
     queues = [q.strip() for q in (args.queues or "").split(",") if q.strip()]
     settings = load_settings()
     if settings.logging.log_format == "json":
@@ -65,6 +67,7 @@ def _worker(args: argparse.Namespace) -> int:
         hostname=args.hostname,
         loglevel=args.loglevel,
         runner_executable=args.runner_executable,
+        launcher=try_launcher(),
     )
 
 

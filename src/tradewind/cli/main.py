@@ -9,12 +9,8 @@ import sys
 from collections.abc import Sequence
 
 from tradewind.sdk.errors import (
-    AuthenticationError,
     ConfigError,
-    ConflictError,
-    NotFoundError,
     ParamValidationError,
-    PermissionDeniedError,
     TradewindError,
 )
 
@@ -52,12 +48,9 @@ GROUPS: dict[str, tuple[str, str]] = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse exits with 2 on bad arguments, which is our usage exit code too."""
-
-
 def build_parser(group: str | None) -> argparse.ArgumentParser:
-    parser = _Parser(prog="tradewind", description="Tradewind: workflows as DAGs in Python.")
+    # argparse exits with 2 on bad arguments, which is our usage exit code too.
+    parser = argparse.ArgumentParser(prog="tradewind", description="Tradewind: workflows as DAGs in Python.")
     sub = parser.add_subparsers(dest="group", metavar="COMMAND")
     for name, (module_name, help_text) in GROUPS.items():
         if name == group:
@@ -87,10 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ParamValidationError) as exc:
         _error(str(exc))
         return EXIT_USAGE
-    except (NotFoundError, ConflictError, AuthenticationError, PermissionDeniedError) as exc:
-        _error(str(exc))
-        return EXIT_FAILURE
-    except TradewindError as exc:
+    except TradewindError as exc:  # NotFoundError, ConflictError, AuthenticationError ... too
         _error(str(exc))
         return EXIT_FAILURE
     except Exception as exc:

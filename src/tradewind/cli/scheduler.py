@@ -8,7 +8,6 @@ import sys
 import threading
 from types import FrameType
 
-from tradewind.api.log_sources import remote_store
 from tradewind.cli.arguments import Subparsers
 from tradewind.cli.console_logging import configure_logging
 from tradewind.cli.execution_api import scheduler_tokens
@@ -17,6 +16,8 @@ from tradewind.cli.store_access import migrated_engine
 from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import load_settings
 from tradewind.executors.loader import make_executor
+from tradewind.log_sources import remote_store
+from tradewind.runner.fork_preload import try_launcher
 from tradewind.scheduler.service import SchedulerService
 from tradewind.store.engine import make_session_factory
 
@@ -55,7 +56,7 @@ def _run(args: argparse.Namespace) -> int:
     service = SchedulerService(
         settings,
         engine=engine,
-        executor=make_executor(settings, log_store=remote_store(settings, make_session_factory(engine))),
+        executor=make_executor(settings, launcher=try_launcher(), log_store=remote_store(settings, make_session_factory(engine))),
         run_dag_processor=False if args.no_dag_processor else None,
         tokens=tokens,
         metrics=metrics,

@@ -11,7 +11,6 @@ import sys
 import threading
 from collections.abc import Callable
 
-from tradewind.api.log_sources import remote_store
 from tradewind.cli.arguments import Subparsers
 from tradewind.cli.console_logging import configure_logging
 from tradewind.cli.execution_api import scheduler_tokens
@@ -20,7 +19,9 @@ from tradewind.cli.scheduler import install_stop_signals
 from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import load_settings
 from tradewind.executors.loader import make_executor
+from tradewind.log_sources import remote_store
 from tradewind.observability.metrics_setup import MetricsSetup, build_metrics
+from tradewind.runner.fork_preload import try_launcher
 from tradewind.scheduler.service import SchedulerService
 from tradewind.store.engine import make_engine, make_session_factory
 from tradewind.store.migrate import upgrade
@@ -57,7 +58,7 @@ def _run(args: argparse.Namespace) -> int:
     # One process, one registry: the webserver's /metrics shows the scheduler and triggerer too.
     metrics_setup = build_metrics(settings)
     scheduler = SchedulerService(
-        settings, engine=engine, executor=make_executor(settings, log_store=remote_store(settings, make_session_factory(engine))), metrics=metrics_setup.metrics
+        settings, engine=engine, executor=make_executor(settings, launcher=try_launcher(), log_store=remote_store(settings, make_session_factory(engine))), metrics=metrics_setup.metrics
     )
     scheduler_thread = threading.Thread(target=scheduler.run, args=(stop,), name="scheduler")
     # Started with the scheduler; its child process runs the triggers without the database credentials.
@@ -128,7 +129,7 @@ def _serve_web(
     ready: threading.Event,
     metrics_setup: MetricsSetup,
 ) -> None:
-    from tradewind.api.admin_user import ensure_admin_user
+    from tradewind.actions.accounts import ensure_admin_user
     from tradewind.api.server import serve
     from tradewind.config.settings import Settings
 

@@ -153,12 +153,12 @@ def _parse_date(text: str) -> datetime:
 
 
 @contextmanager
-def _session(*, writes: bool = False) -> Iterator[Any]:
-    """One transaction on the metadata database; readers do not take SQLite's write lock."""
+def _session() -> Iterator[Any]:
+    """One reading transaction on the metadata database (it does not take SQLite's write lock)."""
     from tradewind.config.settings import load_settings
     from tradewind.store.engine import make_engine, make_session_factory, transaction
 
-    engine = make_engine(load_settings().database_url, immediate=writes)
+    engine = make_engine(load_settings().database_url, immediate=False)
     try:
         with transaction(make_session_factory(engine)) as session:
             yield session
@@ -225,7 +225,7 @@ def _print_tree(sdag: Any, output: str) -> None:
 
 
 def _states(args: argparse.Namespace) -> int:
-    from tradewind.core.states import TaskInstanceState, ti_state_label
+    from tradewind.core.states import ti_state_label, ti_state_or_none
     from tradewind.store.dag_runs import get_dag_run
     from tradewind.store.task_instances import list_task_instances
 
@@ -238,7 +238,7 @@ def _states(args: argparse.Namespace) -> int:
                 "run_id": ti.run_id,
                 "task_id": ti.task_id,
                 "map_index": ti.map_index,
-                "state": ti_state_label(TaskInstanceState(ti.state) if ti.state else None),
+                "state": ti_state_label(ti_state_or_none(ti.state)),
                 "start_date": ti.start_date,
                 "end_date": ti.end_date,
                 "try_number": ti.try_number,
@@ -250,77 +250,58 @@ def _states(args: argparse.Namespace) -> int:
 
 
 def _clear(args: argparse.Namespace) -> int:
-    from tradewind.core.clock import utcnow
-    from tradewind.core.setup_teardown import clear_scope
-    from tradewind.core.states import TaskInstanceState
-    from tradewind.store.audit import record_audit
+    from tradewind.actions.actor import CommandLineUser
+    from tradewind.actions.dag_actions import clear
+    from tradewind.cli.store_access import open_store
     from tradewind.store.dag_runs import get_dag_run, list_dag_runs
     from tradewind.store.dags import get_serialized_dag
-    from tradewind.store.task_instances import clear_task_instances, list_task_instances
+    from tradewind.store.task_instances import clear_targets
 
     try:
         pattern = re.compile(args.task_regex) if args.task_regex else None
     except re.error as exc:
         raise ParamValidationError(f"--task-regex {args.task_regex!r} is not a valid regex: {exc}") from None
-    failed_states = {TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM_FAILED}
-    with _session(writes=True) as session:
+    with _session() as session:
         sdag = get_serialized_dag(session=session, dag_id=args.dag_id)
         task_ids = {t.task_id for t in sdag.tasks if pattern is None or pattern.search(t.task_id)}
         if not task_ids:
             raise NotFoundError(f"no task of DAG {args.dag_id!r} matches {args.task_regex!r}", kind="task")
-        task_ids = clear_scope(sdag, task_ids, include_downstream=args.downstream)
         if args.run_id:
             run_ids = [get_dag_run(session=session, dag_id=args.dag_id, run_id=args.run_id).run_id]
         else:
             runs, _ = list_dag_runs(session=session, dag_id=args.dag_id, order_by="logical_date")
             run_ids = [run.run_id for run in runs]
-        selected: dict[str, set[str]] = {}
+        selected: list[str] = []
         lines = []
         for run_id in run_ids:
-            tis, _ = list_task_instances(
-                session=session, dag_id=args.dag_id, run_id=run_id, task_ids=task_ids
-            )
-            for ti in tis:
-                if args.only_failed and ti.state not in failed_states:
-                    continue
-                selected.setdefault(run_id, set()).add(ti.task_id)
+            targets = clear_targets(
+                session=session, sdag=sdag, run_id=run_id, task_ids=task_ids,
+                include_downstream=args.downstream, only_failed=args.only_failed,
+            )  # fmt: skip
+            if targets:
+                selected.append(run_id)
+            for ti in targets:
                 suffix = f"[{ti.map_index}]" if ti.map_index >= 0 else ""
-                lines.append(f"  {run_id}  {ti.task_id}{suffix}  ({ti.state or 'none'})")
-        if not lines:
-            print("No task instances to clear.")
-            return 0
-        print("Task instances to clear:\n" + "\n".join(lines))
-        if not args.yes and not _confirm(f"Clear {len(lines)} task instance(s)? [y/N] "):
-            print("Cancelled, nothing was cleared.")
-            return 0
-        now = utcnow()
-        cleared = 0
-        for run_id, ids in selected.items():
-            keys = clear_task_instances(
-                session=session,
-                dag_id=args.dag_id,
-                run_id=run_id,
-                task_ids=ids,
-                include_downstream=False,
-                sdag=sdag,
-                now=now,
-                with_setups_and_teardowns=False,
-            )
+                lines.append(f"  {run_id}  {ti.task_id}{suffix}  ({ti.state})")
+    if not lines:
+        print("No task instances to clear.")
+        return 0
+    print("Task instances to clear:\n" + "\n".join(lines))
+    if not args.yes and not _confirm(f"Clear {len(lines)} task instance(s)? [y/N] "):
+        print("Cancelled, nothing was cleared.")
+        return 0
+    store = open_store()
+    actor = CommandLineUser(getpass.getuser())
+    cleared = 0
+    try:
+        for run_id in selected:
+            keys = clear(
+                store.sessions, actor, sdag, run_id=run_id, task_ids=task_ids, include_downstream=args.downstream,
+                only_failed=args.only_failed, source="cli",
+            )  # fmt: skip
             cleared += len(keys)
-            record_audit(
-                session=session,
-                event="clear",
-                owner=getpass.getuser(),
-                dag_id=args.dag_id,
-                run_id=run_id,
-                extra={
-                    "task_ids": sorted({k.task_id for k in keys}),
-                    "include_downstream": args.downstream,
-                    "only_failed": args.only_failed,
-                    "source": "cli",
-                },
-                now=now,
-            )
+    finally:
+        store.engine.dispose()
     print(f"Cleared {cleared} task instance(s).")
     return 0
 
@@ -334,9 +315,9 @@ def _confirm(question: str) -> bool:
 
 
 def _logs(args: argparse.Namespace) -> int:
-    from tradewind.api.log_sources import build_log_reader
     from tradewind.config.settings import load_settings
     from tradewind.core.keys import TaskInstanceKey
+    from tradewind.log_sources import build_log_reader
     from tradewind.logs.reading import try_is_running
     from tradewind.store.engine import make_engine, make_session_factory, transaction
     from tradewind.store.task_instances import get_task_instance

@@ -84,7 +84,7 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def _create(args: argparse.Namespace) -> int:
-    from tradewind.api.admin_user import create_user
+    from tradewind.actions.accounts import create_user
 
     store = open_store()
     create_user(store.sessions, username=args.username, password=_password(args), role=args.role)
@@ -112,7 +112,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    from tradewind.api.admin_user import delete_user
+    from tradewind.actions.accounts import delete_user
 
     delete_user(open_store().sessions, username=args.username)
     print(f"deleted user {args.username!r}")
@@ -120,7 +120,7 @@ def _delete(args: argparse.Namespace) -> int:
 
 
 def _reset(args: argparse.Namespace) -> int:
-    from tradewind.api.admin_user import reset_password
+    from tradewind.actions.accounts import reset_password
 
     reset_password(open_store().sessions, username=args.username, password=_password(args))
     print(f"password of {args.username!r} changed; their sessions have ended")
@@ -128,7 +128,7 @@ def _reset(args: argparse.Namespace) -> int:
 
 
 def _create_token(args: argparse.Namespace) -> int:
-    from tradewind.api.admin_user import create_token
+    from tradewind.actions.accounts import create_token
 
     token = create_token(
         open_store().sessions, username=args.username, name=args.name, expires_days=args.expires_days
@@ -161,7 +161,7 @@ def _list_tokens(args: argparse.Namespace) -> int:
 
 
 def _revoke_token(args: argparse.Namespace) -> int:
-    from tradewind.api.admin_user import revoke_token
+    from tradewind.actions.accounts import revoke_token
 
     revoked = revoke_token(open_store().sessions, token_id=args.token_id)
     if not revoked:

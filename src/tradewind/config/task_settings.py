@@ -9,6 +9,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel, SecretStr
 
 from tradewind.config.settings import Settings
+from tradewind.core.workload import TASK_TOKEN_ENV, ExecuteTask
 
 ENV_PREFIX = "TRADEWIND__"
 
@@ -58,3 +59,16 @@ def task_environment(env: Mapping[str, str], settings: Settings) -> dict[str, st
 
 #: How a runner started as a command learns the execution API's URL (the setting ``[execution_api] url``).
 EXECUTION_API_URL_ENV = f"{ENV_PREFIX}EXECUTION_API__URL"
+
+
+def runner_command_environment(
+    env: Mapping[str, str], settings: Settings | None, workload: ExecuteTask
+) -> dict[str, str]:
+    """The environment of a runner an executor starts as a command (`tradewind tasks run`): ``env`` without
+    the secret settings (all of it when ``settings`` is None), plus the try's token and, unless ``env``
+    names one, the execution API's URL the workload carries. The one place those names are set."""
+    child = task_environment(env, settings) if settings is not None else dict(env)
+    if workload.token:
+        child[TASK_TOKEN_ENV] = workload.token
+        child.setdefault(EXECUTION_API_URL_ENV, workload.api_url)
+    return child

@@ -41,17 +41,19 @@ class DagRunType(StrEnum):
 
 TI = TaskInstanceState
 
-#: States after which a try is over and will not change without a user action (clear / mark).
+#: States after which a try is over and will not change without a user action (clear / mark); also the
+#: states that count as "done" for trigger rules.
 FINISHED_TI_STATES: frozenset[TaskInstanceState] = frozenset(
     {TI.SUCCESS, TI.FAILED, TI.UPSTREAM_FAILED, TI.SKIPPED, TI.REMOVED}
 )
 #: States in which a try holds a slot (pool, parallelism, max_active_tasks).
 ACTIVE_TI_STATES: frozenset[TaskInstanceState] = frozenset({TI.QUEUED, TI.RUNNING})
-#: States that count as "done" for trigger rules.
-DONE_TI_STATES: frozenset[TaskInstanceState] = frozenset(
-    {TI.SUCCESS, TI.FAILED, TI.UPSTREAM_FAILED, TI.SKIPPED, TI.REMOVED}
-)
 FINISHED_DAG_RUN_STATES: frozenset[DagRunState] = frozenset({DagRunState.SUCCESS, DagRunState.FAILED})
+
+
+def ti_state_or_none(value: str | None) -> TaskInstanceState | None:
+    """A stored state column as a state: ``None`` (NULL, no state yet) stays ``None``."""
+    return TaskInstanceState(value) if value else None
 
 
 def ti_state_label(state: TaskInstanceState | None) -> str:

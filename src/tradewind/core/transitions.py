@@ -10,7 +10,6 @@ from tradewind.core.states import DagRunState, TaskInstanceState
 from tradewind.sdk.errors import InvalidTransitionError
 
 TI = TaskInstanceState
-_FINISHED = frozenset({TI.SUCCESS, TI.FAILED, TI.UPSTREAM_FAILED, TI.SKIPPED, TI.REMOVED})
 
 #: from-state -> states the system (scheduler, executor, runner) may move it to.
 TI_TRANSITIONS: dict[TaskInstanceState | None, frozenset[TaskInstanceState | None]] = {
@@ -63,7 +62,3 @@ def check_ti_transition(
 def check_dag_run_transition(current: DagRunState, target: DagRunState) -> None:
     if target not in DAG_RUN_TRANSITIONS[current]:
         raise InvalidTransitionError("DAG run", current, target)
-
-
-def finished(state: TaskInstanceState | None) -> bool:
-    return state in _FINISHED

@@ -43,7 +43,7 @@ class ExecuteTask(BaseModel):
 
     @property
     def ti_key(self) -> TaskInstanceKey:
-        return TaskInstanceKey(self.dag_id, self.run_id, self.task_id, self.map_index)
+        return TaskInstanceKey.of(self)
 
     @property
     def try_key(self) -> TaskTryKey:

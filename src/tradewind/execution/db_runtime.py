@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tradewind.core.clock import utcnow
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.run_inputs import DEFAULT_ALLOWED_RUN_ID_PATTERN
-from tradewind.core.states import TaskInstanceState
+from tradewind.core.states import TaskInstanceState, ti_state_or_none
 from tradewind.sdk.errors import NotFoundError
 from tradewind.sdk.runtime import XCOM_ABSENT, DagRunExists, RescheduleHistory, TriggeredRun
 from tradewind.secrets.chain import SecretsChain
@@ -123,8 +123,8 @@ class DbRuntime:
             for ti in tis:
                 task_instances.transition(
                     session=session,
-                    key=task_instances.key_of(ti),
-                    expected=TI(ti.state) if ti.state else None,
+                    key=TaskInstanceKey.of(ti),
+                    expected=ti_state_or_none(ti.state),
                     target=TI.SKIPPED,
                     values={"start_date": now, "end_date": now, "duration": 0.0},
                 )

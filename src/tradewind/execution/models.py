@@ -59,7 +59,7 @@ class ClaimedTry(_Message):
 
     @property
     def key(self) -> TaskInstanceKey:
-        return TaskInstanceKey(self.dag_id, self.run_id, self.task_id, self.map_index)
+        return TaskInstanceKey.of(self)
 
 
 class Refusal(_Message):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.retries import failed_try_end
 from tradewind.core.serialized_dag import SerializedTask
-from tradewind.core.states import TaskInstanceState, ti_state_label
+from tradewind.core.states import TaskInstanceState, ti_state_label, ti_state_or_none
 from tradewind.sdk.retry_policy import RetryDecision
 from tradewind.store import assets, task_history, task_instances
 from tradewind.store.tables import TaskInstanceModel
@@ -60,7 +60,7 @@ def end_try(
     is not retried. ``values`` are further
     columns (rendered fields). ``asset_events`` are recorded with a success, in the same transaction.
     """
-    current = TI(ti.state) if ti.state else None
+    current = ti_state_or_none(ti.state)
     if current not in expected:
         return TakenAway(ti_state_label(current) if current is not None else "none")
     end = _decide(ti, outcome, task, now, reason, decision, allow_retry)
@@ -73,13 +73,13 @@ def end_try(
         "next_retry_at": end.next_retry_at,
         **task_instances.DEFERRAL_CLEARED,
     }
-    key = TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
+    key = TaskInstanceKey.of(ti)
     moved = task_instances.transition(
         session=session, key=key, expected=current, target=end.state, try_number=ti.try_number, values=columns
     )
     if not moved:
         session.refresh(ti)
-        return TakenAway(ti_state_label(TI(ti.state)) if ti.state else "none")
+        return TakenAway(ti_state_label(ti_state_or_none(ti.state)))
     session.refresh(ti)
     task_history.archive_try(session=session, ti=ti)
     if end.state is TI.SUCCESS and asset_events:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.serialized_dag import SerializedTask
-from tradewind.core.states import TaskInstanceState, ti_state_label
+from tradewind.core.states import TaskInstanceState, ti_state_label, ti_state_or_none
 from tradewind.execution.models import (
     ClaimedTry,
     DeferReport,
@@ -143,7 +143,7 @@ class TryState:
         if task_instances.heartbeat(session=session, key=self.key, try_number=self.try_number, now=now):
             return None
         ti = task_instances.get_task_instance(session=session, key=self.key)
-        label = ti_state_label(TI(ti.state) if ti.state else None)
+        label = ti_state_label(ti_state_or_none(ti.state))
         return label if ti.try_number == self.try_number else f"{label} (now at try {ti.try_number})"
 
     def finish(self, report: TryReport, *, now: datetime) -> TryEnded | TakenAway:
@@ -155,7 +155,7 @@ class TryState:
         ti = task_instances.get_task_instance(session=session, key=self.key)
         if ti.try_number != self.try_number:
             return TakenAway(
-                f"{ti_state_label(TI(ti.state) if ti.state else None)} (now at try {ti.try_number})"
+                f"{ti_state_label(ti_state_or_none(ti.state))} (now at try {ti.try_number})"
             )
         end = end_try(
             session=session,
@@ -211,7 +211,7 @@ class TryState:
         )
         if not moved:
             ti = task_instances.get_task_instance(session=session, key=self.key)
-            return ti_state_label(TI(ti.state) if ti.state else None)
+            return ti_state_label(ti_state_or_none(ti.state))
         task_reschedules.record_reschedule(
             session=session, key=self.key, try_number=self.try_number, start_date=start_date, end_date=now,
             reschedule_date=reschedule_date,
@@ -257,7 +257,7 @@ class TryState:
 
 
 def _label(ti: Any, try_number: int) -> str:
-    label = ti_state_label(TI(ti.state) if ti.state else None)
+    label = ti_state_label(ti_state_or_none(ti.state))
     return label if ti.try_number == try_number else f"{label} (now at try {ti.try_number})"
 
 
@@ -275,7 +275,7 @@ def _claimed_by(ti: Any, try_number: int, hostname: str, pid: int) -> bool:
 def _refusal_reason(
     state: str | None, row_try: int, our_try: int, hostname: str | None, pid: int | None
 ) -> str:
-    label = ti_state_label(TI(state) if state else None)
+    label = ti_state_label(ti_state_or_none(state))
     if row_try != our_try:
         return (
             f"the task instance is at try {row_try} ({label}), not try {our_try}: it was cleared or re-queued"

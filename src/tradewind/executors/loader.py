@@ -7,6 +7,7 @@ import importlib
 from tradewind.config.settings import Settings
 from tradewind.executors.base import Executor
 from tradewind.executors.local import LocalExecutor
+from tradewind.executors.try_launcher import TryLauncher
 from tradewind.logs.remote_store import LogStore
 from tradewind.sdk.errors import ConfigError
 
@@ -17,12 +18,16 @@ _FACTORIES = {
 }
 
 
-def make_executor(settings: Settings, *, log_store: LogStore | None = None) -> Executor:
-    """``log_store``: where the Kubernetes executor uploads a try's log after adding its pod's output (the
-    other executors' runners upload their own)."""
+def make_executor(
+    settings: Settings, *, launcher: TryLauncher | None, log_store: LogStore | None = None
+) -> Executor:
+    """``launcher``: what runs a try in a forked process (the CLI builds it from the runner); the local
+    executor forks with it when ``core.fork_runner`` is on. ``log_store``: where the Kubernetes executor
+    uploads a try's log after adding its pod's output (the other executors' runners upload their own)."""
     name = settings.core.executor
     if name == "local":
-        return LocalExecutor(settings.core.parallelism, settings=settings, fork=settings.core.fork_runner)
+        fork = launcher if settings.core.fork_runner else None
+        return LocalExecutor(settings.core.parallelism, settings=settings, launcher=fork)
     target = _FACTORIES.get(name)
     if target is None:
         raise ConfigError(f"unknown executor {name!r} (core.executor)", key="core.executor")

@@ -4,7 +4,6 @@ started as a fresh `tradewind tasks run` subprocess."""
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -22,42 +21,18 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from tradewind.config.settings import Settings
-from tradewind.config.task_settings import EXECUTION_API_URL_ENV, settings_for_tasks, task_environment
+from tradewind.config.task_settings import runner_command_environment, settings_for_tasks, task_environment
 from tradewind.core.console_script import tradewind_executable
 from tradewind.core.events import TaskEvent
 from tradewind.core.keys import TaskTryKey
 from tradewind.core.states import TaskInstanceState
-from tradewind.core.workload import TASK_TOKEN_ENV, ExecuteTask
+from tradewind.core.workload import ExecuteTask
 from tradewind.executors.base import Executor
+from tradewind.executors.try_launcher import RunTry, TryLauncher
 from tradewind.sdk.errors import ExecutorError
 
 log = logging.getLogger(__name__)
 
-#: What a forked child calls, ``(settings, workload) -> exit code``: the same code `tradewind tasks run` runs.
-#: Named, not imported: the runner is a process entry point for this executor, like the command line is
-#: for the subprocess mode, not a layer it builds on.
-RUNNER_ENTRYPOINT = "tradewind.runner.run_workload:run_task"
-#: Modules the fork server imports once, so each forked task starts with them loaded. A try talks HTTP to
-#: the execution API: no database driver, no ORM.
-FORK_SERVER_PRELOAD = [
-    "tradewind.executors.local",
-    "tradewind.runner.run_workload",
-    "tradewind.runner.api_channel",
-    "httpx",
-    # httpx imports its transport lazily, at the first client: ~35 ms a try would otherwise pay.
-    "httpcore",
-    "tradewind.sdk.templating",
-    "tradewind.sdk.operators.python",
-    "tradewind.sdk.operators.bash",
-    "tradewind.sdk.operators.empty",
-    "tradewind.sdk.operators.branch",
-    "tradewind.sdk.operators.decorated",
-    "jinja2",
-    "jinja2.ext",
-    "jinja2.sandbox",
-    "jinja2.nativetypes",
-    "jsonschema",
-]
 _environ_lock = threading.Lock()
 #: Seconds between SIGTERM and SIGKILL when a try is terminated.
 KILL_GRACE_SECONDS = 10.0
@@ -131,34 +106,37 @@ def _wait_for_fork_server_exit(*, timeout: float) -> None:
         time.sleep(0.01)
 
 
-def _run_forked(env: dict[str, str], settings: Settings, workload_json: str) -> None:
+def _run_forked(run: RunTry, env: dict[str, str], settings: Settings, workload_json: str) -> None:
     """Entry point inside the forked child: take the executor's environment (the fork server's is frozen
-    at its start), run the try and exit with the runner's exit code."""
-    module_name, func_name = RUNNER_ENTRYPOINT.split(":")
-    run_task = getattr(importlib.import_module(module_name), func_name)  # preloaded by the fork server
+    at its start), run the try with ``run`` (preloaded by the fork server) and exit with its exit code."""
     os.environ.clear()
     os.environ.update(env)
-    sys.exit(run_task(settings, ExecuteTask.model_validate_json(workload_json)))
+    sys.exit(run(settings, ExecuteTask.model_validate_json(workload_json)))
 
 
 class LocalExecutor(Executor):
     """Runs up to ``parallelism`` tries at once on this machine.
 
-    ``fork=True`` starts tries from a fork server that has the runner imported (a few milliseconds per
-    task); ``fork=False`` execs ``tradewind tasks run`` for each (a fresh interpreter, slower, no shared
-    state at all).
+    With a ``launcher`` (what the CLI builds from the runner) tries start from a fork server that has the
+    runner imported (a few milliseconds per task); without one, each execs ``tradewind tasks run`` (a fresh
+    interpreter, slower, no shared state at all).
     """
 
     name = "local"
 
     def __init__(
-        self, parallelism: int, *, settings: Settings, fork: bool = True, env: dict[str, str] | None = None
+        self,
+        parallelism: int,
+        *,
+        settings: Settings,
+        launcher: TryLauncher | None,
+        env: dict[str, str] | None = None,
     ) -> None:
         super().__init__(parallelism)
         self.settings = settings
         #: What tries are given: the settings without their secrets (they reach the execution API only).
         self.task_settings = settings_for_tasks(settings)
-        self.fork = fork
+        self.launcher = launcher
         self.env = env
         self._running: dict[TaskTryKey, _Running] = {}
         self._lock = threading.Lock()
@@ -170,10 +148,10 @@ class LocalExecutor(Executor):
     # -- life-cycle ---------------------------------------------------------------------------------
     def start(self) -> None:
         self._wake_r, self._wake_w = os.pipe()
-        if self.fork:
+        if self.launcher is not None:
             ctx = multiprocessing.get_context("forkserver")
             assert isinstance(ctx, ForkServerContext)
-            ctx.set_forkserver_preload(FORK_SERVER_PRELOAD)
+            ctx.set_forkserver_preload(list(self.launcher.preload))
             _guard_fork_server_starts(self._start_without_secrets)
             self._ctx = ctx
         self._monitor = threading.Thread(
@@ -205,10 +183,7 @@ class LocalExecutor(Executor):
         if self._ctx is not None:
             entry.process = self._fork(workload)
         else:
-            env = self._task_env()
-            if workload.token:
-                env[TASK_TOKEN_ENV] = workload.token
-                env.setdefault(EXECUTION_API_URL_ENV, workload.api_url)
+            env = runner_command_environment(self._base_env(), self.settings, workload)
             entry.popen = subprocess.Popen(
                 workload.command(executable=tradewind_executable()),
                 start_new_session=True,
@@ -224,11 +199,11 @@ class LocalExecutor(Executor):
     def _fork(self, workload: ExecuteTask) -> BaseProcess:
         """Start the try from the fork server; one that died (even between the check and the call: a kill
         is not instant) is started again, without the secrets, and asked once more."""
-        assert self._ctx is not None
+        assert self._ctx is not None and self.launcher is not None
         for attempt in (1, 2):
             process = self._ctx.Process(
                 target=_run_forked,
-                args=(self._task_env(), self.task_settings, workload.model_dump_json()),
+                args=(self.launcher.run, self._task_env(), self.task_settings, workload.model_dump_json()),
                 name=f"tradewind-task {workload.try_key}",
             )
             try:
@@ -242,8 +217,11 @@ class LocalExecutor(Executor):
             return process
         raise AssertionError("unreachable")
 
+    def _base_env(self) -> dict[str, str]:
+        return dict(self.env if self.env is not None else os.environ)
+
     def _task_env(self) -> dict[str, str]:
-        return task_environment(self.env if self.env is not None else os.environ, self.settings)
+        return task_environment(self._base_env(), self.settings)
 
     def _start_without_secrets(self, start: Callable[[], None]) -> None:
         """Run ``start`` (multiprocessing's fork server start) with the secret settings removed from the

@@ -10,23 +10,23 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tradewind.core.states import DagRunType
-from tradewind.scheduler.dag_cache import DagCache
 from tradewind.sdk.assets import evaluate_condition
 from tradewind.sdk.errors import ConflictError
 from tradewind.sdk.schedules import DataInterval
 from tradewind.sdk.timetables.assets import asset_condition_of
 from tradewind.store import asset_queue, assets
 from tradewind.store.run_creation import create_run
+from tradewind.store.serialized_dag_cache import SerializedDagCache
 
 log = logging.getLogger(__name__)
 
 
-def create_asset_triggered_runs(*, session: Session, cache: DagCache, now: datetime) -> int:
+def create_asset_triggered_runs(*, session: Session, cache: SerializedDagCache, now: datetime) -> int:
     """One run per DAG whose asset condition holds over its queued events; the run consumes every event
     queued for the DAG. Returns how many runs were created."""
     created = 0
     for dag_id in asset_queue.dags_with_queued_events(session=session):
-        sdag = cache.get(session, dag_id)
+        sdag = cache.find(session, dag_id)
         if sdag is None:
             continue
         condition = asset_condition_of(sdag.timetable)

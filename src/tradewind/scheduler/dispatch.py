@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
-from tradewind.scheduler.dag_cache import DagCache
+from tradewind.scheduler.try_workload import workload_for
 from tradewind.store import pools, scheduling, task_instances
 from tradewind.store.scheduling import ALL_RUNS, RunScope
+from tradewind.store.serialized_dag_cache import SerializedDagCache
 from tradewind.store.tables import TaskInstanceModel
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ class Limits:
 
 
 def select_and_queue(
-    *, session: Session, cache: DagCache, limits: Limits, now: datetime, scope: RunScope = ALL_RUNS
+    *, session: Session, cache: SerializedDagCache, limits: Limits, now: datetime, scope: RunScope = ALL_RUNS
 ) -> list[ExecuteTask]:
     """Move the best scheduled task instances to queued (try_number + 1) and return their workloads.
 
@@ -48,7 +49,7 @@ def select_and_queue(
     for ti in candidates:
         if len(workloads) >= limits.open_slots:
             break
-        sdag = cache.get(session, ti.dag_id)
+        sdag = cache.find(session, ti.dag_id)
         if sdag is None or ti.task_id not in sdag.task_dict:
             continue
         if per_dag.get(ti.dag_id, 0) >= sdag.max_active_tasks:
@@ -64,28 +65,14 @@ def select_and_queue(
             continue
         per_dag[ti.dag_id] = per_dag.get(ti.dag_id, 0) + 1
         per_pool[ti.pool] = per_pool.get(ti.pool, 0) + ti.pool_slots
-        task = sdag.task_dict[ti.task_id]
-        workloads.append(
-            ExecuteTask(
-                dag_id=ti.dag_id,
-                task_id=ti.task_id,
-                run_id=ti.run_id,
-                map_index=ti.map_index,
-                try_number=try_number,
-                queue=ti.queue,
-                pool=ti.pool,
-                priority_weight=ti.priority_weight,
-                dag_rel_path=sdag.relative_fileloc,
-                executor_config=task.executor_config,
-            )
-        )
+        workloads.append(workload_for(ti, sdag, try_number=try_number))
     return workloads
 
 
 def _queue(session: Session, ti: TaskInstanceModel, limits: Limits, now: datetime) -> bool:
     return task_instances.transition(
         session=session,
-        key=TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index),
+        key=TaskInstanceKey.of(ti),
         expected=TI.SCHEDULED,
         target=TI.QUEUED,
         try_number=ti.try_number,

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from tradewind.core.events import TaskEvent
 from tradewind.core.states import TaskInstanceState
-from tradewind.scheduler.dag_cache import DagCache
 from tradewind.scheduler.try_failure import fail_try, reset_to_scheduled
 from tradewind.scheduler.try_observations import TickObservations
 from tradewind.store import scheduling
+from tradewind.store.serialized_dag_cache import SerializedDagCache
 from tradewind.store.tables import TaskInstanceModel
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ TI = TaskInstanceState
 def handle_events(
     *,
     session: Session,
-    cache: DagCache,
+    cache: SerializedDagCache,
     events: Sequence[TaskEvent],
     now: datetime,
     heartbeat_grace: float = 15.0,
@@ -82,7 +82,7 @@ def handle_events(
                 log.warning("try %s never started (%s); scheduled again", event.key, event.reason)
                 changed += 1
             continue
-        sdag = cache.get(session, ti.dag_id)
+        sdag = cache.find(session, ti.dag_id)
         task = sdag.task_dict.get(ti.task_id) if sdag is not None else None
         reason = event.reason or "the task's process ended without recording a state"
         if event.state == TI.SUCCESS:

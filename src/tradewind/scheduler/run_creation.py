@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.core.states import DagRunState, DagRunType
-from tradewind.scheduler.dag_cache import DagCache
 from tradewind.sdk.errors import ConflictError, TradewindError
 from tradewind.sdk.schedules import DagRunInfo, DataInterval, next_dagrun, timetable_from_dict
 from tradewind.store import dag_runs, dags, scheduling
 from tradewind.store.run_creation import create_run
 from tradewind.store.scheduling import ALL_RUNS, RunScope
+from tradewind.store.serialized_dag_cache import SerializedDagCache
 from tradewind.store.tables import DagModel, DagRunModel
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def next_run_info(*, session: Session, sdag: SerializedDag, now: datetime) -> Da
 
 
 def create_scheduled_runs(
-    *, session: Session, cache: DagCache, now: datetime
+    *, session: Session, cache: SerializedDagCache, now: datetime
 ) -> int:
     """Create the runs that are due. Returns how many were created."""
     created = 0
@@ -53,7 +53,7 @@ def create_scheduled_runs(
     for dag in due:
         if dag.timetable.get("type") in ("none", "assets"):  # asset runs: scheduler/asset_runs.py
             continue
-        sdag = cache.get(session, dag.dag_id)
+        sdag = cache.find(session, dag.dag_id)
         if sdag is None:
             continue
         try:
@@ -115,7 +115,7 @@ def _create_due_run(
 
 
 def start_queued_runs(
-    *, session: Session, cache: DagCache, now: datetime, scope: RunScope = ALL_RUNS
+    *, session: Session, cache: SerializedDagCache, now: datetime, scope: RunScope = ALL_RUNS
 ) -> list[DagRunModel]:
     """Move queued runs to running while their DAG is under max_active_runs."""
     queued = scheduling.queued_runs(session=session, scope=scope)
@@ -124,7 +124,7 @@ def start_queued_runs(
     running = scheduling.active_run_counts(session=session, dag_ids={r.dag_id for r in queued})
     started = []
     for run in queued:
-        sdag = cache.get(session, run.dag_id)
+        sdag = cache.find(session, run.dag_id)
         limit = sdag.max_active_runs if sdag is not None else 16
         if running.get(run.dag_id, 0) >= limit:
             continue

@@ -59,7 +59,7 @@ def run_tries(*, session: Session, dag_id: str, run_id: str) -> list[TryRecord]:
         )
     ).all()
     for old in history:
-        key = TaskTryKey(TaskInstanceKey(old.dag_id, old.run_id, old.task_id, old.map_index), old.try_number)
+        key = TaskTryKey(TaskInstanceKey.of(old), old.try_number)
         archived.add(key)
         # The history keeps no queue time: the try span starts at the launch this process saw, or at its start.
         records.append(
@@ -82,7 +82,7 @@ def run_tries(*, session: Session, dag_id: str, run_id: str) -> list[TryRecord]:
         )
     ).all()
     for ti in current:
-        key = TaskTryKey(TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index), ti.try_number)
+        key = TaskTryKey(TaskInstanceKey.of(ti), ti.try_number)
         if key in archived:
             continue
         records.append(

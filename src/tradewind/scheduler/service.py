@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -215,12 +214,3 @@ def _die_with_parent() -> None:
 
         pr_set_pdeathsig = 1
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-def heartbeat_age(settings: Settings, engine: Engine) -> timedelta | None:
-    """How long ago the newest scheduler heartbeat was (None: never)."""
-    with make_session_factory(engine)() as session:
-        latest = jobs.latest_heartbeat(session=session, job_type="scheduler")
-    if latest is None:
-        return None
-    return SystemClock().now() - latest

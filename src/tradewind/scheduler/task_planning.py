@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from tradewind.core.keys import TaskInstanceKey, TaskTryKey
 from tradewind.core.serialized_dag import SerializedDag, SerializedTask
-from tradewind.core.states import DONE_TI_STATES, DagRunState, TaskInstanceState
-from tradewind.scheduler.dag_cache import DagCache
+from tradewind.core.states import FINISHED_TI_STATES, DagRunState, TaskInstanceState, ti_state_or_none
 from tradewind.scheduler.mapped_expansion import expansion_size, group_sources, group_spec, relevant_upstream
 from tradewind.sdk.errors import TaskExecutionError
 from tradewind.sdk.trigger_rule import Decision, UpstreamCounts, evaluate_trigger_rule
 from tradewind.store import dag_callbacks, dag_runs, scheduling, task_instances
 from tradewind.store.scheduling import ALL_RUNS, PlannedTi, RunScope
+from tradewind.store.serialized_dag_cache import SerializedDagCache
 from tradewind.store.tables import DagRunModel
 
 log = logging.getLogger(__name__)
@@ -51,13 +51,13 @@ class _Run:
         """``old``'s row changed in the database (a placeholder that became map index 0)."""
         tis = self.by_task[old.task_id]
         tis[tis.index(old)] = new
-        self.state[new.id] = _state(new)
+        self.state[new.id] = ti_state_or_none(new.state)
 
 
 def plan_runs(
     *,
     session: Session,
-    cache: DagCache,
+    cache: SerializedDagCache,
     now: datetime,
     terminate: Callable[[TaskTryKey], None],
     scope: RunScope = ALL_RUNS,
@@ -69,7 +69,7 @@ def plan_runs(
     for ti in tis:
         grouped[(ti.dag_id, ti.run_id)].append(ti)
     for run in runs:
-        sdag = cache.get(session, run.dag_id)
+        sdag = cache.find(session, run.dag_id)
         if sdag is None:
             log.warning("DAG %s of run %s is gone; failing the run", run.dag_id, run.run_id)
             _finish(session, run, DagRunState.FAILED, now, stats, sdag=None, reason="dag_gone")
@@ -89,7 +89,7 @@ def _plan_run(
     terminate: Callable[[TaskTryKey], None],
 ) -> None:
     tis = _reconcile_structure(session, run, sdag, tis)
-    view = _Run(run, sdag, defaultdict(list), {ti.id: _state(ti) for ti in tis})
+    view = _Run(run, sdag, defaultdict(list), {ti.id: ti_state_or_none(ti.state) for ti in tis})
     for ti in tis:
         view.by_task[ti.task_id].append(ti)
 
@@ -103,7 +103,7 @@ def _plan_run(
             stats.scheduled += _plan_ti(session, view, task, ti, now)
 
     states = list(view.state.values())
-    if states and all(s in DONE_TI_STATES for s in states):
+    if states and all(s in FINISHED_TI_STATES for s in states):
         final = _final_state(view)
         _finish(
             session,
@@ -116,17 +116,9 @@ def _plan_run(
         )
 
 
-def _state(ti: PlannedTi) -> TaskInstanceState | None:
-    return TI(ti.state) if ti.state else None
-
-
-def _key(ti: PlannedTi) -> TaskInstanceKey:
-    return TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
-
-
 def _move(session: Session, view: _Run, ti: PlannedTi, target: TI, **values: Any) -> bool:
     ok = task_instances.transition(
-        session=session, key=_key(ti), expected=view.state[ti.id], target=target, values=values
+        session=session, key=TaskInstanceKey.of(ti), expected=view.state[ti.id], target=target, values=values
     )
     if ok:
         view.state[ti.id] = target
@@ -198,7 +190,7 @@ def _setup_teardown_gate(view: _Run, task: SerializedTask, decision: Decision) -
     index = view.sdag.setup_teardown
     if task.is_teardown:
         scope = index.teardown_scope(task.task_id)
-        if decision == "run" and any(s not in DONE_TI_STATES for t in scope for s in view.states_of(t)):
+        if decision == "run" and any(s not in FINISHED_TI_STATES for t in scope for s in view.states_of(t)):
             return "wait"
         return decision
     setups = index.indirect_setups(task.task_id)
@@ -276,7 +268,7 @@ def _plan_group_placeholder(
     if decision == "skip":
         _move(session, view, ti, TI.SKIPPED, start_date=now, end_date=now)
     elif decision == "upstream_failed" or (
-        decision == "run" and all(s in DONE_TI_STATES for s in source_states)
+        decision == "run" and all(s in FINISHED_TI_STATES for s in source_states)
     ):
         _move(session, view, ti, TI.UPSTREAM_FAILED, start_date=now, end_date=now)
     return 0
@@ -289,9 +281,9 @@ def _reconcile_structure(
     present = {ti.task_id for ti in tis}
     gone = [ti for ti in tis if ti.task_id not in sdag.task_dict]
     for ti in gone:
-        if _state(ti) not in (TI.REMOVED, TI.RUNNING, TI.QUEUED):
+        if ti_state_or_none(ti.state) not in (TI.REMOVED, TI.RUNNING, TI.QUEUED):
             task_instances.transition(
-                session=session, key=_key(ti), expected=_state(ti), target=TI.REMOVED, values={}
+                session=session, key=TaskInstanceKey.of(ti), expected=ti_state_or_none(ti.state), target=TI.REMOVED, values={}
             )
     missing = [t for t in sdag.tasks if t.task_id not in present]
     if missing:
@@ -319,7 +311,7 @@ def _time_out(session: Session, view: _Run, now: datetime, terminate: Callable[[
         for ti in tis:
             state = view.state[ti.id]
             if state in (TI.QUEUED, TI.RUNNING):
-                terminate(TaskTryKey(_key(ti), ti.try_number))
+                terminate(TaskTryKey(TaskInstanceKey.of(ti), ti.try_number))
                 _move(session, view, ti, TI.FAILED, end_date=now, state_reason=reason)
             elif state in (None, TI.SCHEDULED, TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE, TI.DEFERRED):
                 _move(session, view, ti, TI.SKIPPED, end_date=now, state_reason=reason)

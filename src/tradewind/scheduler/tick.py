@@ -19,7 +19,6 @@ from tradewind.executors.base import Executor
 from tradewind.observability.metrics import NO_METRICS, Metrics
 from tradewind.observability.tracing import NO_TRACING, Tracing
 from tradewind.scheduler.asset_runs import create_asset_triggered_runs
-from tradewind.scheduler.dag_cache import DagCache
 from tradewind.scheduler.dispatch import Limits, select_and_queue
 from tradewind.scheduler.event_handling import handle_events
 from tradewind.scheduler.run_creation import create_scheduled_runs, start_queued_runs
@@ -33,6 +32,7 @@ from tradewind.sdk.errors import TradewindError
 from tradewind.store import scheduling, triggers
 from tradewind.store.engine import transaction
 from tradewind.store.scheduling import ALL_RUNS, RunScope
+from tradewind.store.serialized_dag_cache import SerializedDagCache
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class Scheduler:
         #: Gives each try its token and the execution API's URL; None runs tries in process on the database
         #: (`dags test`, whose inline executor has the credentials anyway).
         self.tokens = tokens
-        self.cache = DagCache()
+        self.cache = SerializedDagCache()
         #: Events taken from the executor by a tick whose transaction failed: the next tick applies them.
         self._unapplied: list[TaskEvent] = []
 

@@ -38,7 +38,7 @@ def fail_try(
 def reset_to_scheduled(*, session: Session, ti: TaskInstanceModel, reason: str) -> bool:
     """Give back a queued try that never started: scheduled again, without using a try (a resuming deferred
     try was queued at its own try number, which it keeps)."""
-    key = TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
+    key = TaskInstanceKey.of(ti)
     return task_instances.transition(
         session=session,
         key=key,

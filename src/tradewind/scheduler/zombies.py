@@ -13,10 +13,11 @@ from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.execution.tokens import WorkloadTokens
 from tradewind.executors.base import AdoptionCandidate, Executor
-from tradewind.scheduler.dag_cache import DagCache
 from tradewind.scheduler.try_failure import fail_try, reset_to_scheduled
 from tradewind.scheduler.try_observations import TickObservations
+from tradewind.scheduler.try_workload import workload_for
 from tradewind.store import scheduling
+from tradewind.store.serialized_dag_cache import SerializedDagCache
 from tradewind.store.tables import TaskInstanceModel
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ TI = TaskInstanceState
 def fail_zombies(
     *,
     session: Session,
-    cache: DagCache,
+    cache: SerializedDagCache,
     now: datetime,
     threshold: float,
     observations: TickObservations | None = None,
@@ -35,7 +36,7 @@ def fail_zombies(
     for ti in scheduling.zombie_candidates(
         session=session, heartbeat_before=now - timedelta(seconds=threshold)
     ):
-        sdag = cache.get(session, ti.dag_id)
+        sdag = cache.find(session, ti.dag_id)
         task = sdag.task_dict.get(ti.task_id) if sdag is not None else None
         reason = f"zombie: no heartbeat from the task's runner for more than {threshold:g} s"
         if (new_state := fail_try(session=session, ti=ti, task=task, reason=reason, now=now)) is not None:
@@ -52,7 +53,7 @@ def reset_stuck_queued(*, session: Session, executor: Executor, now: datetime, t
     carried = {k.ti for k in executor.running_keys()}
     count = 0
     for ti in scheduling.queued_before(session=session, queued_before=now - timedelta(seconds=timeout)):
-        if _key(ti) in carried:
+        if TaskInstanceKey.of(ti) in carried:
             continue
         if reset_to_scheduled(
             session=session, ti=ti, reason=f"queued for more than {timeout:g} s without starting"
@@ -64,7 +65,7 @@ def reset_stuck_queued(*, session: Session, executor: Executor, now: datetime, t
 def adopt_orphans(
     *,
     session: Session,
-    cache: DagCache,
+    cache: SerializedDagCache,
     executor: Executor,
     job_id: int,
     now: datetime,
@@ -103,22 +104,5 @@ def adopt_orphans(
     return len(adopted_ids), reset
 
 
-def _key(ti: TaskInstanceModel) -> TaskInstanceKey:
-    return TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
-
-
-def _workload(session: Session, cache: DagCache, ti: TaskInstanceModel) -> ExecuteTask:
-    sdag = cache.get(session, ti.dag_id)
-    task = sdag.task_dict.get(ti.task_id) if sdag is not None else None
-    return ExecuteTask(
-        dag_id=ti.dag_id,
-        task_id=ti.task_id,
-        run_id=ti.run_id,
-        map_index=ti.map_index,
-        try_number=ti.try_number,
-        queue=ti.queue,
-        pool=ti.pool,
-        priority_weight=ti.priority_weight,
-        dag_rel_path=sdag.relative_fileloc if sdag is not None else "",
-        executor_config=task.executor_config if task is not None else {},
-    )
+def _workload(session: Session, cache: SerializedDagCache, ti: TaskInstanceModel) -> ExecuteTask:
+    return workload_for(ti, cache.find(session, ti.dag_id), try_number=ti.try_number)

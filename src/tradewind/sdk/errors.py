@@ -18,7 +18,6 @@
     ├── AuthenticationError         no or bad credentials
     ├── ExecutorError               an executor could not place or stop a workload
     ├── DeploymentError             `tradewind deploy` could not install, reach or verify a release
-    ├── UserCodeError               user code raised; wraps the original at one boundary
     ├── NoTaskContextError          get_current_context() called outside a running task (also RuntimeError)
     ├── TaskStateValueError         a task state store value that cannot be stored (also ValueError)
     ├── MissingDependencyError      an optional library a feature needs is not installed (also ImportError)
@@ -151,10 +150,6 @@ class ExecutorError(TradewindError):
 
 class DeploymentError(TradewindError):
     """Installing or checking a release on Kubernetes failed (cluster unreachable, helm failed, stuck pods)."""
-
-
-class UserCodeError(TradewindError):
-    """User code raised; ``__cause__`` is the original exception."""
 
 
 class NoTaskContextError(TradewindError, RuntimeError):

@@ -35,22 +35,6 @@ class DagFileRecord:
     parse_duration: float
 
 
-def upsert_dag_file(
-    *,
-    session: Session,
-    fileloc: str,
-    content_hash: str,
-    mtime: float,
-    dag_ids: Collection[str],
-    source: str,
-    parse_duration: float,
-    now: datetime,
-) -> DagFile:
-    """Record the outcome of parsing one file."""
-    record = DagFileRecord(fileloc, content_hash, mtime, dag_ids, source, parse_duration)
-    return upsert_dag_files(session=session, records=[record], now=now)[fileloc]
-
-
 def upsert_dag_files(
     *, session: Session, records: Sequence[DagFileRecord], now: datetime
 ) -> dict[str, DagFile]:

@@ -162,29 +162,6 @@ def set_dag_run_state(
     return session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
 
 
-def count_active_runs(
-    *, session: Session, dag_id: str, states: Collection[DagRunState] = ACTIVE_RUN_STATES
-) -> int:
-    """How many runs of the DAG are queued or running (or in ``states``)."""
-    stmt = (
-        select(func.count())
-        .select_from(DagRunModel)
-        .where(DagRunModel.dag_id == dag_id, DagRunModel.state.in_([s.value for s in states]))
-    )
-    return session.scalar(stmt) or 0
-
-
-def latest_dag_run(
-    *, session: Session, dag_id: str, run_type: DagRunType | str | None = None
-) -> DagRunModel | None:
-    """The run with the newest logical date (optionally of one run type), or None."""
-    stmt = select(DagRunModel).where(DagRunModel.dag_id == dag_id)
-    if run_type is not None:
-        stmt = stmt.where(DagRunModel.run_type == DagRunType(run_type).value)
-    stmt = stmt.order_by(DagRunModel.logical_date.desc(), DagRunModel.id.desc()).limit(1)
-    return session.scalars(stmt).first()
-
-
 def previous_successful_run(*, session: Session, dag_id: str, before: datetime) -> DagRunModel | None:
     """The successful run with the newest logical date before ``before`` (Airflow 2's
     ``prev_execution_date_success``), or None."""

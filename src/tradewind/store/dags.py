@@ -173,14 +173,6 @@ def get_serialized_dag(*, session: Session, dag_id: str) -> SerializedDag:
     return SerializedDag.from_json(row.data)
 
 
-def serialized_dag_hashes(*, session: Session, dag_ids: Collection[str] | None = None) -> dict[str, str]:
-    """dag_id -> hash of the stored serialized DAG: lets callers cache parsed SerializedDags safely."""
-    stmt = select(SerializedDagModel.dag_id, SerializedDagModel.dag_hash)
-    if dag_ids is not None:
-        stmt = stmt.where(SerializedDagModel.dag_id.in_(list(dag_ids)))
-    return {dag_id: dag_hash for dag_id, dag_hash in session.execute(stmt)}
-
-
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

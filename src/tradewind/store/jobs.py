@@ -72,14 +72,3 @@ def alive_jobs(
     if job_type is not None:
         stmt = stmt.where(JobModel.job_type == job_type)
     return session.scalars(stmt.order_by(JobModel.id)).all()
-
-
-def dead_jobs(
-    *, session: Session, job_type: str | None, threshold_seconds: float, now: datetime
-) -> Sequence[JobModel]:
-    """Jobs still marked running whose last heartbeat is older than ``threshold_seconds``."""
-    limit = now - timedelta(seconds=threshold_seconds)
-    stmt = select(JobModel).where(JobModel.state == RUNNING, JobModel.latest_heartbeat < limit)
-    if job_type is not None:
-        stmt = stmt.where(JobModel.job_type == job_type)
-    return session.scalars(stmt.order_by(JobModel.id)).all()

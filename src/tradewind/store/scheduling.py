@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, t
 from sqlalchemy.orm import Session
 
 from tradewind.core.keys import TaskInstanceKey
-from tradewind.core.states import DagRunState, TaskInstanceState
+from tradewind.core.states import DagRunState, TaskInstanceState, ti_state_or_none
 from tradewind.store.tables import DagModel, DagRunModel, JobModel, TaskInstanceModel
 
 TI = TaskInstanceState
@@ -197,7 +197,7 @@ def task_instance_state(*, session: Session, key: TaskInstanceKey) -> object:
     ).first()
     if row is None:
         return MISSING
-    return TI(row[0]) if row[0] else None
+    return ti_state_or_none(row[0])
 
 
 def dispatch_candidates(
@@ -372,7 +372,7 @@ def get_task_instance_rows(
             ).in_(chunk)
         )
         for ti in session.scalars(stmt):
-            found[TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)] = ti
+            found[TaskInstanceKey.of(ti)] = ti
     return found
 
 

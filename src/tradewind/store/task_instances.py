@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.core.setup_teardown import clear_scope
-from tradewind.core.states import DagRunState, TaskInstanceState
+from tradewind.core.states import DagRunState, TaskInstanceState, ti_state_or_none
 from tradewind.core.transitions import check_ti_transition
 from tradewind.sdk.errors import NotFoundError, TradewindError
 from tradewind.store.dag_runs import set_dag_run_state
@@ -23,14 +23,15 @@ from tradewind.store.xcom import delete_xcoms
 
 # archive_try, list_tries and TryInfo live in task_history; callers may import them from here too.
 __all__ = [
+    "CLEARABLE_FAILED",
     "DEFERRAL_CLEARED",
     "TryInfo",
     "archive_try",
+    "clear_targets",
     "clear_task_instances",
     "create_task_instances",
     "get_task_instance",
     "heartbeat",
-    "key_of",
     "list_task_instances",
     "list_tries",
     "mark_task_instance",
@@ -53,10 +54,6 @@ DEFERRAL_CLEARED: dict[str, Any] = {
 _COLUMNS = frozenset(TaskInstanceModel.__table__.columns.keys())
 #: Columns a transition may never set through ``values``: the key, and state (set by ``target``).
 _PROTECTED = frozenset({"id", "dag_id", "run_id", "task_id", "map_index", "state"})
-
-
-def key_of(ti: TaskInstanceModel) -> TaskInstanceKey:
-    return TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
 
 
 def _key_filter(key: TaskInstanceKey) -> list[ColumnElement[bool]]:
@@ -82,8 +79,8 @@ def state_filter(states: Iterable[StateOrNone]) -> ColumnElement[bool]:
 
 def _as_state_set(expected: Expected) -> set[StateOrNone]:
     if expected is None or isinstance(expected, str):
-        return {TI(expected) if expected is not None else None}
-    return {TI(s) if s is not None else None for s in expected}
+        return {ti_state_or_none(expected)}
+    return {ti_state_or_none(s) for s in expected}
 
 
 def create_task_instances(
@@ -187,7 +184,7 @@ def transition(
     Returns False when the row was not in an expected state (another process moved it first).
     Raises InvalidTransitionError when a transition is not allowed at all.
     """
-    target = TI(target) if target is not None else None
+    target = ti_state_or_none(target)
     expected_states = _as_state_set(expected)
     if len(expected_states) > 1:
         expected_states.discard(target)
@@ -240,7 +237,7 @@ def mark_task_instance(
     task instance is in that state already or moved meanwhile."""
     state = TI(state)
     ti = get_task_instance(session=session, key=key)
-    current = TI(ti.state) if ti.state is not None else None
+    current = ti_state_or_none(ti.state)
     if current == state:
         return False
     start = ti.start_date or now
@@ -259,6 +256,42 @@ def mark_task_instance(
     )
 
 
+#: The states ``only_failed`` clears.
+CLEARABLE_FAILED = frozenset({TI.FAILED.value, TI.UPSTREAM_FAILED.value})
+
+
+def _checked_scope(sdag: SerializedDag, task_ids: Collection[str], *, include_downstream: bool) -> set[str]:
+    """``core.setup_teardown.clear_scope`` of ``task_ids``; NotFoundError names a task the DAG lacks."""
+    missing = sorted(set(task_ids) - set(sdag.task_dict))
+    if missing:
+        raise NotFoundError(
+            f"DAG {sdag.dag_id!r} has no task(s) {', '.join(missing)}", kind="task", ident=missing[0]
+        )
+    return clear_scope(sdag, task_ids, include_downstream=include_downstream)
+
+
+def clear_targets(
+    *,
+    session: Session,
+    sdag: SerializedDag,
+    run_id: str,
+    task_ids: Collection[str],
+    include_downstream: bool,
+    only_failed: bool = False,
+) -> list[TaskInstanceModel]:
+    """The task instances of one run a clear of ``task_ids`` affects, in task order: the tasks chosen by
+    ``core.setup_teardown.clear_scope`` (downstream tasks if asked, and the setups and teardowns a cleared
+    task goes with), those with a state (one without has nothing to reset), and with ``only_failed`` only
+    failed and upstream_failed ones. The one place that choice is made: the UI, the REST APIs and
+    ``tasks clear`` show and clear what this returns. NotFoundError names a task the DAG does not have."""
+    wanted = _checked_scope(sdag, task_ids, include_downstream=include_downstream)
+    tis, _ = list_task_instances(session=session, dag_id=sdag.dag_id, run_id=run_id, task_ids=wanted)
+    chosen = [ti for ti in tis if ti.state is not None and (not only_failed or ti.state in CLEARABLE_FAILED)]
+    order = {t.task_id: i for i, t in enumerate(sdag.tasks)}
+    chosen.sort(key=lambda ti: (order.get(ti.task_id, 0), ti.map_index))
+    return chosen
+
+
 def clear_task_instances(
     *,
     session: Session,
@@ -268,7 +301,7 @@ def clear_task_instances(
     include_downstream: bool,
     sdag: SerializedDag,
     now: datetime,
-    with_setups_and_teardowns: bool = True,
+    only_failed: bool = False,
     depth: int = 0,
 ) -> list[TaskInstanceKey]:
     """Make tasks run again, as Airflow's clear does: keep each finished try in the history, reset the
@@ -276,29 +309,27 @@ def clear_task_instances(
     retries``), delete their XComs, and queue the run again if it had finished. Their task state store
     keys are kept, as in Airflow: a task cleared to run again reads what its earlier tries stored.
 
-    The tasks are chosen by ``core.setup_teardown.clear_scope`` (downstream tasks if asked, and the setups
-    and teardowns a cleared task goes with); ``with_setups_and_teardowns=False`` is for a caller that has
-    already chosen with it and filtered the result (only failed ones). A cleared ExternalTaskMarker clears
-    its external task (with downstream) in the other DAG's run at the same logical date, and so on up to
-    the marker's ``recursion_depth``; ``depth`` counts the DAGs crossed so far. The keys returned include
+    The task instances are those ``clear_targets`` chooses. A cleared ExternalTaskMarker clears its
+    external task (with downstream) in the other DAG's run at the same logical date, and so on up to the
+    marker's ``recursion_depth``; ``depth`` counts the DAGs crossed so far. The keys returned include
     those of other DAGs."""
-    wanted = set(task_ids)
-    missing = sorted(wanted - set(sdag.task_dict))
-    if missing:
-        raise NotFoundError(
-            f"DAG {dag_id!r} has no task(s) {', '.join(missing)}", kind="task", ident=missing[0]
-        )
-    if with_setups_and_teardowns:
-        wanted = clear_scope(sdag, wanted, include_downstream=include_downstream)
-    elif include_downstream:
-        for task_id in list(wanted):
-            wanted |= sdag.descendants(task_id)
-    tis, _ = list_task_instances(session=session, dag_id=dag_id, run_id=run_id, task_ids=wanted)
+    targets = clear_targets(
+        session=session,
+        sdag=sdag,
+        run_id=run_id,
+        task_ids=task_ids,
+        include_downstream=include_downstream,
+        only_failed=only_failed,
+    )
     cleared: list[TaskInstanceKey] = []
-    for ti in tis:
+    for ti in targets:
         if _clear_one(session, ti, sdag):
-            cleared.append(key_of(ti))
-    delete_xcoms(session=session, dag_id=dag_id, run_id=run_id, task_ids=sorted(wanted))
+            cleared.append(TaskInstanceKey.of(ti))
+    # XComs go, and ExternalTaskMarkers are followed, for every task in the scope; with only_failed, for
+    # the failed ones only.
+    scope = _checked_scope(sdag, task_ids, include_downstream=include_downstream)
+    touched = sorted({ti.task_id for ti in targets} if only_failed else scope)
+    delete_xcoms(session=session, dag_id=dag_id, run_id=run_id, task_ids=touched)
     set_dag_run_state(
         session=session,
         dag_id=dag_id,
@@ -307,7 +338,7 @@ def clear_task_instances(
         target=DagRunState.QUEUED,
         now=now,
     )
-    for task_id in sorted(wanted):
+    for task_id in touched:
         marker = sdag.task_dict[task_id].model_extra or {}
         if "external_marker" in marker:
             cleared += _clear_marked(session, dag_id, run_id, task_id, marker["external_marker"], now, depth)
@@ -350,7 +381,7 @@ def _clear_marked(
 
 def _clear_one(session: Session, ti: TaskInstanceModel, sdag: SerializedDag) -> bool:
     for _attempt in range(3):  # the row may move under us (runner finishing); re-read and retry
-        current = TI(ti.state) if ti.state is not None else None
+        current = ti_state_or_none(ti.state)
         if current is None:
             return True
         if current is not TI.SCHEDULED and ti.try_number > 0:
@@ -358,7 +389,7 @@ def _clear_one(session: Session, ti: TaskInstanceModel, sdag: SerializedDag) -> 
         retries = sdag.task_dict[ti.task_id].retries or 0
         moved = transition(
             session=session,
-            key=key_of(ti),
+            key=TaskInstanceKey.of(ti),
             expected=current,
             target=None,
             by_user=True,

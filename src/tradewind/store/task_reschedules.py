@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from tradewind.core.keys import TaskInstanceKey
@@ -65,7 +65,3 @@ def list_reschedules(*, session: Session, key: TaskInstanceKey) -> list[TaskResc
             .order_by(TaskRescheduleModel.try_number, TaskRescheduleModel.id)
         )
     )
-
-
-def delete_reschedules(*, session: Session, key: TaskInstanceKey) -> None:
-    session.execute(delete(TaskRescheduleModel).where(*_of(key)))

@@ -75,13 +75,3 @@ def delete_task_state(*, session: Session, scope: TaskScope, key: str) -> None:
 def clear_task_state(*, session: Session, scope: TaskScope) -> None:
     """Delete every key of the task instance."""
     session.execute(delete(TaskStateModel).where(*_scope_filter(scope)))
-
-
-def list_task_state(*, session: Session, scope: TaskScope) -> dict[str, Any]:
-    """Every key of the task instance and its value, by key."""
-    rows = session.execute(
-        select(TaskStateModel.key, TaskStateModel.value)
-        .where(*_scope_filter(scope))
-        .order_by(TaskStateModel.key)
-    )
-    return {key: json.loads(value) for key, value in rows}

@@ -9,7 +9,7 @@ is a conditional UPDATE.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -96,16 +96,6 @@ def triggers_by_id(*, session: Session, ids: Collection[int]) -> list[StoredTrig
         )
         found += [StoredTrigger(i, classpath, dict(kwargs or {})) for i, classpath, kwargs in rows]
     return found
-
-
-def triggers_of(*, session: Session, triggerer_id: int) -> list[StoredTrigger]:
-    """The triggers ``triggerer_id`` holds, oldest first."""
-    rows = session.execute(
-        select(TriggerModel.id, TriggerModel.classpath, TriggerModel.kwargs)
-        .where(TriggerModel.triggerer_id == triggerer_id)
-        .order_by(TriggerModel.id)
-    )
-    return [StoredTrigger(i, classpath, dict(kwargs or {})) for i, classpath, kwargs in rows]
 
 
 def release_triggers(*, session: Session, triggerer_id: int) -> int:
@@ -233,7 +223,3 @@ def delete_unreferenced(*, session: Session) -> int:
         delete(TriggerModel).where(~waiting, ~watching).execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def trigger_ids(*, session: Session) -> Sequence[int]:
-    return session.scalars(select(TriggerModel.id).order_by(TriggerModel.id)).all()

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.migrated_databases import migrate_database
+from tradewind.actions.passwords import hash_password
 from tradewind.api.app import create_app
-from tradewind.api.passwords import hash_password
 from tradewind.config.settings import Settings
 from tradewind.core.serialized_dag import SerializedDag, SerializedParam, SerializedTask, SerializedTaskGroup
 from tradewind.store import dag_files, dags, users
@@ -87,16 +87,8 @@ def build_dag(dag_id: str = DAG_ID, *, tags: list[str] | None = None) -> Seriali
 def seed_dag(factory: sessionmaker[Session], sdag: SerializedDag, *, paused: bool = False) -> None:
     with transaction(factory) as session:
         dags.upsert_dag(session=session, sdag=sdag, paused_default=paused, now=NOW)
-        dag_files.upsert_dag_file(
-            session=session,
-            fileloc=sdag.fileloc,
-            content_hash="h",
-            mtime=0.0,
-            dag_ids=[sdag.dag_id],
-            source=SOURCE,
-            parse_duration=0.01,
-            now=NOW,
-        )
+        record = dag_files.DagFileRecord(sdag.fileloc, "h", 0.0, [sdag.dag_id], SOURCE, 0.01)
+        dag_files.upsert_dag_files(session=session, records=[record], now=NOW)
 
 
 @dataclass

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.integration.api.conftest import DAG_ID, NOW, Site
-from tradewind.api.passwords import hash_token
+from tradewind.actions.passwords import hash_token
 from tradewind.config.settings import Settings
 from tradewind.store import audit, dag_runs, users, xcom
 from tradewind.store.engine import transaction

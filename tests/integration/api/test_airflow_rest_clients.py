@@ -14,8 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import httpx
 import pytest
 
 from tests.external_venvs import ensure_venv, run_json
+from tests.waiting import wait_for
 from tradewind.store import audit, dags
 from tradewind.store.connections import get_connection
 from tradewind.store.engine import make_engine, make_session_factory
@@ -82,19 +82,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except (httpx.HTTPError, KeyError, ValueError) as exc:
-            last = exc
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last error: {last!r}")
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     home = tmp_path_factory.mktemp("rest_clients") / "tw_home"
@@ -127,14 +114,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     url = f"http://127.0.0.1:{port}"
     auth = (ADMIN, PASSWORD)
     try:
-        wait_for(
-            lambda: (
+        wait_for(lambda: (
                 httpx.get(f"{url}/api/v1/dags/{MANUAL}", auth=auth).status_code == 200
                 and httpx.get(f"{url}/api/v1/importErrors", auth=auth).json()["total_entries"] >= 1
-            ),
-            90,
-            "the DAG files to be parsed",
-        )
+            ), timeout=90, what="the DAG files to be parsed",
+            ignoring=(httpx.HTTPError, KeyError, ValueError), interval=0.25)
         yield LiveServer(url=url, home=home)
     finally:
         process.send_signal(signal.SIGINT)

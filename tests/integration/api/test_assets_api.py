@@ -11,11 +11,11 @@ from starlette.testclient import TestClient
 from tests.integration.api.conftest import NOW, PASSWORDS, Site, seed_dag
 from tradewind.core.serialized_dag import SerializedDag, SerializedTask
 from tradewind.scheduler.asset_runs import create_asset_triggered_runs
-from tradewind.scheduler.dag_cache import DagCache
 from tradewind.sdk.assets import Asset
 from tradewind.sdk.schedules import timetable_from_schedule, timetable_to_dict
 from tradewind.store import assets, audit
 from tradewind.store.engine import transaction
+from tradewind.store.serialized_dag_cache import SerializedDagCache
 
 ORDERS = Asset("s3://shop/orders")
 
@@ -80,7 +80,7 @@ def test_an_external_event_is_audited_queued_and_consumed_by_a_run_visible_in_bo
         assert len(entries) == 2
 
     with transaction(site.factory) as session:
-        assert create_asset_triggered_runs(session=session, cache=DagCache(), now=NOW) == 1
+        assert create_asset_triggered_runs(session=session, cache=SerializedDagCache(), now=NOW) == 1
     runs = op.get("/api/v1/dags/report_orders/dagRuns").json()["dag_runs"]
     [run] = runs
     assert run["run_type"] == "dataset_triggered"  # Airflow 2's name in /api/v1

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.integration.api.conftest import DAG_ID, Site
-from tradewind.api.admin_user import create_token, reset_password
+from tradewind.actions.accounts import create_token, reset_password
 from tradewind.api.sessions import SESSION_COOKIE
 from tradewind.core.clock import utcnow
 from tradewind.store import api_tokens, audit, dags

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from tradewind.api.admin_user import ensure_admin_user
-from tradewind.api.passwords import verify_password
+from tradewind.actions.accounts import ensure_admin_user
+from tradewind.actions.passwords import verify_password
 from tradewind.cli.main import main
 from tradewind.config.settings import Settings
 from tradewind.store import api_tokens, users

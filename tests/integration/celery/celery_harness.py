@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import redis
 from pydantic import SecretStr
+from tests.waiting import wait_for
 
 from tradewind.config.settings import CelerySettings
 from tradewind.core.events import TaskEvent
@@ -27,18 +27,6 @@ from tradewind.executors.celery.executor import CeleryExecutor
 SHARED_REDIS = os.environ.get("TRADEWIND_TEST_REDIS", "redis://127.0.0.1:6379/5")
 TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
 RABBIT_ROOT = os.environ.get("TRADEWIND_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672")
-
-
-def wait_for(predicate: Callable[[], Any], *, timeout: float, message: str, interval: float = 0.1) -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail with ``message`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s: {message}")
-        time.sleep(interval)
 
 
 def free_port() -> int:
@@ -98,7 +86,7 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
         )
         client = redis.Redis(port=self.port)
-        wait_for(lambda: _pings(client), timeout=10, message="private redis-server to answer")
+        wait_for(lambda: _pings(client), timeout=10, what="private redis-server to answer")
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -178,6 +166,6 @@ class EventLog:
             finals = {e.key: e for e in self.poll() if e.state.value in ("success", "failed")}
             return finals if all(k in finals for k in keys) else None
 
-        result: dict[Any, TaskEvent] = wait_for(done, timeout=timeout, message=f"final events for {keys}")
+        result: dict[Any, TaskEvent] = wait_for(done, timeout=timeout, what=f"final events for {keys}")
         return result
 MakeExecutor = Callable[[Broker], CeleryExecutor]

@@ -28,9 +28,9 @@ from tests.integration.celery.celery_harness import (
     Worker,
     make_broker,
     stop_workers,
-    wait_for,
     worker_is_ready,
 )
+from tests.waiting import wait_for
 
 from tradewind.executors.celery.executor import CeleryExecutor
 
@@ -164,7 +164,7 @@ def start_worker(tmp_path: Path, tw_home: Path, journal: Journal) -> Iterator[St
                 raise AssertionError(f"worker {hostname} exited with {proc.returncode}:\n{worker.log()}")
             return worker_is_ready(broker.settings, hostname)
 
-        wait_for(ready, timeout=60, message=f"worker {hostname} to answer a ping", interval=0.3)
+        wait_for(ready, timeout=60, what=f"worker {hostname} to answer a ping", interval=0.3)
         return worker
 
     yield start

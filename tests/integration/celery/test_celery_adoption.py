@@ -10,9 +10,9 @@ from tests.integration.celery.celery_harness import (
     EventLog,
     MakeExecutor,
     StartWorker,
-    wait_for,
     workload,
 )
+from tests.waiting import wait_for
 
 from tradewind.core.states import TaskInstanceState
 from tradewind.executors.base import AdoptionCandidate
@@ -47,7 +47,7 @@ def test_restarted_executor_adopts_sent_tries_and_returns_unknown_ones(
         lambda: {(e.key, e.state) for e in log.poll()}
         >= {(running.try_key, TaskInstanceState.RUNNING), (finished.try_key, TaskInstanceState.SUCCESS)},
         timeout=30,
-        message="one try running and one finished",
+        what="one try running and one finished",
     )
     before.stop(wait=False)
 

@@ -20,7 +20,8 @@ from tests.integration.celery.celery_harness import (
     Worker,
     make_broker,
 )
-from tests.integration.scheduler.conftest import Deployment, wait_until
+from tests.integration.scheduler.conftest import Deployment
+from tests.waiting import wait_for
 
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.store import task_instances
@@ -148,8 +149,8 @@ def test_a_worker_sigkilled_mid_task_fails_the_try_and_the_retry_runs_elsewhere(
     doomed = _worker(start_worker, broker, deployment, "a", [queue], concurrency=1)
     deployment.start_scheduler()
     run_id = deployment.tw("dags", "trigger", "killable").stdout.strip()
-    wait_until(lambda: "try 1 on a" in _log(deployment, "killable", "long", run_id), timeout=60,
-               what="try 1 to run on worker a", on_timeout=deployment.dump_logs)
+    wait_for(lambda: "try 1 on a" in _log(deployment, "killable", "long", run_id), timeout=60,
+               what="try 1 to run on worker a", details=deployment.dump_logs)
     _worker(start_worker, broker, deployment, "b", [queue], concurrency=1)
 
     os.kill(doomed.proc.pid, signal.SIGKILL)
@@ -181,8 +182,8 @@ def test_a_scheduler_restart_mid_run_adopts_the_running_try(
     _worker(start_worker, redis_broker, deployment, "a", [redis_broker.settings.default_queue], runner=TRADEWIND)
     scheduler = deployment.start_scheduler()
     run_id = deployment.tw("dags", "trigger", "restartable").stdout.strip()
-    wait_until(lambda: _ti(deployment, "restartable", run_id, "first").state == "running", timeout=60,
-               what="first to be running", on_timeout=deployment.dump_logs)
+    wait_for(lambda: _ti(deployment, "restartable", run_id, "first").state == "running", timeout=60,
+               what="first to be running", details=deployment.dump_logs)
 
     scheduler.send_signal(signal.SIGKILL)
     scheduler.wait(timeout=10)
@@ -205,16 +206,16 @@ def test_a_broker_restart_mid_run_loses_nothing(
         worker = _worker(start_worker, broker, dep, "a", [broker.settings.default_queue], runner=TRADEWIND)
         dep.start_scheduler()
         run_id = dep.tw("dags", "trigger", "restartable").stdout.strip()
-        wait_until(lambda: _ti(dep, "restartable", run_id, "first").state == "running", timeout=60,
-                   what="first to be running", on_timeout=dep.dump_logs)
+        wait_for(lambda: _ti(dep, "restartable", run_id, "first").state == "running", timeout=60,
+                   what="first to be running", details=dep.dump_logs)
 
         private_redis.stop()
         private_redis.start()
 
         # The worker reconnects and keeps consuming (Celery 5.7.0 crashed here: docs/adr/0004).
-        wait_until(lambda: dep.run_state("restartable", run_id) in ("success", "failed")
+        wait_for(lambda: dep.run_state("restartable", run_id) in ("success", "failed")
                    or worker.proc.poll() is not None, timeout=120, what="the run to finish",
-                   on_timeout=lambda: dep.dump_logs() + worker.log()[-5000:])
+                   details=lambda: dep.dump_logs() + worker.log()[-5000:])
         assert worker.proc.poll() is None, f"the worker died on the broker restart:\n{worker.log()[-5000:]}"
         assert dep.run_state("restartable", run_id) == "success", dep.dump_logs()
         assert _ti(dep, "restartable", run_id, "first").try_number == 1
@@ -231,8 +232,8 @@ def test_tries_sent_before_any_worker_starts_wait_for_one(
     deployment.parse()
     deployment.start_scheduler()
     run_id = deployment.tw("dags", "trigger", "restartable").stdout.strip()
-    wait_until(lambda: _ti(deployment, "restartable", run_id, "first").state == "queued", timeout=60,
-               what="first to be queued", on_timeout=deployment.dump_logs)
+    wait_for(lambda: _ti(deployment, "restartable", run_id, "first").state == "queued", timeout=60,
+               what="first to be queued", details=deployment.dump_logs)
     _worker(start_worker, redis_broker, deployment, "late", [redis_broker.settings.default_queue])
     assert deployment.wait_run("restartable", run_id, timeout=90) == "success", deployment.dump_logs()
 
@@ -256,8 +257,8 @@ def test_rabbitmq_connections_dropped_mid_run_lose_nothing_and_run_nothing_twice
         _worker(start_worker, broker, dep, "a", [broker.settings.default_queue])
         dep.start_scheduler()
         run_id = dep.tw("dags", "trigger", "restartable").stdout.strip()
-        wait_until(lambda: _ti(dep, "restartable", run_id, "first").state == "running", timeout=60,
-                   what="first to be running", on_timeout=dep.dump_logs)
+        wait_for(lambda: _ti(dep, "restartable", run_id, "first").state == "running", timeout=60,
+                   what="first to be running", details=dep.dump_logs)
 
         subprocess.run(["rabbitmqctl", "-q", "close_all_connections", "-p", rabbitmq_vhost, "test restart"],
                        check=True, capture_output=True, timeout=60)
@@ -282,13 +283,13 @@ def test_tries_a_forgetful_broker_lost_are_sent_again_instead_of_staying_queued(
         dep.parse()
         dep.start_scheduler()
         run_id = dep.tw("dags", "trigger", "restartable").stdout.strip()
-        wait_until(lambda: _ti(dep, "restartable", run_id, "first").state == "queued", timeout=60,
-                   what="first to be queued (no worker yet)", on_timeout=dep.dump_logs)
+        wait_for(lambda: _ti(dep, "restartable", run_id, "first").state == "queued", timeout=60,
+                   what="first to be queued (no worker yet)", details=dep.dump_logs)
 
         forgetful_redis.stop()
         forgetful_redis.start()
-        wait_until(lambda: "lost its queued messages" in dep.dump_logs(), timeout=60,
-                   what="the executor to notice the lost messages", on_timeout=dep.dump_logs)
+        wait_for(lambda: "lost its queued messages" in dep.dump_logs(), timeout=60,
+                   what="the executor to notice the lost messages", details=dep.dump_logs)
         _worker(start_worker, broker, dep, "late", [broker.settings.default_queue])
 
         assert dep.wait_run("restartable", run_id, timeout=90) == "success", dep.dump_logs()

@@ -9,9 +9,9 @@ from tests.integration.celery.celery_harness import (
     EventLog,
     MakeExecutor,
     StartWorker,
-    wait_for,
     workload,
 )
+from tests.waiting import wait_for
 
 from tradewind.core.states import TaskInstanceState
 from tradewind.observability.metrics import Metrics
@@ -36,8 +36,8 @@ def test_queue_depth_follows_the_broker(
         executor.sync()
         return exporter.registry.get_sample_value("tradewind_celery_queued_tasks", {"queue": queue})
 
-    wait_for(lambda: depth() == 3, timeout=30, message="three tries waiting in the broker")
+    wait_for(lambda: depth() == 3, timeout=30, what="three tries waiting in the broker")
     start_worker(broker, tag="a", queues=[queue])
     finals = EventLog(executor).wait_final([w.try_key for w in tries], timeout=90)
     assert {e.state for e in finals.values()} == {TaskInstanceState.SUCCESS}
-    wait_for(lambda: depth() == 0, timeout=30, message="the queue depth back to zero")
+    wait_for(lambda: depth() == 0, timeout=30, what="the queue depth back to zero")

@@ -13,9 +13,9 @@ from tests.integration.celery.celery_harness import (
     Journal,
     MakeExecutor,
     StartWorker,
-    wait_for,
     workload,
 )
+from tests.waiting import wait_for
 
 
 def _status(broker: Broker, *args: str) -> subprocess.CompletedProcess[str]:
@@ -35,7 +35,7 @@ def test_status_lists_workers_queues_and_active_tries(
     executor = make_executor(broker)
     w = workload(broker, "sleep_30", queue="beta")
     executor.queue_workload(w)
-    wait_for(lambda: journal.entries("start"), timeout=30, message="try to start")
+    wait_for(lambda: journal.entries("start"), timeout=30, what="try to start")
 
     done = _status(broker, "-o", "json")
 

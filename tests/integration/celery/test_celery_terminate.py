@@ -10,9 +10,9 @@ from tests.integration.celery.celery_harness import (
     Journal,
     MakeExecutor,
     StartWorker,
-    wait_for,
     workload,
 )
+from tests.waiting import wait_for
 
 from tradewind.core.states import TaskInstanceState
 
@@ -34,15 +34,15 @@ def test_terminate_stops_the_runner_and_its_children(
     executor = make_executor(broker)
     w = workload(broker, "sleep_60")
     executor.queue_workload(w)
-    child = wait_for(lambda: journal.entries("child"), timeout=30, message="runner to start its child")[0]
+    child = wait_for(lambda: journal.entries("child"), timeout=30, what="runner to start its child")[0]
     runner_pid, child_pid = child["pid"], child["child_pid"]
     assert _alive(runner_pid) and _alive(child_pid)
 
     executor.terminate(w.try_key)
 
-    wait_for(lambda: journal.entries("terminated"), timeout=15, message="runner to receive SIGTERM")
+    wait_for(lambda: journal.entries("terminated"), timeout=15, what="runner to receive SIGTERM")
     wait_for(lambda: not _alive(runner_pid) and not _alive(child_pid), timeout=15,
-             message="runner and its child to be gone")
+             what="runner and its child to be gone")
     final = EventLog(executor).wait_final([w.try_key], timeout=15)[w.try_key]
     assert final.state == TaskInstanceState.FAILED
     assert final.reason is not None and "terminated" in final.reason
@@ -57,7 +57,7 @@ def test_terminate_before_a_worker_picks_the_try_up_means_it_never_runs(
     executor = make_executor(broker)
     busy, waiting = workload(broker, "sleep_2"), workload(broker, "quick")
     executor.queue_workload(busy)
-    wait_for(lambda: journal.entries("start"), timeout=30, message="first try to start")
+    wait_for(lambda: journal.entries("start"), timeout=30, what="first try to start")
     executor.queue_workload(waiting)
     executor.terminate(waiting.try_key)
 

@@ -15,9 +15,9 @@ from tests.integration.celery.celery_harness import (
     RedisServer,
     StartWorker,
     make_broker,
-    wait_for,
     workload,
 )
+from tests.waiting import wait_for
 
 
 @pytest.fixture(params=[pytest.param("redis", marks=[pytest.mark.redis]),
@@ -51,17 +51,17 @@ def test_sigkilled_worker_message_is_redelivered_and_never_runs_twice_at_once(
     executor = make_executor(broker)
     w = workload(broker, "sleep_20")
     executor.queue_workload(w)
-    first = wait_for(lambda: journal.entries("start"), timeout=30, message="try to start on worker a")[0]
+    first = wait_for(lambda: journal.entries("start"), timeout=30, what="try to start on worker a")[0]
     assert first["tag"] == "a"
     start_worker(broker, tag="b", queues=queue, concurrency=1)
 
     os.kill(doomed.proc.pid, signal.SIGKILL)
 
-    wait_for(lambda: not _alive(first["pid"]), timeout=15, message="runner of the killed worker to stop")
+    wait_for(lambda: not _alive(first["pid"]), timeout=15, what="runner of the killed worker to stop")
     terminated = journal.entries("terminated")
     assert [t["tag"] for t in terminated] == ["a"]
     redelivered = wait_for(lambda: journal.entries("claim_failed"), timeout=40,
-                           message="message to be redelivered to worker b")[0]
+                           what="message to be redelivered to worker b")[0]
     assert redelivered["tag"] == "b"
     # The second delivery began only after the first runner had stopped, and the runner's claim kept it
     # from starting the task's work again.

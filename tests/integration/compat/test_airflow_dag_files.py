@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.scheduler.conftest import Deployment, wait_until
+from tests.integration.scheduler.conftest import Deployment
+from tests.waiting import wait_for
 
 AIRFLOW3 = '''
 """Written the Airflow 3 way."""
@@ -168,6 +169,6 @@ def test_scheduler_runs_the_tasks_and_the_dag_callback(deployment: Deployment, t
     deployment.start_scheduler()
     run_id = deployment.tw("dags", "trigger", "airflow_scheduled").stdout.strip()
     assert deployment.wait_run("airflow_scheduled", run_id, timeout=90) == "success"
-    wait_until(lambda: (out / "callback.txt").exists(), timeout=60, what="the DAG callback",
-               on_timeout=deployment.dump_logs)  # fmt: skip
+    wait_for(lambda: (out / "callback.txt").exists(), timeout=60, what="the DAG callback",
+               details=deployment.dump_logs)  # fmt: skip
     assert (out / "callback.txt").read_text() == "success TradewindError"

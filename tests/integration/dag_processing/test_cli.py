@@ -7,8 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.unit.dag_processing.corpus import copy_fixture, marked_line
 from tests.unit.dag_processing.store_view import active_dag_ids
+from tests.waiting import wait_for
 from tradewind.config.settings import Settings
 
 TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
@@ -40,14 +39,6 @@ def _run(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -111,13 +102,13 @@ def test_service_follows_the_folder_and_stops_on_sigterm(
         [TRADEWIND, "dag-processor"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        _wait_for(lambda: active_dag_ids(sessions) == {"fixture_good_bash"})
+        wait_for(lambda: active_dag_ids(sessions) == {"fixture_good_bash"}, what="the first DAG stored")
 
         copy_fixture("good_two_dags.py", dags_folder)
-        _wait_for(lambda: "fixture_two_dags_taskflow" in active_dag_ids(sessions))
+        wait_for(lambda: "fixture_two_dags_taskflow" in active_dag_ids(sessions), what="the added file's DAGs")
 
         (dags_folder / "good_bash.py").unlink()
-        _wait_for(lambda: "fixture_good_bash" not in active_dag_ids(sessions))
+        wait_for(lambda: "fixture_good_bash" not in active_dag_ids(sessions), what="the deleted file's DAG gone")
 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0

@@ -4,8 +4,6 @@ side and beside parsing, an overrunning one is killed, and a stopped processor h
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.unit.dag_processing.store_view import active_dag_ids
+from tests.waiting import wait_for
 from tradewind.config.settings import Settings, load_settings
 from tradewind.core.clock import utcnow
 from tradewind.dag_processing.dag_callbacks import DagCallbackRunner
@@ -55,14 +54,6 @@ for dag_id, callback in [("left", meet), ("right", meet), ("hold", hold), ("fore
     with DAG(dag_id, schedule=None, start_date=datetime(2026, 1, 1), on_failure_callback=callback):
         EmptyOperator(task_id="t")
 """
-
-
-def wait_until(predicate: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -122,12 +113,12 @@ def test_a_running_callback_holds_up_neither_parsing_nor_a_stop_and_is_handed_ba
     service.start()
     try:
         _request(sessions, "hold")
-        wait_until(lambda: (dags / "hold.started").exists(), timeout=30, what="the callback to start")
+        wait_for(lambda: (dags / "hold.started").exists(), timeout=30, what="the callback to start")
         (dags / "late.py").write_text(
             "from datetime import datetime\nfrom tradewind import DAG, EmptyOperator\n"
             "with DAG('late', schedule=None, start_date=datetime(2026, 1, 1)):\n    EmptyOperator(task_id='t')\n"
         )
-        wait_until(lambda: "late" in active_dag_ids(sessions), timeout=30,
+        wait_for(lambda: "late" in active_dag_ids(sessions), timeout=30,
                    what="a DAG file added while the callback runs to be parsed")
         assert _claims(sessions)["hold"] is not None
     finally:

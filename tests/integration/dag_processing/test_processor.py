@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from tests.unit.dag_processing.store_view import (
     stored_dags,
     stored_errors,
 )
+from tests.waiting import wait_for
 from tradewind.config.settings import Settings, load_settings
 from tradewind.dag_processing.processor import DagProcessor
 
@@ -377,9 +377,7 @@ def test_run_forever_parses_until_stopped(
     thread = threading.Thread(target=processor.run_forever, args=(stop,))
     thread.start()
     try:
-        deadline = time.monotonic() + 20
-        while not passes and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: passes, what="the first parsing pass")
         assert passes == [1]
         assert active_dag_ids(sessions) == {"fixture_good_bash"}
     finally:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.required_tools import missing_tool
 from tradewind.config.settings import Settings, load_settings
 from tradewind.deploy.chart import packaged_chart
 from tradewind.deploy.tools import find_tool
@@ -32,11 +33,11 @@ Manifest = dict[str, Any]
 
 @pytest.fixture(scope="session")
 def helm() -> Path:
-    """helm from PATH or .tools/bin (scripts/install-helm.sh); the tests skip only when there is none."""
+    """helm from PATH or .tools/bin (scripts/install-helm.sh); without it the tests skip, or fail under CI."""
     try:
         return find_tool("helm")
     except NotFoundError as exc:
-        pytest.skip(f"helm is not installed: {exc}")
+        missing_tool(f"helm is not installed: {exc}")
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests.required_tools import missing_tool
+
 from .conftest import (
     CHART,
     CI_VALUES,
@@ -78,7 +80,7 @@ def test_kubernetes_validate_command_accepts_the_rendered_chart(helm: Path, tmp_
     """The same check through the kubernetes-validate program, as CI scripts run it."""
     program = Path(sys.executable).parent / "kubernetes-validate"
     if not program.exists():
-        pytest.skip(f"no kubernetes-validate program next to the interpreter ({program})")
+        missing_tool(f"no kubernetes-validate program next to the interpreter ({program})")
     for values in [(), *[(p,) for p in CI_VALUES]]:
         rendered = helm_template(helm, values=values)
         assert rendered.returncode == 0, rendered.stderr

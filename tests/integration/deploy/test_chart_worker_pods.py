@@ -62,11 +62,9 @@ def test_executor_builds_valid_worker_pods_from_the_chart(
     volumes = [v["name"] for v in pod["spec"]["volumes"]]
     assert len(volumes) == len(set(volumes)), f"volumes doubled by the executor's merge: {volumes}"
     (base,) = [c for c in pod["spec"]["containers"] if c["name"] == "base"]
-    assert base["command"][:3] == ["tradewind", "tasks", "run"] or base.get("args", [])[:3] == [
-        "tradewind",
-        "tasks",
-        "run",
-    ]
+    # The try's command replaces the image's entrypoint; no args are appended to it.
+    assert base["command"][:3] == ["tradewind", "tasks", "run"]
+    assert base.get("args", []) == []
     assert base["image"] == settings.kubernetes.image
     mounts = {m["mountPath"]: m for m in base["volumeMounts"]}
     assert len(mounts) == len(base["volumeMounts"]), "two mounts at one path"

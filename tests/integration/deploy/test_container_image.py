@@ -15,6 +15,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.waiting import wait_for
+
 from .conftest import REPO
 
 pytestmark = pytest.mark.container
@@ -98,20 +100,15 @@ def test_webserver_answers_health_and_stops_on_sigterm(image: tuple[str, str]) -
             subprocess.run([engine, "inspect", name], capture_output=True, text=True, check=True).stdout
         )
         host_port = ports[0]["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"]
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                response = httpx.get(
-                    f"http://127.0.0.1:{host_port}/health", headers={"Accept": "application/json"}
-                )
-                if response.status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, subprocess.run(
-                [engine, "logs", name], capture_output=True, text=True
-            ).stderr
-            time.sleep(0.5)
+        def healthy() -> httpx.Response | None:
+            response = httpx.get(f"http://127.0.0.1:{host_port}/health", headers={"Accept": "application/json"})
+            return response if response.status_code == 200 else None
+
+        response = wait_for(
+            healthy, what="the container's webserver to answer /health", timeout=120, interval=0.5,
+            ignoring=(httpx.HTTPError,),
+            details=lambda: subprocess.run([engine, "logs", name], capture_output=True, text=True).stderr,
+        )  # fmt: skip
         assert response.json()["metadatabase"]["status"] == "healthy"
         began = time.monotonic()
         subprocess.run([engine, "stop", "--time", "30", name], capture_output=True, check=True)

@@ -12,13 +12,13 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from tests.waiting import wait_for
 from tradewind.deploy.kubectl import Kubectl
 from tradewind.deploy.tools import find_tool
 
@@ -89,33 +89,26 @@ def test_deploy_trigger_a_dag_and_watch_worker_pods_come_and_go(target: dict[str
     service = f"service/{RELEASE}-tradewind-webserver"
     with kubectl.port_forward(namespace, service, 8080) as port:
         api = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", auth=auth, timeout=30)
-        deadline = time.monotonic() + 300
-        while api.get(f"/dags/{dag_id}").status_code != 200:
-            assert time.monotonic() < deadline, f"DAG {dag_id} never appeared (is load_examples on?)"
-            time.sleep(2)
+        wait_for(lambda: api.get(f"/dags/{dag_id}").status_code == 200, timeout=300, interval=2,
+                 what=f"DAG {dag_id} to appear (is load_examples on?)")  # fmt: skip
         api.patch(f"/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
         created = api.post(f"/dags/{dag_id}/dagRuns", json={"conf": {}})
         assert created.status_code in (200, 201), created.text
         run_id = created.json()["dag_run_id"]
 
         seen: set[str] = set()
-        deadline = time.monotonic() + 900
-        state = "queued"
-        while True:
-            seen |= set(worker_pods(kubectl, namespace))
+
+        def finished() -> str | None:
+            seen.update(worker_pods(kubectl, namespace))
             state = api.get(f"/dags/{dag_id}/dagRuns/{run_id}").json()["state"]
-            if state in ("success", "failed"):
-                break
-            assert time.monotonic() < deadline, (
-                f"run {run_id} still {state}; worker pods seen: {sorted(seen)}"
-            )
-            time.sleep(2)
+            return state if state in ("success", "failed") else None
+
+        state = wait_for(finished, timeout=900, interval=2, what=f"run {run_id} to finish",
+                         details=lambda: f"worker pods seen: {sorted(seen)}")  # fmt: skip
     assert state == "success"
     assert seen, "no worker pod was ever seen: the Kubernetes executor did not run the tasks"
-    deadline = time.monotonic() + 180
-    while worker_pods(kubectl, namespace):
-        assert time.monotonic() < deadline, f"worker pods left behind: {worker_pods(kubectl, namespace)}"
-        time.sleep(2)
+    wait_for(lambda: not worker_pods(kubectl, namespace), timeout=180, interval=2,
+             what="the worker pods to be deleted", details=lambda: str(worker_pods(kubectl, namespace)))  # fmt: skip
 
     # An upgrade keeps every generated secret (read back with lookup).
     second = deploy(target)

@@ -9,11 +9,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.waiting import wait_for
 
 from .conftest import REPO
 
@@ -125,11 +126,11 @@ def test_sigterm_reaches_the_running_process(fake_env: dict[str, str]) -> None:
         [str(ENTRYPOINT), "scheduler"], env=fake_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     ready = Path(fake_env["FAKE_LOG"] + ".ready")
-    deadline = time.monotonic() + 15
-    while not ready.exists():
-        assert time.monotonic() < deadline, "the scheduler stand-in never started"
+    def started() -> bool:
         assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        time.sleep(0.05)
+        return ready.exists()
+
+    wait_for(started, what="the scheduler stand-in to start", timeout=15)
     os.kill(process.pid, signal.SIGTERM)
     assert process.wait(timeout=15) == 0
     started, stopped = calls(fake_env)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.required_tools import missing_tool
 from tradewind.deploy.kubectl import Kubectl
 from tradewind.deploy.rollout import snapshot
 from tradewind.deploy.tools import find_tool
@@ -23,7 +24,7 @@ def kubectl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Kubectl
     try:
         program = find_tool("kubectl")
     except NotFoundError as exc:
-        pytest.skip(f"kubectl is not installed: {exc}")
+        missing_tool(f"kubectl is not installed: {exc}")
     with fake_kubernetes.FakeKubernetes(tmp_path, namespaces=("default", "data")) as server:
         monkeypatch.setenv("KUBECONFIG", str(server.write_kubeconfig()))
         yield Kubectl(program)

@@ -9,25 +9,17 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.waiting import wait_for
 from tradewind.config.settings import Settings
 
 TRADEWIND = str(Path(sys.executable).parent / "tradewind")
 DEADLINE = 30.0
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout: float = DEADLINE) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def children_of(pid: int) -> list[int]:
@@ -99,30 +91,30 @@ def test_the_child_serves_is_restarted_when_it_dies_and_stops_with_a_clean_stop(
 ) -> None:
     proc, url = parent
     assert url.startswith("http://127.0.0.1:") and url.endswith("/execution")
-    wait_for("the child to serve", lambda: answers_without_token(url))
+    wait_for(lambda: answers_without_token(url), what="the child to serve", timeout=DEADLINE)
     (child,) = children_of(proc.pid)
     assert "execution-api" in Path(f"/proc/{child}/cmdline").read_text()
     # Its arguments and environment hold no secret: the settings came through its stdin.
     assert "--inherited-socket" in Path(f"/proc/{child}/cmdline").read_text()
 
     os.kill(child, signal.SIGKILL)
-    wait_for("another child", lambda: [c for c in children_of(proc.pid) if c != child and alive(c)] != [])
-    wait_for("the same URL to answer again", lambda: answers_without_token(url))
+    wait_for(lambda: [c for c in children_of(proc.pid) if c != child and alive(c)] != [], what="another child", timeout=DEADLINE)
+    wait_for(lambda: answers_without_token(url), what="the same URL to answer again", timeout=DEADLINE)
 
     (current,) = [c for c in children_of(proc.pid) if alive(c)]
     assert proc.stdin is not None
     proc.stdin.close()  # the parent stops its server and exits
     assert proc.wait(timeout=DEADLINE) == 0
-    wait_for("the child to exit with its parent", lambda: not alive(current))
+    wait_for(lambda: not alive(current), what="the child to exit with its parent", timeout=DEADLINE)
 
 
 def test_the_child_never_outlives_a_killed_parent(parent: tuple[subprocess.Popen[str], str]) -> None:
     proc, url = parent
-    wait_for("the child to serve", lambda: answers_without_token(url))
+    wait_for(lambda: answers_without_token(url), what="the child to serve", timeout=DEADLINE)
     (child,) = children_of(proc.pid)
     proc.kill()
     proc.wait()
-    wait_for("the orphaned child to exit", lambda: not alive(child))
+    wait_for(lambda: not alive(child), what="the orphaned child to exit", timeout=DEADLINE)
     assert not answers_without_token(url)
 
 
@@ -135,7 +127,7 @@ def test_tradewind_execution_api_serves_on_its_own(settings: Settings, tw_home: 
     )
     url = f"http://127.0.0.1:{port}/execution"
     try:
-        wait_for("tradewind execution-api to serve", lambda: answers_without_token(url))
+        wait_for(lambda: answers_without_token(url), what="tradewind execution-api to serve", timeout=DEADLINE)
         # Only the execution API: no UI, no REST API.
         assert httpx.get(f"http://127.0.0.1:{port}/api/v1/dags", timeout=5).status_code == 404
     finally:

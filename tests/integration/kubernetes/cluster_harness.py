@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from kubernetes.client import CoreV1Api
+from tests.waiting import wait_for
 
 from tradewind.core.events import TaskEvent
 from tradewind.core.keys import TaskTryKey
@@ -18,18 +17,6 @@ from tradewind.executors.kubernetes.pod_spec import merge
 
 T = TypeVar("T")
 PYTHON = sys.executable
-
-
-def wait_for(check: Callable[[], T | None], *, timeout: float = 15.0, interval: float = 0.05, what: str = "") -> T:
-    """Poll ``check`` until it returns something truthy; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what or check}")
-        time.sleep(interval)
 
 
 def python_pod(name: str, code: str, **extra: Any) -> dict[str, Any]:

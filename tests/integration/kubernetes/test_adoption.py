@@ -10,9 +10,9 @@ from tests.integration.kubernetes.cluster_harness import (
     EventLog,
     pod_phase,
     python_workload,
-    wait_for,
     worker_pods,
 )
+from tests.waiting import wait_for
 
 from tradewind.config.settings import KubernetesSettings
 from tradewind.core.log_paths import log_relative_path

@@ -16,9 +16,9 @@ from tests.integration.kubernetes.cluster_harness import (
     EventLog,
     pod_phase,
     python_workload,
-    wait_for,
     worker_pods,
 )
+from tests.waiting import wait_for
 
 from tradewind.cli.main import main
 from tradewind.config.settings import KubernetesSettings

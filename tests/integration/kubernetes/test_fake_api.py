@@ -9,7 +9,7 @@ import pytest
 import urllib3
 from kubernetes import config, watch
 from kubernetes.client import ApiClient, ApiException, Configuration, CoreV1Api
-from tests.integration.kubernetes.cluster_harness import wait_for
+from tests.waiting import wait_for
 
 from tradewind.testing.fake_cluster import FakeCluster
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.integration.kubernetes.deployment import KubernetesDeployment, free_port
-from tests.integration.scheduler.conftest import wait_until
+from tests.waiting import wait_for
 
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.log_paths import log_relative_path
@@ -94,7 +94,7 @@ def _start_webserver(dep: KubernetesDeployment) -> str:
         except httpx.HTTPError:
             return False
 
-    wait_until(up, timeout=60, what="the webserver to answer", on_timeout=dep.dump_logs)
+    wait_for(up, timeout=60, what="the webserver to answer", details=dep.dump_logs)
     return base
 
 
@@ -118,8 +118,8 @@ def test_task_output_survives_pods_without_any_shared_volume(no_volume: NoShared
     run_id = dep.tw("dags", "trigger", "chatty").stdout.strip()
 
     # While `hold` runs, its pod's log (what `kubectl logs` reads) already shows the task's and runner's lines.
-    wait_until(lambda: "hold is waiting for the go flag" in _pod_log(dep, "hold"), timeout=90,
-               what="hold's output in its running pod's log", on_timeout=dep.dump_logs)
+    wait_for(lambda: "hold is waiting for the go flag" in _pod_log(dep, "hold"), timeout=90,
+               what="hold's output in its running pod's log", details=dep.dump_logs)
     live = _pod_log(dep, "hold")
     assert "INFO tradewind.task - Running" in live
     (pod,) = _running_pods(dep, "hold")
@@ -130,8 +130,8 @@ def test_task_output_survives_pods_without_any_shared_volume(no_volume: NoShared
     (dep.dags / "go.flag").touch()
 
     assert dep.wait_run("chatty", run_id, timeout=120) == "success", dep.dump_logs()
-    wait_until(lambda: not dep.core.list_namespaced_pod("default", label_selector="tradewind-worker=true").items,
-               timeout=60, what="every worker pod to be deleted", on_timeout=dep.dump_logs)
+    wait_for(lambda: not dep.core.list_namespaced_pod("default", label_selector="tradewind-worker=true").items,
+               timeout=60, what="every worker pod to be deleted", details=dep.dump_logs)
 
     # After the pods are gone: the CLI and the REST API show the task's output and the runner's own lines,
     # each once, one timestamp per line.

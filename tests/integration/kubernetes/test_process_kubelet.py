@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 from kubernetes.client import ApiException, CoreV1Api
-from tests.integration.kubernetes.cluster_harness import container_state, pod_phase, python_pod, wait_for
+from tests.integration.kubernetes.cluster_harness import container_state, pod_phase, python_pod
+from tests.waiting import wait_for
 
 from tradewind.testing.fake_cluster import FakeCluster
 from tradewind.testing.fake_kubernetes import PodFault

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 from kubernetes import config
 from kubernetes.client import ApiException, CoreV1Api
-from tests.integration.scheduler.conftest import Deployment, wait_until
+from tests.integration.scheduler.conftest import Deployment
+from tests.waiting import wait_for
 
 import tradewind.example_dags
 from tradewind.core.keys import TaskInstanceKey
@@ -73,6 +74,6 @@ def test_example_dag_runs_on_a_real_cluster(real_deployment: tuple[Deployment, C
     assert dep.wait_run("example_bash_operator", run_id, timeout=600) == "success", dep.dump_logs()
     log = (dep.home / "logs" / log_relative_path(TaskInstanceKey("example_bash_operator", run_id, "use_env"), 1))
     assert "greeting is hello from Tradewind" in log.read_text()  # saved from the pod before it was deleted
-    wait_until(lambda: not core.list_namespaced_pod(namespace, label_selector="tradewind-worker=true,"
+    wait_for(lambda: not core.list_namespaced_pod(namespace, label_selector="tradewind-worker=true,"
                                                     "dag_id=example_bash_operator").items,
                timeout=120, what="the finished pods to be deleted")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from kubernetes.client import CoreV1Api
-from tests.integration.kubernetes.cluster_harness import EventLog, python_workload, wait_for, worker_pods
+from tests.integration.kubernetes.cluster_harness import EventLog, python_workload, worker_pods
+from tests.waiting import wait_for
 
 from tradewind.config.settings import KubernetesSettings
 from tradewind.core.log_paths import log_relative_path

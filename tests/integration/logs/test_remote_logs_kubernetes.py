@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 
 from tests.integration.kubernetes.deployment import KubernetesDeployment, free_port
 from tests.integration.logs.conftest import S3Store, read_object
-from tests.integration.scheduler.conftest import wait_until
+from tests.waiting import wait_for
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.log_paths import log_relative_path
 
@@ -92,7 +92,7 @@ def test_a_running_pod_is_read_live_and_its_archived_log_from_the_store_after_it
     port = free_port()
     dep.start("webserver", "--port", str(port), log_name="webserver")
     base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _answers(base), timeout=60, what="the webserver to answer", on_timeout=dep.dump_logs)
+    wait_for(lambda: _answers(base), timeout=60, what="the webserver to answer", details=dep.dump_logs)
     dep.start_scheduler()
     run_id = dep.tw("dags", "trigger", "podlogs").stdout.strip()
     key = TaskInstanceKey("podlogs", run_id, "hold")
@@ -105,7 +105,7 @@ def test_a_running_pod_is_read_live_and_its_archived_log_from_the_store_after_it
         seen.update(_api_log(base, run_id))
         return "hold is waiting for the go flag" in str(seen["content"])
 
-    wait_until(live, timeout=90, what="hold's pod output through the API", on_timeout=dep.dump_logs)
+    wait_for(live, timeout=90, what="hold's pod output through the API", details=dep.dump_logs)
     assert not scheduler_side.exists()
     assert seen["end_of_log"] is False
     (dep.dags / "go.flag").touch()
@@ -117,9 +117,9 @@ def test_a_running_pod_is_read_live_and_its_archived_log_from_the_store_after_it
         text = read_object(s3_store, bucket, object_key)
         return text is not None and "--- end of output of pod" in text
 
-    wait_until(archived, timeout=60, what="the pod's archived log in the bucket", on_timeout=dep.dump_logs)
-    wait_until(lambda: not dep.core.list_namespaced_pod("default", label_selector="tradewind-worker=true").items,
-               timeout=60, what="the worker pod to be deleted", on_timeout=dep.dump_logs)  # fmt: skip
+    wait_for(archived, timeout=60, what="the pod's archived log in the bucket", details=dep.dump_logs)
+    wait_for(lambda: not dep.core.list_namespaced_pod("default", label_selector="tradewind-worker=true").items,
+               timeout=60, what="the worker pod to be deleted", details=dep.dump_logs)  # fmt: skip
     remote = read_object(s3_store, bucket, object_key)
     assert remote is not None and "hold got the go flag" in remote
 

@@ -19,9 +19,10 @@ warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testcli
 from starlette.testclient import TestClient  # noqa: E402
 
 from tests.integration.logs.conftest import S3Store, read_object  # noqa: E402
-from tests.integration.scheduler.conftest import Deployment, wait_until  # noqa: E402
+from tests.integration.scheduler.conftest import Deployment  # noqa: E402
+from tests.waiting import wait_for  # noqa: E402
+from tradewind.actions.passwords import hash_password  # noqa: E402
 from tradewind.api.app import create_app  # noqa: E402
-from tradewind.api.passwords import hash_password  # noqa: E402
 from tradewind.core.keys import TaskInstanceKey  # noqa: E402
 from tradewind.core.log_paths import log_relative_path  # noqa: E402
 from tradewind.store import task_instances, users  # noqa: E402
@@ -97,7 +98,7 @@ def test_logs_of_successful_and_failed_tries_are_uploaded_and_read_back_from_the
             uploaded[task_id] = text
         return True
 
-    wait_until(both_uploaded, timeout=30, what="both logs in the bucket", on_timeout=deployment.dump_logs)
+    wait_for(both_uploaded, timeout=30, what="both logs in the bucket", details=deployment.dump_logs)
     assert "shipped-marker-42" in uploaded["ok"] and "Marking task as SUCCESS" in uploaded["ok"]
     assert "failing-marker-42" in uploaded["bad"] and "Marking task as FAILED" in uploaded["bad"]
 
@@ -138,11 +139,11 @@ def test_a_failed_upload_keeps_the_local_log_and_the_task_still_succeeds(
         ok = task_instances.get_task_instance(session=session, key=TaskInstanceKey("shipping", run_id, "ok"))
         assert ok.state == "success"
     local = _local(deployment, run_id, "ok")
-    wait_until(lambda: "could not upload" in local.read_text(), timeout=30, what="the failed upload noted")
+    wait_for(lambda: "could not upload" in local.read_text(), timeout=30, what="the failed upload noted")
     text = local.read_text()
     assert "shipped-marker-42" in text and "local copy is kept" in text
     assert f"s3://no-such-bucket-for-logs/{_key(run_id, 'ok')}" in text
-    wait_until(lambda: "could not upload the log" in deployment.dump_logs(), timeout=30,
+    wait_for(lambda: "could not upload the log" in deployment.dump_logs(), timeout=30,
                what="the failed upload in the service log")  # fmt: skip
     assert s3_store.secret_key not in deployment.dump_logs() and s3_store.secret_key not in text
 
@@ -152,7 +153,7 @@ def test_delete_local_logs_leaves_only_the_remote_copy(
 ) -> None:
     _remote_logging(deployment, s3_store, bucket, delete_local=True)
     run_id = _run(deployment)
-    wait_until(
+    wait_for(
         lambda: not _local(deployment, run_id, "ok").exists(), timeout=30, what="the local log deleted"
     )
     remote = read_object(s3_store, bucket, _key(run_id, "ok"))

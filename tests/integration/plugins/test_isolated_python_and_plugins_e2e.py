@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.scheduler.conftest import Deployment, wait_until
+from tests.integration.scheduler.conftest import Deployment
+from tests.waiting import wait_for
+from tradewind.actions.passwords import hash_password
 from tradewind.api.app import create_app
-from tradewind.api.passwords import hash_password
 from tradewind.plugins import registry
 from tradewind.sdk import macros
 from tradewind.store import dag_runs, users, xcom
@@ -276,7 +277,7 @@ def test_the_scheduler_rebuilds_a_plugin_timetable_and_runs_it(sqlite_deployment
             runs, _total = dag_runs.list_dag_runs(session=session, dag_id="custom_schedule")
             return any(r.run_id == run_id for r in runs)
 
-    wait_until(run_exists, timeout=60, what="the scheduled run", on_timeout=dep.dump_logs)
+    wait_for(run_exists, timeout=60, what="the scheduled run", details=dep.dump_logs)
     assert dep.wait_run("custom_schedule", run_id) == "success"
     log = dep.tw("tasks", "logs", "custom_schedule", "echo", run_id).stdout
     assert "interval=2026-01-01" in log

@@ -7,8 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.migrated_databases import migrate_database
+from tests.waiting import wait_for
 from tradewind.config.settings import Settings
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import DagRunState, DagRunType, TaskInstanceState
@@ -37,17 +37,6 @@ RUN_ID = "scheduled__2024-01-01T00:00:00+00:00"
 TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
 #: For behaviour that does not depend on the database: run on SQLite only, to keep the suite fast.
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-
-
-def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
 
 
 @dataclass
@@ -234,10 +223,11 @@ def run_through_executor(env: RunnerEnv, tokens: Any, task_ids: list[str]) -> tu
     from tradewind.core.events import TaskEvent
     from tradewind.core.workload import ExecuteTask
     from tradewind.executors.local import LocalExecutor
+    from tradewind.runner.fork_preload import try_launcher
 
     for task_id in task_ids:
         env.queue(task_id)
-    executor = LocalExecutor(2, settings=env.settings, fork=True, env=env.env)
+    executor = LocalExecutor(2, settings=env.settings, launcher=try_launcher(), env=env.env)
     executor.start()
     events: list[TaskEvent] = []
     issued: list[str] = []

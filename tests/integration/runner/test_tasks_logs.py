@@ -5,7 +5,8 @@ from __future__ import annotations
 import signal
 import subprocess
 
-from tests.integration.runner.harness import DAG_ID, RUN_ID, SQLITE_ONLY, TRADEWIND, RunnerEnv, wait_for
+from tests.integration.runner.harness import DAG_ID, RUN_ID, SQLITE_ONLY, TRADEWIND, RunnerEnv
+from tests.waiting import wait_for
 
 
 @SQLITE_ONLY

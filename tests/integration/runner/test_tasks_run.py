@@ -10,7 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from tests.integration.runner.harness import DAG_ID, RUN_ID, SQLITE_ONLY, TRADEWIND, RunnerEnv, wait_for
+from tests.integration.runner.harness import DAG_ID, RUN_ID, SQLITE_ONLY, TRADEWIND, RunnerEnv
+from tests.waiting import wait_for
 from tradewind.store.engine import transaction
 from tradewind.store.tables import DagRunModel
 from tradewind.store.task_history import list_tries

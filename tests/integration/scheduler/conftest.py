@@ -7,14 +7,14 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.migrated_databases import migrate_database
+from tests.waiting import wait_for
 from tradewind.config.settings import Settings, load_settings
 from tradewind.core.states import FINISHED_DAG_RUN_STATES
 from tradewind.store import dag_runs, jobs
@@ -71,7 +71,7 @@ class Deployment:
 
     def start_scheduler(self) -> subprocess.Popen[bytes]:
         proc = self.start("scheduler")
-        wait_until(lambda: self._scheduler_running(proc.pid), timeout=30, what="scheduler job registered")
+        wait_for(lambda: self._scheduler_running(proc.pid), timeout=30, what="scheduler job registered")
         return proc
 
     def _scheduler_running(self, pid: int) -> bool:
@@ -84,8 +84,8 @@ class Deployment:
             return dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=run_id).state
 
     def wait_run(self, dag_id: str, run_id: str, timeout: float = 60) -> str:
-        wait_until(lambda: self.run_state(dag_id, run_id) in FINISHED_DAG_RUN_STATES, timeout=timeout,
-                   what=f"run {run_id} of {dag_id} to finish", on_timeout=self.dump_logs)
+        wait_for(lambda: self.run_state(dag_id, run_id) in FINISHED_DAG_RUN_STATES, timeout=timeout,
+                   what=f"run {run_id} of {dag_id} to finish", details=self.dump_logs)
         return self.run_state(dag_id, run_id)
 
     def dump_logs(self) -> str:
@@ -107,18 +107,6 @@ def _now():  # type: ignore[no-untyped-def]
     from tradewind.core.clock import utcnow
 
     return utcnow()
-
-
-def wait_until(
-    predicate: Callable[[], bool], *, timeout: float, what: str, on_timeout: Callable[[], str] | None = None
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    extra = on_timeout() if on_timeout else ""
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{extra}")
 
 
 @pytest.fixture

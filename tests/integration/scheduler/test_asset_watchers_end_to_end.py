@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.scheduler.conftest import Deployment, wait_until
+from sqlalchemy import select
+
+from tests.integration.scheduler.conftest import Deployment
 from tests.integration.scheduler.test_deferral_end_to_end import _start_triggerer
+from tests.waiting import wait_for
 from tradewind.core.states import DagRunType
-from tradewind.store import assets, dag_runs, triggers
+from tradewind.store import assets, dag_runs
+from tradewind.store.tables import TriggerModel
 
 WATCHED = """
 from datetime import datetime
@@ -38,17 +42,17 @@ def test_a_watched_file_runs_the_dag_each_time_it_lands(deployment: Deployment) 
     deployment.write_dag("watching", WATCHED)
     deployment.parse()
     with deployment.sessions() as session:
-        [trigger_id] = triggers.trigger_ids(session=session)
+        [trigger_id] = session.scalars(select(TriggerModel.id)).all()
     deployment.start_scheduler()
     _start_triggerer(deployment)
     flag: Path = deployment.dags / "flag"
 
     for count in (1, 2):
         flag.touch()
-        wait_until(lambda: len(_asset_runs(deployment)) == count, timeout=30,  # noqa: B023
-                   what=f"asset-triggered run {count}", on_timeout=deployment.dump_logs)  # fmt: skip
-        wait_until(lambda: _asset_runs(deployment)[-1][1] == "success", timeout=60,
-                   what=f"run {count} to succeed", on_timeout=deployment.dump_logs)  # fmt: skip
+        wait_for(lambda: len(_asset_runs(deployment)) == count, timeout=30,  # noqa: B023
+                   what=f"asset-triggered run {count}", details=deployment.dump_logs)  # fmt: skip
+        wait_for(lambda: _asset_runs(deployment)[-1][1] == "success", timeout=60,
+                   what=f"run {count} to succeed", details=deployment.dump_logs)  # fmt: skip
         assert not flag.exists()
 
     with deployment.sessions() as session:
@@ -56,4 +60,4 @@ def test_a_watched_file_runs_the_dag_each_time_it_lands(deployment: Deployment) 
         assert total == 2
         assert all(event.extra == {"from_trigger": True, "payload": True} for event, _ in events)
         assert {asset.name for _, asset in events} == {"landing"}
-        assert triggers.trigger_ids(session=session) == [trigger_id]  # the same watcher, still there
+        assert session.scalars(select(TriggerModel.id)).all() == [trigger_id]  # the same watcher, still there

@@ -4,7 +4,8 @@ triggering_asset_events."""
 
 from __future__ import annotations
 
-from tests.integration.scheduler.conftest import Deployment, wait_until
+from tests.integration.scheduler.conftest import Deployment
+from tests.waiting import wait_for
 from tradewind.core.states import DagRunType
 from tradewind.store import asset_queue, dag_runs, xcom
 
@@ -48,8 +49,8 @@ def test_a_producer_success_starts_the_consumer_which_reads_the_event(deployment
             )
             return [(r.id, r.run_id, r.state) for r in runs]
 
-    wait_until(lambda: bool(consumer_runs()), timeout=60, what="the asset-triggered run",
-               on_timeout=deployment.dump_logs)  # fmt: skip
+    wait_for(lambda: bool(consumer_runs()), timeout=60, what="the asset-triggered run",
+               details=deployment.dump_logs)  # fmt: skip
     [(run_pk, consumer_run, _)] = consumer_runs()
     assert deployment.wait_run("report_orders", consumer_run) == "success", deployment.dump_logs()
     with deployment.sessions() as session:

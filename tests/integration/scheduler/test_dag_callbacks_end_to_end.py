@@ -8,7 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from tests.integration.scheduler.conftest import Deployment, wait_until
+from tests.integration.scheduler.conftest import Deployment
+from tests.waiting import wait_for
 from tradewind.store.tables import DagCallbackRequestModel
 
 CALLBACKS = """
@@ -64,8 +65,8 @@ def test_dag_callbacks_run_once_per_ended_run_with_their_context(deployment: Dep
     assert deployment.wait_run("cb_succeeds", succeeded) == "success"
     assert deployment.wait_run("cb_explodes", exploded) == "failed"
 
-    wait_until(lambda: len(_calls(out)) >= 2 and _pending(deployment) == 0, timeout=60,
-               what="the callbacks to run", on_timeout=deployment.dump_logs)
+    wait_for(lambda: len(_calls(out)) >= 2 and _pending(deployment) == 0, timeout=60,
+               what="the callbacks to run", details=deployment.dump_logs)
     ds = failed.split("__")[1][:10]
     assert sorted(_calls(out)) == sorted([
         f"cb_fails|{failed}|task_failure|failed|{ds}",
@@ -79,6 +80,6 @@ def test_dag_callbacks_run_once_per_ended_run_with_their_context(deployment: Dep
     explode_log = (logs / "dag_id=cb_explodes" / f"run_id={exploded}" / "on_failure_callback.log").read_text()
     assert f"RuntimeError: the pager is down for {exploded}" in explode_log
     assert "Traceback" in explode_log
-    wait_until(lambda: "on_failure_callback of DAG cb_explodes" in deployment.dump_logs(), timeout=30,
+    wait_for(lambda: "on_failure_callback of DAG cb_explodes" in deployment.dump_logs(), timeout=30,
                what="the processor to report the failed callback")
     assert "failed (exit 1" in deployment.dump_logs()

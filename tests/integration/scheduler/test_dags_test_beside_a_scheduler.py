@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.integration.scheduler.conftest import Deployment, wait_until
+from tests.integration.scheduler.conftest import Deployment
+from tests.waiting import wait_for
 from tradewind.store.tables import DagModel, DagRunModel, TaskInstanceModel
 
 #: Five tasks at once: a scheduler that took `test` runs would grab some of them while the test runs others.
@@ -32,8 +33,8 @@ def test_dags_test_runs_its_own_tasks_and_leaves_the_schedulers_dags_alone(deplo
     deployment.env["TRADEWIND__CORE__LOAD_EXAMPLES"] = "true"  # the service's settings: examples on
     deployment.start_scheduler()
     deployment.env = service_env  # `dags test` runs with the user's own settings: no examples
-    wait_until(lambda: len(_active_examples(deployment)) >= 10, timeout=60, what="the example DAGs parsed",
-               on_timeout=deployment.dump_logs)
+    wait_for(lambda: len(_active_examples(deployment)) >= 10, timeout=60, what="the example DAGs parsed",
+               details=deployment.dump_logs)
     examples = _active_examples(deployment)
 
     out = deployment.tw("dags", "test", "fan", timeout=180)

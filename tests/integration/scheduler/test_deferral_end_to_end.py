@@ -11,11 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from tests.integration.scheduler.conftest import Deployment, wait_until
+from tests.integration.scheduler.conftest import Deployment
+from tests.waiting import wait_for
 from tradewind.core.keys import TaskInstanceKey
-from tradewind.store import jobs, task_instances, triggers
-from tradewind.store.tables import TaskInstanceModel
+from tradewind.store import jobs, task_instances
+from tradewind.store.tables import TaskInstanceModel, TriggerModel
 
 DEFERRING = """
 from datetime import datetime, timedelta
@@ -102,7 +104,7 @@ def _start_triggerer(deployment: Deployment, name: str = "triggerer") -> subproc
             alive = jobs.alive_jobs(session=session, job_type="triggerer", threshold_seconds=60, now=_now())
             return any(j.pid == proc.pid for j in alive)
 
-    wait_until(registered, timeout=30, what="triggerer job registered", on_timeout=deployment.dump_logs)
+    wait_for(registered, timeout=30, what="triggerer job registered", details=deployment.dump_logs)
     return proc
 
 
@@ -136,8 +138,8 @@ def test_a_task_defers_and_resumes_with_the_event_at_the_same_try(deferring: Dep
     deferring.start_scheduler()
     _start_triggerer(deferring)
     run_id = deferring.tw("dags", "trigger", "deferring").stdout.strip()
-    wait_until(lambda: _state(deferring, "deferring", run_id, "wait") == "deferred", timeout=60,
-               what="the task to defer", on_timeout=deferring.dump_logs)  # fmt: skip
+    wait_for(lambda: _state(deferring, "deferring", run_id, "wait") == "deferred", timeout=60,
+               what="the task to defer", details=deferring.dump_logs)  # fmt: skip
     deferred_at = time.monotonic()
     assert deferring.wait_run("deferring", run_id) == "success", deferring.dump_logs()
     assert time.monotonic() - deferred_at < 10
@@ -152,7 +154,7 @@ def test_a_task_defers_and_resumes_with_the_event_at_the_same_try(deferring: Dep
     assert "asked=2" in log
     assert _ledger(deferring) == ["wait 1"]
     with deferring.sessions() as session:
-        assert triggers.trigger_ids(session=session) == []
+        assert session.scalars(select(TriggerModel.id)).all() == []
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -162,8 +164,8 @@ def test_a_deferred_task_frees_its_slot(deferring: Deployment) -> None:
     _start_triggerer(deferring)
     run_id = deferring.tw("dags", "trigger", "slot").stdout.strip()
     # With one slot, "other" can only run while "wait" is deferred (wait sorts first by priority/id).
-    wait_until(lambda: _state(deferring, "slot", run_id, "other") == "success", timeout=60,
-               what="the second task to run", on_timeout=deferring.dump_logs)  # fmt: skip
+    wait_for(lambda: _state(deferring, "slot", run_id, "other") == "success", timeout=60,
+               what="the second task to run", details=deferring.dump_logs)  # fmt: skip
     assert _state(deferring, "slot", run_id, "wait") == "deferred", deferring.dump_logs()
     assert deferring.wait_run("slot", run_id) == "success", deferring.dump_logs()
     assert _ti(deferring, "slot", run_id, "wait").try_number == 1
@@ -211,16 +213,16 @@ def test_a_killed_triggerer_is_replaced_and_a_restarted_scheduler_loses_nothing(
             row = session.get(TriggerModel, ti.trigger_id)
             return row is not None and row.triggerer_id in holders
 
-    wait_until(lambda: claimed_by(first.pid), timeout=60, what="the first triggerer to claim the trigger",
-               on_timeout=deferring.dump_logs)  # fmt: skip
+    wait_for(lambda: claimed_by(first.pid), timeout=60, what="the first triggerer to claim the trigger",
+               details=deferring.dump_logs)  # fmt: skip
     # Both services die while the task waits: a new triggerer takes the trigger over, a new scheduler resumes it.
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     scheduler.send_signal(signal.SIGKILL)
     scheduler.wait(timeout=10)
     second = _start_triggerer(deferring, "triggerer-2")
-    wait_until(lambda: claimed_by(second.pid), timeout=30, what="the second triggerer to take the trigger over",
-               on_timeout=deferring.dump_logs)  # fmt: skip
+    wait_for(lambda: claimed_by(second.pid), timeout=30, what="the second triggerer to take the trigger over",
+               details=deferring.dump_logs)  # fmt: skip
     assert _state(deferring, "long", run_id, "wait") == "deferred"
     deferring.start_scheduler()
     assert deferring.wait_run("long", run_id, timeout=60) == "success", deferring.dump_logs()
@@ -241,7 +243,7 @@ def test_the_trigger_child_has_no_database_url(deferring: Deployment) -> None:
                 return int(pid)
         return None
 
-    wait_until(lambda: started_child() is not None, timeout=30, what="the trigger child")
+    wait_for(lambda: started_child() is not None, timeout=30, what="the trigger child")
     child = started_child()
     environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
     names = {entry.split(b"=", 1)[0] for entry in environ if entry}
@@ -292,8 +294,8 @@ def test_deferrable_sensors_wait_in_the_triggerer(deferring: Deployment, tmp_pat
     logical = "2026-02-03T00:00:00+00:00"
     run_id = deferring.tw("dags", "trigger", "downstream", "-l", logical).stdout.strip()
     for task_id in ("wait_up", "wait_file"):
-        wait_until(lambda t=task_id: _state(deferring, "downstream", run_id, t) == "deferred",  # type: ignore[misc]
-                   timeout=60, what=f"{task_id} to defer", on_timeout=deferring.dump_logs)  # fmt: skip
+        wait_for(lambda t=task_id: _state(deferring, "downstream", run_id, t) == "deferred",  # type: ignore[misc]
+                   timeout=60, what=f"{task_id} to defer", details=deferring.dump_logs)  # fmt: skip
     up_run = deferring.tw("dags", "trigger", "upstream", "-l", logical).stdout.strip()
     (landing / "orders.csv").write_text("id\n1\n")
     assert deferring.wait_run("upstream", up_run) == "success", deferring.dump_logs()
@@ -308,8 +310,8 @@ def test_deferrable_sensors_wait_in_the_triggerer(deferring: Deployment, tmp_pat
 def test_standalone_runs_a_triggerer(deferring: Deployment) -> None:
     deferring.env["TRADEWIND__CORE__LOAD_EXAMPLES"] = "false"
     deferring.start("standalone", "--no-webserver", log_name="standalone")
-    wait_until(lambda: deferring.tw("jobs", "check", "--job-type", "triggerer", check=False).returncode == 0,
-               timeout=60, what="the standalone triggerer", on_timeout=deferring.dump_logs)  # fmt: skip
+    wait_for(lambda: deferring.tw("jobs", "check", "--job-type", "triggerer", check=False).returncode == 0,
+               timeout=60, what="the standalone triggerer", details=deferring.dump_logs)  # fmt: skip
     run_id = deferring.tw("dags", "trigger", "deferring").stdout.strip()
     assert deferring.wait_run("deferring", run_id) == "success", deferring.dump_logs()
     assert _ti(deferring, "deferring", run_id, "wait").try_number == 1

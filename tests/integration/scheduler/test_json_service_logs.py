@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.scheduler.conftest import TRADEWIND, Deployment, wait_until
+from tests.integration.scheduler.conftest import TRADEWIND, Deployment
+from tests.waiting import wait_for
 from tradewind.core.clock import utcnow
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import TaskInstanceState
@@ -69,14 +70,14 @@ def test_the_scheduler_and_its_children_log_json_lines(json_deployment: Deployme
     """)  # fmt: skip
     dep.parse()
     proc = _start(dep, "scheduler", name="scheduler")
-    wait_until(lambda: dep._scheduler_running(proc.pid), timeout=30, what="scheduler job registered")
+    wait_for(lambda: dep._scheduler_running(proc.pid), timeout=30, what="scheduler job registered")
     # for the DAG processor child to report ("DAG" in it: files without the word are not parsed)
     dep.write_dag("broken", "from tradewind import DAG\nraise RuntimeError('broken on purpose')\n")
 
     def reported() -> bool:
         return "broken.py" in dep.tw("dags", "list-import-errors", "-o", "json", check=False).stdout
 
-    wait_until(reported, timeout=30, what="the import error of broken.py", on_timeout=dep.dump_logs)
+    wait_for(reported, timeout=30, what="the import error of broken.py", details=dep.dump_logs)
     run_id = dep.tw("dags", "trigger", "crashy").stdout.strip()
     assert dep.wait_run("crashy", run_id) == "failed", dep.dump_logs()
     with dep.sessions() as session:
@@ -104,7 +105,7 @@ def test_the_webserver_logs_json_lines_uvicorns_included(json_deployment: Deploy
         except httpx.HTTPError:
             return False
 
-    wait_until(healthy, timeout=30, what="the webserver to answer", on_timeout=json_deployment.dump_logs)
+    wait_for(healthy, timeout=30, what="the webserver to answer", details=json_deployment.dump_logs)
     json_deployment.stop_all()
     records = _json_lines(json_deployment.home / "webserver.err")
     assert any(r["logger"].startswith("uvicorn") for r in records), records
@@ -119,7 +120,7 @@ def test_the_triggerer_logs_json_lines(json_deployment: Deployment) -> None:
             return bool(jobs.alive_jobs(session=session, job_type="triggerer", threshold_seconds=60,
                                         now=utcnow()))  # fmt: skip
 
-    wait_until(registered, timeout=30, what="the triggerer job", on_timeout=json_deployment.dump_logs)
+    wait_for(registered, timeout=30, what="the triggerer job", details=json_deployment.dump_logs)
     json_deployment.stop_all()
     records = _json_lines(json_deployment.home / "triggerer.err")
     assert any(r["logger"].startswith("tradewind.triggerer") for r in records), records
@@ -138,7 +139,7 @@ def test_a_celery_worker_logs_json_lines(json_deployment: Deployment) -> None:
         status = dep.tw("celery", "status", "-o", "json", "--timeout", "1", check=False)
         return status.returncode == 0 and name in status.stdout
 
-    wait_until(answers, timeout=60, what="the Celery worker to answer", on_timeout=dep.dump_logs)
+    wait_for(answers, timeout=60, what="the Celery worker to answer", details=dep.dump_logs)
     dep.stop_all()
     records = _json_lines(dep.home / "worker.err")  # its banner goes to stdout
     assert any(r["logger"].startswith("celery") for r in records), records

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import signal
 
-from tests.integration.scheduler.conftest import Deployment, wait_until
+from tests.integration.scheduler.conftest import Deployment
+from tests.waiting import wait_for
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.store import task_instances
 
@@ -109,7 +110,7 @@ def test_a_killed_scheduler_is_replaced_and_every_task_ends_right(deployment: De
         path = deployment.dags / "ran.txt"
         return path.exists() and len(path.read_text().split()) >= 2
 
-    wait_until(some_ran, timeout=30, what="a few tasks to finish")
+    wait_for(some_ran, timeout=30, what="a few tasks to finish")
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     deployment.start_scheduler()

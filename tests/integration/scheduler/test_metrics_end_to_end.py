@@ -8,7 +8,8 @@ import socket
 
 import httpx
 
-from tests.integration.scheduler.conftest import Deployment, wait_until
+from tests.integration.scheduler.conftest import Deployment
+from tests.waiting import wait_for
 
 TOKEN = "scrape-token-1"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -69,8 +70,8 @@ def test_the_schedulers_metrics_reflect_a_run(deployment: Deployment) -> None:
     proc = deployment.start("scheduler", "--no-dag-processor")
     url = f"http://127.0.0.1:{port}/metrics"
     scrape = Scraper(url, BEARER)
-    wait_until(lambda: scrape.has("tradewind_scheduler_heartbeat_total"), timeout=30, what="a heartbeat",
-               on_timeout=deployment.dump_logs)
+    wait_for(lambda: scrape.has("tradewind_scheduler_heartbeat_total"), timeout=30, what="a heartbeat",
+               details=deployment.dump_logs)
     assert proc.poll() is None
 
     run_id = deployment.tw("dags", "trigger", "measured").stdout.strip()
@@ -89,7 +90,7 @@ def test_the_schedulers_metrics_reflect_a_run(deployment: Deployment) -> None:
         lambda: scrape.has("tradewind_executor_open_slots", 4, executor="local"),
         lambda: scrape.has("tradewind_pool_open_slots", 128, pool_name="default_pool"),
     ):
-        wait_until(what, timeout=30, what="the run's metrics", on_timeout=lambda: scrape.text)
+        wait_for(what, timeout=30, what="the run's metrics", details=lambda: scrape.text)
     # The task ran for at least its 0.2 s sleep.
     assert (sample(scrape.text, "tradewind_task_duration_seconds_sum", **task, task_id="ok") or 0) >= 0.2
     assert sample(scrape.text, "tradewind_pool_running_slots", pool_name="default_pool") == 0
@@ -100,8 +101,8 @@ def test_the_metrics_server_wants_the_token(deployment: Deployment) -> None:
     port = _serve_metrics(deployment)
     deployment.start("scheduler", "--no-dag-processor")
     url = f"http://127.0.0.1:{port}/metrics"
-    wait_until(lambda: Scraper(url, BEARER).has("tradewind_scheduler_heartbeat_total"), timeout=30,
-               what="metrics served", on_timeout=deployment.dump_logs)
+    wait_for(lambda: Scraper(url, BEARER).has("tradewind_scheduler_heartbeat_total"), timeout=30,
+               what="metrics served", details=deployment.dump_logs)
     assert httpx.get(url).status_code == 401
     assert httpx.get(url, headers={"Authorization": "Bearer not-it"}).status_code == 401
     assert httpx.get(url, headers=BEARER).status_code == 200
@@ -122,13 +123,13 @@ def test_a_broken_dag_file_raises_the_import_errors_gauge(deployment: Deployment
     deployment.write_dag("broken", "from tradewind import DAG\nthis is not python (\n")
     deployment.start("dag-processor", log_name="dag-processor")
     scrape = Scraper(f"http://127.0.0.1:{port}/metrics", BEARER)
-    wait_until(lambda: scrape.has("tradewind_dag_processing_import_errors", 1), timeout=60,
-               what="the import error counted", on_timeout=deployment.dump_logs)
+    wait_for(lambda: scrape.has("tradewind_dag_processing_import_errors", 1), timeout=60,
+               what="the import error counted", details=deployment.dump_logs)
     assert scrape.has("tradewind_dag_processing_last_duration_seconds_count", file_name="measured.py")
     (deployment.dags / "broken.py").write_text("from tradewind import DAG\n")
-    wait_until(lambda: scrape.has("tradewind_dag_processing_import_errors", 0)
+    wait_for(lambda: scrape.has("tradewind_dag_processing_import_errors", 0)
                and sample(scrape.text, "tradewind_dag_processing_import_errors") == 0,
-               timeout=60, what="the fixed file no longer counted", on_timeout=lambda: scrape.text)
+               timeout=60, what="the fixed file no longer counted", details=lambda: scrape.text)
 
 
 def _two_free_ports() -> int:
@@ -151,8 +152,8 @@ def test_the_schedulers_own_dag_processor_serves_on_the_next_port(deployment: De
     deployment.write_dag("broken", "from tradewind import DAG\nthis is not python (\n")
     deployment.start_scheduler()
     parsing = Scraper(f"http://127.0.0.1:{port + 1}/metrics", BEARER)
-    wait_until(lambda: parsing.has("tradewind_dag_processing_import_errors", 1), timeout=60,
-               what="the child's import error gauge", on_timeout=deployment.dump_logs)
+    wait_for(lambda: parsing.has("tradewind_dag_processing_import_errors", 1), timeout=60,
+               what="the child's import error gauge", details=deployment.dump_logs)
     scheduling = Scraper(f"http://127.0.0.1:{port}/metrics", BEARER)
     assert scheduling.has("tradewind_scheduler_heartbeat_total")
     assert "tradewind_dag_processing" not in scheduling.text  # each process serves what it saw itself
@@ -169,7 +170,7 @@ def _start_webserver(deployment: Deployment) -> str:
         except httpx.TransportError:
             return False
 
-    wait_until(up, timeout=60, what="the webserver", on_timeout=deployment.dump_logs)
+    wait_for(up, timeout=60, what="the webserver", details=deployment.dump_logs)
     return base
 
 
@@ -204,15 +205,15 @@ def test_standalone_serves_every_service_on_the_web_port(deployment: Deployment)
     port = free_port()
     deployment.start("standalone", "--port", str(port), log_name="standalone")
     scrape = Scraper(f"http://127.0.0.1:{port}/metrics", BEARER)
-    wait_until(lambda: scrape.has("tradewind_scheduler_heartbeat_total"), timeout=90, what="standalone up",
-               on_timeout=deployment.dump_logs)
-    wait_until(lambda: scrape.has("tradewind_triggerer_heartbeat_total"), timeout=30, what="the triggerer's",
-               on_timeout=lambda: scrape.text)
-    wait_until(lambda: deployment.tw("dags", "list", "-o", "json", check=False).stdout.count("measured") > 0,
+    wait_for(lambda: scrape.has("tradewind_scheduler_heartbeat_total"), timeout=90, what="standalone up",
+               details=deployment.dump_logs)
+    wait_for(lambda: scrape.has("tradewind_triggerer_heartbeat_total"), timeout=30, what="the triggerer's",
+               details=lambda: scrape.text)
+    wait_for(lambda: deployment.tw("dags", "list", "-o", "json", check=False).stdout.count("measured") > 0,
                timeout=60, what="the DAG parsed")
     run_id = deployment.tw("dags", "trigger", "measured").stdout.strip()
     assert deployment.wait_run("measured", run_id) == "failed"
-    wait_until(lambda: scrape.has("tradewind_ti_finish_total", dag_id="measured", task_id="ok", state="success"),
-               timeout=30, what="the try counted", on_timeout=lambda: scrape.text)
+    wait_for(lambda: scrape.has("tradewind_ti_finish_total", dag_id="measured", task_id="ok", state="success"),
+               timeout=30, what="the try counted", details=lambda: scrape.text)
     assert scrape.has("tradewind_http_request_duration_seconds_count", route="/metrics")
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from tests.integration.scheduler.conftest import Deployment, wait_until
+from tests.integration.scheduler.conftest import Deployment
+from tests.waiting import wait_for
 from tradewind.store import task_instances, xcom
 from tradewind.store.tables import TaskInstanceModel
-from tradewind.store.task_state import TaskScope, list_task_state
+from tradewind.store.task_state import TaskScope, get_task_state
 
 POLICIES = """
 from datetime import datetime, timedelta
@@ -103,11 +104,11 @@ def test_a_retry_policy_fails_at_once_retries_after_its_delay_or_falls_through(
         return _ti(deployment, "retry_policies", run_id, task_id).state
 
     for task_id, expected in (("denied", "failed"), ("slow", "up_for_retry"), ("unmatched", "failed")):
-        wait_until(
+        wait_for(
             lambda t=task_id, e=expected: state(t) == e,
             timeout=90,
             what=f"{task_id} {expected}",
-            on_timeout=deployment.dump_logs,
+            details=deployment.dump_logs,
         )
 
     denied = _ti(deployment, "retry_policies", run_id, "denied")
@@ -140,11 +141,13 @@ def test_task_state_survives_retries_per_map_index_and_from_async_tasks(deployme
     assert _xcom(deployment, run_id, "checkpoint") == [1, 2, 3, 4]
     with deployment.sessions() as session:
         stored = {
-            (task_id, index): list_task_state(
-                session=session, scope=TaskScope("task_state", run_id, task_id, index)
+            (task_id, index): {
+                key: get_task_state(session=session, scope=TaskScope("task_state", run_id, task_id, index), key=key)
+            }
+            for task_id, index, key in (
+                ("resume", -1, "job"), ("per_index", 0, "x"), ("per_index", 1, "x"), ("checkpoint", -1, "done")
             )
-            for task_id, index in (("resume", -1), ("per_index", 0), ("per_index", 1), ("checkpoint", -1))
-        }
+        }  # fmt: skip
     assert stored == {
         ("resume", -1): {"job": "submitted by try 1"},
         ("per_index", 0): {"x": 10},

@@ -8,7 +8,8 @@ import signal
 from pathlib import Path
 from urllib.parse import quote
 
-from tests.integration.scheduler.conftest import Deployment, wait_until
+from tests.integration.scheduler.conftest import Deployment
+from tests.waiting import wait_for
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.store import task_instances, task_reschedules, xcom
 
@@ -72,8 +73,8 @@ def test_file_sensor_in_reschedule_mode_waits_for_a_file_created_later(
     def rescheduled_twice() -> bool:
         return rescheduled_more_than(1)
 
-    wait_until(rescheduled_twice, timeout=60, what="two reschedules", on_timeout=deployment.dump_logs)
-    wait_until(lambda: ti(deployment, "landing", run_id, "wait").state == "up_for_reschedule",  # type: ignore[attr-defined]
+    wait_for(rescheduled_twice, timeout=60, what="two reschedules", details=deployment.dump_logs)
+    wait_for(lambda: ti(deployment, "landing", run_id, "wait").state == "up_for_reschedule",  # type: ignore[attr-defined]
                timeout=30, what="the sensor between pokes")  # fmt: skip
     assert ti(deployment, "landing", run_id, "wait").try_number == 1  # type: ignore[attr-defined]
     # A scheduler killed while the sensor waits between pokes: the next one picks the wait up from the database.
@@ -82,8 +83,8 @@ def test_file_sensor_in_reschedule_mode_waits_for_a_file_created_later(
     deployment.start_scheduler()
     with deployment.sessions() as session:
         before = len(task_reschedules.list_reschedules(session=session, key=key))
-    wait_until(lambda: rescheduled_more_than(before), timeout=60, what="a poke by the new scheduler",
-               on_timeout=deployment.dump_logs)  # fmt: skip
+    wait_for(lambda: rescheduled_more_than(before), timeout=60, what="a poke by the new scheduler",
+               details=deployment.dump_logs)  # fmt: skip
     (landing / "orders.csv").write_text("id\n1\n")
     assert deployment.wait_run("landing", run_id) == "success", deployment.dump_logs()
     assert ti(deployment, "landing", run_id, "wait").try_number == 1  # type: ignore[attr-defined]
@@ -96,8 +97,8 @@ def test_external_sensor_trigger_operator_and_marker_across_dags(deployment: Dep
     deployment.parse()
     deployment.start_scheduler()
     child_run = deployment.tw("dags", "trigger", "child", "-l", LOGICAL).stdout.strip()
-    wait_until(lambda: ti(deployment, "child", child_run, "wait").state == "up_for_reschedule",  # type: ignore[attr-defined]
-               timeout=60, what="the sensor to wait", on_timeout=deployment.dump_logs)  # fmt: skip
+    wait_for(lambda: ti(deployment, "child", child_run, "wait").state == "up_for_reschedule",  # type: ignore[attr-defined]
+               timeout=60, what="the sensor to wait", details=deployment.dump_logs)  # fmt: skip
     controller_run = deployment.tw("dags", "trigger", "controller", "-l", LOGICAL).stdout.strip()
     assert deployment.wait_run("controller", controller_run) == "success", deployment.dump_logs()
     parent_run = f"from-{controller_run}"
@@ -115,7 +116,7 @@ def test_external_sensor_trigger_operator_and_marker_across_dags(deployment: Dep
     cleared = deployment.tw("tasks", "clear", "parent", "-t", "^marker$", "--run-id", parent_run, "-y")
     assert "Cleared 3 task instance(s)" in cleared.stdout, cleared.stdout
     assert deployment.wait_run("parent", parent_run) == "success", deployment.dump_logs()
-    wait_until(lambda: ti(deployment, "child", child_run, "use").try_number == 2,  # type: ignore[attr-defined]
-               timeout=60, what="the child's tasks to run again", on_timeout=deployment.dump_logs)  # fmt: skip
+    wait_for(lambda: ti(deployment, "child", child_run, "use").try_number == 2,  # type: ignore[attr-defined]
+               timeout=60, what="the child's tasks to run again", details=deployment.dump_logs)  # fmt: skip
     assert deployment.wait_run("child", child_run) == "success", deployment.dump_logs()
     assert ti(deployment, "child", child_run, "wait").try_number == wait_try + 1  # type: ignore[attr-defined]

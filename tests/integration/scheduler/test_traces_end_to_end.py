@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import socket
 
-from tests.integration.scheduler.conftest import Deployment, wait_until
+from tests.integration.scheduler.conftest import Deployment
 from tests.integration.scheduler.otlp_collector import OtlpCollector, ReceivedSpan
+from tests.waiting import wait_for
 
 TRACED = """
 from datetime import datetime, timedelta
@@ -55,8 +56,8 @@ def test_one_trace_per_run_with_a_span_per_try_linked_across_processes(deploymen
                 and len(_named(spans, "launch")) == 3
             )
 
-        wait_until(
-            complete, timeout=30, what="the run's spans at the collector", on_timeout=deployment.dump_logs
+        wait_for(
+            complete, timeout=30, what="the run's spans at the collector", details=deployment.dump_logs
         )
         spans = collector.snapshot()
 

@@ -42,11 +42,11 @@ def test_0010_adds_triggers_to_a_populated_database_and_downgrades(db_url: str) 
                 session=session, classpath="m.T", kwargs={"moment": {"x": [1, 2]}}, now=NOW
             )
         with transaction(factory) as session:
-            assert triggers.triggers_of(session=session, triggerer_id=5) == []  # unclaimed
+            assert triggers.held_trigger_ids(session=session, triggerer_id=5) == set()  # unclaimed
             assert triggers.claim_triggers(
                 session=session, triggerer_id=5, alive_triggerer_ids=[5], limit=1
             ) == [trigger_id]
-            [stored] = triggers.triggers_of(session=session, triggerer_id=5)
+            [stored] = triggers.triggers_by_id(session=session, ids=[trigger_id])
             assert (stored.classpath, stored.kwargs) == ("m.T", {"moment": {"x": [1, 2]}})
 
         with engine.begin() as conn:

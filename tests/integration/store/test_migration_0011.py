@@ -31,7 +31,7 @@ def test_0011_adds_asset_watchers_to_a_populated_database_and_downgrades(db_url:
         assert current_revision(engine) == HEAD_REVISION  # this revision and any after it
         with transaction(factory) as session:
             asset_id = session.scalars(select(AssetModel.id)).one()
-            [trigger_id] = triggers.trigger_ids(session=session)
+            [trigger_id] = session.scalars(select(TriggerModel.id)).all()
             assert triggers.triggers_by_id(session=session, ids=[trigger_id])[0].kwargs == {"x": 1}
             session.add(AssetWatcherModel(asset_id=asset_id, trigger_id=trigger_id, name="w"))
         with transaction(factory) as session:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from tradewind.api.passwords import hash_password, hash_token, new_api_token, verify_password
+from tradewind.actions.passwords import hash_password, hash_token, new_api_token, verify_password
 from tradewind.api.rate_limit import LoginRateLimiter, TooManyLoginAttempts
 from tradewind.api.routes.ui_auth import safe_next
 from tradewind.api.secret_key import load_secret_key

@@ -1,23 +1,14 @@
-"""`tradewind config show` through the real console script."""
+"""`tradewind config show` in process (``main(argv)``)."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
-TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
-
-
-def tradewind(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TRADEWIND, *args], capture_output=True, text=True, timeout=60, env=os.environ.copy()
-    )
+from tests.unit.cli.console import tradewind
 
 
 def test_show_prints_effective_settings_as_toml(tw_home: Path) -> None:

@@ -1,19 +1,17 @@
-"""`tradewind connections ...` through the real console script: add, get, list, delete, export, import and
+"""`tradewind connections ...` in process (``main(argv)``): add, get, list, delete, export, import and
 test (with a user's own hook from the plugins folder), audit entries, and no secret in any output."""
 
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.unit.cli.console import CliResult, run_cli
 from tradewind.config.settings import load_settings
 from tradewind.sdk.connection import Connection
 from tradewind.store import audit
@@ -22,7 +20,6 @@ from tradewind.store.engine import make_engine, make_session_factory, transactio
 from tradewind.store.field_cipher import FieldCipher
 from tradewind.store.migrate import upgrade
 
-TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
 KEY = Fernet.generate_key().decode()
 SECRET, TOKEN = "pw-Cli-31337", "tok-Cli-2718"
 URI = f"postgresql://etl:{SECRET}@db.internal:5432/sales?sslmode=require&api_token={TOKEN}"
@@ -49,11 +46,10 @@ class ThingHook(BaseHook):
 """
 
 
-def tradewind(*args: str, key: str | None = KEY, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {**os.environ, **env}
+def tradewind(*args: str, key: str | None = KEY, **env: str) -> CliResult:
     if key:
-        environ["TRADEWIND__CORE__FERNET_KEY"] = key
-    return subprocess.run([TRADEWIND, *args], capture_output=True, text=True, timeout=60, env=environ)
+        env["TRADEWIND__CORE__FERNET_KEY"] = key
+    return run_cli(*args, env=env)
 
 
 @pytest.fixture

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
-
-
-def tradewind(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([TRADEWIND, *args], capture_output=True, text=True, timeout=120, env=os.environ.copy())
+from tests.unit.cli.console import tradewind
 
 
 def test_dags_test_names_the_import_error_of_the_dags_file(tw_home: Path) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from tests.integration.api.conftest import DAG_ID, build_dag, seed_dag
-from tests.unit.cli.test_pools import migrated_home, tradewind  # noqa: F401 - the fixture
+from tests.unit.cli.console import tradewind
+from tests.unit.cli.test_pools import migrated_home  # noqa: F401 - the fixture
 from tradewind.config.settings import load_settings
 from tradewind.store.engine import make_engine, make_session_factory
 from tradewind.store.tables import DagRunModel

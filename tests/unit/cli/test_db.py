@@ -1,26 +1,16 @@
-"""`tradewind db migrate|reset|check` through the real console script."""
+"""`tradewind db migrate|reset|check` in process (``main(argv)``)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.unit.cli.console import tradewind
 from tradewind.config.settings import Settings, load_settings
 from tradewind.store.engine import make_engine, make_session_factory, transaction
 from tradewind.store.migrate import HEAD_REVISION, upgrade
 from tradewind.store.variables import get_variable, list_variables, set_variable
-
-TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
-
-
-def tradewind(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TRADEWIND, *args], input=stdin, capture_output=True, text=True, timeout=60, env=os.environ.copy()
-    )
 
 
 def test_migrate_then_check_on_each_backend(settings: Settings) -> None:

@@ -1,17 +1,15 @@
-"""`tradewind rotate-fernet-key` and `tradewind variables get` through the secrets backends, through the real
-console script."""
+"""`tradewind rotate-fernet-key` and `tradewind variables get` through the secrets backends, in process
+(``main(argv)``)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.unit.cli.console import CliResult, run_cli
 from tradewind.config.settings import load_settings
 from tradewind.sdk.connection import Connection
 from tradewind.sdk.errors import ConnectionFieldError
@@ -21,14 +19,11 @@ from tradewind.store.field_cipher import FieldCipher
 from tradewind.store.migrate import upgrade
 from tradewind.store.variables import set_variable
 
-TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
 
-def tradewind(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TRADEWIND, *args], capture_output=True, text=True, timeout=60, env={**os.environ, **env}
-    )
+def tradewind(*args: str, **env: str) -> CliResult:
+    return run_cli(*args, env=env)
 
 
 @pytest.fixture

@@ -1,26 +1,16 @@
-"""`tradewind pools list|set|delete` through the real console script."""
+"""`tradewind pools list|set|delete` in process (``main(argv)``)."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.unit.cli.console import tradewind
 from tradewind.config.settings import load_settings
 from tradewind.store.engine import make_engine
 from tradewind.store.migrate import upgrade
-
-TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
-
-
-def tradewind(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TRADEWIND, *args], capture_output=True, text=True, timeout=60, env=os.environ.copy()
-    )
 
 
 @pytest.fixture

@@ -187,6 +187,8 @@ def test_logs_of_a_task_that_never_ran(runner_env: RunnerEnv, capsys: pytest.Cap
 
 
 # -- test -------------------------------------------------------------------------------------------------
+# Through the console script on purpose: task code logs to the real process's stderr, and the last test
+# checks that the process needs no database at all.
 
 
 @SQLITE_ONLY

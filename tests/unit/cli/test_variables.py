@@ -1,28 +1,18 @@
-"""`tradewind variables ...` through the real console script."""
+"""`tradewind variables ...` in process (``main(argv)``)."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.unit.cli.console import tradewind
 from tradewind.config.settings import load_settings
 from tradewind.store.engine import make_engine, make_session_factory, transaction
 from tradewind.store.migrate import upgrade
 from tradewind.store.variables import delete_variable, get_variable, set_variable
-
-TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
-
-
-def tradewind(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [TRADEWIND, *args], capture_output=True, text=True, timeout=60, env=os.environ.copy()
-    )
 
 
 @pytest.fixture

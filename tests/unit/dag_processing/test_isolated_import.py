@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.dag_processing.corpus import FIXTURE_DAGS, fixture_path, marked_line
+from tests.waiting import wait_for
 from tradewind.dag_processing.discovery import DagFileRef
 from tradewind.dag_processing.isolated_import import ParsedFile, parse_file, parse_files
 
@@ -126,10 +127,7 @@ def test_timeout_also_kills_processes_the_file_started(tmp_path: Path) -> None:
 
     assert parsed.errors[0].message == "parsing timed out after 1 s"
     grandchild = int(pid_file.read_text())
-    deadline = time.monotonic() + 10
-    while _alive(grandchild) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _alive(grandchild)
+    wait_for(lambda: not _alive(grandchild), what=f"grandchild {grandchild} to be gone", timeout=10)
 
 
 def _alive(pid: int) -> bool:

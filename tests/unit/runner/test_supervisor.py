@@ -10,18 +10,11 @@ import time
 
 import pytest
 
+from tests.waiting import wait_for
 from tradewind.runner.interrupts import TaskTerminated
 from tradewind.runner.supervisor import Supervisor
 
 log = logging.getLogger("test.supervisor")
-
-
-def _wait_for(condition: object, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        time.sleep(0.01)
 
 
 def test_heartbeat_is_called_periodically_while_the_try_is_ours() -> None:
@@ -58,7 +51,7 @@ def test_sigterm_outside_user_code_is_deferred_until_user_code_starts() -> None:
     supervisor = Supervisor(heartbeat=lambda: None, interval=60, log=log)
     with supervisor:
         os.kill(os.getpid(), signal.SIGTERM)
-        _wait_for(lambda: supervisor.terminating)
+        wait_for(lambda: supervisor.terminating, what="SIGTERM noticed", timeout=5)
         # The runner's own work goes on; the signal is raised when user code would start.
         with pytest.raises(TaskTerminated, match="terminated by SIGTERM"), supervisor.user_code():
             raise AssertionError("user code must not start after SIGTERM")
@@ -94,6 +87,6 @@ def test_a_failing_heartbeat_is_logged_and_retried(caplog: pytest.LogCaptureFixt
 
     caplog.set_level(logging.WARNING)
     with Supervisor(heartbeat=heartbeat, interval=0.02, log=log) as supervisor:
-        _wait_for(lambda: calls >= 3)
+        wait_for(lambda: calls >= 3, what="three heartbeats", timeout=5)
     assert not supervisor.terminating
     assert "heartbeat failed: database is locked" in caplog.text

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.unit.scheduler.twins import START, make_dag
-from tradewind.api.asset_actions import create_asset_event
+from tradewind.actions.asset_events import create_asset_event
 from tradewind.api.auth import Principal
 from tradewind.core.clock import FrozenClock
 from tradewind.core.keys import TaskInstanceKey

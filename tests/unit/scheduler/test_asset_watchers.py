@@ -49,12 +49,12 @@ def test_parsing_stores_one_trigger_per_watcher_without_churn_and_drops_removed_
     [(_, _, _, kwargs)] = watcher_rows(sessions)
     assert kwargs["filepath"] == "/tmp/w/other"
     with sessions() as session:
-        assert len(triggers.trigger_ids(session=session)) == 1  # the old one is gone
+        assert len(session.scalars(select(TriggerModel.id)).all()) == 1  # the old one is gone
 
     store(sessions, consumer("consumer", [Asset("watched")]))  # no watcher any more
     assert watcher_rows(sessions) == []
     with sessions() as session:
-        assert list(triggers.trigger_ids(session=session)) == []
+        assert list(session.scalars(select(TriggerModel.id)).all()) == []
 
 
 def test_a_deactivated_dags_watchers_go_and_cleanup_keeps_live_watchers(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.unit.scheduler.test_tick import run_state, states, trigger
@@ -21,6 +22,7 @@ from tradewind.execution.try_state import TryState
 from tradewind.scheduler.tick import Scheduler
 from tradewind.store import scheduling, task_instances, triggers
 from tradewind.store.engine import transaction
+from tradewind.store.tables import TriggerModel
 
 TI = TaskInstanceState
 JOB = 77
@@ -87,7 +89,7 @@ def test_deferred_frees_the_slot_and_resumes_with_the_event_at_the_same_try(
     assert (row.state, row.trigger_id, row.next_method) == (TI.SCHEDULED, None, "done")
     assert row.next_kwargs == {"asked": 2, "event": {"n": 1}}
     with sessions() as session:
-        assert triggers.trigger_ids(session=session) == []
+        assert session.scalars(select(TriggerModel.id)).all() == []
     scheduler.tick(clock.now())
     [again] = executor.take()
     assert (again.task_id, again.try_number) == ("wait", 1)
@@ -161,7 +163,7 @@ def test_clearing_a_deferred_task_ends_the_deferral_and_housekeeping_deletes_its
     assert (row.state, row.trigger_id, row.next_method, row.next_kwargs) == (None, None, None, None)
     scheduler.housekeeping(clock.now())
     with sessions() as session:
-        assert triggers.trigger_ids(session=session) == []
+        assert session.scalars(select(TriggerModel.id)).all() == []
     scheduler.tick(clock.now())
     [again] = executor.take()
     assert again.try_number == 2  # a cleared task starts a new try, from execute
@@ -184,7 +186,7 @@ def test_a_restarted_scheduler_loses_no_deferred_task(
     restarted.housekeeping(clock.now())
     assert second.take() == []
     with sessions() as session:
-        assert triggers.trigger_ids(session=session) == [trigger_id]
+        assert session.scalars(select(TriggerModel.id)).all() == [trigger_id]
     fire(sessions, trigger_id, clock)
     restarted.tick(clock.now())
     [again] = second.take()
@@ -207,7 +209,7 @@ def test_defer_of_a_try_someone_else_moved_stores_no_trigger(
     report = DeferReport(classpath="x.Y", kwargs={}, next_method="done")
     assert state.defer(report, now=clock.now()) == "failed"
     with sessions() as session:
-        assert triggers.trigger_ids(session=session) == []
+        assert session.scalars(select(TriggerModel.id)).all() == []
 
 
 def test_the_work_marker_changes_when_a_trigger_fires(

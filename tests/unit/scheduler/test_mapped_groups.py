@@ -13,8 +13,7 @@ from tradewind.core.clock import FrozenClock
 from tradewind.core.serialized_dag import SerializedTaskGroup
 from tradewind.core.states import DagRunState, TaskInstanceState
 from tradewind.scheduler.tick import Scheduler
-from tradewind.store import task_instances, xcom
-from tradewind.store.engine import transaction
+from tradewind.store import task_instances
 
 TI = TaskInstanceState
 SOURCE = {"kind": "xcom", "task_id": "source"}
@@ -35,11 +34,6 @@ def _group_dag(dag_id: str, expand: dict[str, Any]) -> Any:
     return sdag
 
 
-def _push(sessions: sessionmaker[Session], dag_id: str, run_id: str, value: Any) -> None:
-    with transaction(sessions) as session:
-        xcom.set_xcom(session=session, dag_id=dag_id, run_id=run_id, task_id="source", value=value)
-
-
 def _map_states(sessions: sessionmaker[Session], dag_id: str, run_id: str) -> dict[tuple[str, int], Any]:
     with sessions() as session:
         tis, _ = task_instances.list_task_instances(session=session, dag_id=dag_id, run_id=run_id)
@@ -53,8 +47,7 @@ def test_each_group_instance_is_planned_on_its_own(
     run_id = trigger(sessions, "grp")
     scheduler.tick(clock.now())
     [source] = executor.take()
-    _push(sessions, "grp", run_id, ["a", "b", "c"])
-    act_as_runner(sessions, source, TI.SUCCESS)
+    act_as_runner(sessions, source, TI.SUCCESS, returns=["a", "b", "c"])
     scheduler.tick(clock.now())
     first = {w.map_index: w for w in executor.take()}
     assert sorted(first) == [0, 1, 2] and {w.task_id for w in first.values()} == {"g.first"}
@@ -85,9 +78,7 @@ def test_a_group_over_nothing_is_skipped_and_a_bad_value_fails_it(
     empty_run, bad_run = trigger(sessions, "empty"), trigger(sessions, "bad")
     scheduler.tick(clock.now())
     for w in executor.take():
-        if w.dag_id == "bad":
-            _push(sessions, "bad", bad_run, 5)
-        act_as_runner(sessions, w, TI.SUCCESS)
+        act_as_runner(sessions, w, TI.SUCCESS, returns=5 if w.dag_id == "bad" else None)
     scheduler.tick(clock.now())
     scheduler.tick(clock.now())
     assert _map_states(sessions, "empty", empty_run)[("g.first", -1)] == TI.SKIPPED
@@ -111,10 +102,7 @@ def test_zip_and_concat_expansions_are_counted(
     run_id = trigger(sessions, "tr")
     scheduler.tick(clock.now())
     for w in executor.take():
-        with transaction(sessions) as session:
-            value = [1, 2, 3] if w.task_id == "source" else ["a", "b"]
-            xcom.set_xcom(session=session, dag_id="tr", run_id=run_id, task_id=w.task_id, value=value)
-        act_as_runner(sessions, w, TI.SUCCESS)
+        act_as_runner(sessions, w, TI.SUCCESS, returns=[1, 2, 3] if w.task_id == "source" else ["a", "b"])
     scheduler.tick(clock.now())
     queued = executor.take()
     assert sorted((w.task_id, w.map_index) for w in queued if w.task_id == "zipped") == [

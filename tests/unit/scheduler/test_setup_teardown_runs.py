@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.unit.scheduler.test_tick import act_as_runner, run_state, states, trigger
 from tests.unit.scheduler.twins import RecordingExecutor, store_dag
-from tradewind.api import actions
+from tradewind.actions import dag_actions
 from tradewind.api.auth import Principal
 from tradewind.cli.main import main
 from tradewind.config.settings import Settings
@@ -164,7 +164,7 @@ def test_clearing_follows_airflows_setup_and_teardown_rules(
     run_id = trigger(sessions, "st_clear")
     run_through(sessions, scheduler, executor, clock, {})
     assert run_state(sessions, "st_clear", run_id) == DagRunState.SUCCESS
-    keys = actions.clear(
+    keys = dag_actions.clear(
         sessions, Principal(user_id=1, username="admin", role="admin", via="session"), sdag,
         run_id=run_id, task_ids=cleared, include_downstream=include_downstream,
     )  # fmt: skip

@@ -7,11 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.waiting import wait_for
 from tradewind.sdk.dag import DAG
 from tradewind.sdk.errors import DagDefinitionError, TaskExecutionError, TaskSkipped
 from tradewind.sdk.operators.bash import BashOperator
@@ -106,16 +106,12 @@ except Exception as exc:
 """
 
 
-def wait_gone(pid: int) -> bool:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
-    return False
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @pytest.mark.parametrize(
@@ -136,7 +132,12 @@ def test_on_kill_stops_the_whole_process_group(tmp_path: Path, command: str) -> 
         timeout=60,
     )
     assert "ended: TaskExecutionError" in result.stdout, result.stderr
-    assert wait_gone(int(pid_file.read_text())), "a process of the command survived on_kill"
+    pid = int(pid_file.read_text())
+    try:
+        wait_for(lambda: not alive(pid), what=f"the command's process {pid} to be gone after on_kill", timeout=10)
+    finally:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_output_processor_turns_the_last_line_into_the_pushed_value(runtime: InMemoryRuntime) -> None:

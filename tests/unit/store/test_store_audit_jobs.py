@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tradewind.sdk.errors import NotFoundError
 from tradewind.store.audit import list_audit, record_audit
-from tradewind.store.jobs import alive_jobs, dead_jobs, end_job, job_heartbeat, latest_heartbeat, register_job
+from tradewind.store.jobs import alive_jobs, end_job, job_heartbeat, latest_heartbeat, register_job
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 
@@ -35,13 +35,11 @@ def test_audit_records_and_lists_newest_first(session: Session) -> None:
 
 def test_jobs_heartbeat_alive_and_dead(session: Session) -> None:
     assert latest_heartbeat(session=session, job_type="scheduler") is None
-    first = register_job(
-        session=session, job_type="scheduler", hostname="h1", pid=10, executor="local", now=NOW
-    )
+    register_job(session=session, job_type="scheduler", hostname="h1", pid=10, executor="local", now=NOW)
     second = register_job(
         session=session, job_type="scheduler", hostname="h2", pid=11, executor="local", now=NOW
     )
-    worker = register_job(session=session, job_type="worker", hostname="h3", pid=12, executor=None, now=NOW)
+    register_job(session=session, job_type="worker", hostname="h3", pid=12, executor=None, now=NOW)
     later = NOW + timedelta(seconds=60)
     job_heartbeat(session=session, job_id=second, now=later)
     assert latest_heartbeat(session=session, job_type="scheduler") == later
@@ -50,9 +48,8 @@ def test_jobs_heartbeat_alive_and_dead(session: Session) -> None:
         return [j.id for j in jobs]  # type: ignore[attr-defined]
 
     assert ids(alive_jobs(session=session, job_type="scheduler", threshold_seconds=30, now=later)) == [second]
-    assert ids(dead_jobs(session=session, job_type="scheduler", threshold_seconds=30, now=later)) == [first]
-    assert ids(dead_jobs(session=session, job_type=None, threshold_seconds=30, now=later)) == [first, worker]
-    end_job(session=session, job_id=first, now=later, state="failed")
-    assert dead_jobs(session=session, job_type="scheduler", threshold_seconds=30, now=later) == []
+    assert ids(alive_jobs(session=session, job_type=None, threshold_seconds=30, now=later)) == [second]
+    end_job(session=session, job_id=second, now=later, state="failed")
+    assert ids(alive_jobs(session=session, job_type="scheduler", threshold_seconds=30, now=later)) == []
     with pytest.raises(NotFoundError):
         job_heartbeat(session=session, job_id=99999, now=later)

@@ -12,10 +12,9 @@ from tradewind.core.states import DagRunState, DagRunType
 from tradewind.sdk.errors import ConflictError, InvalidTransitionError, NotFoundError, ParamValidationError
 from tradewind.sdk.schedules import DataInterval
 from tradewind.store.dag_runs import (
-    count_active_runs,
+    ACTIVE_RUN_STATES,
     create_dag_run,
     get_dag_run,
-    latest_dag_run,
     list_dag_runs,
     make_run_id,
     set_dag_run_state,
@@ -154,13 +153,15 @@ def test_state_changes_are_compare_and_set_with_dates(
 
 
 def test_active_runs_and_latest_run(session: Session, new_run: Callable[..., DagRunModel]) -> None:
-    assert latest_dag_run(session=session, dag_id="etl") is None
+    assert list_dag_runs(session=session, dag_id="etl", limit=1) == ([], 0)
     new_run("a", day=0, state="success")
     new_run("b", day=2, state="running", run_type="manual")
     new_run("c", day=1)
-    assert count_active_runs(session=session, dag_id="etl") == 2
-    assert count_active_runs(session=session, dag_id="etl", states={DagRunState.RUNNING}) == 1
-    latest = latest_dag_run(session=session, dag_id="etl")
-    assert latest is not None and latest.run_id == "b"
-    latest_scheduled = latest_dag_run(session=session, dag_id="etl", run_type="scheduled")
-    assert latest_scheduled is not None and latest_scheduled.run_id == "c"
+    _, active = list_dag_runs(session=session, dag_id="etl", states=ACTIVE_RUN_STATES)
+    assert active == 2
+    _, running = list_dag_runs(session=session, dag_id="etl", states={DagRunState.RUNNING})
+    assert running == 1
+    [latest], _ = list_dag_runs(session=session, dag_id="etl", limit=1)
+    assert latest.run_id == "b"
+    [latest_scheduled], _ = list_dag_runs(session=session, dag_id="etl", run_type="scheduled", limit=1)
+    assert latest_scheduled.run_id == "c"

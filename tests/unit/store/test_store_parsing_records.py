@@ -8,7 +8,13 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tradewind.sdk.errors import NotFoundError
-from tradewind.store.dag_files import delete_dag_files, get_dag_file, list_dag_files, upsert_dag_file
+from tradewind.store.dag_files import (
+    DagFileRecord,
+    delete_dag_files,
+    get_dag_file,
+    list_dag_files,
+    upsert_dag_files,
+)
 from tradewind.store.import_errors import (
     clear_import_error,
     get_import_error,
@@ -20,35 +26,20 @@ NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 
 
 def test_dag_files_upsert_list_and_delete(session: Session) -> None:
-    upsert_dag_file(
+    upsert_dag_files(
         session=session,
-        fileloc="/dags/a.py",
-        content_hash="h1",
-        mtime=1.5,
-        dag_ids=["a2", "a1"],
-        source="print(1)",
-        parse_duration=0.25,
+        records=[DagFileRecord("/dags/a.py", "h1", 1.5, ["a2", "a1"], "print(1)", 0.25)],
         now=NOW,
     )
-    upsert_dag_file(
+    upsert_dag_files(
         session=session,
-        fileloc="/dags/b.py",
-        content_hash="h2",
-        mtime=2.0,
-        dag_ids=["b"],
-        source="",
-        parse_duration=0.1,
+        records=[DagFileRecord("/dags/b.py", "h2", 2.0, ["b"], "", 0.1)],
         now=NOW,
     )
     later = NOW + timedelta(seconds=5)
-    upsert_dag_file(
+    upsert_dag_files(
         session=session,
-        fileloc="/dags/a.py",
-        content_hash="h3",
-        mtime=3.0,
-        dag_ids=["a1"],
-        source="print(2)",
-        parse_duration=0.5,
+        records=[DagFileRecord("/dags/a.py", "h3", 3.0, ["a1"], "print(2)", 0.5)],
         now=later,
     )
     session.expire_all()

@@ -18,7 +18,6 @@ from tradewind.store.task_state import (
     clear_task_state,
     delete_task_state,
     get_task_state,
-    list_task_state,
     set_task_state,
 )
 
@@ -34,9 +33,10 @@ def test_set_replaces_get_reads_and_delete_removes(session: Session) -> None:
     assert get_task_state(session=session, scope=SCOPE, key="job") == {"id": 2}
     row = session.scalars(select(TaskStateModel).where(TaskStateModel.key == "job")).one()
     assert (row.updated_at, row.expires_at) == (NOW, NOW)
-    assert list_task_state(session=session, scope=SCOPE) == {"job": {"id": 2}, "rows": [1, 2.5, True]}
+    assert get_task_state(session=session, scope=SCOPE, key="rows") == [1, 2.5, True]
     delete_task_state(session=session, scope=SCOPE, key="job")
-    assert list_task_state(session=session, scope=SCOPE) == {"rows": [1, 2.5, True]}
+    assert get_task_state(session=session, scope=SCOPE, key="job") is None
+    assert get_task_state(session=session, scope=SCOPE, key="rows") == [1, 2.5, True]
 
 
 def test_map_indexes_tasks_and_runs_are_separate_namespaces(session: Session) -> None:

@@ -12,14 +12,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.waiting import wait_for
 from tradewind.config.settings import Settings, load_settings
 from tradewind.core.json_values import to_tagged_json
 from tradewind.store import triggers, variables
 from tradewind.store.engine import make_session_factory, transaction
-from tradewind.store.tables import JobModel, TaskInstanceModel
+from tradewind.store.tables import JobModel, TaskInstanceModel, TriggerModel
 from tradewind.triggerer.service import TriggererService
 
 DATE_TIME = "tradewind.sdk.triggers.temporal.DateTimeTrigger"
@@ -49,21 +50,13 @@ def services(settings: Settings, migrated_engine: Engine) -> Iterator[Callable[[
         thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
         thread.start()
         started.append((service, stop, thread))
-        _wait(lambda: service.job_id is not None and bool(service.child and service.child.alive()), "service")
+        wait_for(lambda: service.job_id is not None and bool(service.child and service.child.alive()), what="service")
         return service
 
     yield start
     for _service, stop, thread in started:
         stop.set()
         thread.join(timeout=30)
-
-
-def _wait(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def _deferred(
@@ -101,7 +94,7 @@ def test_a_claimed_trigger_fires_and_its_task_is_scheduled_with_the_event(
     moment = datetime.now(UTC) + timedelta(seconds=0.5)
     _trigger_id, ti_id = _deferred(sessions, moment)
     services()
-    _wait(lambda: _ti(sessions, ti_id).state == "scheduled", "the task to be scheduled")
+    wait_for(lambda: _ti(sessions, ti_id).state == "scheduled", what="the task to be scheduled")
     ti = _ti(sessions, ti_id)
     assert (ti.trigger_id, ti.next_method, ti.try_number) == (None, "done", 1)
     assert ti.next_kwargs == {
@@ -109,7 +102,7 @@ def test_a_claimed_trigger_fires_and_its_task_is_scheduled_with_the_event(
         "event": {"__tradewind_type__": "datetime", "value": moment.isoformat()},
     }
     with sessions() as session:
-        assert triggers.trigger_ids(session=session) == []
+        assert session.scalars(select(TriggerModel.id)).all() == []
 
 
 def test_a_second_triggerer_takes_over_from_one_that_stopped_heartbeating(
@@ -117,7 +110,7 @@ def test_a_second_triggerer_takes_over_from_one_that_stopped_heartbeating(
 ) -> None:
     trigger_id, _ti_id = _deferred(sessions, datetime.now(UTC) + timedelta(hours=1))
     first = services()
-    _wait(lambda: trigger_id in first.running, "the first triggerer to run the trigger")
+    wait_for(lambda: trigger_id in first.running, what="the first triggerer to run the trigger")
     second = services()
     time.sleep(0.5)
     assert trigger_id not in second.running  # the first is alive: its trigger stays its own
@@ -129,8 +122,8 @@ def test_a_second_triggerer_takes_over_from_one_that_stopped_heartbeating(
             .values(latest_heartbeat=datetime(2000, 1, 1, tzinfo=UTC))
         )
         first._last_heartbeat = time.monotonic() + 3600  # keeps it from beating again
-    _wait(lambda: trigger_id in second.running, "the second triggerer to take the trigger over")
-    _wait(lambda: trigger_id not in first.running, "the first triggerer to cancel it")
+    wait_for(lambda: trigger_id in second.running, what="the second triggerer to take the trigger over")
+    wait_for(lambda: trigger_id not in first.running, what="the first triggerer to cancel it")
 
 
 def test_trigger_code_reads_through_the_triggerer_and_cannot_write(
@@ -142,8 +135,8 @@ def test_trigger_code_reads_through_the_triggerer_and_cannot_write(
     _, reads = _deferred(sessions, now, f"{READING}.ReadsVariable", {"key": "partner_url"})
     _, writes = _deferred(sessions, now, f"{READING}.WritesVariable", {})
     services()
-    _wait(lambda: _ti(sessions, reads).state == "scheduled", "the reading trigger to fire")
-    _wait(lambda: _ti(sessions, writes).state == "scheduled", "the writing trigger to fail")
+    wait_for(lambda: _ti(sessions, reads).state == "scheduled", what="the reading trigger to fire")
+    wait_for(lambda: _ti(sessions, writes).state == "scheduled", what="the writing trigger to fail")
     assert _ti(sessions, reads).next_kwargs == {"x": 1, "event": {"value": "https://partner.example"}}
     failed = _ti(sessions, writes)
     assert failed.next_method == "__fail__"
@@ -168,10 +161,10 @@ def test_a_failing_watcher_is_kept_and_started_again_with_backoff(
         trigger_id = triggers.create_trigger(session=session, classpath="no_such_module.Nope", kwargs={}, now=now)
         session.add(AssetWatcherModel(asset_id=asset.id, trigger_id=trigger_id, name="w"))
     service = services()
-    _wait(lambda: service.backoff.get(trigger_id, (0.0, 0))[1] >= 3, "the watcher to fail three times")
+    wait_for(lambda: service.backoff.get(trigger_id, (0.0, 0))[1] >= 3, what="the watcher to fail three times")
     first, _ = service.backoff[trigger_id]
     assert first > time.monotonic() - 5  # backed off, not abandoned
     with sessions() as session:
-        assert triggers.trigger_ids(session=session) == [trigger_id]  # kept
+        assert session.scalars(select(TriggerModel.id)).all() == [trigger_id]  # kept
         assert triggers.held_trigger_ids(session=session, triggerer_id=service.job_id or 0) == {trigger_id}
     assert "No module named 'no_such_module'" in caplog.text

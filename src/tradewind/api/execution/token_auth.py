@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from tradewind.api.execution.context import ExecutionContext, execution_context
 from tradewind.core.clock import utcnow
 from tradewind.core.keys import TaskInstanceKey
-from tradewind.core.states import TaskInstanceState, ti_state_label
+from tradewind.core.states import TaskInstanceState, ti_state_label, ti_state_or_none
 from tradewind.execution.tokens import InvalidTaskToken, TaskToken, TokenScope, TryIdentity
 from tradewind.sdk.errors import ConflictError, NotFoundError, PermissionDeniedError
 from tradewind.store import task_instances
@@ -69,7 +69,7 @@ def _require_running(ctx: ExecutionContext, identity: TryIdentity) -> None:
             ti = task_instances.get_task_instance(session=session, key=identity.key)
         except NotFoundError:
             raise ConflictError(f"{identity} no longer exists") from None
-        state = TI(ti.state) if ti.state else None
+        state = ti_state_or_none(ti.state)
     if ti.try_number != identity.try_number or state is not TI.RUNNING:
         raise ConflictError(
             f"{identity} is not running (it is {ti_state_label(state)} at try {ti.try_number})"

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from tradewind.api import actions
+from tradewind.actions import dag_actions
 from tradewind.api.errors import NO_CONTENT
 from tradewind.api.routes.dependencies import Admin, Ctx, DbSession, Op, Viewer, file_token, fileloc_of
 from tradewind.api.schedule_shapes import time_delta
@@ -85,13 +85,13 @@ def get_dag_details(dag_id: str, session: DbSession, ctx: Ctx, _: Viewer) -> dic
 
 @router.patch("/dags/{dag_id}", response_model=DAG, summary="Pause or unpause a DAG")
 def patch_dag(dag_id: str, body: DAGPatch, ctx: Ctx, principal: Op) -> dict[str, Any]:
-    dag = actions.set_paused(ctx.write_factory, principal, dag_id=dag_id, is_paused=body.is_paused)
+    dag = dag_actions.set_paused(ctx.write_factory, principal, dag_id=dag_id, is_paused=body.is_paused)
     return dag_body(dag, file_token(ctx, dag.fileloc))
 
 
 @router.delete("/dags/{dag_id}", status_code=NO_CONTENT, summary="Delete a DAG's metadata")
 def delete_dag(dag_id: str, ctx: Ctx, principal: Admin) -> Response:
-    actions.delete_dag(ctx.write_factory, principal, dag_id=dag_id)
+    dag_actions.delete_dag(ctx.write_factory, principal, dag_id=dag_id)
     return Response(status_code=NO_CONTENT)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from tradewind.api.asset_actions import create_asset_event
+from tradewind.actions.asset_events import create_asset_event
 from tradewind.api.asset_pages import asset_page, event_page
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer
 from tradewind.api.schemas.assets import (

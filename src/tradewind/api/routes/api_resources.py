@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from tradewind.api import admin_actions
+from tradewind.actions import variables_and_pools
 from tradewind.api.errors import NO_CONTENT
 from tradewind.api.health import check_health
 from tradewind.api.routes.dependencies import Admin, Ctx, DbSession, Viewer
@@ -57,7 +57,7 @@ def get_variable(variable_key: str, session: DbSession, _: Viewer) -> dict[str, 
 
 @router.post("/variables", response_model=Variable, tags=["Variable"], summary="Create a variable")
 def create_variable(body: VariableBody, ctx: Ctx, principal: Admin) -> dict[str, Any]:
-    row = admin_actions.create_variable(
+    row = variables_and_pools.create_variable(
         ctx.write_factory, principal, key=body.key, value=body.value, description=body.description
     )
     return _variable_body(row)
@@ -71,7 +71,7 @@ def patch_variable(variable_key: str, body: VariablePatch, ctx: Ctx, principal: 
         raise ParamValidationError(
             f"key {body.key!r} in the body differs from {variable_key!r} in the URL", param="key"
         )
-    row = admin_actions.update_variable(
+    row = variables_and_pools.update_variable(
         ctx.write_factory, principal, key=variable_key, value=body.value, description=body.description
     )
     return _variable_body(row)
@@ -81,7 +81,7 @@ def patch_variable(variable_key: str, body: VariablePatch, ctx: Ctx, principal: 
     "/variables/{variable_key}", status_code=NO_CONTENT, tags=["Variable"], summary="Delete a variable"
 )
 def delete_variable(variable_key: str, ctx: Ctx, principal: Admin) -> Response:
-    admin_actions.delete_variable(ctx.write_factory, principal, key=variable_key)
+    variables_and_pools.delete_variable(ctx.write_factory, principal, key=variable_key)
     return Response(status_code=NO_CONTENT)
 
 
@@ -115,7 +115,7 @@ def get_pool(pool_name: str, session: DbSession, _: Viewer) -> dict[str, Any]:
 
 @router.post("/pools", response_model=Pool, tags=["Pool"], summary="Create a pool")
 def create_pool(body: PoolBody, session: DbSession, ctx: Ctx, principal: Admin) -> dict[str, Any]:
-    admin_actions.create_pool(
+    variables_and_pools.create_pool(
         ctx.write_factory, principal, name=body.name, slots=body.slots, description=body.description
     )
     return _pool_body(pools.pool_usage(session=session, name=body.name.strip()))
@@ -129,7 +129,7 @@ def patch_pool(
         raise ParamValidationError(
             f"name {body.name!r} in the body differs from {pool_name!r} in the URL", param="name"
         )
-    admin_actions.update_pool(
+    variables_and_pools.update_pool(
         ctx.write_factory, principal, name=pool_name, slots=body.slots, description=body.description
     )
     return _pool_body(pools.pool_usage(session=session, name=pool_name))
@@ -137,7 +137,7 @@ def patch_pool(
 
 @router.delete("/pools/{pool_name}", status_code=NO_CONTENT, tags=["Pool"], summary="Delete a pool")
 def delete_pool(pool_name: str, ctx: Ctx, principal: Admin) -> Response:
-    admin_actions.delete_pool(ctx.write_factory, principal, name=pool_name)
+    variables_and_pools.delete_pool(ctx.write_factory, principal, name=pool_name)
     return Response(status_code=NO_CONTENT)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from tradewind.api import actions
+from tradewind.actions import dag_actions
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer
 from tradewind.api.schemas.common import DEFAULT_PAGE_LIMIT, ERROR_RESPONSES, Limit, Offset
 from tradewind.api.schemas.dag_runs import (
@@ -55,7 +55,7 @@ def list_dag_runs(
 def trigger_dag_run(dag_id: str, body: TriggerDAGRun, ctx: Ctx, principal: Op) -> dict[str, Any]:
     """Create a queued run; ``conf`` is validated against the DAG's params (422 when it fails, 409 when
     the run id exists)."""
-    run = actions.trigger(
+    run = dag_actions.trigger(
         ctx.write_factory,
         principal,
         dag_id=dag_id,
@@ -78,7 +78,7 @@ def get_dag_run(dag_id: str, dag_run_id: str, session: DbSession, _: Viewer) -> 
 def patch_dag_run(
     dag_id: str, dag_run_id: str, body: DAGRunStatePatch, ctx: Ctx, principal: Op
 ) -> dict[str, Any]:
-    run = actions.set_run_state(
+    run = dag_actions.set_run_state(
         ctx.write_factory, principal, dag_id=dag_id, run_id=dag_run_id, state=DagRunState(body.state)
     )
     return dag_run_body(run)
@@ -94,7 +94,7 @@ def clear_dag_run(
     dag_id: str, dag_run_id: str, body: ClearDAGRun, session: DbSession, ctx: Ctx, principal: Op
 ) -> dict[str, Any]:
     sdag = ctx.dag_cache.get(session=session, dag_id=dag_id)
-    keys = actions.clear(
+    keys = dag_actions.clear(
         ctx.write_factory,
         principal,
         sdag,

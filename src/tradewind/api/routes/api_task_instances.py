@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import PlainTextResponse
 
-from tradewind.api import actions
+from tradewind.actions import dag_actions
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer
 from tradewind.api.schemas.bounds import Int64
 from tradewind.api.schemas.common import DEFAULT_PAGE_LIMIT, ERROR_RESPONSES, Limit, Offset
@@ -107,7 +107,7 @@ def patch_task_instance(
     principal: Op,
 ) -> dict[str, Any]:
     key = TaskInstanceKey(dag_id, dag_run_id, task_id, body.map_index)
-    actions.mark(
+    dag_actions.mark(
         ctx.write_factory, principal, key=key, state=TaskInstanceState(body.new_state), dry_run=body.dry_run
     )
     run = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id)
@@ -123,7 +123,7 @@ def clear_task_instances(
     dag_id: str, body: ClearTaskInstances, session: DbSession, ctx: Ctx, principal: Op
 ) -> dict[str, Any]:
     sdag = ctx.dag_cache.get(session=session, dag_id=dag_id)
-    keys = actions.clear(
+    keys = dag_actions.clear(
         ctx.write_factory,
         principal,
         sdag,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from tradewind.api.admin_user import create_token
+from tradewind.actions.accounts import create_token
 from tradewind.api.auth import client_address
 from tradewind.api.errors import CREATED
 from tradewind.api.routes.dependencies import Ctx

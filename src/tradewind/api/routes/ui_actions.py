@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from tradewind.api import actions
+from tradewind.actions import dag_actions
 from tradewind.api.rendering import redirect, render
 from tradewind.api.routes.dependencies import Admin, Ctx, DbSession, Op
 from tradewind.api.schemas.bounds import Int64
@@ -75,7 +75,7 @@ def delete_dag(
             back=_dag_url(dag_id),
             danger=True,
         )
-    runs = actions.delete_dag(ctx.write_factory, principal, dag_id=dag_id)
+    runs = dag_actions.delete_dag(ctx.write_factory, principal, dag_id=dag_id)
     return redirect("/dags", f"Deleted DAG {dag_id} and {runs} run(s).")
 
 
@@ -92,7 +92,7 @@ def clear_run(
 ) -> Response:
     sdag = ctx.dag_cache.get(session=session, dag_id=dag_id)
     dry_run = not _yes(confirmed)
-    keys = actions.clear(
+    keys = dag_actions.clear(
         ctx.write_factory,
         principal,
         sdag,
@@ -143,7 +143,7 @@ def set_run_state(
             fields={"state": state, "confirmed": True},
             back=_dag_url(dag_id, run_id),
         )
-    actions.set_run_state(
+    dag_actions.set_run_state(
         ctx.write_factory, principal, dag_id=dag_id, run_id=run_id, state=DagRunState(state)
     )
     return redirect(_dag_url(dag_id, run_id), f"Run {run_id} marked {state}.")
@@ -174,7 +174,7 @@ def clear_task(
 ) -> Response:
     sdag = ctx.dag_cache.get(session=session, dag_id=dag_id)
     dry_run = not _yes(confirmed)
-    keys = actions.clear(
+    keys = dag_actions.clear(
         ctx.write_factory,
         principal,
         sdag,
@@ -216,7 +216,7 @@ def mark_task(
     key = TaskInstanceKey(dag_id, run_id, task_id, map_index)
     target = TaskInstanceState(state)
     if not _yes(confirmed):
-        changes = actions.mark(ctx.write_factory, principal, key=key, state=target, dry_run=True)
+        changes = dag_actions.mark(ctx.write_factory, principal, key=key, state=target, dry_run=True)
         return _confirm(
             request,
             title=f"Mark {_describe(key)} {state}?",
@@ -229,5 +229,5 @@ def mark_task(
             fields={"state": state, "map_index": map_index, "confirmed": True},
             back=_task_url(key),
         )
-    actions.mark(ctx.write_factory, principal, key=key, state=target)
+    dag_actions.mark(ctx.write_factory, principal, key=key, state=target)
     return redirect(_task_url(key), f"Marked {_describe(key)} {state}.")

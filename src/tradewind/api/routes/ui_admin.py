@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from tradewind.api import admin_actions
+from tradewind.actions import variables_and_pools
 from tradewind.api.rendering import redirect, render
 from tradewind.api.routes.dependencies import Admin, Ctx, DbSession, Viewer
 from tradewind.api.schemas.bounds import INT64_MAX, Page
@@ -41,7 +41,7 @@ def variable_new(request: Request, _: Admin) -> Response:
 def variable_create(
     request: Request, ctx: Ctx, principal: Admin, key: Text = "", value: Text = "", description: Text = ""
 ) -> Response:
-    admin_actions.create_variable(
+    variables_and_pools.create_variable(
         ctx.write_factory, principal, key=key, value=value, description=description or None
     )
     return redirect("/variables", f"Variable {key.strip()} created.")
@@ -66,7 +66,7 @@ def variable_edit(key: str, request: Request, session: DbSession, _: Admin) -> R
 def variable_update(
     key: str, ctx: Ctx, principal: Admin, value: Text = "", description: Text = "", keep_value: Text = ""
 ) -> Response:
-    admin_actions.update_variable(
+    variables_and_pools.update_variable(
         ctx.write_factory,
         principal,
         key=key,
@@ -78,7 +78,7 @@ def variable_update(
 
 @router.post("/variables/{key}/delete")
 def variable_delete(key: str, ctx: Ctx, principal: Admin) -> Response:
-    admin_actions.delete_variable(ctx.write_factory, principal, key=key)
+    variables_and_pools.delete_variable(ctx.write_factory, principal, key=key)
     return redirect("/variables", f"Variable {key} deleted.")
 
 
@@ -106,7 +106,7 @@ def _slots(value: str) -> int:
 def pool_create(
     ctx: Ctx, principal: Admin, name: Text = "", slots: Text = "", description: Text = ""
 ) -> Response:
-    admin_actions.create_pool(
+    variables_and_pools.create_pool(
         ctx.write_factory, principal, name=name, slots=_slots(slots), description=description or None
     )
     return redirect("/pools", f"Pool {name.strip()} created.")
@@ -119,7 +119,7 @@ def pool_edit(name: str, request: Request, session: DbSession, _: Admin) -> Resp
 
 @router.post("/pools/{name}/edit")
 def pool_update(name: str, ctx: Ctx, principal: Admin, slots: Text = "", description: Text = "") -> Response:
-    admin_actions.update_pool(
+    variables_and_pools.update_pool(
         ctx.write_factory, principal, name=name, slots=_slots(slots), description=description or None
     )
     return redirect("/pools", f"Pool {name} saved.")
@@ -127,7 +127,7 @@ def pool_update(name: str, ctx: Ctx, principal: Admin, slots: Text = "", descrip
 
 @router.post("/pools/{name}/delete")
 def pool_delete(name: str, ctx: Ctx, principal: Admin) -> Response:
-    admin_actions.delete_pool(ctx.write_factory, principal, name=name)
+    variables_and_pools.delete_pool(ctx.write_factory, principal, name=name)
     return redirect("/pools", f"Pool {name} deleted.")
 
 

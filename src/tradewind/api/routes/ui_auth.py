@@ -10,9 +10,9 @@ from fastapi import APIRouter, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from tradewind.actions.passwords import hash_token, password_fingerprint
 from tradewind.api.auth import Principal, authenticate, client_address
 from tradewind.api.errors import status_for
-from tradewind.api.passwords import hash_token, password_fingerprint
 from tradewind.api.rendering import redirect, render
 from tradewind.api.routes.dependencies import Ctx
 from tradewind.api.sessions import (

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from tradewind.api import actions
+from tradewind.actions import dag_actions
 from tradewind.api.dag_list import dag_list_page
 from tradewind.api.rendering import redirect, render
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer
@@ -78,7 +78,7 @@ def pause(
     next: Annotated[str, Form()] = "",
 ) -> Response:
     paused = is_paused.lower() in ("true", "1", "on", "yes")
-    actions.set_paused(ctx.write_factory, principal, dag_id=dag_id, is_paused=paused)
+    dag_actions.set_paused(ctx.write_factory, principal, dag_id=dag_id, is_paused=paused)
     return redirect(
         safe_next(next or f"/dags/{quote(dag_id, safe='')}"),
         f"DAG {dag_id} {'paused' if paused else 'unpaused'}.",

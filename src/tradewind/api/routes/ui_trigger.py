@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from tradewind.api import actions
+from tradewind.actions import dag_actions
 from tradewind.api.auth import require_op
 from tradewind.api.errors import status_for
 from tradewind.api.rendering import redirect, render
@@ -176,7 +176,7 @@ async def trigger(dag_id: str, request: Request, ctx: Ctx) -> Response:
         logical = str(form.get("logical_date") or "").strip()
         logical_date = datetime.fromisoformat(logical) if logical else None
         run = await run_in_threadpool(
-            lambda: actions.trigger(
+            lambda: dag_actions.trigger(
                 ctx.write_factory,
                 principal,
                 dag_id=dag_id,

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from tradewind.api import admin_user
+from tradewind.actions import accounts
 from tradewind.api.auth import Principal
 from tradewind.api.rendering import redirect, render
 from tradewind.api.routes.dependencies import Admin, Ctx, DbSession
@@ -67,7 +67,7 @@ def user_create(
     ctx: Ctx, principal: Admin, username: Text = "", role: Text = "viewer", password: Text = ""
 ) -> Response:
     name = username.strip()
-    admin_user.create_user(
+    accounts.create_user(
         ctx.write_factory, username=name, password=password, role=role, actor=principal.username
     )
     return redirect("/users", f"User {name} created with role {role}.")
@@ -76,14 +76,14 @@ def user_create(
 @router.post("/users/{username}/role")
 def user_set_role(username: str, ctx: Ctx, principal: Admin, role: Text = "") -> Response:
     _not_self(principal, username, "change the role of")
-    admin_user.set_role(ctx.write_factory, username=username, role=role, actor=principal.username)
+    accounts.set_role(ctx.write_factory, username=username, role=role, actor=principal.username)
     return redirect("/users", f"User {username} now has role {role}.")
 
 
 @router.post("/users/{username}/delete")
 def user_delete(username: str, ctx: Ctx, principal: Admin) -> Response:
     _not_self(principal, username, "delete")
-    admin_user.delete_user(ctx.write_factory, username=username, actor=principal.username)
+    accounts.delete_user(ctx.write_factory, username=username, actor=principal.username)
     return redirect("/users", f"User {username} deleted.")
 
 
@@ -132,7 +132,7 @@ def token_create(
     name: Text = "",
     expires_days: Text = "",
 ) -> Response:
-    token = admin_user.create_token(
+    token = accounts.create_token(
         ctx.write_factory,
         username=username,
         name=name.strip(),
@@ -147,6 +147,6 @@ def token_create(
 
 @router.post("/tokens/{token_id}/revoke")
 def token_revoke(token_id: int, ctx: Ctx, principal: Admin) -> Response:
-    if not admin_user.revoke_token(ctx.write_factory, token_id=token_id, actor=principal.username):
+    if not accounts.revoke_token(ctx.write_factory, token_id=token_id, actor=principal.username):
         return redirect("/tokens", f"No API token with id {token_id}.")
     return redirect("/tokens", f"API token {token_id} revoked.")

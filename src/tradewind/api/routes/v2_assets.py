@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from tradewind.api.asset_actions import asset_id_of, create_asset_event
+from tradewind.actions.asset_events import asset_id_of, create_asset_event
 from tradewind.api.asset_pages import asset_page, event_page
 from tradewind.api.errors import CREATED
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer

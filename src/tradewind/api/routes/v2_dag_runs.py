@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from tradewind.api import actions
+from tradewind.actions import dag_actions
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer
 from tradewind.api.schemas.common import DEFAULT_PAGE_LIMIT, ERROR_RESPONSES, Limit, Offset
 from tradewind.api.schemas.v2_dag_runs import (
@@ -17,6 +17,7 @@ from tradewind.api.schemas.v2_dag_runs import (
     dag_run_response,
 )
 from tradewind.api.schemas.v2_task_instances import task_instance_response
+from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import DagRunState
 from tradewind.sdk.errors import ParamValidationError
 from tradewind.store import asset_queue, dag_runs, dags, task_instances
@@ -61,7 +62,7 @@ def trigger_dag_run(dag_id: str, body: TriggerDAGRunPostBody, ctx: Ctx, principa
     for name in ("data_interval_start", "data_interval_end", "partition_key"):
         if getattr(body, name) is not None:
             raise ParamValidationError(f"{name} is not supported by Tradewind's trigger", param=name)
-    run = actions.trigger(
+    run = dag_actions.trigger(
         ctx.write_factory,
         principal,
         dag_id=dag_id,
@@ -87,7 +88,7 @@ def clear_dag_run(
         raise ParamValidationError("only_new is not supported by Tradewind", param="only_new")
     sdag = ctx.dag_cache.get(session=session, dag_id=dag_id)
     run = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id)
-    keys = actions.clear(
+    keys = dag_actions.clear(
         ctx.write_factory,
         principal,
         sdag,
@@ -99,7 +100,7 @@ def clear_dag_run(
     if body.dry_run:
         wanted = set(keys)
         tis, _total = task_instances.list_task_instances(session=session, dag_id=dag_id, run_id=dag_run_id)
-        chosen = [task_instance_response(ti, run) for ti in tis if task_instances.key_of(ti) in wanted]
+        chosen = [task_instance_response(ti, run) for ti in tis if TaskInstanceKey.of(ti) in wanted]
         return {"task_instances": chosen, "total_entries": len(chosen)}
     session.rollback()  # end the read snapshot taken before the clear, to see its result
     fresh = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=dag_run_id)

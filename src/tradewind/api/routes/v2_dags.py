@@ -1,4 +1,4 @@
-"""/api/v2 DAGs: list, get and pause (Airflow 3's public API shapes), over the same store and actions."""
+"""/api/v2 DAGs: list, get and pause (Airflow 3's public API shapes), over the same store and dag_actions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from tradewind.api import actions
+from tradewind.actions import dag_actions
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer, file_token
 from tradewind.api.schemas.common import DEFAULT_PAGE_LIMIT, ERROR_RESPONSES, Limit, Offset
 from tradewind.api.schemas.v2_dags import DAGCollectionResponse, DAGPatchBody, DAGResponse, dag_response
@@ -66,6 +66,6 @@ def patch_dag(
         raise ParamValidationError(
             f"update_mask {update_mask}: only is_paused can be changed through the API", param="update_mask"
         )
-    dag = actions.set_paused(ctx.write_factory, principal, dag_id=dag_id, is_paused=body.is_paused)
+    dag = dag_actions.set_paused(ctx.write_factory, principal, dag_id=dag_id, is_paused=body.is_paused)
     failing = import_errors.failing_filenames(session=session)
     return dag_response(dag, file_token(ctx, dag.fileloc), has_import_errors=dag.fileloc in failing)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from tradewind.api import admin_actions
+from tradewind.actions import variables_and_pools
 from tradewind.api.errors import CREATED, NO_CONTENT
 from tradewind.api.health import check_health
 from tradewind.api.routes.dependencies import Admin, Ctx, DbSession, Viewer
@@ -62,7 +62,7 @@ def get_variable(variable_key: str, session: DbSession, _: Viewer) -> dict[str, 
 
 @router.post("/variables", response_model=VariableResponse, status_code=CREATED, tags=["Variable"])
 def create_variable(body: VariableBody, ctx: Ctx, principal: Admin) -> dict[str, Any]:
-    row = admin_actions.create_variable(
+    row = variables_and_pools.create_variable(
         ctx.write_factory, principal, key=body.key, value=body.stored_value(), description=body.description
     )
     return variable_response(row)
@@ -84,7 +84,7 @@ def patch_variable(
     _check_mask(update_mask, {"value", "description"})
     current = variables.get_variable(session=session, key=variable_key)
     change = set(update_mask) if update_mask else {"value", "description"}
-    row = admin_actions.update_variable(
+    row = variables_and_pools.update_variable(
         ctx.write_factory,
         principal,
         key=variable_key,
@@ -96,7 +96,7 @@ def patch_variable(
 
 @router.delete("/variables/{variable_key}", status_code=NO_CONTENT, tags=["Variable"])
 def delete_variable(variable_key: str, ctx: Ctx, principal: Admin) -> Response:
-    admin_actions.delete_variable(ctx.write_factory, principal, key=variable_key)
+    variables_and_pools.delete_variable(ctx.write_factory, principal, key=variable_key)
     return Response(status_code=NO_CONTENT)
 
 
@@ -115,7 +115,7 @@ def get_pool(pool_name: str, session: DbSession, _: Viewer) -> dict[str, Any]:
 
 @router.post("/pools", response_model=PoolResponse, status_code=CREATED, tags=["Pool"])
 def create_pool(body: PoolBody, session: DbSession, ctx: Ctx, principal: Admin) -> dict[str, Any]:
-    admin_actions.create_pool(
+    variables_and_pools.create_pool(
         ctx.write_factory, principal, name=body.name, slots=body.slots, description=body.description
     )
     return pool_response(pools.pool_usage(session=session, name=body.name.strip()))
@@ -138,7 +138,7 @@ def patch_pool(
     _check_mask(update_mask, {"slots", "description", "include_deferred", "pool", "name"})
     change = set(update_mask) if update_mask else body.model_fields_set
     current = pools.pool_usage(session=session, name=pool_name)
-    admin_actions.update_pool(
+    variables_and_pools.update_pool(
         ctx.write_factory,
         principal,
         name=pool_name,
@@ -151,7 +151,7 @@ def patch_pool(
 
 @router.delete("/pools/{pool_name}", status_code=NO_CONTENT, tags=["Pool"])
 def delete_pool(pool_name: str, ctx: Ctx, principal: Admin) -> Response:
-    admin_actions.delete_pool(ctx.write_factory, principal, name=pool_name)
+    variables_and_pools.delete_pool(ctx.write_factory, principal, name=pool_name)
     return Response(status_code=NO_CONTENT)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
-from tradewind.api import actions
+from tradewind.actions import dag_actions
 from tradewind.api.log_events import log_events
 from tradewind.api.routes.api_task_instances import parse_states
 from tradewind.api.routes.dependencies import Ctx, DbSession, Op, Viewer
@@ -101,7 +101,7 @@ def clear_task_instances(
 ) -> dict[str, Any]:
     assert body.dag_run_id is not None  # the body's validator requires it
     sdag = ctx.dag_cache.get(session=session, dag_id=dag_id)
-    keys = actions.clear(
+    keys = dag_actions.clear(
         ctx.write_factory,
         principal,
         sdag,
@@ -114,7 +114,7 @@ def clear_task_instances(
     session.rollback()  # a fresh snapshot, to show the task instances as the clear left them
     wanted = set(keys)
     tis, _total = task_instances.list_task_instances(session=session, dag_id=dag_id, run_id=body.dag_run_id)
-    chosen = [ti for ti in tis if task_instances.key_of(ti) in wanted]
+    chosen = [ti for ti in tis if TaskInstanceKey.of(ti) in wanted]
     return {"task_instances": _bodies(session, chosen), "total_entries": len(chosen)}
 
 

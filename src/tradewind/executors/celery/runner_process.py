@@ -4,7 +4,6 @@ the pre-imported worker), stopped as a group on SIGTERM, and never left running 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 import os
 import signal
@@ -21,7 +20,7 @@ from billiard.util import set_pdeathsig
 from tradewind.config.settings import Settings
 from tradewind.config.task_settings import settings_for_tasks, task_environment
 from tradewind.core.workload import ExecuteTask
-from tradewind.executors.local import FORK_SERVER_PRELOAD, RUNNER_ENTRYPOINT
+from tradewind.executors.try_launcher import RunTry
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +100,7 @@ def run_runner(
     return code
 
 
-def preload_runner() -> None:
-    """Import the runner in the worker's main process, so each forked try starts with it loaded."""
-    for module_name in FORK_SERVER_PRELOAD:
-        importlib.import_module(module_name)
-
-
-def _forked_child(settings: Settings, workload: ExecuteTask) -> NoReturn:
+def _forked_child(settings: Settings, workload: ExecuteTask, run: RunTry) -> NoReturn:
     """In the forked child: become a fresh-looking process (own session, default signals, plain stdio and
     logging instead of Celery's) and run the try."""
     code = 1
@@ -123,9 +116,7 @@ def _forked_child(settings: Settings, workload: ExecuteTask) -> NoReturn:
         os.environ.clear()
         os.environ.update(clean)
         settings = settings_for_tasks(settings)
-        module_name, func_name = RUNNER_ENTRYPOINT.split(":")
-        run_task = getattr(importlib.import_module(module_name), func_name)
-        code = int(run_task(settings, workload))
+        code = int(run(settings, workload))
     except BaseException:
         traceback.print_exc()
     finally:
@@ -135,14 +126,16 @@ def _forked_child(settings: Settings, workload: ExecuteTask) -> NoReturn:
         os._exit(code)
 
 
-def fork_runner(settings: Settings, workload: ExecuteTask, *, kill_grace: float = KILL_GRACE_SECONDS) -> int:
-    """Fork this (pre-imported) process and run the try in the child, as the local executor's fork server
-    does: the same runner code as `tradewind tasks run`, without starting a new interpreter."""
+def fork_runner(
+    settings: Settings, workload: ExecuteTask, run: RunTry, *, kill_grace: float = KILL_GRACE_SECONDS
+) -> int:
+    """Fork this (pre-imported) process and run the try in the child with ``run``, as the local executor's
+    fork server does: the same runner code as `tradewind tasks run`, without starting a new interpreter."""
 
     def start() -> tuple[int, Callable[[], int]]:
         child = os.fork()
         if child == 0:
-            _forked_child(settings, workload)
+            _forked_child(settings, workload, run)
         return child, lambda: os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
 
     code, terminated = _supervise(start, kill_grace=kill_grace)

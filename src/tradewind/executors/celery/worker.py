@@ -13,8 +13,8 @@ from tradewind.executors.celery.app import (
     mask_url,
     result_backend_url,
 )
-from tradewind.executors.celery.runner_process import preload_runner
 from tradewind.executors.celery.worker_task import RunnerLaunch
+from tradewind.executors.try_launcher import TryLauncher
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +45,13 @@ def worker_argv(
     ]
 
 
-def runner_launch(settings: Settings, runner_executable: str | None) -> RunnerLaunch:
-    """Fork the pre-imported worker for each try when ``core.fork_runner`` is on (the default) and no other
-    runner program is named; otherwise exec the runner command."""
-    if runner_executable is None and settings.core.fork_runner:
-        return RunnerLaunch(default_runner_executable(), fork_settings=settings, settings=settings)
+def runner_launch(
+    settings: Settings, runner_executable: str | None, launcher: TryLauncher | None
+) -> RunnerLaunch:
+    """Fork the pre-imported worker for each try with ``launcher`` when ``core.fork_runner`` is on (the
+    default) and no other runner program is named; otherwise exec the runner command."""
+    if runner_executable is None and settings.core.fork_runner and launcher is not None:
+        return RunnerLaunch(default_runner_executable(), launcher=launcher, settings=settings)
     return RunnerLaunch(runner_executable or default_runner_executable(), settings=settings)
 
 
@@ -61,11 +63,13 @@ def run_worker(
     hostname: str | None = None,
     loglevel: str = "INFO",
     runner_executable: str | None = None,
+    launcher: TryLauncher | None,
 ) -> int:
-    """Run a worker in this process until it is told to stop; returns its exit code."""
-    launch = runner_launch(settings, runner_executable)
-    if launch.fork_settings is not None:
-        preload_runner()  # before the pool forks: every pool process has it
+    """Run a worker in this process until it is told to stop; returns its exit code. ``launcher``: what
+    runs a try in a forked worker (the CLI builds it from the runner)."""
+    launch = runner_launch(settings, runner_executable, launcher)
+    if launch.launcher is not None:
+        launch.launcher.preload_modules()  # before the pool forks: every pool process has it
     celery_settings = settings.celery
     app = build_celery_app(celery_settings, launch=launch)
     argv = worker_argv(
@@ -75,7 +79,7 @@ def run_worker(
         "starting Celery worker: broker %s, result backend %s, runner %s",
         mask_url(celery_settings.broker_url.get_secret_value()),
         mask_url(result_backend_url(celery_settings)),
-        "forked" if launch.fork_settings is not None else launch.executable,
+        "forked" if launch.launcher is not None else launch.executable,
     )
     code = app.start(argv=argv)
     return int(code or 0)

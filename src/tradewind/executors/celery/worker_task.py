@@ -11,9 +11,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from tradewind.config.settings import Settings
-from tradewind.config.task_settings import EXECUTION_API_URL_ENV, task_environment
-from tradewind.core.workload import TASK_TOKEN_ENV, WORKLOAD_VERSION, ExecuteTask
+from tradewind.config.task_settings import runner_command_environment
+from tradewind.core.workload import WORKLOAD_VERSION, ExecuteTask
 from tradewind.executors.celery.runner_process import fork_runner, run_runner
+from tradewind.executors.try_launcher import TryLauncher
 from tradewind.sdk.errors import ExecutorError
 
 log = logging.getLogger(__name__)
@@ -42,28 +43,25 @@ def parse_workload(payload: Any) -> ExecuteTask:
 
 @dataclass(frozen=True)
 class RunnerLaunch:
-    """How a worker starts the runner for a try: exec ``executable tasks run ...``, or, when
-    ``fork_settings`` is given, fork the pre-imported worker and call the runner with those settings."""
+    """How a worker starts the runner for a try: exec ``executable tasks run ...``, or, when ``launcher``
+    is given (what the CLI builds from the runner), fork the pre-imported worker and run the try with it."""
 
     executable: str
-    fork_settings: Settings | None = None
-    #: The worker's settings, to take the secret ones out of what a try is given.
+    launcher: TryLauncher | None = None
+    #: The worker's settings: what a forked try runs with, and the secret ones taken out of what a try
+    #: is given.
     settings: Settings | None = None
 
 
 def execute_workload(payload: Any, *, launch: RunnerLaunch) -> int:
     """The body of the Celery task: validate the workload, run the runner, return its exit code."""
     workload = parse_workload(payload)
-    if launch.fork_settings is not None:
+    if launch.launcher is not None and launch.settings is not None:
         log.info("running %s in a forked runner", workload.try_key)
-        code = fork_runner(launch.fork_settings, workload)
+        code = fork_runner(launch.settings, workload, launch.launcher.run)
     else:
         command = workload.command(executable=launch.executable)
         log.info("running %s: %s", workload.try_key, " ".join(command))
-        env = task_environment(os.environ, launch.settings) if launch.settings is not None else dict(os.environ)
-        if workload.token:
-            env[TASK_TOKEN_ENV] = workload.token
-            env.setdefault(EXECUTION_API_URL_ENV, workload.api_url)
-        code = run_runner(command, env=env)
+        code = run_runner(command, env=runner_command_environment(os.environ, launch.settings, workload))
     log.info("%s: runner exited with code %s", workload.try_key, code)
     return code

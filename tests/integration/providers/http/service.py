@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import socket
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from tests.waiting import wait_for
 
 USER = "bot"
 PASSWORD = "pw-Ö-s3cret:with@odd/chars"
@@ -94,10 +95,11 @@ def serving() -> Iterator[tuple[str, Counter[str]]]:
     server = uvicorn.Server(uvicorn.Config(build_app(attempts), log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the test HTTP service did not start"
-        time.sleep(0.01)
+    def started() -> bool:
+        assert thread.is_alive(), "the test HTTP service stopped before it started"
+        return server.started
+
+    wait_for(started, what="the test HTTP service to start", timeout=10, interval=0.01)
     try:
         yield f"http://127.0.0.1:{port}", attempts
     finally:

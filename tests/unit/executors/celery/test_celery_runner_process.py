@@ -8,19 +8,10 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable
 from pathlib import Path
 
+from tests.waiting import wait_for
 from tradewind.executors.celery.runner_process import run_runner
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def _alive(pid: int) -> bool:
@@ -50,7 +41,7 @@ def test_the_exit_code_is_returned() -> None:
 def test_sigterm_stops_the_runner_and_what_it_started(tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     host = _host(tmp_path, ["sh", "-c", f"sleep 300 & echo $$ $! > {pids}; wait"])
-    _wait_for(lambda: pids.exists() and len(pids.read_text().split()) == 2, 15, "runner to start")
+    wait_for(lambda: pids.exists() and len(pids.read_text().split()) == 2, timeout=15, what="runner to start")
     runner_pid, child_pid = map(int, pids.read_text().split())
     assert os.getpgid(runner_pid) == runner_pid  # its own group, apart from the worker's
 
@@ -58,14 +49,14 @@ def test_sigterm_stops_the_runner_and_what_it_started(tmp_path: Path) -> None:
 
     out, _ = host.communicate(timeout=15)
     assert out.strip() == f"exit {-signal.SIGTERM}"
-    _wait_for(lambda: not _alive(runner_pid) and not _alive(child_pid), 10, "runner group to be gone")
+    wait_for(lambda: not _alive(runner_pid) and not _alive(child_pid), timeout=10, what="runner group to be gone")
 
 
 def test_a_runner_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path: Path) -> None:
     ready = tmp_path / "ready"
     host = _host(tmp_path, ["sh", "-c", f"trap '' TERM; touch {ready}; while true; do sleep 0.1; done"],
                  kill_grace=1.0)
-    _wait_for(ready.exists, 15, "runner to start")
+    wait_for(ready.exists, timeout=15, what="runner to start")
 
     host.send_signal(signal.SIGTERM)
 
@@ -76,10 +67,10 @@ def test_a_runner_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path: Pa
 def test_the_runner_stops_when_its_worker_process_is_killed(tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     host = _host(tmp_path, ["sh", "-c", f"echo $$ > {pids}; exec sleep 300"])
-    _wait_for(lambda: pids.exists() and pids.read_text().strip() != "", 15, "runner to start")
+    wait_for(lambda: pids.exists() and pids.read_text().strip() != "", timeout=15, what="runner to start")
     runner_pid = int(pids.read_text())
 
     host.kill()  # SIGKILL: no handler runs; only the kernel's parent-death signal can reach the runner
     host.wait(timeout=10)
 
-    _wait_for(lambda: not _alive(runner_pid), 10, "orphaned runner to stop")
+    wait_for(lambda: not _alive(runner_pid), timeout=10, what="orphaned runner to stop")

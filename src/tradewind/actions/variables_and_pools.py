@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tradewind.api.auth import Principal
+from tradewind.actions.actor import Actor
 from tradewind.core.clock import utcnow
 from tradewind.sdk.errors import ConflictError, NotFoundError, ParamValidationError
 from tradewind.store import pools, variables
@@ -18,7 +18,7 @@ def _exists_variable(session: Session, key: str) -> bool:
 
 
 def create_variable(
-    factory: sessionmaker[Session], principal: Principal, *, key: str, value: str, description: str | None
+    factory: sessionmaker[Session], actor: Actor, *, key: str, value: str, description: str | None
 ) -> VariableModel:
     key = key.strip()
     if not key:
@@ -30,7 +30,7 @@ def create_variable(
         record_audit(
             session=session,
             event="variable_create",
-            owner=principal.username,
+            owner=actor.username,
             extra={"key": key},
             now=utcnow(),
         )
@@ -39,7 +39,7 @@ def create_variable(
 
 def update_variable(
     factory: sessionmaker[Session],
-    principal: Principal,
+    actor: Actor,
     *,
     key: str,
     value: str | None,
@@ -57,27 +57,27 @@ def update_variable(
         record_audit(
             session=session,
             event="variable_update",
-            owner=principal.username,
+            owner=actor.username,
             extra={"key": key},
             now=utcnow(),
         )
         return row
 
 
-def delete_variable(factory: sessionmaker[Session], principal: Principal, *, key: str) -> None:
+def delete_variable(factory: sessionmaker[Session], actor: Actor, *, key: str) -> None:
     with transaction(factory) as session:
         variables.delete_variable(session=session, key=key)
         record_audit(
             session=session,
             event="variable_delete",
-            owner=principal.username,
+            owner=actor.username,
             extra={"key": key},
             now=utcnow(),
         )
 
 
 def create_pool(
-    factory: sessionmaker[Session], principal: Principal, *, name: str, slots: int, description: str | None
+    factory: sessionmaker[Session], actor: Actor, *, name: str, slots: int, description: str | None
 ) -> PoolModel:
     name = name.strip()
     with transaction(factory) as session:
@@ -87,7 +87,7 @@ def create_pool(
         record_audit(
             session=session,
             event="pool_create",
-            owner=principal.username,
+            owner=actor.username,
             extra={"name": name, "slots": slots},
             now=utcnow(),
         )
@@ -96,7 +96,7 @@ def create_pool(
 
 def update_pool(
     factory: sessionmaker[Session],
-    principal: Principal,
+    actor: Actor,
     *,
     name: str,
     slots: int | None,
@@ -115,16 +115,16 @@ def update_pool(
         record_audit(
             session=session,
             event="pool_update",
-            owner=principal.username,
+            owner=actor.username,
             extra={"name": name, "slots": pool.slots},
             now=utcnow(),
         )
         return pool
 
 
-def delete_pool(factory: sessionmaker[Session], principal: Principal, *, name: str) -> None:
+def delete_pool(factory: sessionmaker[Session], actor: Actor, *, name: str) -> None:
     with transaction(factory) as session:
         pools.delete_pool(session=session, name=name)
         record_audit(
-            session=session, event="pool_delete", owner=principal.username, extra={"name": name}, now=utcnow()
+            session=session, event="pool_delete", owner=actor.username, extra={"name": name}, now=utcnow()
         )

@@ -1,4 +1,4 @@
-"""Accounts from the command line and at first start: users, passwords, API tokens, the first admin."""
+"""Accounts from the UI and the command line, and at first start: users, passwords, API tokens, the first admin."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tradewind.api.passwords import (
+from tradewind.actions.passwords import (
     MIN_PASSWORD_LENGTH,
     generate_password,
     hash_password,

@@ -1,5 +1,5 @@
-"""What users change through the UI and the API: trigger, clear, mark, run state, pause, delete. Each
-action runs in one transaction and leaves an entry in the audit log. Only rows are written: the scheduler
+"""What users change through the UI, the REST APIs and the command line: trigger, clear, mark, run state,
+pause, delete. Each action runs in one transaction and leaves an entry in the audit log. Only rows are written: the scheduler
 picks up queued runs and cleared tasks from the database."""
 
 from __future__ import annotations
@@ -10,22 +10,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tradewind.api.auth import Principal
+from tradewind.actions.actor import Actor
 from tradewind.core.clock import utcnow
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.redaction import redact
 from tradewind.core.run_inputs import DEFAULT_ALLOWED_RUN_ID_PATTERN
 from tradewind.core.serialized_dag import SerializedDag
-from tradewind.core.setup_teardown import clear_scope
 from tradewind.core.states import DagRunState, TaskInstanceState
-from tradewind.sdk.errors import NotFoundError
 from tradewind.store import dag_runs, dags, run_creation, task_instances
 from tradewind.store.audit import record_audit
 from tradewind.store.engine import transaction
 from tradewind.store.tables import DagModel, DagRunModel
 
 TI = TaskInstanceState
-FAILED_STATES = frozenset({TI.FAILED.value, TI.UPSTREAM_FAILED.value})
 UNFINISHED_STATES: frozenset[TI | None] = frozenset(
     {None, TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE, TI.DEFERRED}
 )
@@ -33,7 +30,7 @@ UNFINISHED_STATES: frozenset[TI | None] = frozenset(
 
 def trigger(
     factory: sessionmaker[Session],
-    principal: Principal,
+    actor: Actor,
     *,
     dag_id: str,
     conf: dict[str, Any] | None,
@@ -53,7 +50,7 @@ def trigger(
             conf=conf or {},
             run_id=run_id or None,
             logical_date=logical_date,
-            triggered_by=principal.username,
+            triggered_by=actor.username,
             allowed_run_id_pattern=allowed_run_id_pattern,
         )
         if note:
@@ -61,7 +58,7 @@ def trigger(
         record_audit(
             session=session,
             event="trigger",
-            owner=principal.username,
+            owner=actor.username,
             dag_id=dag_id,
             run_id=run.run_id,
             extra={"conf": redact(conf or {})},
@@ -71,23 +68,21 @@ def trigger(
         return run
 
 
-def set_paused(
-    factory: sessionmaker[Session], principal: Principal, *, dag_id: str, is_paused: bool
-) -> DagModel:
+def set_paused(factory: sessionmaker[Session], actor: Actor, *, dag_id: str, is_paused: bool) -> DagModel:
     now = utcnow()
     with transaction(factory) as session:
         dag = dags.set_paused(session=session, dag_id=dag_id, is_paused=is_paused)
         record_audit(
             session=session,
             event="pause" if is_paused else "unpause",
-            owner=principal.username,
+            owner=actor.username,
             dag_id=dag_id,
             now=now,
         )
         return dag
 
 
-def delete_dag(factory: sessionmaker[Session], principal: Principal, *, dag_id: str) -> int:
+def delete_dag(factory: sessionmaker[Session], actor: Actor, *, dag_id: str) -> int:
     """Delete the DAG's metadata (runs, task instances, XComs, serialized form); returns the runs deleted.
     A DAG whose file still exists comes back at the next parse, without its history."""
     now = utcnow()
@@ -96,7 +91,7 @@ def delete_dag(factory: sessionmaker[Session], principal: Principal, *, dag_id: 
         record_audit(
             session=session,
             event="delete_dag",
-            owner=principal.username,
+            owner=actor.username,
             dag_id=dag_id,
             extra={"runs": runs},
             now=now,
@@ -104,36 +99,9 @@ def delete_dag(factory: sessionmaker[Session], principal: Principal, *, dag_id: 
         return runs
 
 
-def _targets(
-    session: Session,
-    sdag: SerializedDag,
-    *,
-    run_id: str,
-    task_ids: Collection[str] | None,
-    include_downstream: bool,
-    only_failed: bool,
-) -> list[TaskInstanceKey]:
-    """The task instances a clear would reset (those with a state), in task order."""
-    dag_runs.get_dag_run(session=session, dag_id=sdag.dag_id, run_id=run_id)
-    wanted = set(sdag.task_dict) if task_ids is None else set(task_ids)
-    missing = sorted(wanted - set(sdag.task_dict))
-    if missing:
-        raise NotFoundError(
-            f"DAG {sdag.dag_id!r} has no task(s) {', '.join(missing)}", kind="task", ident=missing[0]
-        )
-    wanted = clear_scope(sdag, wanted, include_downstream=include_downstream)
-    tis, _ = task_instances.list_task_instances(
-        session=session, dag_id=sdag.dag_id, run_id=run_id, task_ids=wanted
-    )
-    order = {t.task_id: i for i, t in enumerate(sdag.tasks)}
-    chosen = [ti for ti in tis if ti.state is not None and (not only_failed or ti.state in FAILED_STATES)]
-    chosen.sort(key=lambda ti: (order.get(ti.task_id, 0), ti.map_index))
-    return [task_instances.key_of(ti) for ti in chosen]
-
-
 def clear(
     factory: sessionmaker[Session],
-    principal: Principal,
+    actor: Actor,
     sdag: SerializedDag,
     *,
     run_id: str,
@@ -141,43 +109,51 @@ def clear(
     include_downstream: bool = False,
     only_failed: bool = False,
     dry_run: bool = False,
+    source: str | None = None,
 ) -> list[TaskInstanceKey]:
-    """Clear tasks of a run (all of them when ``task_ids`` is None) so the scheduler runs them again.
-    With ``dry_run`` nothing changes and the task instances that would be cleared are returned."""
+    """Clear tasks of a run (all of them when ``task_ids`` is None) so the scheduler runs them again; the
+    task instances are those ``store.task_instances.clear_targets`` chooses. With ``dry_run`` nothing
+    changes and the task instances that would be cleared are returned. ``source`` (``"cli"``) is recorded
+    in the audit entry."""
     now = utcnow()
     with transaction(factory) as session:
-        keys = _targets(
-            session,
-            sdag,
+        dag_runs.get_dag_run(session=session, dag_id=sdag.dag_id, run_id=run_id)
+        targets = task_instances.clear_targets(
+            session=session,
+            sdag=sdag,
             run_id=run_id,
-            task_ids=task_ids,
+            task_ids=set(sdag.task_dict) if task_ids is None else task_ids,
             include_downstream=include_downstream,
             only_failed=only_failed,
         )
+        keys = [TaskInstanceKey.of(ti) for ti in targets]
         if dry_run or not keys:
             return keys
         cleared = task_instances.clear_task_instances(
             session=session,
             dag_id=sdag.dag_id,
             run_id=run_id,
-            task_ids=sorted({k.task_id for k in keys}),
-            include_downstream=False,
+            task_ids=set(sdag.task_dict) if task_ids is None else task_ids,
+            include_downstream=include_downstream,
+            only_failed=only_failed,
             sdag=sdag,
             now=now,
-            with_setups_and_teardowns=False,
         )
+        extra: dict[str, Any] = {
+            "task_ids": sorted({k.task_id for k in cleared}),
+            "include_downstream": include_downstream,
+            "only_failed": only_failed,
+        }
+        if source is not None:
+            extra["source"] = source
         record_audit(
             session=session,
             event="clear",
-            owner=principal.username,
+            owner=actor.username,
             dag_id=sdag.dag_id,
             run_id=run_id,
             task_id=next(iter(task_ids)) if task_ids is not None and len(task_ids) == 1 else None,
-            extra={
-                "task_ids": sorted({k.task_id for k in cleared}),
-                "include_downstream": include_downstream,
-                "only_failed": only_failed,
-            },
+            extra=extra,
             now=now,
         )
         return cleared
@@ -185,7 +161,7 @@ def clear(
 
 def mark(
     factory: sessionmaker[Session],
-    principal: Principal,
+    actor: Actor,
     *,
     key: TaskInstanceKey,
     state: TaskInstanceState,
@@ -202,7 +178,7 @@ def mark(
             record_audit(
                 session=session,
                 event=f"mark_{state.value}",
-                owner=principal.username,
+                owner=actor.username,
                 dag_id=key.dag_id,
                 run_id=key.run_id,
                 task_id=key.task_id,
@@ -213,7 +189,7 @@ def mark(
 
 
 def set_run_state(
-    factory: sessionmaker[Session], principal: Principal, *, dag_id: str, run_id: str, state: DagRunState
+    factory: sessionmaker[Session], actor: Actor, *, dag_id: str, run_id: str, state: DagRunState
 ) -> DagRunModel:
     """Mark a run success (its unfinished tasks too), failed (running tasks failed, waiting ones skipped),
     or queued (the scheduler takes it up again)."""
@@ -230,7 +206,7 @@ def set_run_state(
                 else:
                     target = TI.FAILED if ti.state == TI.RUNNING.value else TI.SKIPPED
                 task_instances.mark_task_instance(
-                    session=session, key=task_instances.key_of(ti), state=target, now=now
+                    session=session, key=TaskInstanceKey.of(ti), state=target, now=now
                 )
         dag_runs.set_dag_run_state(
             session=session, dag_id=dag_id, run_id=run_id, expected=None, target=state, now=now
@@ -238,7 +214,7 @@ def set_run_state(
         record_audit(
             session=session,
             event=f"run_{state.value}",
-            owner=principal.username,
+            owner=actor.username,
             dag_id=dag_id,
             run_id=run_id,
             now=now,

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tradewind.api.auth import Principal
+from tradewind.actions.actor import Actor
 from tradewind.core.clock import utcnow
 from tradewind.core.redaction import redact
 from tradewind.sdk.errors import NotFoundError
@@ -17,7 +17,7 @@ from tradewind.store.tables import AssetEventModel, AssetModel
 
 
 def create_asset_event(
-    factory: sessionmaker[Session], principal: Principal, *, asset_id: int, extra: dict[str, Any] | None
+    factory: sessionmaker[Session], actor: Actor, *, asset_id: int, extra: dict[str, Any] | None
 ) -> tuple[AssetEventModel, AssetModel]:
     """Record an event of a known asset (NotFoundError otherwise) and queue it for its consumers."""
     now = utcnow()
@@ -28,7 +28,7 @@ def create_asset_event(
         record_audit(
             session=session,
             event="asset_event_create",
-            owner=principal.username,
+            owner=actor.username,
             extra={"asset_id": asset.id, "uri": asset.uri, "extra": redact(dict(extra or {}))},
             now=now,
         )
