@@ -30,6 +30,19 @@
     var s = Math.floor(seconds), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
     return h ? h + "h " + pad(m) + "m " + pad(r) + "s" : m + "m " + pad(r) + "s";
   }
+  // A chip linking to one try, as the task page draws them; "No try yet." goes once there is one.
+  function addTryChip(holder, t) {
+    var mapIndex = new URLSearchParams(window.location.search).get("map_index") || "-1";
+    var chip = document.createElement("a");
+    chip.className = "try";
+    chip.href = "?map_index=" + encodeURIComponent(mapIndex) + "&try_number=" + t.try_number;
+    chip.setAttribute("data-testid", "try-link");
+    chip.setAttribute("data-try-number", String(t.try_number));
+    chip.append(String(t.try_number) + " ", badge(t.state));
+    var none = holder.querySelector(":scope > .muted");
+    if (none) { none.remove(); }
+    holder.insertBefore(chip, holder.querySelector(":scope > .new-try"));
+  }
   function badge(state) {
     var span = document.createElement("span");
     span.className = "state state-" + (state || "none");
@@ -62,6 +75,9 @@
     // Every try shown (chips and table rows marked data-try-number): its state, times and reason.
     tries: function (el, v) {
       v.tries.forEach(function (t) {
+        if (el.classList.contains("tries") && !el.querySelector('[data-try-number="' + t.try_number + '"]')) {
+          addTryChip(el, t);  // a try that started after the page was drawn
+        }
         el.querySelectorAll('[data-try-number="' + t.try_number + '"]').forEach(function (holder) {
           var badgeAt = holder.querySelector('[data-try-field="state"]') || holder;
           var old = badgeAt.querySelector(".state");
