@@ -27,13 +27,7 @@ def create_variable(
         if _exists_variable(session, key):
             raise ConflictError(f"variable {key!r} already exists; edit it instead")
         row = variables.set_variable(session=session, key=key, value=value, description=description)
-        record_audit(
-            session=session,
-            event="variable_create",
-            owner=actor.username,
-            extra={"key": key},
-            now=utcnow(),
-        )
+        _audit(session, actor, "variable_create", {"key": key})
         return row
 
 
@@ -54,26 +48,14 @@ def update_variable(
             value=current.val if value is None else value,
             description=description,
         )
-        record_audit(
-            session=session,
-            event="variable_update",
-            owner=actor.username,
-            extra={"key": key},
-            now=utcnow(),
-        )
+        _audit(session, actor, "variable_update", {"key": key})
         return row
 
 
 def delete_variable(factory: sessionmaker[Session], actor: Actor, *, key: str) -> None:
     with transaction(factory) as session:
         variables.delete_variable(session=session, key=key)
-        record_audit(
-            session=session,
-            event="variable_delete",
-            owner=actor.username,
-            extra={"key": key},
-            now=utcnow(),
-        )
+        _audit(session, actor, "variable_delete", {"key": key})
 
 
 def create_pool(
@@ -84,13 +66,7 @@ def create_pool(
         if name and session.get(PoolModel, name) is not None:
             raise ConflictError(f"pool {name!r} already exists; edit it instead")
         pool = pools.set_pool(session=session, name=name, slots=slots, description=description)
-        record_audit(
-            session=session,
-            event="pool_create",
-            owner=actor.username,
-            extra={"name": name, "slots": slots},
-            now=utcnow(),
-        )
+        _audit(session, actor, "pool_create", {"name": name, "slots": slots})
         return pool
 
 
@@ -112,19 +88,16 @@ def update_pool(
             slots=current.slots if slots is None else slots,
             description=description,
         )
-        record_audit(
-            session=session,
-            event="pool_update",
-            owner=actor.username,
-            extra={"name": name, "slots": pool.slots},
-            now=utcnow(),
-        )
+        _audit(session, actor, "pool_update", {"name": name, "slots": pool.slots})
         return pool
 
 
 def delete_pool(factory: sessionmaker[Session], actor: Actor, *, name: str) -> None:
     with transaction(factory) as session:
         pools.delete_pool(session=session, name=name)
-        record_audit(
-            session=session, event="pool_delete", owner=actor.username, extra={"name": name}, now=utcnow()
-        )
+        _audit(session, actor, "pool_delete", {"name": name})
+
+
+def _audit(session: Session, actor: Actor, event: str, extra: dict[str, object]) -> None:
+    """The audit entry of one change, made by ``actor`` now, in the change's own transaction."""
+    record_audit(session=session, event=event, owner=actor.username, extra=extra, now=utcnow())
