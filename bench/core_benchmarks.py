@@ -137,7 +137,7 @@ class Env:
         """Insert a run the way `dags trigger` does (through the store), then poll until it finishes."""
         from tradewind.core.clock import utcnow
         from tradewind.store.engine import make_engine, make_session_factory, transaction
-        from tradewind.store.run_creation import trigger_run
+        from tradewind.store.new_runs import trigger_run
 
         engine = make_engine(self.url)
         sessions = make_session_factory(engine)

@@ -17,7 +17,8 @@ from tradewind.core.redaction import redact
 from tradewind.core.run_inputs import DEFAULT_ALLOWED_RUN_ID_PATTERN
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.core.states import DagRunState, TaskInstanceState
-from tradewind.store import dag_runs, dags, run_creation, task_instances
+from tradewind.store import dag_runs, dags, task_instances
+from tradewind.store import new_runs as run_creation
 from tradewind.store.audit import record_audit
 from tradewind.store.engine import transaction
 from tradewind.store.tables import DagModel, DagRunModel

@@ -11,55 +11,53 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from tradewind.api.auth import Authenticator
-from tradewind.api.body_limit import BodyLimitMiddleware
+from tradewind.api import metrics_endpoint as metrics
+from tradewind.api.auth import login_routes as ui_auth
+from tradewind.api.auth import token_routes as auth_token
+from tradewind.api.auth.authentication import Authenticator
+from tradewind.api.auth.rate_limit import LoginRateLimiter
+from tradewind.api.auth.secret_key import load_secret_key
+from tradewind.api.auth.sessions import SessionCodec
 from tradewind.api.context import AppContext
 from tradewind.api.errors import install_error_handlers
 from tradewind.api.execution import routes as execution_routes
 from tradewind.api.execution.app import PREFIX as EXECUTION_PREFIX
 from tradewind.api.execution.app import execution_context
-from tradewind.api.nul_characters import NulCharacterMiddleware
+from tradewind.api.middleware.body_limit import BodyLimitMiddleware
+from tradewind.api.middleware.nul_characters import NulCharacterMiddleware
+from tradewind.api.middleware.request_metrics import RequestMetricsMiddleware
+from tradewind.api.middleware.security_headers import SecurityHeadersMiddleware
 from tradewind.api.openapi import install_openapi
-from tradewind.api.rate_limit import LoginRateLimiter
-from tradewind.api.rendering import STATIC_DIR, make_templates
-from tradewind.api.request_metrics import RequestMetricsMiddleware
-from tradewind.api.routes import (
-    api_connections,
-    api_dags,
-    api_datasets,
-    api_docs,
-    api_extra_links,
-    api_resources,
-    api_runs,
-    api_task_instances,
-    auth_token,
-    metrics,
-    ui_actions,
-    ui_admin,
-    ui_assets,
-    ui_auth,
-    ui_charts,
-    ui_config,
-    ui_connections,
-    ui_dag,
-    ui_dags,
-    ui_health,
-    ui_live,
-    ui_preferences,
-    ui_task,
-    ui_trigger,
-    ui_users,
-    ui_xcoms,
-    v2_assets,
-    v2_connections,
-    v2_dag_runs,
-    v2_dags,
-    v2_resources,
-    v2_task_instances,
-)
-from tradewind.api.secret_key import load_secret_key
-from tradewind.api.security_headers import SecurityHeadersMiddleware
-from tradewind.api.sessions import SessionCodec
+from tradewind.api.rest.v1 import connections as api_connections
+from tradewind.api.rest.v1 import dags as api_dags
+from tradewind.api.rest.v1 import datasets as api_datasets
+from tradewind.api.rest.v1 import docs as api_docs
+from tradewind.api.rest.v1 import extra_links as api_extra_links
+from tradewind.api.rest.v1 import resources as api_resources
+from tradewind.api.rest.v1 import runs as api_runs
+from tradewind.api.rest.v1 import task_instances as api_task_instances
+from tradewind.api.rest.v2 import assets as v2_assets
+from tradewind.api.rest.v2 import connections as v2_connections
+from tradewind.api.rest.v2 import dag_runs as v2_dag_runs
+from tradewind.api.rest.v2 import dags as v2_dags
+from tradewind.api.rest.v2 import resources as v2_resources
+from tradewind.api.rest.v2 import task_instances as v2_task_instances
+from tradewind.api.ui.rendering import STATIC_DIR, make_templates
+from tradewind.api.ui.routes import actions as ui_actions
+from tradewind.api.ui.routes import admin as ui_admin
+from tradewind.api.ui.routes import assets as ui_assets
+from tradewind.api.ui.routes import charts as ui_charts
+from tradewind.api.ui.routes import config as ui_config
+from tradewind.api.ui.routes import connections as ui_connections
+from tradewind.api.ui.routes import dag as ui_dag
+from tradewind.api.ui.routes import dags as ui_dags
+from tradewind.api.ui.routes import health as ui_health
+from tradewind.api.ui.routes import live as ui_live
+from tradewind.api.ui.routes import preferences as ui_preferences
+from tradewind.api.ui.routes import task as ui_task
+from tradewind.api.ui.routes import trigger as ui_trigger
+from tradewind.api.ui.routes import users as ui_users
+from tradewind.api.ui.routes import xcoms as ui_xcoms
 from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
 from tradewind.log_sources import build_log_reader

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tradewind.api.auth import Principal
+from tradewind.api.auth.authentication import Principal
 from tradewind.api.context import AppContext
 from tradewind.core.clock import utcnow
 from tradewind.core.redaction import MASK

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.templating import Jinja2Templates
 
-from tradewind.api.auth import Authenticator
+from tradewind.api.auth.authentication import Authenticator
 from tradewind.config.settings import Settings
 from tradewind.core.timezones import resolve_zone_name, shown_zone
 from tradewind.logs.reading import TryLogReader

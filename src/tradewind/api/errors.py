@@ -18,10 +18,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match
 
+from tradewind.api.auth.rate_limit import TooManyLoginAttempts
 from tradewind.api.context import page_context
-from tradewind.api.rate_limit import TooManyLoginAttempts
-from tradewind.api.schemas.bounds import OUT_OF_RANGE
-from tradewind.api.schemas.strict import NUL_CHARACTER
+from tradewind.api.rest.schemas.bounds import OUT_OF_RANGE
+from tradewind.api.rest.schemas.strict import NUL_CHARACTER
 from tradewind.sdk.errors import (
     AuthenticationError,
     ConflictError,

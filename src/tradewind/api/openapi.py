@@ -12,8 +12,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from tradewind.api.auth import require_admin, require_op, require_viewer
-from tradewind.api.sessions import SESSION_COOKIE
+from tradewind.api.auth.authentication import require_admin, require_op, require_viewer
+from tradewind.api.auth.sessions import SESSION_COOKIE
 
 _ROLE_CHECKS: frozenset[Callable[..., Any]] = frozenset({require_viewer, require_op, require_admin})
 

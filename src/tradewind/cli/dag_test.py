@@ -26,7 +26,7 @@ from tradewind.scheduler.tick import Scheduler
 from tradewind.sdk.errors import NotFoundError, TradewindError
 from tradewind.store import dag_runs, import_errors, task_instances
 from tradewind.store.engine import transaction
-from tradewind.store.run_creation import trigger_run
+from tradewind.store.new_runs import trigger_run
 from tradewind.store.scheduling import TEST_TRIGGER, RunScope
 from tradewind.store.tables import ImportErrorModel
 from tradewind.triggerer.service import TriggererService

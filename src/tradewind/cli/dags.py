@@ -20,7 +20,7 @@ from tradewind.sdk.errors import ConflictError, ParamValidationError, TradewindE
 from tradewind.sdk.schedules import DataInterval, next_dagrun, timetable_from_dict
 from tradewind.store import dag_runs, dags, import_errors
 from tradewind.store.engine import transaction
-from tradewind.store.run_creation import create_run, trigger_run
+from tradewind.store.new_runs import create_run, trigger_run
 
 #: How often `--wait` looks at the run's state.
 WAIT_POLL_SECONDS = 0.05

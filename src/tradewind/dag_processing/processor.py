@@ -18,7 +18,7 @@ from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.dag_processing import parse_child
-from tradewind.dag_processing.dag_callbacks import DagCallbackRunner
+from tradewind.dag_processing.dag_callback_runner import DagCallbackRunner
 from tradewind.dag_processing.discovery import DagFileRef, list_dag_files
 from tradewind.dag_processing.folder_state import FolderState, KnownFile
 from tradewind.dag_processing.isolated_import import FileError, ParsedFile, parse_batches

@@ -15,7 +15,7 @@ import yaml
 from rich.console import Console
 
 from tradewind.deploy.chart import chart_path
-from tradewind.deploy.health import HealthReport, external_url, fetch_health, wait_for_health
+from tradewind.deploy.health_probe import HealthReport, external_url, fetch_health, wait_for_health
 from tradewind.deploy.helm import ChartSource, Helm
 from tradewind.deploy.kubectl import Kubectl
 from tradewind.deploy.options import DeployOptions, chart_values, write_values

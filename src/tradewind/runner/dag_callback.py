@@ -24,7 +24,8 @@ from tradewind.sdk.context import DagRunContext, build_dag_callback_context
 from tradewind.sdk.errors import NotFoundError, TradewindError
 from tradewind.sdk.runtime import use_runtime
 from tradewind.secrets.chain import secrets_chain
-from tradewind.store import dag_callbacks, dag_runs, dags
+from tradewind.store import dag_callback_requests as dag_callbacks
+from tradewind.store import dag_runs, dags
 from tradewind.store.engine import make_engine, make_session_factory, transaction
 
 log = logging.getLogger("tradewind.dag_callback")

@@ -15,7 +15,7 @@ from tradewind.sdk.errors import ConflictError
 from tradewind.sdk.schedules import DataInterval
 from tradewind.sdk.timetables.assets import asset_condition_of
 from tradewind.store import asset_queue, assets
-from tradewind.store.run_creation import create_run
+from tradewind.store.new_runs import create_run
 from tradewind.store.serialized_dag_cache import SerializedDagCache
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,8 @@ from tradewind.core.states import FINISHED_TI_STATES, DagRunState, TaskInstanceS
 from tradewind.scheduler.mapped_expansion import expansion_size, group_sources, group_spec, relevant_upstream
 from tradewind.sdk.errors import TaskExecutionError
 from tradewind.sdk.trigger_rule import Decision, UpstreamCounts, evaluate_trigger_rule
-from tradewind.store import dag_callbacks, dag_runs, scheduling, task_instances
+from tradewind.store import dag_callback_requests as dag_callbacks
+from tradewind.store import dag_runs, scheduling, task_instances
 from tradewind.store.scheduling import ALL_RUNS, PlannedTi, RunScope
 from tradewind.store.serialized_dag_cache import SerializedDagCache
 from tradewind.store.tables import DagRunModel

@@ -21,7 +21,7 @@ from tradewind.observability.tracing import NO_TRACING, Tracing
 from tradewind.scheduler.asset_runs import create_asset_triggered_runs
 from tradewind.scheduler.dispatch import Limits, select_and_queue
 from tradewind.scheduler.event_handling import handle_events
-from tradewind.scheduler.run_creation import create_scheduled_runs, start_queued_runs
+from tradewind.scheduler.run_scheduling import create_scheduled_runs, start_queued_runs
 from tradewind.scheduler.run_traces import trace_finished_runs
 from tradewind.scheduler.slot_gauges import record_slot_gauges
 from tradewind.scheduler.task_planning import plan_runs

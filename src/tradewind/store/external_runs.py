@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from tradewind.core.run_inputs import DEFAULT_ALLOWED_RUN_ID_PATTERN
 from tradewind.sdk.errors import NotFoundError
 from tradewind.store import dag_runs, dags, task_instances
-from tradewind.store.run_creation import trigger_run
+from tradewind.store.new_runs import trigger_run
 from tradewind.store.tables import DagRunModel, TaskInstanceModel
 
 

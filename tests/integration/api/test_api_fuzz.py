@@ -15,7 +15,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.integration.api.conftest import DAG_ID, NOW, PASSWORDS, Site, build_dag, seed_dag
-from tradewind.store import run_creation
+from tradewind.store import new_runs as run_creation
 from tradewind.store.engine import transaction
 
 #: Cases per operation for each role (about 80 operations); admin reaches every operation's real work.

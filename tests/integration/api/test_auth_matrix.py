@@ -10,7 +10,8 @@ from starlette.testclient import TestClient
 
 from tests.integration.api.conftest import DAG_ID, NOW, Site, build_dag, seed_dag
 from tradewind.core.states import DagRunType
-from tradewind.store import import_errors, pools, run_creation, variables, xcom
+from tradewind.store import import_errors, pools, variables, xcom
+from tradewind.store import new_runs as run_creation
 from tradewind.store.engine import transaction
 
 RUN_ID = "manual__seeded"

@@ -10,7 +10,7 @@ import pytest
 
 from tests.integration.api.conftest import DAG_ID, Site
 from tradewind.actions.accounts import create_token, reset_password
-from tradewind.api.sessions import SESSION_COOKIE
+from tradewind.api.auth.sessions import SESSION_COOKIE
 from tradewind.core.clock import utcnow
 from tradewind.store import api_tokens, audit, dags
 from tradewind.store.engine import transaction

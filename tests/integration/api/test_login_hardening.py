@@ -18,8 +18,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.integration.api.conftest import DAG_ID, PASSWORDS, Site
+from tradewind.api.auth.sessions import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from tradewind.api.server import build_server
-from tradewind.api.sessions import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from tradewind.store import audit, xcom
 from tradewind.store.engine import transaction
 

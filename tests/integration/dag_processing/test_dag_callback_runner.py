@@ -14,11 +14,11 @@ from tests.unit.dag_processing.store_view import active_dag_ids
 from tests.waiting import wait_for
 from tradewind.config.settings import Settings, load_settings
 from tradewind.core.clock import utcnow
-from tradewind.dag_processing.dag_callbacks import DagCallbackRunner
+from tradewind.dag_processing.dag_callback_runner import DagCallbackRunner
 from tradewind.dag_processing.processor import DagProcessor
-from tradewind.store import dag_callbacks
+from tradewind.store import dag_callback_requests as dag_callbacks
 from tradewind.store.engine import transaction
-from tradewind.store.run_creation import trigger_run
+from tradewind.store.new_runs import trigger_run
 from tradewind.store.tables import DagCallbackRequestModel
 
 #: Each DAG's failure callback runs one of these; they meet through files in the DAG folder.

@@ -15,11 +15,11 @@ from tests.integration.providers.smtp_service import PASSWORD, USER, smtp_servic
 from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
 from tradewind.core.log_paths import dag_callback_log_path
-from tradewind.dag_processing.dag_callbacks import DagCallbackRunner
+from tradewind.dag_processing.dag_callback_runner import DagCallbackRunner
 from tradewind.dag_processing.processor import DagProcessor
-from tradewind.store import dag_callbacks
+from tradewind.store import dag_callback_requests as dag_callbacks
 from tradewind.store.engine import transaction
-from tradewind.store.run_creation import trigger_run
+from tradewind.store.new_runs import trigger_run
 
 pytestmark = [
     pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import Engine
 
 from tradewind.actions.passwords import hash_password, hash_token, new_api_token, verify_password
-from tradewind.api.rate_limit import LoginRateLimiter, TooManyLoginAttempts
-from tradewind.api.routes.ui_auth import safe_next
-from tradewind.api.secret_key import load_secret_key
-from tradewind.api.sessions import SessionCodec, SessionData
+from tradewind.api.auth.login_routes import safe_next
+from tradewind.api.auth.rate_limit import LoginRateLimiter, TooManyLoginAttempts
+from tradewind.api.auth.secret_key import load_secret_key
+from tradewind.api.auth.sessions import SessionCodec, SessionData
 from tradewind.config.settings import load_settings
 from tradewind.store.engine import make_session_factory
 

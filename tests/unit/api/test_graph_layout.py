@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from tradewind.api.graph_layout import layout
+from tradewind.api.ui.graph_layout import layout
 from tradewind.core.serialized_dag import SerializedDag, SerializedTask, SerializedTaskGroup
 
 

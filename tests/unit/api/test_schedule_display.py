@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tradewind.api.schedule_display import dag_timezone, period_text, readable_schedule
+from tradewind.api.ui.schedule_display import dag_timezone, period_text, readable_schedule
 from tradewind.sdk.schedules import timetable_from_schedule, timetable_to_dict
 from tradewind.store.tables import DagModel
 

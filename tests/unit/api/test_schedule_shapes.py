@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tradewind.api.schedule_shapes import is_periodic, schedule_interval
+from tradewind.api.ui.schedule_shapes import is_periodic, schedule_interval
 
 CRON = {"__type": "CronExpression", "value": "15 4 * * *"}
 

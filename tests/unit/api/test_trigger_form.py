@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.datastructures import FormData
 
-from tradewind.api.routes.ui_trigger import conf_from_form, param_fields
+from tradewind.api.ui.routes.trigger import conf_from_form, param_fields
 from tradewind.core.serialized_dag import SerializedDag, SerializedParam
 from tradewind.sdk.errors import ParamValidationError
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tradewind.api.connection_form import form_spec
+from tradewind.api.ui.connection_form import form_spec
 from tradewind.config.settings import Settings
 from tradewind.sdk.connection import Connection
 from tradewind.sdk.hook_registry import hook_class_for, known_conn_types

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tradewind.deploy.health import components_of, external_url, fetch_health, wait_for_health
+from tradewind.deploy.health_probe import components_of, external_url, fetch_health, wait_for_health
 from tradewind.sdk.errors import TradewindError
 
 

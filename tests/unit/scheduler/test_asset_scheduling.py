@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.unit.scheduler.twins import START, make_dag
 from tradewind.actions.asset_events import create_asset_event
-from tradewind.api.auth import Principal
+from tradewind.api.auth.authentication import Principal
 from tradewind.core.clock import FrozenClock
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.serialized_dag import SerializedDag
@@ -26,7 +26,7 @@ from tradewind.sdk.timetables.assets import AssetOrTimeSchedule
 from tradewind.sdk.timetables.trigger import CronTriggerTimetable
 from tradewind.store import asset_queue, assets, dag_runs, dags, task_instances
 from tradewind.store.engine import transaction
-from tradewind.store.run_creation import trigger_run
+from tradewind.store.new_runs import trigger_run
 
 TI = TaskInstanceState
 A = Asset("s3://bucket/a")

@@ -13,7 +13,7 @@ from tests.unit.scheduler.twins import START, RecordingExecutor, make_dag, store
 from tradewind.core.clock import FrozenClock
 from tradewind.core.states import DagRunState, TaskInstanceState
 from tradewind.scheduler.tick import Scheduler
-from tradewind.store import dag_callbacks
+from tradewind.store import dag_callback_requests as dag_callbacks
 from tradewind.store.engine import transaction
 from tradewind.store.tables import DagCallbackRequestModel
 

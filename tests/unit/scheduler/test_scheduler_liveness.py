@@ -18,7 +18,7 @@ from tradewind.scheduler.tick import Scheduler
 from tradewind.store import engine as engine_module
 from tradewind.store import jobs, task_instances
 from tradewind.store.engine import transaction
-from tradewind.store.run_creation import trigger_run
+from tradewind.store.new_runs import trigger_run
 
 TI = TaskInstanceState
 

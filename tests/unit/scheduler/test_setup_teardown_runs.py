@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.unit.scheduler.test_tick import act_as_runner, run_state, states, trigger
 from tests.unit.scheduler.twins import RecordingExecutor, store_dag
 from tradewind.actions import dag_actions
-from tradewind.api.auth import Principal
+from tradewind.api.auth.authentication import Principal
 from tradewind.cli.main import main
 from tradewind.config.settings import Settings
 from tradewind.core.clock import FrozenClock

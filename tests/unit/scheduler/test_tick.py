@@ -19,7 +19,7 @@ from tradewind.execution.try_state import TryState
 from tradewind.scheduler.tick import Scheduler
 from tradewind.store import dag_runs, pools, task_instances
 from tradewind.store.engine import transaction
-from tradewind.store.run_creation import trigger_run
+from tradewind.store.new_runs import trigger_run
 
 TI = TaskInstanceState
 

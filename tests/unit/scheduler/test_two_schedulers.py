@@ -15,7 +15,7 @@ from tradewind.core.workload import ExecuteTask
 from tradewind.scheduler.tick import Scheduler
 from tradewind.store import dag_runs, task_instances
 from tradewind.store.engine import transaction
-from tradewind.store.run_creation import trigger_run
+from tradewind.store.new_runs import trigger_run
 
 TI = TaskInstanceState
 

@@ -13,7 +13,8 @@ from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.sdk.errors import NotFoundError
 from tradewind.sdk.schedules import DagRunInfo
-from tradewind.store import dag_callbacks, task_instances, xcom
+from tradewind.store import dag_callback_requests as dag_callbacks
+from tradewind.store import task_instances, xcom
 from tradewind.store.dags import (
     deactivate_dags,
     delete_dag,

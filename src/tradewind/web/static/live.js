@@ -1,5 +1,5 @@
 // Live state: the one way every page follows what it shows. Elements name what they show with
-// data-live='["run","dag","run_id"]' (see tradewind.api.live_state) and data-live-field; scripts add keys
+// data-live='["run","dag","run_id"]' (see tradewind.api.ui.live_state) and data-live-field; scripts add keys
 // with tradewind.live.watch(key, fn). The page asks /ui/live with If-None-Match every 1.5 s (304 while
 // nothing changed) and stops as soon as the server says nothing shown is queued or running.
 (function () {

@@ -220,7 +220,7 @@ def test_key_sensor_waits_for_keys_patterns_and_check_fn(bucket: str, runtime: I
 
 
 def test_the_ui_form_of_aws_connections() -> None:
-    from tradewind.api.connection_form import form_spec
+    from tradewind.api.ui.connection_form import form_spec
 
     spec = form_spec("aws")
     assert {"host", "schema", "port"} <= spec.hidden

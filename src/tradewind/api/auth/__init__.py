@@ -1,0 +1,1 @@
+"""Who is asking: logins, sessions, API tokens, the signing key and login rate limits."""

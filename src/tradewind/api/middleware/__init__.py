@@ -1,0 +1,1 @@
+"""ASGI middleware every request passes: body limits, NUL characters, security headers, request metrics."""

@@ -1,0 +1,1 @@
+"""Routes of the web UI's pages and their JSON feeds."""
