@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,3 +20,12 @@ class CommandLineUser:
     """The operating-system user running a ``tradewind`` command."""
 
     username: str
+
+    @classmethod
+    def current(cls) -> CommandLineUser:
+        """The user running this process; ``uid:<n>`` where the system knows no name for it (some containers
+        run as a user with no passwd entry and no LOGNAME/USER)."""
+        try:
+            return cls(getpass.getuser())
+        except (OSError, KeyError):
+            return cls(f"uid:{os.getuid()}")

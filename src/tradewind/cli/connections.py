@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from tradewind.actions.actor import CommandLineUser
 from tradewind.cli import connection_files
 from tradewind.cli.arguments import Subparsers, print_rows
 from tradewind.cli.db import explain_database_errors
@@ -106,10 +105,7 @@ def _output_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no passwd entry and no LOGNAME/USER (some containers)
-        return f"uid:{os.getuid()}"
+    return CommandLineUser.current().username
 
 
 def _print(rows: Sequence[dict[str, Any]], columns: Sequence[str], output: str) -> None:

@@ -9,6 +9,8 @@ import time
 from datetime import datetime
 from typing import Any
 
+from tradewind.actions import dag_actions
+from tradewind.actions.actor import CommandLineUser
 from tradewind.cli import check_airflow
 from tradewind.cli.arguments import Subparsers, add_output_flag, print_rows
 from tradewind.cli.store_access import StoreAccess, open_store
@@ -20,7 +22,7 @@ from tradewind.sdk.errors import ConflictError, ParamValidationError, TradewindE
 from tradewind.sdk.schedules import DataInterval, next_dagrun, timetable_from_dict
 from tradewind.store import dag_runs, dags, import_errors
 from tradewind.store.engine import transaction
-from tradewind.store.new_runs import create_run, trigger_run
+from tradewind.store.new_runs import create_run
 
 #: How often `--wait` looks at the run's state.
 WAIT_POLL_SECONDS = 0.05
@@ -184,18 +186,15 @@ def _trigger(args: argparse.Namespace) -> int:
     conf = _parse_conf(args.conf)
     store = open_store()
     ensure_plugins_loaded(store.settings)  # a plugin's timetable rebuilds the DAG's schedule
-    with transaction(store.sessions) as session:
-        run = trigger_run(
-            session=session,
-            dag_id=args.dag_id,
-            now=utcnow(),
-            conf=conf,
-            run_id=args.run_id,
-            logical_date=args.logical_date,
-            triggered_by="cli",
-            allowed_run_id_pattern=store.settings.scheduler.allowed_run_id_pattern,
-        )
-        run_id = run.run_id
+    run_id = dag_actions.trigger(
+        store.sessions,
+        CommandLineUser.current(),
+        dag_id=args.dag_id,
+        conf=conf,
+        run_id=args.run_id,
+        logical_date=args.logical_date,
+        allowed_run_id_pattern=store.settings.scheduler.allowed_run_id_pattern,
+    ).run_id
     print(run_id)
     sys.stdout.flush()
     if not args.wait:
@@ -224,8 +223,7 @@ def wait_for_runs(
 
 def _set_paused(args: argparse.Namespace) -> int:
     store = open_store()
-    with transaction(store.sessions) as session:
-        dags.set_paused(session=session, dag_id=args.dag_id, is_paused=args.paused)
+    dag_actions.set_paused(store.sessions, CommandLineUser.current(), dag_id=args.dag_id, is_paused=args.paused)
     print(f"{args.dag_id}: {'paused' if args.paused else 'unpaused'}")
     return 0
 
@@ -286,7 +284,6 @@ def _delete(args: argparse.Namespace) -> int:
             print("aborted")
             return 1
     store = open_store()
-    with transaction(store.sessions) as session:
-        runs = dags.delete_dag(session=session, dag_id=args.dag_id)
+    runs = dag_actions.delete_dag(store.sessions, CommandLineUser.current(), dag_id=args.dag_id)
     print(f"deleted DAG {args.dag_id} and {runs} run(s)")
     return 0

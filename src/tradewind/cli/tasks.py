@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import re
 import sys
@@ -291,7 +290,7 @@ def _clear(args: argparse.Namespace) -> int:
         print("Cancelled, nothing was cleared.")
         return 0
     store = open_store()
-    actor = CommandLineUser(getpass.getuser())
+    actor = CommandLineUser.current()
     cleared = 0
     try:
         for run_id in selected:
