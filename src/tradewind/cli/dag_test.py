@@ -17,7 +17,7 @@ from tradewind.cli.store_access import open_store
 from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
 from tradewind.core.log_paths import task_log_path
-from tradewind.core.states import FINISHED_DAG_RUN_STATES, DagRunState, TaskInstanceState
+from tradewind.core.states import FINISHED_DAG_RUN_STATES, DagRunState
 from tradewind.core.workload import ExecuteTask
 from tradewind.dag_processing.processor import DagProcessor
 from tradewind.executors.inline import InlineExecutor
@@ -27,7 +27,7 @@ from tradewind.sdk.errors import NotFoundError, TradewindError
 from tradewind.store import dag_runs, import_errors, task_instances
 from tradewind.store.engine import transaction
 from tradewind.store.new_runs import trigger_run
-from tradewind.store.scheduling import TEST_TRIGGER, RunScope
+from tradewind.store.scheduling import TEST_TRIGGER, RunScope, has_deferred
 from tradewind.store.tables import ImportErrorModel
 from tradewind.triggerer.service import TriggererService
 
@@ -89,22 +89,16 @@ def run_dag_test(dag_id: str, *, logical_date: datetime | None, conf: dict[str, 
 
     executor = InlineExecutor(_run_and_show)
     # Only this run, and no new runs of any DAG: a scheduler service next to us leaves `test` runs alone.
-    scheduler = Scheduler(
-        settings=settings, session_factory=store.sessions, executor=executor, scope=RunScope(dag_id, run_id)
-    )
+    # The runs its tasks trigger (TriggerDagRunOperator) are in its scope too, and left alone by services.
+    scope = RunScope(dag_id, run_id)
+    scheduler = Scheduler(settings=settings, session_factory=store.sessions, executor=executor, scope=scope)
     triggerer = _Triggerer(settings, store.engine)
     try:
         for _ in range(MAX_TICKS):
             stats = scheduler.tick(utcnow())
             with store.sessions() as session:
                 state = dag_runs.get_dag_run(session=session, dag_id=dag_id, run_id=run_id).state
-                deferred = task_instances.list_task_instances(
-                    session=session,
-                    dag_id=dag_id,
-                    run_id=run_id,
-                    states=[TaskInstanceState.DEFERRED],
-                    limit=1,
-                )[1]
+                deferred = has_deferred(session=session, scope=scope)
             if state in FINISHED_DAG_RUN_STATES:
                 break
             if deferred:

@@ -30,6 +30,7 @@ from tradewind.store import (
 )
 from tradewind.store.engine import transaction
 from tradewind.store.field_cipher import FieldCipher
+from tradewind.store.scheduling import test_child_trigger
 from tradewind.store.task_state import (
     TaskScope,
     clear_task_state,
@@ -52,8 +53,11 @@ class DbRuntime:
         *,
         allowed_run_id_pattern: str = DEFAULT_ALLOWED_RUN_ID_PATTERN,
         secrets: SecretsChain | None = None,
+        caller: TaskInstanceKey | None = None,
     ) -> None:
         self.factory = factory
+        #: The try whose task makes these calls, where one does (a run it triggers inherits a test's scope).
+        self.caller = caller
         #: ``[scheduler] allowed_run_id_pattern``: what a run id TriggerDagRunOperator is given must match.
         self.allowed_run_id_pattern = allowed_run_id_pattern
         #: Where connections and variables are read (``secrets_chain(settings, factory)``); without one,
@@ -197,6 +201,10 @@ class DbRuntime:
         triggered_by: str,
     ) -> TriggeredRun:
         with transaction(self.factory) as session:
+            if self.caller is not None:
+                # A run that a `dags test` run's task triggers belongs to that test: its process runs it, no
+                # service does (and so on down the chain of triggers).
+                triggered_by = test_child_trigger(session=session, caller=self.caller) or triggered_by
             run = external_runs.trigger_or_reset(
                 session=session, dag_id=dag_id, run_id=run_id, logical_date=logical_date, conf=conf,
                 reset_dag_run=reset_dag_run, triggered_by=triggered_by, now=utcnow(),

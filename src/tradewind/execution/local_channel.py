@@ -60,7 +60,10 @@ class LocalChannel:
 
     def runtime(self) -> DbRuntime:
         return DbRuntime(
-            self.factory, allowed_run_id_pattern=self.allowed_run_id_pattern, secrets=self.secrets
+            self.factory,
+            allowed_run_id_pattern=self.allowed_run_id_pattern,
+            secrets=self.secrets,
+            caller=self.state.key,
         )
 
     def close(self) -> None:

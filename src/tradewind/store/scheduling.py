@@ -6,6 +6,7 @@ schedulers share one database without examining the same run or queueing the sam
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -32,12 +33,37 @@ def _locked(stmt: Select[Any], session: Session, *tables: type[Any]) -> Select[A
 
 #: ``dag_run.triggered_by`` of the runs `tradewind dags test` makes: only the process that made one runs it.
 TEST_TRIGGER = "test"
+#: ``dag_run.triggered_by`` of a run that a task of a `dags test` run triggered (TriggerDagRunOperator), and
+#: so on down: ``test:`` and a digest of the test's own run. The test runs it; no service does.
+TEST_CHILD_PREFIX = TEST_TRIGGER + ":"
+
+
+def test_lineage(dag_id: str, run_id: str) -> str:
+    """The ``triggered_by`` of runs triggered from within the `dags test` run (dag_id, run_id)."""
+    digest = hashlib.sha256(f"{dag_id}\0{run_id}".encode()).hexdigest()[:24]
+    return TEST_CHILD_PREFIX + digest
+
+
+def test_child_trigger(*, session: Session, caller: TaskInstanceKey) -> str | None:
+    """The ``triggered_by`` a run triggered by ``caller``'s task gets when ``caller`` belongs to a `dags test`
+    (its lineage), else None."""
+    parent = session.scalar(
+        select(DagRunModel.triggered_by).where(
+            DagRunModel.dag_id == caller.dag_id, DagRunModel.run_id == caller.run_id
+        )
+    )
+    if parent == TEST_TRIGGER:
+        return test_lineage(caller.dag_id, caller.run_id)
+    if parent is not None and parent.startswith(TEST_CHILD_PREFIX):
+        return parent
+    return None
 
 
 @dataclass(frozen=True, slots=True)
 class RunScope:
-    """The runs a scheduler works on: every run but `dags test`'s (``RunScope()``, every service), or the one
-    run a `dags test` process made (``RunScope(dag_id, run_id)``), which no other scheduler touches."""
+    """The runs a scheduler works on: every run but `dags test`'s (``RunScope()``, every service), or the run
+    a `dags test` process made (``RunScope(dag_id, run_id)``) with the runs its tasks triggered, which no other
+    scheduler touches."""
 
     dag_id: str | None = None
     run_id: str | None = None
@@ -49,18 +75,33 @@ class RunScope:
     def runs(self) -> ColumnElement[bool]:
         """A condition on DagRunModel."""
         if self.dag_id is not None:
-            return and_(DagRunModel.dag_id == self.dag_id, DagRunModel.run_id == self.run_id)
-        return or_(DagRunModel.triggered_by.is_(None), DagRunModel.triggered_by != TEST_TRIGGER)
+            return or_(
+                and_(DagRunModel.dag_id == self.dag_id, DagRunModel.run_id == self.run_id),
+                DagRunModel.triggered_by == test_lineage(self.dag_id, self.run_id or ""),
+            )
+        return or_(DagRunModel.triggered_by.is_(None), ~_is_test_run_condition())
 
     def task_instances(self) -> ColumnElement[bool]:
         """A condition on TaskInstanceModel: its run is in scope."""
+        same_run = and_(DagRunModel.dag_id == TaskInstanceModel.dag_id, DagRunModel.run_id == TaskInstanceModel.run_id)
         if self.dag_id is not None:
-            return and_(TaskInstanceModel.dag_id == self.dag_id, TaskInstanceModel.run_id == self.run_id)
-        return ~exists().where(
-            DagRunModel.dag_id == TaskInstanceModel.dag_id,
-            DagRunModel.run_id == TaskInstanceModel.run_id,
-            DagRunModel.triggered_by == TEST_TRIGGER,
-        )
+            return exists().where(same_run, self.runs())
+        return ~exists().where(same_run, _is_test_run_condition())
+
+
+def _is_test_run_condition() -> ColumnElement[bool]:
+    return or_(
+        DagRunModel.triggered_by == TEST_TRIGGER,
+        DagRunModel.triggered_by.startswith(TEST_CHILD_PREFIX, autoescape=True),
+    )
+
+
+def has_deferred(*, session: Session, scope: RunScope) -> bool:
+    """Whether a task instance of a run in ``scope`` waits for a trigger."""
+    stmt = select(TaskInstanceModel.task_id).where(
+        TaskInstanceModel.state == TaskInstanceState.DEFERRED.value, scope.task_instances()
+    )
+    return session.execute(stmt.limit(1)).first() is not None
 
 
 #: What every scheduler service works on.

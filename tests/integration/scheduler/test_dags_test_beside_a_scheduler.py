@@ -50,3 +50,36 @@ def test_dags_test_runs_its_own_tasks_and_leaves_the_schedulers_dags_alone(deplo
         (f"t{i}", "success", 1, "inline") for i in range(5)
     }
     assert _active_examples(deployment) == examples  # nothing deactivated by the test's own parse
+
+
+#: A parent that triggers a child and waits for it (Airflow's example_external_task has this shape).
+PARENT_AND_CHILD = """
+from datetime import datetime
+from tradewind import DAG, BashOperator
+from tradewind.sdk.operators.trigger_dagrun import TriggerDagRunOperator
+with DAG("child", schedule=None, start_date=datetime(2026, 1, 1)):
+    BashOperator(task_id="work", bash_command="echo child ran as $AIRFLOW_CTX_DAG_RUN_ID")
+with DAG("parent", schedule=None, start_date=datetime(2026, 1, 1)):
+    TriggerDagRunOperator(task_id="trigger", trigger_dag_id="child", wait_for_completion=True, poke_interval=1)
+"""
+
+
+def test_dags_test_runs_the_runs_its_tasks_trigger_and_a_scheduler_leaves_them_alone(
+    deployment: Deployment,
+) -> None:
+    """`dags test parent` runs the child run its TriggerDagRunOperator waits for (instead of waiting for
+    ever); a scheduler running beside it never takes the child run, which belongs to the test."""
+    deployment.write_dag("family", PARENT_AND_CHILD)
+    deployment.start_scheduler()
+
+    out = deployment.tw("dags", "test", "parent", timeout=180)
+
+    assert "run " in out.stdout and out.stdout.rstrip().endswith("success"), out.stdout + out.stderr
+    with deployment.sessions() as session:
+        child = session.scalars(select(DagRunModel).where(DagRunModel.dag_id == "child")).one()
+        child_tis = session.scalars(select(TaskInstanceModel).where(TaskInstanceModel.dag_id == "child")).all()
+    assert child.state == "success"
+    assert child.triggered_by is not None and child.triggered_by.startswith("test:")
+    # The test ran the child's task itself (inline): the scheduler's executor never did.
+    assert [(ti.task_id, ti.state, ti.executor) for ti in child_tis] == [("work", "success", "inline")]
+    assert "child ran as" in out.stdout

@@ -56,6 +56,7 @@ def _runtime(caller: Caller) -> DbRuntime:
         caller.ctx.write_factory,
         allowed_run_id_pattern=caller.ctx.allowed_run_id_pattern,
         secrets=caller.ctx.secrets,
+        caller=caller.identity.key,
     )
 
 
