@@ -3,6 +3,7 @@ idle memory and `version` wall time, on SQLite or PostgreSQL.
 
     .venv/bin/python bench/core_benchmarks.py [--postgres] [--only NAME ...] [--repeat N]
     .venv/bin/python bench/core_benchmarks.py [--postgres] --only fanout8 --metrics-pairs N
+    .venv/bin/python bench/core_benchmarks.py --only standalone --repeat N [--old-src OLD/src]
 
 ``--metrics-pairs N`` runs the 200-task fan-out 2N times, metrics off and on in alternating pairs (off/on,
 on/off, ...), and prints both medians (wall time, and CPU of the scheduler process where recording happens)
@@ -283,8 +284,26 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
-def bench_standalone(postgres: bool) -> dict[str, float]:
+def bench_standalone(postgres: bool, repeat: int = 1, old_src: str | None = None) -> dict[str, float]:
+    """Start to serving /health (wall, and CPU seconds of the standalone process by then: the figure to
+    trust on a loaded machine), then idle PSS of its process tree 10 s later; medians of ``repeat`` starts.
+    With ``old_src`` each start of this tree alternates with one of the code under that ``src`` folder."""
+    sides: dict[str, list[dict[str, float]]] = {"new": [], "old": []} if old_src else {"new": []}
+    for _ in range(repeat):
+        for side in sides:
+            sides[side].append(_standalone_once(postgres, old_src if side == "old" else None))
+    result: dict[str, float] = {}
+    for side, runs in sides.items():
+        prefix = "" if old_src is None else f"{side}_"
+        for key in runs[0]:
+            result[prefix + key] = statistics.median(run[key] for run in runs)
+    return result
+
+
+def _standalone_once(postgres: bool, src: str | None) -> dict[str, float]:
     env = Env(postgres)
+    if src is not None:
+        env.env["PYTHONPATH"] = src
     try:
         env.tw("db", "migrate")
         port = _free_port()
@@ -295,21 +314,23 @@ def bench_standalone(postgres: bool) -> dict[str, float]:
                                 stdout=subprocess.DEVNULL, stderr=log)
         try:
             deadline = time.monotonic() + 60
-            serving = None
+            serving = serving_cpu = None
             while time.monotonic() < deadline:
                 try:
                     with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as resp:
                         if resp.status == 200:
                             serving = time.perf_counter() - start
+                            serving_cpu = _cpu_s(proc.pid)
                             break
                 except OSError:
                     time.sleep(0.01)
-            if serving is None:
+            if serving is None or serving_cpu is None:
                 raise RuntimeError("standalone never served /health")
             time.sleep(10)  # let start-up work (parsing, first ticks) settle before measuring idle memory
             pids = _tree(proc.pid)
-            pss = sum(_pss_kib(p) for p in pids) / 1024
-            return {"start_to_serving_s": serving, "idle_pss_mib": pss, "processes": len(pids)}
+            pss = [_pss_kib(p) / 1024 for p in pids]
+            return {"start_to_serving_s": serving, "serving_cpu_s": serving_cpu, "idle_pss_mib": sum(pss),
+                    "main_pss_mib": pss[0], "processes": len(pids)}
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -335,6 +356,9 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", default=None,
                         choices=["trigger", "fanout8", "fanout2", "chain", "standalone", "version"])
     parser.add_argument("--repeat", type=int, default=11)
+    parser.add_argument("--old-src", default=None, metavar="SRC",
+                        help="standalone only: alternate each start with one of the code in SRC (a src folder, "
+                        "e.g. from `git archive REV src`) and print both medians")
     parser.add_argument("--metrics-pairs", type=int, default=0, metavar="N",
                         help="fanout8 only: N alternating pairs of runs with metrics off and on")
     args = parser.parse_args()
@@ -351,7 +375,9 @@ def main() -> int:
         ),
         "fanout2": lambda: bench_fanout(args.postgres, 2),
         "chain": lambda: bench_chain(args.postgres),
-        "standalone": lambda: bench_standalone(args.postgres),
+        "standalone": lambda: bench_standalone(
+            args.postgres, args.repeat if "--repeat" in sys.argv else 1, args.old_src
+        ),
         "version": lambda: bench_version(args.repeat),
     }
     for name in chosen:

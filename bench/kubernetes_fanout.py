@@ -38,7 +38,6 @@ import yaml
 from tradewind.config.settings import KubernetesSettings
 from tradewind.core.events import TaskEvent
 from tradewind.core.keys import TaskTryKey
-from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.kubernetes.executor import KubernetesExecutor
 from tradewind.executors.kubernetes.pod_identity import pod_name, try_key_of
@@ -49,7 +48,6 @@ from tradewind.testing.process_kubelet import KubeletConfig, ProcessKubelet
 
 VENV_BIN = Path(sys.executable).parent
 TRADEWIND = str(VENV_BIN / "tradewind")
-FINAL = (TaskInstanceState.SUCCESS, TaskInstanceState.FAILED)
 
 
 class TimedExecutor(KubernetesExecutor):
@@ -77,7 +75,7 @@ class TimedExecutor(KubernetesExecutor):
         super()._on_event(event_type, pod)
 
     def _emit(self, event: TaskEvent) -> None:
-        if event.state in FINAL:
+        if event.ended:
             self.marks["emitted"][event.key] = time.perf_counter()
             if len(self.marks["emitted"]) >= self.expected:
                 self.done.set()

@@ -12,7 +12,6 @@ from tradewind.config.settings import Settings
 from tradewind.logs.reading import LiveLog, TryLogReader
 from tradewind.logs.remote_store import FsspecLogStore, fields_of, remote_log_store
 from tradewind.sdk.errors import TradewindError
-from tradewind.secrets.chain import secrets_chain
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +23,11 @@ def build_log_reader(settings: Settings, read_factory: sessionmaker[Session]) ->
 
 def remote_store(settings: Settings, factory: sessionmaker[Session]) -> FsspecLogStore | None:
     """The remote log store, its connection looked up through the secrets backends (the database last)."""
+    if not settings.logging.remote_base_log_folder.strip():
+        return None
+    # Only a process with a remote store loads the backends (and the cipher of the connections table) here.
+    from tradewind.secrets.chain import secrets_chain
+
     chain = secrets_chain(settings, factory)
     return remote_log_store(settings, lambda conn_id: fields_of(chain.get_connection(conn_id)))
 

@@ -14,6 +14,7 @@ from tradewind.store import assets
 from tradewind.store.audit import record_audit
 from tradewind.store.engine import transaction
 from tradewind.store.tables import AssetEventModel, AssetModel
+from tradewind.store.wakeup import ring
 
 
 def create_asset_event(
@@ -25,6 +26,7 @@ def create_asset_event(
         asset = assets.get_asset(session=session, asset_id=asset_id)
         leaf = {"ref": {"name": asset.name, "uri": asset.uri}, "extra": dict(extra or {})}
         [event] = assets.record_events(session=session, events=[leaf], source=None, now=now)
+        ring(session)  # the DAGs scheduled on the asset may be due a run
         record_audit(
             session=session,
             event="asset_event_create",

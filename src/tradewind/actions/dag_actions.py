@@ -1,6 +1,6 @@
 """What users change through the UI, the REST APIs and the command line: trigger, clear, mark, run state,
 pause, delete. Each action runs in one transaction and leaves an entry in the audit log. Only rows are written: the scheduler
-picks up queued runs and cleared tasks from the database."""
+picks up queued runs and cleared tasks from the database, woken by the ring of the transaction that made them (ADR 0012)."""
 
 from __future__ import annotations
 
@@ -22,10 +22,18 @@ from tradewind.store import new_runs as run_creation
 from tradewind.store.audit import record_audit
 from tradewind.store.engine import transaction
 from tradewind.store.tables import DagModel, DagRunModel
+from tradewind.store.wakeup import DAG_PROCESSOR, ring
 
-TI = TaskInstanceState
-UNFINISHED_STATES: frozenset[TI | None] = frozenset(
-    {None, TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE, TI.DEFERRED}
+UNFINISHED_STATES: frozenset[TaskInstanceState | None] = frozenset(
+    {
+        None,
+        TaskInstanceState.SCHEDULED,
+        TaskInstanceState.QUEUED,
+        TaskInstanceState.RUNNING,
+        TaskInstanceState.UP_FOR_RETRY,
+        TaskInstanceState.UP_FOR_RESCHEDULE,
+        TaskInstanceState.DEFERRED,
+    }
 )
 
 
@@ -73,6 +81,8 @@ def set_paused(factory: sessionmaker[Session], actor: Actor, *, dag_id: str, is_
     now = utcnow()
     with transaction(factory) as session:
         dag = dags.set_paused(session=session, dag_id=dag_id, is_paused=is_paused)
+        if not is_paused:
+            ring(session)  # its due run, and the queued runs it held back, are work now
         record_audit(
             session=session,
             event="pause" if is_paused else "unpause",
@@ -89,6 +99,7 @@ def delete_dag(factory: sessionmaker[Session], actor: Actor, *, dag_id: str) -> 
     now = utcnow()
     with transaction(factory) as session:
         runs = dags.delete_dag(session=session, dag_id=dag_id)
+        ring(session, DAG_PROCESSOR)  # its file, if still there, is parsed again at once
         record_audit(
             session=session,
             event="delete_dag",
@@ -140,6 +151,7 @@ def clear(
             sdag=sdag,
             now=now,
         )
+        ring(session)
         extra: dict[str, Any] = {
             "task_ids": sorted({k.task_id for k in cleared}),
             "include_downstream": include_downstream,
@@ -176,6 +188,7 @@ def mark(
             return ti.state != state.value
         changed = task_instances.mark_task_instance(session=session, key=key, state=state, now=now)
         if changed:
+            ring(session)  # downstream tasks, and the run's state, are decided again
             record_audit(
                 session=session,
                 event=f"mark_{state.value}",
@@ -203,15 +216,20 @@ def set_run_state(
             )
             for ti in tis:
                 if state is DagRunState.SUCCESS:
-                    target = TI.SUCCESS
+                    target = TaskInstanceState.SUCCESS
                 else:
-                    target = TI.FAILED if ti.state == TI.RUNNING.value else TI.SKIPPED
+                    target = (
+                        TaskInstanceState.FAILED
+                        if ti.state == TaskInstanceState.RUNNING.value
+                        else TaskInstanceState.SKIPPED
+                    )
                 task_instances.mark_task_instance(
                     session=session, key=TaskInstanceKey.of(ti), state=target, now=now
                 )
         dag_runs.set_dag_run_state(
             session=session, dag_id=dag_id, run_id=run_id, expected=None, target=state, now=now
         )
+        ring(session)
         record_audit(
             session=session,
             event=f"run_{state.value}",

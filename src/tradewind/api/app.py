@@ -11,53 +11,20 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from tradewind.api import metrics_endpoint as metrics
 from tradewind.api.auth import login_routes as ui_auth
-from tradewind.api.auth import token_routes as auth_token
 from tradewind.api.auth.authentication import Authenticator
 from tradewind.api.auth.rate_limit import LoginRateLimiter
 from tradewind.api.auth.secret_key import load_secret_key
 from tradewind.api.auth.sessions import SessionCodec
 from tradewind.api.context import AppContext
 from tradewind.api.errors import install_error_handlers
-from tradewind.api.execution import routes as execution_routes
-from tradewind.api.execution.app import PREFIX as EXECUTION_PREFIX
-from tradewind.api.execution.app import execution_context
 from tradewind.api.middleware.body_limit import BodyLimitMiddleware
 from tradewind.api.middleware.nul_characters import NulCharacterMiddleware
 from tradewind.api.middleware.request_metrics import RequestMetricsMiddleware
 from tradewind.api.middleware.security_headers import SecurityHeadersMiddleware
 from tradewind.api.openapi import install_openapi
-from tradewind.api.rest.v1 import connections as api_connections
-from tradewind.api.rest.v1 import dags as api_dags
-from tradewind.api.rest.v1 import datasets as api_datasets
-from tradewind.api.rest.v1 import docs as api_docs
-from tradewind.api.rest.v1 import extra_links as api_extra_links
-from tradewind.api.rest.v1 import resources as api_resources
-from tradewind.api.rest.v1 import runs as api_runs
-from tradewind.api.rest.v1 import task_instances as api_task_instances
-from tradewind.api.rest.v2 import assets as v2_assets
-from tradewind.api.rest.v2 import connections as v2_connections
-from tradewind.api.rest.v2 import dag_runs as v2_dag_runs
-from tradewind.api.rest.v2 import dags as v2_dags
-from tradewind.api.rest.v2 import resources as v2_resources
-from tradewind.api.rest.v2 import task_instances as v2_task_instances
 from tradewind.api.ui.rendering import STATIC_DIR, make_templates
-from tradewind.api.ui.routes import actions as ui_actions
-from tradewind.api.ui.routes import admin as ui_admin
-from tradewind.api.ui.routes import assets as ui_assets
-from tradewind.api.ui.routes import charts as ui_charts
-from tradewind.api.ui.routes import config as ui_config
-from tradewind.api.ui.routes import connections as ui_connections
-from tradewind.api.ui.routes import dag as ui_dag
-from tradewind.api.ui.routes import dags as ui_dags
 from tradewind.api.ui.routes import health as ui_health
-from tradewind.api.ui.routes import live as ui_live
-from tradewind.api.ui.routes import preferences as ui_preferences
-from tradewind.api.ui.routes import task as ui_task
-from tradewind.api.ui.routes import trigger as ui_trigger
-from tradewind.api.ui.routes import users as ui_users
-from tradewind.api.ui.routes import xcoms as ui_xcoms
 from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
 from tradewind.log_sources import build_log_reader
@@ -65,10 +32,6 @@ from tradewind.observability.metrics_setup import MetricsSetup, build_metrics
 from tradewind.plugins.registry import ensure_plugins_loaded
 from tradewind.store.engine import make_engine, make_session_factory
 from tradewind.store.serialized_dag_cache import SerializedDagCache
-
-API_PREFIX = "/api/v1"
-#: Airflow 3's public API shapes, for apache-airflow-client 3.x and airflowctl.
-API_V2_PREFIX = "/api/v2"
 
 
 def package_version() -> str:
@@ -112,6 +75,14 @@ def build_context(settings: Settings) -> AppContext:
 def create_app(settings: Settings, *, metrics_setup: MetricsSetup | None = None) -> FastAPI:
     """``metrics_setup``: the registry of a process that runs more than the webserver (`standalone`), so
     /metrics shows all of it; by default the webserver builds its own."""
+    app = create_core_app(settings, metrics_setup=metrics_setup)
+    complete_app(app)
+    return app
+
+
+def create_core_app(settings: Settings, *, metrics_setup: MetricsSetup | None = None) -> FastAPI:
+    """The app with what a server answers first: /health, logging in and out, static files. ``complete_app``
+    adds the rest; a server may serve this app before it does (``api.route_loading``)."""
     # Triggering a run rebuilds the DAG's timetable, which may be a plugin's.
     ensure_plugins_loaded(settings)
     ctx = build_context(settings)
@@ -146,43 +117,17 @@ def create_app(settings: Settings, *, metrics_setup: MetricsSetup | None = None)
     # Outermost, so everything inside sees the client address and scheme as the trusted proxy saw them.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.webserver.forwarded_allow_ips)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (
-        api_dags,
-        api_runs,
-        api_task_instances,
-        api_extra_links,
-        api_resources,
-        api_connections,
-        api_datasets,
-        api_docs,
-    ):
-        app.include_router(module.router, prefix=API_PREFIX)
-    for module in (v2_dags, v2_dag_runs, v2_task_instances, v2_resources, v2_connections, v2_assets):
-        app.include_router(module.router, prefix=API_V2_PREFIX)
-    app.include_router(api_extra_links.router_v2, prefix=API_V2_PREFIX)
-    app.include_router(auth_token.router, prefix="/auth")
-    # The task execution API: task tokens, not user logins (api/execution).
-    app.state.execution = execution_context(settings, ctx.write_factory, ctx.read_factory)
-    app.include_router(execution_routes.router, prefix=EXECUTION_PREFIX)
-    for module in (
-        ui_health,
-        ui_auth,
-        ui_dags,
-        ui_dag,
-        ui_trigger,
-        ui_actions,
-        ui_task,
-        ui_admin,
-        ui_connections,
-        ui_assets,
-        ui_live,
-        ui_charts,
-        ui_users,
-        ui_xcoms,
-        ui_config,
-        ui_preferences,
-        metrics,
-    ):
-        app.include_router(module.router)
+    app.include_router(ui_health.router)
+    app.include_router(ui_auth.router)
     install_openapi(app)
     return app
+
+
+def complete_app(app: FastAPI) -> None:
+    """Add every other route to an app ``create_core_app`` built (``api.route_table``), and make the dummy
+    password hash, so logging in as an unknown user costs what logging in as a known one does."""
+    # Imported here: the route modules are most of the webserver's import time (see create_core_app).
+    from tradewind.api.route_table import include_routes
+
+    include_routes(app)
+    app.state.ctx.authenticator.warm_up()

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from tradewind.api.auth.authentication import authenticate
-from tradewind.observability.metrics_prometheus import CONTENT_TYPE
+from tradewind.observability.metrics_prometheus import content_type
 from tradewind.observability.metrics_server import bearer_matches
 from tradewind.observability.metrics_setup import MetricsSetup
 from tradewind.sdk.errors import NotFoundError
@@ -25,4 +25,4 @@ async def metrics(request: Request) -> Response:
         raise NotFoundError(
             "Prometheus metrics are off (metrics.prometheus_on = false)", kind="metrics", ident="/metrics"
         )
-    return Response(setup.prometheus.render(), media_type=CONTENT_TYPE)
+    return Response(setup.prometheus.render(), media_type=content_type())

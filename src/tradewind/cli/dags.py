@@ -23,6 +23,7 @@ from tradewind.sdk.schedules import DataInterval, next_dagrun, timetable_from_di
 from tradewind.store import dag_runs, dags, import_errors
 from tradewind.store.engine import transaction
 from tradewind.store.new_runs import create_run
+from tradewind.store.wakeup import ring
 
 #: How often `--wait` looks at the run's state.
 WAIT_POLL_SECONDS = 0.05
@@ -263,6 +264,8 @@ def _backfill(args: argparse.Namespace) -> int:
             except ConflictError:
                 print(f"skipping {info.logical_date.isoformat()}: a run exists already", file=sys.stderr)
             last = info.data_interval
+        if run_ids:
+            ring(session)  # the scheduler starts the backfill's runs as soon as this commits
     for rid in run_ids:
         print(rid)
     if not args.wait:

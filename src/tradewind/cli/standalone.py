@@ -10,22 +10,20 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tradewind.cli.arguments import Subparsers
 from tradewind.cli.console_logging import configure_logging
-from tradewind.cli.execution_api import scheduler_tokens
-from tradewind.cli.metrics_serving import serve_metrics
-from tradewind.cli.scheduler import install_stop_signals
 from tradewind.compat.airflow.activation import startup_notice
-from tradewind.config.settings import load_settings
-from tradewind.executors.loader import make_executor
-from tradewind.log_sources import remote_store
+from tradewind.config.settings import Settings, load_settings
 from tradewind.observability.metrics_setup import MetricsSetup, build_metrics
-from tradewind.runner.fork_preload import try_launcher
-from tradewind.scheduler.service import SchedulerService
 from tradewind.store.engine import make_engine, make_session_factory
 from tradewind.store.migrate import upgrade
-from tradewind.triggerer.service import TriggererService
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from tradewind.cli.standalone_services import StandaloneServices
 
 log = logging.getLogger("tradewind.standalone")
 
@@ -57,88 +55,112 @@ def _run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     # One process, one registry: the webserver's /metrics shows the scheduler and triggerer too.
     metrics_setup = build_metrics(settings)
-    scheduler = SchedulerService(
-        settings, engine=engine, executor=make_executor(settings, launcher=try_launcher(), log_store=remote_store(settings, make_session_factory(engine))), metrics=metrics_setup.metrics
-    )
-    scheduler_thread = threading.Thread(target=scheduler.run, args=(stop,), name="scheduler")
-    # Started with the scheduler; its child process runs the triggers without the database credentials.
-    companions: list[threading.Thread] = []
-    if not args.no_triggerer:
-        triggerer = TriggererService(settings, engine=engine, metrics=metrics_setup.metrics)
-        companions.append(threading.Thread(target=triggerer.run, args=(stop,), name="triggerer"))
-    stop_api: list[Callable[[], None]] = []
+    starter = _ServicesStarter(settings, engine, metrics_setup, stop, triggerer=not args.no_triggerer)
     try:
         if args.no_webserver:
+            from tradewind.cli.metrics_serving import serve_metrics
+            from tradewind.cli.scheduler import install_stop_signals
+
             install_stop_signals(stop)
             if (server := serve_metrics(settings, metrics_setup)) is not None:
-                stop_api.append(server.stop)
-            _start_scheduler(scheduler, [scheduler_thread, *companions], stop_api)
+                starter.on_stop.append(server.stop)
+            starter.run(None)
+            starter.raise_failure()
             stop.wait()
         else:
-            # The webserver comes up first: both start-ups are CPU-bound imports sharing one interpreter,
-            # and a user waits for the page, not for the scheduler's first tick.
-            web_ready = threading.Event()
-            threading.Thread(
-                target=_start_after,
-                args=(web_ready, scheduler, [scheduler_thread, *companions], stop, stop_api),
-                name="scheduler-starter",
-                daemon=True,
-            ).start()
-            _serve_web(settings, engine, args, web_ready, metrics_setup)
+            # The webserver comes up first, then completes its routes, and the scheduler's imports and start-up
+            # follow on a thread: they share one interpreter, and a user waits for the page and the API, not for
+            # the scheduler's first tick.
+            web_complete = threading.Event()
+            starter.thread = threading.Thread(
+                target=starter.run, args=(web_complete,), name="scheduler-starter"
+            )
+            starter.thread.start()
+            _serve_web(settings, engine, args, web_complete, metrics_setup, stop)
+            starter.raise_failure()
     finally:
         stop.set()
-        for thread in (scheduler_thread, *companions):
-            if thread.is_alive():
-                thread.join()
-        for stop_server in stop_api:
-            stop_server()
+        starter.join()
         metrics_setup.close()
     return 0
 
 
-def _start_scheduler(
-    scheduler: SchedulerService, threads: list[threading.Thread], stop_api: list[Callable[[], None]]
-) -> None:
-    """Serve the execution API (unless a URL is configured) for the tries, then start the scheduler (the
-    first thread) and the services beside it."""
-    tokens, stop_server = scheduler_tokens(scheduler.settings)
-    stop_api.append(stop_server)
-    scheduler.tokens = tokens
-    for thread in threads:
-        thread.start()
+class _ServicesStarter:
+    """Builds and starts the scheduler and triggerer (``StandaloneServices``), once the event ``run`` is given
+    is set (the webserver has all its routes). A failure to build them (a bad executor or secrets setting)
+    sets ``stop``, which ends the webserver too, and is raised in the main thread (``raise_failure``) for its
+    exit code."""
 
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        metrics_setup: MetricsSetup,
+        stop: threading.Event,
+        *,
+        triggerer: bool,
+    ) -> None:
+        self.settings, self.engine, self.metrics_setup = settings, engine, metrics_setup
+        self.stop, self.triggerer = stop, triggerer
+        self.thread: threading.Thread | None = None
+        self.services: StandaloneServices | None = None
+        self.failure: BaseException | None = None
+        #: Called after the services stopped (servers this command started beside them).
+        self.on_stop: list[Callable[[], None]] = []
 
-def _start_after(
-    ready: threading.Event,
-    scheduler: SchedulerService,
-    threads: list[threading.Thread],
-    stop: threading.Event,
-    stop_api: list[Callable[[], None]],
-) -> None:
-    while not ready.wait(0.1):
-        if stop.is_set():
+    def run(self, after: threading.Event | None) -> None:
+        if after is not None:
+            while not after.wait(0.1):
+                if self.stop.is_set():
+                    return
+        if self.stop.is_set():
             return
-    if not stop.is_set():
-        _start_scheduler(scheduler, threads, stop_api)
+        try:
+            from tradewind.cli.standalone_services import StandaloneServices
+
+            self.services = StandaloneServices(
+                self.settings,
+                engine=self.engine,
+                metrics_setup=self.metrics_setup,
+                stop=self.stop,
+                triggerer=self.triggerer,
+            )
+            if not self.stop.is_set():
+                self.services.start()
+        except Exception as exc:  # raised again in the main thread, which owns the exit codes
+            self.failure = exc
+            self.stop.set()
+
+    def raise_failure(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+    def join(self) -> None:
+        if self.thread is not None and self.thread.is_alive():
+            self.thread.join()
+        if self.services is not None:
+            self.services.join()
+        for stop_server in self.on_stop:
+            stop_server()
 
 
 def _serve_web(
-    settings: object,
-    engine: object,
+    settings: Settings,
+    engine: Engine,
     args: argparse.Namespace,
-    ready: threading.Event,
+    complete: threading.Event,
     metrics_setup: MetricsSetup,
+    stop: threading.Event,
 ) -> None:
     from tradewind.actions.accounts import ensure_admin_user
     from tradewind.api.server import serve
-    from tradewind.config.settings import Settings
 
-    assert isinstance(settings, Settings)
-    generated = ensure_admin_user(settings, make_session_factory(engine))  # type: ignore[arg-type]
+    generated = ensure_admin_user(settings, make_session_factory(engine))
     host = args.host or settings.webserver.host
     port = args.port or settings.webserver.port
     print(f"\nTradewind is starting at http://{host}:{port}/", flush=True)
     if generated is not None:
         user = os.environ.get("TRADEWIND_ADMIN_USER", "admin")
         print(f"Log in as {user!r} with the generated password: {generated}  (shown once)\n", flush=True)
-    serve(settings, host, port, ready=ready, metrics_setup=metrics_setup)  # returns on SIGINT/SIGTERM (uvicorn handles them)
+    # Returns on SIGINT/SIGTERM (uvicorn handles them), or once ``stop`` is set.
+    serve(settings, host, port, metrics_setup=metrics_setup, stop=stop, complete=complete)

@@ -176,8 +176,13 @@ class TracesSettings(_Section):
 
 
 class SchedulerSettings(_Section):
-    #: Upper bound between two scheduler iterations when nothing wakes it earlier.
+    #: Upper bound between two scheduler iterations while work is in flight (a run queued or running, a try
+    #: scheduled, queued or running) and nothing wakes it earlier.
     loop_interval: float = Field(1.0, gt=0)
+    #: With nothing in flight, the scheduler sleeps until the next stored moment (a scheduled run, a retry,
+    #: a reschedule, a deferral timeout) or a wake-up (ADR 0012), but never longer than this: the safety
+    #: poll that catches a missed wake-up. Never below ``loop_interval``.
+    idle_poll_interval: float = Field(30.0, gt=0)
     heartbeat_interval: float = Field(5.0, gt=0)
     #: A scheduler whose job heartbeat is older than this is dead: health checks report it, and another
     #: scheduler adopts (or schedules again) the tries it left. Airflow's name and default. Never below
@@ -232,8 +237,9 @@ class TriggererSettings(_Section):
     #: A triggerer whose heartbeat is older than this is dead: its triggers are taken over by the others.
     #: Never below three heartbeat intervals (see ``liveness_threshold``).
     triggerer_health_check_threshold: float = Field(30.0, gt=0)
-    #: How often a triggerer looks for new triggers (seconds).
-    poll_interval: float = Field(1.0, gt=0)
+    #: How often a triggerer looks for new triggers (seconds) when not woken: a try that defers rings it at
+    #: once (ADR 0012), so this is the safety poll and the pace of taking over a dead triggerer's triggers.
+    poll_interval: float = Field(5.0, gt=0)
     #: A trigger that keeps the event loop from running for longer than this (seconds) is named in the log.
     blocked_main_thread_warning_threshold: float = Field(0.2, gt=0)
 

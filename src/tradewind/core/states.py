@@ -39,15 +39,22 @@ class DagRunType(StrEnum):
     ASSET_TRIGGERED = "asset_triggered"
 
 
-TI = TaskInstanceState
 
 #: States after which a try is over and will not change without a user action (clear / mark); also the
 #: states that count as "done" for trigger rules.
 FINISHED_TI_STATES: frozenset[TaskInstanceState] = frozenset(
-    {TI.SUCCESS, TI.FAILED, TI.UPSTREAM_FAILED, TI.SKIPPED, TI.REMOVED}
+    {
+        TaskInstanceState.SUCCESS,
+        TaskInstanceState.FAILED,
+        TaskInstanceState.UPSTREAM_FAILED,
+        TaskInstanceState.SKIPPED,
+        TaskInstanceState.REMOVED,
+    }
 )
 #: States in which a try holds a slot (pool, parallelism, max_active_tasks).
-ACTIVE_TI_STATES: frozenset[TaskInstanceState] = frozenset({TI.QUEUED, TI.RUNNING})
+ACTIVE_TI_STATES: frozenset[TaskInstanceState] = frozenset(
+    {TaskInstanceState.QUEUED, TaskInstanceState.RUNNING}
+)
 FINISHED_DAG_RUN_STATES: frozenset[DagRunState] = frozenset({DagRunState.SUCCESS, DagRunState.FAILED})
 
 

@@ -9,33 +9,85 @@ from __future__ import annotations
 from tradewind.core.states import DagRunState, TaskInstanceState
 from tradewind.sdk.errors import InvalidTransitionError
 
-TI = TaskInstanceState
-
 #: from-state -> states the system (scheduler, executor, runner) may move it to.
 TI_TRANSITIONS: dict[TaskInstanceState | None, frozenset[TaskInstanceState | None]] = {
-    None: frozenset({TI.SCHEDULED, TI.SKIPPED, TI.UPSTREAM_FAILED, TI.REMOVED}),
+    None: frozenset(
+        {
+            TaskInstanceState.SCHEDULED,
+            TaskInstanceState.SKIPPED,
+            TaskInstanceState.UPSTREAM_FAILED,
+            TaskInstanceState.REMOVED,
+        }
+    ),
     # scheduled -> success: an EmptyOperator is done without starting a process.
-    TI.SCHEDULED: frozenset({TI.QUEUED, TI.SUCCESS, TI.SKIPPED, TI.UPSTREAM_FAILED, TI.REMOVED, None}),
+    TaskInstanceState.SCHEDULED: frozenset(
+        {
+            TaskInstanceState.QUEUED,
+            TaskInstanceState.SUCCESS,
+            TaskInstanceState.SKIPPED,
+            TaskInstanceState.UPSTREAM_FAILED,
+            TaskInstanceState.REMOVED,
+            None,
+        }
+    ),
     # queued -> scheduled: the executor lost the workload before it started (reset, no retry used);
     # queued -> failed / up_for_retry: the try could not start (pod never ran, pending timeout).
-    TI.QUEUED: frozenset({TI.RUNNING, TI.SCHEDULED, TI.FAILED, TI.UP_FOR_RETRY, TI.REMOVED, None}),
-    TI.RUNNING: frozenset(
-        {TI.SUCCESS, TI.FAILED, TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE, TI.DEFERRED, TI.SKIPPED, TI.REMOVED, None}
+    TaskInstanceState.QUEUED: frozenset(
+        {
+            TaskInstanceState.RUNNING,
+            TaskInstanceState.SCHEDULED,
+            TaskInstanceState.FAILED,
+            TaskInstanceState.UP_FOR_RETRY,
+            TaskInstanceState.REMOVED,
+            None,
+        }
     ),
-    TI.UP_FOR_RETRY: frozenset({TI.SCHEDULED, TI.FAILED, TI.REMOVED, None}),
+    TaskInstanceState.RUNNING: frozenset(
+        {
+            TaskInstanceState.SUCCESS,
+            TaskInstanceState.FAILED,
+            TaskInstanceState.UP_FOR_RETRY,
+            TaskInstanceState.UP_FOR_RESCHEDULE,
+            TaskInstanceState.DEFERRED,
+            TaskInstanceState.SKIPPED,
+            TaskInstanceState.REMOVED,
+            None,
+        }
+    ),
+    TaskInstanceState.UP_FOR_RETRY: frozenset(
+        {TaskInstanceState.SCHEDULED, TaskInstanceState.FAILED, TaskInstanceState.REMOVED, None}
+    ),
     # up_for_reschedule -> scheduled at the next poke time (same try); -> skipped by a dagrun_timeout.
-    TI.UP_FOR_RESCHEDULE: frozenset({TI.SCHEDULED, TI.FAILED, TI.SKIPPED, TI.REMOVED, None}),
+    TaskInstanceState.UP_FOR_RESCHEDULE: frozenset(
+        {
+            TaskInstanceState.SCHEDULED,
+            TaskInstanceState.FAILED,
+            TaskInstanceState.SKIPPED,
+            TaskInstanceState.REMOVED,
+            None,
+        }
+    ),
     # deferred -> scheduled when its trigger fires, times out or fails (same try); -> skipped by a dagrun_timeout.
-    TI.DEFERRED: frozenset({TI.SCHEDULED, TI.FAILED, TI.SKIPPED, TI.REMOVED, None}),
-    TI.SUCCESS: frozenset({None, TI.REMOVED}),
-    TI.FAILED: frozenset({None, TI.REMOVED}),
-    TI.UPSTREAM_FAILED: frozenset({None, TI.REMOVED}),
-    TI.SKIPPED: frozenset({None, TI.REMOVED}),
-    TI.REMOVED: frozenset({None}),
+    TaskInstanceState.DEFERRED: frozenset(
+        {
+            TaskInstanceState.SCHEDULED,
+            TaskInstanceState.FAILED,
+            TaskInstanceState.SKIPPED,
+            TaskInstanceState.REMOVED,
+            None,
+        }
+    ),
+    TaskInstanceState.SUCCESS: frozenset({None, TaskInstanceState.REMOVED}),
+    TaskInstanceState.FAILED: frozenset({None, TaskInstanceState.REMOVED}),
+    TaskInstanceState.UPSTREAM_FAILED: frozenset({None, TaskInstanceState.REMOVED}),
+    TaskInstanceState.SKIPPED: frozenset({None, TaskInstanceState.REMOVED}),
+    TaskInstanceState.REMOVED: frozenset({None}),
 }
 
 #: A user may mark any task instance success or failed, and clear (-> None) any of them.
-USER_TI_TARGETS: frozenset[TaskInstanceState | None] = frozenset({TI.SUCCESS, TI.FAILED, TI.SKIPPED, None})
+USER_TI_TARGETS: frozenset[TaskInstanceState | None] = frozenset(
+    {TaskInstanceState.SUCCESS, TaskInstanceState.FAILED, TaskInstanceState.SKIPPED, None}
+)
 
 DAG_RUN_TRANSITIONS: dict[DagRunState, frozenset[DagRunState]] = {
     DagRunState.QUEUED: frozenset({DagRunState.RUNNING, DagRunState.FAILED, DagRunState.SUCCESS}),

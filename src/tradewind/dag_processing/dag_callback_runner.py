@@ -31,12 +31,14 @@ from tradewind.core.clock import utcnow
 from tradewind.core.console_script import tradewind_executable
 from tradewind.store import dag_callback_requests as dag_callbacks
 from tradewind.store.engine import transaction
+from tradewind.store.wakeup import DAG_CALLBACKS, WakeUp
 
 log = logging.getLogger(__name__)
 
 #: The runner's command for one request, started as a process (the DAG processor does not import the runner).
 RUN_CALLBACK_COMMAND = ("dags", "run-callback")
-#: How often the callback thread looks for new requests while none runs, and for ended processes while some do.
+#: How often the callback thread looks for ended processes while some run, and the shortest time between two
+#: looks for new requests.
 IDLE_POLL_SECONDS, BUSY_POLL_SECONDS = 1.0, 0.05
 #: How long a stopping processor lets interrupted callbacks end after SIGTERM before killing them.
 STOP_GRACE_SECONDS = 5.0
@@ -102,17 +104,28 @@ class DagCallbackRunner:
         return done
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Poll until ``stop`` is set, then stop the callbacks still running."""
+        """Poll until ``stop`` is set, then stop the callbacks still running. With none running it sleeps
+        until the scheduler rings (a new request, ADR 0012), at most ``scheduler.idle_poll_interval``."""
+        wake = WakeUp(self.settings.database_url, DAG_CALLBACKS)
+        wake.set_when(stop)
         try:
+            woken = False
             while not stop.is_set():
                 try:
+                    if woken:
+                        self._next_look = 0.0
                     self.poll()
                 except Exception:
                     # A database outage must not end the thread: requests wait in the database meanwhile.
                     log.exception("running DAG callbacks failed; trying again shortly")
-                stop.wait(BUSY_POLL_SECONDS if self._running else IDLE_POLL_SECONDS)
+                    stop.wait(IDLE_POLL_SECONDS)
+                    woken = True
+                    continue
+                idle = max(self.settings.scheduler.idle_poll_interval, IDLE_POLL_SECONDS)
+                woken = wake.wait(BUSY_POLL_SECONDS if self._running else idle)
         finally:
             self.stop()
+            wake.close()
 
     def start_thread(self, stop: threading.Event) -> threading.Thread:
         thread = threading.Thread(target=self.run_forever, args=(stop,), name="dag-callbacks", daemon=True)

@@ -1,15 +1,18 @@
-"""Which files of the DAG folder (and of the bundled examples) are DAG files to parse."""
+"""Which files of the DAG folder (and of the bundled examples) are DAG files to parse, with the size and
+mtime the listing saw (so an unchanged folder is checked with one walk and no reads)."""
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
 
 from tradewind.config.settings import Settings
+from tradewind.dag_processing.folder_state import SETTLE_SECONDS
 from tradewind.sdk.loading import might_contain_dag
 
 IGNORE_FILE_NAME = ".tradewindignore"
@@ -29,10 +32,13 @@ class DagFileRef:
 
     path: Path
     relative_fileloc: str
+    #: ``st_mtime`` when the file was listed (None: not known, stat it).
+    mtime: float | None = field(default=None, compare=False)
+    #: The absolute path as text (the key of everything stored about the file).
+    fileloc: str = field(init=False, compare=False)
 
-    @property
-    def fileloc(self) -> str:
-        return str(self.path)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fileloc", str(self.path))
 
     @property
     def root(self) -> Path:
@@ -50,25 +56,78 @@ def example_dags_folder() -> Path:
     return Path(__file__).resolve().parent.parent / "example_dags"
 
 
-def list_dag_files(settings: Settings) -> list[DagFileRef]:
-    """Every DAG file to parse, in a stable order: the DAG folder first, then the examples when enabled."""
-    dags_folder = Path(os.path.abspath(settings.dags_folder))
-    refs = [
-        DagFileRef(path, path.relative_to(dags_folder).as_posix()) for path in find_dag_files(dags_folder)
-    ]
+class CandidateCache:
+    """What the last listing found at each path, for the mtime and size the file had then: a listing reads
+    only the files that are new or changed since (to see whether they look like DAG files), and reuses the
+    others' ``DagFileRef``."""
+
+    def __init__(self) -> None:
+        #: path -> (mtime_ns, size, ref or None when not a DAG file); only verdicts read well after the
+        #: file's last change are kept (a rewrite in the same timestamp tick would otherwise go unseen).
+        self._seen: dict[str, tuple[int, int, DagFileRef | None]] = {}
+
+    def ref(self, path: str, stat: os.stat_result, relative_fileloc: str) -> DagFileRef | None:
+        """The file's ref, or None when it does not look like a DAG file."""
+        key = (stat.st_mtime_ns, stat.st_size)
+        seen = self._seen.get(path)
+        if seen is not None and seen[:2] == key:
+            ref = seen[2]
+            if ref is None or ref.relative_fileloc == relative_fileloc:
+                return ref
+        read_at = time.time()
+        ref = (
+            DagFileRef(Path(path), relative_fileloc, stat.st_mtime) if might_contain_dag(Path(path)) else None
+        )
+        if read_at - stat.st_mtime > SETTLE_SECONDS:
+            self._seen[path] = (*key, ref)
+        return ref
+
+    def keep_only(self, paths: set[str]) -> None:
+        """Forget the files not listed."""
+        for path in [p for p in self._seen if p not in paths]:
+            del self._seen[path]
+
+
+def list_dag_files(settings: Settings, cache: CandidateCache | None = None) -> list[DagFileRef]:
+    """Every DAG file to parse, in a stable order: the DAG folder first, then the examples when enabled.
+
+    ``cache`` (kept by the caller from one listing to the next) spares reading unchanged files again."""
+    cache = cache if cache is not None else CandidateCache()
+    listed: set[str] = set()
+    refs = _scan(os.path.abspath(settings.dags_folder), cache, listed, relative=True)
     if settings.core.load_examples:
-        refs.extend(DagFileRef(path, str(path)) for path in find_dag_files(example_dags_folder()))
+        refs.extend(_scan(str(example_dags_folder()), cache, listed, relative=False))
+    cache.keep_only(listed)
     return refs
 
 
 def find_dag_files(root: Path) -> list[Path]:
     """The ``.py`` files under ``root`` that are not ignored and look like DAG files, sorted by path."""
-    root = Path(os.path.abspath(root))
-    if root.is_file():
-        return [root] if root.suffix == ".py" and might_contain_dag(root) else []
-    if not root.is_dir():
+    return [ref.path for ref in _scan(os.path.abspath(root), CandidateCache(), set(), relative=False)]
+
+
+def _scan(root: str, cache: CandidateCache, listed: set[str], *, relative: bool) -> list[DagFileRef]:
+    """The DAG files under ``root`` (or ``root`` itself, a file), sorted by path; ``listed`` gets every
+    ``.py`` file seen."""
+    try:
+        stat = os.stat(root)
+    except OSError:
         return []
-    return sorted(path for path in _walk(root) if might_contain_dag(path))
+    if not os.path.isdir(root):
+        files = [(root, stat)] if root.endswith(".py") else []
+    else:
+        files = list(_walk(Path(root)))
+    prefix_length = len(os.path.join(root, ""))
+    refs = []
+    for path, file_stat in files:
+        listed.add(path)
+        relative_fileloc = path[prefix_length:].replace(os.sep, "/") if relative else path
+        ref = cache.ref(path, file_stat, relative_fileloc)
+        if ref is not None:
+            refs.append(ref)
+    # By path components, as Paths sort ("a/b.py" before "a-b/c.py"): the separator sorts before any character.
+    refs.sort(key=lambda ref: ref.fileloc.replace(os.sep, "\0"))
+    return refs
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +167,7 @@ def _read_ignore_file(folder: Path) -> _IgnoreRules | None:
     return _IgnoreRules(folder, pathspec.GitIgnoreSpec.from_lines(lines))
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _walk(root: Path) -> Iterator[tuple[str, os.stat_result]]:
     # Each folder inherits the rules of its parents; symlinked folders are followed once (no loops).
     seen_dirs: set[tuple[int, int]] = set()
     stack: list[tuple[Path, tuple[_IgnoreRules, ...]]] = [(root, ())]
@@ -128,18 +187,20 @@ def _walk(root: Path) -> Iterator[Path]:
         except OSError:
             continue
         for entry in entries:
-            path = Path(entry.path)
             try:
                 is_dir = entry.is_dir()
             except OSError:
                 continue
             if is_dir:
+                path = Path(entry.path)
                 if entry.name in _SKIPPED_DIRS or _ignored(path, rules, is_dir=True):
                     continue
                 stack.append((path, rules))
-            elif entry.name.endswith(".py") and not _ignored(path, rules, is_dir=False):
+            elif entry.name.endswith(".py") and not (
+                rules and _ignored(Path(entry.path), rules, is_dir=False)
+            ):
                 try:
                     if entry.is_file():
-                        yield path
+                        yield entry.path, entry.stat()
                 except OSError:
                     continue

@@ -1,36 +1,36 @@
 """Import DAG files in forked child processes with a timeout, and bring back their serialized DAGs and errors.
 
-The parent has imported the SDK and run its first-use paths (``warm_up``), so a forked child starts ready
-and only imports its one file (``parse_child``). Each child reports on its own pipe; its stdout and stderr
-go to a temporary file, whose tail explains a crash. A child whose report is incomplete crashed, exited or
-timed out, and the parent says which from its exit status.
+The parent has imported the SDK and run its first-use paths (``warm_up``), so a forked child starts ready.
+A child parses a run of files (``parse_worker``, ``parse_child``), kept apart from one another by
+``state_guard``; a fork per file cost more than parsing a typical file. A file that hangs is stopped at its
+timeout with its child, which another replaces; a file during which its child dies (os._exit, a signal) is
+parsed again alone in a fresh child, unless it was the first its child parsed, so that what an earlier file
+left behind cannot get it blamed; the files the child held but had not started go to another child.
 
 Forking a process that runs other threads (the scheduler) is safe here because the child touches nothing
-but the import machinery, the SDK and its own pipe, then leaves with ``os._exit``; a child that still hangs
+but the import machinery, the SDK and its own pipes, then leaves with ``os._exit``; a child that still hangs
 (a lock held at fork) is killed by the timeout like any slow file.
 """
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import os
 import re
 import selectors
 import signal
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Generator, Iterable
-from contextlib import closing, suppress
-from dataclasses import dataclass, field
-from typing import IO
+from collections import deque
+from collections.abc import Generator, Iterable, Sequence
+from contextlib import closing
+from dataclasses import dataclass
 
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.dag_processing.discovery import DagFileRef
-from tradewind.dag_processing.parse_child import DAG, END, ERROR, run_child
+from tradewind.dag_processing.parse_child import DAG, ERROR
+from tradewind.dag_processing.parse_worker import ParseWorker, Report
 from tradewind.dag_processing.warm_up import warm_up
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 #: How much of a crashed child's output to keep in the import error, and how much to search for a crash dump.
 OUTPUT_KEPT_CHARS = 4000
 _OUTPUT_SEARCHED_BYTES = 1 << 16
-_READ_CHUNK = 1 << 16
+#: Files one child parses before a fresh one replaces it (bounds what third-party imports pile up).
+MAX_FILES_PER_CHILD = 250
 #: How often a parse waiting on slow files looks at its stop event.
 _STOP_POLL_INTERVAL = 0.2
 
@@ -90,204 +91,189 @@ def parse_batches(
     results that are ready (several when the caller took a while with the previous list).
 
     Results come in order so that, of two files defining the same dag id, the first one listed keeps it.
-    The next children are started before a list is yielded, so parsing goes on while the caller works.
-    When ``stop`` is set, or the caller stops iterating, the children still running are killed.
+    Children keep parsing while a list is yielded. When ``stop`` is set, or the caller stops iterating, the
+    children still running are killed.
 
     A list is held back until it has ``gather`` results, its first result has waited ``gather_for``
     seconds, or nothing is left to parse: fewer, fuller lists suit a caller that pays per list (a database
     transaction) more than per result, without delaying results for long behind a slow file.
     """
     warm_up()
-    pending = list(refs)
-    pending.reverse()
+    pool = _Pool(list(refs), timeout=timeout, processes=max(1, processes))
     next_index = 0
-    finished: dict[int, ParsedFile] = {}
-    running: dict[int, _Child] = {}
     held: list[ParsedFile] = []
     held_since = 0.0
-    selector = selectors.DefaultSelector()
-    started = 0
     try:
-        while pending or running or finished or held:
-            while pending and len(running) < processes:
-                child = _Child.start(pending.pop(), index=started, timeout=timeout)
-                started += 1
-                running[child.index] = child
-                selector.register(child.pipe_fd, selectors.EVENT_READ, child)
-                selector.register(child.pidfd, selectors.EVENT_READ, child)
-            while next_index in finished:
+        while pool.busy() or pool.finished or held:
+            pool.hand_out()
+            while next_index in pool.finished:
                 if not held:
                     held_since = time.monotonic()
-                held.append(finished.pop(next_index))
+                held.append(pool.finished.pop(next_index))
                 next_index += 1
             stopping = stop is not None and stop.is_set()
             if held and (
-                len(held) >= gather or not running or stopping or time.monotonic() - held_since >= gather_for
+                len(held) >= gather
+                or not pool.busy()
+                or stopping
+                or time.monotonic() - held_since >= gather_for
             ):
                 ready, held = held, []
                 yield ready
-            if not running:
+            if not pool.busy():
                 continue
             if stopping:
                 return
-            _wait_for_children(
-                selector, running, finished, stop, until=held_since + gather_for if held else None
-            )
+            pool.wait(stop, until=held_since + gather_for if held else None)
     finally:
-        for child in running.values():
-            _finish(selector, child, timed_out=True)
-        selector.close()
+        pool.close()
 
 
-def _wait_for_children(
-    selector: selectors.BaseSelector,
-    running: dict[int, _Child],
-    finished: dict[int, ParsedFile],
-    stop: threading.Event | None,
-    until: float | None = None,
-) -> None:
-    """Wait until a child ends or times out, the stop event is due a look, or ``until``; collect the
-    children that ended."""
-    wait = max(0.0, min(c.deadline for c in running.values()) - time.monotonic())
-    if stop is not None:
-        wait = min(wait, _STOP_POLL_INTERVAL)
-    if until is not None:
-        wait = max(0.0, min(wait, until - time.monotonic()))
-    for key, _events in selector.select(wait):
-        child = key.data
-        if child.index not in running:
-            continue
-        if key.fd == child.pipe_fd:
-            if not child.read_available():
-                # End of file comes just before the exit; the pidfd reports that.
-                selector.unregister(child.pipe_fd)
-                child.pipe_registered = False
-        else:
-            finished[child.index] = _finish(selector, running.pop(child.index), timed_out=False)
-    now = time.monotonic()
-    for child in [c for c in running.values() if c.deadline <= now]:
-        finished[child.index] = _finish(selector, running.pop(child.index), timed_out=True)
-
-
-def _finish(selector: selectors.BaseSelector, child: _Child, *, timed_out: bool) -> ParsedFile:
-    if child.pipe_registered:
-        selector.unregister(child.pipe_fd)
-    selector.unregister(child.pidfd)
-    return child.collect(timed_out=timed_out)
-
-
-@dataclass
-class _Child:
-    """One forked parsing process, seen from the parent."""
-
-    ref: DagFileRef
+@dataclass(frozen=True, slots=True)
+class _Queued:
     index: int
-    pid: int
-    pidfd: int
-    pipe_fd: int
-    output: IO[bytes]
-    timeout: float
-    started_at: float
-    deadline: float
-    received: bytearray = field(default_factory=bytearray)
-    pipe_registered: bool = True
+    #: To be the first file of a fresh child (its previous child died while on it).
+    alone: bool = False
 
-    @classmethod
-    def start(cls, ref: DagFileRef, *, index: int, timeout: float) -> _Child:
-        output = tempfile.TemporaryFile(prefix="tradewind-parse-")  # noqa: SIM115 - closed by collect()
-        read_fd, write_fd = os.pipe()
-        # Flushed so that buffered parent output is not written a second time by the child.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        started_at = time.monotonic()
-        # Frozen objects are skipped by the collector, so the child's collections do not touch (and copy)
-        # every page of the parent's heap.
-        gc.freeze()
-        try:
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - runs in the child, which never returns
-                os.close(read_fd)
-                run_child(ref, write_fd, output.fileno())
-        except OSError:
-            os.close(read_fd)
-            output.close()
-            raise
-        finally:
-            gc.unfreeze()
-            os.close(write_fd)
-        with suppress(OSError):
-            # Also done by the child; doing it here too closes the race with an early kill.
-            os.setpgid(pid, pid)
-        os.set_blocking(read_fd, False)
-        return cls(
-            ref=ref,
-            index=index,
-            pid=pid,
-            pidfd=os.pidfd_open(pid),
-            pipe_fd=read_fd,
-            output=output,
-            timeout=timeout,
-            started_at=started_at,
-            deadline=started_at + timeout,
-        )
 
-    def read_available(self) -> bool:
-        """Read what the pipe holds now; False at end of file."""
-        while True:
-            try:
-                chunk = os.read(self.pipe_fd, _READ_CHUNK)
-            except BlockingIOError:
-                return True
-            if not chunk:
-                return False
-            self.received += chunk
+class _Pool:
+    """The children parsing one list of files, the files not yet handed out, and the results not yet taken."""
 
-    def collect(self, *, timed_out: bool) -> ParsedFile:
+    def __init__(self, refs: Sequence[DagFileRef], *, timeout: float, processes: int) -> None:
+        self.refs = refs
+        self.timeout = timeout
+        self.processes = processes
+        self.queue: deque[_Queued] = deque(_Queued(i) for i in range(len(refs)))
+        self.workers: list[ParseWorker] = []
+        self.finished: dict[int, ParsedFile] = {}
+        self.selector = selectors.DefaultSelector()
+
+    def busy(self) -> bool:
+        return bool(self.queue) or any(w.assigned for w in self.workers)
+
+    def hand_out(self) -> None:
+        """Give queued files to children that can take them, starting children up to ``processes``."""
+        for worker in self.workers:
+            self._fill(worker)
+        while self.queue:
+            active = [w for w in self.workers if not (w.retiring or w.spoiled)]
+            if len(active) < self.processes:
+                worker = ParseWorker.start(self.refs, self.workers)
+                self.workers.append(worker)
+                self.selector.register(worker.report_fd, selectors.EVENT_READ, worker)
+                self.selector.register(worker.pidfd, selectors.EVENT_READ, worker)
+                self._fill(worker)
+                continue
+            if all(item.alone for item in self.queue):
+                # Only files that need a fresh child are left: make room by ending an idle child.
+                idle = next((w for w in active if not w.assigned), None)
+                if idle is not None:
+                    idle.retire()
+                    continue
+            break
+
+    def _fill(self, worker: ParseWorker) -> None:
+        while self.queue and worker.can_take():
+            fresh = worker.done == 0 and not worker.assigned
+            item = next((q for q in self.queue if fresh or not q.alone), None)
+            if item is None:
+                return
+            self.queue.remove(item)
+            worker.hand(item.index)
+            if item.alone or worker.done + len(worker.assigned) >= MAX_FILES_PER_CHILD:
+                if not item.alone:
+                    worker.retire()
+                return
+
+    def wait(self, stop: threading.Event | None, until: float | None) -> None:
+        """Wait until a child reports or ends, a file times out, the stop event is due a look, or ``until``."""
+        deadlines = [w.assigned[0].started_at + self.timeout for w in self.workers if w.assigned]
+        wait = max(0.0, min(deadlines) - time.monotonic()) if deadlines else _STOP_POLL_INTERVAL
+        if stop is not None:
+            wait = min(wait, _STOP_POLL_INTERVAL)
+        if until is not None:
+            wait = max(0.0, min(wait, until - time.monotonic()))
+        for key, _events in self.selector.select(wait):
+            worker: ParseWorker = key.data
+            if worker not in self.workers:
+                continue
+            if key.fd == worker.report_fd:
+                self._take(worker.read_reports())
+                if not worker.report_open:
+                    # End of file comes just before the exit; the pidfd reports that.
+                    self.selector.unregister(worker.report_fd)
+            else:
+                self._ended(worker, timed_out=False)
+        now = time.monotonic()
+        for worker in [
+            w for w in self.workers if w.assigned and w.assigned[0].started_at + self.timeout <= now
+        ]:
+            self._ended(worker, timed_out=True)
+
+    def _take(self, reports: list[Report]) -> None:
+        for report in reports:
+            self.finished[report.index] = _parsed(self.refs[report.index], report)
+
+    def _ended(self, worker: ParseWorker, *, timed_out: bool) -> None:
+        """The child ended, or is overdue and is stopped: settle the files it held."""
+        overdue = worker.assigned[0].index if timed_out and worker.assigned else None
         if timed_out:
-            _kill_group(self.pid)
-        _, status = os.waitpid(self.pid, 0)
-        duration = time.monotonic() - self.started_at
-        self.read_available()
-        os.close(self.pipe_fd)
-        os.close(self.pidfd)
-        output = self._output_tail()
-        if timed_out:
-            message = f"parsing timed out after {self.timeout:g} s"
-            errors = [FileError(message, stacktrace=output[-OUTPUT_KEPT_CHARS:])]
-            return ParsedFile(self.ref, [], errors, duration)
-        try:
-            parsed = _decode(bytes(self.received))
-        except ValueError as exc:  # pydantic's ValidationError and json's JSONDecodeError are ValueErrors
-            error = FileError(f"the parsing process sent an unreadable report: {exc}", stacktrace=output)
-            return ParsedFile(self.ref, [], [error], duration)
-        if parsed is None:
-            return ParsedFile(self.ref, [], [_crash_error(self.ref, status, output)], duration)
-        dags, errors = parsed
-        return ParsedFile(self.ref, dags, errors, duration)
+            worker.kill()
+        # What the child reported before it ended is still in the pipe.
+        self._take(worker.read_reports())
+        status = worker.reap()
+        unstarted = [item.index for item in worker.assigned]
+        requeued = [_Queued(index) for index in unstarted]
+        if unstarted and not worker.spoiled:
+            current = self.refs[unstarted[0]]
+            started = worker.assigned[0]
+            duration = time.monotonic() - started.started_at
+            output = worker.output_since(started.output_at, _OUTPUT_SEARCHED_BYTES)
+            if timed_out and started.index != overdue:
+                pass  # the overdue file was reported after all: the others go to another child
+            elif timed_out:
+                message = f"parsing timed out after {self.timeout:g} s"
+                error = FileError(message, stacktrace=output[-OUTPUT_KEPT_CHARS:])
+                self.finished[started.index] = ParsedFile(current, [], [error], duration)
+                requeued.pop(0)
+            elif worker.done == 0:
+                error = _crash_error(current, status, output)
+                self.finished[started.index] = ParsedFile(current, [], [error], duration)
+                requeued.pop(0)
+            else:
+                # What an earlier file left in the child may be to blame: the file gets a child of its own.
+                log.debug("parsing child %d died on %s; parsing it again alone", worker.pid, current.fileloc)
+                requeued[0] = _Queued(started.index, alone=True)
+        self.queue.extendleft(reversed(requeued))
+        self._forget(worker)
 
-    def _output_tail(self) -> str:
-        try:
-            size = self.output.seek(0, os.SEEK_END)
-            self.output.seek(max(0, size - _OUTPUT_SEARCHED_BYTES))
-            return self.output.read().decode("utf-8", errors="replace")
-        finally:
-            self.output.close()
+    def _forget(self, worker: ParseWorker) -> None:
+        if worker.report_open:
+            self.selector.unregister(worker.report_fd)
+        self.selector.unregister(worker.pidfd)
+        worker.close()
+        self.workers.remove(worker)
+
+    def close(self) -> None:
+        for worker in list(self.workers):
+            worker.kill()
+            worker.reap()
+            self._forget(worker)
+        self.selector.close()
 
 
-def _kill_group(pid: int) -> None:
-    # The child leads its own process group, so whatever it started goes too.
+def _parsed(ref: DagFileRef, report: Report) -> ParsedFile:
     try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        with suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+        dags, errors = _decode(report.payload)
+    except ValueError as exc:  # pydantic's ValidationError and json's JSONDecodeError are ValueErrors
+        error = FileError(f"the parsing process sent an unreadable report: {exc}")
+        return ParsedFile(ref, [], [error], report.duration)
+    return ParsedFile(ref, dags, errors, report.duration)
 
 
-def _decode(payload: bytes) -> tuple[list[SerializedDag], list[FileError]] | None:
-    """The child's report, or None when it is incomplete (the child did not get to write ``Z``)."""
+def _decode(payload: bytes) -> tuple[list[SerializedDag], list[FileError]]:
+    """The DAGs and errors of one file's report."""
     lines = payload.split(b"\n")
-    if END not in lines:
-        return None
     dags: list[SerializedDag] = []
     errors: list[FileError] = []
     for line in lines:

@@ -1,10 +1,14 @@
-"""What runs in a forked parsing child: import one DAG file, serialize its DAGs, report on a private pipe.
+"""What runs in a forked parsing child: import DAG files one after another, report each on a private pipe.
 
-The report is one line per item, and only a report ending with ``Z`` is complete:
+The parent sends file numbers (indexes into the list of files the child inherited), one line each, on the
+command pipe; the child parses them in order and ends at end of file. Each file's report is a frame: a
+header (payload length, flags) then the payload, one line per item:
 
     E{"message": ..., "lineno": ..., "stacktrace": ...}   an import error
     D{SerializedDag JSON}                                  a DAG
-    Z                                                      the end
+
+The flag ``RETIRING`` says the file spoiled the child (``state_guard``): it ends after this report. A file
+whose frame never comes crashed, exited or hung the child; the parent decides what that means.
 
 The child's stdin is /dev/null and its stdout and stderr go to the file the parent gave it, so nothing user
 code prints reaches the pipe. It always leaves with ``os._exit``: no parent cleanup (atexit handlers,
@@ -13,12 +17,15 @@ database connections, buffered output) runs twice.
 
 from __future__ import annotations
 
+import contextvars
 import faulthandler
 import json
 import os
 import signal
+import struct
 import sys
 import traceback
+from collections.abc import Iterator, Sequence
 from contextlib import nullcontext, suppress
 from typing import Any, NoReturn
 
@@ -26,12 +33,15 @@ from tradewind.config.settings import Settings
 from tradewind.dag_processing.discovery import DagFileRef
 from tradewind.dag_processing.parse_runtime import ParseTimeRuntime
 from tradewind.dag_processing.serialization import serialize_dag
+from tradewind.dag_processing.state_guard import ApiFingerprint, FileScope
 from tradewind.sdk.loading import load_dags_from_file
 from tradewind.sdk.runtime import use_runtime
 
 ERROR = b"E"
 DAG = b"D"
-END = b"Z"
+#: A frame's header: payload length and flags.
+HEADER = struct.Struct(">IB")
+RETIRING = 1
 
 #: The metadata database parsing children read Variables from (set once by the processor before it forks).
 _variables_url: str | None = None
@@ -47,15 +57,28 @@ def read_variables_from(database_url: str | None, settings: Settings | None = No
     _secrets_settings = settings
 
 
-def run_child(ref: DagFileRef, write_fd: int, output_fd: int) -> NoReturn:
-    """Parse ``ref``, write the report to ``write_fd`` and exit; output goes to ``output_fd``."""
+def run_worker(refs: Sequence[DagFileRef], command_fd: int, write_fd: int, output_fd: int) -> NoReturn:
+    """Parse the files of ``refs`` the parent names on ``command_fd``, report each on ``write_fd`` and exit
+    at end of file (or once a file spoiled the process); output goes to ``output_fd``."""
     code = 1
     try:
         _prepare_child(output_fd)
         runtime = ParseTimeRuntime(_variables_url, _secrets_settings) if _variables_url else None
+        fingerprint = ApiFingerprint.take()
         with use_runtime(runtime) if runtime is not None else nullcontext():
-            lines = _import_and_serialize(ref)
-        _write_all(write_fd, b"".join(lines) + END + b"\n")
+            for index in _commands(command_fd):
+                ref = refs[index]
+                scope = FileScope.open(ref.root)
+                # A copy of the child's context: a DAG or task group one file leaves open cannot reach the next.
+                lines = contextvars.copy_context().run(_import_and_serialize, ref)
+                sys.stdout.flush()
+                sys.stderr.flush()
+                scope.close()
+                spoiled = not fingerprint.holds()
+                payload = b"".join(lines)
+                _write_all(write_fd, HEADER.pack(len(payload), RETIRING if spoiled else 0) + payload)
+                if spoiled:
+                    break
         code = 0
     except BaseException:
         try:
@@ -65,6 +88,19 @@ def run_child(ref: DagFileRef, write_fd: int, output_fd: int) -> NoReturn:
             pass
     finally:
         os._exit(code)
+
+
+def _commands(fd: int) -> Iterator[int]:
+    """The file numbers the parent sends, until it closes the pipe."""
+    buffer = b""
+    while True:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            return
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            yield int(line)
 
 
 def _prepare_child(output_fd: int) -> None:

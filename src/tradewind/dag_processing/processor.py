@@ -19,8 +19,9 @@ from tradewind.core.clock import utcnow
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.dag_processing import parse_child
 from tradewind.dag_processing.dag_callback_runner import DagCallbackRunner
-from tradewind.dag_processing.discovery import DagFileRef, list_dag_files
+from tradewind.dag_processing.discovery import CandidateCache, DagFileRef, list_dag_files
 from tradewind.dag_processing.folder_state import FolderState, KnownFile
+from tradewind.dag_processing.folder_watch import FolderWatch
 from tradewind.dag_processing.isolated_import import FileError, ParsedFile, parse_batches
 from tradewind.dag_processing.recording import (
     FileBatch,
@@ -33,6 +34,7 @@ from tradewind.observability.metrics import NO_METRICS, Metrics
 from tradewind.plugins.user_code import prepare_for_user_code
 from tradewind.store import dags
 from tradewind.store.engine import transaction
+from tradewind.store.wakeup import DAG_PROCESSOR, WakeUp, ring_now
 
 log = logging.getLogger(__name__)
 
@@ -89,28 +91,42 @@ class DagProcessor:
         self.session_factory = session_factory
         self.on_change = on_change
         self._state: FolderState | None = None
+        self._candidates = CandidateCache()
         self.callbacks = DagCallbackRunner(settings, session_factory)
         parse_child.read_variables_from(settings.database_url, settings)
         # Before any parsing child is forked: they inherit the names.
         prepare_for_user_code(settings)
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Pass over the DAG folder every ``dag_dir_list_interval`` seconds until ``stop`` is set, while a
-        thread of its own runs the DAG callbacks the scheduler asks for."""
-        interval = self.settings.scheduler.dag_dir_list_interval
+        """Until ``stop`` is set, look at the DAG folder every ``dag_dir_list_interval`` seconds (stat only)
+        and pass over it when something changed, when rung (a DAG deleted through the API comes back from
+        its file) or every ``scheduler.idle_poll_interval`` at least (ADR 0012); a thread of its own runs the
+        DAG callbacks the scheduler asks for."""
+        sched = self.settings.scheduler
+        interval = sched.dag_dir_list_interval
+        watch = FolderWatch(self.settings.dags_folder, load_examples=self.settings.core.load_examples)
+        wake = WakeUp(self.settings.database_url, DAG_PROCESSOR)
+        wake.set_when(stop)
         callbacks = self.callbacks.start_thread(stop)
+        last_pass, woken = 0.0, True
         try:
             while not stop.is_set():
-                try:
-                    self.run_once(utcnow(), stop=stop)
-                except Exception:
-                    # A database outage must not end the service: the next pass starts again from the database.
-                    log.exception("DAG processing pass failed; retrying in %g s", interval)
-                    self._state = None
-                stop.wait(interval)
+                mono = time.monotonic()
+                if watch.changed() or woken or mono - last_pass >= max(sched.idle_poll_interval, interval):
+                    try:
+                        self.run_once(utcnow(), stop=stop)
+                        last_pass = mono
+                    except Exception:
+                        # A database outage must not end the service: the next pass starts again from the
+                        # database.
+                        log.exception("DAG processing pass failed; retrying in %g s", interval)
+                        self._state = None
+                        watch.forget()
+                woken = wake.wait(interval)
         finally:
             stop.set()
             callbacks.join()
+            wake.close()
 
     def run_once(
         self, now: datetime | None = None, *, stop: threading.Event | None = None, forget_unlisted: bool = True
@@ -126,7 +142,7 @@ class DagProcessor:
             with transaction(self.session_factory) as session:
                 self._state = FolderState.load(session)
         state = self._state
-        refs = list_dag_files(self.settings)
+        refs = list_dag_files(self.settings, self._candidates)
         result.files_seen = len(refs)
         listed = {ref.fileloc for ref in refs}
 
@@ -165,6 +181,8 @@ class DagProcessor:
                 result.dags_stored,
                 len(result.errors),
             )
+        if result.changed:
+            ring_now(self.session_factory)  # a sleeping scheduler looks at the new DAGs at once
         if result.changed and self.on_change is not None:
             self.on_change(result)
         return result
@@ -269,7 +287,7 @@ class DagProcessor:
         previous = state.files.get(ref.fileloc)
         if previous is not None and ref.fileloc not in state.forced:
             try:
-                mtime = os.stat(ref.path).st_mtime
+                mtime = ref.mtime if ref.mtime is not None else os.stat(ref.path).st_mtime
             except OSError:
                 return None
             if previous.unchanged_since(mtime):

@@ -39,9 +39,8 @@ from tradewind.store.task_state import (
     set_task_state,
 )
 
-TI = TaskInstanceState
 #: A task may skip only tasks that have not started: never one that is queued, running or finished.
-SKIPPABLE_STATES: frozenset[TaskInstanceState | None] = frozenset({None, TI.SCHEDULED})
+SKIPPABLE_STATES: frozenset[TaskInstanceState | None] = frozenset({None, TaskInstanceState.SCHEDULED})
 
 
 class DbRuntime:
@@ -129,7 +128,7 @@ class DbRuntime:
                     session=session,
                     key=TaskInstanceKey.of(ti),
                     expected=ti_state_or_none(ti.state),
-                    target=TI.SKIPPED,
+                    target=TaskInstanceState.SKIPPED,
                     values={"start_date": now, "end_date": now, "duration": 0.0},
                 )
 

@@ -19,8 +19,6 @@ from tradewind.sdk.retry_policy import RetryDecision
 from tradewind.store import assets, task_history, task_instances
 from tradewind.store.tables import TaskInstanceModel
 
-TI = TaskInstanceState
-
 
 @dataclass(frozen=True, slots=True)
 class TryEnd:
@@ -47,7 +45,7 @@ def end_try(
     now: datetime,
     reason: str | None = None,
     decision: RetryDecision | None = None,
-    expected: Collection[TaskInstanceState] = (TI.RUNNING,),
+    expected: Collection[TaskInstanceState] = (TaskInstanceState.RUNNING,),
     allow_retry: bool = True,
     values: Mapping[str, Any] | None = None,
     asset_events: Sequence[Mapping[str, Any]] = (),
@@ -80,9 +78,10 @@ def end_try(
     if not moved:
         session.refresh(ti)
         return TakenAway(ti_state_label(ti_state_or_none(ti.state)))
-    session.refresh(ti)
+    # No refresh: the UPDATE set its values on ``ti`` as it went (synchronize_session="fetch"), and what it
+    # left expired (a column set by an expression, ``updated_at``) loads when read, if ever.
     task_history.archive_try(session=session, ti=ti)
-    if end.state is TI.SUCCESS and asset_events:
+    if end.state is TaskInstanceState.SUCCESS and asset_events:
         source = assets.EventSource(ti.dag_id, ti.task_id, ti.run_id, ti.map_index)
         assets.record_events(session=session, events=asset_events, source=source, now=now)
     return end
@@ -98,14 +97,14 @@ def _decide(
     allow_retry: bool,
 ) -> TryEnd:
     if outcome == "success":
-        return TryEnd(TI.SUCCESS)
+        return TryEnd(TaskInstanceState.SUCCESS)
     if outcome == "skipped":
-        return TryEnd(TI.SKIPPED, reason=reason)
+        return TryEnd(TaskInstanceState.SKIPPED, reason=reason)
     if outcome not in ("failed", "failed_no_retry"):
         raise ValueError(f"unknown try outcome {outcome!r}")
     if callable(task) and outcome == "failed" and allow_retry:
         task = task()
     if outcome == "failed_no_retry" or not allow_retry or not isinstance(task, SerializedTask):
-        return TryEnd(TI.FAILED, reason=reason)
+        return TryEnd(TaskInstanceState.FAILED, reason=reason)
     end = failed_try_end(task, try_number=ti.try_number, max_tries=ti.max_tries, now=now, decision=decision)
     return TryEnd(end.state, end.next_retry_at, end.policy_reason or reason)

@@ -27,8 +27,7 @@ from tradewind.sdk.legacy_context import PreviousSuccess
 from tradewind.store import dag_runs, dags, scheduling, task_instances, task_reschedules, triggers, xcom
 from tradewind.store.engine import transaction
 from tradewind.store.transient_errors import in_retried_transaction
-
-TI = TaskInstanceState
+from tradewind.store.wakeup import TRIGGERER, ring
 
 
 class TryState:
@@ -47,11 +46,11 @@ class TryState:
         )
 
     def _claim(self, session: Session, *, now: datetime, hostname: str, pid: int) -> ClaimedTry | Refusal:
-        moved = task_instances.transition(
+        # Three statements, no ORM objects (this runs once per try): the compare-and-set returning the
+        # row's fields, the XCom clean-up, and the run with its DAG's file.
+        row = task_instances.claim_queued(
             session=session,
             key=self.key,
-            expected=TI.QUEUED,
-            target=TI.RUNNING,
             try_number=self.try_number,
             values={
                 "start_date": now,
@@ -64,15 +63,16 @@ class TryState:
                 "state_reason": None,
             },
         )
-        ti = task_instances.get_task_instance(session=session, key=self.key)
-        if not moved and _claimed_by(ti, self.try_number, hostname, pid):
+        if row is None:
+            ti = task_instances.get_task_instance(session=session, key=self.key)
+            if not _claimed_by(ti, self.try_number, hostname, pid):
+                return Refusal(
+                    reason=_refusal_reason(ti.state, ti.try_number, self.try_number, ti.hostname, ti.pid)
+                )
             # The same runner asking again, its first answer lost with a restarting server: its claim stands.
             now = ti.start_date or now
-        elif not moved:
-            return Refusal(
-                reason=_refusal_reason(ti.state, ti.try_number, self.try_number, ti.hostname, ti.pid)
-            )
-        if ti.next_method is None:
+            row = task_instances.ClaimedRow(ti.max_tries, ti.next_method, ti.next_kwargs)
+        if row.next_method is None:
             # What an earlier try pushed must not be read as this try's output (a resumed try keeps its own).
             xcom.delete_xcoms(
                 session=session,
@@ -81,30 +81,29 @@ class TryState:
                 task_ids=[self.key.task_id],
                 map_index=self.key.map_index,
             )
-        run = dag_runs.get_dag_run(session=session, dag_id=self.key.dag_id, run_id=self.key.run_id)
-        dag = dags.get_dag(session=session, dag_id=self.key.dag_id)
+        run = dag_runs.run_of_try(session=session, dag_id=self.key.dag_id, run_id=self.key.run_id)
         return ClaimedTry(
             dag_id=self.key.dag_id,
             task_id=self.key.task_id,
             run_id=self.key.run_id,
             map_index=self.key.map_index,
             try_number=self.try_number,
-            max_tries=ti.max_tries,
+            max_tries=row.max_tries,
             start_date=now,
             run=RunInfo(
-                dag_id=run.dag_id,
-                run_id=run.run_id,
+                dag_id=self.key.dag_id,
+                run_id=self.key.run_id,
                 run_type=run.run_type,
                 logical_date=run.logical_date,
                 data_interval_start=run.data_interval_start,
                 data_interval_end=run.data_interval_end,
                 start_date=run.start_date,
-                conf=dict(run.conf or {}),
+                conf=run.conf,
             ),
-            fileloc=dag.fileloc,
-            relative_fileloc=dag.relative_fileloc,
-            next_method=ti.next_method,
-            next_kwargs=ti.next_kwargs,
+            fileloc=run.fileloc,
+            relative_fileloc=run.relative_fileloc,
+            next_method=row.next_method,
+            next_kwargs=row.next_kwargs,
         )
 
     def stored_task(self) -> SerializedTask | None:
@@ -170,6 +169,7 @@ class TryState:
         )
         if isinstance(end, TakenAway):
             return end
+        ring(session)  # the scheduler plans the downstream tasks (and a retry) at once
         return TryEnded(state=end.state.value, next_retry_at=end.next_retry_at, state_reason=end.reason)
 
     def reschedule(self, report: RescheduleReport, *, now: datetime) -> str | None:
@@ -198,8 +198,8 @@ class TryState:
         moved = task_instances.transition(
             session=session,
             key=self.key,
-            expected=TI.RUNNING,
-            target=TI.UP_FOR_RESCHEDULE,
+            expected=TaskInstanceState.RUNNING,
+            target=TaskInstanceState.UP_FOR_RESCHEDULE,
             try_number=self.try_number,
             values={
                 "end_date": now,
@@ -216,6 +216,7 @@ class TryState:
             session=session, key=self.key, try_number=self.try_number, start_date=start_date, end_date=now,
             reschedule_date=reschedule_date,
         )  # fmt: skip
+        ring(session)  # a sleeping scheduler learns the next poke's moment
         return None
 
     def defer(self, report: DeferReport, *, now: datetime) -> str | None:
@@ -225,7 +226,7 @@ class TryState:
 
     def _defer(self, session: Session, report: DeferReport, *, now: datetime) -> str | None:
         ti = task_instances.get_task_instance(session=session, key=self.key)
-        if ti.state != TI.RUNNING or ti.try_number != self.try_number:
+        if ti.state != TaskInstanceState.RUNNING or ti.try_number != self.try_number:
             return _label(ti, self.try_number)
         trigger_id = triggers.create_trigger(
             session=session, classpath=report.classpath, kwargs=report.kwargs, now=now
@@ -235,8 +236,8 @@ class TryState:
         moved = task_instances.transition(
             session=session,
             key=self.key,
-            expected=TI.RUNNING,
-            target=TI.DEFERRED,
+            expected=TaskInstanceState.RUNNING,
+            target=TaskInstanceState.DEFERRED,
             try_number=self.try_number,
             values={
                 "trigger_id": trigger_id,
@@ -253,6 +254,7 @@ class TryState:
             triggers.delete_trigger(session=session, trigger_id=trigger_id)
             ti = task_instances.get_task_instance(session=session, key=self.key)
             return _label(ti, self.try_number)
+        ring(session, TRIGGERER)  # a triggerer claims the new trigger at once
         return None
 
 
@@ -269,7 +271,12 @@ def current_try_number(factory: sessionmaker[Session], key: TaskInstanceKey) -> 
 
 def _claimed_by(ti: Any, try_number: int, hostname: str, pid: int) -> bool:
     """The try is running at ``try_number`` on this very host and process."""
-    return bool(ti.state == TI.RUNNING and ti.try_number == try_number and ti.hostname == hostname and ti.pid == pid)
+    return bool(
+        ti.state == TaskInstanceState.RUNNING
+        and ti.try_number == try_number
+        and ti.hostname == hostname
+        and ti.pid == pid
+    )
 
 
 def _refusal_reason(
@@ -280,7 +287,7 @@ def _refusal_reason(
         return (
             f"the task instance is at try {row_try} ({label}), not try {our_try}: it was cleared or re-queued"
         )
-    if state == TI.RUNNING:
+    if state == TaskInstanceState.RUNNING:
         return f"try {our_try} is already running on {hostname or '?'} (pid {pid or '?'})"
     if state is None:
         return f"try {our_try} was cleared (state none)"

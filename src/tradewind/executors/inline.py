@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tradewind.core.events import TaskEvent
+from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.keys import TaskTryKey
-from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.base import Executor
 
@@ -31,10 +30,12 @@ class InlineExecutor(Executor):
         pass
 
     def queue_workload(self, workload: ExecuteTask) -> str | None:
-        self._emit(TaskEvent(workload.try_key, TaskInstanceState.RUNNING))
+        self._emit(TaskEvent(workload.try_key, TryProcessEvent.STARTED))
         code = self._run_try(workload)
-        state = TaskInstanceState.SUCCESS if code == 0 else TaskInstanceState.FAILED
-        self._emit(TaskEvent(workload.try_key, state, reason=None if code == 0 else f"exit code {code}"))
+        if code == 0:
+            self._emit(TaskEvent(workload.try_key, TryProcessEvent.EXITED_CLEANLY))
+        else:
+            self._emit(TaskEvent(workload.try_key, TryProcessEvent.FAILED, reason=f"exit code {code}"))
         return None
 
     def terminate(self, key: TaskTryKey) -> None:

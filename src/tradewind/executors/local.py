@@ -23,9 +23,8 @@ from typing import Any
 from tradewind.config.settings import Settings
 from tradewind.config.task_settings import runner_command_environment, settings_for_tasks, task_environment
 from tradewind.core.console_script import tradewind_executable
-from tradewind.core.events import TaskEvent
+from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.keys import TaskTryKey
-from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.base import Executor
 from tradewind.executors.try_launcher import RunTry, TryLauncher
@@ -192,7 +191,7 @@ class LocalExecutor(Executor):
             )
         with self._lock:
             self._running[workload.try_key] = entry
-        self._emit(TaskEvent(workload.try_key, TaskInstanceState.RUNNING, external_id=str(entry.pid)))
+        self._emit(TaskEvent(workload.try_key, TryProcessEvent.STARTED, external_id=str(entry.pid)))
         self._poke()
         return str(entry.pid)
 
@@ -295,9 +294,9 @@ class LocalExecutor(Executor):
                     finished.append((key, code, pid))
                     del self._running[key]
         for key, code, pid in finished:
-            state = TaskInstanceState.SUCCESS if code == 0 else TaskInstanceState.FAILED
+            kind = TryProcessEvent.EXITED_CLEANLY if code == 0 else TryProcessEvent.FAILED
             reason = None if code == 0 else _describe_exit(code)
-            self._emit(TaskEvent(key, state, reason=reason, external_id=None if pid is None else str(pid)))
+            self._emit(TaskEvent(key, kind, reason=reason, external_id=None if pid is None else str(pid)))
 
 
 def _describe_exit(code: int) -> str:

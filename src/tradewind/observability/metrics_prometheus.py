@@ -10,36 +10,46 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
-from prometheus_client.metrics_core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    HistogramMetricFamily,
-    Metric,
-)
-from prometheus_client.utils import floatToGoString
+from tradewind.observability.metrics_catalog import MetricSpec
 
-from tradewind.observability.metrics_catalog import BY_KEY, MetricKind, MetricSpec
-
-#: The Content-Type of ``render()``'s text.
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 _Series = tuple[str, tuple[str, ...]]  # (catalog key, label values in the catalog's order)
 
 
 class PrometheusExporter:
-    """Only what this process recorded is rendered: a webserver shows no scheduler heartbeat of 0."""
+    """Only what this process recorded is rendered: a webserver shows no scheduler heartbeat of 0.
+
+    prometheus_client is imported at the first scrape (``registry``, ``render``): recording needs none of it,
+    and a process nobody scrapes never loads it."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        self.registry = registry or CollectorRegistry(auto_describe=False)
         self._lock = threading.Lock()
         self._values: dict[_Series, float] = {}  # counters and gauges
         #: Per histogram series: the count in each bucket (not cumulative; the last is +Inf), then sum.
         self._histograms: dict[_Series, list[float]] = {}
-        self.registry.register(_Collector(self))
+        self._registry_lock = threading.Lock()
+        self._registry: CollectorRegistry | None = None
+        if registry is not None:
+            self._registry = register_collector(self, registry)
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        """A prometheus_client registry holding this exporter's collector (made at the first use)."""
+        with self._registry_lock:
+            if self._registry is None:
+                self._registry = register_collector(self, None)
+            return self._registry
+
+    def snapshot(self) -> tuple[dict[_Series, float], dict[_Series, list[float]]]:
+        """Copies of the recorded counters and gauges, and of the histograms' bucket counts and sums."""
+        with self._lock:
+            values = dict(self._values)
+            histograms = {series: list(counts) for series, counts in self._histograms.items()}
+        return values, histograms
 
     def incr(self, spec: MetricSpec, value: float, labels: dict[str, str]) -> None:
         series = (spec.key, tuple([labels[name] for name in spec.labels]))
@@ -63,42 +73,20 @@ class PrometheusExporter:
 
     def render(self) -> bytes:
         """The registry in Prometheus' text exposition format."""
+        from prometheus_client.exposition import generate_latest
+
         return generate_latest(self.registry)
 
-    def families(self) -> Iterator[Metric]:
-        with self._lock:
-            values = dict(self._values)
-            histograms = {series: list(counts) for series, counts in self._histograms.items()}
-        families: dict[str, Metric] = {}
-        for (key, label_values), value in sorted(values.items()):
-            spec = BY_KEY[key]
-            family = families.get(key) or families.setdefault(key, _family(spec))
-            family.add_metric(list(label_values), value)  # type: ignore[attr-defined]
-        for (key, label_values), counts in sorted(histograms.items()):
-            spec = BY_KEY[key]
-            family = families.get(key) or families.setdefault(key, _family(spec))
-            assert isinstance(family, HistogramMetricFamily)
-            bounds = [*(floatToGoString(b) for b in spec.buckets), "+Inf"]
-            cumulative, running = [], 0.0
-            for bound, count in zip(bounds, counts[:-1], strict=True):
-                running += count
-                cumulative.append((bound, running))
-            family.add_metric(list(label_values), cumulative, counts[-1])
-        yield from families.values()
+
+def register_collector(exporter: PrometheusExporter, registry: CollectorRegistry | None) -> CollectorRegistry:
+    """``registry`` (a new one when None) with the collector that reads ``exporter``'s tables."""
+    from tradewind.observability.prometheus_exposition import register
+
+    return register(exporter, registry)
 
 
-class _Collector:
-    def __init__(self, exporter: PrometheusExporter) -> None:
-        self._exporter = exporter
+def content_type() -> str:
+    """The Content-Type of ``render()``'s text."""
+    from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-    def collect(self) -> Iterator[Metric]:
-        return self._exporter.families()
-
-
-def _family(spec: MetricSpec) -> Metric:
-    name, labels = spec.prometheus_name, list(spec.labels)
-    if spec.kind == MetricKind.COUNTER:
-        return CounterMetricFamily(name, spec.help, labels=labels)
-    if spec.kind == MetricKind.GAUGE:
-        return GaugeMetricFamily(name, spec.help, labels=labels)
-    return HistogramMetricFamily(name, spec.help, labels=labels, unit="seconds")
+    return str(CONTENT_TYPE_LATEST)

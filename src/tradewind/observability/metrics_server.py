@@ -9,7 +9,7 @@ import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tradewind.observability.metrics_prometheus import CONTENT_TYPE, PrometheusExporter
+from tradewind.observability.metrics_prometheus import PrometheusExporter, content_type
 from tradewind.sdk.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def _handler(exporter: PrometheusExporter, token: str | None) -> type[BaseHTTPRe
             if token is not None and not bearer_matches(self.headers.get("Authorization"), token):
                 self._answer(401, b"a bearer token ([metrics] token) is required\n", "text/plain")
                 return
-            self._answer(200, exporter.render(), CONTENT_TYPE)
+            self._answer(200, exporter.render(), content_type())
 
         def _answer(self, status: int, body: bytes, content_type: str) -> None:
             self.send_response(status)

@@ -24,12 +24,10 @@ from tradewind.providers.smtp.templates import DEFAULT_HTML_CONTENT, DEFAULT_SUB
 from tradewind.sdk import templating
 from tradewind.sdk.legacy_context import context_with
 
-TI = TaskInstanceState
-
 #: The state a try ended in -> the task flag that asks for a mail, and what the mail says happened.
 ALERT_FOR_STATE = {
-    TI.FAILED: ("email_on_failure", "failed"),
-    TI.UP_FOR_RETRY: ("email_on_retry", "up for retry"),
+    TaskInstanceState.FAILED: ("email_on_failure", "failed"),
+    TaskInstanceState.UP_FOR_RETRY: ("email_on_retry", "up for retry"),
 }
 
 

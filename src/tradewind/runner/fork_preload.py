@@ -4,12 +4,14 @@ server, a Celery worker) imports once, so each forked try starts with it loaded.
 
 from __future__ import annotations
 
+from tradewind.config.settings import Settings
+from tradewind.core.workload import ExecuteTask
 from tradewind.executors.try_launcher import TryLauncher
-from tradewind.runner.run_workload import run_task
 
 #: A try talks HTTP to the execution API: no database driver, no ORM.
 FORK_PRELOAD = (
     "tradewind.executors.local",
+    "tradewind.runner.fork_preload",
     "tradewind.runner.run_workload",
     "tradewind.runner.api_channel",
     "httpx",
@@ -29,6 +31,15 @@ FORK_PRELOAD = (
 )
 
 
+def run_preloaded_task(settings: Settings, workload: ExecuteTask) -> int:
+    """The runner's ``run_task`` (the code `tradewind tasks run` runs), imported when a try runs: the fork
+    server and a Celery worker have it preloaded, and the scheduler that only hands this function on (by
+    its module and name) never loads the runner, its HTTP client and the operators itself."""
+    from tradewind.runner.run_workload import run_task
+
+    return run_task(settings, workload)
+
+
 def try_launcher() -> TryLauncher:
-    """What the CLI hands the executors: the runner's ``run_task`` (the code `tradewind tasks run` runs)."""
-    return TryLauncher(run=run_task, preload=FORK_PRELOAD)
+    """What the CLI hands the executors: ``run_preloaded_task`` and the modules to preload."""
+    return TryLauncher(run=run_preloaded_task, preload=FORK_PRELOAD)

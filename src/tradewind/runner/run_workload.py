@@ -43,10 +43,16 @@ from tradewind.sdk.errors import ConfigError, TaskSkipped, TradewindError
 from tradewind.sdk.operators.virtualenvs import CACHE_ENV as VENV_CACHE_ENV
 from tradewind.sdk.runtime import TaskRuntime, use_runtime
 
-TI = TaskInstanceState
 log = logging.getLogger("tradewind.task")
 #: How a try may end with exit code 0 (a rescheduled sensor or a deferred task has not failed: it goes on later).
-CLEAN_ENDINGS = frozenset({TI.SUCCESS, TI.SKIPPED, TI.UP_FOR_RESCHEDULE, TI.DEFERRED})
+CLEAN_ENDINGS = frozenset(
+    {
+        TaskInstanceState.SUCCESS,
+        TaskInstanceState.SKIPPED,
+        TaskInstanceState.UP_FOR_RESCHEDULE,
+        TaskInstanceState.DEFERRED,
+    }
+)
 #: How long a runner waits at exit for its spans to reach the collector (a dead one costs no more).
 TRACES_FLUSH_SECONDS = 1.0
 
@@ -327,7 +333,7 @@ def _record(
         return _as_state(end), False
     _log_final(end, claim)
     log.debug("reported the end in %.3fs", time.monotonic() - started)
-    return TI(end.state), True
+    return TaskInstanceState(end.state), True
 
 
 def _report(result: TaskResult, asset_events: list[dict[str, Any]] | None) -> TryReport:
@@ -369,7 +375,7 @@ def _record_reschedule(
         "Marking task as UP_FOR_RESCHEDULE. %s, try %d; next poke at %s",
         claim.key, claim.try_number, result.reschedule_date.isoformat(),
     )  # fmt: skip
-    return TI.UP_FOR_RESCHEDULE, True
+    return TaskInstanceState.UP_FOR_RESCHEDULE, True
 
 
 def _record_deferral(
@@ -391,18 +397,18 @@ def _record_deferral(
         log.warning("state externally set to %s; not deferring", external)
         return _as_state(external), False
     log.info("Pausing task as DEFERRED. %s, try %d; trigger %s", claim.key, claim.try_number, deferral.classpath)
-    return TI.DEFERRED, True
+    return TaskInstanceState.DEFERRED, True
 
 
 def _as_state(label: str) -> TaskInstanceState | None:
-    return TI(label) if label in TI._value2member_map_ else None
+    return TaskInstanceState(label) if label in TaskInstanceState._value2member_map_ else None
 
 
 def _log_final(end: TryEnded, claim: ClaimedTry) -> None:
-    target = TI(end.state)
+    target = TaskInstanceState(end.state)
     line = f"Marking task as {target.value.upper()}. {claim.key}, try {claim.try_number}"
-    if target is TI.UP_FOR_RETRY and end.next_retry_at is not None:
+    if target is TaskInstanceState.UP_FOR_RETRY and end.next_retry_at is not None:
         line += f"; next try after {end.next_retry_at.isoformat()}"
-    if end.state_reason and target not in (TI.SUCCESS, TI.SKIPPED):
+    if end.state_reason and target not in (TaskInstanceState.SUCCESS, TaskInstanceState.SKIPPED):
         line += f" ({end.state_reason})"
-    (log.info if target in (TI.SUCCESS, TI.SKIPPED) else log.error)(line)
+    (log.info if target in (TaskInstanceState.SUCCESS, TaskInstanceState.SKIPPED) else log.error)(line)

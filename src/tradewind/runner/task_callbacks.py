@@ -9,12 +9,10 @@ from typing import Any
 from tradewind.core.states import TaskInstanceState
 from tradewind.sdk.legacy_context import context_with
 
-TI = TaskInstanceState
-
 CALLBACK_FOR_STATE = {
-    TI.SUCCESS: "on_success_callback",
-    TI.FAILED: "on_failure_callback",
-    TI.UP_FOR_RETRY: "on_retry_callback",
+    TaskInstanceState.SUCCESS: "on_success_callback",
+    TaskInstanceState.FAILED: "on_failure_callback",
+    TaskInstanceState.UP_FOR_RETRY: "on_retry_callback",
 }
 
 

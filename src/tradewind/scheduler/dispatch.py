@@ -13,12 +13,10 @@ from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.scheduler.try_workload import workload_for
 from tradewind.store import pools, scheduling, task_instances
-from tradewind.store.scheduling import ALL_RUNS, RunScope
+from tradewind.store.scheduling import ALL_RUNS, DispatchCandidate, RunScope
 from tradewind.store.serialized_dag_cache import SerializedDagCache
-from tradewind.store.tables import TaskInstanceModel
 
 log = logging.getLogger(__name__)
-TI = TaskInstanceState
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ def select_and_queue(
             continue
         if per_pool.get(ti.pool, 0) + ti.pool_slots > total:
             continue
-        try_number = _next_try_number(ti)  # read before the update refreshes the row
+        try_number = _next_try_number(ti)
         if not _queue(session, ti, limits, now):
             continue
         per_dag[ti.dag_id] = per_dag.get(ti.dag_id, 0) + 1
@@ -69,12 +67,12 @@ def select_and_queue(
     return workloads
 
 
-def _queue(session: Session, ti: TaskInstanceModel, limits: Limits, now: datetime) -> bool:
+def _queue(session: Session, ti: DispatchCandidate, limits: Limits, now: datetime) -> bool:
     return task_instances.transition(
         session=session,
         key=TaskInstanceKey.of(ti),
-        expected=TI.SCHEDULED,
-        target=TI.QUEUED,
+        expected=TaskInstanceState.SCHEDULED,
+        target=TaskInstanceState.QUEUED,
         try_number=ti.try_number,
         values={
             "try_number": _next_try_number(ti),
@@ -94,7 +92,7 @@ def _queue(session: Session, ti: TaskInstanceModel, limits: Limits, now: datetim
     )
 
 
-def _next_try_number(ti: TaskInstanceModel) -> int:
+def _next_try_number(ti: DispatchCandidate) -> int:
     """A new try, except for a sensor going on after a reschedule (``next_poke_at`` set) or a deferred try
     resuming (``next_method`` set): same try."""
     going_on = ti.next_poke_at is not None or ti.next_method is not None

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from tradewind.core.events import TaskEvent
+from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.states import TaskInstanceState
 from tradewind.scheduler.try_failure import fail_try, reset_to_scheduled
 from tradewind.scheduler.try_observations import TickObservations
@@ -18,7 +18,6 @@ from tradewind.store.serialized_dag_cache import SerializedDagCache
 from tradewind.store.tables import TaskInstanceModel
 
 log = logging.getLogger(__name__)
-TI = TaskInstanceState
 
 
 def handle_events(
@@ -33,8 +32,10 @@ def handle_events(
 ) -> int:
     """Apply events; returns how many changed a task instance.
 
-    A compute that ended while its try is still queued or running means the runner died before recording
-    an outcome, with one exception: a duplicate runner (a redelivered message, a second pod) that was
+    An event says what the try's compute did (``TryProcessEvent``); the task instance's state is decided
+    here, from the event and the row. ``STARTED`` records the compute's id (pid, pod, Celery task id) and
+    changes no state. A compute that ended (``EXITED_CLEANLY`` or ``FAILED``) while its try is still queued
+    or running means the runner died before recording an outcome, with one exception: a duplicate runner (a redelivered message, a second pod) that was
     refused the try ends at once while the runner that holds it carries on. So an end event settles a
     running try only when it is about the process that claimed it (same pid or pod name), or when that
     runner has stopped heartbeating; otherwise the zombie check has the last word.
@@ -53,8 +54,8 @@ def handle_events(
         ti = rows.get(event.key.ti)
         if ti is None or ti.try_number != event.key.try_number:
             continue  # cleared or re-queued since: the event is about an old try
-        if event.state == TI.RUNNING:
-            if event.external_id and ti.state in (TI.QUEUED, TI.RUNNING):
+        if event.kind == TryProcessEvent.STARTED:
+            if event.external_id and ti.state in (TaskInstanceState.QUEUED, TaskInstanceState.RUNNING):
                 session.execute(
                     update(TaskInstanceModel)
                     .where(TaskInstanceModel.id == ti.id, TaskInstanceModel.try_number == ti.try_number)
@@ -63,19 +64,19 @@ def handle_events(
             if observations is not None:
                 observations.try_started(ti)
             continue
-        if ti.state not in (TI.QUEUED, TI.RUNNING):
+        if ti.state not in (TaskInstanceState.QUEUED, TaskInstanceState.RUNNING):
             if observations is not None and ti.state is not None:
                 observations.try_ended(ti, ti.state, now)  # the runner recorded the outcome itself
             continue
-        if ti.state == TI.QUEUED and _dispatched_again(event, ti, job_id):
+        if ti.state == TaskInstanceState.QUEUED and _dispatched_again(event, ti, job_id):
             log.info("try %s: ended without taking the try, which was queued again since; ignored", event.key)
             continue
-        if ti.state == TI.RUNNING and not _about_claimant(event, ti, now, heartbeat_grace):
+        if ti.state == TaskInstanceState.RUNNING and not _about_claimant(event, ti, now, heartbeat_grace):
             log.info(
                 "try %s: a runner that did not hold the try ended (%s); ignored", event.key, event.reason
             )
             continue
-        if event.never_started and ti.state == TI.QUEUED:
+        if event.never_started and ti.state == TaskInstanceState.QUEUED:
             if reset_to_scheduled(
                 session=session, ti=ti, reason=event.reason or "compute failed before start"
             ):
@@ -85,7 +86,7 @@ def handle_events(
         sdag = cache.find(session, ti.dag_id)
         task = sdag.task_dict.get(ti.task_id) if sdag is not None else None
         reason = event.reason or "the task's process ended without recording a state"
-        if event.state == TI.SUCCESS:
+        if event.kind == TryProcessEvent.EXITED_CLEANLY:
             reason = "the task's process exited cleanly without recording a state"
         new_state = fail_try(session=session, ti=ti, task=task, reason=reason, now=now)
         if new_state is not None:
@@ -100,7 +101,7 @@ def _dispatched_again(event: TaskEvent, ti: TaskInstanceModel, job_id: int | Non
     if job_id is not None and ti.queued_by_job_id is not None and ti.queued_by_job_id != job_id:
         return True
     # The runner exits 0 without running when it is refused the try; a queued try is nobody's yet.
-    return event.state == TI.SUCCESS and not event.never_started
+    return event.kind == TryProcessEvent.EXITED_CLEANLY and not event.never_started
 
 
 def _about_claimant(event: TaskEvent, ti: TaskInstanceModel, now: datetime, heartbeat_grace: float) -> bool:

@@ -25,20 +25,29 @@ from tradewind.observability.tracing import Tracing, open_tracing
 from tradewind.plugins.registry import ensure_plugins_loaded
 from tradewind.scheduler.db_outage import DatabaseOutage
 from tradewind.scheduler.tick import Scheduler
-from tradewind.store import jobs, scheduling
-from tradewind.store.engine import make_engine, make_session_factory, transaction
+from tradewind.store import jobs
+from tradewind.store.engine import make_session_factory, transaction
+from tradewind.store.next_work import NextWork, next_work
+from tradewind.store.wakeup import WakeUp
 
 log = logging.getLogger(__name__)
 
-#: How often the loop checks the database for new work from outside (triggers) when idle.
-POLL_INTERVAL = 0.05
+#: Shortest sleep between two ticks that found nothing to do (a due moment that already passed must not make
+#: the loop spin).
+MIN_SLEEP = 0.05
+#: How soon a moment that is due but whose work was not done (its DAG row held by another scheduler, its DAG
+#: not parsed yet) is looked at again, at most: ``loop_interval`` when shorter.
+PAST_DUE_RETRY = 1.0
+#: Sleeps end this much after a due moment, so the tick that follows sees it due.
+DUE_MARGIN = 0.01
 
 
 class SchedulerService:
     """Runs the scheduler until ``stop`` is set.
 
-    The loop ticks at once when the executor reports an event or a cheap query sees a new or queued run,
-    and at least every ``scheduler.loop_interval`` seconds otherwise.
+    The loop ticks at once when the executor reports an event or a write rings the wake-up signal (ADR
+    0012); otherwise every ``scheduler.loop_interval`` seconds while work is in flight, and with nothing in
+    flight at the next stored due moment, at most ``scheduler.idle_poll_interval`` seconds later.
     """
 
     def __init__(
@@ -62,9 +71,6 @@ class SchedulerService:
         # Stored DAGs with a plugin's custom timetable are rebuilt with the class it registers.
         ensure_plugins_loaded(settings)
         self.session_factory: sessionmaker[Session] = make_session_factory(engine)
-        # The idle poll only reads: on SQLite it must not take the write lock every 50 ms.
-        self._read_engine = make_engine(settings.database_url, immediate=False, pool_size=1)
-        self._read_sessions = make_session_factory(self._read_engine)
         self.executor = executor
         self.clock = clock or SystemClock()
         self.run_dag_processor = (
@@ -72,12 +78,13 @@ class SchedulerService:
             if run_dag_processor is None
             else run_dag_processor
         )
-        self._wake = threading.Event()
+        self._wake = WakeUp(settings.database_url)
         self._processor: subprocess.Popen[bytes] | None = None
         self.job_id: int | None = None
-        # Loop state: monotonic times of the last tick and heartbeat, and the last work marker seen.
-        self._last_tick = self._last_heartbeat = 0.0
-        self._marker: tuple[object, ...] | None = None
+        # Loop state: monotonic times of the next tick due, of the last heartbeat and of the last housekeeping,
+        # and whether work was in flight when last looked at.
+        self._tick_at = self._last_heartbeat = self._last_housekeeping = 0.0
+        self._in_flight = True
         self._own_tracing: Tracing | None = None
 
     def run(self, stop: threading.Event) -> None:
@@ -124,47 +131,67 @@ class SchedulerService:
     def _loop(self, scheduler: Scheduler, stop: threading.Event) -> None:
         sched = self.settings.scheduler
         outage = DatabaseOutage(give_up_after=sched.liveness_threshold)
+        self._wake.set_when(stop)  # the loop sleeps on the wake-up signal, which ``stop`` alone would not end
+        woken = True
         while not stop.is_set():
             try:
-                self._iterate(scheduler)
+                self._iterate(scheduler, woken=woken)
             except SQLAlchemyError as exc:
                 # A deadlock, a lost connection, SQLite's lock wait: roll back and go round again. Only an
                 # outage longer than the liveness threshold stops the scheduler (others have adopted by then).
                 stop.wait(outage.failed(exc))
-                self._wake.set()  # the rolled-back tick's work is still to do
+                woken = True  # the rolled-back tick's work is still to do
                 continue
             outage.recovered()
             self._check_processor()
-            self._wake.wait(POLL_INTERVAL)
+            next_heartbeat = self._last_heartbeat + sched.heartbeat_interval
+            woken = self._wake.wait(max(0.0, min(self._tick_at, next_heartbeat) - time.monotonic()))
 
-    def _iterate(self, scheduler: Scheduler) -> None:
+    def _iterate(self, scheduler: Scheduler, *, woken: bool) -> None:
         sched = self.settings.scheduler
-        woken = self._wake.is_set()
-        self._wake.clear()
         mono = time.monotonic()
-        new_marker = self._work_marker()
-        if woken or new_marker != self._marker or mono - self._last_tick >= sched.loop_interval:
-            self._marker = new_marker
+        if woken or mono >= self._tick_at:
             stats = scheduler.tick(self.clock.now())
-            self._last_tick = mono
             self.metrics.timing("scheduler.scheduler_loop_duration", time.monotonic() - mono)
+            # More may be ready at once (a finished try frees its downstream tasks): go round again.
             if stats.did_work:
-                self._wake.set()  # there may be more: go round again at once
+                self._in_flight = True
+                self._tick_at = mono
+            else:
+                self._tick_at = mono + self._sleep_after_idle_tick()
         if time.monotonic() - self._last_heartbeat >= sched.heartbeat_interval:
             self._heartbeat(scheduler)
             self._last_heartbeat = time.monotonic()
 
-    def _work_marker(self) -> tuple[object, ...]:
-        with self._read_sessions() as session:
-            return scheduling.work_marker(session=session)
+    def _sleep_after_idle_tick(self) -> float:
+        """Seconds until the next tick when the last one found nothing to do (ADR 0012)."""
+        sched = self.settings.scheduler
+        with self.session_factory() as session:
+            work: NextWork = next_work(session=session)
+        self._in_flight = work.in_flight
+        if work.in_flight:
+            return sched.loop_interval
+        sleep = max(sched.idle_poll_interval, sched.loop_interval)
+        if work.due_at is not None:
+            until_due = (work.due_at - self.clock.now()).total_seconds()
+            # Past due and still not done (the DAG row held by another scheduler, the DAG not parsed yet): look
+            # again soon, but not at once.
+            sleep = min(sleep, until_due + DUE_MARGIN if until_due > 0 else min(sched.loop_interval, PAST_DUE_RETRY))
+        log.debug("nothing to do: next tick in %.2f s unless woken (in flight: %s)", sleep, work.in_flight)
+        return max(sleep, MIN_SLEEP)
 
     def _heartbeat(self, scheduler: Scheduler) -> None:
+        """The job heartbeat (one small write), and housekeeping: every heartbeat while work is in flight,
+        every ``idle_poll_interval`` otherwise (zombies, stuck and orphaned tries need tries in flight)."""
         now = self.clock.now()
         assert self.job_id is not None
         with transaction(self.session_factory) as session:
             jobs.job_heartbeat(session=session, job_id=self.job_id, now=now)
         self.metrics.incr("scheduler_heartbeat")
-        scheduler.housekeeping(now)
+        mono = time.monotonic()
+        if self._in_flight or mono - self._last_housekeeping >= self.settings.scheduler.idle_poll_interval:
+            scheduler.housekeeping(now)
+            self._last_housekeeping = mono
 
     # -- DAG processor child ------------------------------------------------------------------------
     def _start_processor(self) -> None:
@@ -191,7 +218,7 @@ class SchedulerService:
         if self.job_id is not None:
             with transaction(self.session_factory) as session:
                 jobs.end_job(session=session, job_id=self.job_id, now=self.clock.now())
-        self._read_engine.dispose()
+        self._wake.close()
         if self._own_tracing is not None:
             self._own_tracing.close(timeout=5.0)
 

@@ -10,8 +10,6 @@ from tradewind.executors.base import Executor
 from tradewind.observability.metrics import Metrics
 from tradewind.store.tables import PoolModel, TaskInstanceModel
 
-TI = TaskInstanceState
-
 
 def record_slot_gauges(*, session: Session, metrics: Metrics, executor: Executor, job_id: int | None) -> None:
     """Executor slots as this scheduler's executor sees them (queued: tries this scheduler queued that no
@@ -22,11 +20,11 @@ def record_slot_gauges(*, session: Session, metrics: Metrics, executor: Executor
     queued_here = 0
     for pool, state, slots, queued_by_me in session.execute(
         select(ti.pool, ti.state, func.sum(ti.pool_slots), func.sum(mine))
-        .where(ti.state.in_([TI.QUEUED, TI.RUNNING]))
+        .where(ti.state.in_([TaskInstanceState.QUEUED, TaskInstanceState.RUNNING]))
         .group_by(ti.pool, ti.state)
     ):
         occupancy[(pool, str(state))] = int(slots or 0)
-        if state == TI.QUEUED:
+        if state == TaskInstanceState.QUEUED:
             queued_here += int(queued_by_me or 0)
     name = executor.name
     running = len(executor.running_keys())
@@ -34,8 +32,8 @@ def record_slot_gauges(*, session: Session, metrics: Metrics, executor: Executor
     metrics.gauge("executor.queued_tasks", queued_here, executor=name)
     metrics.gauge("executor.running_tasks", max(0, running - queued_here), executor=name)
     for pool_name, total in session.execute(select(PoolModel.name, PoolModel.slots)):
-        queued = occupancy.get((pool_name, TI.QUEUED.value), 0)
-        running_slots = occupancy.get((pool_name, TI.RUNNING.value), 0)
+        queued = occupancy.get((pool_name, TaskInstanceState.QUEUED.value), 0)
+        running_slots = occupancy.get((pool_name, TaskInstanceState.RUNNING.value), 0)
         metrics.gauge("pool.open_slots", total - queued - running_slots, pool_name=pool_name)
         metrics.gauge("pool.queued_slots", queued, pool_name=pool_name)
         metrics.gauge("pool.running_slots", running_slots, pool_name=pool_name)

@@ -25,7 +25,6 @@ from tradewind.store.serialized_dag_cache import SerializedDagCache
 from tradewind.store.tables import DagRunModel
 
 log = logging.getLogger(__name__)
-TI = TaskInstanceState
 
 
 @dataclass
@@ -117,7 +116,7 @@ def _plan_run(
         )
 
 
-def _move(session: Session, view: _Run, ti: PlannedTi, target: TI, **values: Any) -> bool:
+def _move(session: Session, view: _Run, ti: PlannedTi, target: TaskInstanceState, **values: Any) -> bool:
     ok = task_instances.transition(
         session=session, key=TaskInstanceKey.of(ti), expected=view.state[ti.id], target=target, values=values
     )
@@ -128,14 +127,14 @@ def _move(session: Session, view: _Run, ti: PlannedTi, target: TI, **values: Any
 
 def _plan_ti(session: Session, view: _Run, task: SerializedTask, ti: PlannedTi, now: datetime) -> int:
     state = view.state[ti.id]
-    if state == TI.UP_FOR_RETRY:
+    if state == TaskInstanceState.UP_FOR_RETRY:
         if ti.next_retry_at is None or ti.next_retry_at <= now:
-            return int(_move(session, view, ti, TI.SCHEDULED, scheduled_at=now))
+            return int(_move(session, view, ti, TaskInstanceState.SCHEDULED, scheduled_at=now))
         return 0
-    if state == TI.UP_FOR_RESCHEDULE:
+    if state == TaskInstanceState.UP_FOR_RESCHEDULE:
         # next_poke_at stays set until the try is queued: it tells dispatch to keep the try number.
         if ti.next_poke_at is None or ti.next_poke_at <= now:
-            return int(_move(session, view, ti, TI.SCHEDULED, scheduled_at=now))
+            return int(_move(session, view, ti, TaskInstanceState.SCHEDULED, scheduled_at=now))
         return 0
     if state is not None:
         return 0
@@ -147,19 +146,19 @@ def _plan_ti(session: Session, view: _Run, task: SerializedTask, ti: PlannedTi, 
     if decision == "wait":
         return 0
     if decision == "skip":
-        _move(session, view, ti, TI.SKIPPED, start_date=now, end_date=now)
+        _move(session, view, ti, TaskInstanceState.SKIPPED, start_date=now, end_date=now)
         return 0
     if decision == "upstream_failed":
-        _move(session, view, ti, TI.UPSTREAM_FAILED, start_date=now, end_date=now)
+        _move(session, view, ti, TaskInstanceState.UPSTREAM_FAILED, start_date=now, end_date=now)
         return 0
     if task.depends_on_past and not _past_succeeded(session, view.model, ti):
         return 0
     if task.expand is not None and ti.map_index == -1:
         return _expand(session, view, task, ti, now)
-    if not _move(session, view, ti, TI.SCHEDULED, scheduled_at=now):
+    if not _move(session, view, ti, TaskInstanceState.SCHEDULED, scheduled_at=now):
         return 0
     if task.is_empty:
-        _move(session, view, ti, TI.SUCCESS, start_date=now, end_date=now, duration=0.0)
+        _move(session, view, ti, TaskInstanceState.SUCCESS, start_date=now, end_date=now, duration=0.0)
         return 0
     return 1
 
@@ -173,14 +172,14 @@ def _upstream_counts(view: _Run, task: SerializedTask, ti: PlannedTi) -> Upstrea
     setup_states = Counter(view.state[t.id] for up in setups for t in upstream[up])
     return UpstreamCounts(
         total=sum(len(tis) for tis in upstream.values()),
-        success=states[TI.SUCCESS],
-        skipped=states[TI.SKIPPED],
-        failed=states[TI.FAILED],
-        upstream_failed=states[TI.UPSTREAM_FAILED],
-        removed=states[TI.REMOVED],
+        success=states[TaskInstanceState.SUCCESS],
+        skipped=states[TaskInstanceState.SKIPPED],
+        failed=states[TaskInstanceState.FAILED],
+        upstream_failed=states[TaskInstanceState.UPSTREAM_FAILED],
+        removed=states[TaskInstanceState.REMOVED],
         setup=sum(len(upstream[up]) for up in setups),
-        setup_success=setup_states[TI.SUCCESS],
-        setup_skipped=setup_states[TI.SKIPPED],
+        setup_success=setup_states[TaskInstanceState.SUCCESS],
+        setup_skipped=setup_states[TaskInstanceState.SKIPPED],
     )
 
 
@@ -198,11 +197,11 @@ def _setup_teardown_gate(view: _Run, task: SerializedTask, decision: Decision) -
     if not setups:
         return decision
     states = [s for t in setups for s in view.states_of(t)]
-    if any(s in (TI.FAILED, TI.UPSTREAM_FAILED) for s in states):
+    if any(s in (TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM_FAILED) for s in states):
         return "upstream_failed"
-    if TI.SKIPPED in states:
+    if TaskInstanceState.SKIPPED in states:
         return "skip"
-    if decision == "run" and any(s is not TI.SUCCESS for s in states):
+    if decision == "run" and any(s is not TaskInstanceState.SUCCESS for s in states):
         return "wait"
     return decision
 
@@ -214,7 +213,7 @@ def _past_succeeded(session: Session, run: DagRunModel, ti: PlannedTi) -> bool:
     past = scheduling.task_instance_state(
         session=session, key=TaskInstanceKey(ti.dag_id, previous.run_id, ti.task_id, ti.map_index)
     )
-    return past is scheduling.MISSING or past in (TI.SUCCESS, TI.SKIPPED)
+    return past is scheduling.MISSING or past in (TaskInstanceState.SUCCESS, TaskInstanceState.SKIPPED)
 
 
 def _expand(session: Session, view: _Run, task: SerializedTask, ti: PlannedTi, now: datetime) -> int:
@@ -222,15 +221,31 @@ def _expand(session: Session, view: _Run, task: SerializedTask, ti: PlannedTi, n
     try:
         length = expansion_size(session, ti, task.expand, what=repr(task.task_id))
     except TaskExecutionError as exc:
-        _move(session, view, ti, TI.UPSTREAM_FAILED, start_date=now, end_date=now, state_reason=str(exc))
+        _move(
+            session,
+            view,
+            ti,
+            TaskInstanceState.UPSTREAM_FAILED,
+            start_date=now,
+            end_date=now,
+            state_reason=str(exc),
+        )
         return 0
     if length == 0:
-        _move(session, view, ti, TI.SKIPPED, start_date=now, end_date=now, state_reason="mapped over nothing")
+        _move(
+            session,
+            view,
+            ti,
+            TaskInstanceState.SKIPPED,
+            start_date=now,
+            end_date=now,
+            state_reason="mapped over nothing",
+        )
         return 0
     first, created = scheduling.expand_mapped(session=session, placeholder=ti, length=length, now=now)
     view.replace(ti, first)
     for new in created:
-        view.state[new.id] = TI.SCHEDULED
+        view.state[new.id] = TaskInstanceState.SCHEDULED
         view.by_task[task.task_id].append(new)
     return length
 
@@ -244,18 +259,42 @@ def _plan_group_placeholder(
     try:
         spec = group_spec(view.sdag, task)
     except TaskExecutionError as exc:
-        _move(session, view, ti, TI.UPSTREAM_FAILED, start_date=now, end_date=now, state_reason=str(exc))
+        _move(
+            session,
+            view,
+            ti,
+            TaskInstanceState.UPSTREAM_FAILED,
+            start_date=now,
+            end_date=now,
+            state_reason=str(exc),
+        )
         return 0
     source_states = [s for src in group_sources(spec) for s in view.states_of(src)]
-    if all(s == TI.SUCCESS for s in source_states):
+    if all(s == TaskInstanceState.SUCCESS for s in source_states):
         try:
             length = expansion_size(session, ti, spec, what=f"task group {task.mapped_group!r}")
         except TaskExecutionError as exc:
-            _move(session, view, ti, TI.UPSTREAM_FAILED, start_date=now, end_date=now, state_reason=str(exc))
+            _move(
+                session,
+                view,
+                ti,
+                TaskInstanceState.UPSTREAM_FAILED,
+                start_date=now,
+                end_date=now,
+                state_reason=str(exc),
+            )
             return 0
         if length == 0:
             reason = "its task group is mapped over nothing"
-            _move(session, view, ti, TI.SKIPPED, start_date=now, end_date=now, state_reason=reason)
+            _move(
+                session,
+                view,
+                ti,
+                TaskInstanceState.SKIPPED,
+                start_date=now,
+                end_date=now,
+                state_reason=reason,
+            )
             return 0
         first, created = scheduling.expand_mapped(
             session=session, placeholder=ti, length=length, now=now, state=None
@@ -267,11 +306,11 @@ def _plan_group_placeholder(
         return sum(_plan_ti(session, view, task, instance, now) for instance in [first, *created])
     decision = evaluate_trigger_rule(task.trigger_rule, _upstream_counts(view, task, ti))
     if decision == "skip":
-        _move(session, view, ti, TI.SKIPPED, start_date=now, end_date=now)
+        _move(session, view, ti, TaskInstanceState.SKIPPED, start_date=now, end_date=now)
     elif decision == "upstream_failed" or (
         decision == "run" and all(s in FINISHED_TI_STATES for s in source_states)
     ):
-        _move(session, view, ti, TI.UPSTREAM_FAILED, start_date=now, end_date=now)
+        _move(session, view, ti, TaskInstanceState.UPSTREAM_FAILED, start_date=now, end_date=now)
     return 0
 
 
@@ -282,9 +321,17 @@ def _reconcile_structure(
     present = {ti.task_id for ti in tis}
     gone = [ti for ti in tis if ti.task_id not in sdag.task_dict]
     for ti in gone:
-        if ti_state_or_none(ti.state) not in (TI.REMOVED, TI.RUNNING, TI.QUEUED):
+        if ti_state_or_none(ti.state) not in (
+            TaskInstanceState.REMOVED,
+            TaskInstanceState.RUNNING,
+            TaskInstanceState.QUEUED,
+        ):
             task_instances.transition(
-                session=session, key=TaskInstanceKey.of(ti), expected=ti_state_or_none(ti.state), target=TI.REMOVED, values={}
+                session=session,
+                key=TaskInstanceKey.of(ti),
+                expected=ti_state_or_none(ti.state),
+                target=TaskInstanceState.REMOVED,
+                values={},
             )
     missing = [t for t in sdag.tasks if t.task_id not in present]
     if missing:
@@ -311,18 +358,24 @@ def _time_out(session: Session, view: _Run, now: datetime, terminate: Callable[[
     for tis in view.by_task.values():
         for ti in tis:
             state = view.state[ti.id]
-            if state in (TI.QUEUED, TI.RUNNING):
+            if state in (TaskInstanceState.QUEUED, TaskInstanceState.RUNNING):
                 terminate(TaskTryKey(TaskInstanceKey.of(ti), ti.try_number))
-                _move(session, view, ti, TI.FAILED, end_date=now, state_reason=reason)
-            elif state in (None, TI.SCHEDULED, TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE, TI.DEFERRED):
-                _move(session, view, ti, TI.SKIPPED, end_date=now, state_reason=reason)
+                _move(session, view, ti, TaskInstanceState.FAILED, end_date=now, state_reason=reason)
+            elif state in (
+                None,
+                TaskInstanceState.SCHEDULED,
+                TaskInstanceState.UP_FOR_RETRY,
+                TaskInstanceState.UP_FOR_RESCHEDULE,
+                TaskInstanceState.DEFERRED,
+            ):
+                _move(session, view, ti, TaskInstanceState.SKIPPED, end_date=now, state_reason=reason)
 
 
 def _final_state(view: _Run) -> DagRunState:
     """Failed when a leaf task failed; teardowns are left out unless they have on_failure_fail_dagrun."""
     deciding = view.sdag.setup_teardown.run_state_task_ids()
     leaf_states = [s for task_id in deciding for s in view.states_of(task_id)]
-    if any(s in (TI.FAILED, TI.UPSTREAM_FAILED) for s in leaf_states):
+    if any(s in (TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM_FAILED) for s in leaf_states):
         return DagRunState.FAILED
     return DagRunState.SUCCESS
 

@@ -13,8 +13,6 @@ from tradewind.execution.try_ending import TryEnd, end_try
 from tradewind.store import task_instances
 from tradewind.store.tables import TaskInstanceModel
 
-TI = TaskInstanceState
-
 
 def fail_try(
     *,
@@ -30,7 +28,7 @@ def fail_try(
     (the runner or another scheduler got there first)."""
     end = end_try(
         session=session, ti=ti, outcome="failed", task=task, now=now, reason=reason,
-        expected=(TI.QUEUED, TI.RUNNING), allow_retry=allow_retry,
+        expected=(TaskInstanceState.QUEUED, TaskInstanceState.RUNNING), allow_retry=allow_retry,
     )  # fmt: skip
     return end.state if isinstance(end, TryEnd) else None
 
@@ -42,8 +40,8 @@ def reset_to_scheduled(*, session: Session, ti: TaskInstanceModel, reason: str) 
     return task_instances.transition(
         session=session,
         key=key,
-        expected=TI.QUEUED,
-        target=TI.SCHEDULED,
+        expected=TaskInstanceState.QUEUED,
+        target=TaskInstanceState.SCHEDULED,
         try_number=ti.try_number,
         values={
             "try_number": ti.try_number if ti.next_method is not None else max(0, ti.try_number - 1),

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from tradewind.core.serialized_dag import SerializedDag
 from tradewind.core.workload import ExecuteTask
+from tradewind.store.scheduling import DispatchCandidate
 from tradewind.store.tables import TaskInstanceModel
 
 
-def workload_for(ti: TaskInstanceModel, sdag: SerializedDag | None, *, try_number: int) -> ExecuteTask:
+def workload_for(
+    ti: TaskInstanceModel | DispatchCandidate, sdag: SerializedDag | None, *, try_number: int
+) -> ExecuteTask:
     """The workload of try ``try_number`` of ``ti``; without the DAG (or the task) in it, the DAG file path
     is empty and the executor config is the default."""
     task = sdag.task_dict.get(ti.task_id) if sdag is not None else None

@@ -21,7 +21,6 @@ from tradewind.store.serialized_dag_cache import SerializedDagCache
 from tradewind.store.tables import TaskInstanceModel
 
 log = logging.getLogger(__name__)
-TI = TaskInstanceState
 
 
 def fail_zombies(
@@ -96,7 +95,7 @@ def adopt_orphans(
         try_key = _workload(session, cache, ti).try_key
         if try_key not in not_adopted:
             adopted_ids.append(ti.id)
-        elif ti.state == TI.QUEUED and reset_to_scheduled(
+        elif ti.state == TaskInstanceState.QUEUED and reset_to_scheduled(
             session=session, ti=ti, reason="its scheduler died before the try started"
         ):
             reset += 1

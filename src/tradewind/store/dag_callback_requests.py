@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from tradewind.sdk.errors import NotFoundError
 from tradewind.store.tables import DagCallbackRequestModel
+from tradewind.store.wakeup import DAG_CALLBACKS, ring
 
 #: Callback attribute names of a DAG, as the request stores them.
 ON_SUCCESS = "on_success_callback"
@@ -36,6 +37,7 @@ def request_dag_callback(
         DagCallbackRequestModel(dag_id=dag_id, run_id=run_id, callback=callback, reason=reason, created_at=now)
     )
     session.flush()
+    ring(session, DAG_CALLBACKS)  # the DAG processor's callback thread takes it at once
     return True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from tradewind.core.transitions import check_dag_run_transition
 from tradewind.sdk.errors import ConflictError, NotFoundError
 from tradewind.sdk.schedules import DataInterval
 from tradewind.store.ordering import order_clauses
-from tradewind.store.tables import DagRunModel
+from tradewind.store.tables import DagModel, DagRunModel
 
 ACTIVE_RUN_STATES: frozenset[DagRunState] = frozenset({DagRunState.QUEUED, DagRunState.RUNNING})
 RUN_ORDER_COLUMNS = ("logical_date", "start_date", "end_date", "queued_at", "run_id", "state", "id")
@@ -82,6 +83,53 @@ def get_dag_run(*, session: Session, dag_id: str, run_id: str) -> DagRunModel:
     if run is None:
         raise NotFoundError(f"DAG {dag_id!r} has no run {run_id!r}", kind="dag_run", ident=run_id)
     return run
+
+
+@dataclass(frozen=True, slots=True)
+class RunOfTry:
+    """What a try's claim reads of its run and of its DAG's file."""
+
+    run_type: str
+    logical_date: datetime
+    data_interval_start: datetime | None
+    data_interval_end: datetime | None
+    start_date: datetime | None
+    conf: dict[str, Any]
+    fileloc: str
+    relative_fileloc: str
+
+
+def run_of_try(*, session: Session, dag_id: str, run_id: str) -> RunOfTry:
+    """The run's fields a try's context needs and where its DAG's file is, in one query."""
+    stmt = (
+        select(
+            DagRunModel.run_type,
+            DagRunModel.logical_date,
+            DagRunModel.data_interval_start,
+            DagRunModel.data_interval_end,
+            DagRunModel.start_date,
+            DagRunModel.conf,
+            DagModel.fileloc,
+            DagModel.relative_fileloc,
+        )
+        .join(DagModel, DagModel.dag_id == DagRunModel.dag_id, isouter=True)
+        .where(DagRunModel.dag_id == dag_id, DagRunModel.run_id == run_id)
+    )
+    row = session.execute(stmt).one_or_none()
+    if row is None:
+        raise NotFoundError(f"DAG {dag_id!r} has no run {run_id!r}", kind="dag_run", ident=run_id)
+    if row.fileloc is None:
+        raise NotFoundError(f"DAG {dag_id!r} does not exist", kind="dag", ident=dag_id)
+    return RunOfTry(
+        run_type=row.run_type,
+        logical_date=row.logical_date,
+        data_interval_start=row.data_interval_start,
+        data_interval_end=row.data_interval_end,
+        start_date=row.start_date,
+        conf=dict(row.conf or {}),
+        fileloc=row.fileloc,
+        relative_fileloc=row.relative_fileloc,
+    )
 
 
 def list_dag_runs(

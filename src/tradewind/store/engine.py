@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,7 +43,11 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5, immediate: 
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if url.startswith("sqlite"):
         _create_private_sqlite_file(url)
-        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        kwargs["connect_args"] = {
+            "timeout": 30,
+            "check_same_thread": False,
+            "factory": _WriteLockedConnection,
+        }
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin if immediate else _sqlite_on_begin_deferred)
@@ -99,18 +104,105 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 WRITE_LOCK_TIMEOUT = 30.0
 _LOCK_POLL_MIN, _LOCK_POLL_MAX = 0.0005, 0.004
 
+#: One lock per database file for the writers of this process (see ``_WriteLockedConnection``).
+_process_write_locks: dict[str, threading.Lock] = {}
+_process_write_locks_guard = threading.Lock()
+
+
+def _process_write_lock(database: str) -> threading.Lock:
+    key = os.path.realpath(database)
+    with _process_write_locks_guard:
+        return _process_write_locks.setdefault(key, threading.Lock())
+
+
+def _forget_process_write_locks() -> None:
+    # A forked child starts with no writer: a lock a parent's thread held at the fork would never be freed.
+    global _process_write_locks_guard
+    _process_write_locks_guard = threading.Lock()
+    _process_write_locks.clear()
+
+
+os.register_at_fork(after_in_child=_forget_process_write_locks)
+
+
+class _WriteLockedConnection(sqlite3.Connection):
+    """A SQLite connection whose write transactions also hold its process's lock for the database file.
+
+    Threads of one process (the execution API's workers, `standalone`'s parts) queue on that lock instead of
+    polling BEGIN IMMEDIATE against each other; only writers of other processes are polled for. SQLite's
+    own lock still decides who writes: the process lock only saves the polling. It is released when the
+    transaction ends by any path (commit, rollback, the pool's reset, close).
+    """
+
+    _write_lock: threading.Lock | None = None
+    _file_lock: tuple[int, threading.Lock] | None = None  # (pid, lock): a forked child looks its lock up anew
+
+    def take_write_lock(self, timeout: float) -> bool:
+        pid = os.getpid()
+        if self._file_lock is None or self._file_lock[0] != pid:
+            self._file_lock = (pid, self._lock_for_file())
+        lock = self._file_lock[1]
+        if not lock.acquire(timeout=max(timeout, 0.0)):
+            return False
+        self._write_lock = lock
+        return True
+
+    def release_write_lock(self) -> None:
+        lock, self._write_lock = self._write_lock, None
+        if lock is not None and self._file_lock is not None and self._file_lock[0] == os.getpid():
+            lock.release()  # (in a forked child the parent's lock is not ours to release)
+
+    def _lock_for_file(self) -> threading.Lock:
+        row = self.execute("PRAGMA database_list").fetchone()
+        if row is None or not row[2]:
+            return threading.Lock()  # an in-memory database is this connection's alone
+        return _process_write_lock(str(row[2]))
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.release_write_lock()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.release_write_lock()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.release_write_lock()
+
 
 def _sqlite_on_begin(conn: Any) -> None:
     """Take the write lock up front (BEGIN IMMEDIATE: no deadlocking upgrade from a read lock).
 
-    SQLite's own busy handler backs off to 100 ms sleeps under contention, which is what made each of a
-    handful of concurrent task processes wait hundreds of milliseconds for a lock held for one. Here the
-    wait is a short poll instead; reads keep the busy timeout for the rare checkpoint wait.
+    First the process's lock for the file (``_WriteLockedConnection``): a thread waits there, without
+    polling, while another thread of this process writes. Then SQLite's: its own busy handler backs off to
+    100 ms sleeps under contention, which is what made each of a handful of concurrent task processes wait
+    hundreds of milliseconds for a lock held for one. Here the wait is a short poll instead; reads keep the
+    busy timeout for the rare checkpoint wait.
     """
     raw = conn.connection.dbapi_connection
+    deadline = time.monotonic() + WRITE_LOCK_TIMEOUT
+    if isinstance(raw, _WriteLockedConnection) and not raw.take_write_lock(deadline - time.monotonic()):
+        raise OperationalError(
+            "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked (by this process)")
+        )
+    try:
+        _begin_immediate(raw, deadline)
+    except BaseException:
+        if isinstance(raw, _WriteLockedConnection):
+            raw.release_write_lock()
+        raise
+
+
+def _begin_immediate(raw: Any, deadline: float) -> None:
     raw.execute("PRAGMA busy_timeout=0")
     try:
-        deadline = time.monotonic() + WRITE_LOCK_TIMEOUT
         pause = _LOCK_POLL_MIN
         while True:
             try:

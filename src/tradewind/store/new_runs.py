@@ -19,6 +19,7 @@ from tradewind.sdk.errors import ConflictError, RefusedInputError
 from tradewind.sdk.schedules import DataInterval, manual_data_interval, timetable_from_dict
 from tradewind.store import dag_runs, dags, task_instances
 from tradewind.store.tables import DagRunModel
+from tradewind.store.wakeup import ring
 
 
 def create_run(
@@ -87,6 +88,7 @@ def trigger_run(
             f"logical_date {logical_date.isoformat()} is out of the range this DAG's schedule covers: {exc}",
             field="logical_date",
         ) from None
+    ring(session)  # the scheduler starts the queued run as soon as this commits
     return create_run(
         session=session,
         sdag=sdag,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,8 +26,10 @@ from tradewind.store.xcom import delete_xcoms
 __all__ = [
     "CLEARABLE_FAILED",
     "DEFERRAL_CLEARED",
+    "ClaimedRow",
     "TryInfo",
     "archive_try",
+    "claim_queued",
     "clear_targets",
     "clear_task_instances",
     "create_task_instances",
@@ -39,7 +42,6 @@ __all__ = [
     "transition",
 ]
 
-TI = TaskInstanceState
 StateOrNone = TaskInstanceState | None
 Expected = TaskInstanceState | str | None | Collection[TaskInstanceState | str | None]
 
@@ -209,6 +211,39 @@ def transition(
     return session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedRow:
+    """What a claim answers with from the task instance row it moved to running."""
+
+    max_tries: int
+    next_method: str | None
+    next_kwargs: dict[str, Any] | None
+
+
+def claim_queued(
+    *, session: Session, key: TaskInstanceKey, try_number: int, values: dict[str, Any]
+) -> ClaimedRow | None:
+    """Compare-and-set queued -> running at ``try_number`` (``values``: further columns) and read what the
+    claim needs, in one statement (UPDATE ... RETURNING, no ORM objects: this runs once per try). None when
+    the row was not queued at that try; ``get_task_instance`` then tells why."""
+    check_ti_transition(TaskInstanceState.QUEUED, TaskInstanceState.RUNNING)
+    stmt = (
+        update(TaskInstanceModel)
+        .where(
+            *_key_filter(key),
+            TaskInstanceModel.state == TaskInstanceState.QUEUED.value,
+            TaskInstanceModel.try_number == try_number,
+        )
+        .values(state=TaskInstanceState.RUNNING.value, **values)
+        .returning(TaskInstanceModel.max_tries, TaskInstanceModel.next_method, TaskInstanceModel.next_kwargs)
+        .execution_options(synchronize_session=False)
+    )
+    row = session.execute(stmt).one_or_none()
+    if row is None:
+        return None
+    return ClaimedRow(max_tries=row.max_tries, next_method=row.next_method, next_kwargs=row.next_kwargs)
+
+
 def heartbeat(*, session: Session, key: TaskInstanceKey, try_number: int, now: datetime) -> bool:
     """Record that the runner of this try is alive; False when the try is no longer the caller's to run
     (the row moved to another try or out of running), which tells the runner to stop the task."""
@@ -217,7 +252,7 @@ def heartbeat(*, session: Session, key: TaskInstanceKey, try_number: int, now: d
         .where(
             *_key_filter(key),
             TaskInstanceModel.try_number == try_number,
-            TaskInstanceModel.state == TI.RUNNING,
+            TaskInstanceModel.state == TaskInstanceState.RUNNING,
         )
         .values(last_heartbeat_at=now)
         .execution_options(synchronize_session="fetch")
@@ -235,7 +270,7 @@ def mark_task_instance(
 ) -> bool:
     """Set a final state (success, failed, skipped) as a user does from the UI, API or CLI; False if the
     task instance is in that state already or moved meanwhile."""
-    state = TI(state)
+    state = TaskInstanceState(state)
     ti = get_task_instance(session=session, key=key)
     current = ti_state_or_none(ti.state)
     if current == state:
@@ -257,7 +292,7 @@ def mark_task_instance(
 
 
 #: The states ``only_failed`` clears.
-CLEARABLE_FAILED = frozenset({TI.FAILED.value, TI.UPSTREAM_FAILED.value})
+CLEARABLE_FAILED = frozenset({TaskInstanceState.FAILED.value, TaskInstanceState.UPSTREAM_FAILED.value})
 
 
 def _checked_scope(sdag: SerializedDag, task_ids: Collection[str], *, include_downstream: bool) -> set[str]:
@@ -384,7 +419,7 @@ def _clear_one(session: Session, ti: TaskInstanceModel, sdag: SerializedDag) -> 
         current = ti_state_or_none(ti.state)
         if current is None:
             return True
-        if current is not TI.SCHEDULED and ti.try_number > 0:
+        if current is not TaskInstanceState.SCHEDULED and ti.try_number > 0:
             archive_try(session=session, ti=ti)
         retries = sdag.task_dict[ti.task_id].retries or 0
         moved = transition(

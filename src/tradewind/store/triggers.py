@@ -23,8 +23,6 @@ from tradewind.sdk.triggers.base import FAIL_METHOD, FAILURE_ERROR, TIMEOUT_ERRO
 from tradewind.store import assets
 from tradewind.store.tables import AssetWatcherModel, TaskInstanceModel, TriggerModel
 
-TI = TaskInstanceState
-
 
 @dataclass(frozen=True)
 class StoredTrigger:
@@ -163,10 +161,10 @@ def _settle(session: Session, trigger_id: int, triggerer_id: int, now: datetime,
     )
     if deleted.rowcount != 1:  # type: ignore[attr-defined]
         return None
-    check_ti_transition(TI.DEFERRED, TI.SCHEDULED)
+    check_ti_transition(TaskInstanceState.DEFERRED, TaskInstanceState.SCHEDULED)
     rows = session.execute(
         select(TaskInstanceModel.id, TaskInstanceModel.next_method, TaskInstanceModel.next_kwargs).where(
-            TaskInstanceModel.trigger_id == trigger_id, TaskInstanceModel.state == TI.DEFERRED
+            TaskInstanceModel.trigger_id == trigger_id, TaskInstanceModel.state == TaskInstanceState.DEFERRED
         )
     ).all()
     moved = 0
@@ -177,10 +175,10 @@ def _settle(session: Session, trigger_id: int, triggerer_id: int, now: datetime,
             .where(
                 TaskInstanceModel.id == ti_id,
                 TaskInstanceModel.trigger_id == trigger_id,
-                TaskInstanceModel.state == TI.DEFERRED,
+                TaskInstanceModel.state == TaskInstanceState.DEFERRED,
             )
             .values(
-                state=TI.SCHEDULED.value,
+                state=TaskInstanceState.SCHEDULED.value,
                 next_method=method or next_method,
                 next_kwargs=kwargs,
                 trigger_id=None,
@@ -195,12 +193,12 @@ def _settle(session: Session, trigger_id: int, triggerer_id: int, now: datetime,
 
 def time_out_deferred(*, session: Session, now: datetime) -> int:
     """Deferred tries whose ``trigger_timeout`` passed are scheduled to fail with a timeout error."""
-    check_ti_transition(TI.DEFERRED, TI.SCHEDULED)
+    check_ti_transition(TaskInstanceState.DEFERRED, TaskInstanceState.SCHEDULED)
     result = session.execute(
         update(TaskInstanceModel)
-        .where(TaskInstanceModel.state == TI.DEFERRED, TaskInstanceModel.trigger_timeout < now)
+        .where(TaskInstanceModel.state == TaskInstanceState.DEFERRED, TaskInstanceModel.trigger_timeout < now)
         .values(
-            state=TI.SCHEDULED.value,
+            state=TaskInstanceState.SCHEDULED.value,
             next_method=FAIL_METHOD,
             next_kwargs={"error": TIMEOUT_ERROR},
             trigger_id=None,
@@ -216,7 +214,7 @@ def delete_unreferenced(*, session: Session) -> int:
     """Delete the triggers no deferred task instance waits on any more (cleared, marked, timed out); asset
     watchers' triggers are the DAG processor's (kept while their asset is scheduled on)."""
     waiting = exists().where(
-        TaskInstanceModel.trigger_id == TriggerModel.id, TaskInstanceModel.state == TI.DEFERRED
+        TaskInstanceModel.trigger_id == TriggerModel.id, TaskInstanceModel.state == TaskInstanceState.DEFERRED
     )
     watching = exists().where(AssetWatcherModel.trigger_id == TriggerModel.id)
     result = session.execute(

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tradewind.config.settings import Settings
@@ -33,6 +33,8 @@ class TriggerChild:
         self.process: subprocess.Popen[bytes] | None = None
         self._reader: threading.Thread | None = None
         self._write_lock = threading.Lock()
+        #: Called from the reader thread after each report (and after the last): wakes the service's loop.
+        self.on_message: Callable[[], None] = _nothing
 
     @property
     def pid(self) -> int | None:
@@ -70,7 +72,10 @@ class TriggerChild:
                     self.messages.put(protocol.decode(line))
                 except ValueError as exc:
                     log.error("unreadable line from the trigger child: %s", exc)
+                    continue
+                self.on_message()
         self.messages.put(None)
+        self.on_message()
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -102,6 +107,10 @@ class TriggerChild:
             self.process.wait()
         if self._reader is not None:
             self._reader.join(timeout=5)
+
+
+def _nothing() -> None:
+    pass
 
 
 def _die_with_parent() -> None:

@@ -27,6 +27,7 @@ from tradewind.sdk.errors import TradewindError
 from tradewind.secrets.chain import secrets_chain
 from tradewind.store import jobs, triggers
 from tradewind.store.engine import make_session_factory, transaction
+from tradewind.store.wakeup import TRIGGERER, WakeUp, ring
 from tradewind.triggerer import protocol
 from tradewind.triggerer.child import TriggerChild
 
@@ -36,6 +37,8 @@ JOB_TYPE = "triggerer"
 #: in a row up to ``RESTART_BACKOFF_MAX``.
 RESTART_BACKOFF = 1.0
 RESTART_BACKOFF_MAX = 60.0
+#: Shortest time between two looks for new triggers when wake-ups come in a burst (every ended try rings).
+MIN_SYNC_GAP = 0.1
 
 
 class TriggererService:
@@ -63,6 +66,9 @@ class TriggererService:
         #: number of failures in a row.
         self.backoff: dict[int, tuple[float, int]] = {}
         self._last_heartbeat = self._last_sync = 0.0
+        #: Rung when a try defers (a new trigger), by the child's reports, and when stopping (ADR 0012).
+        self._wake = WakeUp(settings.database_url, TRIGGERER)
+        self._sync_wanted = True
         #: Answers trigger code's reads (connections through the secrets backends, then the database).
         self.runtime = DbRuntime(
             self.factory,
@@ -81,6 +87,7 @@ class TriggererService:
                 now=self.clock.now(),
             )
         log.info("triggerer job %s started (capacity %d)", self.job_id, self.settings.triggerer.capacity)
+        self._wake.set_when(stop)
         try:
             self._start_child()
             while not stop.is_set():
@@ -88,12 +95,24 @@ class TriggererService:
                     self.iterate()
                 except SQLAlchemyError as exc:  # an outage: go round again; others take over if it lasts
                     log.error("metadata database error: %s", exc)
+                    self._sync_wanted = True
                     stop.wait(1.0)
+                    continue
+                if self._wake.wait(self._until_next_round()):
+                    self._sync_wanted = True  # a ring means a new trigger; a report costs a sync at most
         finally:
             self._shutdown()
 
+    def _until_next_round(self) -> float:
+        """Seconds until the next heartbeat or look for triggers is due, whichever comes first."""
+        conf = self.settings.triggerer
+        mono = time.monotonic()
+        next_sync = self._last_sync + (MIN_SYNC_GAP if self._sync_wanted else conf.poll_interval)
+        return max(0.0, min(self._last_heartbeat + conf.heartbeat_interval, next_sync) - mono)
+
     def iterate(self) -> None:
-        """One round: restart a dead child, heartbeat, claim and hand out triggers, apply reports."""
+        """One round: restart a dead child, heartbeat, claim and hand out triggers, apply reports. Never
+        waits: ``run`` sleeps between rounds until a ring, a report of the child or the next due round."""
         conf = self.settings.triggerer
         assert self.child is not None
         if not self.child.alive():
@@ -105,10 +124,12 @@ class TriggererService:
         if mono - self._last_heartbeat >= conf.heartbeat_interval:
             self.heartbeat()
             self._last_heartbeat = mono
-        if mono - self._last_sync >= conf.poll_interval:
+        since_sync = mono - self._last_sync
+        if since_sync >= conf.poll_interval or (self._sync_wanted and since_sync >= MIN_SYNC_GAP):
+            self._sync_wanted = False
             self.sync()
             self._last_sync = time.monotonic()
-        self._apply_reports(timeout=min(conf.poll_interval, conf.heartbeat_interval, 0.5))
+        self._apply_reports(timeout=0.0)
 
     def heartbeat(self) -> None:
         assert self.job_id is not None
@@ -169,7 +190,7 @@ class TriggererService:
     def _apply_reports(self, *, timeout: float) -> None:
         assert self.child is not None
         try:
-            message = self.child.messages.get(timeout=timeout)
+            message = self.child.messages.get(timeout=timeout) if timeout > 0 else self.child.messages.get_nowait()
         except queue.Empty:
             return
         while message is not None:
@@ -218,6 +239,8 @@ class TriggererService:
             else:
                 log.warning("unknown report %r from the trigger child", op)
                 return
+            if moved:
+                ring(session)  # the scheduler sends the tasks on at once
         if moved is None:
             log.info("trigger %d is no longer this triggerer's; its report is dropped", trigger_id)
         else:
@@ -245,6 +268,7 @@ class TriggererService:
 
     def _start_child(self) -> None:
         self.child = TriggerChild(self.settings, env=self.env)
+        self.child.on_message = self._wake.set
         self.child.start()
         self.running = set()
         self._last_sync = 0.0  # hand it its triggers at once
@@ -278,3 +302,4 @@ class TriggererService:
                     log.info("released %d trigger(s) for other triggerers", released)
             except SQLAlchemyError as exc:
                 log.error("could not end the triggerer job: %s", exc)
+        self._wake.close()

@@ -134,6 +134,8 @@ class TriggerRunner:
         self.send = send
         self.runtime = runtime
         self.tasks: dict[int, asyncio.Task[None]] = {}
+        #: Called when a trigger starts (the watchdog watches from then on).
+        self.on_start: Callable[[], None] = _nothing
 
     def handle(self, message: dict[str, Any]) -> None:
         op = message["op"]
@@ -160,6 +162,7 @@ class TriggerRunner:
         trigger.trigger_id = trigger_id
         name = f"trigger {trigger_id} ({classpath})"
         self.tasks[trigger_id] = asyncio.create_task(self._run(trigger_id, trigger), name=name)
+        self.on_start()
         log.info("started %s", name)
 
     async def _run(self, trigger_id: int, trigger: BaseTrigger) -> None:
@@ -192,6 +195,10 @@ class TriggerRunner:
         self.send({"op": protocol.FAILED, "id": trigger_id, "traceback": lines})
 
 
+def _nothing() -> None:
+    pass
+
+
 async def _close(trigger_id: int, trigger: BaseTrigger, events: Any) -> None:
     try:
         await events.aclose()
@@ -205,19 +212,43 @@ async def _close(trigger_id: int, trigger: BaseTrigger, events: Any) -> None:
 
 class Watchdog:
     """A thread that notices the loop stalling longer than ``threshold`` seconds and reports the trigger
-    whose step was running then (a trigger calling time.sleep or blocking I/O stalls every other one)."""
+    whose step was running then (a trigger calling time.sleep or blocking I/O stalls every other one).
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, send: Send, threshold: float) -> None:
+    It only watches while ``armed()`` (triggers are running): an idle child neither beats nor wakes."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        send: Send,
+        threshold: float,
+        *,
+        armed: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.loop = loop
         self.send = send
         self.threshold = threshold
+        self.armed = armed
         self.last_beat = time.monotonic()
         self._stop = threading.Event()
+        #: Set while the loop beats (triggers run); the watching thread sleeps on it otherwise.
+        self._watching = threading.Event()
+        self._rearmed = asyncio.Event()
         self._thread = threading.Thread(target=self._watch, name="triggerer-watchdog", daemon=True)
+
+    def arm(self) -> None:
+        """A trigger starts (called on the loop): watch from now on, before its first step runs."""
+        self.last_beat = time.monotonic()
+        self._watching.set()
+        self._rearmed.set()
 
     async def beat(self) -> None:
         while True:
+            if not self.armed():
+                self._watching.clear()
+                self._rearmed.clear()
+                await self._rearmed.wait()
             self.last_beat = time.monotonic()
+            self._watching.set()
             await asyncio.sleep(BEAT)
 
     def start(self) -> None:
@@ -225,13 +256,15 @@ class Watchdog:
 
     def stop(self) -> None:
         self._stop.set()
+        self._watching.set()
 
     def _watch(self) -> None:
         culprit: str | None = None
         worst = 0.0
         while not self._stop.wait(BEAT / 2):
+            watching = self._watching.is_set()
             lag = time.monotonic() - self.last_beat - BEAT
-            if lag > self.threshold:
+            if watching and lag > self.threshold:
                 worst = max(worst, lag)
                 if culprit is None:
                     task = asyncio.current_task(self.loop)
@@ -239,11 +272,14 @@ class Watchdog:
                     self.send(
                         {"op": protocol.BLOCKED, "name": culprit, "ms": int(lag * 1000), "ongoing": True}
                     )
-            elif culprit is not None:
+                continue
+            if culprit is not None:
                 self.send(
                     {"op": protocol.BLOCKED, "name": culprit, "ms": int(worst * 1000), "ongoing": False}
                 )
                 culprit, worst = None, 0.0
+            if not watching:
+                self._watching.wait()
 
 
 class PipeWriter:
@@ -276,7 +312,10 @@ async def serve(events_fd: int) -> None:
     runtime = PipeRuntime(send, threading.get_ident())
     set_runtime(cast(TaskRuntime, runtime))  # copied into every trigger's task and its threads
     runner = TriggerRunner(send, runtime)
-    watchdog = Watchdog(loop, send, settings.triggerer.blocked_main_thread_warning_threshold)
+    watchdog = Watchdog(
+        loop, send, settings.triggerer.blocked_main_thread_warning_threshold, armed=lambda: bool(runner.tasks)
+    )
+    runner.on_start = watchdog.arm
     beat = asyncio.create_task(watchdog.beat(), name="triggerer-heartbeat")
     watchdog.start()
     log.info("trigger child ready (pid %d)", os.getpid())

@@ -163,7 +163,7 @@ class EventLog:
 
     def wait_final(self, keys: list[Any], *, timeout: float) -> dict[Any, TaskEvent]:
         def done() -> dict[Any, TaskEvent] | None:
-            finals = {e.key: e for e in self.poll() if e.state.value in ("success", "failed")}
+            finals = {e.key: e for e in self.poll() if e.ended}
             return finals if all(k in finals for k in keys) else None
 
         result: dict[Any, TaskEvent] = wait_for(done, timeout=timeout, what=f"final events for {keys}")

@@ -14,7 +14,7 @@ from tests.integration.celery.celery_harness import (
 )
 from tests.waiting import wait_for
 
-from tradewind.core.states import TaskInstanceState
+from tradewind.core.events import TryProcessEvent
 from tradewind.executors.base import AdoptionCandidate
 
 
@@ -44,8 +44,8 @@ def test_restarted_executor_adopts_sent_tries_and_returns_unknown_ones(
     before.queue_workload(finished)
     log = EventLog(before)
     wait_for(
-        lambda: {(e.key, e.state) for e in log.poll()}
-        >= {(running.try_key, TaskInstanceState.RUNNING), (finished.try_key, TaskInstanceState.SUCCESS)},
+        lambda: {(e.key, e.kind) for e in log.poll()}
+        >= {(running.try_key, TryProcessEvent.STARTED), (finished.try_key, TryProcessEvent.EXITED_CLEANLY)},
         timeout=30,
         what="one try running and one finished",
     )
@@ -61,8 +61,8 @@ def test_restarted_executor_adopts_sent_tries_and_returns_unknown_ones(
     assert not_adopted == [never_sent]
     assert after.running_keys() == {running.try_key, finished.try_key}
     finals = EventLog(after).wait_final([running.try_key, finished.try_key], timeout=30)
-    assert finals[running.try_key].state == TaskInstanceState.SUCCESS
-    assert finals[finished.try_key].state == TaskInstanceState.SUCCESS
+    assert finals[running.try_key].kind == TryProcessEvent.EXITED_CLEANLY
+    assert finals[finished.try_key].kind == TryProcessEvent.EXITED_CLEANLY
 
 
 @pytest.mark.rabbitmq

@@ -13,7 +13,7 @@ from tests.integration.celery.celery_harness import (
 )
 from tests.waiting import wait_for
 
-from tradewind.core.states import TaskInstanceState
+from tradewind.core.events import TryProcessEvent
 from tradewind.observability.metrics import Metrics
 from tradewind.observability.metrics_prometheus import PrometheusExporter
 
@@ -39,5 +39,5 @@ def test_queue_depth_follows_the_broker(
     wait_for(lambda: depth() == 3, timeout=30, what="three tries waiting in the broker")
     start_worker(broker, tag="a", queues=[queue])
     finals = EventLog(executor).wait_final([w.try_key for w in tries], timeout=90)
-    assert {e.state for e in finals.values()} == {TaskInstanceState.SUCCESS}
+    assert {e.kind for e in finals.values()} == {TryProcessEvent.EXITED_CLEANLY}
     wait_for(lambda: depth() == 0, timeout=30, what="the queue depth back to zero")

@@ -11,7 +11,7 @@ from tests.integration.celery.celery_harness import (
     workload,
 )
 
-from tradewind.core.states import TaskInstanceState
+from tradewind.core.events import TryProcessEvent
 from tradewind.executors.celery.task_ids import celery_task_id
 
 
@@ -27,7 +27,7 @@ def test_each_try_runs_on_the_worker_of_its_queue(
     assert external_ids == [celery_task_id(w.try_key) for w in tries]
     finals = EventLog(executor).wait_final([w.try_key for w in tries], timeout=60)
 
-    assert {e.state for e in finals.values()} == {TaskInstanceState.SUCCESS}
+    assert {e.kind for e in finals.values()} == {TryProcessEvent.EXITED_CLEANLY}
     ran_on = {row["task_id"]: row["tag"] for row in journal.entries("start")}
     assert ran_on == {"t0": "b", "t1": "a", "t2": "b", "t3": "a"}
     assert executor.running_keys() == set()
@@ -44,11 +44,11 @@ def test_running_is_reported_before_the_outcome_and_failures_carry_the_exit_code
     log = EventLog(executor)
     finals = log.wait_final([slow.try_key, failing.try_key], timeout=60)
 
-    assert finals[slow.try_key].state == TaskInstanceState.SUCCESS
-    assert finals[failing.try_key].state == TaskInstanceState.FAILED
+    assert finals[slow.try_key].kind == TryProcessEvent.EXITED_CLEANLY
+    assert finals[failing.try_key].kind == TryProcessEvent.FAILED
     assert "exited with code 3" in (finals[failing.try_key].reason or "")
-    slow_states = [e.state for e in log.events if e.key == slow.try_key]
-    assert slow_states == [TaskInstanceState.RUNNING, TaskInstanceState.SUCCESS]
+    slow_kinds = [e.kind for e in log.events if e.key == slow.try_key]
+    assert slow_kinds == [TryProcessEvent.STARTED, TryProcessEvent.EXITED_CLEANLY]
 
 
 def test_a_resend_of_a_try_in_flight_is_not_run_twice(

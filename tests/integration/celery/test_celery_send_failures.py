@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from tests.integration.celery.celery_harness import EventLog, free_port
 
 from tradewind.config.settings import CelerySettings
-from tradewind.core.states import TaskInstanceState
+from tradewind.core.events import TryProcessEvent
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.celery.executor import CeleryExecutor
 
@@ -29,7 +29,7 @@ def test_an_unreachable_broker_fails_the_try_as_never_started(
     finally:
         executor.stop(wait=False)
 
-    assert event.state == TaskInstanceState.FAILED and event.never_started
+    assert event.kind == TryProcessEvent.FAILED and event.never_started
     assert event.reason is not None and ":**@127.0.0.1" in event.reason
     assert "s3cret" not in event.reason
     assert "s3cret" not in caplog.text

@@ -14,7 +14,7 @@ from tests.integration.celery.celery_harness import (
 )
 from tests.waiting import wait_for
 
-from tradewind.core.states import TaskInstanceState
+from tradewind.core.events import TryProcessEvent
 
 
 def _alive(pid: int) -> bool:
@@ -44,7 +44,7 @@ def test_terminate_stops_the_runner_and_its_children(
     wait_for(lambda: not _alive(runner_pid) and not _alive(child_pid), timeout=15,
              what="runner and its child to be gone")
     final = EventLog(executor).wait_final([w.try_key], timeout=15)[w.try_key]
-    assert final.state == TaskInstanceState.FAILED
+    assert final.kind == TryProcessEvent.FAILED
     assert final.reason is not None and "terminated" in final.reason
     assert journal.entries("end") == []
 
@@ -62,6 +62,6 @@ def test_terminate_before_a_worker_picks_the_try_up_means_it_never_runs(
     executor.terminate(waiting.try_key)
 
     finals = EventLog(executor).wait_final([busy.try_key, waiting.try_key], timeout=30)
-    assert finals[busy.try_key].state == TaskInstanceState.SUCCESS
-    assert finals[waiting.try_key].state == TaskInstanceState.FAILED
+    assert finals[busy.try_key].kind == TryProcessEvent.EXITED_CLEANLY
+    assert finals[waiting.try_key].kind == TryProcessEvent.FAILED
     assert [row["task_id"] for row in journal.entries("start")] == ["sleep_2"]

@@ -8,9 +8,8 @@ from typing import Any, TypeVar
 from kubernetes.client import CoreV1Api
 from tests.waiting import wait_for
 
-from tradewind.core.events import TaskEvent
+from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.keys import TaskTryKey
-from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.base import Executor
 from tradewind.executors.kubernetes.pod_spec import merge
@@ -49,23 +48,20 @@ class EventLog:
         self.events += self.executor.get_events()
         return self.events
 
-    def wait(self, key: TaskTryKey, state: TaskInstanceState, *, timeout: float = 20.0) -> TaskEvent:
+    def wait(self, key: TaskTryKey, kind: TryProcessEvent, *, timeout: float = 20.0) -> TaskEvent:
         def found() -> TaskEvent | None:
-            return next((e for e in self.drain() if e.key == key and e.state == state), None)
+            return next((e for e in self.drain() if e.key == key and e.kind == kind), None)
 
-        return wait_for(found, timeout=timeout, what=f"{state} for {key}")
+        return wait_for(found, timeout=timeout, what=f"{kind} for {key}")
 
     def final(self, key: TaskTryKey, *, timeout: float = 20.0) -> TaskEvent:
         def found() -> TaskEvent | None:
-            return next((e for e in self.drain() if e.key == key and e.state in FINAL), None)
+            return next((e for e in self.drain() if e.key == key and e.ended), None)
 
         return wait_for(found, timeout=timeout, what=f"a final event for {key}")
 
     def of(self, key: TaskTryKey) -> list[TaskEvent]:
         return [e for e in self.drain() if e.key == key]
-
-
-FINAL = (TaskInstanceState.SUCCESS, TaskInstanceState.FAILED)
 
 
 def python_workload(task_id: str, code: str, *, dag_id: str = "k8s_dag", run_id: str = "manual__2024-01-01T00:00:00+00:00",

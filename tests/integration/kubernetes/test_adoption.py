@@ -15,12 +15,11 @@ from tests.integration.kubernetes.cluster_harness import (
 from tests.waiting import wait_for
 
 from tradewind.config.settings import KubernetesSettings
+from tradewind.core.events import TryProcessEvent
 from tradewind.core.log_paths import log_relative_path
-from tradewind.core.states import TaskInstanceState
 from tradewind.executors.base import AdoptionCandidate
 from tradewind.executors.kubernetes.executor import KubernetesExecutor
 
-TI = TaskInstanceState
 MakeExecutor = Callable[..., KubernetesExecutor]
 
 
@@ -35,7 +34,7 @@ def test_adoption_after_a_stop_without_waiting(
     for workload in [*running, quick]:
         first.queue_workload(workload)
     for workload in [*running, quick]:
-        events.wait(workload.try_key, TI.RUNNING)
+        events.wait(workload.try_key, TryProcessEvent.STARTED)
     first.stop(wait=False)
     quick_pod = worker_pods(core_api, selector="task_id=quick")[0].metadata.name
     wait_for(lambda: pod_phase(core_api, quick_pod) == "Succeeded", what="quick to finish while nobody watches")
@@ -46,7 +45,7 @@ def test_adoption_after_a_stop_without_waiting(
     candidates = [AdoptionCandidate(w, None) for w in [*running, quick, never]]
     assert [w.try_key for w in second.adopt(candidates)] == [never.try_key]
     for workload in [*running, quick]:
-        assert events2.final(workload.try_key).state == TI.SUCCESS
+        assert events2.final(workload.try_key).kind == TryProcessEvent.EXITED_CLEANLY
     for workload in [*running, quick]:
         pods = worker_pods(core_api, selector=f"task_id={workload.task_id}")
         assert len(pods) == 1, f"{workload.task_id} has {len(pods)} pods"
@@ -61,13 +60,13 @@ def test_requeued_try_finds_its_existing_pod_instead_of_making_another(
     first = make_executor(k8s_settings, job_id=1)
     workload = python_workload("once", "import time; time.sleep(1.5)")
     first.queue_workload(workload)
-    EventLog(first).wait(workload.try_key, TI.RUNNING)
+    EventLog(first).wait(workload.try_key, TryProcessEvent.STARTED)
     first.stop(wait=False)
     second = make_executor(k8s_settings, job_id=2)
     events = EventLog(second)
     second.queue_workload(workload)  # create -> 409 AlreadyExists -> it is this try's live pod: carry it
-    assert events.final(workload.try_key).state == TI.SUCCESS
-    assert len([e for e in events.events if e.state == TI.SUCCESS]) == 1
+    assert events.final(workload.try_key).kind == TryProcessEvent.EXITED_CLEANLY
+    assert len([e for e in events.events if e.kind == TryProcessEvent.EXITED_CLEANLY]) == 1
 
 
 def test_finished_orphans_of_a_dead_scheduler_are_archived_and_deleted(
@@ -76,7 +75,7 @@ def test_finished_orphans_of_a_dead_scheduler_are_archived_and_deleted(
     first = make_executor(k8s_settings, job_id=1)
     workload = python_workload("orphan", "import time; time.sleep(0.5); print('orphan output')")
     first.queue_workload(workload)
-    EventLog(first).wait(workload.try_key, TI.RUNNING)
+    EventLog(first).wait(workload.try_key, TryProcessEvent.STARTED)
     first.stop(wait=False)
     name = worker_pods(core_api, selector="task_id=orphan")[0].metadata.name
     wait_for(lambda: pod_phase(core_api, name) == "Succeeded", what="the orphan to finish")

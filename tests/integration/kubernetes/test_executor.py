@@ -10,14 +10,13 @@ from tests.integration.kubernetes.cluster_harness import EventLog, python_worklo
 from tests.waiting import wait_for
 
 from tradewind.config.settings import KubernetesSettings
+from tradewind.core.events import TryProcessEvent
 from tradewind.core.log_paths import log_relative_path
-from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.kubernetes.executor import KubernetesExecutor
 from tradewind.testing.fake_cluster import FakeCluster
 from tradewind.testing.fake_kubernetes import PodFault
 
-TI = TaskInstanceState
 MakeExecutor = Callable[..., KubernetesExecutor]
 HOLD = {"metadata": {"annotations": {"fake.tradewind.io/fault": "unschedulable"}}}
 
@@ -59,11 +58,12 @@ def test_running_then_success_and_exit_code_failure(
     bad = python_workload("bad", "import sys; print('oops'); sys.exit(3)")
     executor.queue_workload(ok)
     executor.queue_workload(bad)
-    running = events.wait(ok.try_key, TI.RUNNING)
+    running = events.wait(ok.try_key, TryProcessEvent.STARTED)
     assert running.external_id is not None and running.external_id.startswith("default/k8s-dag-ok-")
-    assert events.final(ok.try_key).state == TI.SUCCESS
+    assert events.final(ok.try_key).kind == TryProcessEvent.EXITED_CLEANLY
     failed = events.final(bad.try_key)
-    assert (failed.state, failed.reason, failed.never_started) == (TI.FAILED, "exit code 3", False)
+    assert failed.kind == TryProcessEvent.FAILED
+    assert (failed.reason, failed.never_started) == ("exit code 3", False)
     wait_for(lambda: not executor.running_keys(), what="the executor to carry nothing")
 
 
@@ -84,7 +84,7 @@ def test_each_failure_reason_reaches_the_task_event(
     evicted = python_workload("evict", sleepy)
     for workload in (pull, config, unschedulable, oom, evicted):
         executor.queue_workload(workload)
-    events.wait(evicted.try_key, TI.RUNNING)
+    events.wait(evicted.try_key, TryProcessEvent.STARTED)
     fake_cluster.server.fault_pod("default", _pod_name(core_api, "evict"), PodFault.EVICTED)
 
     pulled = events.final(pull.try_key)
@@ -100,7 +100,7 @@ def test_each_failure_reason_reaches_the_task_event(
     assert (killed.reason, killed.never_started) == ("OOMKilled (exit code 137)", False)
     gone = events.final(evicted.try_key)
     assert gone.reason is not None and gone.reason.startswith("Evicted: The node was low on resource")
-    assert all(e.state == TI.FAILED for e in events.drain() if e.state != TI.RUNNING)
+    assert all(e.kind == TryProcessEvent.FAILED for e in events.drain() if e.kind != TryProcessEvent.STARTED)
     # Pods that never started are deleted so they cannot start later and run the task a second time.
     for task in ("pull", "config", "unsched"):
         wait_for(lambda task=task: not worker_pods(core_api, selector=f"task_id={task}"), what=f"{task} deleted")
@@ -138,7 +138,7 @@ def test_create_is_retried_through_throttling_quota_conflicts_and_server_errors(
     for workload in workloads:
         executor.queue_workload(workload)
     for workload in workloads:
-        assert events.final(workload.try_key, timeout=30).state == TI.SUCCESS
+        assert events.final(workload.try_key, timeout=30).kind == TryProcessEvent.EXITED_CLEANLY
 
 
 def test_watch_faults_are_survived(
@@ -148,11 +148,11 @@ def test_watch_faults_are_survived(
     events = EventLog(executor)
     first = python_workload("first", "import time; time.sleep(1)")
     executor.queue_workload(first)
-    events.wait(first.try_key, TI.RUNNING)
+    events.wait(first.try_key, TryProcessEvent.STARTED)
     watcher = executor._watchers["default"]  # its counters show the faults were hit
     fake_cluster.faults.fail_next_watches(2, 500)
     wait_for(lambda: fake_cluster.server.drop_watches() > 0, what="a watch to drop")
-    assert events.final(first.try_key, timeout=30).state == TI.SUCCESS
+    assert events.final(first.try_key, timeout=30).kind == TryProcessEvent.EXITED_CLEANLY
     assert watcher.reconnects >= 1
 
     second = python_workload("second", "import time; time.sleep(1)")
@@ -164,14 +164,14 @@ def test_watch_faults_are_survived(
     fake_cluster.server.compact()  # what the watcher would resume from is gone: 410, then a re-list
     wait_for(lambda: fake_cluster.server.drop_watches() > 0, what="a watch to drop")
     executor.queue_workload(second)
-    assert events.final(second.try_key, timeout=30).state == TI.SUCCESS
+    assert events.final(second.try_key, timeout=30).kind == TryProcessEvent.EXITED_CLEANLY
     wait_for(lambda: watcher.relists >= 1, what="a re-list after 410")
 
     third = python_workload("third", "print('3')")
     fake_cluster.faults.expire_next_watches(1)
     wait_for(lambda: fake_cluster.server.drop_watches(abrupt=False) > 0, what="a watch to end")
     executor.queue_workload(third)
-    assert events.final(third.try_key, timeout=30).state == TI.SUCCESS
+    assert events.final(third.try_key, timeout=30).kind == TryProcessEvent.EXITED_CLEANLY
 
 
 def test_output_is_saved_into_the_try_log_before_the_pod_goes(
@@ -204,10 +204,11 @@ def test_terminate_stops_the_pod(core_api: CoreV1Api, k8s_settings: KubernetesSe
     events = EventLog(executor)
     workload = python_workload("long", "import time; time.sleep(60)")
     executor.queue_workload(workload)
-    events.wait(workload.try_key, TI.RUNNING)
+    events.wait(workload.try_key, TryProcessEvent.STARTED)
     executor.terminate(workload.try_key)
     final = events.final(workload.try_key)
-    assert final.state == TI.FAILED and final.reason is not None and "terminated by the scheduler" in final.reason
+    assert final.kind == TryProcessEvent.FAILED
+    assert final.reason is not None and "terminated by the scheduler" in final.reason
     wait_for(lambda: not worker_pods(core_api, selector="task_id=long"), what="the pod to go")
 
 
@@ -225,7 +226,7 @@ def test_pod_override_namespace_and_per_namespace_limit(
 
     def all_done() -> bool:
         live_counts.append(sum(1 for p in worker_pods(core_api, "batch") if p.status.phase in ("Pending", "Running")))
-        finished = {e.key for e in events.drain() if e.state == TI.SUCCESS}
+        finished = {e.key for e in events.drain() if e.kind == TryProcessEvent.EXITED_CLEANLY}
         return all(w.try_key in finished for w in workloads)
 
     wait_for(all_done, timeout=30, what="three pods, one at a time")
@@ -244,7 +245,7 @@ def test_token_secret_goes_with_a_pod_deleted_by_someone_else(
     events = EventLog(executor)
     workload = python_workload("deleted", "import time; time.sleep(60)").model_copy(update={"token": "try-token"})
     executor.queue_workload(workload)
-    running = events.wait(workload.try_key, TI.RUNNING)
+    running = events.wait(workload.try_key, TryProcessEvent.STARTED)
     secret = token_secret_name(workload.try_key)
     assert core_api.read_namespaced_secret(secret, "default").metadata.name == secret
 
@@ -253,7 +254,7 @@ def test_token_secret_goes_with_a_pod_deleted_by_someone_else(
     core_api.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
 
     final = events.final(workload.try_key)
-    assert final.state == TI.FAILED and final.reason is not None and "deleted" in final.reason
+    assert final.kind == TryProcessEvent.FAILED and final.reason is not None and "deleted" in final.reason
 
     def secret_gone() -> bool:
         try:
@@ -281,8 +282,8 @@ def test_pod_metrics_count_created_pending_and_failed_by_reason(
     held = python_workload("m_held", "print('never')", pod_override=HOLD)
     for workload in (ok, bad, held):
         executor.queue_workload(workload)
-    assert events.final(ok.try_key).state == TI.SUCCESS
-    assert events.final(bad.try_key).state == TI.FAILED
+    assert events.final(ok.try_key).kind == TryProcessEvent.EXITED_CLEANLY
+    assert events.final(bad.try_key).kind == TryProcessEvent.FAILED
 
     def sample(name: str, labels: dict[str, str] | None = None) -> float | None:
         return exporter.registry.get_sample_value(name, labels or {})
@@ -295,7 +296,7 @@ def test_pod_metrics_count_created_pending_and_failed_by_reason(
     assert sample("tradewind_kubernetes_executor_pods_created_total") == 3
     assert sample("tradewind_kubernetes_executor_pods_failed_total", {"reason": "Error"}) == 1
     executor.terminate(held.try_key)
-    assert events.final(held.try_key).state == TI.FAILED
+    assert events.final(held.try_key).kind == TryProcessEvent.FAILED
 
     def nothing_pending() -> bool:
         executor.sync()

@@ -15,14 +15,13 @@ from tests.integration.kubernetes.cluster_harness import EventLog, python_worklo
 from tests.waiting import wait_for
 
 from tradewind.config.settings import KubernetesSettings
+from tradewind.core.events import TryProcessEvent
 from tradewind.core.log_paths import log_relative_path
-from tradewind.core.states import TaskInstanceState
 from tradewind.executors.kubernetes.executor import KubernetesExecutor
 from tradewind.executors.kubernetes.pod_identity import LAUNCH_ANNOTATION
 from tradewind.testing.fake_cluster import FakeCluster
 from tradewind.testing.fake_kubernetes.faults import PodFault
 
-TI = TaskInstanceState
 MakeExecutor = Callable[..., KubernetesExecutor]
 
 
@@ -84,7 +83,7 @@ def test_relaunches_get_new_names_and_growing_delays(
         events.events.clear()
         if launch < 4:
             assert final.never_started and final.reason is not None and "ErrImagePull" in final.reason
-    assert final.state == TI.SUCCESS
+    assert final.kind == TryProcessEvent.EXITED_CLEANLY
     by_creation = sorted(sightings.first_seen, key=sightings.first_seen.__getitem__)
     assert [sightings.launch[n] for n in by_creation] == [1, 2, 3, 4]
     assert len(set(by_creation)) == 4, "each launch has its own pod name"
@@ -114,7 +113,7 @@ def test_archive_says_what_happened_to_each_pod(
     doomed = python_workload("doomed", "import time; print('doomed started', flush=True); time.sleep(60)")
     for workload in (unpulled, silent, doomed):
         executor.queue_workload(workload)
-    events.wait(doomed.try_key, TI.RUNNING)
+    events.wait(doomed.try_key, TryProcessEvent.STARTED)
     running = wait_for(lambda: [p for p in worker_pods(core_api, selector="task_id=doomed")
                                 if p.status.phase == "Running"], what="the doomed pod running")
     core_api.delete_namespaced_pod(running[0].metadata.name, "default", grace_period_seconds=0)
@@ -152,7 +151,7 @@ def test_with_a_shared_logs_volume_the_output_is_not_copied_twice(
                 "line = '2026-01-01T00:00:00.000+00:00 written once\\n'; p.write_text(line); print(line, end='')")
         workload = python_workload("teed", code)
         executor.queue_workload(workload)
-        assert events.final(workload.try_key, timeout=30).state == TI.SUCCESS
+        assert events.final(workload.try_key, timeout=30).kind == TryProcessEvent.EXITED_CLEANLY
         wait_for(lambda: "the pod succeeded" in target.read_text(), what="the outcome line")
         text = target.read_text()
         assert text.count("written once") == 1, text

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.migrated_databases import migrate_database
 from tests.waiting import wait_for
 from tradewind.config.settings import Settings
+from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import DagRunState, DagRunType, TaskInstanceState
 from tradewind.dag_processing.serialization import serialize_dag
@@ -29,7 +30,6 @@ from tradewind.store import dag_runs, dags, task_instances, xcom
 from tradewind.store.engine import make_engine, make_session_factory, transaction
 from tradewind.store.tables import TaskInstanceModel
 
-TI = TaskInstanceState
 DAGS = Path(__file__).with_name("dags")
 DAG_ID = "runner_basics"
 LOGICAL_DATE = datetime(2024, 1, 1, tzinfo=UTC)
@@ -63,21 +63,25 @@ class RunnerEnv:
                 )
                 session.flush()
             ti = task_instances.get_task_instance(session=session, key=key)
-            current = TI(ti.state) if ti.state else None
-            if current not in (None, TI.SCHEDULED, TI.UP_FOR_RETRY):  # finished: clear it first
+            current = TaskInstanceState(ti.state) if ti.state else None
+            if current not in (
+                None,
+                TaskInstanceState.SCHEDULED,
+                TaskInstanceState.UP_FOR_RETRY,
+            ):  # finished: clear it first
                 assert task_instances.transition(
                     session=session, key=key, expected=current, target=None, by_user=True
                 )
                 current = None
-            if current is not TI.SCHEDULED:
+            if current is not TaskInstanceState.SCHEDULED:
                 assert task_instances.transition(
-                    session=session, key=key, expected=current, target=TI.SCHEDULED
+                    session=session, key=key, expected=current, target=TaskInstanceState.SCHEDULED
                 )
             assert task_instances.transition(
                 session=session,
                 key=key,
-                expected=TI.SCHEDULED,
-                target=TI.QUEUED,
+                expected=TaskInstanceState.SCHEDULED,
+                target=TaskInstanceState.QUEUED,
                 values={"try_number": try_number, "queued_at": datetime.now(UTC)},
             )
         return key
@@ -217,10 +221,10 @@ def store_dag_and_run(factory: sessionmaker[Session], dags_folder: Path, file_na
     return dag_id
 
 
-def run_through_executor(env: RunnerEnv, tokens: Any, task_ids: list[str]) -> tuple[dict[str, TI], list[str]]:
+def run_through_executor(env: RunnerEnv, tokens: Any, task_ids: list[str]) -> tuple[dict[str, TryProcessEvent], list[str]]:
     """Queue ``task_ids``, run them through a forked LocalExecutor with claim tokens from ``tokens`` (an
-    execution.tokens.WorkloadTokens), wait for their ends; the outcome per task and every token handed out."""
-    from tradewind.core.events import TaskEvent
+    execution.tokens.WorkloadTokens), wait for their ends; how each try's process ended, per task, and every
+    token handed out."""
     from tradewind.core.workload import ExecuteTask
     from tradewind.executors.local import LocalExecutor
     from tradewind.runner.fork_preload import try_launcher
@@ -241,10 +245,10 @@ def run_through_executor(env: RunnerEnv, tokens: Any, task_ids: list[str]) -> tu
             executor.queue_workload(attached)
 
         def finished() -> bool:
-            events.extend(e for e in executor.get_events() if e.state != TI.RUNNING)
+            events.extend(e for e in executor.get_events() if e.ended)
             return len(events) == len(task_ids)
 
         wait_for(finished, timeout=60, what="the forked tries to end")
     finally:
         executor.stop(wait=False)
-    return {e.key.ti.task_id: TI(e.state) for e in events}, issued
+    return {e.key.ti.task_id: e.kind for e in events}, issued

@@ -17,7 +17,7 @@ from tests.integration.providers.smtp_service import PASSWORD, USER, SmtpService
 from tests.integration.runner.harness import SQLITE_ONLY, RunnerEnv, run_through_executor, runner_database
 from tradewind.api.execution.embedded import EmbeddedExecutionApi
 from tradewind.config.settings import Settings, load_settings
-from tradewind.core.states import TaskInstanceState
+from tradewind.core.events import TryProcessEvent
 from tradewind.execution.tokens import WorkloadTokens, signer_from_settings
 from tradewind.sdk.connection import Connection
 from tradewind.store.connections import set_connection
@@ -160,7 +160,7 @@ def test_stored_connection_reaches_a_forked_try_through_the_execution_api(
                 )
             finally:
                 server.stop()
-            assert outcome == {"email_alerts": TaskInstanceState.FAILED}  # the process's exit code 1
+            assert outcome == {"email_alerts": TryProcessEvent.FAILED}  # the process's exit code 1
             assert env.ti("email_alerts").state == "up_for_retry"
             log = env.log("email_alerts")
     [retry] = service.received

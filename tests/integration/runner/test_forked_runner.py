@@ -11,11 +11,10 @@ import pytest
 from tests.integration.runner.harness import DAG_ID, RUN_ID, RunnerEnv, run_through_executor, runner_database
 from tradewind.api.execution.embedded import EmbeddedExecutionApi
 from tradewind.config.settings import Settings, load_settings
-from tradewind.core.states import TaskInstanceState
+from tradewind.core.events import TryProcessEvent
 from tradewind.core.workload import ExecuteTask
 from tradewind.execution.tokens import WorkloadTokens, signer_from_settings
 
-TI = TaskInstanceState
 PASSWORD = "pg-s3cret-never-in-tasks"
 
 
@@ -46,7 +45,7 @@ def api_env(secret_settings: Settings, tw_home, tmp_path) -> Iterator[tuple[Runn
 ISSUED: list[str] = []
 
 
-def _run(env: RunnerEnv, tokens: WorkloadTokens, task_ids: list[str]) -> dict[str, TI]:
+def _run(env: RunnerEnv, tokens: WorkloadTokens, task_ids: list[str]) -> dict[str, TryProcessEvent]:
     outcome, issued = run_through_executor(env, tokens, task_ids)
     ISSUED.extend(issued)
     return outcome
@@ -55,7 +54,7 @@ def _run(env: RunnerEnv, tokens: WorkloadTokens, task_ids: list[str]) -> dict[st
 def test_forked_runner_records_outcomes_and_logs(api_env: tuple[RunnerEnv, WorkloadTokens]) -> None:
     env, tokens = api_env
     outcome = _run(env, tokens, ["bash_echo", "python_fail"])
-    assert outcome == {"bash_echo": TI.SUCCESS, "python_fail": TI.FAILED}  # exit codes 0 and 1
+    assert outcome == {"bash_echo": TryProcessEvent.EXITED_CLEANLY, "python_fail": TryProcessEvent.FAILED}  # exit codes 0 and 1
     assert env.ti("bash_echo").state == "success"
     assert env.ti("python_fail").state == "up_for_retry"  # the server decided: retries are left
     assert env.xcom("bash_echo") == "last-line"  # pushed through the API
@@ -70,7 +69,7 @@ def test_task_code_holds_no_database_credentials(api_env: tuple[RunnerEnv, Workl
     attached = tokens.attach(ExecuteTask(dag_id=DAG_ID, task_id="environment_probe", run_id=RUN_ID))
     assert attached.token and attached.token not in repr(attached)
     assert "TRADEWIND__DATABASE__URL" in env.env  # the scheduler's environment has it
-    assert _run(env, tokens, ["environment_probe"]) == {"environment_probe": TI.SUCCESS}
+    assert _run(env, tokens, ["environment_probe"]) == {"environment_probe": TryProcessEvent.EXITED_CLEANLY}
     seen = env.xcom("environment_probe")
     assert seen["orm_loaded"] is False  # the try talked HTTP: no SQLAlchemy in its process
     database_url = env.settings.database_url
@@ -93,11 +92,11 @@ def test_a_restarted_fork_server_holds_no_database_credentials_either(
     import signal
 
     env, tokens = api_env
-    assert _run(env, tokens, ["bash_echo"]) == {"bash_echo": TI.SUCCESS}
+    assert _run(env, tokens, ["bash_echo"]) == {"bash_echo": TryProcessEvent.EXITED_CLEANLY}
     server_pid = multiprocessing.forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
     assert server_pid is not None
     os.kill(server_pid, signal.SIGKILL)
-    assert _run(env, tokens, ["environment_probe"]) == {"environment_probe": TI.SUCCESS}
+    assert _run(env, tokens, ["environment_probe"]) == {"environment_probe": TryProcessEvent.EXITED_CLEANLY}
     assert multiprocessing.forkserver._forkserver._forkserver_pid != server_pid  # type: ignore[attr-defined]
     seen = env.xcom("environment_probe")
     assert "TRADEWIND__DATABASE__URL" not in seen["initial"]

@@ -24,7 +24,7 @@ from tests.integration.runner.harness import (
 from tradewind.api.execution.app import create_execution_app
 from tradewind.api.execution.embedded import EmbeddedExecutionApi
 from tradewind.config.settings import Settings, load_settings
-from tradewind.core.states import TaskInstanceState
+from tradewind.core.events import TryProcessEvent
 from tradewind.execution.tokens import TokenScope, TryIdentity, WorkloadTokens, signer_from_settings
 from tradewind.sdk.connection import Connection
 from tradewind.store.connections import set_connection
@@ -32,7 +32,6 @@ from tradewind.store.engine import transaction
 from tradewind.store.field_cipher import FieldCipher
 from tradewind.store.tables import ConnectionModel
 
-TI = TaskInstanceState
 DB_PASSWORD = "db-pass/with spaces&odd=chars"
 API_TOKEN = "tok-9f8e7d6c5b4a"
 ENV_PASSWORD = "env-api-s3cret-value"
@@ -67,7 +66,7 @@ def conn_env(
             server.stop()
 
 
-def _run(env: RunnerEnv, tokens: WorkloadTokens, task_ids: list[str]) -> dict[str, TI]:
+def _run(env: RunnerEnv, tokens: WorkloadTokens, task_ids: list[str]) -> dict[str, TryProcessEvent]:
     return run_through_executor(env, tokens, task_ids)[0]
 
 
@@ -76,7 +75,7 @@ def test_task_reads_stored_and_env_connections_without_logging_secrets(
 ) -> None:
     env, tokens = conn_env
     outcome = _run(env, tokens, ["read_connections", "conn_template"])
-    assert outcome == {"read_connections": TI.SUCCESS, "conn_template": TI.SUCCESS}, env.log(
+    assert outcome == {"read_connections": TryProcessEvent.EXITED_CLEANLY, "conn_template": TryProcessEvent.EXITED_CLEANLY}, env.log(
         "read_connections"
     )
     seen = env.xcom("read_connections")

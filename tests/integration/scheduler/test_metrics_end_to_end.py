@@ -165,12 +165,13 @@ def _start_webserver(deployment: Deployment) -> str:
     base = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
+        # /health answers as soon as the server listens, /metrics once the rest of its routes are loaded.
         try:
-            return httpx.get(f"{base}/health", timeout=2).status_code == 200
+            return httpx.get(f"{base}/metrics", timeout=2).status_code == 401
         except httpx.TransportError:
             return False
 
-    wait_for(up, timeout=60, what="the webserver", details=deployment.dump_logs)
+    wait_for(up, timeout=60, what="the webserver with all its routes", details=deployment.dump_logs)
     return base
 
 

@@ -26,7 +26,6 @@ from tradewind.store import task_instances
 from tradewind.store.audit import list_audit
 from tradewind.store.engine import transaction
 
-TI = TaskInstanceState
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -94,7 +93,7 @@ def test_list_of_an_unknown_dag_fails(runner_env: RunnerEnv, capsys: pytest.Capt
 
 
 def test_states_for_dag_run(runner_env: RunnerEnv, capsys: pytest.CaptureFixture[str]) -> None:
-    _mark(runner_env, "bash_echo", TI.SUCCESS)
+    _mark(runner_env, "bash_echo", TaskInstanceState.SUCCESS)
     rows = _json(capsys, ["tasks", "states-for-dag-run", DAG_ID, RUN_ID, "-o", "json"])
     assert isinstance(rows, list)
     assert all(tuple(row) == STATE_COLUMNS for row in rows)
@@ -116,8 +115,8 @@ def test_states_for_an_unknown_run_fails(runner_env: RunnerEnv, capsys: pytest.C
 
 
 def test_clear_only_failed_by_regex(runner_env: RunnerEnv, capsys: pytest.CaptureFixture[str]) -> None:
-    _mark(runner_env, "python_fail", TI.FAILED)
-    _mark(runner_env, "python_skip", TI.SUCCESS)
+    _mark(runner_env, "python_fail", TaskInstanceState.FAILED)
+    _mark(runner_env, "python_skip", TaskInstanceState.SUCCESS)
     assert main(["tasks", "clear", DAG_ID, "-t", "^python_", "--only-failed", "--yes"]) == 0
     assert "Cleared 1 task instance(s)." in capsys.readouterr().out
     assert runner_env.ti("python_fail").state is None
@@ -129,7 +128,7 @@ def test_clear_only_failed_by_regex(runner_env: RunnerEnv, capsys: pytest.Captur
 
 def test_clear_downstream(runner_env: RunnerEnv, capsys: pytest.CaptureFixture[str]) -> None:
     for task_id in ("choose", "branch_a", "branch_b", "waiter"):
-        _mark(runner_env, task_id, TI.SUCCESS)
+        _mark(runner_env, task_id, TaskInstanceState.SUCCESS)
     assert main(["tasks", "clear", DAG_ID, "-t", "^choose$", "--downstream", "--run-id", RUN_ID, "-y"]) == 0
     assert [runner_env.ti(t).state for t in ("choose", "branch_a", "branch_b", "waiter")] == [
         None,
@@ -143,7 +142,7 @@ def test_clear_downstream(runner_env: RunnerEnv, capsys: pytest.CaptureFixture[s
 def test_clear_asks_first(
     runner_env: RunnerEnv, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _mark(runner_env, "waiter", TI.FAILED)
+    _mark(runner_env, "waiter", TaskInstanceState.FAILED)
     monkeypatch.setattr("builtins.input", lambda _question: "n")
     assert main(["tasks", "clear", DAG_ID, "-t", "waiter"]) == 0
     out = capsys.readouterr().out

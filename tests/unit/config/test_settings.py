@@ -74,3 +74,17 @@ def test_broken_toml_is_reported_with_the_file(tw_home: Path) -> None:
     (tw_home / "tradewind.toml").write_text("[core\nparallelism = 3\n")
     with pytest.raises(ConfigError, match=r"tradewind\.toml"):
         load_settings()
+
+
+def test_the_idle_safety_polls_default_long_and_are_set_like_any_setting(
+    tw_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ADR 0012: with nothing in flight the scheduler sleeps up to idle_poll_interval; the triggerer looks for
+    # triggers every poll_interval when not woken.
+    settings = load_settings()
+    assert settings.scheduler.idle_poll_interval == 30.0 and settings.triggerer.poll_interval == 5.0
+    (tw_home / "tradewind.toml").write_text("[scheduler]\nidle_poll_interval = 90\n")
+    assert load_settings().scheduler.idle_poll_interval == 90.0
+    monkeypatch.setenv("TRADEWIND__SCHEDULER__IDLE_POLL_INTERVAL", "0")
+    with pytest.raises(ConfigError, match=r"scheduler\.idle_poll_interval"):
+        load_settings()

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from tradewind.config.settings import load_settings
-from tradewind.dag_processing.discovery import example_dags_folder, find_dag_files, list_dag_files
+from tradewind.dag_processing.discovery import (
+    CandidateCache,
+    example_dags_folder,
+    find_dag_files,
+    list_dag_files,
+)
 
 DAG_LIKE = "from tradewind import DAG\n"
 
@@ -142,3 +147,31 @@ def test_list_dag_files_relative_to_the_dag_folder_then_examples(
     assert {r.path.name for r in examples} >= {"example_bash_operator.py", "example_taskflow.py"}
     # Examples live outside the DAG folder: joining the DAG folder with their relative path finds them.
     assert all((tw_home / "dags" / r.relative_fileloc) == r.path for r in examples)
+
+
+def test_a_listing_kept_between_passes_follows_edits_that_make_or_unmake_dag_files(
+    tw_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRADEWIND__CORE__LOAD_EXAMPLES", "false")
+    settings = load_settings()
+    folder = tw_home / "dags"
+    plain = _write(folder, "plain.py", "print('no workflow here')\n")
+    kept = _write(folder, "kept.py")
+    gone = _write(folder, "sub/gone.py")
+    cache = CandidateCache()
+    assert [r.relative_fileloc for r in list_dag_files(settings, cache)] == ["kept.py", "sub/gone.py"]
+
+    _edit(plain, DAG_LIKE)
+    _edit(kept, "print('no longer a DAG file')\n")
+    gone.unlink()
+    refs = list_dag_files(settings, cache)
+
+    assert [r.relative_fileloc for r in refs] == ["plain.py"]
+    assert refs[0].mtime == plain.stat().st_mtime
+
+
+def _edit(path: Path, text: str) -> None:
+    """Rewrite with a later mtime, as a later save would."""
+    previous = path.stat().st_mtime
+    path.write_text(text)
+    os.utime(path, (previous + 5, previous + 5))

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from tradewind.config.settings import CelerySettings
-from tradewind.core.events import TaskEvent
+from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.keys import TaskInstanceKey, TaskTryKey
-from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.celery.executor import CeleryExecutor
 from tradewind.executors.kubernetes.pod_metrics import failure_label, record_event
@@ -45,8 +44,8 @@ def test_pod_failure_reasons_become_bounded_labels() -> None:
     exporter = PrometheusExporter()
     metrics = Metrics([exporter])
     key = TaskTryKey(TaskInstanceKey("d", "r", "t", -1), 1)
-    record_event(metrics, TaskEvent(key, TaskInstanceState.FAILED, reason="exit code 2"))
-    record_event(metrics, TaskEvent(key, TaskInstanceState.SUCCESS))
+    record_event(metrics, TaskEvent(key, TryProcessEvent.FAILED, reason="exit code 2"))
+    record_event(metrics, TaskEvent(key, TryProcessEvent.EXITED_CLEANLY))
     assert exporter.registry.get_sample_value(
         "tradewind_kubernetes_executor_pods_failed_total", {"reason": "Error"}
     ) == 1

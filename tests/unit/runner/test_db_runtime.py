@@ -11,8 +11,6 @@ from tradewind.sdk.runtime import XCOM_ABSENT
 from tradewind.store import task_instances, variables
 from tradewind.store.engine import transaction
 
-TI = TaskInstanceState
-
 
 def test_xcom_push_and_pull(runner_env: RunnerEnv) -> None:
     runtime = DbRuntime(runner_env.factory)
@@ -53,7 +51,7 @@ def test_skip_tasks_moves_only_tasks_that_have_not_started(runner_env: RunnerEnv
     runner_env.queue("double", map_index=0)
     with transaction(runner_env.factory) as session:
         task_instances.transition(
-            session=session, key=runner_env.key("branch_b"), expected=None, target=TI.SCHEDULED
+            session=session, key=runner_env.key("branch_b"), expected=None, target=TaskInstanceState.SCHEDULED
         )
     DbRuntime(runner_env.factory).skip_tasks(
         dag_id=DAG_ID, run_id=RUN_ID, task_ids=["branch_a", "branch_b", "double", "python_skip"]

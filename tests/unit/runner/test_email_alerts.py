@@ -16,7 +16,6 @@ from tradewind.sdk.context import RuntimeTaskInstance
 from tradewind.sdk.dag import DAG
 from tradewind.sdk.operators.empty import EmptyOperator
 
-TI = TaskInstanceState
 log = logging.getLogger("test.email_alerts")
 
 
@@ -43,11 +42,11 @@ def test_airflow_defaults_send_on_failure_and_retry() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "state"),
     [
-        ({}, TI.FAILED),  # no email addresses
-        ({"email": "a@x.org"}, TI.SUCCESS),
-        ({"email": "a@x.org"}, TI.SKIPPED),
-        ({"email": "a@x.org", "email_on_failure": False}, TI.FAILED),
-        ({"email": ["a@x.org"], "email_on_retry": False}, TI.UP_FOR_RETRY),
+        ({}, TaskInstanceState.FAILED),  # no email addresses
+        ({"email": "a@x.org"}, TaskInstanceState.SUCCESS),
+        ({"email": "a@x.org"}, TaskInstanceState.SKIPPED),
+        ({"email": "a@x.org", "email_on_failure": False}, TaskInstanceState.FAILED),
+        ({"email": ["a@x.org"], "email_on_retry": False}, TaskInstanceState.UP_FOR_RETRY),
     ],
 )
 def test_no_alert(settings: Settings, kwargs: dict[str, object], state: TaskInstanceState) -> None:

@@ -12,7 +12,6 @@ from tradewind.execution.try_state import TryState, current_try_number
 from tradewind.store import task_instances, xcom
 from tradewind.store.engine import transaction
 
-TI = TaskInstanceState
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 
@@ -50,7 +49,7 @@ def test_heartbeat_reports_a_clear(runner_env: RunnerEnv) -> None:
     assert state.heartbeat(now=NOW) is None
     with transaction(runner_env.factory) as session:
         assert task_instances.transition(
-            session=session, key=key, expected=TI.RUNNING, target=None, by_user=True
+            session=session, key=key, expected=TaskInstanceState.RUNNING, target=None, by_user=True
         )
     assert state.heartbeat(now=NOW) == "none"
 
@@ -60,7 +59,7 @@ def test_finish_leaves_a_state_set_by_someone_else(runner_env: RunnerEnv) -> Non
     state = TryState(runner_env.factory, key, 1)
     assert isinstance(state.claim(now=NOW, hostname="h", pid=1), ClaimedTry)
     with transaction(runner_env.factory) as session:
-        task_instances.mark_task_instance(session=session, key=key, state=TI.SUCCESS, now=NOW)
+        task_instances.mark_task_instance(session=session, key=key, state=TaskInstanceState.SUCCESS, now=NOW)
     assert state.finish(TryReport(outcome="failed"), now=NOW) == TakenAway("success")
     assert runner_env.ti("waiter").state == "success"
 
@@ -88,3 +87,20 @@ def test_claim_drops_the_xcoms_of_earlier_tries(runner_env: RunnerEnv) -> None:
     assert isinstance(TryState(runner_env.factory, key, 2).claim(now=NOW, hostname="h", pid=1), ClaimedTry)
     assert runner_env.xcom("double", map_index=1) is None
     assert runner_env.xcom("double", map_index=0) == 9
+
+
+def test_a_finished_try_is_archived_as_it_was_written(runner_env: RunnerEnv) -> None:
+    """The history row of a try holds what its end wrote (state, end, duration, reason), read back from the
+    database, with the start and host of its claim."""
+    key = runner_env.queue("waiter")
+    state = TryState(runner_env.factory, key, 1)
+    assert isinstance(state.claim(now=NOW, hostname="host-a", pid=7), ClaimedTry)
+    later = datetime(2026, 1, 1, 12, 0, 30, tzinfo=UTC)
+    end = state.finish(TryReport(outcome="skipped", reason="nothing to do"), now=later)
+    assert isinstance(end, TryEnded) and end.state == "skipped"
+    with transaction(runner_env.factory) as session:
+        (archived,) = task_instances.list_tries(session=session, key=key)
+    assert (archived.state, archived.start_date, archived.end_date, archived.duration) == (
+        "skipped", NOW, later, 30.0,
+    )
+    assert (archived.hostname, archived.state_reason) == ("host-a", "nothing to do")

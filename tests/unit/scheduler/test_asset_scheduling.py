@@ -28,7 +28,6 @@ from tradewind.store import asset_queue, assets, dag_runs, dags, task_instances
 from tradewind.store.engine import transaction
 from tradewind.store.new_runs import trigger_run
 
-TI = TaskInstanceState
 A = Asset("s3://bucket/a")
 B = Asset("s3://bucket/b")
 
@@ -61,7 +60,7 @@ def produce(
         ).run_id
         key = TaskInstanceKey(dag_id, run_id, "produce")
         ti = task_instances.get_task_instance(session=session, key=key)
-        ti.state, ti.try_number = TI.QUEUED.value, 1
+        ti.state, ti.try_number = TaskInstanceState.QUEUED.value, 1
     state = TryState(sessions, key, 1)
     claim = state.claim(now=now, hostname="test", pid=1)
     assert isinstance(claim, ClaimedTry)

@@ -17,8 +17,6 @@ from tradewind.store import dag_callback_requests as dag_callbacks
 from tradewind.store.engine import transaction
 from tradewind.store.tables import DagCallbackRequestModel
 
-TI = TaskInstanceState
-
 
 def _requests(sessions: sessionmaker[Session]) -> list[tuple[str, str, str, str]]:
     with transaction(sessions) as session:
@@ -27,7 +25,7 @@ def _requests(sessions: sessionmaker[Session]) -> list[tuple[str, str, str, str]
 
 
 def _run_to_end(sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor,
-                clock: FrozenClock, dag_id: str, outcome: TI) -> str:
+                clock: FrozenClock, dag_id: str, outcome: TaskInstanceState) -> str:
     run_id = trigger(sessions, dag_id)
     scheduler.tick(clock.now())
     [w] = executor.take()
@@ -40,7 +38,7 @@ def test_a_failed_run_asks_for_the_failure_callback_with_reason_task_failure(
     sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
 ) -> None:
     store_dag(sessions, make_dag("cb", {"a": []}, has_on_failure_callback=True, has_on_success_callback=True))
-    run_id = _run_to_end(sessions, scheduler, executor, clock, "cb", TI.FAILED)
+    run_id = _run_to_end(sessions, scheduler, executor, clock, "cb", TaskInstanceState.FAILED)
     assert run_state(sessions, "cb", run_id) == DagRunState.FAILED
     assert _requests(sessions) == [("cb", run_id, "on_failure_callback", "task_failure")]
 
@@ -49,7 +47,7 @@ def test_a_successful_run_asks_for_the_success_callback(
     sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
 ) -> None:
     store_dag(sessions, make_dag("cb", {"a": []}, has_on_success_callback=True))
-    run_id = _run_to_end(sessions, scheduler, executor, clock, "cb", TI.SUCCESS)
+    run_id = _run_to_end(sessions, scheduler, executor, clock, "cb", TaskInstanceState.SUCCESS)
     assert _requests(sessions) == [("cb", run_id, "on_success_callback", "success")]
 
 
@@ -57,7 +55,7 @@ def test_a_dag_without_the_callback_gets_no_request(
     sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
 ) -> None:
     store_dag(sessions, make_dag("cb", {"a": []}, has_on_failure_callback=True))
-    _run_to_end(sessions, scheduler, executor, clock, "cb", TI.SUCCESS)
+    _run_to_end(sessions, scheduler, executor, clock, "cb", TaskInstanceState.SUCCESS)
     assert _requests(sessions) == []
 
 

@@ -14,6 +14,7 @@ from tests.unit.scheduler.test_tick import run_state, states, trigger
 from tests.unit.scheduler.twins import RecordingExecutor, make_dag, store_dag
 from tradewind.config.settings import Settings
 from tradewind.core.clock import FrozenClock
+from tradewind.core.events import TryProcessEvent
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import ACTIVE_TI_STATES, DagRunState, TaskInstanceState
 from tradewind.core.workload import ExecuteTask
@@ -24,7 +25,6 @@ from tradewind.store import scheduling, task_instances, triggers
 from tradewind.store.engine import transaction
 from tradewind.store.tables import TriggerModel
 
-TI = TaskInstanceState
 JOB = 77
 
 
@@ -75,18 +75,19 @@ def test_deferred_frees_the_slot_and_resumes_with_the_event_at_the_same_try(
     scheduler.tick(clock.now())
     [w] = executor.take()
     trigger_id = defer(sessions, w, clock)
-    assert TI.DEFERRED not in ACTIVE_TI_STATES
-    executor.finish(w.try_key, TI.SUCCESS)  # the runner exits 0 after deferring: the event changes nothing
+    assert TaskInstanceState.DEFERRED not in ACTIVE_TI_STATES
+    # The runner exits 0 after deferring: the event changes nothing.
+    executor.finish(w.try_key, TryProcessEvent.EXITED_CLEANLY)
     clock.advance(timedelta(hours=1))  # long past heartbeat and queued timeouts
     scheduler.tick(clock.now())
     assert executor.take() == []
-    assert states(sessions, "wait", run_id)["wait"] == TI.DEFERRED
+    assert states(sessions, "wait", run_id)["wait"] == TaskInstanceState.DEFERRED
     with sessions() as session:
         assert scheduling.active_task_counts(session=session) == ({}, {})
 
     assert fire(sessions, trigger_id, clock, payload={"n": 1}) == 1
     row = ti_row(sessions, w.ti_key)
-    assert (row.state, row.trigger_id, row.next_method) == (TI.SCHEDULED, None, "done")
+    assert (row.state, row.trigger_id, row.next_method) == (TaskInstanceState.SCHEDULED, None, "done")
     assert row.next_kwargs == {"asked": 2, "event": {"n": 1}}
     with sessions() as session:
         assert session.scalars(select(TriggerModel.id)).all() == []
@@ -97,7 +98,12 @@ def test_deferred_frees_the_slot_and_resumes_with_the_event_at_the_same_try(
     assert (claimed.next_method, claimed.next_kwargs) == ("done", {"asked": 2, "event": {"n": 1}})
     assert isinstance(state.finish(TryReport(outcome="success"), now=clock.now()), TryEnded)
     row = ti_row(sessions, w.ti_key)
-    assert (row.state, row.try_number, row.next_method, row.next_kwargs) == (TI.SUCCESS, 1, None, None)
+    assert (row.state, row.try_number, row.next_method, row.next_kwargs) == (
+        TaskInstanceState.SUCCESS,
+        1,
+        None,
+        None,
+    )
     scheduler.tick(clock.now())
     [after] = executor.take()
     assert (after.task_id, after.try_number) == ("after", 1)
@@ -205,7 +211,9 @@ def test_defer_of_a_try_someone_else_moved_stores_no_trigger(
     [w] = executor.take()
     state, _ = claim(sessions, w, clock)
     with transaction(sessions) as session:
-        task_instances.mark_task_instance(session=session, key=w.ti_key, state=TI.FAILED, now=clock.now())
+        task_instances.mark_task_instance(
+            session=session, key=w.ti_key, state=TaskInstanceState.FAILED, now=clock.now()
+        )
     report = DeferReport(classpath="x.Y", kwargs={}, next_method="done")
     assert state.defer(report, now=clock.now()) == "failed"
     with sessions() as session:

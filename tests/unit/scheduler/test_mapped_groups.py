@@ -15,7 +15,6 @@ from tradewind.core.states import DagRunState, TaskInstanceState
 from tradewind.scheduler.tick import Scheduler
 from tradewind.store import task_instances
 
-TI = TaskInstanceState
 SOURCE = {"kind": "xcom", "task_id": "source"}
 
 
@@ -47,24 +46,24 @@ def test_each_group_instance_is_planned_on_its_own(
     run_id = trigger(sessions, "grp")
     scheduler.tick(clock.now())
     [source] = executor.take()
-    act_as_runner(sessions, source, TI.SUCCESS, returns=["a", "b", "c"])
+    act_as_runner(sessions, source, TaskInstanceState.SUCCESS, returns=["a", "b", "c"])
     scheduler.tick(clock.now())
     first = {w.map_index: w for w in executor.take()}
     assert sorted(first) == [0, 1, 2] and {w.task_id for w in first.values()} == {"g.first"}
     assert _map_states(sessions, "grp", run_id)[("g.second", 2)] is None  # expanded, waiting on its index
-    act_as_runner(sessions, first[0], TI.SUCCESS)
-    act_as_runner(sessions, first[1], TI.FAILED)
+    act_as_runner(sessions, first[0], TaskInstanceState.SUCCESS)
+    act_as_runner(sessions, first[1], TaskInstanceState.FAILED)
     scheduler.tick(clock.now())
     [second] = executor.take()
     assert (second.task_id, second.map_index) == ("g.second", 0)
-    assert _map_states(sessions, "grp", run_id)[("g.second", 1)] == TI.UPSTREAM_FAILED
+    assert _map_states(sessions, "grp", run_id)[("g.second", 1)] == TaskInstanceState.UPSTREAM_FAILED
     assert states(sessions, "grp", run_id)["after"] is None  # waits for every instance of the group
-    act_as_runner(sessions, second, TI.SUCCESS)
-    act_as_runner(sessions, first[2], TI.SUCCESS)
+    act_as_runner(sessions, second, TaskInstanceState.SUCCESS)
+    act_as_runner(sessions, first[2], TaskInstanceState.SUCCESS)
     scheduler.tick(clock.now())
     [last] = executor.take()
     assert (last.task_id, last.map_index) == ("g.second", 2)
-    act_as_runner(sessions, last, TI.SUCCESS)
+    act_as_runner(sessions, last, TaskInstanceState.SUCCESS)
     scheduler.tick(clock.now())
     [after] = executor.take()
     assert (after.task_id, after.map_index) == ("after", -1)
@@ -78,12 +77,12 @@ def test_a_group_over_nothing_is_skipped_and_a_bad_value_fails_it(
     empty_run, bad_run = trigger(sessions, "empty"), trigger(sessions, "bad")
     scheduler.tick(clock.now())
     for w in executor.take():
-        act_as_runner(sessions, w, TI.SUCCESS, returns=5 if w.dag_id == "bad" else None)
+        act_as_runner(sessions, w, TaskInstanceState.SUCCESS, returns=5 if w.dag_id == "bad" else None)
     scheduler.tick(clock.now())
     scheduler.tick(clock.now())
-    assert _map_states(sessions, "empty", empty_run)[("g.first", -1)] == TI.SKIPPED
+    assert _map_states(sessions, "empty", empty_run)[("g.first", -1)] == TaskInstanceState.SKIPPED
     bad = _map_states(sessions, "bad", bad_run)
-    assert bad[("g.first", -1)] == bad[("g.second", -1)] == TI.UPSTREAM_FAILED
+    assert bad[("g.first", -1)] == bad[("g.second", -1)] == TaskInstanceState.UPSTREAM_FAILED
     with sessions() as session:
         tis, _ = task_instances.list_task_instances(session=session, dag_id="bad", run_id=bad_run)
         reason = next(ti.state_reason for ti in tis if ti.task_id == "g.first")
@@ -102,7 +101,9 @@ def test_zip_and_concat_expansions_are_counted(
     run_id = trigger(sessions, "tr")
     scheduler.tick(clock.now())
     for w in executor.take():
-        act_as_runner(sessions, w, TI.SUCCESS, returns=[1, 2, 3] if w.task_id == "source" else ["a", "b"])
+        act_as_runner(
+            sessions, w, TaskInstanceState.SUCCESS, returns=[1, 2, 3] if w.task_id == "source" else ["a", "b"]
+        )
     scheduler.tick(clock.now())
     queued = executor.take()
     assert sorted((w.task_id, w.map_index) for w in queued if w.task_id == "zipped") == [
@@ -110,7 +111,7 @@ def test_zip_and_concat_expansions_are_counted(
     ]  # fmt: skip
     assert len([w for w in queued if w.task_id == "chained"]) == 5
     for w in queued:
-        act_as_runner(sessions, w, TI.SUCCESS)
+        act_as_runner(sessions, w, TaskInstanceState.SUCCESS)
     scheduler.tick(clock.now())
     with sessions() as session:
         from tradewind.store import dag_runs

@@ -15,6 +15,7 @@ from tests.unit.scheduler.twins import START, RecordingExecutor, make_dag, store
 from tradewind import DAG
 from tradewind.config.settings import Settings
 from tradewind.core.clock import FrozenClock
+from tradewind.core.events import TryProcessEvent
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import DagRunState, TaskInstanceState
 from tradewind.core.workload import ExecuteTask
@@ -29,8 +30,6 @@ from tradewind.sdk.context import build_context
 from tradewind.sdk.runtime import use_runtime
 from tradewind.sdk.sensors.base import BaseSensorOperator
 from tradewind.store import task_instances, task_reschedules
-
-TI = TaskInstanceState
 
 
 class NeverReady(BaseSensorOperator):
@@ -65,11 +64,11 @@ def test_not_dispatched_before_the_poke_time_and_the_try_number_stays(
     [w] = executor.take()
     assert w.try_number == 1
     reschedule(sessions, w, clock, wait=7200)
-    executor.finish(w.try_key, TI.SUCCESS)  # the runner process exits 0 after rescheduling
+    executor.finish(w.try_key, TryProcessEvent.EXITED_CLEANLY)  # the runner exits 0 after rescheduling
     scheduler.tick(clock.now())
     row = ti_row(sessions, w.ti_key)
     assert (row.state, row.try_number, row.next_poke_at) == (
-        TI.UP_FOR_RESCHEDULE,
+        TaskInstanceState.UP_FOR_RESCHEDULE,
         1,
         START + timedelta(hours=2),
     )
@@ -77,7 +76,7 @@ def test_not_dispatched_before_the_poke_time_and_the_try_number_stays(
     clock.advance(timedelta(hours=1))  # long past heartbeat and queued timeouts, before the poke time
     scheduler.tick(clock.now())
     assert executor.take() == []
-    assert states(sessions, "sense", run_id)["wait"] == TI.UP_FOR_RESCHEDULE
+    assert states(sessions, "sense", run_id)["wait"] == TaskInstanceState.UP_FOR_RESCHEDULE
 
     clock.advance(timedelta(hours=1, seconds=1))
     scheduler.tick(clock.now())
@@ -119,10 +118,12 @@ def test_a_scheduler_restart_loses_no_rescheduled_sensor(
     assert run_state(sessions, "sense", run_id) == DagRunState.SUCCESS
 
 
-@pytest.mark.parametrize(("soft_fail", "ending"), [(False, TI.FAILED), (True, TI.SKIPPED)])
+@pytest.mark.parametrize(
+    ("soft_fail", "ending"), [(False, TaskInstanceState.FAILED), (True, TaskInstanceState.SKIPPED)]
+)
 def test_timeout_counts_from_the_first_poke_across_reschedules(
     sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock,
-    soft_fail: bool, ending: TI,
+    soft_fail: bool, ending: TaskInstanceState,
 ) -> None:  # fmt: skip
     """The frozen clock sits at START (long before the real now the sensor reads): the try's first poke is
     START, so a sensor whose timeout is shorter than the time since has timed out on its next poke."""
@@ -148,7 +149,7 @@ def test_timeout_counts_from_the_first_poke_across_reschedules(
         _record(claimed, LocalChannel(sessions, w.ti_key, w.try_number), result, None)
     assert dag.dag_id == "sense"
     final = states(sessions, "sense", run_id)
-    assert final["long"] == TI.UP_FOR_RESCHEDULE
+    assert final["long"] == TaskInstanceState.UP_FOR_RESCHEDULE
     assert final["short"] == ending  # no retry for a sensor timeout, though retries=3
     with sessions() as session:
         key = TaskInstanceKey("sense", run_id, "long")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.unit.scheduler.twins import RecordingExecutor, make_dag, store_dag
 from tradewind.config.settings import Settings
 from tradewind.core.clock import FrozenClock
+from tradewind.core.events import TryProcessEvent
 from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.scheduler.tick import Scheduler
@@ -19,8 +20,6 @@ from tradewind.store import engine as engine_module
 from tradewind.store import jobs, task_instances
 from tradewind.store.engine import transaction
 from tradewind.store.new_runs import trigger_run
-
-TI = TaskInstanceState
 
 
 def _register(sessions: sessionmaker[Session], clock: FrozenClock) -> int:
@@ -71,12 +70,12 @@ def test_a_scheduler_beating_late_but_within_the_threshold_keeps_its_queued_trie
     clock.advance(timedelta(seconds=4 * sched_settings.scheduler.heartbeat_interval))
     _beat(sessions, pair.b, clock)
     assert pair.sched_b.adopt(clock.now()) == (0, 0)
-    assert _ti(sessions, w) == (TI.QUEUED, 1, pair.a)
+    assert _ti(sessions, w) == (TaskInstanceState.QUEUED, 1, pair.a)
     # A stays silent past the threshold: B schedules A's queued try again (a local process cannot be adopted).
     clock.advance(timedelta(seconds=threshold))
     _beat(sessions, pair.b, clock)
     assert pair.sched_b.adopt(clock.now()) == (0, 1)
-    assert _ti(sessions, w) == (TI.SCHEDULED, 0, None)
+    assert _ti(sessions, w) == (TaskInstanceState.SCHEDULED, 0, None)
 
 
 def test_an_end_event_about_a_try_another_scheduler_queued_since_is_ignored(
@@ -90,12 +89,12 @@ def test_an_end_event_about_a_try_another_scheduler_queued_since_is_ignored(
     pair.sched_b.tick(clock.now())
     [again] = pair.ex_b.take()
     assert again.try_key == w.try_key  # same try number: a try scheduled again keeps it
-    assert _ti(sessions, w) == (TI.QUEUED, 1, pair.b)
+    assert _ti(sessions, w) == (TaskInstanceState.QUEUED, 1, pair.b)
     # A was alive after all: its process for the try dies before taking it (any exit code) ...
-    pair.ex_a.finish(w.try_key, TI.FAILED, reason="exit code 1")
+    pair.ex_a.finish(w.try_key, TryProcessEvent.FAILED, reason="exit code 1")
     pair.sched_a.tick(clock.now())
     # ... which says nothing about B's process, which is about to start it.
-    assert _ti(sessions, w) == (TI.QUEUED, 1, pair.b)
+    assert _ti(sessions, w) == (TaskInstanceState.QUEUED, 1, pair.b)
 
 
 def test_a_runner_refused_its_try_exits_cleanly_and_that_does_not_fail_the_try_queued_again(
@@ -105,9 +104,9 @@ def test_a_runner_refused_its_try_exits_cleanly_and_that_does_not_fail_the_try_q
     w = pair.queue_one_by_a()
     # The runner arrives while the try is momentarily scheduled again, is refused and exits 0; by the time
     # its end is reported, the same scheduler has queued the try once more.
-    pair.ex_a.finish(w.try_key, TI.SUCCESS)
+    pair.ex_a.finish(w.try_key, TryProcessEvent.EXITED_CLEANLY)
     pair.sched_a.tick(clock.now())
-    assert _ti(sessions, w) == (TI.QUEUED, 1, pair.a)
+    assert _ti(sessions, w) == (TaskInstanceState.QUEUED, 1, pair.a)
 
 
 def test_a_process_that_died_before_taking_its_queued_try_fails_it(
@@ -115,10 +114,10 @@ def test_a_process_that_died_before_taking_its_queued_try_fails_it(
 ) -> None:
     pair = Pair(sched_settings, sessions, clock)
     w = pair.queue_one_by_a()
-    pair.ex_a.finish(w.try_key, TI.FAILED, reason="task process killed by SIGKILL")
+    pair.ex_a.finish(w.try_key, TryProcessEvent.FAILED, reason="task process killed by SIGKILL")
     pair.sched_a.tick(clock.now())
     state, try_number, _job = _ti(sessions, w)
-    assert (state, try_number) == (TI.FAILED, 1)
+    assert (state, try_number) == (TaskInstanceState.FAILED, 1)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # holds SQLite's write lock to fail the tick
@@ -127,7 +126,7 @@ def test_events_of_a_tick_whose_transaction_failed_are_applied_by_the_next(
 ) -> None:
     pair = Pair(sched_settings, sessions, clock)
     w = pair.queue_one_by_a()
-    pair.ex_a.finish(w.try_key, TI.FAILED, reason="task process killed by SIGKILL")
+    pair.ex_a.finish(w.try_key, TryProcessEvent.FAILED, reason="task process killed by SIGKILL")
     monkeypatch.setattr(engine_module, "WRITE_LOCK_TIMEOUT", 0.2)
     holder = sessions.kw["bind"].raw_connection()
     holder.driver_connection.execute("BEGIN IMMEDIATE")  # another process holds the write lock
@@ -137,7 +136,9 @@ def test_events_of_a_tick_whose_transaction_failed_are_applied_by_the_next(
     finally:
         holder.driver_connection.execute("ROLLBACK")
         holder.close()
-    assert _ti(sessions, w)[0] == TI.QUEUED
+    assert _ti(sessions, w)[0] == TaskInstanceState.QUEUED
     assert pair.ex_a.get_events() == []  # the executor handed its event over once ...
     pair.sched_a.tick(clock.now())
-    assert _ti(sessions, w)[0] == TI.FAILED  # ... and it was not lost with the rolled-back tick
+    assert (
+        _ti(sessions, w)[0] == TaskInstanceState.FAILED
+    )  # ... and it was not lost with the rolled-back tick

@@ -23,8 +23,6 @@ from tradewind.scheduler.tick import Scheduler
 from tradewind.sdk.dag import DAG
 from tradewind.sdk.operators.bash import BashOperator
 
-TI = TaskInstanceState
-
 
 def cluster_dag(dag_id: str, *, fail_dagrun: bool = False, extra_work: bool = False) -> SerializedDag:
     """create (setup) >> work [>> more] >> delete (teardown of create)."""
@@ -47,7 +45,7 @@ def run_through(
     scheduler: Scheduler,
     executor: RecordingExecutor,
     clock: FrozenClock,
-    outcomes: dict[str, TI],
+    outcomes: dict[str, TaskInstanceState],
 ) -> list[str]:
     """Tick until nothing is queued; each queued task ends as ``outcomes`` says (success by default)."""
     ran = []
@@ -58,7 +56,7 @@ def run_through(
             break
         for w in queued:
             ran.append(w.task_id)
-            act_as_runner(sessions, w, outcomes.get(w.task_id, TI.SUCCESS))
+            act_as_runner(sessions, w, outcomes.get(w.task_id, TaskInstanceState.SUCCESS))
     return ran
 
 
@@ -67,12 +65,12 @@ def test_teardown_runs_after_failed_work_and_the_run_fails_because_of_the_work(
 ) -> None:
     store_dag(sessions, cluster_dag("st_fail"))
     run_id = trigger(sessions, "st_fail")
-    ran = run_through(sessions, scheduler, executor, clock, {"work": TI.FAILED})
+    ran = run_through(sessions, scheduler, executor, clock, {"work": TaskInstanceState.FAILED})
     assert ran == ["create", "work", "delete"]
     assert states(sessions, "st_fail", run_id) == {
-        "create": TI.SUCCESS,
-        "work": TI.FAILED,
-        "delete": TI.SUCCESS,
+        "create": TaskInstanceState.SUCCESS,
+        "work": TaskInstanceState.FAILED,
+        "delete": TaskInstanceState.SUCCESS,
     }
     assert run_state(sessions, "st_fail", run_id) == DagRunState.FAILED
 
@@ -82,8 +80,8 @@ def test_a_failed_teardown_does_not_fail_the_run(
 ) -> None:
     store_dag(sessions, cluster_dag("st_td"))
     run_id = trigger(sessions, "st_td")
-    run_through(sessions, scheduler, executor, clock, {"delete": TI.FAILED})
-    assert states(sessions, "st_td", run_id)["delete"] == TI.FAILED
+    run_through(sessions, scheduler, executor, clock, {"delete": TaskInstanceState.FAILED})
+    assert states(sessions, "st_td", run_id)["delete"] == TaskInstanceState.FAILED
     assert run_state(sessions, "st_td", run_id) == DagRunState.SUCCESS
 
 
@@ -92,7 +90,7 @@ def test_on_failure_fail_dagrun_makes_a_failed_teardown_fail_the_run(
 ) -> None:
     store_dag(sessions, cluster_dag("st_ff", fail_dagrun=True))
     run_id = trigger(sessions, "st_ff")
-    run_through(sessions, scheduler, executor, clock, {"delete": TI.FAILED})
+    run_through(sessions, scheduler, executor, clock, {"delete": TaskInstanceState.FAILED})
     assert run_state(sessions, "st_ff", run_id) == DagRunState.FAILED
 
 
@@ -101,11 +99,13 @@ def test_a_failed_setup_skips_work_and_teardown_as_upstream_failed(
 ) -> None:
     store_dag(sessions, cluster_dag("st_setup"))
     run_id = trigger(sessions, "st_setup")
-    ran = run_through(sessions, scheduler, executor, clock, {"create": TI.FAILED})
+    ran = run_through(sessions, scheduler, executor, clock, {"create": TaskInstanceState.FAILED})
     assert ran == ["create"]
     assert states(sessions, "st_setup", run_id) == {
-        "create": TI.FAILED, "work": TI.UPSTREAM_FAILED, "delete": TI.UPSTREAM_FAILED,
-    }  # fmt: skip
+        "create": TaskInstanceState.FAILED,
+        "work": TaskInstanceState.UPSTREAM_FAILED,
+        "delete": TaskInstanceState.UPSTREAM_FAILED,
+    }
     assert run_state(sessions, "st_setup", run_id) == DagRunState.FAILED
 
 
@@ -114,8 +114,8 @@ def test_a_skipped_setup_skips_its_teardown(
 ) -> None:
     store_dag(sessions, cluster_dag("st_skip"))
     run_id = trigger(sessions, "st_skip")
-    run_through(sessions, scheduler, executor, clock, {"create": TI.SKIPPED})
-    assert states(sessions, "st_skip", run_id)["delete"] == TI.SKIPPED
+    run_through(sessions, scheduler, executor, clock, {"create": TaskInstanceState.SKIPPED})
+    assert states(sessions, "st_skip", run_id)["delete"] == TaskInstanceState.SKIPPED
     assert run_state(sessions, "st_skip", run_id) == DagRunState.SUCCESS
 
 
@@ -127,7 +127,7 @@ def test_a_teardown_waits_for_work_between_its_setup_and_it_and_an_indirect_setu
     sdag = cluster_dag("st_scope", extra_work=True)
     assert sdag.setup_teardown.indirect_setups("more") == ("create",)
     run_id = trigger(sessions, "st_scope")
-    ran = run_through(sessions, scheduler, executor, clock, {"work": TI.FAILED})
+    ran = run_through(sessions, scheduler, executor, clock, {"work": TaskInstanceState.FAILED})
     assert ran == ["create", "work", "more", "delete"]
     # "more" ran (all_done) and is the leaf that decides the run
     assert run_state(sessions, "st_scope", run_id) == DagRunState.SUCCESS
@@ -138,8 +138,8 @@ def test_a_failed_indirect_setup_fails_a_work_task_despite_its_trigger_rule(
 ) -> None:
     store_dag(sessions, cluster_dag("st_ind", extra_work=True))
     run_id = trigger(sessions, "st_ind")
-    run_through(sessions, scheduler, executor, clock, {"create": TI.FAILED})
-    assert states(sessions, "st_ind", run_id)["more"] == TI.UPSTREAM_FAILED
+    run_through(sessions, scheduler, executor, clock, {"create": TaskInstanceState.FAILED})
+    assert states(sessions, "st_ind", run_id)["more"] == TaskInstanceState.UPSTREAM_FAILED
 
 
 @pytest.mark.parametrize(
@@ -185,10 +185,14 @@ def test_cli_clear_of_a_work_task_clears_its_setup_and_teardown(
 ) -> None:
     store_dag(sessions, cluster_dag("st_cli"))
     run_id = trigger(sessions, "st_cli")
-    run_through(sessions, scheduler, executor, clock, {"work": TI.FAILED})
+    run_through(sessions, scheduler, executor, clock, {"work": TaskInstanceState.FAILED})
     assert main(["tasks", "clear", "st_cli", "-t", "^work$", "--only-failed", "--run-id", run_id, "-y"]) == 0
     # only failed: the succeeded setup and teardown stay as they were
-    assert states(sessions, "st_cli", run_id) == {"create": TI.SUCCESS, "work": None, "delete": TI.SUCCESS}
+    assert states(sessions, "st_cli", run_id) == {
+        "create": TaskInstanceState.SUCCESS,
+        "work": None,
+        "delete": TaskInstanceState.SUCCESS,
+    }
     assert main(["tasks", "clear", "st_cli", "-t", "^work$", "--run-id", run_id, "-y"]) == 0
     assert "delete  (success)" in capsys.readouterr().out
     assert set(states(sessions, "st_cli", run_id).values()) == {None}

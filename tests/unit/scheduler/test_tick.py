@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.unit.scheduler.twins import START, RecordingExecutor, make_dag, store_dag
 from tradewind.core.clock import FrozenClock
-from tradewind.core.events import TaskEvent
+from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import DagRunState, TaskInstanceState
 from tradewind.core.workload import ExecuteTask
@@ -21,8 +21,6 @@ from tradewind.store import dag_runs, pools, task_instances
 from tradewind.store.engine import transaction
 from tradewind.store.new_runs import trigger_run
 
-TI = TaskInstanceState
-
 
 def trigger(sessions: sessionmaker[Session], dag_id: str, now: object = START, **kw: object) -> str:
     with transaction(sessions) as session:
@@ -30,7 +28,12 @@ def trigger(sessions: sessionmaker[Session], dag_id: str, now: object = START, *
 
 
 def act_as_runner(
-    sessions: sessionmaker[Session], w: ExecuteTask, outcome: TI, now: datetime = START, *, returns: Any = None
+    sessions: sessionmaker[Session],
+    w: ExecuteTask,
+    outcome: TaskInstanceState,
+    now: datetime = START,
+    *,
+    returns: Any = None,
 ) -> None:
     """What the runner does, through the code the execution API serves it: claim the queued try (``TryState``),
     push what the task returned (``returns``, unless None) while it runs (``DbRuntime``), then report how it
@@ -47,7 +50,11 @@ def act_as_runner(
 
 
 #: The runner's report for each state a test wants a try to end in.
-_OUTCOMES: dict[TI, Outcome] = {TI.SUCCESS: "success", TI.SKIPPED: "skipped", TI.FAILED: "failed"}
+_OUTCOMES: dict[TaskInstanceState, Outcome] = {
+    TaskInstanceState.SUCCESS: "success",
+    TaskInstanceState.SKIPPED: "skipped",
+    TaskInstanceState.FAILED: "failed",
+}
 
 
 def states(sessions: sessionmaker[Session], dag_id: str, run_id: str) -> dict[str, str | None]:
@@ -72,7 +79,7 @@ def test_chain_runs_in_order_and_run_succeeds(
         [w] = executor.take()
         order.append(w.task_id)
         assert w.try_number == 1
-        act_as_runner(sessions, w, TI.SUCCESS)
+        act_as_runner(sessions, w, TaskInstanceState.SUCCESS)
     scheduler.tick(clock.now())
     assert order == ["a", "b", "c"]
     assert run_state(sessions, "chain", run_id) == DagRunState.SUCCESS
@@ -86,12 +93,12 @@ def test_failure_propagates_upstream_failed_and_fails_the_run(
     run_id = trigger(sessions, "fail")
     scheduler.tick(clock.now())
     [w] = executor.take()
-    act_as_runner(sessions, w, TI.FAILED)
+    act_as_runner(sessions, w, TaskInstanceState.FAILED)
     scheduler.tick(clock.now())
     queued = executor.take()
     assert [q.task_id for q in queued] == ["cleanup"]
-    assert states(sessions, "fail", run_id)["b"] == TI.UPSTREAM_FAILED
-    act_as_runner(sessions, queued[0], TI.SUCCESS)
+    assert states(sessions, "fail", run_id)["b"] == TaskInstanceState.UPSTREAM_FAILED
+    act_as_runner(sessions, queued[0], TaskInstanceState.SUCCESS)
     scheduler.tick(clock.now())
     assert run_state(sessions, "fail", run_id) == DagRunState.FAILED
 
@@ -103,17 +110,17 @@ def test_dead_runner_is_retried_after_its_delay_then_failed(
     run_id = trigger(sessions, "retry")
     scheduler.tick(clock.now())
     [w] = executor.take()
-    executor.finish(w.try_key, TI.FAILED, reason="task process killed by SIGKILL")
+    executor.finish(w.try_key, TryProcessEvent.FAILED, reason="task process killed by SIGKILL")
     scheduler.tick(clock.now())
-    assert states(sessions, "retry", run_id)["a"] == TI.UP_FOR_RETRY
+    assert states(sessions, "retry", run_id)["a"] == TaskInstanceState.UP_FOR_RETRY
     assert executor.take() == []
     clock.advance(timedelta(seconds=61))
     scheduler.tick(clock.now())
     [w2] = executor.take()
     assert w2.try_number == 2
-    executor.finish(w2.try_key, TI.FAILED)
+    executor.finish(w2.try_key, TryProcessEvent.FAILED)
     scheduler.tick(clock.now())
-    assert states(sessions, "retry", run_id)["a"] == TI.FAILED
+    assert states(sessions, "retry", run_id)["a"] == TaskInstanceState.FAILED
     assert run_state(sessions, "retry", run_id) == DagRunState.FAILED
     with sessions() as session:
         ti = task_instances.get_task_instance(session=session, key=TaskInstanceKey("retry", run_id, "a"))
@@ -159,7 +166,7 @@ def test_empty_operator_succeeds_without_a_process(
     run_id = trigger(sessions, "empty")
     scheduler.tick(clock.now())
     assert [w.task_id for w in executor.take()] == ["work"]
-    assert states(sessions, "empty", run_id)["start"] == TI.SUCCESS
+    assert states(sessions, "empty", run_id)["start"] == TaskInstanceState.SUCCESS
 
 
 def test_branch_skip_propagates_through_trigger_rules(
@@ -171,11 +178,11 @@ def test_branch_skip_propagates_through_trigger_rules(
     scheduler.tick(clock.now())
     queued = {w.task_id: w for w in executor.take()}
     assert set(queued) == {"a", "x"}
-    act_as_runner(sessions, queued["a"], TI.SKIPPED)
-    act_as_runner(sessions, queued["x"], TI.SUCCESS)
+    act_as_runner(sessions, queued["a"], TaskInstanceState.SKIPPED)
+    act_as_runner(sessions, queued["x"], TaskInstanceState.SUCCESS)
     scheduler.tick(clock.now())
     s = states(sessions, "br", run_id)
-    assert (s["b"], s["c"]) == (TI.SKIPPED, TI.SKIPPED)
+    assert (s["b"], s["c"]) == (TaskInstanceState.SKIPPED, TaskInstanceState.SKIPPED)
     [join] = executor.take()
     assert join.task_id == "join"
 
@@ -190,12 +197,12 @@ def test_mapped_task_expands_over_upstream_xcom(
     run_id = trigger(sessions, "map")
     scheduler.tick(clock.now())
     [make] = executor.take()
-    act_as_runner(sessions, make, TI.SUCCESS, returns=[10, 20, 30])
+    act_as_runner(sessions, make, TaskInstanceState.SUCCESS, returns=[10, 20, 30])
     scheduler.tick(clock.now())
     mapped = executor.take()
     assert sorted(w.map_index for w in mapped) == [0, 1, 2]
     for w in mapped:
-        act_as_runner(sessions, w, TI.SUCCESS)
+        act_as_runner(sessions, w, TaskInstanceState.SUCCESS)
     scheduler.tick(clock.now())
     assert run_state(sessions, "map", run_id) == DagRunState.SUCCESS
 
@@ -207,7 +214,7 @@ def test_mapping_over_nothing_skips(
     run_id = trigger(sessions, "map0")
     scheduler.tick(clock.now())
     assert executor.take() == []
-    assert states(sessions, "map0", run_id)["each"] == TI.SKIPPED
+    assert states(sessions, "map0", run_id)["each"] == TaskInstanceState.SKIPPED
 
 
 def test_cron_schedule_creates_runs_with_catchup_and_respects_max_active_runs(
@@ -246,7 +253,7 @@ def test_depends_on_past_waits_for_previous_run(
     scheduler.tick(clock.now())
     queued = executor.take()
     assert [w.run_id for w in queued] == [first]
-    act_as_runner(sessions, queued[0], TI.FAILED)
+    act_as_runner(sessions, queued[0], TaskInstanceState.FAILED)
     scheduler.tick(clock.now())
     assert executor.take() == []
     assert states(sessions, "dop", second)["a"] is None
@@ -263,7 +270,7 @@ def test_dagrun_timeout_fails_run_and_terminates_tries(
     scheduler.tick(clock.now())
     assert executor.terminated == [w.try_key]
     assert run_state(sessions, "slow", run_id) == DagRunState.FAILED
-    assert states(sessions, "slow", run_id) == {"a": TI.FAILED, "b": TI.SKIPPED}
+    assert states(sessions, "slow", run_id) == {"a": TaskInstanceState.FAILED, "b": TaskInstanceState.SKIPPED}
 
 
 def test_zombie_try_is_retried(
@@ -274,11 +281,17 @@ def test_zombie_try_is_retried(
     scheduler.tick(clock.now())
     [w] = executor.take()
     with transaction(sessions) as session:
-        task_instances.transition(session=session, key=w.ti_key, expected=TI.QUEUED, target=TI.RUNNING,
-                                  try_number=1, values={"start_date": clock.now(), "last_heartbeat_at": clock.now()})
+        task_instances.transition(
+            session=session,
+            key=w.ti_key,
+            expected=TaskInstanceState.QUEUED,
+            target=TaskInstanceState.RUNNING,
+            try_number=1,
+            values={"start_date": clock.now(), "last_heartbeat_at": clock.now()},
+        )
     clock.advance(timedelta(seconds=scheduler.settings.scheduler.zombie_threshold + 1))
     scheduler.housekeeping(clock.now())
-    assert states(sessions, "z", run_id)["a"] == TI.UP_FOR_RETRY
+    assert states(sessions, "z", run_id)["a"] == TaskInstanceState.UP_FOR_RETRY
     scheduler.tick(clock.now())
     [w2] = executor.take()
     assert w2.try_number == 2
@@ -294,7 +307,7 @@ def test_queued_try_unknown_to_executor_is_rescheduled_without_using_a_try(
     executor.carrying.clear()  # the executor lost it (a worker vanished before starting it)
     clock.advance(timedelta(seconds=scheduler.settings.scheduler.task_queued_timeout + 1))
     scheduler.housekeeping(clock.now())
-    assert states(sessions, "lost", run_id)["a"] == TI.SCHEDULED
+    assert states(sessions, "lost", run_id)["a"] == TaskInstanceState.SCHEDULED
     scheduler.tick(clock.now())
     [again] = executor.take()
     assert again.try_number == w.try_number == 1
@@ -322,17 +335,28 @@ def test_end_of_a_refused_duplicate_runner_does_not_fail_the_running_try(
     scheduler.tick(clock.now())
     [w] = executor.take()
     with transaction(sessions) as session:
-        task_instances.transition(session=session, key=w.ti_key, expected=TI.QUEUED, target=TI.RUNNING,
-                                  try_number=1, values={"start_date": clock.now(), "last_heartbeat_at": clock.now(),
-                                                        "pid": 4242, "hostname": "worker-1"})
+        task_instances.transition(
+            session=session,
+            key=w.ti_key,
+            expected=TaskInstanceState.QUEUED,
+            target=TaskInstanceState.RUNNING,
+            try_number=1,
+            values={
+                "start_date": clock.now(),
+                "last_heartbeat_at": clock.now(),
+                "pid": 4242,
+                "hostname": "worker-1",
+            },
+        )
     # A redelivered copy ran elsewhere, was refused the try, and exited 0.
-    executor._emit(TaskEvent(w.try_key, TI.SUCCESS, external_id="9999"))
+    executor._emit(TaskEvent(w.try_key, TryProcessEvent.EXITED_CLEANLY, external_id="9999"))
     scheduler.tick(clock.now())
-    assert states(sessions, "dup", run_id)["a"] == TI.RUNNING
+    assert states(sessions, "dup", run_id)["a"] == TaskInstanceState.RUNNING
     # The process that holds the try dies: that settles it at once.
-    executor._emit(TaskEvent(w.try_key, TI.FAILED, reason="task process killed by SIGKILL", external_id="4242"))
+    killed = "task process killed by SIGKILL"
+    executor._emit(TaskEvent(w.try_key, TryProcessEvent.FAILED, reason=killed, external_id="4242"))
     scheduler.tick(clock.now())
-    assert states(sessions, "dup", run_id)["a"] == TI.FAILED
+    assert states(sessions, "dup", run_id)["a"] == TaskInstanceState.FAILED
 
 
 def test_paused_dag_shows_its_next_run_and_an_unpaused_one_skips_missed_intervals_without_catchup(

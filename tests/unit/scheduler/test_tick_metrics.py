@@ -12,15 +12,13 @@ from tests.unit.scheduler.test_tick import act_as_runner, trigger
 from tests.unit.scheduler.twins import RecordingExecutor, make_dag, store_dag
 from tradewind.config.settings import Settings
 from tradewind.core.clock import FrozenClock
-from tradewind.core.events import TaskEvent
+from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.states import TaskInstanceState
 from tradewind.observability.metrics import Metrics
 from tradewind.observability.metrics_prometheus import PrometheusExporter
 from tradewind.scheduler.tick import Scheduler
 from tradewind.store import task_instances
 from tradewind.store.engine import transaction
-
-TI = TaskInstanceState
 
 
 @pytest.fixture
@@ -52,14 +50,14 @@ def test_a_run_is_counted_from_start_to_end(
     trigger(sessions, "m")
     measured.tick(clock.now())
     [wa] = executor.take()
-    executor._emit(TaskEvent(wa.try_key, TI.RUNNING))
+    executor._emit(TaskEvent(wa.try_key, TryProcessEvent.STARTED))
     clock.advance(timedelta(seconds=2))
-    act_as_runner(sessions, wa, TI.SUCCESS, now=clock.now())
-    executor.finish(wa.try_key, TI.SUCCESS)
+    act_as_runner(sessions, wa, TaskInstanceState.SUCCESS, now=clock.now())
+    executor.finish(wa.try_key, TryProcessEvent.EXITED_CLEANLY)
     measured.tick(clock.now())
     [wb] = executor.take()
-    act_as_runner(sessions, wb, TI.FAILED, now=clock.now())
-    executor.finish(wb.try_key, TI.FAILED)
+    act_as_runner(sessions, wb, TaskInstanceState.FAILED, now=clock.now())
+    executor.finish(wb.try_key, TryProcessEvent.FAILED)
     clock.advance(timedelta(seconds=1))
     measured.tick(clock.now())
 
@@ -84,8 +82,8 @@ def test_a_rolled_back_tick_does_not_count_twice(
     trigger(sessions, "once")
     measured.tick(clock.now())
     [w] = executor.take()
-    act_as_runner(sessions, w, TI.SUCCESS, now=clock.now())
-    executor.finish(w.try_key, TI.SUCCESS)
+    act_as_runner(sessions, w, TaskInstanceState.SUCCESS, now=clock.now())
+    executor.finish(w.try_key, TryProcessEvent.EXITED_CLEANLY)
 
     from tradewind.scheduler import tick as tick_module
 
@@ -115,8 +113,14 @@ def test_zombies_and_slot_gauges_come_with_housekeeping(
     assert value(exporter, "tradewind_pool_queued_slots", pool_name="default_pool") == 1
     assert value(exporter, "tradewind_executor_open_slots", executor="local") == 31
     with transaction(sessions) as session:
-        task_instances.transition(session=session, key=w.ti_key, expected=TI.QUEUED, target=TI.RUNNING,
-                                  try_number=1, values={"start_date": clock.now(), "last_heartbeat_at": clock.now()})
+        task_instances.transition(
+            session=session,
+            key=w.ti_key,
+            expected=TaskInstanceState.QUEUED,
+            target=TaskInstanceState.RUNNING,
+            try_number=1,
+            values={"start_date": clock.now(), "last_heartbeat_at": clock.now()},
+        )
     measured.housekeeping(clock.now())
     assert value(exporter, "tradewind_pool_running_slots", pool_name="default_pool") == 1
     assert value(exporter, "tradewind_pool_queued_slots", pool_name="default_pool") == 0

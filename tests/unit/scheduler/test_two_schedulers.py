@@ -17,8 +17,6 @@ from tradewind.store import dag_runs, task_instances
 from tradewind.store.engine import transaction
 from tradewind.store.new_runs import trigger_run
 
-TI = TaskInstanceState
-
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
@@ -46,11 +44,21 @@ def test_two_schedulers_share_the_work_without_duplicates(
                     dispatched.extend(taken)
                 for w in taken:  # behave as the runner: take the try and succeed
                     with transaction(sessions) as session:
-                        assert task_instances.transition(session=session, key=w.ti_key, expected=TI.QUEUED,
-                                                         target=TI.RUNNING, try_number=w.try_number)
+                        assert task_instances.transition(
+                            session=session,
+                            key=w.ti_key,
+                            expected=TaskInstanceState.QUEUED,
+                            target=TaskInstanceState.RUNNING,
+                            try_number=w.try_number,
+                        )
                     with transaction(sessions) as session:
-                        task_instances.transition(session=session, key=w.ti_key, expected=TI.RUNNING,
-                                                  target=TI.SUCCESS, try_number=w.try_number)
+                        task_instances.transition(
+                            session=session,
+                            key=w.ti_key,
+                            expected=TaskInstanceState.RUNNING,
+                            target=TaskInstanceState.SUCCESS,
+                            try_number=w.try_number,
+                        )
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 

@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tradewind.core.events import TaskEvent
+from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.keys import TaskTryKey
 from tradewind.core.serialized_dag import SerializedDag, SerializedTask
-from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.base import Executor
 from tradewind.store import dags
@@ -44,9 +43,10 @@ class RecordingExecutor(Executor):
     def running_keys(self) -> set[TaskTryKey]:
         return set(self.carrying)
 
-    def finish(self, key: TaskTryKey, state: TaskInstanceState, reason: str | None = None) -> None:
+    def finish(self, key: TaskTryKey, kind: TryProcessEvent, reason: str | None = None) -> None:
+        """The try's compute ends: ``kind`` is EXITED_CLEANLY or FAILED."""
         self.carrying.discard(key)
-        self._emit(TaskEvent(key, state, reason=reason))
+        self._emit(TaskEvent(key, kind, reason=reason))
 
     def take(self) -> list[ExecuteTask]:
         out, self.queued = self.queued, []

@@ -26,7 +26,6 @@ from tradewind.sdk.retry_policy import (
     consult_policy,
 )
 
-TI = TaskInstanceState
 NOW = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 TASK = SerializedTask(task_id="t", operator="PythonOperator", retry_delay=60.0)
 log = logging.getLogger("test.retry_policy")
@@ -130,14 +129,14 @@ def test_a_policy_that_raises_or_answers_nonsense_leaves_the_decision_to_the_ret
 
 def test_fail_ends_the_try_failed_even_with_retries_left() -> None:
     end = failed_try_end(TASK, try_number=1, max_tries=5, now=NOW, decision=RetryDecision.fail("auth"))
-    assert (end.state, end.next_retry_at, end.policy_reason) == (TI.FAILED, None, "auth")
+    assert (end.state, end.next_retry_at, end.policy_reason) == (TaskInstanceState.FAILED, None, "auth")
 
 
 def test_retry_uses_the_rule_delay_and_otherwise_the_task_delay() -> None:
     ruled = RetryDecision.retry(timedelta(minutes=5), reason="rate limit")
     end = failed_try_end(TASK, try_number=1, max_tries=2, now=NOW, decision=ruled)
     assert (end.state, end.next_retry_at, end.policy_reason) == (
-        TI.UP_FOR_RETRY,
+        TaskInstanceState.UP_FOR_RETRY,
         NOW + timedelta(minutes=5),
         "rate limit",
     )
@@ -149,11 +148,14 @@ def test_retry_never_adds_tries_and_default_falls_through_to_the_retry_settings(
     used_up = failed_try_end(
         TASK, try_number=3, max_tries=2, now=NOW, decision=RetryDecision.retry(reason="x")
     )
-    assert (used_up.state, used_up.policy_reason) == (TI.FAILED, None)
+    assert (used_up.state, used_up.policy_reason) == (TaskInstanceState.FAILED, None)
     for decision in (None, RetryDecision.default()):
         end = failed_try_end(TASK, try_number=2, max_tries=2, now=NOW, decision=decision)
-        assert (end.state, end.next_retry_at) == (TI.UP_FOR_RETRY, NOW + timedelta(seconds=60))
-        assert failed_try_end(TASK, try_number=3, max_tries=2, now=NOW, decision=decision).state is TI.FAILED
+        assert (end.state, end.next_retry_at) == (TaskInstanceState.UP_FOR_RETRY, NOW + timedelta(seconds=60))
+        assert (
+            failed_try_end(TASK, try_number=3, max_tries=2, now=NOW, decision=decision).state
+            is TaskInstanceState.FAILED
+        )
 
 
 def test_retry_policy_is_an_operator_and_task_argument_checked_at_definition() -> None:

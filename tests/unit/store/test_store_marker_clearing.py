@@ -13,8 +13,6 @@ from tradewind.sdk.errors import TradewindError
 from tradewind.store import task_instances
 from tradewind.store.task_instances import clear_task_instances
 
-TI = TaskInstanceState
-
 
 def marker(dag_id: str, task_id: str, depth: int = 10) -> dict[str, object]:
     return {"external_marker": {"dag_id": dag_id, "task_id": task_id, "recursion_depth": depth}}
@@ -23,7 +21,7 @@ def marker(dag_id: str, task_id: str, depth: int = 10) -> dict[str, object]:
 def finish_all(session: Session, dag_id: str, run_id: str) -> None:
     tis, _ = task_instances.list_task_instances(session=session, dag_id=dag_id, run_id=run_id)
     for ti in tis:
-        ti.state, ti.try_number = TI.SUCCESS.value, 1
+        ti.state, ti.try_number = TaskInstanceState.SUCCESS.value, 1
     session.flush()
 
 
@@ -50,9 +48,9 @@ def test_clearing_a_marker_clears_across_dags_at_the_same_logical_date(
     assert {(k.dag_id, k.task_id) for k in cleared} == {
         ("parent", "load"), ("parent", "mark"), ("child", "wait"), ("child", "use"),
     }  # fmt: skip
-    assert state_of(session, "child", child_run.run_id, "first") == TI.SUCCESS
+    assert state_of(session, "child", child_run.run_id, "first") == TaskInstanceState.SUCCESS
     assert state_of(session, "child", child_run.run_id, "wait") is None
-    assert state_of(session, "child", other_child_run.run_id, "wait") == TI.SUCCESS
+    assert state_of(session, "child", other_child_run.run_id, "wait") == TaskInstanceState.SUCCESS
 
 
 def test_a_cycle_of_markers_stops_at_the_recursion_depth(

@@ -30,7 +30,6 @@ from tradewind.store.task_instances import (
     transition,
 )
 
-TI = TaskInstanceState
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 MakeSdag = Callable[..., SerializedDag]
 MakeRun = Callable[..., DagRunModel]
@@ -40,12 +39,14 @@ def _key(run_id: str, task_id: str, dag_id: str = "example") -> TaskInstanceKey:
     return TaskInstanceKey(dag_id, run_id, task_id)
 
 
-def _walk(session: Session, key: TaskInstanceKey, *states: TI | None, try_number: int = 1) -> None:
+def _walk(
+    session: Session, key: TaskInstanceKey, *states: TaskInstanceState | None, try_number: int = 1
+) -> None:
     """Move a task instance along a path of states the way scheduler and runner do."""
     current = get_task_instance(session=session, key=key)
-    state = TI(current.state) if current.state else None
+    state = TaskInstanceState(current.state) if current.state else None
     for target in states:
-        values = {"try_number": try_number} if target is TI.QUEUED else {}
+        values = {"try_number": try_number} if target is TaskInstanceState.QUEUED else {}
         assert transition(session=session, key=key, expected=state, target=target, values=values)
         state = target
 
@@ -78,19 +79,39 @@ def test_transition_is_compare_and_set(session: Session, make_run: MakeRun) -> N
     run = make_run()
     key = _key(run.run_id, "extract")
     assert transition(
-        session=session, key=key, expected=None, target=TI.SCHEDULED, values={"scheduled_at": NOW}
+        session=session,
+        key=key,
+        expected=None,
+        target=TaskInstanceState.SCHEDULED,
+        values={"scheduled_at": NOW},
     )
     ti = get_task_instance(session=session, key=key)
     assert (ti.state, ti.scheduled_at) == ("scheduled", NOW)
     # Stale expectation: another process already moved it.
-    assert not transition(session=session, key=key, expected=None, target=TI.SCHEDULED)
+    assert not transition(session=session, key=key, expected=None, target=TaskInstanceState.SCHEDULED)
     assert transition(
-        session=session, key=key, expected=TI.SCHEDULED, target=TI.QUEUED, values={"try_number": 1}
+        session=session,
+        key=key,
+        expected=TaskInstanceState.SCHEDULED,
+        target=TaskInstanceState.QUEUED,
+        values={"try_number": 1},
     )
     # Wrong try number: the runner of an older try must not take the row.
-    assert not transition(session=session, key=key, expected=TI.QUEUED, target=TI.RUNNING, try_number=2)
+    assert not transition(
+        session=session,
+        key=key,
+        expected=TaskInstanceState.QUEUED,
+        target=TaskInstanceState.RUNNING,
+        try_number=2,
+    )
     assert get_task_instance(session=session, key=key).state == "queued"
-    assert transition(session=session, key=key, expected=TI.QUEUED, target=TI.RUNNING, try_number=1)
+    assert transition(
+        session=session,
+        key=key,
+        expected=TaskInstanceState.QUEUED,
+        target=TaskInstanceState.RUNNING,
+        try_number=1,
+    )
     assert get_task_instance(session=session, key=key).state == "running"
 
 
@@ -99,20 +120,36 @@ def test_transition_accepts_a_set_of_expected_states_including_none(
 ) -> None:
     run = make_run()
     key = _key(run.run_id, "load")
-    assert transition(session=session, key=key, expected={None, TI.SCHEDULED}, target=TI.UPSTREAM_FAILED)
+    assert transition(
+        session=session,
+        key=key,
+        expected={None, TaskInstanceState.SCHEDULED},
+        target=TaskInstanceState.UPSTREAM_FAILED,
+    )
     assert get_task_instance(session=session, key=key).state == "upstream_failed"
-    assert not transition(session=session, key=key, expected={None, TI.SCHEDULED}, target=TI.SKIPPED)
+    assert not transition(
+        session=session,
+        key=key,
+        expected={None, TaskInstanceState.SCHEDULED},
+        target=TaskInstanceState.SKIPPED,
+    )
 
 
 def test_transition_refuses_what_the_transitions_table_forbids(session: Session, make_run: MakeRun) -> None:
     run = make_run()
     key = _key(run.run_id, "extract")
     with pytest.raises(InvalidTransitionError, match="none to running"):
-        transition(session=session, key=key, expected=None, target=TI.RUNNING)
+        transition(session=session, key=key, expected=None, target=TaskInstanceState.RUNNING)
     # A user may mark success from any state.
-    assert transition(session=session, key=key, expected=None, target=TI.SUCCESS, by_user=True)
+    assert transition(session=session, key=key, expected=None, target=TaskInstanceState.SUCCESS, by_user=True)
     with pytest.raises(TradewindError, match="dag_id"):
-        transition(session=session, key=key, expected=TI.SUCCESS, target=None, values={"dag_id": "other"})
+        transition(
+            session=session,
+            key=key,
+            expected=TaskInstanceState.SUCCESS,
+            target=None,
+            values={"dag_id": "other"},
+        )
 
 
 def test_two_writers_racing_for_one_task_instance_only_one_wins(
@@ -132,19 +169,31 @@ def test_two_writers_racing_for_one_task_instance_only_one_wins(
         )
         create_task_instances(session=session, run=run, sdag=sdag)
         key = _key("r1", "extract")
-        _walk(session, key, TI.SCHEDULED, TI.QUEUED)
+        _walk(session, key, TaskInstanceState.SCHEDULED, TaskInstanceState.QUEUED)
 
     results: list[bool] = []
 
     def second_writer() -> None:
         with transaction(factory) as other:
             results.append(
-                transition(session=other, key=key, expected=TI.QUEUED, target=TI.RUNNING, try_number=1)
+                transition(
+                    session=other,
+                    key=key,
+                    expected=TaskInstanceState.QUEUED,
+                    target=TaskInstanceState.RUNNING,
+                    try_number=1,
+                )
             )
 
     with transaction(factory) as first:
         results.append(
-            transition(session=first, key=key, expected=TI.QUEUED, target=TI.RUNNING, try_number=1)
+            transition(
+                session=first,
+                key=key,
+                expected=TaskInstanceState.QUEUED,
+                target=TaskInstanceState.RUNNING,
+                try_number=1,
+            )
         )
         thread = threading.Thread(target=second_writer)
         thread.start()
@@ -156,35 +205,37 @@ def test_two_writers_racing_for_one_task_instance_only_one_wins(
 def test_heartbeat_tells_a_runner_whether_its_try_still_runs(session: Session, make_run: MakeRun) -> None:
     run = make_run()
     key = _key(run.run_id, "extract")
-    _walk(session, key, TI.SCHEDULED, TI.QUEUED, TI.RUNNING)
+    _walk(session, key, TaskInstanceState.SCHEDULED, TaskInstanceState.QUEUED, TaskInstanceState.RUNNING)
     later = NOW + timedelta(seconds=30)
     assert heartbeat(session=session, key=key, try_number=1, now=later)
     assert get_task_instance(session=session, key=key).last_heartbeat_at == later
     assert not heartbeat(session=session, key=key, try_number=2, now=later)
-    assert transition(session=session, key=key, expected=TI.RUNNING, target=None, by_user=True)
+    assert transition(session=session, key=key, expected=TaskInstanceState.RUNNING, target=None, by_user=True)
     assert not heartbeat(session=session, key=key, try_number=1, now=later)
 
 
 def test_mark_task_instance_sets_state_and_end_date(session: Session, make_run: MakeRun) -> None:
     run = make_run()
     key = _key(run.run_id, "load")
-    assert mark_task_instance(session=session, key=key, state=TI.FAILED, now=NOW)
+    assert mark_task_instance(session=session, key=key, state=TaskInstanceState.FAILED, now=NOW)
     ti = get_task_instance(session=session, key=key)
     assert (ti.state, ti.end_date, ti.start_date) == ("failed", NOW, NOW)
-    assert not mark_task_instance(session=session, key=key, state=TI.FAILED, now=NOW)
+    assert not mark_task_instance(session=session, key=key, state=TaskInstanceState.FAILED, now=NOW)
     with pytest.raises(NotFoundError, match="nope"):
-        mark_task_instance(session=session, key=_key(run.run_id, "nope"), state=TI.SUCCESS, now=NOW)
+        mark_task_instance(
+            session=session, key=_key(run.run_id, "nope"), state=TaskInstanceState.SUCCESS, now=NOW
+        )
 
 
 def test_list_filters_by_state_including_none_and_pages(
     session: Session, make_run: MakeRun, make_sdag: MakeSdag
 ) -> None:
     run = make_run(make_sdag(edges={"a": [], "b": [], "c": [], "d": []}))
-    transition(session=session, key=_key(run.run_id, "b"), expected=None, target=TI.SCHEDULED)
+    transition(session=session, key=_key(run.run_id, "b"), expected=None, target=TaskInstanceState.SCHEDULED)
     rows, total = list_task_instances(session=session, run_id=run.run_id, states=[None])
     assert ([r.task_id for r in rows], total) == (["a", "c", "d"], 3)
     rows, total = list_task_instances(
-        session=session, run_id=run.run_id, states=[None, TI.SCHEDULED], limit=2, offset=1
+        session=session, run_id=run.run_id, states=[None, TaskInstanceState.SCHEDULED], limit=2, offset=1
     )
     assert ([r.task_id for r in rows], total) == (["b", "c"], 4)
     rows, total = list_task_instances(session=session, task_ids=["d"])
@@ -196,11 +247,26 @@ def test_archive_try_is_idempotent_and_list_tries_shows_every_try(
 ) -> None:
     run = make_run()
     key = _key(run.run_id, "extract")
-    _walk(session, key, TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.UP_FOR_RETRY)
+    _walk(
+        session,
+        key,
+        TaskInstanceState.SCHEDULED,
+        TaskInstanceState.QUEUED,
+        TaskInstanceState.RUNNING,
+        TaskInstanceState.UP_FOR_RETRY,
+    )
     ti = get_task_instance(session=session, key=key)
     assert archive_try(session=session, ti=ti)
     assert not archive_try(session=session, ti=ti)
-    _walk(session, key, TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.SUCCESS, try_number=2)
+    _walk(
+        session,
+        key,
+        TaskInstanceState.SCHEDULED,
+        TaskInstanceState.QUEUED,
+        TaskInstanceState.RUNNING,
+        TaskInstanceState.SUCCESS,
+        try_number=2,
+    )
     tries = list_tries(session=session, key=key)
     assert [(t.try_number, t.state, t.is_current) for t in tries] == [
         (1, "up_for_retry", False),
@@ -216,9 +282,24 @@ def test_clear_gives_tasks_their_retries_again_and_requeues_the_run(
     sdag = make_sdag(edges={"a": ["b"], "b": ["c"], "c": []}, retries={"b": 1})
     run = make_run(sdag, state="running")
     a, b, c = (_key(run.run_id, t) for t in "abc")
-    _walk(session, a, TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.SUCCESS)
-    _walk(session, b, TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.FAILED, try_number=2)
-    _walk(session, c, TI.UPSTREAM_FAILED)
+    _walk(
+        session,
+        a,
+        TaskInstanceState.SCHEDULED,
+        TaskInstanceState.QUEUED,
+        TaskInstanceState.RUNNING,
+        TaskInstanceState.SUCCESS,
+    )
+    _walk(
+        session,
+        b,
+        TaskInstanceState.SCHEDULED,
+        TaskInstanceState.QUEUED,
+        TaskInstanceState.RUNNING,
+        TaskInstanceState.FAILED,
+        try_number=2,
+    )
+    _walk(session, c, TaskInstanceState.UPSTREAM_FAILED)
     for task_id in "ab":
         xcom.set_xcom(session=session, dag_id="example", run_id=run.run_id, task_id=task_id, value=task_id)
     assert dag_runs.set_dag_run_state(
@@ -253,8 +334,22 @@ def test_clear_without_downstream_and_of_an_unknown_task(
 ) -> None:
     sdag = make_sdag(edges={"a": ["b"], "b": []})
     run = make_run(sdag)
-    _walk(session, _key(run.run_id, "a"), TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.SUCCESS)
-    _walk(session, _key(run.run_id, "b"), TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.SUCCESS)
+    _walk(
+        session,
+        _key(run.run_id, "a"),
+        TaskInstanceState.SCHEDULED,
+        TaskInstanceState.QUEUED,
+        TaskInstanceState.RUNNING,
+        TaskInstanceState.SUCCESS,
+    )
+    _walk(
+        session,
+        _key(run.run_id, "b"),
+        TaskInstanceState.SCHEDULED,
+        TaskInstanceState.QUEUED,
+        TaskInstanceState.RUNNING,
+        TaskInstanceState.SUCCESS,
+    )
     cleared = clear_task_instances(
         session=session,
         dag_id="example",
@@ -282,13 +377,13 @@ def test_transition_values_may_be_sql_expressions(session: Session, make_run: Ma
     run = make_run()
     key = _key(run.run_id, "extract")
     ti = get_task_instance(session=session, key=key)
-    assert transition(session=session, key=key, expected=None, target=TI.SCHEDULED)
+    assert transition(session=session, key=key, expected=None, target=TaskInstanceState.SCHEDULED)
     # The scheduler increments the try number in the same statement that queues the try.
     assert transition(
         session=session,
         key=key,
-        expected=TI.SCHEDULED,
-        target=TI.QUEUED,
+        expected=TaskInstanceState.SCHEDULED,
+        target=TaskInstanceState.QUEUED,
         values={"try_number": TaskInstanceModel.try_number + 1, "queued_at": NOW},
     )
     assert (ti.state, ti.try_number, ti.queued_at) == ("queued", 1, NOW)

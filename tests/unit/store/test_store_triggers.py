@@ -14,8 +14,6 @@ from tradewind.core.states import TaskInstanceState
 from tradewind.store import task_instances, triggers
 from tradewind.store.tables import TaskInstanceModel, TriggerModel
 
-TI = TaskInstanceState
-
 
 def _deferred(
     session: Session, make_run: MakeRun, *, timeout: timedelta | None = None
@@ -29,7 +27,7 @@ def _deferred(
         update(TaskInstanceModel)
         .where(TaskInstanceModel.dag_id == key.dag_id, TaskInstanceModel.task_id == key.task_id)
         .values(
-            state=TI.DEFERRED.value,
+            state=TaskInstanceState.DEFERRED.value,
             try_number=1,
             trigger_id=trigger_id,
             next_method="done",
@@ -74,14 +72,14 @@ def test_a_trigger_fires_once_and_only_for_the_triggerer_holding_it(
         is None
     )
     ti = task_instances.get_task_instance(session=session, key=key)
-    assert ti.state == TI.DEFERRED
+    assert ti.state == TaskInstanceState.DEFERRED
     assert (
         triggers.fire_trigger(session=session, trigger_id=trigger_id, triggerer_id=2, payload=[1, 2], now=NOW)
         == 1
     )
     session.refresh(ti)
     assert (ti.state, ti.trigger_id, ti.next_method, ti.next_kwargs, ti.try_number) == (
-        TI.SCHEDULED, None, "done", {"k": "v", "event": [1, 2]}, 1,
+        TaskInstanceState.SCHEDULED, None, "done", {"k": "v", "event": [1, 2]}, 1,
     )  # fmt: skip
     assert session.get(TriggerModel, trigger_id) is None
     assert (
@@ -104,7 +102,7 @@ def test_a_failed_trigger_schedules_its_tasks_to_fail_with_the_traceback(
     )
     ti = task_instances.get_task_instance(session=session, key=key)
     assert (ti.state, ti.next_method, ti.next_kwargs) == (
-        TI.SCHEDULED, "__fail__", {"error": "Trigger failure", "traceback": lines},
+        TaskInstanceState.SCHEDULED, "__fail__", {"error": "Trigger failure", "traceback": lines},
     )  # fmt: skip
 
 
@@ -116,7 +114,7 @@ def test_timeouts_and_unreferenced_triggers(session: Session, make_run: MakeRun)
     ti = task_instances.get_task_instance(session=session, key=key)
     session.refresh(ti)
     assert (ti.state, ti.trigger_id, ti.next_method, ti.next_kwargs) == (
-        TI.SCHEDULED, None, "__fail__", {"error": "Trigger/execution timeout"},
+        TaskInstanceState.SCHEDULED, None, "__fail__", {"error": "Trigger/execution timeout"},
     )  # fmt: skip
     assert triggers.delete_unreferenced(session=session) == 1
     assert session.scalars(select(TriggerModel.id)).all() == []

@@ -74,7 +74,11 @@ class Authenticator:
         self._lock = threading.Lock()
         self._basic_cache: dict[str, tuple[float, int]] = {}
         self._token_touched: dict[int, float] = {}
-        dummy_hash()  # made now, so the first unknown username costs no more than any other
+
+    def warm_up(self) -> None:
+        """Make the dummy hash now (a fraction of a second of argon2), so the first unknown username costs
+        no more than any other. The app calls it once its routes are in, before it takes logins."""
+        dummy_hash()
 
     def login(self, username: str, password: str, address: str, *, via: str = "form") -> UserModel:
         """The user these credentials belong to; a failure is counted, audited and raised. Unknown and

@@ -16,8 +16,6 @@ from tradewind.execution.tokens import InvalidTaskToken, TaskToken, TokenScope, 
 from tradewind.sdk.errors import ConflictError, NotFoundError, PermissionDeniedError
 from tradewind.store import task_instances
 
-TI = TaskInstanceState
-
 
 @dataclass(frozen=True, slots=True)
 class Caller:
@@ -70,7 +68,7 @@ def _require_running(ctx: ExecutionContext, identity: TryIdentity) -> None:
         except NotFoundError:
             raise ConflictError(f"{identity} no longer exists") from None
         state = ti_state_or_none(ti.state)
-    if ti.try_number != identity.try_number or state is not TI.RUNNING:
+    if ti.try_number != identity.try_number or state is not TaskInstanceState.RUNNING:
         raise ConflictError(
             f"{identity} is not running (it is {ti_state_label(state)} at try {ti.try_number})"
         )

@@ -9,7 +9,6 @@ from urllib.parse import quote, unquote
 
 import jinja2
 from fastapi import Request
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -52,6 +51,9 @@ def _duration(seconds: float | None) -> str:
 
 
 def _markdown(text: str | None) -> Markup:
+    # Imported at the first doc_md shown: a webserver that shows none never loads the parser's ~60 modules.
+    from markdown_it import MarkdownIt
+
     # "html": False escapes raw HTML in doc_md, so a DAG author cannot inject script into the UI.
     renderer = MarkdownIt("commonmark", {"html": False})
     return Markup(renderer.render(text or ""))

@@ -17,9 +17,8 @@ from celery.backends.base import BaseKeyValueStoreBackend
 from celery.backends.redis import RedisBackend
 
 from tradewind.config.settings import CelerySettings, Settings
-from tradewind.core.events import TaskEvent
+from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.keys import TaskTryKey
-from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.base import AdoptionCandidate, Executor
 from tradewind.executors.celery.app import (
@@ -277,7 +276,7 @@ class CeleryExecutor(Executor):
         reason = f"the Celery broker {broker} lost its queued messages (restarted without persistence, or flushed)"
         log.error("%s: %d waiting tries handed back to be sent again", reason, len(waiting))
         for entry in waiting:
-            self._emit(TaskEvent(entry.workload.try_key, TaskInstanceState.FAILED, reason=reason,
+            self._emit(TaskEvent(entry.workload.try_key, TryProcessEvent.FAILED, reason=reason,
                                  external_id=entry.task_id, never_started=True))
 
     def _send(self, app: Celery, command: _Send) -> None:
@@ -304,7 +303,7 @@ class CeleryExecutor(Executor):
             log.error("%s: %s", workload.try_key, reason)
             self._emit(
                 TaskEvent(
-                    workload.try_key, TaskInstanceState.FAILED, reason=reason, external_id=task_id,
+                    workload.try_key, TryProcessEvent.FAILED, reason=reason, external_id=task_id,
                     never_started=True,
                 )
             )
@@ -342,7 +341,7 @@ class CeleryExecutor(Executor):
                 entry = self._in_flight.get(key)
                 if entry is None or entry.task_id != task_id:
                     continue
-                if event.state == TaskInstanceState.RUNNING:
+                if event.kind == TryProcessEvent.STARTED:
                     if entry.reported_running:
                         continue
                     entry.reported_running = True

@@ -7,9 +7,8 @@ from typing import Any
 
 from celery import states
 
-from tradewind.core.events import TaskEvent
+from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.keys import TaskTryKey
-from tradewind.core.states import TaskInstanceState
 
 #: Stored by the executor just before it publishes a try, so a restarted scheduler can tell "sent, not yet
 #: picked up" (adoptable) from "never heard of" (PENDING is what Celery reports for any unknown id).
@@ -41,15 +40,15 @@ def _describe_failure(result: Any) -> str:
 def event_for_state(key: TaskTryKey, task_id: str, status: str, result: Any) -> TaskEvent | None:
     """The event a Celery state means for ``key``; None while nothing is known beyond "sent"."""
     if status == states.STARTED:
-        return TaskEvent(key, TaskInstanceState.RUNNING, external_id=task_id)
+        return TaskEvent(key, TryProcessEvent.STARTED, external_id=task_id)
     if status == states.SUCCESS:
         if result == 0:
-            return TaskEvent(key, TaskInstanceState.SUCCESS, external_id=task_id)
+            return TaskEvent(key, TryProcessEvent.EXITED_CLEANLY, external_id=task_id)
         reason = describe_exit(result) if isinstance(result, int) else f"unexpected Celery result {result!r}"
-        return TaskEvent(key, TaskInstanceState.FAILED, reason=reason, external_id=task_id)
+        return TaskEvent(key, TryProcessEvent.FAILED, reason=reason, external_id=task_id)
     if status == states.FAILURE:
-        return TaskEvent(key, TaskInstanceState.FAILED, reason=_describe_failure(result), external_id=task_id)
+        return TaskEvent(key, TryProcessEvent.FAILED, reason=_describe_failure(result), external_id=task_id)
     if status == states.REVOKED:
         reason = "revoked (terminated) on the Celery worker"
-        return TaskEvent(key, TaskInstanceState.FAILED, reason=reason, external_id=task_id)
+        return TaskEvent(key, TryProcessEvent.FAILED, reason=reason, external_id=task_id)
     return None

@@ -19,10 +19,9 @@ from typing import Any
 from kubernetes.client import ApiException
 
 from tradewind.config.settings import KubernetesSettings, Settings
-from tradewind.core.events import TaskEvent
+from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.keys import TaskTryKey
 from tradewind.core.log_paths import log_relative_path
-from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.base import AdoptionCandidate, Executor
 from tradewind.executors.kubernetes.api_client import API_ERRORS, TRANSIENT_ERRORS, describe, make_core_api
@@ -188,7 +187,7 @@ class KubernetesExecutor(Executor):
             namespace = namespace_for(workload, self.pod_config)
             first = build(launch)
         except ConfigError as exc:
-            self._emit(TaskEvent(key, TaskInstanceState.FAILED, reason=f"invalid worker pod: {exc}"))
+            self._emit(TaskEvent(key, TryProcessEvent.FAILED, reason=f"invalid worker pod: {exc}"))
             return None
         tracked = TrackedTry(workload, namespace, first["metadata"]["name"], launch=launch)
         self.tracker.track(tracked)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tradewind.core.events import TaskEvent
-from tradewind.core.states import TaskInstanceState
+from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.executors.kubernetes.pod_tracker import PodTracker, Stage
 from tradewind.observability.metrics import Metrics
 
@@ -23,7 +22,7 @@ def failure_label(reason: str | None) -> str:
 
 
 def record_event(metrics: Metrics, event: TaskEvent) -> None:
-    if event.state == TaskInstanceState.FAILED:
+    if event.kind == TryProcessEvent.FAILED:
         metrics.incr("kubernetes_executor.pods_failed", reason=failure_label(event.reason))
 
 

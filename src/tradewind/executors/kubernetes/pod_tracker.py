@@ -13,15 +13,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from tradewind.core.events import TaskEvent
+from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.keys import TaskTryKey
-from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.kubernetes.pod_identity import launch_of, try_key_of
 from tradewind.executors.kubernetes.pod_outcome import PodOutcome, PodStage, read_pod
 
 Obj = dict[str, Any]
-TI = TaskInstanceState
 
 
 class Stage(StrEnum):
@@ -173,7 +171,7 @@ class PodTracker:
             tracked = self.tries.pop(key, None)
             if tracked is None or tracked.stage != Stage.CREATING:
                 return []
-            return [self._final(tracked, TI.FAILED, reason, never_started)]
+            return [self._final(tracked, TryProcessEvent.FAILED, reason, never_started)]
 
     def adopt(self, workload: ExecuteTask, pod: Obj, launch: int) -> list[Action]:
         meta = pod["metadata"]
@@ -214,13 +212,14 @@ class PodTracker:
             if tracked.stage == Stage.RUNNING:
                 return []
             tracked.stage = Stage.RUNNING
-            return [Emit(TaskEvent(tracked.workload.try_key, TI.RUNNING, external_id=tracked.external_id))]
+            started = TaskEvent(tracked.workload.try_key, TryProcessEvent.STARTED, external_id=tracked.external_id)
+            return [Emit(started)]
         success = outcome.stage == PodStage.SUCCEEDED
         reason = outcome.reason
         if tracked.terminating and not success:
             reason = f"terminated by the scheduler ({reason})"
-        state = TI.SUCCESS if success else TI.FAILED
-        emit = self._final(tracked, state, reason, outcome.never_started and not success and not tracked.terminating)
+        kind = TryProcessEvent.EXITED_CLEANLY if success else TryProcessEvent.FAILED
+        emit = self._final(tracked, kind, reason, outcome.never_started and not success and not tracked.terminating)
         text = "the pod succeeded" if success else f"the pod failed: {emit.event.reason}"
         delete = self.policy.deletes(success=success) or outcome.never_started or tracked.terminating
         return [emit, Finalize(tracked.workload.try_key, pod, text, delete=delete, failed=not success)]
@@ -229,19 +228,21 @@ class PodTracker:
         ran = tracked.stage == Stage.RUNNING
         reason = "terminated by the scheduler" if tracked.terminating else \
             "the pod was deleted before the task finished"
-        emit = self._final(tracked, TI.FAILED, reason, not ran and not tracked.terminating)
+        emit = self._final(tracked, TryProcessEvent.FAILED, reason, not ran and not tracked.terminating)
         self.tries.pop(tracked.workload.try_key, None)
         note = f"no output: the pod was gone before its output could be read ({emit.event.reason})"
         return [emit, Finalize(tracked.workload.try_key, None, note, delete=False, failed=True,
                                namespace=tracked.namespace)]
 
     def _fail_pending(self, tracked: TrackedTry, reason: str) -> list[Action]:
-        emit = self._final(tracked, TI.FAILED, reason, True)
+        emit = self._final(tracked, TryProcessEvent.FAILED, reason, True)
         # A pending pod is always deleted: left alone it could still start and run the task twice.
         return [emit, Finalize(tracked.workload.try_key, tracked.last_pod, f"the pod failed before it started: "
                                f"{emit.event.reason}", delete=True, failed=True)]
 
-    def _final(self, tracked: TrackedTry, state: TI, reason: str | None, never_started: bool) -> Emit:
+    def _final(
+        self, tracked: TrackedTry, kind: TryProcessEvent, reason: str | None, never_started: bool
+    ) -> Emit:
         tracked.stage = Stage.FINISHED
         key = tracked.workload.try_key
         if never_started:
@@ -253,7 +254,7 @@ class PodTracker:
         if not never_started:  # the try is over for this executor: no further launch
             self._never_started.pop(key, None)
             self._launches.pop(key, None)
-        return Emit(TaskEvent(key, state, reason=reason, external_id=tracked.external_id,
+        return Emit(TaskEvent(key, kind, reason=reason, external_id=tracked.external_id,
                               never_started=never_started))
 
     def check_pending(self, now: datetime | None = None) -> list[Action]:

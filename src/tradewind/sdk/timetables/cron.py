@@ -14,7 +14,7 @@ Two rules make that agree with Airflow across clock changes:
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -82,15 +82,32 @@ def make_naive(value: datetime, tz: tzinfo) -> datetime:
     )
 
 
+@lru_cache(maxsize=512)
+def _is_valid(expression: str) -> bool:
+    # Cached: every DAG file on a common schedule asks again at each parse.
+    from croniter import croniter
+
+    return bool(croniter.is_valid(expression))
+
+
+@lru_cache(maxsize=512)
+def _describe(expression: str) -> str:
+    # Cached: cron_descriptor loads its translations on every call (about 1 ms).
+    from cron_descriptor import CasingTypeEnum, ExpressionDescriptor
+
+    descriptor = ExpressionDescriptor(
+        expression, casing_type=CasingTypeEnum.Sentence, use_24hour_time_format=True
+    )
+    return str(descriptor.get_description())
+
+
 class CronSchedule:
     """A cron expression (or preset) in a time zone: the next and previous ticks around an instant."""
 
     def __init__(self, expression: str, tz: str | tzinfo = "UTC") -> None:
-        from croniter import croniter
-
         self.original = expression
         self.expression = PRESETS.get(expression, expression)
-        if not croniter.is_valid(self.expression):
+        if not _is_valid(self.expression):
             raise DagDefinitionError(f"invalid cron expression {expression!r} in schedule")
         self.tz = parse_timezone(tz)
         self.timezone = timezone_name(self.tz)
@@ -108,28 +125,16 @@ class CronSchedule:
     @cached_property
     def description(self) -> str:
         """A readable description ("At 06:30, Monday through Friday"), or "" where none can be made."""
-        try:
-            from cron_descriptor import CasingTypeEnum, ExpressionDescriptor
-        except ImportError:  # pragma: no cover - a declared dependency
-            return ""
         fields = self.expression.split()
         if len(fields) != 5:
             return ""
-
-        def describe(expr: str) -> str:
-            return str(
-                ExpressionDescriptor(
-                    expr, casing_type=CasingTypeEnum.Sentence, use_24hour_time_format=True
-                ).get_description()
-            )
-
         try:
             if fields[2] != "*" and fields[4] != "*":
                 # Cron runs when either day field matches: say so.
-                by_day = describe(" ".join([*fields[:4], "*"]))
-                by_weekday = describe(" ".join([*fields[:2], "*", fields[3], fields[4]]))
+                by_day = _describe(" ".join([*fields[:4], "*"]))
+                by_weekday = _describe(" ".join([*fields[:2], "*", fields[3], fields[4]]))
                 return f"{by_day} (or) {by_weekday}"
-            return describe(self.expression)
+            return _describe(self.expression)
         except Exception:
             return ""
 

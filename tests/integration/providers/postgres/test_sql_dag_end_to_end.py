@@ -28,7 +28,6 @@ from tradewind.store import dag_runs, dags, task_instances, xcom
 from tradewind.store.engine import make_engine, make_session_factory, transaction
 
 pytestmark = pytest.mark.postgres
-TI = TaskInstanceState
 DAG_ID = "sql_pipeline"
 RUN_ID = "scheduled__2024-03-05T00:00:00+00:00"
 LOGICAL_DATE = datetime(2024, 3, 5, tzinfo=UTC)
@@ -108,8 +107,11 @@ def airflow_dag(settings: Settings, tw_home: Path) -> Iterator[Path]:
             session.flush()
             task_instances.create_task_instances(session=session, run=run, sdag=sdag)
             key = TaskInstanceKey(DAG_ID, RUN_ID, "daily_totals", -1)
-            for expected, target in ((None, TI.SCHEDULED), (TI.SCHEDULED, TI.QUEUED)):
-                values = {"try_number": 1, "queued_at": now} if target is TI.QUEUED else None
+            for expected, target in (
+                (None, TaskInstanceState.SCHEDULED),
+                (TaskInstanceState.SCHEDULED, TaskInstanceState.QUEUED),
+            ):
+                values = {"try_number": 1, "queued_at": now} if target is TaskInstanceState.QUEUED else None
                 assert task_instances.transition(
                     session=session, key=key, expected=expected, target=target, values=values
                 )
@@ -146,7 +148,9 @@ def test_airflow_sql_dag_runs_against_postgres(
     try:
         with transaction(make_session_factory(engine)) as session:
             key = TaskInstanceKey(DAG_ID, RUN_ID, "daily_totals", -1)
-            assert task_instances.get_task_instance(session=session, key=key).state == TI.SUCCESS
+            assert (
+                task_instances.get_task_instance(session=session, key=key).state == TaskInstanceState.SUCCESS
+            )
             rows = xcom.get_xcom(
                 session=session, dag_id=DAG_ID, run_id=RUN_ID, task_id="daily_totals", key="return_value",
                 map_index=-1,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from celery import states
 
+from tradewind.core.events import TryProcessEvent
 from tradewind.core.keys import TaskInstanceKey, TaskTryKey
-from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.celery.outcomes import SENT, event_for_state
 from tradewind.executors.celery.task_ids import celery_task_id
@@ -49,21 +49,21 @@ def test_a_bad_workload_is_refused_naming_the_field() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "result", "state", "reason"),
+    ("status", "result", "kind", "reason"),
     [
-        (states.STARTED, None, TaskInstanceState.RUNNING, None),
-        (states.SUCCESS, 0, TaskInstanceState.SUCCESS, None),
-        (states.SUCCESS, 1, TaskInstanceState.FAILED, "exited with code 1"),
-        (states.SUCCESS, -9, TaskInstanceState.FAILED, "killed by SIGKILL"),
-        (states.FAILURE, ExecutorError("boom"), TaskInstanceState.FAILED, "ExecutorError: boom"),
-        (states.REVOKED, None, TaskInstanceState.FAILED, "revoked"),
+        (states.STARTED, None, TryProcessEvent.STARTED, None),
+        (states.SUCCESS, 0, TryProcessEvent.EXITED_CLEANLY, None),
+        (states.SUCCESS, 1, TryProcessEvent.FAILED, "exited with code 1"),
+        (states.SUCCESS, -9, TryProcessEvent.FAILED, "killed by SIGKILL"),
+        (states.FAILURE, ExecutorError("boom"), TryProcessEvent.FAILED, "ExecutorError: boom"),
+        (states.REVOKED, None, TryProcessEvent.FAILED, "revoked"),
     ],
 )
-def test_celery_states_read_as_events(status: str, result: object, state: TaskInstanceState,
+def test_celery_states_read_as_events(status: str, result: object, kind: TryProcessEvent,
                                       reason: str | None) -> None:
     event = event_for_state(KEY, "cid", status, result)
     assert event is not None
-    assert (event.key, event.state, event.external_id) == (KEY, state, "cid")
+    assert (event.key, event.kind, event.external_id) == (KEY, kind, "cid")
     assert (event.reason is None) if reason is None else (reason in (event.reason or ""))
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tradewind.core.states import TaskInstanceState
+from tradewind.core.events import TryProcessEvent
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.kubernetes.pod_identity import worker_annotations, worker_labels
 from tradewind.executors.kubernetes.pod_tracker import DeletionPolicy, Emit, Finalize, PodTracker, TrackedTry
 
-TI = TaskInstanceState
 WORKLOAD = ExecuteTask(dag_id="d", task_id="t", run_id="r")
 CREATED = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -29,8 +28,8 @@ def tracker(**kwargs: Any) -> PodTracker:
     return t
 
 
-def emits(actions: list[Any]) -> list[tuple[TI, str | None, bool]]:
-    return [(a.event.state, a.event.reason, a.event.never_started) for a in actions if isinstance(a, Emit)]
+def emits(actions: list[Any]) -> list[tuple[TryProcessEvent, str | None, bool]]:
+    return [(a.event.kind, a.event.reason, a.event.never_started) for a in actions if isinstance(a, Emit)]
 
 
 def finalizes(actions: list[Any]) -> list[Finalize]:
@@ -41,10 +40,10 @@ def test_running_is_reported_once_then_success_deletes_the_pod() -> None:
     t = tracker()
     t.created(WORKLOAD.try_key, pod("Pending"))
     running = pod("Running", {"running": {"startedAt": "2024-01-01T00:00:01Z"}})
-    assert emits(t.observe("MODIFIED", running)) == [(TI.RUNNING, None, False)]
+    assert emits(t.observe("MODIFIED", running)) == [(TryProcessEvent.STARTED, None, False)]
     assert t.observe("MODIFIED", running) == []
     done = t.observe("MODIFIED", pod("Succeeded", {"terminated": {"exitCode": 0, "startedAt": "x"}}))
-    assert emits(done) == [(TI.SUCCESS, None, False)]
+    assert emits(done) == [(TryProcessEvent.EXITED_CLEANLY, None, False)]
     assert finalizes(done)[0].delete
     assert WORKLOAD.try_key not in t.in_flight()
 
@@ -72,24 +71,24 @@ def test_pending_timeout_fails_with_the_waiting_reason() -> None:
     assert t.created(WORKLOAD.try_key, unschedulable) == []
     assert t.check_pending(CREATED + timedelta(seconds=30)) == []
     actions = t.check_pending(CREATED + timedelta(seconds=61))
-    assert emits(actions) == [(TI.FAILED, "pending for more than 60s: Unschedulable: no nodes", True)]
+    assert emits(actions) == [(TryProcessEvent.FAILED, "pending for more than 60s: Unschedulable: no nodes", True)]
     assert finalizes(actions)[0].delete
 
 
 def test_never_started_is_bounded() -> None:
     t = tracker(retries=1)
     pulling = pod("Pending", {"waiting": {"reason": "ErrImagePull"}})
-    assert emits(t.created(WORKLOAD.try_key, pulling)) == [(TI.FAILED, "ErrImagePull", True)]
+    assert emits(t.created(WORKLOAD.try_key, pulling)) == [(TryProcessEvent.FAILED, "ErrImagePull", True)]
     t.track(TrackedTry(WORKLOAD, "default", "d-t-2", launch=2))
     second = t.created(WORKLOAD.try_key, {**pulling, "metadata": {**pulling["metadata"], "uid": "u2"}})
-    assert emits(second) == [(TI.FAILED, "ErrImagePull (its pod failed to start 2 times)", False)]
+    assert emits(second) == [(TryProcessEvent.FAILED, "ErrImagePull (its pod failed to start 2 times)", False)]
 
 
 def test_a_deleted_pod_fails_the_try() -> None:
     t = tracker()
     t.created(WORKLOAD.try_key, pod("Running", {"running": {}}))
     actions = t.observe("DELETED", pod("Running", {"running": {}}))
-    assert emits(actions) == [(TI.FAILED, "the pod was deleted before the task finished", False)]
+    assert emits(actions) == [(TryProcessEvent.FAILED, "the pod was deleted before the task finished", False)]
     assert finalizes(actions)[0].pod is None
 
 

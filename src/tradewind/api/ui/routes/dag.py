@@ -7,9 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from markupsafe import Markup
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import PythonLexer
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
 
@@ -171,6 +168,11 @@ def code_page(dag_id: str, request: Request, session: DbSession, ctx: Ctx, _: Vi
     code = None
     style = ""
     if source is not None:
+        # Imported at the first code page shown: the highlighter is a webserver's largest page-only import.
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer
+
         formatter = HtmlFormatter(linenos="table", cssclass="highlight")
         code = Markup(highlight(source, PythonLexer(), formatter))
         style = formatter.get_style_defs(".highlight")
