@@ -384,17 +384,6 @@ def live_scheduler_job_ids(*, session: Session, heartbeat_after: datetime) -> li
     return list(session.scalars(stmt))
 
 
-def work_marker(*, session: Session) -> tuple[object, ...]:
-    """A cheap fingerprint of new work from outside (triggered runs, clears, a triggerer's fired triggers):
-    when it changes, tick at once."""
-    newest = select(func.max(DagRunModel.id)).scalar_subquery()
-    queued = select(func.count()).where(DagRunModel.state == DagRunState.QUEUED).scalar_subquery()
-    deferred = (
-        select(func.count()).where(TaskInstanceModel.state == TaskInstanceState.DEFERRED).scalar_subquery()
-    )
-    return tuple(session.execute(select(newest, queued, deferred)).one())
-
-
 def expand_mapped(
     *,
     session: Session,

@@ -83,3 +83,33 @@ def test_finished_orphans_of_a_dead_scheduler_are_archived_and_deleted(
     assert second.adopt([]) == []  # the database no longer has the try queued or running
     wait_for(lambda: pod_phase(core_api, name) is None, what="the orphan to be deleted")
     assert "orphan output" in (tmp_path / "logs" / log_relative_path(workload.ti_key, 1)).read_text()
+
+
+def test_a_dead_schedulers_pod_that_finishes_after_adoption_is_settled_at_once(
+    tmp_path: Path, core_api: CoreV1Api, k8s_settings: KubernetesSettings, make_executor: MakeExecutor
+) -> None:
+    """A try whose task already reported its outcome is no adoption candidate, but its pod may still be
+    stopping when the new scheduler takes over: once it finishes, its output is archived and the pod settled
+    at once, not after the orphan grace (minutes) or the next re-list."""
+    settings = k8s_settings.model_copy(update={"delete_worker_pods": False})  # kept pods get a label
+    first = make_executor(settings, job_id=1)
+    events = EventLog(first)
+    adopted = python_workload("adopted", "import time; time.sleep(1); print('adopted done')")
+    late = python_workload("late", "import time; time.sleep(3); print('late done')")
+    for workload in (adopted, late):
+        first.queue_workload(workload)
+    for workload in (adopted, late):
+        events.wait(workload.try_key, TryProcessEvent.STARTED)
+    first.stop(wait=False)
+
+    second = make_executor(settings, job_id=2, resync_interval=3600.0, orphan_grace=3600.0)
+    assert second.adopt([AdoptionCandidate(adopted, None)]) == []
+    late_pod = worker_pods(core_api, selector="task_id=late")[0].metadata.name
+    assert pod_phase(core_api, late_pod) in ("Pending", "Running"), "the late pod finished before the takeover"
+
+    def late_settled() -> bool:
+        pods = worker_pods(core_api, selector="task_id=late")
+        return bool(pods) and pods[0].metadata.labels.get("tradewind-kept") == "true"
+
+    wait_for(late_settled, timeout=30, what="the late pod archived and labelled kept")
+    assert "late done" in (tmp_path / "logs" / log_relative_path(late.ti_key, 1)).read_text()

@@ -218,18 +218,3 @@ def test_defer_of_a_try_someone_else_moved_stores_no_trigger(
     assert state.defer(report, now=clock.now()) == "failed"
     with sessions() as session:
         assert session.scalars(select(TriggerModel.id)).all() == []
-
-
-def test_the_work_marker_changes_when_a_trigger_fires(
-    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
-) -> None:
-    store_dag(sessions, make_dag("wait", {"wait": []}))
-    trigger(sessions, "wait")
-    scheduler.tick(clock.now())
-    [w] = executor.take()
-    trigger_id = defer(sessions, w, clock)
-    with sessions() as session:
-        before = scheduling.work_marker(session=session)
-    fire(sessions, trigger_id, clock)
-    with sessions() as session:
-        assert scheduling.work_marker(session=session) != before

@@ -123,6 +123,12 @@ class KubernetesExecutor(Executor):
         self._stop = threading.Event()
         self._housekeeper: threading.Thread | None = None
         self._last_resync = time.monotonic()
+        #: Owner labels of schedulers found dead at adoption: their finished pods are settled at once, also
+        #: those that finish later (a task done but its pod still stopping when this scheduler took over).
+        self._dead_owners: set[str] = set()
+        #: Pods handed to a finaliser as orphans, so repeated watch events settle each once.
+        self._settling: set[str] = set()
+        self._settling_lock = threading.Lock()
 
     @property
     def owner(self) -> str:
@@ -249,7 +255,8 @@ class KubernetesExecutor(Executor):
             dead_owners.add(owner_of(found) or "")
             pod = self._take_ownership(found)
             self._perform(self.tracker.adopt(candidate.workload, pod, launch_of(pod)))
-        self._collect_orphans(pods, dead_owners - {""})
+        self._dead_owners |= dead_owners - {"", safe_label_value(self.owner)}
+        self._collect_orphans(pods)
         return not_adopted
 
     def _take_ownership(self, pod: Obj) -> Obj:
@@ -264,16 +271,29 @@ class KubernetesExecutor(Executor):
                         describe(exc))
             return pod
 
-    def _collect_orphans(self, pods: list[Obj], dead_owners: set[str]) -> None:
+    def _collect_orphans(self, pods: list[Obj]) -> None:
         for action in settle_orphans(
             pods,
             is_tracked=lambda key: self.tracker.get(key) is not None,
-            settle_now_owners={safe_label_value(self.owner), *dead_owners},
+            settle_now_owners={safe_label_value(self.owner), *self._dead_owners},
             grace=self.orphan_grace,
             now=datetime.now(UTC),
             policy=self.tracker.policy,
         ):
-            self._submit(self._finalize, action)
+            uid = str(action.pod["metadata"].get("uid")) if action.pod is not None else ""
+            with self._settling_lock:
+                if uid in self._settling:
+                    continue
+                self._settling.add(uid)
+            self._submit(self._finalize_orphan, action, uid)
+
+    def _finalize_orphan(self, action: Finalize, uid: str) -> None:
+        try:
+            self._finalize(action)
+        except BaseException:
+            with self._settling_lock:
+                self._settling.discard(uid)  # the next re-list tries again
+            raise
 
     # -- reactions ----------------------------------------------------------------------------------
     def _on_launch(self, result: LaunchResult) -> None:
@@ -288,7 +308,18 @@ class KubernetesExecutor(Executor):
                                                      never_started=result.never_started))
 
     def _on_event(self, event_type: str, pod: Obj) -> None:
-        self._perform(self.tracker.observe(event_type, pod))
+        actions = self.tracker.observe(event_type, pod)
+        if event_type == "DELETED":
+            with self._settling_lock:
+                self._settling.discard(str(pod["metadata"].get("uid")))
+        elif (
+            not actions
+            and self._dead_owners
+            and owner_of(pod) in self._dead_owners
+            and (pod["metadata"].get("labels") or {}).get(KEPT_LABEL) != "true"
+        ):
+            self._collect_orphans([pod])  # a dead scheduler's pod that finished after this one took over
+        self._perform(actions)
 
     def _on_list(self, namespace: str, pods: list[Obj]) -> None:
         """After a (re-)list: catch up on every pod, and on pods we track that vanished while unwatched."""
@@ -410,7 +441,7 @@ class KubernetesExecutor(Executor):
                 log.warning("re-listing pods in %s failed: %s", namespace, describe(exc))
                 continue
             self._on_list(namespace, pods)
-            self._collect_orphans(pods, set())
+            self._collect_orphans(pods)
 
     def _housekeep(self) -> None:
         while not self._stop.wait(1.0):
