@@ -97,7 +97,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: httpx.get(url + "/health").status_code == 200,
+        # A route loaded after /health (the webserver answers /health while it loads the rest).
+        wait_for(lambda: httpx.get(url + "/api/v2/monitor/health").status_code == 200,
                  timeout=60, what="the webserver", ignoring=NOT_UP_YET, interval=0.25)
         yield Server(url, home)
     finally:

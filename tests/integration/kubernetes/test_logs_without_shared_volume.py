@@ -90,7 +90,8 @@ def _start_webserver(dep: KubernetesDeployment) -> str:
 
     def up() -> bool:
         try:
-            return httpx.get(base + "/health", timeout=2).status_code == 200
+            # A route loaded after /health (the webserver answers /health while it loads the rest).
+            return httpx.get(base + "/api/v2/monitor/health", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 
