@@ -13,7 +13,7 @@ promise this way, after each file:
 
 Each file also runs in a fresh ``contextvars`` context, so a ``with DAG`` left open cannot reach the next
 file (see ``parse_child``). What is not covered (patching a third-party library) is written down in
-docs/adr/0014-several-dag-files-per-parsing-child.md.
+docs/adr/0013-several-dag-files-per-parsing-child.md.
 """
 
 from __future__ import annotations
