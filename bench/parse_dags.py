@@ -114,7 +114,9 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def one_run(count: int, postgres: bool, processes: int | None) -> tuple[float, float, float]:
+@contextmanager
+def fresh_processor(count: int, postgres: bool, processes: int | None) -> Iterator[DagProcessor]:
+    """A DAG processor over a new folder of ``count`` DAG files and an empty, migrated database."""
     with tempfile.TemporaryDirectory(prefix="tw-bench-parse-") as tmp:
         home = Path(tmp)
         (home / "dags").mkdir()
@@ -124,16 +126,20 @@ def one_run(count: int, postgres: bool, processes: int | None) -> tuple[float, f
             engine = make_engine(url)
             try:
                 upgrade(engine)
-                processor = DagProcessor(settings, make_session_factory(engine))
-                started, cpu_started = time.perf_counter(), cpu_seconds()
-                first = processor.run_once()
-                first_seconds = time.perf_counter() - started
-                first_cpu = cpu_seconds() - cpu_started
-                started = time.perf_counter()
-                processor.run_once()
-                second_seconds = time.perf_counter() - started
+                yield DagProcessor(settings, make_session_factory(engine))
             finally:
                 engine.dispose()
+
+
+def one_run(count: int, postgres: bool, processes: int | None) -> tuple[float, float, float]:
+    with fresh_processor(count, postgres, processes) as processor:
+        started, cpu_started = time.perf_counter(), cpu_seconds()
+        first = processor.run_once()
+        first_seconds = time.perf_counter() - started
+        first_cpu = cpu_seconds() - cpu_started
+        started = time.perf_counter()
+        processor.run_once()
+        second_seconds = time.perf_counter() - started
     check(first, count)
     return first_seconds, second_seconds, first_cpu
 
@@ -142,26 +148,15 @@ def unchanged_runs(
     count: int, postgres: bool, processes: int | None, repeat: int
 ) -> list[tuple[float, float]]:
     """(wall, CPU) seconds of ``repeat`` passes over an unchanged, already parsed folder of ``count`` files."""
-    with tempfile.TemporaryDirectory(prefix="tw-bench-parse-") as tmp:
-        home = Path(tmp)
-        (home / "dags").mkdir()
-        write_dag_files(home / "dags", count)
-        with database(postgres, home) as url:
-            settings = settings_for(home, url, processes)
-            engine = make_engine(url)
-            try:
-                upgrade(engine)
-                processor = DagProcessor(settings, make_session_factory(engine))
-                check(processor.run_once(), count)
-                runs = []
-                for _ in range(repeat):
-                    started, cpu_started = time.perf_counter(), cpu_seconds()
-                    result = processor.run_once()
-                    runs.append((time.perf_counter() - started, cpu_seconds() - cpu_started))
-                    if result.files_parsed or result.files_skipped != count:
-                        raise SystemExit(f"unchanged pass parsed files: {result}")
-            finally:
-                engine.dispose()
+    with fresh_processor(count, postgres, processes) as processor:
+        check(processor.run_once(), count)
+        runs = []
+        for _ in range(repeat):
+            started, cpu_started = time.perf_counter(), cpu_seconds()
+            result = processor.run_once()
+            runs.append((time.perf_counter() - started, cpu_seconds() - cpu_started))
+            if result.files_parsed or result.files_skipped != count:
+                raise SystemExit(f"unchanged pass parsed files: {result}")
     return runs
 
 
