@@ -40,13 +40,11 @@ import tempfile
 import textwrap
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import psycopg
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
@@ -57,12 +55,13 @@ from core_benchmarks import (
     BASH_DAG,
     CHAIN_DAG,
     FANOUT_DAG,
-    PG_ADMIN,
     TRADEWIND,
     Env,
     _free_port,
     _pss_kib,
     _tree,
+    create_scratch_database,
+    drop_scratch_database,
 )
 from tests.external_venvs import (
     AIRFLOW_STANDARD_PROVIDER_VERSION,
@@ -172,9 +171,7 @@ class AirflowHome:
         (self.home / "dags").mkdir(parents=True)
         self.pg_db: str | None = None
         if postgres:
-            self.pg_db = f"af_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{self.pg_db}"')
+            self.pg_db = create_scratch_database("af_bench")
             # Airflow's environment has psycopg2 (its documented driver); this script's has psycopg 3.
             url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{self.pg_db}"
             self.engine: Engine = create_engine(url.replace("+psycopg2://", "+psycopg://"))
@@ -281,9 +278,7 @@ class AirflowHome:
     def close(self) -> None:
         self.stop()
         self.engine.dispose()
-        if self.pg_db:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_db}" WITH (FORCE)')
+        drop_scratch_database(self.pg_db)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

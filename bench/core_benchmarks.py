@@ -74,6 +74,20 @@ with DAG("bench_bash_true", schedule=None, start_date=datetime(2026, 1, 1)) as d
 """
 
 
+def create_scratch_database(prefix: str) -> str:
+    """A new, uniquely named PostgreSQL database for one benchmark; returns its name."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def drop_scratch_database(name: str | None) -> None:
+    if name:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 class Env:
     """A fresh TRADEWIND_HOME (and database) for one benchmark."""
 
@@ -83,9 +97,7 @@ class Env:
         (self.home / "dags").mkdir(parents=True)
         self.pg_db: str | None = None
         if postgres:
-            self.pg_db = f"tw_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{self.pg_db}"')
+            self.pg_db = create_scratch_database("tw_bench")
             self.url = f"postgresql://postgres@127.0.0.1:5432/{self.pg_db}"
         else:
             self.url = f"sqlite:///{self.home / 'tradewind.db'}"
@@ -162,9 +174,7 @@ class Env:
 
     def close(self) -> None:
         self.engine.dispose()
-        if self.pg_db:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_db}" WITH (FORCE)')
+        drop_scratch_database(self.pg_db)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
