@@ -4,6 +4,7 @@
 #
 #   webserver [ARGS]        tradewind webserver (--host 0.0.0.0 --port 8080 unless ARGS are given)
 #   scheduler [ARGS]        tradewind scheduler
+#   dag-processor [ARGS]    tradewind dag-processor
 #   triggerer [ARGS]        tradewind triggerer
 #   celery-worker [ARGS]    tradewind celery worker
 #   wait-for-migrations     poll `tradewind db check` until the schema is current (init containers)
@@ -80,6 +81,10 @@ case "$role" in
   scheduler)
     shift
     exec tradewind scheduler "$@"
+    ;;
+  dag-processor)
+    shift
+    exec tradewind dag-processor "$@"
     ;;
   triggerer)
     shift

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import signal
 import sys
 import tempfile
@@ -23,6 +25,8 @@ from tradewind.executors.kubernetes.pod_inventory import cleanup_candidates, lis
 from tradewind.sdk.errors import ConfigError
 from tradewind.store import scheduling
 
+#: The shared container-engine tool exports the podman run command this machine needs here.
+ENGINE_RUN_ENV = "PODMAN_RUN"
 LIVE_STATES = (TaskInstanceState.QUEUED, TaskInstanceState.RUNNING)
 POD_COLUMNS = ["namespace", "pod", "phase", "dag_id", "task_id", "run_id", "map_index", "try_number", "owner",
                "kept", "reason", "age_seconds"]
@@ -47,7 +51,9 @@ def register(subparsers: Subparsers) -> None:
     add_output_flag(cleanup)
     cleanup.set_defaults(handler=_cleanup_pods)
 
-    fake = sub.add_parser("fake-cluster", help="Run the fake Kubernetes API server and a process kubelet")
+    fake = sub.add_parser(
+        "fake-cluster", help="Run the fake Kubernetes API server and a kubelet (host processes, or --containers)"
+    )
     fake.add_argument("--port", type=int, default=0, help="API server port on 127.0.0.1 (default: a free one)")
     fake.add_argument("--kubeconfig", type=Path, default=None, help="where to write the kubeconfig")
     fake.add_argument("--work-dir", type=Path, default=None, help="node logs and state (default: a temp dir)")
@@ -59,6 +65,14 @@ def register(subparsers: Subparsers) -> None:
     fake.add_argument(
         "--env", action="append", default=[], metavar="KEY=VALUE",
         help="set in every container, as an image's ENV would (repeatable; PATH and HOME come from here)",
+    )
+    fake.add_argument(
+        "--containers", action="store_true",
+        help="run each pod's containers with podman from the pod's images (default: as host processes)",
+    )
+    fake.add_argument(
+        "--engine-run", default=None, metavar="COMMAND",
+        help=f"with --containers: how this machine runs a container (default: ${ENGINE_RUN_ENV}, else 'podman run')",
     )
     fake.set_defaults(handler=_fake_cluster)
 
@@ -121,14 +135,21 @@ def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
 
 def _fake_cluster(args: argparse.Namespace) -> int:
     # A development tool outside the product layers: loaded only when asked for.
+    from tradewind.testing.container_kubelet import ContainerEngine
     from tradewind.testing.fake_cluster import FakeCluster
 
+    engine = None
+    if args.containers:
+        engine = ContainerEngine.from_command_line(args.engine_run or os.environ.get(ENGINE_RUN_ENV) or "podman run")
+    elif args.engine_run:
+        raise ConfigError("--engine-run needs --containers", key="--engine-run")
     claims = {name: Path(directory).expanduser().resolve() for name, directory in _pairs(args.claim, "--claim")}
     image_env = dict(_pairs(args.env, "--env"))
     work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="tradewind-fake-cluster-"))
     cluster = FakeCluster(
         work_dir, port=args.port, claim_dirs=claims, namespaces=("default", *args.namespace), image_env=image_env,
         kubeconfig_path=args.kubeconfig.expanduser().resolve() if args.kubeconfig else None,
+        containers=engine,
     )
     stop = threading.Event()
 
@@ -139,6 +160,8 @@ def _fake_cluster(args: argparse.Namespace) -> int:
     cluster.start()
     try:
         print(f"fake Kubernetes API server on {cluster.url}", flush=True)
+        if engine is not None:
+            print(f"pods run as containers: {shlex.join(engine.run_prefix)}", flush=True)
         print(f"kubeconfig: {cluster.kubeconfig_path}", flush=True)
         print(f"  export KUBECONFIG={cluster.kubeconfig_path}", flush=True)
         print(f"  export TRADEWIND__KUBERNETES__CONFIG_FILE={cluster.kubeconfig_path}", flush=True)

@@ -1,10 +1,15 @@
-"""FakeCluster: the fake API server and a process kubelet together, with a kubeconfig for clients."""
+"""FakeCluster: the fake API server and a kubelet together, with a kubeconfig for clients.
+
+The kubelet runs pods as host processes (the process kubelet, the default), or with ``containers`` (a
+ContainerEngine) as podman containers of the pods' images (the container kubelet).
+"""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+from tradewind.testing.container_kubelet import ContainerEngine, ContainerKubelet
 from tradewind.testing.fake_kubernetes import FakeKubernetes
 from tradewind.testing.fake_kubernetes.faults import Faults
 from tradewind.testing.fake_kubernetes.kubeconfig import DEFAULT_CONTEXT
@@ -14,7 +19,10 @@ from tradewind.testing.process_kubelet import KubeletConfig, ProcessKubelet
 class FakeCluster:
     """A one-node cluster on 127.0.0.1. ``claim_dirs`` maps PersistentVolumeClaim names to local folders
     (a pod mounting one must use that folder as its mountPath: containers run in the host filesystem);
-    ``image_env`` is set in every container, as an image's ENV lines would (PATH to ``tradewind`` ...)."""
+    ``image_env`` is set in every container, as an image's ENV lines would (PATH to ``tradewind`` ...).
+
+    With ``containers``, pods run as podman containers of their images: mounts go where the pod says, and
+    ``image_env`` is not used (the image has its own)."""
 
     def __init__(
         self,
@@ -28,6 +36,7 @@ class FakeCluster:
         kubeconfig_path: Path | None = None,
         node_name: str = "process-node",
         image_env: dict[str, str] | None = None,
+        containers: ContainerEngine | None = None,
     ) -> None:
         self.work_dir = Path(work_dir)
         self.server = FakeKubernetes(self.work_dir, port=port, namespaces=namespaces, history_size=history_size,
@@ -36,6 +45,7 @@ class FakeCluster:
             api_url="", log_dir=self.server.log_dir, node_name=node_name, claim_dirs=dict(claim_dirs or {}),
             image_env=dict(image_env or {}),
         )
+        self.containers = containers
         self.kubelet: ProcessKubelet | None = None
         self.kubeconfig_path = kubeconfig_path or self.work_dir / "kubeconfig"
         self.context = DEFAULT_CONTEXT
@@ -52,7 +62,10 @@ class FakeCluster:
         self.server.start()
         self.server.write_kubeconfig(self.kubeconfig_path, context=self.context)
         self.kubelet_config.api_url = self.server.url
-        self.kubelet = ProcessKubelet(self.kubelet_config).start()
+        if self.containers is not None:
+            self.kubelet = ContainerKubelet(self.kubelet_config, self.containers).start()
+        else:
+            self.kubelet = ProcessKubelet(self.kubelet_config).start()
         return self
 
     def stop(self) -> None:

@@ -92,6 +92,8 @@ def run(
         (("webserver",), ["webserver", "--host", "0.0.0.0", "--port", "8080"]),
         (("webserver", "--host", "0.0.0.0", "--port", "9090"),
          ["webserver", "--host", "0.0.0.0", "--port", "9090"]),
+        (("dag-processor",), ["dag-processor"]),
+        (("triggerer", "--capacity", "10"), ["triggerer", "--capacity", "10"]),
         (("celery-worker", "--queues", "default,heavy", "--concurrency", "4"),
          ["celery", "worker", "--queues", "default,heavy", "--concurrency", "4"]),
         (("tasks", "run", "etl", "load", "manual__2024", "--try-number", "1"),

@@ -32,7 +32,8 @@ def _int(params: Mapping[str, str], name: str) -> int | None:
 
 
 def _container_state(pod: dict[str, Any], container: str) -> dict[str, Any]:
-    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+    status_doc = pod.get("status") or {}
+    for status in [*(status_doc.get("containerStatuses") or []), *(status_doc.get("initContainerStatuses") or [])]:
         if status.get("name") == container:
             return status.get("state") or {}
     return {}
@@ -43,13 +44,14 @@ async def pod_log_response(
 ) -> Response:
     pod = store.get("pods", namespace, name)
     containers = [c["name"] for c in pod["spec"]["containers"]]
+    init_containers = [c["name"] for c in pod["spec"].get("initContainers") or []]
     container = params.get("container") or ""
     if not container:
         if len(containers) != 1:
             raise ApiError(400, f"a container name must be specified for pod {name}, choose one of: "
                            f"[{' '.join(containers)}]")
         container = containers[0]
-    if container not in containers:
+    if container not in containers and container not in init_containers:
         raise ApiError(400, f"container {container} is not valid for pod {name}")
     if _flag(params, "previous"):
         raise ApiError(400, f'previous terminated container "{container}" in pod "{name}" not found')

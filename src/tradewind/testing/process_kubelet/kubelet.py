@@ -162,12 +162,16 @@ class ProcessKubelet:
             if pod["metadata"].get("deletionTimestamp"):  # finished before we (re)started: just let it go
                 api.delete_pod_now(pod["metadata"]["namespace"], pod["metadata"]["name"], uid)
             return
-        worker = PodWorker(self.config, pod)
+        worker = self._new_worker(pod)
         with self._lock:
             if self._stopping.is_set():
                 return
             self._workers[uid] = worker
         worker.thread.start()
+
+    def _new_worker(self, pod: Obj) -> PodWorker:
+        """The worker that runs this pod's containers (the container kubelet's runs them with podman)."""
+        return PodWorker(self.config, pod)
 
     # -- scheduling ---------------------------------------------------------------------------------
     def _unschedulable_because(self, pod: Obj) -> str | None:

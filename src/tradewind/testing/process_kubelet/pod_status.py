@@ -116,3 +116,6 @@ class StatusBuilder:
             terminated["signal"] = signal
         status["containerStatuses"] = [self._container({"terminated": terminated}, ready=False)]
         return status
+
+    def evicted(self, message: str) -> Obj:
+        return self.terminated(137, "Error", pod_reason="Evicted", pod_message=message)

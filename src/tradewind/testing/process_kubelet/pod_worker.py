@@ -10,7 +10,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 from urllib.parse import urlparse
 
 import httpx
@@ -26,6 +26,15 @@ from tradewind.testing.process_kubelet.volume_mounts import MountError, check_mo
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 EVICTION_MESSAGE = "The node was low on resource: memory. Threshold quantity: 100Mi, available: 42Mi."
+
+
+class WaitingReporter(Protocol):
+    """What reports a pod that waits to start (the process kubelet's StatusBuilder, the container kubelet's
+    PodStatusBook)."""
+
+    def waiting(self, reason: str, message: str | None = None) -> Obj: ...
+
+    def evicted(self, message: str) -> Obj: ...
 
 
 class PodGone(Exception):
@@ -132,7 +141,7 @@ class PodWorker:
         self._supervise(api, builder)
         self._await_deletion(api)
 
-    def _pull(self, api: KubeletApi, builder: StatusBuilder, image: str) -> bool:
+    def _pull(self, api: KubeletApi, builder: WaitingReporter, image: str) -> bool:
         if self._fault != PodFault.IMAGE_PULL:
             api.record_event(self.pod, "Normal", "Pulled", f'Container image "{image}" already present on machine')
             return True
@@ -147,7 +156,7 @@ class PodWorker:
         self._await_deletion(api)
         return False
 
-    def _prepare(self, api: KubeletApi, builder: StatusBuilder) -> dict[str, str] | None:
+    def _prepare(self, api: KubeletApi, builder: WaitingReporter) -> dict[str, str] | None:
         """Mount volumes and build the environment, retrying while they cannot be set up yet."""
         last_problem = None
         while True:
@@ -158,8 +167,7 @@ class PodWorker:
                 self._evict(api, builder)
                 return None
             try:
-                check_mounts(self.config, self.pod, self.container)
-                return resolve_env(api, self.pod, self.container, self._base_env())
+                return self._configure(api)
             except MountError as exc:
                 if str(exc) != last_problem:
                     api.record_event(self.pod, "Warning", "FailedMount", str(exc))
@@ -171,6 +179,11 @@ class PodWorker:
                     self._report(api, builder.waiting("CreateContainerConfigError", str(exc)))
                 last_problem = str(exc)
             self._wait(self.config.retry_interval)
+
+    def _configure(self, api: KubeletApi) -> dict[str, str]:
+        """Mount the volumes and build the environment; raises MountError or ContainerConfigError."""
+        check_mounts(self.config, self.pod, self.container)
+        return resolve_env(api, self.pod, self.container, self._base_env())
 
     def _base_env(self) -> dict[str, str]:
         env = {k: os.environ[k] for k in self.config.inherit_env if k in os.environ}
@@ -200,7 +213,7 @@ class PodWorker:
         self._process = process
         lock = threading.Lock()
         readers = [
-            threading.Thread(target=_copy_stream, args=(stream, name, log_path, lock), daemon=True)
+            threading.Thread(target=copy_stream, args=(stream, name, log_path, lock), daemon=True)
             for stream, name in ((process.stdout, "stdout"), (process.stderr, "stderr"))
         ]
         for reader in readers:
@@ -247,9 +260,9 @@ class PodWorker:
         else:
             self._report(api, builder.terminated(exit_code, "Completed" if exit_code == 0 else "Error"))
 
-    def _evict(self, api: KubeletApi, builder: StatusBuilder) -> None:
+    def _evict(self, api: KubeletApi, builder: WaitingReporter) -> None:
         api.record_event(self.pod, "Warning", "Evicted", EVICTION_MESSAGE)
-        self._report(api, builder.terminated(137, "Error", pod_reason="Evicted", pod_message=EVICTION_MESSAGE))
+        self._report(api, builder.evicted(EVICTION_MESSAGE))
         self._await_deletion(api)
 
     def _await_deletion(self, api: KubeletApi) -> None:
@@ -271,7 +284,7 @@ class PodWorker:
             os.killpg(process.pid, sig)
 
 
-def _copy_stream(stream: IO[bytes] | None, name: str, path: Path, lock: threading.Lock) -> None:
+def copy_stream(stream: IO[bytes] | None, name: str, path: Path, lock: threading.Lock) -> None:
     if stream is None:
         return
     with path.open("a", encoding="utf-8") as out:
