@@ -4,6 +4,7 @@ started as a fresh `tradewind tasks run` subprocess."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -28,6 +29,7 @@ from tradewind.core.keys import TaskTryKey
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.base import Executor
 from tradewind.executors.try_launcher import RunTry, TryLauncher
+from tradewind.executors.warm_parents import WarmParents, WarmTry
 from tradewind.sdk.errors import ExecutorError
 
 log = logging.getLogger(__name__)
@@ -42,15 +44,20 @@ class _Running:
     workload: ExecuteTask
     process: BaseProcess | None = None
     popen: subprocess.Popen[bytes] | None = None
+    warm: WarmTry | None = None
 
     @property
     def pid(self) -> int | None:
+        if self.warm is not None:
+            return self.warm.pid
         return self.process.pid if self.process is not None else (self.popen.pid if self.popen else None)
 
     @property
     def sentinel(self) -> int:
         if self.process is not None:
             return self.process.sentinel
+        if self.warm is not None:
+            return self.warm.sentinel
         raise RuntimeError("subprocess tries are reaped by polling")
 
 
@@ -108,6 +115,7 @@ def _wait_for_fork_server_exit(*, timeout: float) -> None:
 def _run_forked(run: RunTry, env: dict[str, str], settings: Settings, workload_json: str) -> None:
     """Entry point inside the forked child: take the executor's environment (the fork server's is frozen
     at its start), run the try with ``run`` (preloaded by the fork server) and exit with its exit code."""
+    gc.freeze()  # the collector leaves the fork server's objects alone: their pages stay shared, not copied
     os.environ.clear()
     os.environ.update(env)
     sys.exit(run(settings, ExecuteTask.model_validate_json(workload_json)))
@@ -140,6 +148,7 @@ class LocalExecutor(Executor):
         self._running: dict[TaskTryKey, _Running] = {}
         self._lock = threading.Lock()
         self._ctx: ForkServerContext | None = None
+        self._warm: WarmParents | None = None
         self._monitor: threading.Thread | None = None
         self._stopping = threading.Event()
         self._wake_r, self._wake_w = -1, -1
@@ -153,6 +162,10 @@ class LocalExecutor(Executor):
             ctx.set_forkserver_preload(list(self.launcher.preload))
             _guard_fork_server_starts(self._start_without_secrets)
             self._ctx = ctx
+            if self.launcher.import_dag_file is not None and self.settings.core.warm_dag_files > 0:
+                self._warm = WarmParents(
+                    ctx, self.launcher, self.task_settings, self.settings.core.warm_dag_files
+                )
         self._monitor = threading.Thread(
             target=self._monitor_loop, name="local-executor-monitor", daemon=True
         )
@@ -165,9 +178,13 @@ class LocalExecutor(Executor):
             for r in running:
                 if r.process is not None:
                     r.process.join()
+                elif r.warm is not None:
+                    r.warm.join()
                 elif r.popen is not None:
                     r.popen.wait()
         self._stopping.set()
+        if self._warm is not None:
+            self._warm.close()
         self._poke()
         if self._monitor is not None:
             self._monitor.join(timeout=5)
@@ -179,7 +196,10 @@ class LocalExecutor(Executor):
     # -- work ---------------------------------------------------------------------------------------
     def queue_workload(self, workload: ExecuteTask) -> str | None:
         entry = _Running(workload)
-        if self._ctx is not None:
+        warm = self._start_warm(workload)
+        if warm is not None:
+            entry.warm = warm
+        elif self._ctx is not None:
             entry.process = self._fork(workload)
         else:
             env = runner_command_environment(self._base_env(), self.settings, workload)
@@ -215,6 +235,13 @@ class LocalExecutor(Executor):
                 continue
             return process
         raise AssertionError("unreachable")
+
+    def _start_warm(self, workload: ExecuteTask) -> WarmTry | None:
+        """Fork the try from the warm parent of its DAG file (ADR 0017), if one is ready."""
+        if self._warm is None:
+            return None
+        with self._lock:
+            return self._warm.start_try(workload.dag_rel_path, workload.model_dump_json(), self._task_env())
 
     def _base_env(self) -> dict[str, str]:
         return dict(self.env if self.env is not None else os.environ)
@@ -253,6 +280,11 @@ class LocalExecutor(Executor):
         if entry is not None and entry.pid == pid:
             _signal(pid, signal.SIGKILL)
 
+    def sync(self) -> None:
+        if self._warm is not None:
+            with self._lock:
+                self._warm.let_go_idle()
+
     def running_keys(self) -> set[TaskTryKey]:
         with self._lock:
             return set(self._running)
@@ -266,7 +298,7 @@ class LocalExecutor(Executor):
     def _monitor_loop(self) -> None:
         while not self._stopping.is_set():
             with self._lock:
-                forked = {r.sentinel: k for k, r in self._running.items() if r.process is not None}
+                forked = {r.sentinel: k for k, r in self._running.items() if r.process or r.warm}
                 has_popen = any(r.popen is not None for r in self._running.values())
             waitables: list[Any] = [self._wake_r, *forked]
             ready = multiprocessing.connection.wait(waitables, timeout=0.05 if has_popen else None)
@@ -287,6 +319,8 @@ class LocalExecutor(Executor):
                     code = entry.process.exitcode
                     if code is not None:
                         entry.process.close()
+                elif entry.warm is not None:
+                    code = entry.warm.poll()
                 else:
                     assert entry.popen is not None
                     code = entry.popen.poll()

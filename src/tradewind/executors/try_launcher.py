@@ -13,6 +13,9 @@ from tradewind.core.workload import ExecuteTask
 
 #: Runs the try a workload names in this process and returns the exit code, as `tradewind tasks run` does.
 RunTry = Callable[[Settings, ExecuteTask], int]
+#: Imports the DAG file at a path relative to the DAG folder into this process for the tries forked from it
+#: (a warm parent, ADR 0017); False when it could not.
+ImportDagFile = Callable[[Settings, str], bool]
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,8 @@ class TryLauncher:
     run: RunTry
     #: Modules imported once before forking, so each forked try starts with them loaded.
     preload: tuple[str, ...]
+    #: A module-level function too; None: no warm parents, every try imports its DAG file.
+    import_dag_file: ImportDagFile | None = None
 
     def preload_modules(self) -> None:
         for module_name in self.preload:

@@ -4,6 +4,8 @@ server, a Celery worker) imports once, so each forked try starts with it loaded.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tradewind.config.settings import Settings
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.try_launcher import TryLauncher
@@ -40,6 +42,18 @@ def run_preloaded_task(settings: Settings, workload: ExecuteTask) -> int:
     return run_task(settings, workload)
 
 
+def import_dag_file_ahead(settings: Settings, dag_rel_path: str) -> bool:
+    """In a warm parent (ADR 0017): import the DAG file at ``dag_rel_path`` under the DAG folder once, for
+    every try forked from this process. False when it is missing or fails to import (each try then imports it
+    and reports why in its log)."""
+    from tradewind.plugins.user_code import prepare_for_user_code
+    from tradewind.runner.imported_dag_files import import_ahead
+
+    prepare_for_user_code(settings)  # as the try would before its import: Airflow's names, plugins
+    return import_ahead(Path(settings.dags_folder) / dag_rel_path, dags_folder=settings.dags_folder)
+
+
 def try_launcher() -> TryLauncher:
-    """What the CLI hands the executors: ``run_preloaded_task`` and the modules to preload."""
-    return TryLauncher(run=run_preloaded_task, preload=FORK_PRELOAD)
+    """What the CLI hands the executors: ``run_preloaded_task``, the modules to preload and the DAG file
+    import a warm parent does."""
+    return TryLauncher(run=run_preloaded_task, preload=FORK_PRELOAD, import_dag_file=import_dag_file_ahead)

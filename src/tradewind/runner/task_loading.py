@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from tradewind.runner.imported_dag_files import imported
 from tradewind.sdk.dag import DAG
 from tradewind.sdk.errors import DagImportError, NotFoundError, TaskExecutionError
 from tradewind.sdk.loading import load_dags_from_file, might_contain_dag
@@ -31,8 +32,8 @@ def dag_file_for_run(dags_folder: Path, *, subdir: str, relative_fileloc: str, f
 
 def load_dag(path: Path, dag_id: str, *, dags_folder: Path | None) -> DAG:
     """Import ``path`` and return DAG ``dag_id``; DagImportError (file and line) if the file fails to import
-    or does not define it."""
-    result = load_dags_from_file(path, dags_folder=dags_folder)
+    or does not define it. A file a warm parent imported ahead (and unchanged since) is not imported again."""
+    result = imported(path) or load_dags_from_file(path, dags_folder=dags_folder)
     for dag in result.dags:
         if dag.dag_id == dag_id:
             return dag

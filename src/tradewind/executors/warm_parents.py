@@ -1,0 +1,201 @@
+"""The local executor's side of warm parents (ADR 0017): at most ``limit`` of them, one per DAG file, least
+recently used let go first, replaced when their file changes; a try started from one is a ``WarmTry``."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import select
+import signal
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from multiprocessing.context import ForkServerContext
+from multiprocessing.reduction import send_handle
+from pathlib import Path
+
+from tradewind.config.settings import Settings
+from tradewind.executors.try_launcher import TryLauncher
+from tradewind.executors.warm_parent import EXIT_CODE, PID, serve_warm_parent
+from tradewind.sdk.errors import ExecutorError
+
+log = logging.getLogger(__name__)
+#: The exit code reported for a try whose warm parent died before it could say: its tries die with it, by the
+#: SIGKILL of ``PR_SET_PDEATHSIG``.
+LOST_EXIT_CODE = -signal.SIGKILL
+#: A warm parent no try has used for this long is let go (its memory back), at the executor's next ``sync``.
+IDLE_SECONDS = 120.0
+
+
+@dataclass
+class WarmTry:
+    """A try forked from a warm parent: its pid, and the pipe its exit code arrives on (the sentinel)."""
+
+    pid: int
+    sentinel: int
+    exitcode: int | None = None
+
+    def poll(self) -> int | None:
+        """The exit code once the try has ended (read once, then the pipe is closed); None while it runs."""
+        if self.exitcode is None and self.sentinel >= 0:
+            ready, _, _ = select.select([self.sentinel], [], [], 0)
+            if ready:
+                data = _read_exact(self.sentinel, EXIT_CODE.size)
+                self.exitcode = EXIT_CODE.unpack(data)[0] if data else LOST_EXIT_CODE
+                os.close(self.sentinel)
+                self.sentinel = -1
+        return self.exitcode
+
+    def join(self) -> int:
+        while self.poll() is None:
+            select.select([self.sentinel], [], [])
+        assert self.exitcode is not None
+        return self.exitcode
+
+
+class _WarmParent:
+    def __init__(
+        self,
+        ctx: ForkServerContext,
+        launcher: TryLauncher,
+        settings: Settings,
+        rel_path: str,
+        env: dict[str, str],
+    ) -> None:
+        assert launcher.import_dag_file is not None
+        self.stamp = _stamp(settings, rel_path)
+        self.conn, child_conn = ctx.Pipe()
+        self.process = ctx.Process(
+            target=serve_warm_parent,
+            args=(launcher.import_dag_file, launcher.run, settings, rel_path, env, child_conn),
+            name=f"tradewind-warm-parent {rel_path}",
+        )
+        self.process.start()
+        child_conn.close()
+        #: None until the parent said whether it imported the file.
+        self.ready: bool | None = None
+        self.last_used = time.monotonic()
+
+    def usable(self) -> bool:
+        if self.ready is None and self.conn.poll():
+            try:
+                self.ready = bool(self.conn.recv())
+            except (EOFError, OSError):
+                self.ready = False
+        return bool(self.ready) and self.process.is_alive()
+
+    def died(self) -> bool:
+        """It had imported the file and is gone (killed, crashed)."""
+        return self.usable() is False and self.ready is True
+
+    def start_try(self, workload_json: str, env: dict[str, str]) -> WarmTry:
+        read_end, write_end = os.pipe()
+        try:
+            self.conn.send((workload_json, env))
+            send_handle(self.conn, write_end, self.process.pid)
+        except OSError as exc:
+            os.close(read_end)
+            raise ExecutorError(f"the warm parent of {self.process.name} is gone: {exc!r}") from exc
+        finally:
+            os.close(write_end)
+        data = _read_exact(read_end, PID.size)
+        if not data:
+            os.close(read_end)
+            raise ExecutorError(f"the warm parent {self.process.name} died before forking the try")
+        return WarmTry(PID.unpack(data)[0], read_end)
+
+    def close(self) -> None:
+        """Let it go: it takes no more tries and exits once its running tries have ended. One still importing
+        its file (it has no tries yet, and may hang there) is killed."""
+        pid = self.process.pid
+        if self.ready is None and pid is not None and not self.conn.poll():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.conn.close()
+        with contextlib.suppress(ValueError):
+            self.process.close()  # fails while it runs; multiprocessing reaps it later
+
+
+class WarmParents:
+    """Warm parents by DAG file, the least recently used let go first beyond ``limit``."""
+
+    def __init__(self, ctx: ForkServerContext, launcher: TryLauncher, settings: Settings, limit: int) -> None:
+        self.ctx = ctx
+        self.launcher = launcher
+        self.settings = settings
+        self.limit = limit
+        self._parents: OrderedDict[str, _WarmParent] = OrderedDict()
+
+    def start_try(self, rel_path: str, workload_json: str, env: dict[str, str]) -> WarmTry | None:
+        """Fork the try from its file's warm parent; None when there is none ready (the try starts cold). A
+        parent is started at the first try of a file, and again when the file changed or the parent died;
+        one that could not import the file is not tried again until the file changes."""
+        stamp = _stamp(self.settings, rel_path) if rel_path and self.limit > 0 else None
+        if stamp is None:
+            return None
+        parent = self._parents.get(rel_path)
+        if parent is not None and (parent.stamp != stamp or parent.died()):
+            self._let_go(rel_path)
+            parent = None
+        if parent is None:
+            self._start_parent(rel_path, env)
+            return None
+        self._parents.move_to_end(rel_path)
+        parent.last_used = time.monotonic()
+        if not parent.usable():
+            return None
+        try:
+            return parent.start_try(workload_json, env)
+        except ExecutorError as exc:
+            log.warning("%s; starting the try from the fork server", exc)
+            self._let_go(rel_path)
+            return None
+
+    def _start_parent(self, rel_path: str, env: dict[str, str]) -> None:
+        try:
+            self._parents[rel_path] = _WarmParent(self.ctx, self.launcher, self.settings, rel_path, env)
+        except (EOFError, OSError) as exc:  # the fork server died: the try's own start restarts it
+            log.warning("could not start a warm parent for %s: %r", rel_path, exc)
+            return
+        while len(self._parents) > self.limit:
+            self._let_go(next(iter(self._parents)))
+
+    def ready(self, rel_path: str) -> bool:
+        """Whether the next try of ``rel_path`` forks from a warm parent."""
+        parent = self._parents.get(rel_path)
+        return parent is not None and parent.stamp == _stamp(self.settings, rel_path) and parent.usable()
+
+    def _let_go(self, rel_path: str) -> None:
+        parent = self._parents.pop(rel_path, None)
+        if parent is not None:
+            parent.close()
+
+    def let_go_idle(self) -> None:
+        """Let go of the warm parents no try has used for ``IDLE_SECONDS``."""
+        cutoff = time.monotonic() - IDLE_SECONDS
+        for rel_path in [p for p, parent in self._parents.items() if parent.last_used < cutoff]:
+            self._let_go(rel_path)
+
+    def close(self) -> None:
+        for rel_path in list(self._parents):
+            self._let_go(rel_path)
+
+
+def _stamp(settings: Settings, rel_path: str) -> tuple[int, int] | None:
+    try:
+        stat = (Path(settings.dags_folder) / rel_path).stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    """``size`` bytes from ``fd``, or b"" at EOF before them (the writer died)."""
+    data = b""
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            return b""
+        data += chunk
+    return data
