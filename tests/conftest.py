@@ -13,6 +13,9 @@ from sqlalchemy import Engine
 from tradewind.config.settings import Settings, load_settings
 from tradewind.store.engine import make_engine
 
+# The container image fixture (`tradewind_image`) for any test that runs the image.
+pytest_plugins = ["tests.container_image"]
+
 POSTGRES_ADMIN_URL = os.environ.get("TRADEWIND_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -44,20 +47,18 @@ def tw_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def create_postgres_database(prefix: str = "tw_test") -> str:
     """Create a uniquely named PostgreSQL database and return its URL."""
-    import psycopg
+    from tests.postgres_databases import create_database
 
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    create_database(POSTGRES_ADMIN_URL, name)
     return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 def drop_postgres_database(url: str) -> None:
-    import psycopg
+    """Drop the database at ``url`` in the background (sessions still on it are ended)."""
+    from tests.postgres_databases import retire
 
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(POSTGRES_ADMIN_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    retire(POSTGRES_ADMIN_URL, url.rsplit("/", 1)[1])
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

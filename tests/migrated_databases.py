@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from tests.postgres_databases import create_database, drop_now, replace_database
 from tradewind.store.engine import make_engine
 from tradewind.store.migrate import upgrade
 
@@ -41,14 +42,11 @@ def _sqlite_template_path() -> Path:
 
 
 def _postgres_template(admin_url: str) -> str:
-    import psycopg
-
     with _lock:
         name = _postgres_templates.get(admin_url)
         if name is None:
             name = f"tw_template_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
+            create_database(admin_url, name)
             engine = make_engine(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
             upgrade(engine)
             engine.dispose()
@@ -58,10 +56,7 @@ def _postgres_template(admin_url: str) -> str:
 
 
 def _drop(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_now(admin_url, name)
 
 
 def migrate_database(url: str) -> None:
@@ -75,10 +70,5 @@ def migrate_database(url: str) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(_sqlite_template_path(), target)
         return
-    import psycopg
-
     admin = _admin_url(url)
-    template = _postgres_template(admin)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{parsed.database}" TEMPLATE "{template}"')
+    replace_database(admin, parsed.database or "", template=_postgres_template(admin))
