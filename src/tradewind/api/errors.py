@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match
@@ -30,6 +31,7 @@ from tradewind.sdk.errors import (
     PermissionDeniedError,
     TradewindError,
 )
+from tradewind.store.transient_errors import describe, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,9 @@ SEE_OTHER = 303
 NOT_MODIFIED = 304
 CREATED = 201
 NO_CONTENT = 204
+SERVICE_UNAVAILABLE = 503
+#: What a 503 for an unusable database tells clients to wait before trying again (seconds).
+RETRY_AFTER_SECONDS = 2
 
 
 def status_for(exc: TradewindError) -> int:
@@ -144,12 +149,31 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
+    if is_transient(exc):  # raised by a middleware (a session lookup), past the specific handlers
+        return database_unavailable(request, exc)
     log.exception("unexpected error serving %s %s", request.method, request.url.path)
     return error_response(request, 500, "internal server error; see the webserver log")
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    if is_transient(exc):
+        return database_unavailable(request, exc)
+    return await _unexpected(request, exc)
+
+
+def database_unavailable(request: Request, exc: Exception) -> Response:
+    """503 with Retry-After while the metadata database is unusable (a restart, a failover): the caller, a
+    browser or a task's runner, tries again; nothing is logged as a server bug."""
+    log.warning(
+        "%s %s: the metadata database is unusable (%s)", request.method, request.url.path, describe(exc)
+    )
+    detail = f"the metadata database is unavailable ({describe(exc)}); try again shortly"
+    return error_response(request, SERVICE_UNAVAILABLE, detail, {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TradewindError, _tradewind_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

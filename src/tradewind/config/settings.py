@@ -53,6 +53,9 @@ class CoreSettings(_Section):
     hostname: str | None = None
     #: Start task processes by forking a pre-imported parent instead of exec'ing a new interpreter.
     fork_runner: bool = True
+    #: With ``fork_runner``: how many DAG files the local executor keeps imported in a warm parent each, so
+    #: a try forks from it instead of importing its DAG file again (ADR 0017); 0 turns warm parents off.
+    warm_dag_files: int = Field(4, ge=0)
     #: Serve Airflow's import names (``airflow.*``) to DAG files; off, ``import airflow`` fails as usual.
     airflow_compat: bool = True
     #: Testing a connection from the REST API and the UI (as Airflow's ``[core] test_connection``): it makes
@@ -126,6 +129,10 @@ class DatabaseSettings(_Section):
     url: SecretStr | None = None  # default: sqlite:///$TRADEWIND_HOME/tradewind.db
     pool_size: int = Field(5, ge=1)
     echo: bool = False
+    #: How long (seconds) every component rides out an unusable metadata database (a restart, a failover,
+    #: SQLite locked past its busy timeout) by retrying with backoff before it gives up (ADR 0021). A try
+    #: whose claim or end cannot be written waits this long too; runners keep at least this retry window.
+    outage_timeout: float = Field(60.0, ge=0)
 
 
 class LoggingSettings(_Section):

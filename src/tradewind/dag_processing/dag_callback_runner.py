@@ -24,12 +24,14 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config.settings import Settings
 from tradewind.core.clock import utcnow
 from tradewind.core.console_script import tradewind_executable
 from tradewind.store import dag_callback_requests as dag_callbacks
+from tradewind.store.database_outage import DatabaseOutage
 from tradewind.store.engine import transaction
 from tradewind.store.wakeup import DAG_CALLBACKS, WakeUp
 
@@ -108,6 +110,7 @@ class DagCallbackRunner:
         until the scheduler rings (a new request, ADR 0012), at most ``scheduler.idle_poll_interval``."""
         wake = WakeUp(self.settings.database_url, DAG_CALLBACKS)
         wake.set_when(stop)
+        outage = DatabaseOutage(give_up_after=self.settings.database.outage_timeout, what="DAG callback")
         try:
             woken = False
             while not stop.is_set():
@@ -115,8 +118,14 @@ class DagCallbackRunner:
                     if woken:
                         self._next_look = 0.0
                     self.poll()
+                    outage.recovered()
+                except SQLAlchemyError as exc:
+                    # An outage: requests wait in the database meanwhile (past database.outage_timeout the
+                    # thread ends, and with it the DAG processor).
+                    stop.wait(outage.failed(exc))
+                    woken = True
+                    continue
                 except Exception:
-                    # A database outage must not end the thread: requests wait in the database meanwhile.
                     log.exception("running DAG callbacks failed; trying again shortly")
                     stop.wait(IDLE_POLL_SECONDS)
                     woken = True

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from tradewind.config.settings import Settings
 from tradewind.sdk.errors import NotFoundError, TradewindError
@@ -21,6 +22,7 @@ from tradewind.secrets.metastore import MetastoreBackend
 from tradewind.store import variables
 from tradewind.store.engine import make_engine, make_session_factory
 from tradewind.store.field_cipher import FieldCipher
+from tradewind.store.transient_errors import REQUEST_WINDOW, in_retried_transaction
 
 
 class ParseTimeRuntime:
@@ -44,11 +46,20 @@ class ParseTimeRuntime:
         return None if connection is None else connection.to_dict(validate=False)
 
     def get_variable(self, key: str) -> str | None:
-        with make_session_factory(self._connect())() as session:
+        def read(session: Session) -> str | None:
             try:
                 return variables.get_variable(session=session, key=key).val
             except NotFoundError:
                 return None
+
+        # A database outage waits (within the parse's own timeout) rather than break the file.
+        return in_retried_transaction(make_session_factory(self._connect()), read, window=self._outage_window())
+
+    def _outage_window(self) -> float:
+        if self._settings is None:
+            return REQUEST_WINDOW
+        parse_timeout = self._settings.scheduler.dag_file_processor_timeout
+        return min(self._settings.database.outage_timeout, parse_timeout / 2)
 
     def _refuse(self, what: str) -> TradewindError:
         return TradewindError(

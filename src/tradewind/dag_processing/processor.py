@@ -12,6 +12,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config.settings import Settings
@@ -33,7 +34,9 @@ from tradewind.dag_processing.recording import (
 from tradewind.observability.metrics import NO_METRICS, Metrics
 from tradewind.plugins.user_code import prepare_for_user_code
 from tradewind.store import dags
+from tradewind.store.database_outage import DatabaseOutage
 from tradewind.store.engine import transaction
+from tradewind.store.transient_errors import is_transient
 from tradewind.store.wakeup import DAG_PROCESSOR, WakeUp, ring_now
 
 log = logging.getLogger(__name__)
@@ -109,20 +112,27 @@ class DagProcessor:
         wake.set_when(stop)
         callbacks = self.callbacks.start_thread(stop)
         last_pass, woken = 0.0, True
+        outage = DatabaseOutage(give_up_after=self.settings.database.outage_timeout, what="DAG processing")
         try:
             while not stop.is_set():
                 mono = time.monotonic()
+                pause = interval
                 if watch.changed() or woken or mono - last_pass >= max(sched.idle_poll_interval, interval):
                     try:
                         self.run_once(utcnow(), stop=stop)
                         last_pass = mono
+                        outage.recovered()
+                    except SQLAlchemyError as exc:
+                        # A database outage must not end the service (unless it outlasts
+                        # database.outage_timeout): the next pass starts again from the database, soon.
+                        pause = outage.failed(exc)
+                        self._state = None
+                        watch.forget()
                     except Exception:
-                        # A database outage must not end the service: the next pass starts again from the
-                        # database.
                         log.exception("DAG processing pass failed; retrying in %g s", interval)
                         self._state = None
                         watch.forget()
-                woken = wake.wait(interval)
+                woken = wake.wait(pause)
         finally:
             stop.set()
             callbacks.join()
@@ -231,6 +241,8 @@ class DagProcessor:
                 outcomes = recording.write()
         except Exception as exc:
             state.restore(before)
+            if is_transient(exc):
+                raise  # the database, not these files: the pass is made again once it is back
             if len(batch) > 1:
                 for parsed in batch:
                     self._record([parsed], contents, now, result)

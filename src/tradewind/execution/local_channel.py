@@ -18,6 +18,7 @@ from tradewind.execution.try_ending import TakenAway
 from tradewind.execution.try_state import TryState, current_try_number
 from tradewind.sdk.legacy_context import PreviousSuccess
 from tradewind.secrets.chain import SecretsChain
+from tradewind.store.transient_errors import REQUEST_WINDOW
 
 
 class LocalChannel:
@@ -30,14 +31,16 @@ class LocalChannel:
         engine: Engine | None = None,
         allowed_run_id_pattern: str = DEFAULT_ALLOWED_RUN_ID_PATTERN,
         secrets: SecretsChain | None = None,
+        outage_window: float = REQUEST_WINDOW,
     ) -> None:
-        """``try_number`` 0: the try the task instance is at. ``engine``, if given, is disposed by ``close``."""
+        """``try_number`` 0: the try the task instance is at. ``engine``, if given, is disposed by ``close``.
+        ``outage_window``: how long a claim or an end waits out an unusable database."""
         self.engine = engine
         self.factory = factory
         self.allowed_run_id_pattern = allowed_run_id_pattern
         self.secrets = secrets
         number = try_number if try_number > 0 else current_try_number(self.factory, key)
-        self.state = TryState(self.factory, key, number)
+        self.state = TryState(self.factory, key, number, window=outage_window)
 
     def claim(self, *, hostname: str, pid: int) -> ClaimedTry | Refusal:
         return self.state.claim(now=utcnow(), hostname=hostname, pid=pid)

@@ -96,8 +96,8 @@ def _decide(
     decision: RetryDecision | None,
     allow_retry: bool,
 ) -> TryEnd:
-    if outcome == "success":
-        return TryEnd(TaskInstanceState.SUCCESS)
+    if outcome == "success":  # a reason on a success is a note (its log lost lines, ...)
+        return TryEnd(TaskInstanceState.SUCCESS, reason=reason)
     if outcome == "skipped":
         return TryEnd(TaskInstanceState.SKIPPED, reason=reason)
     if outcome not in ("failed", "failed_no_retry"):

@@ -26,23 +26,35 @@ from tradewind.sdk.errors import NotFoundError
 from tradewind.sdk.legacy_context import PreviousSuccess
 from tradewind.store import dag_runs, dags, scheduling, task_instances, task_reschedules, triggers, xcom
 from tradewind.store.engine import transaction
-from tradewind.store.transient_errors import in_retried_transaction
+from tradewind.store.transient_errors import REQUEST_WINDOW, in_retried_transaction
 from tradewind.store.wakeup import TRIGGERER, ring
 
 
 class TryState:
     """Claims, heartbeats and finishes one try; every method is one short transaction."""
 
-    def __init__(self, factory: sessionmaker[Session], key: TaskInstanceKey, try_number: int) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        key: TaskInstanceKey,
+        try_number: int,
+        *,
+        window: float = REQUEST_WINDOW,
+    ) -> None:
+        """``window``: how long each method retries its transaction through a database outage (a server
+        answers 503 after a short one and its caller retries; an in-process runner waits the full outage)."""
         self.factory = factory
         self.key = key
         self.try_number = try_number
+        self.window = window
 
     def claim(self, *, now: datetime, hostname: str, pid: int) -> ClaimedTry | Refusal:
         """Compare-and-set queued -> running on (key, try_number), drop the XComs of earlier tries, and
         read what the run needs; all in one transaction."""
         return in_retried_transaction(
-            self.factory, lambda session: self._claim(session, now=now, hostname=hostname, pid=pid)
+            self.factory,
+            lambda session: self._claim(session, now=now, hostname=hostname, pid=pid),
+            window=self.window,
         )
 
     def _claim(self, session: Session, *, now: datetime, hostname: str, pid: int) -> ClaimedTry | Refusal:
@@ -136,7 +148,9 @@ class TryState:
 
     def heartbeat(self, *, now: datetime) -> str | None:
         """None while the try is still ours; otherwise the state label someone else gave it."""
-        return in_retried_transaction(self.factory, lambda session: self._heartbeat(session, now=now))
+        return in_retried_transaction(
+            self.factory, lambda session: self._heartbeat(session, now=now), window=self.window
+        )
 
     def _heartbeat(self, session: Session, *, now: datetime) -> str | None:
         if task_instances.heartbeat(session=session, key=self.key, try_number=self.try_number, now=now):
@@ -148,7 +162,9 @@ class TryState:
     def finish(self, report: TryReport, *, now: datetime) -> TryEnded | TakenAway:
         """End the running try as ``report`` says it went (``execution.try_ending`` decides retry or
         failure). A try someone else moved meanwhile is left alone: TakenAway names its state."""
-        return in_retried_transaction(self.factory, lambda session: self._finish(session, report, now=now))
+        return in_retried_transaction(
+            self.factory, lambda session: self._finish(session, report, now=now), window=self.window
+        )
 
     def _finish(self, session: Session, report: TryReport, *, now: datetime) -> TryEnded | TakenAway:
         ti = task_instances.get_task_instance(session=session, key=self.key)
@@ -183,6 +199,7 @@ class TryState:
                 reschedule_date=report.reschedule_date,
                 rendered_fields=report.rendered_fields,
             ),
+            window=self.window,
         )
 
     def _reschedule(
@@ -222,7 +239,9 @@ class TryState:
     def defer(self, report: DeferReport, *, now: datetime) -> str | None:
         """Store the trigger and move running -> deferred (same try, slot freed, no history row) in one
         transaction; None on success, else the state someone else set (then nothing is stored)."""
-        return in_retried_transaction(self.factory, lambda session: self._defer(session, report, now=now))
+        return in_retried_transaction(
+            self.factory, lambda session: self._defer(session, report, now=now), window=self.window
+        )
 
     def _defer(self, session: Session, report: DeferReport, *, now: datetime) -> str | None:
         ti = task_instances.get_task_instance(session=session, key=self.key)

@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from tradewind.core.json_values import encode_xcom_value
 from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.outage import retry_through_outage
 from tradewind.execution.models import (
     ClaimAnswer,
     ClaimedTry,
@@ -105,20 +105,19 @@ class ExecutionApiClient:
         self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
         content: str | None = None,
     ) -> Any:  # fmt: skip
-        """The decoded JSON answer. Retries transport failures and 502/503/504 for ``retry_seconds``."""
-        retrying = Retrying(
-            retry=retry_if_exception(lambda exc: isinstance(exc, _Unavailable)),
-            stop=stop_after_delay(self._retry_seconds),
-            wait=wait_exponential(multiplier=0.1, max=1.0),
-            reraise=True,
-        )
+        """The decoded JSON answer. Transport failures and 502/503/504 (the API restarting, or its database
+        unusable) are retried with ``core.outage``'s backoff for ``retry_seconds``, then raised."""
         try:
-            for attempt in retrying:
-                with attempt:
-                    return self._once(method, path, params=params, body=body, content=content)
+            return retry_through_outage(
+                lambda: self._once(method, path, params=params, body=body, content=content),
+                window=self._retry_seconds,
+                retryable=lambda exc: isinstance(exc, _Unavailable),
+                on_retry=lambda exc, pause, failures: _log_retry(path, exc, pause, failures),
+            )
         except _Unavailable as exc:
-            raise ExecutionApiError(f"the execution API at {self._url} is unreachable: {exc}") from None
-        raise AssertionError("unreachable")  # pragma: no cover
+            raise ExecutionApiError(
+                f"the execution API at {self._url} stayed unusable for {self._retry_seconds:g} s: {exc}"
+            ) from None
 
     def _once(self, method: str, path: str, *, params: Any, body: Any, content: str | None) -> Any:
         with self._lock:
@@ -137,10 +136,23 @@ class ExecutionApiClient:
         except httpx.TransportError as exc:
             raise _Unavailable(f"{type(exc).__name__}: {exc}") from None
         if response.status_code in RETRYABLE_STATUS:
-            raise _Unavailable(f"HTTP {response.status_code}")
+            raise _Unavailable(f"HTTP {response.status_code}: {_detail(response)}")
         if response.is_success:
             return response.json()
         raise _error_for(response)
+
+
+def _log_retry(path: str, exc: BaseException, pause: float, failures: int) -> None:
+    # Once per outage, then every tenth failure: the try's log should show the wait, not drown in it.
+    if failures == 1 or failures % 10 == 0:
+        log.warning("execution API call %s unanswered (%s); retrying in %.1f s", path, exc, pause)
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("detail") or response.reason_phrase)[:300]
+    except ValueError:
+        return response.reason_phrase
 
 
 def _params(params: dict[str, Any] | None) -> dict[str, Any] | None:

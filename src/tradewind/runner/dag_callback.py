@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from tradewind.config.settings import Settings
 from tradewind.core.log_paths import dag_callback_log_path, dag_callback_log_relative_path
@@ -26,7 +29,8 @@ from tradewind.sdk.runtime import use_runtime
 from tradewind.secrets.chain import secrets_chain
 from tradewind.store import dag_callback_requests as dag_callbacks
 from tradewind.store import dag_runs, dags
-from tradewind.store.engine import make_engine, make_session_factory, transaction
+from tradewind.store.engine import make_engine, make_session_factory
+from tradewind.store.transient_errors import in_retried_transaction
 
 log = logging.getLogger("tradewind.dag_callback")
 
@@ -38,22 +42,18 @@ def run_dag_callback(settings: Settings, request_id: int) -> int:
     engine = make_engine(settings.database_url, pool_size=2)
     try:
         factory = make_session_factory(engine)
-        with transaction(factory) as session:
-            try:
-                request = dag_callbacks.get_dag_callback_request(session=session, request_id=request_id)
-            except NotFoundError:
-                print(f"DAG callback request {request_id} is gone; nothing to run", file=sys.stderr)
-                return 0
-            dag_row = dags.get_dag(session=session, dag_id=request.dag_id)
-            run = dag_runs.get_dag_run(session=session, dag_id=request.dag_id, run_id=request.run_id)
-            run_context = DagRunContext(
-                dag_id=run.dag_id, run_id=run.run_id, logical_date=run.logical_date,
-                data_interval_start=run.data_interval_start or run.logical_date,
-                data_interval_end=run.data_interval_end or run.logical_date, run_type=run.run_type,
-                conf=dict(run.conf or {}), start_date=run.start_date, state=run.state, end_date=run.end_date,
-            )  # fmt: skip
-            callback_name, reason = request.callback, request.reason
-            fileloc, relative_fileloc = dag_row.fileloc, dag_row.relative_fileloc
+        try:
+            # Before any user code runs: a database outage here is waited out, never the callback's failure.
+            request = in_retried_transaction(
+                factory,
+                lambda session: _read_request(session, request_id),
+                window=settings.database.outage_timeout,
+            )
+        except NotFoundError:
+            print(f"DAG callback request {request_id} is gone; nothing to run", file=sys.stderr)
+            return 0
+        run_context, callback_name, reason = request.run, request.callback, request.reason
+        fileloc, relative_fileloc = request.fileloc, request.relative_fileloc
         masker = masker_for_environment(settings)
         path = dag_callback_log_path(settings.base_log_folder, run_context.dag_id, run_context.run_id,
                                      callback_name)
@@ -68,6 +68,30 @@ def run_dag_callback(settings: Settings, request_id: int) -> int:
         return code
     finally:
         engine.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What running one callback request needs from the database."""
+
+    run: DagRunContext
+    callback: str
+    reason: str
+    fileloc: str
+    relative_fileloc: str
+
+
+def _read_request(session: Session, request_id: int) -> _Request:
+    request = dag_callbacks.get_dag_callback_request(session=session, request_id=request_id)
+    dag_row = dags.get_dag(session=session, dag_id=request.dag_id)
+    run = dag_runs.get_dag_run(session=session, dag_id=request.dag_id, run_id=request.run_id)
+    context = DagRunContext(
+        dag_id=run.dag_id, run_id=run.run_id, logical_date=run.logical_date,
+        data_interval_start=run.data_interval_start or run.logical_date,
+        data_interval_end=run.data_interval_end or run.logical_date, run_type=run.run_type,
+        conf=dict(run.conf or {}), start_date=run.start_date, state=run.state, end_date=run.end_date,
+    )  # fmt: skip
+    return _Request(context, request.callback, request.reason, dag_row.fileloc, dag_row.relative_fileloc)
 
 
 def _run_callback(

@@ -7,16 +7,21 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+
+from tradewind.runner.log_loss import NO_ROOM, LogLoss
 
 #: How long stop() waits for the reader to drain once our write ends are closed. A child that outlives
 #: the try (a daemonised grandchild of a bash task) keeps the pipe open; we do not wait for it.
 DRAIN_TIMEOUT_SECONDS = 5.0
 #: Format of log records inside a try's log (the capture adds the timestamp).
 TASK_LOG_FORMAT = "%(levelname)s %(name)s - %(message)s"
+#: While the log cannot be written, how often the capture tries again; output in between is dropped at once,
+#: so a task is never slowed, let alone blocked, by a full log folder.
+RETRY_SECONDS = 1.0
 
 
 def timestamp() -> str:
@@ -36,15 +41,32 @@ class LogCapture:
     same way, to the process's original stdout: in a worker pod that is the container's log, so `kubectl logs`
     follows the try and the executor can save it after the pod is gone. Writing there is best effort: a
     closed or broken stdout stops the echo, never the try.
+
+    A log folder with no room (full disk, quota) never stops the try: the pipe is still drained, the lines
+    that cannot be written are counted in ``loss``, the runner's original stderr (the service log) is told
+    once, and when a write succeeds again a line saying what was dropped is written first (ADR 0016).
     """
 
     def __init__(
-        self, path: Path | None, *, redact: Callable[[str], str] | None = None, echo_to_stdout: bool = False
+        self,
+        path: Path | None,
+        *,
+        redact: Callable[[str], str] | None = None,
+        echo_to_stdout: bool = False,
+        folder: Path | None = None,
     ) -> None:
         self.path = path
         self._redact = redact
         self._echo_to_stdout = echo_to_stdout
-        self._file: BinaryIO | None = None
+        #: The log file, written with os.write: no buffer holding lines that a failed flush would lose or repeat.
+        self._fd: int | None = None
+        #: What could not be written to ``path`` (``folder`` names the log folder in what the user reads).
+        self.loss = LogLoss(path, folder or path.parent) if path is not None else None
+        self._retry_at = 0.0
+        #: The last write stopped mid-line: the next line written starts on a new one.
+        self._torn = False
+        #: A copy of the original fd 2, for telling the service log that lines are being dropped.
+        self._notice_fd: int | None = None
         self._saved_fds: tuple[int, int] | None = None
         self._reader: threading.Thread | None = None
         #: A copy of the original fd 1 that every written chunk is also sent to (``echo_to_stdout``). Its own
@@ -54,10 +76,17 @@ class LogCapture:
     def start(self) -> None:
         _flush_python_streams()
         if self.path is None:
-            self._file = os.fdopen(os.dup(2), "wb")
+            self._fd = os.dup(2)
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "ab")  # noqa: SIM115 - closed in stop()
+            self._notice_fd = os.dup(2)
+            try:
+                self._fd = self._open()
+            except OSError as exc:
+                if exc.errno not in NO_ROOM:
+                    os.close(self._notice_fd)
+                    self._notice_fd = None
+                    raise
+                self._lost(0, 0, exc)  # no room for the file itself: run on, and open it once there is
         read_end, write_end = os.pipe()
         self._saved_fds = (os.dup(1), os.dup(2))
         if self._echo_to_stdout:
@@ -87,9 +116,13 @@ class LogCapture:
         self._saved_fds = None
         if self._reader is not None:
             self._reader.join(DRAIN_TIMEOUT_SECONDS)
-        if self._file is not None and (self._reader is None or not self._reader.is_alive()):
-            self._file.close()
-            self._file = None
+        if self._reader is None or not self._reader.is_alive():
+            self._settle_loss()
+            for fd in (self._fd, self._notice_fd):
+                if fd is not None:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+            self._fd = self._notice_fd = None
 
     def __enter__(self) -> LogCapture:
         self.start()
@@ -99,7 +132,6 @@ class LogCapture:
         self.stop()
 
     def _pump(self, read_end: int) -> None:
-        assert self._file is not None
         pending = b""
         try:
             while True:
@@ -118,7 +150,7 @@ class LogCapture:
                 self._echo_fd = None
 
     def _write(self, lines: list[bytes]) -> None:
-        if not lines or self._file is None:
+        if not lines:
             return
         prefix = timestamp().encode()
         out = bytearray()
@@ -127,10 +159,60 @@ class LogCapture:
             if self._redact is not None:
                 line = self._redact(line.decode("utf-8", errors="replace")).encode("utf-8")
             out += prefix + b" " + line + b"\n"
-        self._file.write(out)
-        # Flushed per chunk so `tradewind tasks logs --follow` sees lines as they are written.
-        self._file.flush()
+        # Written per chunk, unbuffered, so `tradewind tasks logs --follow` sees lines as they are written.
+        self._to_file(bytes(out), len(lines))
         self._echo(bytes(out))
+
+    # -- the log file, and a folder with no room ---------------------------------------------------------
+    def _open(self) -> int:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+    def _to_file(self, data: bytes, lines: int) -> None:
+        loss = self.loss
+        if loss is not None and loss.pending and time.monotonic() < self._retry_at:
+            loss.dropped(lines, len(data), None, timestamp())
+            return
+        size = -1
+        try:
+            if self._fd is None:
+                self._fd = self._open()
+            if loss is not None and loss.pending:
+                start = b"\n" if self._torn else b""
+                _write_all(self._fd, start + loss.marker(timestamp()).encode() + b"\n")
+                loss.reported()
+                self._torn = False
+            size = os.fstat(self._fd).st_size
+            _write_all(self._fd, data)
+        except OSError as exc:
+            if size >= 0 and self._fd is not None:
+                with contextlib.suppress(OSError):
+                    self._torn = self._torn or os.fstat(self._fd).st_size != size
+            self._lost(lines, len(data), exc)
+
+    def _lost(self, lines: int, size: int, exc: OSError) -> None:
+        self._retry_at = time.monotonic() + RETRY_SECONDS
+        if self.loss is None:  # `tasks test` writing to stderr: nothing to tell but stderr itself
+            return
+        if self.loss.dropped(lines, size, exc, timestamp()):
+            self._notice(self.loss.service_message())
+
+    def _settle_loss(self) -> None:
+        """At the end: one last try to say in the file what was dropped, else say it in the service log."""
+        if self.loss is None or not self.loss.pending:
+            return
+        self._retry_at = 0.0
+        self._to_file(b"", 0)
+        if self.loss.pending:
+            summary = self.loss.summary()
+            self._notice(f"tradewind: {summary}" if summary else self.loss.service_message())
+
+    def _notice(self, message: str) -> None:
+        if self._notice_fd is None:
+            return
+        with contextlib.suppress(OSError):  # the service log may sit on the same full disk
+            _write_all(self._notice_fd, (message + "\n").encode())
 
     def _echo(self, data: bytes) -> None:
         if self._echo_fd is None:
@@ -144,6 +226,12 @@ class LogCapture:
             with contextlib.suppress(OSError):
                 os.close(self._echo_fd)
             self._echo_fd = None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _flush_python_streams() -> None:

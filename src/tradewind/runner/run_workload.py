@@ -30,6 +30,7 @@ from tradewind.runner.email_alerts import send_email_alert
 from tradewind.runner.execution import Ending, Resume, TaskResult, execute_task
 from tradewind.runner.interrupts import TaskInterrupt
 from tradewind.runner.log_capture import LogCapture, task_logging
+from tradewind.runner.log_loss import LogLoss
 from tradewind.runner.log_upload import TryLogUpload
 from tradewind.runner.masked_runtime import masking_runtime
 from tradewind.runner.secrets_masking import SecretsMasker, masker_for_environment
@@ -86,7 +87,11 @@ def run_task(
         masker = masker_for_environment(settings)
         path = try_log_path(settings, key, claim.try_number)
         echo = settings.logging.task_output_to_stdout  # worker pods: the container log holds the try's lines too
-        capture = LogCapture(path, redact=masker.redact_text, echo_to_stdout=echo) if capture_output else nullcontext()
+        capture: LogCapture | nullcontext[None] = (
+            LogCapture(path, redact=masker.redact_text, echo_to_stdout=echo, folder=settings.base_log_folder)
+            if capture_output
+            else nullcontext()
+        )
         relative = log_relative_path(key, claim.try_number)
         upload = TryLogUpload(settings, path, relative, channel.runtime()) if capture_output else None
         with ExitStack() as stack:
@@ -103,6 +108,7 @@ def run_task(
                 code = _run_claimed(
                     settings, workload, claim, channel, masking_runtime(channel.runtime(), masker), masker,
                     poke_sensors_reschedule=poke_sensors_reschedule, upload=upload, tracing=tracing,
+                    log_loss=capture.loss if isinstance(capture, LogCapture) else None,
                 )  # fmt: skip
             except Exception:
                 # The runner itself failed (the execution API gone ...): the try stays running and the
@@ -129,7 +135,9 @@ def open_channel(settings: Settings, workload: ExecuteTask) -> TryChannel:
                 "(set [execution_api] url, env TRADEWIND__EXECUTION_API__URL)",
                 key="execution_api.url",
             )
-        client = ExecutionApiClient(url, token, retry_seconds=settings.execution_api.client_retry_seconds)
+        # A database outage reaches the runner as 503s: it waits as long as every other component would.
+        window = max(settings.execution_api.client_retry_seconds, settings.database.outage_timeout)
+        client = ExecutionApiClient(url, token, retry_seconds=window)
         return ApiChannel(client, workload.ti_key)
     from tradewind.execution.local_channel import LocalChannel  # the ORM, only on this path
     from tradewind.secrets.chain import secrets_chain  # the ORM, only on this path
@@ -147,7 +155,7 @@ def open_channel(settings: Settings, workload: ExecuteTask) -> TryChannel:
     return LocalChannel(
         factory, workload.ti_key, workload.try_number, engine=engine,
         allowed_run_id_pattern=settings.scheduler.allowed_run_id_pattern,
-        secrets=secrets_chain(settings, factory),
+        secrets=secrets_chain(settings, factory), outage_window=settings.database.outage_timeout,
     )  # fmt: skip
 
 
@@ -162,6 +170,7 @@ def _run_claimed(
     poke_sensors_reschedule: bool = False,
     upload: TryLogUpload | None = None,
     tracing: Tracing = NO_TRACING,
+    log_loss: LogLoss | None = None,
 ) -> int:
     key = claim.key
     try_key = TaskTryKey(key, claim.try_number)
@@ -223,6 +232,7 @@ def _run_claimed(
         events = _produced_events(task, context) if result.ending is Ending.SUCCESS else []
         if upload is not None:
             upload.prepare()  # the store's connection, while the task token is still accepted
+        _tell_log_loss(result, log_loss)
         final, written = _record(claim, channel, result, supervisor.external_state, asset_events=events)
         finish_span["state"] = final.value if final is not None else "none"
         if upload is not None:
@@ -231,6 +241,13 @@ def _run_claimed(
             run_callbacks(task, final, context, result.error, log=log)
             send_email_alert(task, final, context, result.error, settings=settings, log=log)
     return 0 if final in CLEAN_ENDINGS else 1
+
+
+def _tell_log_loss(result: TaskResult, loss: LogLoss | None) -> None:
+    """A try whose log lost lines says so in its reason, which the UI and the API show (ADR 0016)."""
+    summary = loss.summary() if loss is not None else None
+    if summary is not None:
+        result.reason = f"{result.reason}; {summary}" if result.reason else summary
 
 
 def _resume(claim: ClaimedTry) -> Resume | None:

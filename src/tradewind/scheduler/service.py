@@ -23,9 +23,10 @@ from tradewind.executors.base import Executor
 from tradewind.observability.metrics import NO_METRICS, Metrics
 from tradewind.observability.tracing import Tracing, open_tracing
 from tradewind.plugins.registry import ensure_plugins_loaded
-from tradewind.scheduler.db_outage import DatabaseOutage
+from tradewind.scheduler.heartbeat_watch import HeartbeatWatch
 from tradewind.scheduler.tick import Scheduler
 from tradewind.store import jobs
+from tradewind.store.database_outage import DatabaseOutage
 from tradewind.store.engine import make_session_factory, transaction
 from tradewind.store.next_work import NextWork, next_work
 from tradewind.store.wakeup import WakeUp
@@ -108,6 +109,7 @@ class SchedulerService:
             tokens=self.tokens,
             metrics=self.metrics,
             tracing=tracing,
+            monotonic=self.clock.monotonic,
         )
         self.executor.metrics = self.metrics
         self.executor.wake = self._wake.set
@@ -130,7 +132,7 @@ class SchedulerService:
 
     def _loop(self, scheduler: Scheduler, stop: threading.Event) -> None:
         sched = self.settings.scheduler
-        outage = DatabaseOutage(give_up_after=sched.liveness_threshold)
+        outage = DatabaseOutage(give_up_after=self.settings.database.outage_timeout)
         self._wake.set_when(stop)  # the loop sleeps on the wake-up signal, which ``stop`` alone would not end
         woken = True
         while not stop.is_set():
@@ -138,11 +140,14 @@ class SchedulerService:
                 self._iterate(scheduler, woken=woken)
             except SQLAlchemyError as exc:
                 # A deadlock, a lost connection, SQLite's lock wait: roll back and go round again. Only an
-                # outage longer than the liveness threshold stops the scheduler (others have adopted by then).
+                # outage longer than database.outage_timeout stops the scheduler.
                 stop.wait(outage.failed(exc))
                 woken = True  # the rolled-back tick's work is still to do
                 continue
-            outage.recovered()
+            if outage.recovered():
+                # No runner could write a heartbeat while the database was down: their silence counts from now.
+                threshold = scheduler.heartbeats.threshold
+                scheduler.heartbeats = HeartbeatWatch(threshold, monotonic=self.clock.monotonic)
             self._check_processor()
             next_heartbeat = self._last_heartbeat + sched.heartbeat_interval
             woken = self._wake.wait(max(0.0, min(self._tick_at, next_heartbeat) - time.monotonic()))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +23,7 @@ from tradewind.observability.tracing import NO_TRACING, Tracing
 from tradewind.scheduler.asset_runs import create_asset_triggered_runs
 from tradewind.scheduler.dispatch import Limits, select_and_queue
 from tradewind.scheduler.event_handling import handle_events
+from tradewind.scheduler.heartbeat_watch import HeartbeatWatch
 from tradewind.scheduler.run_scheduling import create_scheduled_runs, start_queued_runs
 from tradewind.scheduler.run_traces import trace_finished_runs
 from tradewind.scheduler.slot_gauges import record_slot_gauges
@@ -72,6 +75,7 @@ class Scheduler:
         metrics: Metrics = NO_METRICS,
         tracing: Tracing = NO_TRACING,
         scope: RunScope = ALL_RUNS,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         #: The runs this scheduler works on: all but `dags test` runs, or (`dags test`) its one run, and
@@ -86,6 +90,8 @@ class Scheduler:
         #: (`dags test`, whose inline executor has the credentials anyway).
         self.tokens = tokens
         self.cache = SerializedDagCache()
+        #: How long each running try's heartbeat has gone unchanged, on ``monotonic`` (ADR 0015).
+        self.heartbeats = HeartbeatWatch(settings.scheduler.zombie_threshold, monotonic=monotonic)
         #: Events taken from the executor by a tick whose transaction failed: the next tick applies them.
         self._unapplied: list[TaskEvent] = []
 
@@ -171,7 +177,7 @@ class Scheduler:
                 session=session,
                 cache=self.cache,
                 now=now,
-                threshold=sched.zombie_threshold,
+                watch=self.heartbeats,
                 observations=observations,
             )
             stuck = reset_stuck_queued(

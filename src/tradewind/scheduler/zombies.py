@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,7 @@ from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.execution.tokens import WorkloadTokens
 from tradewind.executors.base import AdoptionCandidate, Executor
+from tradewind.scheduler.heartbeat_watch import Beat, HeartbeatWatch
 from tradewind.scheduler.try_failure import fail_try, reset_to_scheduled
 from tradewind.scheduler.try_observations import TickObservations
 from tradewind.scheduler.try_workload import workload_for
@@ -28,18 +30,31 @@ def fail_zombies(
     session: Session,
     cache: SerializedDagCache,
     now: datetime,
-    threshold: float,
+    watch: HeartbeatWatch,
     observations: TickObservations | None = None,
 ) -> int:
+    """Fail (or retry) the running tries whose heartbeat ``watch`` has seen unchanged for its threshold.
+
+    Ages are never ``now - last_heartbeat_at``: that difference jumps with the wall clock (ADR 0015). ``now``
+    is only the end date written."""
+    beats = [
+        Beat((ti_id, try_number), beat)
+        for ti_id, try_number, beat in scheduling.running_heartbeats(session=session)
+    ]
+    stale: dict[tuple[int, int], object] = {cast(tuple[int, int], b.key): b.value for b in watch.stale(beats)}
+    if not stale:
+        return 0
     count = 0
-    for ti in scheduling.zombie_candidates(
-        session=session, heartbeat_before=now - timedelta(seconds=threshold)
-    ):
+    reason = f"zombie: no heartbeat from the task's runner for more than {watch.threshold:g} s"
+    for ti in scheduling.running_tries(session=session, ids=[ti_id for ti_id, _try in stale]):
+        key = (ti.id, ti.try_number)
+        if key not in stale or stale[key] != (ti.last_heartbeat_at or ti.start_date):
+            continue  # a beat (or a new try) came in since the watch looked
         sdag = cache.find(session, ti.dag_id)
         task = sdag.task_dict.get(ti.task_id) if sdag is not None else None
-        reason = f"zombie: no heartbeat from the task's runner for more than {threshold:g} s"
         if (new_state := fail_try(session=session, ti=ti, task=task, reason=reason, now=now)) is not None:
             log.error("%s.%s (%s) try %d: %s", ti.dag_id, ti.task_id, ti.run_id, ti.try_number, reason)
+            watch.forget(key)
             count += 1
             if observations is not None:
                 observations.zombies.append((ti.dag_id, ti.task_id))

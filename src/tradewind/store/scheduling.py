@@ -321,19 +321,25 @@ def active_task_counts(*, session: Session) -> tuple[dict[str, int], dict[str, i
     return per_dag, per_pool
 
 
-def zombie_candidates(
-    *, session: Session, heartbeat_before: datetime, scope: RunScope = ALL_RUNS
-) -> Sequence[TaskInstanceModel]:
-    """Running tries whose runner has not heartbeated since ``heartbeat_before``."""
+def running_heartbeats(
+    *, session: Session, scope: RunScope = ALL_RUNS
+) -> Sequence[tuple[int, int, datetime | None]]:
+    """(id, try number, last heartbeat, or the start when none came yet) of every running try, unlocked: what
+    the zombie check watches for change."""
+    stmt = select(
+        TaskInstanceModel.id,
+        TaskInstanceModel.try_number,
+        func.coalesce(TaskInstanceModel.last_heartbeat_at, TaskInstanceModel.start_date),
+    ).where(TaskInstanceModel.state == TaskInstanceState.RUNNING, scope.task_instances())
+    return [(row[0], row[1], row[2]) for row in session.execute(stmt)]
+
+
+def running_tries(*, session: Session, ids: Collection[int]) -> Sequence[TaskInstanceModel]:
+    """The tries ``ids`` that are still running, locked (skipping rows another scheduler holds)."""
+    if not ids:
+        return []
     stmt = select(TaskInstanceModel).where(
-        TaskInstanceModel.state == TaskInstanceState.RUNNING,
-        scope.task_instances(),
-        or_(
-            TaskInstanceModel.last_heartbeat_at < heartbeat_before,
-            and_(
-                TaskInstanceModel.last_heartbeat_at.is_(None), TaskInstanceModel.start_date < heartbeat_before
-            ),
-        ),
+        TaskInstanceModel.id.in_(list(ids)), TaskInstanceModel.state == TaskInstanceState.RUNNING
     )
     return session.scalars(_locked(stmt, session, TaskInstanceModel)).all()
 

@@ -1,5 +1,9 @@
-"""Which metadata-database errors are worth retrying: a deadlock or serialization failure (PostgreSQL rolls
-one transaction back and the other goes on), a lock wait that timed out (SQLite), a lost connection."""
+"""Which metadata-database errors are worth retrying, and one transaction retried through them.
+
+Transient: a lost or refused connection (a restart, a failover, a proxy cutting connections), a deadlock or
+serialization failure (PostgreSQL rolls one transaction back and the other goes on), SQLite's write lock not
+had within its busy timeout, and a write refused by a server that is not (or no longer) the primary. The
+backoff is ``core.outage``'s, the one policy every component uses (ADR 0021)."""
 
 from __future__ import annotations
 
@@ -9,19 +13,29 @@ from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from tradewind.core.outage import retry_through_outage
 from tradewind.store.engine import transaction
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+#: How long one request's transaction is retried inside a server (the execution API, the webserver) before
+#: the caller is answered 503 and retries the whole call within its own outage window.
+REQUEST_WINDOW = 5.0
+
+#: SQLSTATEs a later attempt may cure though the driver does not call them operational errors: a write sent
+#: to a server that is read-only (a primary demoted by a failover, a standby not yet promoted).
+_TRANSIENT_SQLSTATES = frozenset({"25006"})
 
 
 def is_transient(exc: BaseException) -> bool:
     """True when running the same transaction again may succeed."""
     if isinstance(exc, OperationalError | InterfaceError):
         return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if not isinstance(exc, DBAPIError):
+        return False
+    return exc.connection_invalidated or getattr(exc.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES
 
 
 def describe(exc: BaseException) -> str:
@@ -31,37 +45,21 @@ def describe(exc: BaseException) -> str:
     return (text.splitlines() or [type(exc).__name__])[0][:300]
 
 
-def db_retries(*, attempts: int = 5) -> Retrying:
-    """Retry a transaction that failed transiently, with jittered exponential backoff::
+def in_retried_transaction(
+    factory: sessionmaker[Session], work: Callable[[Session], T], *, window: float = REQUEST_WINDOW
+) -> T:
+    """``work(session)`` in one transaction, run again from the start after a transient failure, for up to
+    ``window`` seconds. ``work`` must be safe to run again after a rollback (or after a commit whose answer
+    was lost: a compare-and-set that recognises its own earlier success)."""
 
-        for attempt in db_retries():
-            with attempt, transaction(factory) as session:
-                ...
-
-    Use it for short transactions whose loss would cost more than a retry (a try's claim or outcome);
-    the body must be safe to run again after a rollback.
-    """
-    return Retrying(
-        retry=retry_if_exception(is_transient),
-        stop=stop_after_attempt(attempts),
-        wait=wait_random_exponential(multiplier=0.05, max=2.0),
-        before_sleep=_log_retry,
-        reraise=True,
-    )
-
-
-def in_retried_transaction(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
-    """``work(session)`` in one transaction, run again from the start after a transient failure."""
-    for attempt in db_retries():
-        with attempt, transaction(factory) as session:
+    def once() -> T:
+        with transaction(factory) as session:
             return work(session)
-    raise AssertionError("unreachable: db_retries re-raises the last error")
+
+    return retry_through_outage(once, window=window, retryable=is_transient, on_retry=log_retry)
 
 
-def _log_retry(state: RetryCallState) -> None:
-    exc = state.outcome.exception() if state.outcome is not None else None
+def log_retry(exc: BaseException, pause: float, failures: int) -> None:
     log.warning(
-        "metadata database transaction rolled back (%s); retrying (attempt %d)",
-        describe(exc) if exc else "?",
-        state.attempt_number + 1,
+        "metadata database unusable (%s); retrying in %.1f s (failure %d)", describe(exc), pause, failures
     )

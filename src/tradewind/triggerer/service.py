@@ -26,6 +26,7 @@ from tradewind.observability.metrics import NO_METRICS, Metrics
 from tradewind.sdk.errors import TradewindError
 from tradewind.secrets.chain import secrets_chain
 from tradewind.store import jobs, triggers
+from tradewind.store.database_outage import DatabaseOutage
 from tradewind.store.engine import make_session_factory, transaction
 from tradewind.store.wakeup import TRIGGERER, WakeUp, ring
 from tradewind.triggerer import protocol
@@ -66,6 +67,8 @@ class TriggererService:
         #: number of failures in a row.
         self.backoff: dict[int, tuple[float, int]] = {}
         self._last_heartbeat = self._last_sync = 0.0
+        #: Reports of the child taken from its queue but not yet written (the database was unusable).
+        self._unapplied: list[dict[str, Any]] = []
         #: Rung when a try defers (a new trigger), by the child's reports, and when stopping (ADR 0012).
         self._wake = WakeUp(settings.database_url, TRIGGERER)
         self._sync_wanted = True
@@ -90,14 +93,15 @@ class TriggererService:
         self._wake.set_when(stop)
         try:
             self._start_child()
+            outage = DatabaseOutage(give_up_after=self.settings.database.outage_timeout, what="triggerer")
             while not stop.is_set():
                 try:
                     self.iterate()
                 except SQLAlchemyError as exc:  # an outage: go round again; others take over if it lasts
-                    log.error("metadata database error: %s", exc)
                     self._sync_wanted = True
-                    stop.wait(1.0)
+                    stop.wait(outage.failed(exc))
                     continue
+                outage.recovered()
                 if self._wake.wait(self._until_next_round()):
                     self._sync_wanted = True  # a ring means a new trigger; a report costs a sync at most
         finally:
@@ -129,6 +133,7 @@ class TriggererService:
             self._sync_wanted = False
             self.sync()
             self._last_sync = time.monotonic()
+        self._apply_kept(None)
         self._apply_reports(timeout=0.0)
 
     def heartbeat(self) -> None:
@@ -194,11 +199,20 @@ class TriggererService:
         except queue.Empty:
             return
         while message is not None:
-            self.apply(message)
+            self._apply_kept(message)
             try:
                 message = self.child.messages.get_nowait()
             except queue.Empty:
                 return
+
+    def _apply_kept(self, message: dict[str, Any] | None) -> None:
+        """Apply ``message`` after the reports a failed transaction left (a trigger's event must outlive a
+        database outage: the child reports it only once)."""
+        if message is not None:
+            self._unapplied.append(message)
+        while self._unapplied:
+            self.apply(self._unapplied[0])
+            self._unapplied.pop(0)
 
     def apply(self, message: dict[str, Any]) -> None:
         """Write one report of the child: an event or a failure moves the trigger's tasks on."""
@@ -283,7 +297,7 @@ class TriggererService:
                 return
             if message is None:
                 return
-            self.apply(message)
+            self._apply_kept(message)
 
     def _shutdown(self) -> None:
         log.info("triggerer stopping")

@@ -33,6 +33,18 @@ def test_claim_moves_queued_to_running_once(runner_env: RunnerEnv) -> None:
     assert runner_env.ti("bash_echo").hostname == "host-a"
 
 
+def test_a_claim_whose_answer_was_lost_is_this_runners_own_when_it_asks_again(runner_env: RunnerEnv) -> None:
+    """The claim committed, then the connection died before the answer came back (a database restart, the
+    execution API killed): the same runner retrying gets its claim, with the start it recorded, so its task
+    runs (once); any other process is still refused."""
+    key = runner_env.queue("bash_echo", try_number=1)
+    assert isinstance(TryState(runner_env.factory, key, 1).claim(now=NOW, hostname="host-a", pid=4242), ClaimedTry)
+    later = datetime(2026, 1, 1, 12, 0, 30, tzinfo=UTC)
+    again = TryState(runner_env.factory, key, 1).claim(now=later, hostname="host-a", pid=4242)
+    assert isinstance(again, ClaimedTry) and again.start_date == NOW
+    assert isinstance(TryState(runner_env.factory, key, 1).claim(now=later, hostname="host-a", pid=1), Refusal)
+
+
 def test_claim_of_another_try_number_is_refused(runner_env: RunnerEnv) -> None:
     key = runner_env.queue("bash_echo", try_number=2)
     refused = TryState(runner_env.factory, key, 1).claim(now=NOW, hostname="h", pid=1)

@@ -37,8 +37,14 @@ def executor() -> RecordingExecutor:
 
 @pytest.fixture
 def scheduler(
-    sched_settings: Settings, sessions: sessionmaker[Session], executor: RecordingExecutor
+    sched_settings: Settings, sessions: sessionmaker[Session], executor: RecordingExecutor, clock: FrozenClock
 ) -> Iterator[Scheduler]:
-    yield Scheduler(settings=sched_settings, session_factory=sessions, executor=executor, job_id=None)
+    yield Scheduler(
+        settings=sched_settings,
+        session_factory=sessions,
+        executor=executor,
+        job_id=None,
+        monotonic=clock.monotonic,
+    )
 
 

@@ -28,11 +28,16 @@ def exporter() -> PrometheusExporter:
 
 @pytest.fixture
 def measured(
-    sched_settings: Settings, sessions: sessionmaker[Session], executor: RecordingExecutor, exporter: PrometheusExporter
+    sched_settings: Settings,
+    sessions: sessionmaker[Session],
+    executor: RecordingExecutor,
+    exporter: PrometheusExporter,
+    clock: FrozenClock,
 ) -> Scheduler:
     return Scheduler(
-        settings=sched_settings, session_factory=sessions, executor=executor, job_id=None, metrics=Metrics([exporter])
-    )
+        settings=sched_settings, session_factory=sessions, executor=executor, job_id=None, metrics=Metrics([exporter]),
+        monotonic=clock.monotonic,
+    )  # fmt: skip
 
 
 def value(exporter: PrometheusExporter, name: str, **labels: str) -> float | None:

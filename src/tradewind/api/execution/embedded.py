@@ -12,14 +12,15 @@ Two ways to run it, one socket: the scheduler binds the listening socket itself,
 - or from a thread of the calling process (`tradewind standalone`, which is one process by design: its idle
   memory counts more there than its fan-out throughput).
 
-With ``serve_port = 0`` the port is chosen once per host and kept in ``$TRADEWIND_HOME/run/``: a scheduler
-that replaces a killed one binds the same port when it is free, so tries that outlived their scheduler
-(they retry unreachable calls) report to the new one. When it is taken (another scheduler on this host),
-any free port is used."""
+With ``serve_port = 0`` the ports used on a host are kept in ``$TRADEWIND_HOME/run/`` (newest first): a
+scheduler binds the first of them that is free, so one that replaces a killed scheduler takes over its port
+even when other schedulers of this host hold theirs, and the tries that outlived the killed one (they retry
+unreachable calls) report to the new one. When all are taken, any free port is used and remembered."""
 
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -42,6 +43,8 @@ START_TIMEOUT = 30.0
 MAX_RESTART_DELAY = 30.0
 #: A child that served at least this long counts as healthy: the next restart is immediate again.
 HEALTHY_AFTER = 10.0
+#: Ports remembered per host: more than the schedulers that share one host and home.
+REMEMBERED_PORTS = 8
 
 
 def execution_server(
@@ -144,7 +147,9 @@ class EmbeddedExecutionApi:
             if self._stopping.is_set():
                 return
             healthy = time.monotonic() - started >= HEALTHY_AFTER
-            log.error("the execution API server (pid %d) exited with code %s; starting it again", child.pid, code)
+            log.error(
+                "the execution API server (pid %d) exited with code %s; starting it again", child.pid, code
+            )
             if healthy:
                 delay = 1.0
             elif self._stopping.wait(delay):
@@ -156,9 +161,7 @@ class EmbeddedExecutionApi:
     # -- the socket ---------------------------------------------------------------------------------
     def _bind(self, family: socket.AddressFamily) -> socket.socket:
         api = self.settings.execution_api
-        candidates = (
-            [api.serve_port] if api.serve_port else [p for p in (self._remembered_port(), 0) if p is not None]
-        )
+        candidates = [api.serve_port] if api.serve_port else [*self._remembered_ports(), 0]
         error: OSError | None = None
         for port in candidates:
             sock = socket.socket(family, socket.SOCK_STREAM)
@@ -182,17 +185,22 @@ class EmbeddedExecutionApi:
     def _port_file(self) -> Path:
         return self.settings.home / "run" / f"execution-api-port.{socket.gethostname()}"
 
-    def _remembered_port(self) -> int | None:
+    def _remembered_ports(self) -> list[int]:
+        """The ports schedulers of this host served on, newest first (a file of one port per line)."""
         try:
-            port = int(self._port_file.read_text().strip())
-        except (OSError, ValueError):
-            return None
-        return port if 0 < port < 65536 else None
+            words = self._port_file.read_text().split()
+        except OSError:
+            return []
+        ports = [int(w) for w in words if w.isdigit() and 0 < int(w) < 65536]
+        return list(dict.fromkeys(ports))
 
     def _remember_port(self, port: int) -> None:
+        ports = [port, *(p for p in self._remembered_ports() if p != port)][:REMEMBERED_PORTS]
+        partial = self._port_file.with_name(f"{self._port_file.name}.{os.getpid()}")
         try:
             self._port_file.parent.mkdir(parents=True, exist_ok=True)
-            self._port_file.write_text(f"{port}\n")
+            partial.write_text("".join(f"{p}\n" for p in ports))
+            os.replace(partial, self._port_file)  # whole: another scheduler may be reading it now
         except OSError as exc:  # only a convenience for tries that outlive this scheduler
             log.warning("cannot record the execution API port in %s: %s", self._port_file, exc)
 
