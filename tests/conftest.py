@@ -61,6 +61,13 @@ def drop_postgres_database(url: str) -> None:
     retire(POSTGRES_ADMIN_URL, url.rsplit("/", 1)[1])
 
 
+#: For a process-level test whose subject does not depend on the metadata database (a CLI's output, log or
+#: metric formats, signals, timeouts): it runs on SQLite only. What it reads and writes is covered on
+#: PostgreSQL by the store tests, and the process-level tests that do depend on it (scheduling, claims, wake-ups,
+#: two schedulers, outages) keep both databases.
+ON_SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty metadata database URL, once on SQLite and once on PostgreSQL."""

@@ -27,6 +27,7 @@ from multiprocessing.reduction import recv_handle
 
 from tradewind.config.settings import Settings
 from tradewind.core.workload import ExecuteTask
+from tradewind.executors.forked_exit import leave_forked_child
 from tradewind.executors.try_launcher import ImportDagFile, RunTry
 
 PID = struct.Struct("q")
@@ -140,10 +141,7 @@ class _Forker:
         except BaseException:
             traceback.print_exc()
         finally:
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(Exception):
-                    stream.flush()
-            os._exit(code)
+            leave_forked_child(code)
 
 
 def _prctl() -> Callable[..., int] | None:

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.conftest import ON_SQLITE_ONLY
 from tradewind.actions.accounts import ensure_admin_user
 from tradewind.actions.passwords import verify_password
 from tradewind.cli.main import main
@@ -53,6 +54,7 @@ def test_users_commands(factory, monkeypatch: pytest.MonkeyPatch, capsys: pytest
         assert api_tokens.list_tokens(session=session) == []
 
 
+@ON_SQLITE_ONLY
 def test_first_admin_from_the_environment(
     settings: Settings, factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
@@ -70,6 +72,7 @@ def test_first_admin_from_the_environment(
         )
 
 
+@ON_SQLITE_ONLY
 def test_first_admin_with_a_generated_password(
     settings: Settings, factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.conftest import ON_SQLITE_ONLY
 from tests.integration.runner.harness import DAG_ID, RUN_ID, RunnerEnv, run_through_executor, runner_database
 from tradewind.api.execution.embedded import EmbeddedExecutionApi
 from tradewind.config.settings import Settings, load_settings
@@ -82,6 +83,7 @@ def test_task_code_holds_no_database_credentials(api_env: tuple[RunnerEnv, Workl
         assert not [token for token in ISSUED if token in text]
 
 
+@ON_SQLITE_ONLY
 def test_a_restarted_fork_server_holds_no_database_credentials_either(
     api_env: tuple[RunnerEnv, WorkloadTokens],
 ) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import update
 
+from tests.conftest import ON_SQLITE_ONLY
 from tests.integration.runner.harness import DAG_ID, RUN_ID, SQLITE_ONLY, TRADEWIND, RunnerEnv
 from tests.waiting import wait_for
 from tradewind.store.engine import transaction
@@ -22,6 +23,7 @@ def _stamped(line: str) -> datetime:
     return datetime.fromisoformat(stamp)
 
 
+@ON_SQLITE_ONLY
 def test_bash_try_runs_to_success_with_xcom_rendered_fields_and_a_timestamped_log(
     runner_env: RunnerEnv,
 ) -> None:
@@ -191,6 +193,7 @@ def test_params_are_merged_with_the_run_conf(runner_env: RunnerEnv) -> None:
     assert "hello conf on 2024-01-01" in runner_env.log("bash_echo")
 
 
+@ON_SQLITE_ONLY
 def test_mapped_task_runs_one_map_index_with_upstream_xcom(runner_env: RunnerEnv) -> None:
     runner_env.queue("make_list")
     assert runner_env.run("make_list").returncode == 0
@@ -227,6 +230,7 @@ def test_a_dag_file_that_fails_to_import_fails_the_try_with_the_error(runner_env
     assert "Traceback" not in log
 
 
+@ON_SQLITE_ONLY
 def test_branch_skips_the_branch_not_taken(runner_env: RunnerEnv) -> None:
     runner_env.queue("choose")
     assert runner_env.run("choose").returncode == 0
@@ -253,6 +257,7 @@ def test_secret_variables_are_masked_in_the_log(runner_env: RunnerEnv) -> None:
     assert "correct-horse-battery" not in log
 
 
+@ON_SQLITE_ONLY
 def test_without_try_number_the_queued_try_runs(runner_env: RunnerEnv) -> None:
     runner_env.queue("python_skip", try_number=3)
     assert runner_env.run("python_skip", try_number=None).returncode == 0

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.conftest import ON_SQLITE_ONLY
 from tests.integration.scheduler.conftest import Deployment
 
 DAILY = """
@@ -28,6 +29,7 @@ def parsed(deployment: Deployment) -> Deployment:
     return deployment
 
 
+@ON_SQLITE_ONLY
 def test_list_and_import_errors_as_json(parsed: Deployment) -> None:
     dags = json.loads(parsed.tw("dags", "list", "-o", "json").stdout)
     assert [d["dag_id"] for d in dags] == ["daily"]
@@ -39,6 +41,7 @@ def test_list_and_import_errors_as_json(parsed: Deployment) -> None:
     assert "SyntaxError" in errors[0]["error"]
 
 
+@ON_SQLITE_ONLY
 def test_trigger_rejects_bad_conf_and_unknown_dag(parsed: Deployment) -> None:
     bad_json = parsed.tw("dags", "trigger", "daily", "--conf", "{not json", check=False)
     assert bad_json.returncode == 2 and "not valid JSON" in bad_json.stderr
@@ -51,6 +54,7 @@ def test_trigger_rejects_bad_conf_and_unknown_dag(parsed: Deployment) -> None:
     assert parsed.tw("dags", "trigger", check=False).returncode == 2
 
 
+@ON_SQLITE_ONLY
 def test_trigger_with_run_id_and_conf_is_listed(parsed: Deployment) -> None:
     out = parsed.tw("dags", "trigger", "daily", "--run-id", "my_run", "--conf", '{"n": 7}')
     assert out.stdout.strip() == "my_run"
@@ -62,6 +66,7 @@ def test_trigger_with_run_id_and_conf_is_listed(parsed: Deployment) -> None:
     assert again.returncode == 1 and "my_run" in again.stderr
 
 
+@ON_SQLITE_ONLY
 def test_pause_unpause(parsed: Deployment) -> None:
     parsed.tw("dags", "unpause", "daily")
     assert json.loads(parsed.tw("dags", "list", "-o", "json").stdout)[0]["is_paused"] is False
@@ -82,6 +87,7 @@ def test_backfill_creates_one_run_per_interval_and_the_scheduler_runs_them(parse
     assert "n=3 ds=2026-01-02" in log
 
 
+@ON_SQLITE_ONLY
 def test_dags_test_runs_in_process_and_reports(parsed: Deployment) -> None:
     out = parsed.tw("dags", "test", "daily", "2026-02-01")
     # ``ds`` is the logical date given, not the start of the data interval before it (2026-01-31).
@@ -89,6 +95,7 @@ def test_dags_test_runs_in_process_and_reports(parsed: Deployment) -> None:
     assert "success" in out.stdout
 
 
+@ON_SQLITE_ONLY
 def test_delete_removes_runs(parsed: Deployment) -> None:
     parsed.tw("dags", "trigger", "daily")
     parsed.tw("dags", "delete", "daily", "--yes")

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import ON_SQLITE_ONLY
 from tests.integration.scheduler.conftest import TRADEWIND, Deployment
 from tests.waiting import wait_for
 from tradewind.core.clock import utcnow
@@ -59,6 +60,7 @@ def json_deployment(deployment: Deployment) -> Deployment:
     return deployment
 
 
+@ON_SQLITE_ONLY
 def test_the_scheduler_and_its_children_log_json_lines(json_deployment: Deployment) -> None:
     dep = json_deployment
     dep.write_dag("crashy", """
@@ -95,6 +97,7 @@ def test_the_scheduler_and_its_children_log_json_lines(json_deployment: Deployme
     assert all(r["timestamp"].endswith("+00:00") for r in records)
 
 
+@ON_SQLITE_ONLY
 def test_the_webserver_logs_json_lines_uvicorns_included(json_deployment: Deployment) -> None:
     port = _free_port()
     _start(json_deployment, "webserver", "--port", str(port), name="webserver")
@@ -112,6 +115,7 @@ def test_the_webserver_logs_json_lines_uvicorns_included(json_deployment: Deploy
     assert all("color_message" not in r for r in records)
 
 
+@ON_SQLITE_ONLY
 def test_the_triggerer_logs_json_lines(json_deployment: Deployment) -> None:
     _start(json_deployment, "triggerer", name="triggerer")
 
@@ -127,6 +131,7 @@ def test_the_triggerer_logs_json_lines(json_deployment: Deployment) -> None:
 
 
 @pytest.mark.redis
+@ON_SQLITE_ONLY
 def test_a_celery_worker_logs_json_lines(json_deployment: Deployment) -> None:
     dep = json_deployment
     dep.env["TRADEWIND__CORE__EXECUTOR"] = "celery"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 
+from tests.conftest import ON_SQLITE_ONLY
 from tests.integration.scheduler.conftest import Deployment
 from tests.waiting import wait_for
 from tradewind.core.keys import TaskInstanceKey
@@ -55,6 +56,7 @@ def test_a_pipeline_runs_green_with_retries_mapping_and_xcom(deployment: Deploym
     assert "hello" in log and "from tests" in log
 
 
+@ON_SQLITE_ONLY
 def test_trigger_wait_exit_codes(deployment: Deployment) -> None:
     deployment.write_dag("ok_and_bad", """
         from datetime import datetime
@@ -73,6 +75,7 @@ def test_trigger_wait_exit_codes(deployment: Deployment) -> None:
     assert bad.stdout.strip().startswith("manual__")
 
 
+@ON_SQLITE_ONLY
 def test_execution_timeout_kills_the_task(deployment: Deployment) -> None:
     deployment.write_dag("slow", """
         from datetime import datetime, timedelta
@@ -86,6 +89,7 @@ def test_execution_timeout_kills_the_task(deployment: Deployment) -> None:
     assert deployment.wait_run("slow", run_id, timeout=40) == "failed"
 
 
+@ON_SQLITE_ONLY
 def test_sigterm_stops_the_scheduler_cleanly(deployment: Deployment) -> None:
     proc = deployment.start_scheduler()
     proc.send_signal(signal.SIGTERM)
@@ -145,6 +149,7 @@ def test_a_task_process_killed_mid_run_is_retried_with_the_reason_recorded(deplo
     assert "survived" in deployment.tw("tasks", "logs", "killed", "victim", run_id, "--try-number", "2").stdout
 
 
+@ON_SQLITE_ONLY
 def test_jobs_check_reports_scheduler_liveness(deployment: Deployment) -> None:
     assert deployment.tw("jobs", "check", "--job-type", "scheduler", check=False).returncode == 1
     proc = deployment.start_scheduler()

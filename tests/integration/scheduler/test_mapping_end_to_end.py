@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.conftest import ON_SQLITE_ONLY
 from tests.integration.scheduler.conftest import Deployment
 from tradewind.store import task_instances, xcom
 
@@ -108,6 +109,7 @@ def test_mapping_features_run_through_the_scheduler(deployment: Deployment) -> N
     assert "two is skipped" in log
 
 
+@ON_SQLITE_ONLY
 def test_dags_test_runs_a_mapped_task_group(deployment: Deployment) -> None:
     deployment.write_dag("mapping_features", MAPPING)
     out = deployment.tw("dags", "test", "mapping_features", check=False, timeout=240)
@@ -133,6 +135,7 @@ with DAG("legacy_names", schedule=CronDataIntervalTimetable("0 0 * * *", timezon
 """
 
 
+@ON_SQLITE_ONLY
 def test_airflow_2_names_render_with_airflow_values_and_a_note(deployment: Deployment) -> None:
     deployment.write_dag("legacy_names", LEGACY)
     deployment.parse()

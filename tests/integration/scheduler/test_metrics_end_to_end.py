@@ -8,6 +8,7 @@ import socket
 
 import httpx
 
+from tests.conftest import ON_SQLITE_ONLY
 from tests.integration.scheduler.conftest import Deployment
 from tests.waiting import wait_for
 
@@ -97,6 +98,7 @@ def test_the_schedulers_metrics_reflect_a_run(deployment: Deployment) -> None:
     assert sample(scrape.text, "tradewind_executor_running_tasks", executor="local") == 0
 
 
+@ON_SQLITE_ONLY
 def test_the_metrics_server_wants_the_token(deployment: Deployment) -> None:
     port = _serve_metrics(deployment)
     deployment.start("scheduler", "--no-dag-processor")
@@ -108,6 +110,7 @@ def test_the_metrics_server_wants_the_token(deployment: Deployment) -> None:
     assert httpx.get(url, headers=BEARER).status_code == 200
 
 
+@ON_SQLITE_ONLY
 def test_a_non_loopback_host_without_a_token_is_refused(deployment: Deployment) -> None:
     deployment.env["TRADEWIND__METRICS__SERVE_PORT"] = str(free_port())
     deployment.env["TRADEWIND__METRICS__SERVE_HOST"] = "0.0.0.0"
@@ -116,6 +119,7 @@ def test_a_non_loopback_host_without_a_token_is_refused(deployment: Deployment) 
     assert "metrics.token" in result.stderr
 
 
+@ON_SQLITE_ONLY
 def test_a_broken_dag_file_raises_the_import_errors_gauge(deployment: Deployment) -> None:
     port = _serve_metrics(deployment)
     deployment.env["TRADEWIND__SCHEDULER__DAG_DIR_LIST_INTERVAL"] = "1"
@@ -145,6 +149,7 @@ def _two_free_ports() -> int:
     raise AssertionError("no two consecutive free ports")
 
 
+@ON_SQLITE_ONLY
 def test_the_schedulers_own_dag_processor_serves_on_the_next_port(deployment: Deployment) -> None:
     port = _two_free_ports()
     deployment.env["TRADEWIND__METRICS__SERVE_PORT"] = str(port)
@@ -175,6 +180,7 @@ def _start_webserver(deployment: Deployment) -> str:
     return base
 
 
+@ON_SQLITE_ONLY
 def test_the_webservers_metrics_need_a_login_or_the_token(deployment: Deployment) -> None:
     deployment.env["TRADEWIND__METRICS__TOKEN"] = TOKEN
     deployment.tw("users", "create", "--username", "ann", "--role", "viewer", "--password", "ann-password-1")
@@ -198,6 +204,7 @@ def test_the_webservers_metrics_need_a_login_or_the_token(deployment: Deployment
     assert "/api/v1/dags/measured" not in scrape.text
 
 
+@ON_SQLITE_ONLY
 def test_standalone_serves_every_service_on_the_web_port(deployment: Deployment) -> None:
     deployment.env["TRADEWIND__METRICS__TOKEN"] = TOKEN
     deployment.env["TRADEWIND__CORE__LOAD_EXAMPLES"] = "false"

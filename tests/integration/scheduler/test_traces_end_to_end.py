@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 
+from tests.conftest import ON_SQLITE_ONLY
 from tests.integration.scheduler.conftest import Deployment
 from tests.integration.scheduler.otlp_collector import OtlpCollector, ReceivedSpan
 from tests.waiting import wait_for
@@ -108,6 +109,7 @@ def test_one_trace_per_run_with_a_span_per_try_linked_across_processes(deploymen
     assert queued and all(by_id[s.parent_span_id].name.startswith("task_try ") for s in queued)
 
 
+@ON_SQLITE_ONLY
 def test_a_collector_that_is_down_does_not_fail_the_run(deployment: Deployment) -> None:
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))

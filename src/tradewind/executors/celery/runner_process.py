@@ -20,6 +20,7 @@ from billiard.util import set_pdeathsig
 from tradewind.config.settings import Settings
 from tradewind.config.task_settings import settings_for_tasks, task_environment
 from tradewind.core.workload import ExecuteTask
+from tradewind.executors.forked_exit import leave_forked_child
 from tradewind.executors.try_launcher import RunTry
 
 log = logging.getLogger(__name__)
@@ -120,10 +121,7 @@ def _forked_child(settings: Settings, workload: ExecuteTask, run: RunTry) -> NoR
     except BaseException:
         traceback.print_exc()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        os._exit(code)
+        leave_forked_child(code)
 
 
 def fork_runner(

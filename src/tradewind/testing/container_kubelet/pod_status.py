@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tradewind.testing.fake_kubernetes.objects import now_rfc3339
-from tradewind.testing.process_kubelet.pod_status import NODE_IP, condition
+from tradewind.testing.process_kubelet.pod_status import condition, node_fields
 
 Obj = dict[str, Any]
 
@@ -111,12 +111,7 @@ class PodStatusBook:
                 condition("ContainersReady", ready, not_ready, message),
                 condition("PodScheduled", True),
             ],
-            "hostIP": NODE_IP,
-            "hostIPs": [{"ip": NODE_IP}],
-            "podIP": NODE_IP,
-            "podIPs": [{"ip": NODE_IP}],
-            "startTime": self.start_time,
-            "qosClass": self.qos,
+            **node_fields(self.start_time, self.qos),
             "containerStatuses": [self._status(c) for c in self.main],
         }
         if self.init:

@@ -20,6 +20,18 @@ def condition(kind: str, status: bool, reason: str | None = None, message: str |
     return result
 
 
+def node_fields(start_time: str, qos: str) -> Obj:
+    """The fields of a running pod's status that name its node and class (every pod here is on one node)."""
+    return {
+        "hostIP": NODE_IP,
+        "hostIPs": [{"ip": NODE_IP}],
+        "podIP": NODE_IP,
+        "podIPs": [{"ip": NODE_IP}],
+        "startTime": start_time,
+        "qosClass": qos,
+    }
+
+
 def unschedulable_status(pod: Obj, message: str) -> Obj:
     status = dict(pod.get("status") or {})
     status["phase"] = "Pending"
@@ -51,12 +63,7 @@ class StatusBuilder:
                 condition("ContainersReady", ready, not_ready, message),
                 condition("PodScheduled", True),
             ],
-            "hostIP": NODE_IP,
-            "hostIPs": [{"ip": NODE_IP}],
-            "podIP": NODE_IP,
-            "podIPs": [{"ip": NODE_IP}],
-            "startTime": self.start_time,
-            "qosClass": self.qos,
+            **node_fields(self.start_time, self.qos),
             **({"reason": reason} if reason else {}),
         }
 
