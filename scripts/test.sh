@@ -17,10 +17,11 @@ fi
 .venv/bin/mypy
 .venv/bin/lint-imports
 # Two to four worker processes (pytest-xdist), a test module's tests in one of them (their module fixtures
-# are shared); each test has its own home, databases, ports and queues. TRADEWIND_TEST_WORKERS=0 runs serially.
+# are shared), the long modules handed out first (LONG_MODULES in tests/conftest.py); each test has its own
+# home, databases, ports and queues. TRADEWIND_TEST_WORKERS=0 runs serially.
 workers=${TRADEWIND_TEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}
 if [ "$workers" -gt 4 ]; then workers=4; fi
 if [ "$workers" -lt 2 ] && [ "$workers" -ne 0 ]; then workers=2; fi
 status=0
-.venv/bin/pytest -n "$workers" --dist loadfile "$@" || status=$?
+.venv/bin/pytest -n "$workers" --dist loadfile --no-loadscope-reorder "$@" || status=$?
 exit "$status"

@@ -23,7 +23,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", default=False, help="run tests marked slow")
 
 
+#: Modules whose few tests take minutes, in the order they start. pytest-xdist (run with
+#: ``--no-loadscope-reorder``, as scripts/test.sh does) hands out modules in collection order; by default it would put the modules with
+#: fewest tests last, so these long ones used to form the run's tail on one worker while the other was idle.
+LONG_MODULES = (
+    "tests/conformance/test_airflow_examples.py",
+    "tests/integration/scheduler/test_soak.py",
+    "tests/integration/scheduler/test_clock_steps_end_to_end.py",
+    "tests/integration/scheduler/test_deferral_end_to_end.py",
+    "tests/integration/scheduler/test_wake_on_events.py",
+    "tests/integration/scheduler/test_local_executor_end_to_end.py",
+    "tests/conformance/test_airflow_sensor_examples.py",
+    # the image builds in the background meanwhile (scripts/test.sh)
+    "tests/integration/kubernetes/test_container_end_to_end.py",
+    "tests/integration/deploy/test_container_services.py",
+    "tests/integration/deploy/test_container_tasks.py",
+)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    first = {path: rank for rank, path in enumerate(LONG_MODULES)}
+    items.sort(key=lambda item: first.get(item.nodeid.split("::", 1)[0], len(first)))
     if config.getoption("--run-slow"):
         return
     skip_slow = pytest.mark.skip(reason="slow: opt in with --run-slow")
