@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
@@ -19,9 +20,11 @@ from tradewind.runner.log_loss import NO_ROOM, LogLoss
 DRAIN_TIMEOUT_SECONDS = 5.0
 #: Format of log records inside a try's log (the capture adds the timestamp).
 TASK_LOG_FORMAT = "%(levelname)s %(name)s - %(message)s"
-#: While the log cannot be written, how often the capture tries again; output in between is dropped at once,
-#: so a task is never slowed, let alone blocked, by a full log folder.
+#: While the log cannot be written, how often the capture tries again; output in between is held in memory up
+#: to ``HOLD_BYTES`` (the oldest dropped first) and written after the notice once a write succeeds, so a task is
+#: never slowed, let alone blocked, by a full log folder, and its last lines survive a folder that got room.
 RETRY_SECONDS = 1.0
+HOLD_BYTES = 64 * 1024
 
 
 def timestamp() -> str:
@@ -63,6 +66,9 @@ class LogCapture:
         #: What could not be written to ``path`` (``folder`` names the log folder in what the user reads).
         self.loss = LogLoss(path, folder or path.parent) if path is not None else None
         self._retry_at = 0.0
+        #: Output that came between two attempts while the folder had no room: (stamped lines, line count).
+        self._held: collections.deque[tuple[bytes, int]] = collections.deque()
+        self._held_bytes = 0
         #: The last write stopped mid-line: the next line written starts on a new one.
         self._torn = False
         #: A copy of the original fd 2, for telling the service log that lines are being dropped.
@@ -172,8 +178,13 @@ class LogCapture:
     def _to_file(self, data: bytes, lines: int) -> None:
         loss = self.loss
         if loss is not None and loss.pending and time.monotonic() < self._retry_at:
-            loss.dropped(lines, len(data), None, timestamp())
+            self._hold(loss, data, lines)
             return
+        if self._held:
+            data = b"".join(chunk for chunk, _ in self._held) + data
+            lines += sum(count for _, count in self._held)
+            self._held.clear()
+            self._held_bytes = 0
         size = -1
         try:
             if self._fd is None:
@@ -190,6 +201,15 @@ class LogCapture:
                 with contextlib.suppress(OSError):
                     self._torn = self._torn or os.fstat(self._fd).st_size != size
             self._lost(lines, len(data), exc)
+
+    def _hold(self, loss: LogLoss, data: bytes, lines: int) -> None:
+        """Keep ``data`` for the next attempt; what no longer fits in ``HOLD_BYTES`` (the oldest) is dropped."""
+        self._held.append((data, lines))
+        self._held_bytes += len(data)
+        while self._held_bytes > HOLD_BYTES:
+            chunk, count = self._held.popleft()
+            self._held_bytes -= len(chunk)
+            loss.dropped(count, len(chunk), None, timestamp())
 
     def _lost(self, lines: int, size: int, exc: OSError) -> None:
         self._retry_at = time.monotonic() + RETRY_SECONDS
