@@ -144,10 +144,6 @@ class ContainerDeployment(Deployment):
             "TRADEWIND__EXECUTION_API__SERVE_PORT": str(port),
             # A killed scheduler is dead to the next one after 3 heartbeats, not the default 30 s.
             "TRADEWIND__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "3",
-            # A container at its memory limit can stall in reclaim (its heartbeat thread too) for a minute on a
-            # busy machine before the kernel kills it: the pod's outcome must decide the try, not the zombie
-            # check's default 60 s (seen once in CI: "zombie" instead of "OOMKilled (exit code 137)").
-            "TRADEWIND__SCHEDULER__ZOMBIE_THRESHOLD": "240",
             **{f"TRADEWIND__KUBERNETES__{key.upper()}": _setting(value) for key, value in kubernetes.items()
                if key not in ("in_cluster", "pod_template_file")},
         })  # fmt: skip
