@@ -125,6 +125,13 @@ def _move(session: Session, view: _Run, ti: PlannedTi, target: TaskInstanceState
     return ok
 
 
+def _end_now(
+    session: Session, view: _Run, ti: PlannedTi, target: TaskInstanceState, now: datetime, reason: str
+) -> bool:
+    """``_move`` to a state that ends the instance before it ran: started and ended ``now``, with ``reason``."""
+    return _move(session, view, ti, target, start_date=now, end_date=now, state_reason=reason)
+
+
 def _plan_ti(session: Session, view: _Run, task: SerializedTask, ti: PlannedTi, now: datetime) -> int:
     state = view.state[ti.id]
     if state == TaskInstanceState.UP_FOR_RETRY:
@@ -221,26 +228,10 @@ def _expand(session: Session, view: _Run, task: SerializedTask, ti: PlannedTi, n
     try:
         length = expansion_size(session, ti, task.expand, what=repr(task.task_id))
     except TaskExecutionError as exc:
-        _move(
-            session,
-            view,
-            ti,
-            TaskInstanceState.UPSTREAM_FAILED,
-            start_date=now,
-            end_date=now,
-            state_reason=str(exc),
-        )
+        _end_now(session, view, ti, TaskInstanceState.UPSTREAM_FAILED, now, str(exc))
         return 0
     if length == 0:
-        _move(
-            session,
-            view,
-            ti,
-            TaskInstanceState.SKIPPED,
-            start_date=now,
-            end_date=now,
-            state_reason="mapped over nothing",
-        )
+        _end_now(session, view, ti, TaskInstanceState.SKIPPED, now, "mapped over nothing")
         return 0
     first, created = scheduling.expand_mapped(session=session, placeholder=ti, length=length, now=now)
     view.replace(ti, first)
@@ -259,42 +250,18 @@ def _plan_group_placeholder(
     try:
         spec = group_spec(view.sdag, task)
     except TaskExecutionError as exc:
-        _move(
-            session,
-            view,
-            ti,
-            TaskInstanceState.UPSTREAM_FAILED,
-            start_date=now,
-            end_date=now,
-            state_reason=str(exc),
-        )
+        _end_now(session, view, ti, TaskInstanceState.UPSTREAM_FAILED, now, str(exc))
         return 0
     source_states = [s for src in group_sources(spec) for s in view.states_of(src)]
     if all(s == TaskInstanceState.SUCCESS for s in source_states):
         try:
             length = expansion_size(session, ti, spec, what=f"task group {task.mapped_group!r}")
         except TaskExecutionError as exc:
-            _move(
-                session,
-                view,
-                ti,
-                TaskInstanceState.UPSTREAM_FAILED,
-                start_date=now,
-                end_date=now,
-                state_reason=str(exc),
-            )
+            _end_now(session, view, ti, TaskInstanceState.UPSTREAM_FAILED, now, str(exc))
             return 0
         if length == 0:
             reason = "its task group is mapped over nothing"
-            _move(
-                session,
-                view,
-                ti,
-                TaskInstanceState.SKIPPED,
-                start_date=now,
-                end_date=now,
-                state_reason=reason,
-            )
+            _end_now(session, view, ti, TaskInstanceState.SKIPPED, now, reason)
             return 0
         first, created = scheduling.expand_mapped(
             session=session, placeholder=ti, length=length, now=now, state=None
