@@ -105,7 +105,13 @@ def _dispatched_again(event: TaskEvent, ti: TaskInstanceModel, job_id: int | Non
 
 
 def _about_claimant(event: TaskEvent, ti: TaskInstanceModel, now: datetime, heartbeat_grace: float) -> bool:
-    if event.external_id is not None and event.external_id in (str(ti.pid), ti.hostname):
+    if event.external_id is not None and _names_claimant(event.external_id, ti):
         return True
     heartbeat = ti.last_heartbeat_at or ti.start_date
     return heartbeat is None or now - heartbeat > timedelta(seconds=heartbeat_grace)
+
+
+def _names_claimant(external_id: str, ti: TaskInstanceModel) -> bool:
+    """Whether an executor's id of a compute is the runner that claimed the try: its pid (a local process),
+    or its host name; a pod's id is ``namespace/name``, and its runner's host name is the pod's name."""
+    return external_id == str(ti.pid) or external_id.rpartition("/")[2] == ti.hostname

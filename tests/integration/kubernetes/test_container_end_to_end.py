@@ -186,10 +186,6 @@ def trigger(dep: ContainerDeployment, dag_id: str) -> str:
     return str(dep.tw("dags", "trigger", dag_id).stdout.strip())
 
 
-# Opt-in until its OOM case is understood: in clean-clone CI runs and once by hand (2026-12-06) the kernel
-# OOM-killed the greedy try's process (dmesg names its libpod cgroup), yet its pod was not reported ended and
-# the try was failed as a zombie (at 60 s, and at 240 s with a raised threshold) instead of "OOMKilled".
-@pytest.mark.slow
 def test_tries_run_in_containers_of_the_image(dep: ContainerDeployment) -> None:
     run_id = trigger(dep, "proof")
     assert dep.wait_run("proof", run_id, timeout=300) == "failed", dep.dump_logs()

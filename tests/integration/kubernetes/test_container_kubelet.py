@@ -152,6 +152,13 @@ def test_delete_stops_containers_with_their_grace_and_sidecars_last(
             "name": "base", "image": image, "command": ["python", "-c", "b = bytearray(400 * 2**20); b[::4096] = b'x' * len(b[::4096])"],
             "resources": {"limits": {"memory": "64Mi"}}}]},
     })  # fmt: skip
+    hoarder = "python -c \"b = bytearray(400 * 2**20); b[::4096] = b'x' * len(b[::4096])\""
+    api.create_namespaced_pod("default", {  # PID 1 outlives its OOM-killed child, and exits 3 itself
+        "metadata": {"name": "greedy-child"},
+        "spec": {"restartPolicy": "Never", "containers": [{
+            "name": "base", "image": image, "command": ["sh", "-c", f'{hoarder}; echo "child ended $?"; exit 3'],
+            "resources": {"limits": {"memory": "64Mi"}}}]},
+    })  # fmt: skip
     api.create_namespaced_pod("default", {
         "metadata": {"name": "rooted"},
         "spec": {"restartPolicy": "Never", "securityContext": {"runAsNonRoot": True},
@@ -186,6 +193,10 @@ def test_delete_stops_containers_with_their_grace_and_sidecars_last(
     oom = wait_for(lambda: finished(api, "greedy"), timeout=120, what="pod greedy to be killed")
     assert oom.status.container_statuses[0].state.terminated.reason == "OOMKilled"
     assert oom.status.container_statuses[0].state.terminated.exit_code == 137
+    child = wait_for(lambda: finished(api, "greedy-child"), timeout=120, what="pod greedy-child to end")
+    terminated = child.status.container_statuses[0].state.terminated
+    assert (terminated.reason, terminated.exit_code) == ("OOMKilled", 3), "a kubelet's report: OOM in the cgroup"
+    assert "child ended 137" in api.read_namespaced_pod_log("greedy-child", "default")
 
     unstarted = wait_for(lambda: finished(api, "commandless"), timeout=120, what="pod commandless to fail")
     terminated = unstarted.status.container_statuses[0].state.terminated

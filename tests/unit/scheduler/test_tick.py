@@ -360,6 +360,33 @@ def test_end_of_a_refused_duplicate_runner_does_not_fail_the_running_try(
     assert states(sessions, "dup", run_id)["a"] == TaskInstanceState.FAILED
 
 
+def test_the_end_of_the_pod_that_holds_the_try_settles_it_at_once_with_its_reason(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    store_dag(sessions, make_dag("pod", {"a": []}))
+    run_id = trigger(sessions, "pod")
+    scheduler.tick(clock.now())
+    [w] = executor.take()
+    with transaction(sessions) as session:  # a runner in a pod claims as pid 1, host name = the pod's name
+        task_instances.transition(session=session, key=w.ti_key, expected=TaskInstanceState.QUEUED,
+                                  target=TaskInstanceState.RUNNING, try_number=1,
+                                  values={"start_date": clock.now(), "last_heartbeat_at": clock.now(),
+                                          "pid": 1, "hostname": "pod-a-1234abcd"})  # fmt: skip
+    # Another pod of the try (its runner was refused the try) ends: not the one that holds it.
+    executor._emit(TaskEvent(w.try_key, TryProcessEvent.FAILED, reason="exit code 1",
+                             external_id="data/pod-a-99999999"))  # fmt: skip
+    scheduler.tick(clock.now())
+    assert states(sessions, "pod", run_id)["a"] == TaskInstanceState.RUNNING
+    # The pod that holds it is OOM-killed seconds after its runner's last heartbeat: that settles it at
+    # once, with the pod's reason, not the zombie check a minute later.
+    oom = "OOMKilled (exit code 137)"
+    executor._emit(TaskEvent(w.try_key, TryProcessEvent.FAILED, reason=oom, external_id="data/pod-a-1234abcd"))
+    scheduler.tick(clock.now() + timedelta(seconds=2))
+    with sessions() as session:
+        tis, _ = task_instances.list_task_instances(session=session, dag_id="pod", run_id=run_id)
+    assert [(ti.state, ti.state_reason) for ti in tis] == [(TaskInstanceState.FAILED, oom)]
+
+
 def test_paused_dag_shows_its_next_run_and_an_unpaused_one_skips_missed_intervals_without_catchup(
     sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
 ) -> None:

@@ -37,6 +37,20 @@ def test_a_non_zero_exit_fails_with_the_code(runtime: InMemoryRuntime) -> None:
         run_task(op, runtime)
 
 
+@pytest.mark.parametrize(
+    ("command", "reason"),
+    [
+        ("kill -KILL $$", r"exit code -9 \(killed by SIGKILL\)"),  # the OOM killer's signal, to bash
+        ("sh -c 'kill -KILL $$'; exit $?", r"exit code 137 \(128 \+ SIGKILL: how a shell reports a command killed by SIGKILL\)"),
+    ],
+)
+def test_a_command_killed_by_a_signal_names_it(runtime: InMemoryRuntime, command: str, reason: str) -> None:
+    with DAG("d"):
+        op = BashOperator(task_id="t", bash_command=command)
+    with pytest.raises(TaskExecutionError, match=reason):
+        run_task(op, runtime)
+
+
 def test_skip_exit_codes(runtime: InMemoryRuntime) -> None:
     with DAG("d"):
         default = BashOperator(task_id="default", bash_command="exit 99")

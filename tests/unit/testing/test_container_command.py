@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tradewind.testing.container_kubelet.container_command import container_argv
-from tradewind.testing.container_kubelet.container_options import parse_quantity
+from tradewind.testing.container_kubelet.container_options import parse_quantity, resource_args
 from tradewind.testing.container_kubelet.podman import ImageConfig
 from tradewind.testing.process_kubelet.container_env import ContainerConfigError
 
@@ -42,3 +42,8 @@ def test_quantities(text: str, value: float) -> None:
 def test_a_bad_quantity_names_itself() -> None:
     with pytest.raises(ContainerConfigError, match="'12 bananas'"):
         parse_quantity("12 bananas")
+
+
+def test_a_memory_limit_allows_no_swap_on_top_as_a_kubelet_sets_it() -> None:
+    limits = {"resources": {"limits": {"memory": "200Mi", "cpu": "500m"}}}
+    assert resource_args(limits) == ["--memory", "209715200", "--memory-swap", "209715200", "--cpus", "0.500"]

@@ -97,7 +97,8 @@ class BashOperator(BaseOperator):
             raise TaskSkipped(f"Bash command returned exit code {return_code}; skipping the task.")
         if return_code != 0:
             raise TaskExecutionError(
-                f"Bash command failed. The command returned a non-zero exit code {return_code}."
+                f"Bash command failed. The command returned a non-zero exit code {return_code}"
+                f"{_signal_detail(return_code)}."
             )
         return self.output_processor(last_line) if self.output_processor is not None else last_line
 
@@ -136,3 +137,14 @@ class BashOperator(BaseOperator):
                 return
             except subprocess.TimeoutExpired:
                 continue
+
+
+def _signal_detail(return_code: int) -> str:
+    """The signal an exit code says ended the command (the OOM killer's is SIGKILL): bash itself killed
+    (a negative code), or bash reporting a command it ran killed (128 + the signal's number)."""
+    number = -return_code if return_code < 0 else return_code - 128 if 128 < return_code < 160 else 0
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        return ""
+    return f" (killed by {name})" if return_code < 0 else f" (128 + {name}: how a shell reports a command killed by {name})"

@@ -41,7 +41,9 @@ def resource_args(container: Obj) -> list[str]:
     limits = (container.get("resources") or {}).get("limits") or {}
     args = []
     if "memory" in limits:
-        args += ["--memory", str(math.ceil(parse_quantity(limits["memory"])))]
+        # No swap on top, as a kubelet sets it (podman's default would add as much again as swap).
+        memory = str(math.ceil(parse_quantity(limits["memory"])))
+        args += ["--memory", memory, "--memory-swap", memory]
     if "cpu" in limits:
         args += ["--cpus", f"{parse_quantity(limits['cpu']):.3f}"]
     return args

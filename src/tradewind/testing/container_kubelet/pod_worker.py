@@ -222,8 +222,11 @@ class ContainerPodWorker(PodWorker):
             container_log_path(self.config.log_dir, self.namespace, self.name, self.uid, name),
             self._container_exited,
         )
+        try:
+            run.start(self.engine)
+        except EngineError as exc:
+            return self._cannot_start(api, name, "CreateContainerError", str(exc))
         self._runs[name] = run
-        run.start(self.engine)
         api.record_event(self.pod, "Normal", "Started", f"Started container: {name}")
         self.book.set_running(name, f"podman://{container_id}")
         self._report(api, self.book.document())
@@ -305,8 +308,10 @@ class ContainerPodWorker(PodWorker):
             self.book.set_terminated(run.name, 128, "StartError", message)
             return 128
         if state.oom_killed or oom:
-            self.book.set_terminated(run.name, 137, "OOMKilled")
-            return 137
+            # The container's own exit code: 137 when the OOM killer took PID 1, the runner's own when it
+            # outlived a killed child (a kubelet reports OOMKilled with either).
+            self.book.set_terminated(run.name, state.exit_code, "OOMKilled")
+            return state.exit_code
         self.book.set_terminated(run.name, state.exit_code, "Completed" if state.exit_code == 0 else "Error")
         return state.exit_code
 

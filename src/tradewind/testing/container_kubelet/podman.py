@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shlex
 import subprocess
 import threading
@@ -128,14 +127,27 @@ class ContainerEngine:
         return self._run(self.command("create", *args, with_run_flags=True), env=env).strip()
 
     def start_attached(self, container_id: str) -> subprocess.Popen[bytes]:
-        """Start the container and stream its stdout and stderr (podman returns when the container ends)."""
-        return subprocess.Popen(
-            self.command("start", "--attach", container_id),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        """Start the container and stream its stdout and stderr (podman returns when the container ends).
+
+        podman starts the container's conmon from its own working directory, and conmon records an OOM
+        kill in the container's memory cgroup as a file ``oom`` there; podman (4.x) sets State.OOMKilled
+        from the ``oom`` file in the container's bundle (its StaticDir). So podman runs from that folder:
+        elsewhere its OOM record lands in the kubelet's working directory and OOMKilled stays false.
+        """
+        bundle = self._run(
+            self.command("inspect", "--type", "container", "--format", "{{.StaticDir}}", container_id)
+        ).strip()
+        try:
+            return subprocess.Popen(
+                self.command("start", "--attach", container_id),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                cwd=bundle,
+            )
+        except OSError as exc:
+            raise EngineError(f"{self.program} start: {exc}") from None
 
     def state(self, container_id: str) -> ContainerState:
         raw = self._run(
@@ -144,7 +156,7 @@ class ContainerEngine:
         state: dict[str, Any] = json.loads(raw)
         exit_code = int(state.get("ExitCode") or 0)
         started = not str(state.get("StartedAt") or "").startswith("0001-")
-        oom = bool(state.get("OOMKilled")) or (exit_code == 137 and kernel_reports_oom(container_id))
+        oom = bool(state.get("OOMKilled"))  # conmon saw the cgroup's OOM killer fire (start_attached)
         return ContainerState(exit_code, oom, str(state.get("Error") or ""), started)
 
     def stop(self, container_id: str, grace_seconds: int) -> None:
@@ -171,24 +183,3 @@ class ContainerEngine:
         except EngineError:
             return
         self.remove(*listed.split())
-
-
-def kernel_reports_oom(container_id: str) -> bool:
-    """Whether the kernel's log records a memory-cgroup OOM kill in this container's cgroup.
-
-    podman's State.OOMKilled comes from conmon watching the cgroup; on cgroup v1 in a nested sandbox (this
-    project's CI machines) that watch never fires, though the kernel did kill the process. The kernel log
-    names the cgroup (``oom_memcg=.../libpod-ID``), which is as good a witness.
-    """
-    try:
-        result = subprocess.run(
-            ["dmesg"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=30,
-            env={**os.environ, "LC_ALL": "C"},
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return any("oom" in line and container_id in line for line in result.stdout.splitlines())
