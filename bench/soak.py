@@ -1,11 +1,14 @@
-"""Soak test (issue 18): a mixed workload on two schedulers (local executor), a DAG processor, a triggerer
-and a webserver, on a PostgreSQL server of its own, while random faults hit it: SIGKILL of a scheduler, the
-DAG processor, the triggerer, the webserver, a scheduler's execution API child or a running try; a
-PostgreSQL restart; every connection to its database cut. Killed services are started again as a supervisor
+"""Soak test (issue 18): a mixed workload on two schedulers, a DAG processor, a triggerer and a webserver,
+on a PostgreSQL server of its own, while random faults hit it: SIGKILL of a scheduler, the DAG processor,
+the triggerer, the webserver, a scheduler's execution API child or a running try; a PostgreSQL restart;
+every connection to its database cut. With ``--executor celery`` the schedulers send tries to two
+`tradewind celery worker` processes over a Redis queue of the soak's own, and SIGKILL of a worker (or of one
+of its pool processes running a try) joins the faults. Killed services are started again as a supervisor
 would. At the end it waits for every run to finish and checks, from the database and from the ledger each
 task writes (one line per execution of its code), that nothing was lost or done twice.
 
-    .venv/bin/python bench/soak.py [--duration 30m] [--seed N] [--fault-interval 4-12] [--report FILE.json]
+    .venv/bin/python bench/soak.py [--executor local|celery] [--duration 30m] [--seed N]
+                                   [--fault-interval 4-12] [--report FILE.json]
 
 Prints the faults injected (per kind), the counts checked, and every violation with the task instance's
 try history; exits 1 on any violation (or if the runs did not all finish within --drain-timeout), else 0.
@@ -29,6 +32,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from soak_broker import DEFAULT_REDIS_URL, SoakBroker
 from soak_check import Verdict, check
 from soak_services import TRADEWIND, Deployment
 from soak_workload import FINAL_PHASE, Workload
@@ -36,6 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tradewind.core.keys import TaskInstanceKey, TaskTryKey
 from tradewind.store.engine import make_engine, make_session_factory
 from tradewind.store.tables import TaskInstanceModel
 from tradewind.testing.private_postgres import PrivatePostgres, available
@@ -44,6 +49,9 @@ FAULT_KINDS = (
     "scheduler", "dag-processor", "triggerer", "webserver", "execution-api", "runner",
     "postgres-restart", "connection-cut",
 )  # fmt: skip
+#: What the Celery leg adds: SIGKILL of a worker or of a pool process running a try.
+CELERY_FAULT_KINDS = ("celery-worker",)
+CELERY_WORKERS = 2
 DATABASE = "tw_soak"
 #: Seconds between two status lines.
 STATUS_EVERY = 60.0
@@ -95,8 +103,12 @@ class Soak:
         self.home = root / "home"
         (self.home / "dags").mkdir(parents=True)
         if not available():
-            raise SystemExit("the soak runs its own PostgreSQL: it needs root (for runuser), a postgres user and initdb")
+            raise SystemExit(
+                "the soak runs its own PostgreSQL: it needs root (for runuser), a postgres user and initdb"
+            )
         self.pg = PrivatePostgres(root / "pg")
+        self.broker = SoakBroker(args.redis_url) if args.executor == "celery" else None
+        self.kinds = FAULT_KINDS + (CELERY_FAULT_KINDS if self.broker is not None else ())
         self.faults: Counter[str] = Counter()
         self.sessions: sessionmaker[Session] | None = None
         self.began = time.monotonic()
@@ -108,12 +120,18 @@ class Soak:
         self.pg.start()
         url = self.pg.create_database(DATABASE)
         env = _env(self.home, url)
+        if self.broker is not None:
+            self.broker.check()
+            env.update(self.broker.env())
         subprocess.run([TRADEWIND, "db", "migrate"], env=env, check=True, capture_output=True)
         engine = make_engine(url)
         self.sessions = sessions = make_session_factory(engine)
         workload = Workload(sessions, self.rng, runs_per_dag=self.args.runs_per_dag)
         workload.write(self.home / "dags")
-        deployment = Deployment(self.home, env, (_free_port(), _free_port()), _free_port())
+        workers = self.broker.worker_hostnames(CELERY_WORKERS) if self.broker is not None else ()
+        deployment = Deployment(
+            self.home, env, (_free_port(), _free_port()), _free_port(), celery_workers=workers
+        )
         try:
             deployment.start()
             if not self._wait(workload.parsed, 120, "the soak DAGs to be parsed", deployment):
@@ -132,8 +150,25 @@ class Soak:
             verdict = check(sessions, self.home / "ledger.txt", FINAL_PHASE)
         finally:
             deployment.stop()
+            if self.broker is not None:
+                self.broker.clean(self._tries_sent())
             engine.dispose()
         return self._report(verdict, drained, workload)
+
+    def _tries_sent(self) -> list[TaskTryKey]:
+        """Every try a scheduler may have sent (their Celery results are the soak's to delete)."""
+        assert self.sessions is not None
+        with contextlib.suppress(SQLAlchemyError), self.sessions() as session:
+            rows = session.execute(
+                select(TaskInstanceModel.dag_id, TaskInstanceModel.run_id, TaskInstanceModel.task_id,
+                       TaskInstanceModel.map_index, TaskInstanceModel.try_number)
+            ).all()  # fmt: skip
+            return [
+                TaskTryKey(TaskInstanceKey(d, r, t, m), n)
+                for d, r, t, m, last in rows
+                for n in range(1, last + 1)
+            ]
+        return []
 
     def _wait(self, ready: Callable[[], bool], timeout: float, what: str, deployment: Deployment) -> bool:
         deadline = time.monotonic() + timeout
@@ -166,7 +201,7 @@ class Soak:
                 next_status += STATUS_EVERY
             if time.monotonic() >= next_fault:
                 if not pending:
-                    pending = list(FAULT_KINDS)
+                    pending = list(self.kinds)
                     self.rng.shuffle(pending)
                 kind = pending.pop(0)
                 done = self._inject(kind, deployment)
@@ -204,7 +239,7 @@ class Soak:
         print(f"\nsoak: {' '.join(sys.argv)}")
         print(
             f"faults injected: {sum(self.faults.values())} "
-            + ", ".join(f"{k} {self.faults[k]}" for k in FAULT_KINDS)
+            + ", ".join(f"{k} {self.faults[k]}" for k in self.kinds)
         )
         print(
             f"checked: {verdict.runs} runs ({dict(verdict.run_states)}), {verdict.task_instances} task instances, "
@@ -221,7 +256,8 @@ class Soak:
         )
         if self.args.report:
             Path(self.args.report).write_text(json.dumps({
-                "ok": ok, "drained": drained, "faults": dict(self.faults), "runs": verdict.runs,
+                "ok": ok, "drained": drained, "executor": self.args.executor, "faults": dict(self.faults),
+                "runs": verdict.runs,
                 "task_instances": verdict.task_instances, "tries": verdict.tries,
                 "ledger_lines": verdict.ledger_lines, "violations": verdict.violations,
                 "outcomes_lost": dict(verdict.outcomes_lost),
@@ -233,6 +269,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--duration", type=_duration, default=_duration("3m"), help="faults and workload (30m, 90s)"
+    )
+    parser.add_argument(
+        "--executor", choices=("local", "celery"), default="local", help="what the schedulers run tries with"
+    )
+    parser.add_argument(
+        "--redis-url", default=DEFAULT_REDIS_URL, help="the Celery leg's broker (a queue of its own is used)"
     )
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: random, printed)")
     parser.add_argument(

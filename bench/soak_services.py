@@ -1,7 +1,8 @@
-"""The soak's deployment: two schedulers (local executor), a DAG processor, a triggerer and a webserver, each
-a real `tradewind` process restarted when it dies (as systemd or Kubernetes would), and /proc read to
-find what to SIGKILL: a service, a scheduler's execution API child, the runner of a running try. Only
-processes started with the deployment's TRADEWIND_HOME are ever killed (pids are reused)."""
+"""The soak's deployment: two schedulers, a DAG processor, a triggerer, a webserver and, with the Celery
+executor, two `tradewind celery worker` processes, each a real `tradewind` process restarted when it dies (as
+systemd or Kubernetes would), and /proc read to find what to SIGKILL: a service, a scheduler's execution API
+child, a Celery worker or one of its pool processes, the runner of a running try. Only processes started with
+the deployment's TRADEWIND_HOME are ever killed (pids are reused)."""
 
 from __future__ import annotations
 
@@ -74,7 +75,16 @@ def processes() -> dict[int, Proc]:
 class Deployment:
     """The services, started and kept running; ``kill(kind)`` SIGKILLs one process of a kind."""
 
-    def __init__(self, home: Path, env: dict[str, str], api_ports: tuple[int, int], web_port: int) -> None:
+    def __init__(
+        self,
+        home: Path,
+        env: dict[str, str],
+        api_ports: tuple[int, int],
+        web_port: int,
+        *,
+        celery_workers: tuple[str, ...] = (),
+    ) -> None:
+        """``celery_workers``: the Celery hostname of each worker to run (none: no worker)."""
         self.home = home
         self.services: dict[str, Service] = {}
         for slot, port in enumerate(api_ports, start=1):
@@ -83,6 +93,8 @@ class Deployment:
         self._add("dag-processor", ["dag-processor"], env)
         self._add("triggerer", ["triggerer"], env)
         self._add("webserver", ["webserver", "--port", str(web_port)], env)
+        for slot, hostname in enumerate(celery_workers, start=1):
+            self._add(f"celery-worker-{slot}", ["celery", "worker", "--hostname", hostname], env)
 
     def _add(self, name: str, argv: list[str], env: dict[str, str], **extra: str) -> None:
         self.services[name] = Service(name, argv, {**env, **extra}, self.home / f"{name}.log")
@@ -108,6 +120,9 @@ class Deployment:
     def schedulers(self) -> list[Service]:
         return [s for n, s in self.services.items() if n.startswith("scheduler-")]
 
+    def celery_workers(self) -> list[Service]:
+        return [s for n, s in self.services.items() if n.startswith("celery-worker-")]
+
     def kill(self, kind: str, rng: random.Random) -> str | None:
         """SIGKILL one service or execution API child of ``kind``; returns what was killed, or None if none is
         running now."""
@@ -129,7 +144,32 @@ class Deployment:
                 return None
             child = rng.choice(children)
             return self._kill(child.pid, f"execution API child of pid {child.ppid} (pid {child.pid})")
+        if kind == "celery-worker":
+            return self._kill_celery_worker(procs, rng)
         raise ValueError(kind)
+
+    def _kill_celery_worker(self, procs: dict[int, Proc], rng: random.Random) -> str | None:
+        """SIGKILL a Celery worker (its pool processes die with it, their runners get SIGTERM), or, one time
+        in three when it runs tries, one of its pool processes that carries a try (the worker lives on and
+        requeues the message); a worker running tries is chosen first, so that most kills land mid-try."""
+        alive = [s for s in self.celery_workers() if s.pid is not None]
+        if not alive:
+            return None
+        pools = {s.name: [p for p in procs.values() if p.ppid == s.pid] for s in alive}
+        busy = {
+            name: [p for p in pool if any(c.ppid == p.pid for c in procs.values())]
+            for name, pool in pools.items()
+        }
+        victim = rng.choice([s for s in alive if busy[s.name]] or alive)
+        assert victim.pid is not None
+        if busy[victim.name] and rng.random() < 1 / 3:
+            pool_process = rng.choice(busy[victim.name])
+            return self._kill(
+                pool_process.pid, f"pool process of {victim.name} running a try (pid {pool_process.pid})"
+            )
+        return self._kill(
+            victim.pid, f"{victim.name} (pid {victim.pid}, {len(busy[victim.name])} tries running)"
+        )
 
     def kill_runner(self, claimed_pids: list[int], rng: random.Random) -> str | None:
         """SIGKILL the process that claimed a running try (its pid as the database records it), if it is

@@ -14,14 +14,13 @@ from typing import Any
 from tradewind.cli.arguments import Subparsers, print_rows
 from tradewind.cli.console_logging import configure_logging
 from tradewind.cli.metrics_serving import start_service_metrics
+from tradewind.cli.store_access import migrated_engine
 from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import load_settings
 from tradewind.core.clock import utcnow
 from tradewind.dag_processing.processor import DagProcessor, ProcessorResult
-from tradewind.sdk.errors import ConfigError
 from tradewind.store import import_errors
-from tradewind.store.engine import make_engine, make_session_factory, transaction
-from tradewind.store.migrate import check
+from tradewind.store.engine import make_session_factory, transaction
 
 
 def register(sub: Subparsers) -> None:
@@ -51,11 +50,8 @@ def _run(args: argparse.Namespace) -> int:
     configure_logging("WARNING" if args.once else settings.logging.level, settings.logging.log_format)
     if (notice := startup_notice(settings)) is not None:
         print(notice, file=sys.stderr, flush=True)
-    engine = make_engine(settings.database_url)
+    engine = migrated_engine(settings, what="the DAG processor")
     try:
-        status = check(engine)
-        if not status.up_to_date:
-            raise ConfigError(f"{status.describe()} (database.url)", key="database.url")
         sessions = make_session_factory(engine)
         if not args.once:
             stop = threading.Event()

@@ -19,6 +19,7 @@ from tradewind.cli.arguments import Subparsers
 from tradewind.config.settings import Settings, load_settings
 from tradewind.core.redaction import mask_url
 from tradewind.sdk.errors import TradewindError
+from tradewind.store.database_wait import wait_for_database
 from tradewind.store.engine import make_engine
 
 
@@ -70,11 +71,18 @@ def _migrate(args: argparse.Namespace) -> int:
     settings = load_settings()
     _ensure_sqlite_folder(settings)
     engine = _engine(settings)
+
+    def migrate() -> tuple[str | None, str | None]:
+        before = current_revision(engine)
+        upgrade(engine, args.revision, default_pool_slots=settings.core.default_pool_slots)
+        return before, current_revision(engine)
+
     try:
         with explain_database_errors(settings):
-            before = current_revision(engine)
-            upgrade(engine, args.revision, default_pool_slots=settings.core.default_pool_slots)
-            after = current_revision(engine)
+            # A chart may run this while its PostgreSQL starts: a database not answering yet is waited for.
+            before, after = wait_for_database(
+                engine, migrate, window=settings.database.outage_timeout, what="`tradewind db migrate`"
+            )
     finally:
         engine.dispose()
     where = mask_url(settings.database_url)

@@ -17,6 +17,7 @@ from tradewind.cli.console_logging import configure_logging
 from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import Settings, load_settings
 from tradewind.observability.metrics_setup import MetricsSetup, build_metrics
+from tradewind.store.database_wait import wait_for_database
 from tradewind.store.engine import make_engine, make_session_factory
 from tradewind.store.migrate import upgrade
 
@@ -50,7 +51,12 @@ def _run(args: argparse.Namespace) -> int:
     settings.dags_folder.mkdir(parents=True, exist_ok=True)
     settings.base_log_folder.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
-    upgrade(engine, default_pool_slots=settings.core.default_pool_slots)
+    wait_for_database(
+        engine,
+        lambda: upgrade(engine, default_pool_slots=settings.core.default_pool_slots),
+        window=settings.database.outage_timeout,
+        what="`tradewind standalone`",
+    )
 
     stop = threading.Event()
     # One process, one registry: the webserver's /metrics shows the scheduler and triggerer too.

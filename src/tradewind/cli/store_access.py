@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config.settings import Settings, load_settings
 from tradewind.sdk.errors import ConfigError
+from tradewind.store.database_wait import wait_for_database
 from tradewind.store.engine import make_engine, make_session_factory
-from tradewind.store.migrate import check
+from tradewind.store.migrate import schema_status
 
 
 @dataclass
@@ -26,16 +27,21 @@ def open_store(settings: Settings | None = None) -> StoreAccess:
     return StoreAccess(settings, engine, make_session_factory(engine))
 
 
-def migrated_engine(settings: Settings) -> Engine:
+def migrated_engine(settings: Settings, *, what: str) -> Engine:
     """An engine on the metadata database, for a service that must not start on an older schema (the
-    scheduler, the triggerer): ConfigError saying to run `tradewind db migrate` otherwise."""
+    scheduler, the DAG processor, the triggerer). A database that does not answer yet is waited for within
+    ``database.outage_timeout`` (``store.database_wait``); a schema not at head is a ConfigError saying to
+    run `tradewind db migrate`."""
     engine = make_engine(settings.database_url)
-    status = check(engine)
+    try:
+        status = wait_for_database(
+            engine, lambda: schema_status(engine), window=settings.database.outage_timeout, what=what
+        )
+    except BaseException:
+        engine.dispose()
+        raise
     if not status.up_to_date:
         engine.dispose()
-        raise ConfigError(
-            f"the metadata database is not at the newest schema ({status.current} != {status.head}): "
-            "run `tradewind db migrate`",
-            key="database.url",
-        )
+        prefix = "the metadata database is not at the newest schema: " if status.connected else ""
+        raise ConfigError(prefix + status.describe(), key="database.url")
     return engine

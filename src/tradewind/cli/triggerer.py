@@ -41,7 +41,7 @@ def _run(args: argparse.Namespace) -> int:
     configure_logging(settings.logging.level, settings.logging.log_format)
     if (notice := startup_notice(settings)) is not None:
         print(notice, file=sys.stderr, flush=True)
-    engine = migrated_engine(settings)
+    engine = migrated_engine(settings, what="the triggerer")
     stop = threading.Event()
     install_stop_signals(stop)
     metrics, stop_metrics = start_service_metrics(settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from tradewind.core.events import TaskEvent
@@ -64,6 +64,12 @@ class Executor(ABC):
 
     def open_slots(self) -> int:
         return max(0, self.parallelism - len(self.running_keys()))
+
+    def release(self, keys: Collection[TaskTryKey]) -> None:  # noqa: B027 - optional hook with a no-op default
+        """Stop carrying ``keys``: tries the database says are over (ended, up for retry, deferred, or
+        moved to a later try) whose compute may never report their end, such as a Celery task whose worker
+        was SIGKILLed. Unknown keys are ignored. The default does nothing: executors whose running keys are
+        live processes or pods drop them when those end."""
 
     def adopt(self, candidates: Sequence[AdoptionCandidate]) -> list[ExecuteTask]:
         """Take over tries queued or running under an earlier scheduler. Returns those it could NOT adopt

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config.settings import Settings
 from tradewind.core.events import TaskEvent
-from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.keys import TaskInstanceKey, TaskTryKey
 from tradewind.core.states import DagRunState
 from tradewind.core.workload import ExecuteTask
 from tradewind.execution.tokens import WorkloadTokens
@@ -30,7 +30,13 @@ from tradewind.scheduler.slot_gauges import record_slot_gauges
 from tradewind.scheduler.task_planning import plan_runs
 from tradewind.scheduler.try_failure import reset_to_scheduled
 from tradewind.scheduler.try_observations import TickObservations
-from tradewind.scheduler.zombies import adopt_orphans, fail_zombies, reset_stuck_queued
+from tradewind.scheduler.zombies import (
+    adopt_orphans,
+    ended_but_carried,
+    fail_zombies,
+    reset_stuck_queued,
+    settle_zombies,
+)
 from tradewind.sdk.errors import TradewindError
 from tradewind.store import scheduling, triggers
 from tradewind.store.engine import transaction
@@ -94,6 +100,7 @@ class Scheduler:
         self.heartbeats = HeartbeatWatch(settings.scheduler.zombie_threshold, monotonic=monotonic)
         #: Events taken from the executor by a tick whose transaction failed: the next tick applies them.
         self._unapplied: list[TaskEvent] = []
+        self._ended_but_carried: set[TaskTryKey] = set()
 
     def tick(self, now: datetime) -> TickStats:
         """Events, new runs, planning and dispatch in ONE transaction: on SQLite every transaction waits
@@ -183,17 +190,24 @@ class Scheduler:
             stuck = reset_stuck_queued(
                 session=session, executor=self.executor, now=now, timeout=sched.task_queued_timeout
             )
+            ended = ended_but_carried(session=session, executor=self.executor)
             triggers.delete_unreferenced(session=session)
             if observations is not None:
                 record_slot_gauges(
                     session=session, metrics=self.metrics, executor=self.executor, job_id=self.job_id
                 )
+        settle_zombies(zombies, self.heartbeats)
         if observations is not None:
             observations.record(self.metrics)
         if zombies or stuck:
             log.warning(
-                "housekeeping: %d zombie tries failed, %d stuck queued tries rescheduled", zombies, stuck
+                "housekeeping: %d zombie tries failed, %d stuck queued tries rescheduled", len(zombies), stuck
             )
+        # Seen ended at two heartbeats in a row: the executor had time to report the end itself (its event
+        # counts the try's end in the metrics); a compute that never reports must not hold a slot for ever.
+        if released := ended & self._ended_but_carried:
+            self.executor.release(released)
+        self._ended_but_carried = ended - released
         # A scheduler that died after this one started leaves tries behind: offer them to the executor.
         adopted, reset = self.adopt(now)
         if adopted or reset:

@@ -1,15 +1,17 @@
 """Find tries nobody is carrying any more: zombies (runner stopped heartbeating), tries stuck in queued,
-and tries left behind by a scheduler that died (adoption)."""
+and tries left behind by a scheduler that died (adoption); and the reverse, tries the executor still carries
+that the database has ended (released)."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy.orm import Session
 
-from tradewind.core.keys import TaskInstanceKey
+from tradewind.core.keys import TaskInstanceKey, TaskTryKey
 from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import ExecuteTask
 from tradewind.execution.tokens import WorkloadTokens
@@ -25,6 +27,14 @@ from tradewind.store.tables import TaskInstanceModel
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class FailedZombie:
+    """A try ``fail_zombies`` ended in a transaction not yet committed: ``settle_zombies`` logs it after."""
+
+    key: tuple[int, int]
+    message: str
+
+
 def fail_zombies(
     *,
     session: Session,
@@ -32,8 +42,10 @@ def fail_zombies(
     now: datetime,
     watch: HeartbeatWatch,
     observations: TickObservations | None = None,
-) -> int:
-    """Fail (or retry) the running tries whose heartbeat ``watch`` has seen unchanged for its threshold.
+) -> list[FailedZombie]:
+    """Fail (or retry) the running tries whose heartbeat ``watch`` has seen unchanged for its threshold;
+    the caller hands what this returns to ``settle_zombies`` once its transaction commits (a rolled-back
+    one failed nothing, and must leave no log line saying it did, nor a try the watch stopped counting).
 
     Ages are never ``now - last_heartbeat_at``: that difference jumps with the wall clock (ADR 0015). ``now``
     is only the end date written."""
@@ -43,8 +55,8 @@ def fail_zombies(
     ]
     stale: dict[tuple[int, int], object] = {cast(tuple[int, int], b.key): b.value for b in watch.stale(beats)}
     if not stale:
-        return 0
-    count = 0
+        return []
+    failed: list[FailedZombie] = []
     reason = f"zombie: no heartbeat from the task's runner for more than {watch.threshold:g} s"
     for ti in scheduling.running_tries(session=session, ids=[ti_id for ti_id, _try in stale]):
         key = (ti.id, ti.try_number)
@@ -53,13 +65,20 @@ def fail_zombies(
         sdag = cache.find(session, ti.dag_id)
         task = sdag.task_dict.get(ti.task_id) if sdag is not None else None
         if (new_state := fail_try(session=session, ti=ti, task=task, reason=reason, now=now)) is not None:
-            log.error("%s.%s (%s) try %d: %s", ti.dag_id, ti.task_id, ti.run_id, ti.try_number, reason)
-            watch.forget(key)
-            count += 1
+            failed.append(
+                FailedZombie(key, f"{ti.dag_id}.{ti.task_id} ({ti.run_id}) try {ti.try_number}: {reason}")
+            )
             if observations is not None:
                 observations.zombies.append((ti.dag_id, ti.task_id))
                 observations.try_ended(ti, new_state, now)
-    return count
+    return failed
+
+
+def settle_zombies(failed: list[FailedZombie], watch: HeartbeatWatch) -> None:
+    """After the commit of ``fail_zombies``' transaction: log each failed try, and stop watching it."""
+    for zombie in failed:
+        log.error("%s", zombie.message)
+        watch.forget(zombie.key)
 
 
 def reset_stuck_queued(*, session: Session, executor: Executor, now: datetime, timeout: float) -> int:
@@ -74,6 +93,22 @@ def reset_stuck_queued(*, session: Session, executor: Executor, now: datetime, t
         ):
             count += 1
     return count
+
+
+def ended_but_carried(*, session: Session, executor: Executor) -> set[TaskTryKey]:
+    """The tries the executor carries that the database has ended (or moved past, to a later try): their
+    compute's events, should any still come, would be ignored."""
+    carried = executor.running_keys()
+    if not carried:
+        return set()
+    rows = scheduling.get_task_instance_rows(session=session, keys=[key.ti for key in carried])
+    return {
+        key
+        for key in carried
+        if (ti := rows.get(key.ti)) is None
+        or ti.try_number != key.try_number
+        or ti.state not in (TaskInstanceState.QUEUED, TaskInstanceState.RUNNING)
+    }
 
 
 def adopt_orphans(

@@ -121,6 +121,15 @@ def _at_head(engine: Engine) -> bool:
 
 def check(engine: Engine) -> MigrationStatus:
     """Connect and compare the database's revision with the packaged head; never raises on a bad database."""
+    try:
+        return schema_status(engine)
+    except SQLAlchemyError as exc:
+        return MigrationStatus(connected=False, current=None, head=HEAD_REVISION, error=_first_line(exc))
+
+
+def schema_status(engine: Engine) -> MigrationStatus:
+    """As ``check``, but raises the driver's error when the database does not answer (for a caller that
+    waits for it through an outage, ``store.database_wait``)."""
     head = HEAD_REVISION
     sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
     if sqlite_path and sqlite_path != ":memory:" and not Path(sqlite_path).exists():
@@ -129,11 +138,7 @@ def check(engine: Engine) -> MigrationStatus:
             error = f"directory {Path(sqlite_path).parent} of the SQLite database does not exist"
             return MigrationStatus(connected=False, current=None, head=head, error=error)
         return MigrationStatus(connected=True, current=None, head=head)
-    try:
-        current = current_revision(engine)
-    except SQLAlchemyError as exc:
-        return MigrationStatus(connected=False, current=None, head=head, error=_first_line(exc))
-    return MigrationStatus(connected=True, current=current, head=head)
+    return MigrationStatus(connected=True, current=current_revision(engine), head=head)
 
 
 def _first_line(exc: SQLAlchemyError) -> str:

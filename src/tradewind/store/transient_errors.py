@@ -2,12 +2,14 @@
 
 Transient: a lost or refused connection (a restart, a failover, a proxy cutting connections), a deadlock or
 serialization failure (PostgreSQL rolls one transaction back and the other goes on), SQLite's write lock not
-had within its busy timeout, and a write refused by a server that is not (or no longer) the primary. The
+had within its busy timeout, a write refused by a server that is not (or no longer) the primary, and a
+prepared statement the server lost (PgBouncer in transaction mode after a server restart). The
 backoff is ``core.outage``'s, the one policy every component uses (ADR 0021)."""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -25,17 +27,33 @@ T = TypeVar("T")
 REQUEST_WINDOW = 5.0
 
 #: SQLSTATEs a later attempt may cure though the driver does not call them operational errors: a write sent
-#: to a server that is read-only (a primary demoted by a failover, a standby not yet promoted).
-_TRANSIENT_SQLSTATES = frozenset({"25006"})
+#: to a server that is read-only (a primary demoted by a failover, a standby not yet promoted); a prepared
+#: statement the server no longer has (26000: behind PgBouncer in transaction mode after a server restart,
+#: the client's statement cache outlived the server's), which the rollback cures, as psycopg forgets its
+#: prepared statements on ROLLBACK and prepares afresh.
+_TRANSIENT_SQLSTATES = frozenset({"25006", "26000"})
+
+#: What a PostgreSQL server answers a connection it will never accept, however long one waits: wrong
+#: credentials, an unknown role or database, no pg_hba.conf line. libpq gives no SQLSTATE for a refused
+#: connection, only the server's message (English unless the server's lc_messages says otherwise; a
+#: translated one is waited for like an outage and still named when the window ends).
+_REFUSED_FOR_GOOD = re.compile(
+    r"FATAL:\s+(password authentication failed|no pg_hba\.conf entry|(role|database) \".*\" does not exist)"
+)
 
 
 def is_transient(exc: BaseException) -> bool:
     """True when running the same transaction again may succeed."""
     if isinstance(exc, OperationalError | InterfaceError):
-        return True
+        return not is_refused_for_good(exc)
     if not isinstance(exc, DBAPIError):
         return False
     return exc.connection_invalidated or getattr(exc.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES
+
+
+def is_refused_for_good(exc: BaseException) -> bool:
+    """True for a connection the server refused for its credentials or names, which no retry cures."""
+    return _REFUSED_FOR_GOOD.search(str(getattr(exc, "orig", None) or exc)) is not None
 
 
 def describe(exc: BaseException) -> str:

@@ -87,6 +87,37 @@ def test_a_write_refused_by_a_server_that_is_no_longer_the_primary_is_transient(
     assert not is_transient(InternalError("UPDATE", None, Exception("something else")))
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_a_prepared_statement_the_server_lost_is_cured_by_the_retried_transaction(
+    migrated_engine: Engine,
+) -> None:
+    """As behind PgBouncer in transaction mode after a server restart: the client still names a prepared
+    statement the server no longer has (SQLSTATE 26000). The rollback makes psycopg forget its statements,
+    so the transaction run again succeeds."""
+    factory: sessionmaker[Session] = make_session_factory(migrated_engine)
+    query = text("SELECT count(*) FROM slot_pool WHERE slots >= :n")
+    with transaction(factory) as session:
+        for _ in range(8):  # past psycopg's prepare threshold: the query is now a named prepared statement
+            session.execute(query, {"n": 0})
+        names = session.execute(text("SELECT name FROM pg_prepared_statements")).scalars().all()
+        assert names, "psycopg prepared the query"
+        for name in names:  # the server forgets them; the client's cache does not know
+            session.connection().exec_driver_sql(f'DEALLOCATE "{name}"')
+    seen: list[BaseException] = []
+
+    def work(session: Session) -> int:
+        try:
+            return int(session.execute(query, {"n": 0}).scalar_one())
+        except Exception as exc:
+            seen.append(exc)
+            raise
+
+    assert in_retried_transaction(factory, work) >= 1
+    assert [getattr(getattr(exc, "orig", None), "sqlstate", None) for exc in seen] == ["26000"]
+    assert is_transient(seen[0])
+
+
 def test_sqlite_locked_past_its_busy_timeout_is_waited_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -116,3 +147,32 @@ open(sys.argv[2], "w").close()
 time.sleep(float(sys.argv[3]))
 conn.rollback()
 """
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("dsn", "named"),
+    [
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/tw_no_such_database", 'database "tw_no_such_database"'),
+        ("postgresql+psycopg://tw_no_such_role@127.0.0.1:5432/postgres", 'role "tw_no_such_role"'),
+    ],
+)
+def test_a_connection_refused_for_its_names_is_not_waited_for(dsn: str, named: str) -> None:
+    engine = make_engine(dsn)
+    try:
+        with pytest.raises(OperationalError) as refused:
+            engine.connect().close()
+    finally:
+        engine.dispose()
+    assert named in describe(refused.value)
+    assert not is_transient(refused.value), "no retry makes an unknown role or database exist"
+
+
+def test_a_refused_connection_to_a_server_that_is_down_is_waited_for() -> None:
+    engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:9/postgres")  # nothing listens on port 9
+    try:
+        with pytest.raises(OperationalError) as refused:
+            engine.connect().close()
+    finally:
+        engine.dispose()
+    assert is_transient(refused.value)

@@ -8,7 +8,7 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,6 +171,16 @@ class CeleryExecutor(Executor):
     def running_keys(self) -> set[TaskTryKey]:
         with self._lock:
             return set(self._in_flight)
+
+    def release(self, keys: Collection[TaskTryKey]) -> None:
+        """Forget tries the database has ended. A worker SIGKILLed mid-try leaves the try's Celery state at
+        STARTED until the broker redelivers its message (Redis: after ``visibility_timeout``, 6 h by
+        default), though its runner recorded the try's end; carried until then, each such try would hold
+        one of ``parallelism``'s slots."""
+        with self._lock:
+            released = [key for key in keys if self._in_flight.pop(key, None) is not None]
+        if released:
+            log.info("released tries the database has ended: %s", ", ".join(map(str, released)))
 
     def sync(self) -> None:
         """Read the backend now, and restart the client thread if it died."""
