@@ -145,6 +145,7 @@ class LocalExecutor(Executor):
         self.task_settings = settings_for_tasks(settings)
         self.launcher = launcher
         self.env = env
+        self._task_env_cache: tuple[dict[str, str], dict[str, str]] | None = None
         self._running: dict[TaskTryKey, _Running] = {}
         self._lock = threading.Lock()
         self._ctx: ForkServerContext | None = None
@@ -247,7 +248,13 @@ class LocalExecutor(Executor):
         return dict(self.env if self.env is not None else os.environ)
 
     def _task_env(self) -> dict[str, str]:
-        return task_environment(self._base_env(), self.settings)
+        # Working out which variables carry secret settings walks the settings: do it again only when the
+        # environment changed, not once per try.
+        base = self._base_env()
+        cached = self._task_env_cache
+        if cached is None or cached[0] != base:
+            cached = self._task_env_cache = (base, task_environment(base, self.settings))
+        return dict(cached[1])
 
     def _start_without_secrets(self, start: Callable[[], None]) -> None:
         """Run ``start`` (multiprocessing's fork server start) with the secret settings removed from the

@@ -1,18 +1,16 @@
-"""The runner's side of the task execution API: httpx calls with the try's token, retried while the API is
-unreachable (a webserver restarting must not fail the tries it serves), errors mapped onto the error tree.
+"""The runner's side of the task execution API: HTTP calls (``api_transport``) with the try's token, retried
+while the API is unreachable (a webserver restarting must not fail the tries it serves), errors mapped onto
+the error tree.
 No SQLAlchemy here: a try that talks HTTP never loads the ORM."""
 
 from __future__ import annotations
 
 import json
 import logging
-import ssl
 import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-
-import httpx
 
 from tradewind.core.json_values import encode_xcom_value
 from tradewind.core.keys import TaskInstanceKey
@@ -31,6 +29,7 @@ from tradewind.execution.models import (
     TryEnded,
     TryReport,
 )
+from tradewind.runner.api_transport import Answer, ApiTransport, TransportFailure
 from tradewind.sdk.errors import (
     AuthenticationError,
     ConflictError,
@@ -45,7 +44,6 @@ from tradewind.sdk.runtime import XCOM_ABSENT, DagRunExists, RescheduleHistory, 
 log = logging.getLogger(__name__)
 #: Answers worth trying again: the API or a proxy in front of it is (re)starting.
 RETRYABLE_STATUS = frozenset({502, 503, 504})
-TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 
 class ExecutionApiError(TradewindError):
@@ -56,41 +54,15 @@ class _Unavailable(Exception):
     """A call that may succeed if made again (connection refused, 503 ...)."""
 
 
-_ssl_context: ssl.SSLContext | None = None
-
-
-def shared_ssl_context() -> ssl.SSLContext:
-    """One TLS context per process (building one reads the CA bundle: ~15 ms). A fork server builds it
-    before forking, so each try starts with it."""
-    global _ssl_context
-    if _ssl_context is None:
-        _ssl_context = ssl.create_default_context()
-    return _ssl_context
-
-
-class _OwnCalls(logging.Filter):
-    """Keeps httpx's line for each of the runner's own calls out of the task log (task code's stay)."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__()
-        self.url = url
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not any(isinstance(arg, httpx.URL) and str(arg).startswith(self.url) for arg in record.args or ())
-
-
 class ExecutionApiClient:
     """Calls of one try, with its current token (replaced as the API hands out new ones)."""
 
     def __init__(self, url: str, token: str, *, retry_seconds: float) -> None:
         self._url = url.rstrip("/")
-        self._filter = _OwnCalls(self._url)
-        logging.getLogger("httpx").addFilter(self._filter)
         self._token = token
         self._lock = threading.Lock()
         self._retry_seconds = retry_seconds
-        verify: ssl.SSLContext | bool = shared_ssl_context() if self._url.startswith("https") else False
-        self._http = httpx.Client(base_url=self._url, timeout=TIMEOUT, verify=verify, trust_env=False)
+        self._http = ApiTransport(self._url)
 
     def set_token(self, token: str | None) -> None:
         if token:
@@ -99,7 +71,6 @@ class ExecutionApiClient:
 
     def close(self) -> None:
         self._http.close()
-        logging.getLogger("httpx").removeFilter(self._filter)
 
     def call(
         self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
@@ -107,9 +78,12 @@ class ExecutionApiClient:
     ) -> Any:  # fmt: skip
         """The decoded JSON answer. Transport failures and 502/503/504 (the API restarting, or its database
         unusable) are retried with ``core.outage``'s backoff for ``retry_seconds``, then raised."""
+        if body is not None:
+            content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        payload = content.encode() if content is not None else None
         try:
             return retry_through_outage(
-                lambda: self._once(method, path, params=params, body=body, content=content),
+                lambda: self._once(method, path, params=params, payload=payload),
                 window=self._retry_seconds,
                 retryable=lambda exc: isinstance(exc, _Unavailable),
                 on_retry=lambda exc, pause, failures: _log_retry(path, exc, pause, failures),
@@ -119,24 +93,17 @@ class ExecutionApiClient:
                 f"the execution API at {self._url} stayed unusable for {self._retry_seconds:g} s: {exc}"
             ) from None
 
-    def _once(self, method: str, path: str, *, params: Any, body: Any, content: str | None) -> Any:
+    def _once(self, method: str, path: str, *, params: Any, payload: bytes | None) -> Any:
         with self._lock:
             headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
-        if content is not None:
+        if payload is not None:
             headers["Content-Type"] = "application/json"
         try:
-            response = self._http.request(
-                method,
-                path,
-                params=_params(params),
-                json=body,
-                content=content,
-                headers=headers,
-            )
-        except httpx.TransportError as exc:
-            raise _Unavailable(f"{type(exc).__name__}: {exc}") from None
-        if response.status_code in RETRYABLE_STATUS:
-            raise _Unavailable(f"HTTP {response.status_code}: {_detail(response)}")
+            response = self._http.request(method, path, params=_params(params), body=payload, headers=headers)
+        except TransportFailure as exc:
+            raise _Unavailable(str(exc)) from None
+        if response.status in RETRYABLE_STATUS:
+            raise _Unavailable(f"HTTP {response.status}: {_detail(response)}")
         if response.is_success:
             return response.json()
         raise _error_for(response)
@@ -148,24 +115,24 @@ def _log_retry(path: str, exc: BaseException, pause: float, failures: int) -> No
         log.warning("execution API call %s unanswered (%s); retrying in %.1f s", path, exc, pause)
 
 
-def _detail(response: httpx.Response) -> str:
+def _detail(response: Answer) -> str:
     try:
-        return str(response.json().get("detail") or response.reason_phrase)[:300]
-    except ValueError:
-        return response.reason_phrase
+        return str(response.json().get("detail") or response.reason)[:300]
+    except (ValueError, AttributeError):
+        return response.reason
 
 
 def _params(params: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if params is None else {k: v for k, v in params.items() if v is not None}
 
 
-def _error_for(response: httpx.Response) -> TradewindError:
+def _error_for(response: Answer) -> TradewindError:
     try:
-        detail = str(response.json().get("detail") or response.reason_phrase)
-    except ValueError:
-        detail = response.text[:500] or response.reason_phrase
-    status = response.status_code
-    detail = f"{response.request.method} {response.request.url.path}: {detail}"
+        detail = str(response.json().get("detail") or response.reason)
+    except (ValueError, AttributeError):
+        detail = response.text[:500] or response.reason
+    status = response.status
+    detail = f"{response.method} {response.path}: {detail}"
     if status == 401:
         return AuthenticationError(f"the execution API refused the task token: {detail}")
     if status == 403:

@@ -16,8 +16,13 @@ FORK_PRELOAD = (
     "tradewind.runner.fork_preload",
     "tradewind.runner.run_workload",
     "tradewind.runner.api_channel",
+    "tradewind.runner.api_transport",
+    "http.client",
+    # The codec of host names, imported at a process's first connection otherwise (~1.5 ms a try).
+    "encodings.idna",
+    # Task code's HTTP client (the http provider's hooks); it imports its transport lazily, at the first
+    # client: ~35 ms a try would otherwise pay.
     "httpx",
-    # httpx imports its transport lazily, at the first client: ~35 ms a try would otherwise pay.
     "httpcore",
     "tradewind.sdk.templating",
     "tradewind.sdk.operators.python",
@@ -47,9 +52,15 @@ def import_dag_file_ahead(settings: Settings, dag_rel_path: str) -> bool:
     every try forked from this process. False when it is missing or fails to import (each try then imports it
     and reports why in its log)."""
     from tradewind.plugins.user_code import prepare_for_user_code
+    from tradewind.runner.api_transport import shared_ssl_context
     from tradewind.runner.imported_dag_files import import_ahead
+    from tradewind.runner.secrets_masking import settings_secrets
 
     prepare_for_user_code(settings)  # as the try would before its import: Airflow's names, plugins
+    # What every try would otherwise work out again: the secrets of its settings, and a TLS context.
+    settings_secrets(settings)
+    if settings.execution_api.url.startswith("https"):
+        shared_ssl_context()
     return import_ahead(Path(settings.dags_folder) / dag_rel_path, dags_folder=settings.dags_folder)
 
 

@@ -16,7 +16,14 @@ from pydantic import BaseModel, SecretStr
 from tradewind.config.settings import Settings
 from tradewind.core.redaction import MASK, is_sensitive_name, redact, url_secrets
 
-__all__ = ["MASK", "SecretsMasker", "connection_secrets", "is_sensitive_name", "masker_for_environment"]
+__all__ = [
+    "MASK",
+    "SecretsMasker",
+    "connection_secrets",
+    "is_sensitive_name",
+    "masker_for_environment",
+    "settings_secrets",
+]
 
 #: Shorter values would mask ordinary words everywhere.
 MIN_SECRET_LENGTH = 4
@@ -30,12 +37,18 @@ _PLAIN_VALUES = frozenset({"true", "false", "yes", "no", "none", "null", "on", "
 
 
 class SecretsMasker:
-    """Known secret values, replaced by ``***`` wherever they appear. Safe to use from several threads."""
+    """Known secret values, replaced by ``***`` wherever they appear. Safe to use from several threads.
+
+    The pattern is compiled at the first redaction after a secret was added, not at each addition: a try's
+    masker learns dozens of values before its first log line (compiling the alternation each time cost
+    several milliseconds of every try)."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self._secrets: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        #: Secrets were added since ``_pattern`` was compiled.
+        self._stale = False
         for secret in secrets:
             self.add(secret)
 
@@ -52,16 +65,22 @@ class SecretsMasker:
         if not isinstance(secret, str) or len(secret) < MIN_SECRET_LENGTH:
             return
         with self._lock:
-            if secret in self._secrets:
-                return
-            self._secrets.add(secret)
-            # Longest first, so a secret containing another is masked whole.
-            ordered = sorted(self._secrets, key=len, reverse=True)
-            self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
+            if secret not in self._secrets:
+                self._secrets.add(secret)
+                self._stale = True
 
     def redact_text(self, text: str) -> str:
-        pattern = self._pattern
+        pattern = self._compiled() if self._stale else self._pattern
         return text if pattern is None else pattern.sub(MASK, text)
+
+    def _compiled(self) -> re.Pattern[str] | None:
+        with self._lock:
+            if self._stale:
+                # Longest first, so a secret containing another is masked whole.
+                ordered = sorted(self._secrets, key=len, reverse=True)
+                self._pattern = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
+                self._stale = False
+            return self._pattern
 
     def redact(self, value: Any, name: str | None = None) -> Any:
         """A copy of ``value`` with secrets masked; everything under a sensitive ``name`` is masked whole."""
@@ -85,9 +104,26 @@ def masker_for_environment(settings: Settings | None = None) -> SecretsMasker:
     for name, value in os.environ.items():
         _add_named(masker, name, value)
     if settings is not None:
-        _add_settings(masker, settings)
-        masker.add(url_secrets(settings.database_url))
+        masker.add(settings_secrets(settings))
     return masker
+
+
+#: The last settings object ``settings_secrets`` read, and what it found.
+_known_settings: tuple[Settings, list[str]] | None = None
+
+
+def settings_secrets(settings: Settings) -> list[str]:
+    """Every secret of ``settings`` (its SecretStr values and the passwords of its URLs). Remembered for the
+    same object: a warm parent reads them once and every try forked from it starts knowing them (walking
+    every section cost a few milliseconds of each try)."""
+    global _known_settings
+    known = _known_settings
+    if known is None or known[0] is not settings:
+        found: list[str] = []
+        _add_settings(found, settings)
+        found.extend(url_secrets(settings.database_url))
+        known = _known_settings = (settings, found)
+    return known[1]
 
 
 def connection_secrets(fields: Mapping[str, Any]) -> list[str]:
@@ -118,7 +154,10 @@ def _sensitive_values(value: Any, sensitive: bool = False) -> list[str]:
 
 
 def _add_named(masker: SecretsMasker, name: str, value: str) -> None:
-    masker.add(url_secrets(value))
+    if (
+        ":" in value
+    ):  # else no URL: no scheme, no password (urlsplit of every variable cost more than the rest)
+        masker.add(url_secrets(value))
     if name.upper().startswith(CONNECTION_ENV_PREFIXES) and value.lstrip().startswith("{"):
         with suppress(ValueError):
             fields = json.loads(value)
@@ -132,14 +171,14 @@ def _add_named(masker: SecretsMasker, name: str, value: str) -> None:
         masker.add(value)
 
 
-def _add_settings(masker: SecretsMasker, section: BaseModel) -> None:
+def _add_settings(found: list[str], section: BaseModel) -> None:
     for name in type(section).model_fields:
         value = getattr(section, name)
         if isinstance(value, SecretStr):
             secret = value.get_secret_value()
-            masker.add(secret)
-            masker.add(url_secrets(secret))  # a URL's password may be printed without the rest
+            found.append(secret)
+            found.extend(url_secrets(secret))  # a URL's password may be printed without the rest
         elif isinstance(value, BaseModel):
-            _add_settings(masker, value)
-        elif isinstance(value, str):
-            masker.add(url_secrets(value))
+            _add_settings(found, value)
+        elif isinstance(value, str) and ":" in value:
+            found.extend(url_secrets(value))

@@ -8,11 +8,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from tradewind.core.keys import TaskInstanceKey
-from tradewind.core.states import TaskInstanceState
+from tradewind.core.serialized_dag import SerializedDag
 from tradewind.core.workload import ExecuteTask
 from tradewind.scheduler.try_workload import workload_for
-from tradewind.store import pools, scheduling, task_instances
+from tradewind.store import pools, scheduling
 from tradewind.store.scheduling import ALL_RUNS, DispatchCandidate, RunScope
 from tradewind.store.serialized_dag_cache import SerializedDagCache
 
@@ -43,11 +42,14 @@ def select_and_queue(
         return []
     per_dag, per_pool = scheduling.active_task_counts(session=session)
     pool_slots = {p.name: p.slots for p in pools.list_pools(session=session)}
-    workloads: list[ExecuteTask] = []
+    chosen: list[tuple[DispatchCandidate, SerializedDag]] = []
+    dags: dict[str, SerializedDag | None] = {}
     for ti in candidates:
-        if len(workloads) >= limits.open_slots:
+        if len(chosen) >= limits.open_slots:
             break
-        sdag = cache.find(session, ti.dag_id)
+        if ti.dag_id not in dags:
+            dags[ti.dag_id] = cache.find(session, ti.dag_id)
+        sdag = dags[ti.dag_id]
         if sdag is None or ti.task_id not in sdag.task_dict:
             continue
         if per_dag.get(ti.dag_id, 0) >= sdag.max_active_tasks:
@@ -58,38 +60,35 @@ def select_and_queue(
             continue
         if per_pool.get(ti.pool, 0) + ti.pool_slots > total:
             continue
-        try_number = _next_try_number(ti)
-        if not _queue(session, ti, limits, now):
-            continue
         per_dag[ti.dag_id] = per_dag.get(ti.dag_id, 0) + 1
         per_pool[ti.pool] = per_pool.get(ti.pool, 0) + ti.pool_slots
-        workloads.append(workload_for(ti, sdag, try_number=try_number))
-    return workloads
+        chosen.append((ti, sdag))
+    queued = _queue(session, [ti for ti, _ in chosen], limits, now)
+    return [workload_for(ti, sdag, try_number=_next_try_number(ti)) for ti, sdag in chosen if ti.id in queued]
 
 
-def _queue(session: Session, ti: DispatchCandidate, limits: Limits, now: datetime) -> bool:
-    return task_instances.transition(
-        session=session,
-        key=TaskInstanceKey.of(ti),
-        expected=TaskInstanceState.SCHEDULED,
-        target=TaskInstanceState.QUEUED,
-        try_number=ti.try_number,
-        values={
-            "try_number": _next_try_number(ti),
-            "next_poke_at": None,
-            "queued_at": now,
-            "executor": limits.executor_name,
-            "queued_by_job_id": limits.job_id,
-            "state_reason": None,
-            "external_executor_id": None,
-            "hostname": None,
-            "pid": None,
-            "start_date": None,
-            "end_date": None,
-            "duration": None,
-            "last_heartbeat_at": None,
-        },
-    )
+def _queue(session: Session, chosen: list[DispatchCandidate], limits: Limits, now: datetime) -> set[int]:
+    """Queue ``chosen`` in at most two statements (tries going on keep their number); the ids queued. The
+    candidates are locked (PostgreSQL) or the write lock is held (SQLite): all of them are, in practice."""
+    values = {
+        "next_poke_at": None,
+        "queued_at": now,
+        "executor": limits.executor_name,
+        "queued_by_job_id": limits.job_id,
+        "state_reason": None,
+        "external_executor_id": None,
+        "hostname": None,
+        "pid": None,
+        "start_date": None,
+        "end_date": None,
+        "duration": None,
+        "last_heartbeat_at": None,
+    }
+    queued: set[int] = set()
+    for new_try in (True, False):
+        tries = [(ti.id, ti.try_number) for ti in chosen if (_next_try_number(ti) > ti.try_number) == new_try]
+        queued |= scheduling.queue_candidates(session=session, tries=tries, new_try=new_try, values=values)
+    return queued
 
 
 def _next_try_number(ti: DispatchCandidate) -> int:

@@ -20,6 +20,7 @@ from tradewind.sdk.errors import TaskExecutionError
 from tradewind.sdk.trigger_rule import Decision, UpstreamCounts, evaluate_trigger_rule
 from tradewind.store import dag_callback_requests as dag_callbacks
 from tradewind.store import dag_runs, scheduling, task_instances
+from tradewind.store.run_progress import RunProgress, run_progress
 from tradewind.store.scheduling import ALL_RUNS, PlannedTi, RunScope
 from tradewind.store.serialized_dag_cache import SerializedDagCache
 from tradewind.store.tables import DagRunModel
@@ -64,19 +65,39 @@ def plan_runs(
 ) -> PlanStats:
     stats = PlanStats()
     runs = scheduling.running_runs(session=session, scope=scope)
-    tis = scheduling.task_instances_of_runs(session=session, runs=runs)
-    grouped: dict[tuple[str, str], list[PlannedTi]] = defaultdict(list)
-    for ti in tis:
-        grouped[(ti.dag_id, ti.run_id)].append(ti)
+    progress = run_progress(session=session, runs=runs)
+    to_plan: list[tuple[DagRunModel, SerializedDag]] = []
     for run in runs:
         sdag = cache.find(session, run.dag_id)
         if sdag is None:
             log.warning("DAG %s of run %s is gone; failing the run", run.dag_id, run.run_id)
             _finish(session, run, DagRunState.FAILED, now, stats, sdag=None, reason="dag_gone")
             continue
-        _plan_run(session, run, sdag, grouped[(run.dag_id, run.run_id)], now, stats, terminate)
+        if not _nothing_to_decide(run, sdag, progress.get((run.dag_id, run.run_id)), now):
+            to_plan.append((run, sdag))
         run.last_scheduling_decision = now
+    tis = scheduling.task_instances_of_runs(session=session, runs=[run for run, _ in to_plan])
+    grouped: dict[tuple[str, str], list[PlannedTi]] = defaultdict(list)
+    for ti in tis:
+        grouped[(ti.dag_id, ti.run_id)].append(ti)
+    for run, sdag in to_plan:
+        _plan_run(session, run, sdag, grouped[(run.dag_id, run.run_id)], now, stats, terminate)
     return stats
+
+
+def _nothing_to_decide(
+    run: DagRunModel, sdag: SerializedDag, progress: RunProgress | None, now: datetime
+) -> bool:
+    """Whether planning the run would change nothing: every instance is waiting on its try (scheduled,
+    queued, running, deferred), none is left to decide or to end, its tasks are the DAG's own, and it has
+    not timed out. Such a run's instances are not read at all."""
+    return (
+        progress is not None
+        and progress.to_plan == 0
+        and progress.unfinished > 0
+        and progress.task_ids == sdag.task_dict.keys()
+        and not _timed_out(run, sdag, now)
+    )
 
 
 def _plan_run(

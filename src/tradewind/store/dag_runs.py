@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -101,21 +102,9 @@ class RunOfTry:
 
 def run_of_try(*, session: Session, dag_id: str, run_id: str) -> RunOfTry:
     """The run's fields a try's context needs and where its DAG's file is, in one query."""
-    stmt = (
-        select(
-            DagRunModel.run_type,
-            DagRunModel.logical_date,
-            DagRunModel.data_interval_start,
-            DagRunModel.data_interval_end,
-            DagRunModel.start_date,
-            DagRunModel.conf,
-            DagModel.fileloc,
-            DagModel.relative_fileloc,
-        )
-        .join(DagModel, DagModel.dag_id == DagRunModel.dag_id, isouter=True)
-        .where(DagRunModel.dag_id == dag_id, DagRunModel.run_id == run_id)
-    )
-    row = session.execute(stmt).one_or_none()
+    stmt = _run_of_try_statement()
+    params = {"dag_id": dag_id, "run_id": run_id}
+    row = session.execute(stmt, params).one_or_none()
     if row is None:
         raise NotFoundError(f"DAG {dag_id!r} has no run {run_id!r}", kind="dag_run", ident=run_id)
     if row.fileloc is None:
@@ -129,6 +118,25 @@ def run_of_try(*, session: Session, dag_id: str, run_id: str) -> RunOfTry:
         conf=dict(row.conf or {}),
         fileloc=row.fileloc,
         relative_fileloc=row.relative_fileloc,
+    )
+
+
+@functools.cache
+def _run_of_try_statement() -> Select[Any]:
+    """Built once: it runs at every claim, and building it cost more than running it."""
+    return (
+        select(
+            DagRunModel.run_type,
+            DagRunModel.logical_date,
+            DagRunModel.data_interval_start,
+            DagRunModel.data_interval_end,
+            DagRunModel.start_date,
+            DagRunModel.conf,
+            DagModel.fileloc,
+            DagModel.relative_fileloc,
+        )
+        .join(DagModel, DagModel.dag_id == DagRunModel.dag_id, isouter=True)
+        .where(DagRunModel.dag_id == bindparam("dag_id"), DagRunModel.run_id == bindparam("run_id"))
     )
 
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import DagRunState, TaskInstanceState, ti_state_or_none
+from tradewind.core.transitions import check_ti_transition
 from tradewind.store.tables import DagModel, DagRunModel, JobModel, TaskInstanceModel
 
 
@@ -169,8 +170,9 @@ def running_runs(*, session: Session, scope: RunScope = ALL_RUNS, limit: int = 2
 
 @dataclass(frozen=True, slots=True)
 class PlannedTi:
-    """The columns of a task instance that planning reads: every tick reads every instance of every running
-    run, and a plain row costs a fraction of an ORM object (a fifth of the columns, no identity map)."""
+    """The columns of a task instance that planning reads: a tick reads every instance of each run with
+    something to decide (``store.run_progress``), and a plain row costs a fraction of an ORM object (a fifth
+    of the columns, no identity map)."""
 
     id: int
     dag_id: str
@@ -299,6 +301,27 @@ def dispatch_candidates(
     return [DispatchCandidate(*row) for row in session.execute(_locked(stmt, session, TaskInstanceModel))]
 
 
+def queue_candidates(
+    *, session: Session, tries: Sequence[tuple[int, int]], new_try: bool, values: dict[str, Any]
+) -> set[int]:
+    """Move scheduled task instances ``tries`` ((id, try number read)) to queued in one UPDATE, at a new try
+    (``new_try``: try_number + 1) or at the same one; ``values`` are further columns. Returns the ids moved: a
+    row no longer scheduled at that try number is left alone (another scheduler, or a user, moved it)."""
+    if not tries:
+        return set()
+    check_ti_transition(TaskInstanceState.SCHEDULED, TaskInstanceState.QUEUED)
+    ti = TaskInstanceModel
+    try_number = ti.try_number + 1 if new_try else ti.try_number
+    stmt = (
+        update(ti)
+        .where(tuple_(ti.id, ti.try_number).in_(list(tries)), ti.state == TaskInstanceState.SCHEDULED.value)
+        .values(state=TaskInstanceState.QUEUED.value, try_number=try_number, **values)
+        .returning(ti.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return set(session.scalars(stmt))
+
+
 def active_task_counts(*, session: Session) -> tuple[dict[str, int], dict[str, int]]:
     """(queued+running tries per DAG, queued+running pool slots per pool)."""
     active = [TaskInstanceState.QUEUED, TaskInstanceState.RUNNING]
@@ -407,29 +430,34 @@ def expand_mapped(
         .where(TaskInstanceModel.id == placeholder.id, TaskInstanceModel.map_index == -1)
         .values(map_index=0, state=state, scheduled_at=scheduled_at)
     )
-    source = session.get_one(TaskInstanceModel, placeholder.id)
-    created = []
-    for index in range(1, length):
-        ti = TaskInstanceModel(
-            dag_id=source.dag_id,
-            run_id=source.run_id,
-            task_id=source.task_id,
-            map_index=index,
-            state=state,
-            try_number=0,
-            max_tries=source.max_tries,
-            operator=source.operator,
-            pool=source.pool,
-            pool_slots=source.pool_slots,
-            queue=source.queue,
-            priority_weight=source.priority_weight,
-            scheduled_at=scheduled_at,
-        )
-        session.add(ti)
-        created.append(ti)
-    session.flush()
     first = replace(placeholder, map_index=0, state=state)
-    return first, [PlannedTi.of(ti) for ti in created]
+    if length <= 1:
+        return first, []
+    # Plain rows in one multi-row INSERT, no ORM objects: a mapped task may expand to thousands of instances.
+    ti = TaskInstanceModel
+    copied = (ti.max_tries, ti.operator, ti.pool, ti.pool_slots, ti.queue, ti.priority_weight)
+    source = session.execute(select(*copied).where(ti.id == placeholder.id)).one()._asdict()
+    common = {
+        "dag_id": placeholder.dag_id,
+        "run_id": placeholder.run_id,
+        "task_id": placeholder.task_id,
+        "state": state.value if state is not None else None,
+        "try_number": 0,
+        "scheduled_at": scheduled_at,
+        **source,
+    }
+    session.execute(insert(ti), [{**common, "map_index": index} for index in range(1, length)])
+    stmt = (
+        select(*_PLANNING_COLUMNS)
+        .where(
+            ti.dag_id == placeholder.dag_id,
+            ti.run_id == placeholder.run_id,
+            ti.task_id == placeholder.task_id,
+            ti.map_index > 0,
+        )
+        .order_by(ti.map_index)
+    )
+    return first, [PlannedTi(*row) for row in session.execute(stmt)]
 
 
 def get_task_instance_rows(

@@ -54,6 +54,24 @@ def test_structured_secrets_register_each_string() -> None:
     assert masker.redact_text("admin-user:p4ssw0rd") == f"{MASK}:{MASK}"
 
 
+def test_a_secret_learned_after_lines_were_masked_is_masked_from_then_on() -> None:
+    masker = SecretsMasker(["first-secret"])
+    assert masker.redact_text("first-secret second-secret") == f"{MASK} second-secret"
+    masker.add("second-secret")  # e.g. a connection's password, read by the task while it runs
+    assert masker.redact_text("first-secret second-secret") == f"{MASK} {MASK}"
+
+
+def test_each_settings_object_is_masked_with_its_own_secrets(
+    tw_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRADEWIND__WEBSERVER__SECRET_KEY", "first-key-0000")
+    first = load_settings()
+    assert masker_for_environment(first).redact_text("first-key-0000") == MASK
+    monkeypatch.delenv("TRADEWIND__WEBSERVER__SECRET_KEY")  # the next key is known only to its settings
+    second = load_settings(webserver={"secret_key": "second-key-1111"})
+    assert masker_for_environment(second).redact_text("second-key-1111") == MASK
+
+
 def test_the_task_log_masker_knows_the_secrets_of_the_environment_and_settings(
     tw_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

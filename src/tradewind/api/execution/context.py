@@ -23,6 +23,8 @@ class ExecutionContext:
     secrets: SecretsChain | None = None
 
 
-def execution_context(request: Request) -> ExecutionContext:
+async def execution_context(request: Request) -> ExecutionContext:
+    """A coroutine: FastAPI runs a plain function dependency in its thread pool, a hand-off costing more than
+    this attribute read."""
     ctx: ExecutionContext = request.app.state.execution
     return ctx
