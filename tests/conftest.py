@@ -13,8 +13,9 @@ from sqlalchemy import Engine
 from tradewind.config.settings import Settings, load_settings
 from tradewind.store.engine import make_engine
 
-# The container image fixture (`tradewind_image`) for any test that runs the image.
-pytest_plugins = ["tests.container_image"]
+# The container image fixture (`tradewind_image`) for any test that runs the image; the opt-in cost report
+# (TRADEWIND_TEST_COST_REPORT=path.json, tests/cpu_accounting.py).
+pytest_plugins = ["tests.container_image", "tests.cpu_accounting"]
 
 POSTGRES_ADMIN_URL = os.environ.get("TRADEWIND_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -19,7 +19,7 @@ from tests.conformance.airflow_examples import Report, run_conformance
 FILES_PARSED_FLOOR = 60
 RUNS_SUCCEEDED_SHARE_FLOOR = 0.95
 EXAMPLE_FILES = 67
-#: The module's first test pays for the whole report (about 80 `dags test` processes, two at a time): about
+#: The module's first test pays for the whole report (about 80 `dags test` processes, four at a time): about
 #: three minutes on a quiet 2-core machine, over five when other work keeps the cores busy. The suite's
 #: default per-test timeout (300 s) is for one test's own work, so this module gets its own bound.
 pytestmark = pytest.mark.timeout(1200)
