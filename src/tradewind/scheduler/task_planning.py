@@ -381,17 +381,19 @@ def _finish(
     """End the run, and ask the DAG processor for the DAG's on_success/on_failure callback if it has one
     (in the same transaction: the request exists exactly when the run ended). ``reason`` is what the callback
     sees as context["reason"], as in Airflow: success, task_failure or timed_out."""
+    latest = dag_runs.latest_task_end(session=session, dag_id=run.dag_id, run_id=run.run_id)
+    end = max(now, latest) if latest is not None else now
     if dag_runs.set_dag_run_state(
         session=session,
         dag_id=run.dag_id,
         run_id=run.run_id,
         expected=DagRunState.RUNNING,
         target=target,
-        now=now,
+        now=end,
     ):
         stats.finished_runs.append((run.dag_id, run.run_id, target))
         if run.start_date is not None:
-            stats.run_durations.append((run.dag_id, str(target), (now - run.start_date).total_seconds()))
+            stats.run_durations.append((run.dag_id, str(target), (end - run.start_date).total_seconds()))
         log.info("DAG run %s of %s finished: %s", run.run_id, run.dag_id, target)
         wanted = sdag is not None and (
             sdag.has_on_success_callback if target == DagRunState.SUCCESS else sdag.has_on_failure_callback

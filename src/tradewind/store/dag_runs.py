@@ -18,7 +18,7 @@ from tradewind.core.transitions import check_dag_run_transition
 from tradewind.sdk.errors import ConflictError, NotFoundError
 from tradewind.sdk.schedules import DataInterval
 from tradewind.store.ordering import order_clauses
-from tradewind.store.tables import DagModel, DagRunModel
+from tradewind.store.tables import DagModel, DagRunModel, TaskInstanceModel
 
 ACTIVE_RUN_STATES: frozenset[DagRunState] = frozenset({DagRunState.QUEUED, DagRunState.RUNNING})
 RUN_ORDER_COLUMNS = ("logical_date", "start_date", "end_date", "queued_at", "run_id", "state", "id")
@@ -216,6 +216,18 @@ def set_dag_run_state(
         .execution_options(synchronize_session="fetch")
     )
     return session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+
+
+def latest_task_end(*, session: Session, dag_id: str, run_id: str) -> datetime | None:
+    """The latest end of the run's task instances: a run ends no earlier than its last try. A tick's clock
+    reads its start, and a runner may record its try's end (through the execution API) while that tick
+    plans the run."""
+    latest = session.scalar(
+        select(func.max(TaskInstanceModel.end_date)).where(
+            TaskInstanceModel.dag_id == dag_id, TaskInstanceModel.run_id == run_id
+        )
+    )
+    return as_utc(latest) if latest is not None else None
 
 
 def previous_successful_run(*, session: Session, dag_id: str, before: datetime) -> DagRunModel | None:

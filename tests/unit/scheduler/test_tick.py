@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.unit.scheduler.twins import START, RecordingExecutor, make_dag, store_dag
-from tradewind.core.clock import FrozenClock
+from tradewind.core.clock import FrozenClock, as_utc
 from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.states import DagRunState, TaskInstanceState
@@ -83,6 +83,24 @@ def test_chain_runs_in_order_and_run_succeeds(
     scheduler.tick(clock.now())
     assert order == ["a", "b", "c"]
     assert run_state(sessions, "chain", run_id) == DagRunState.SUCCESS
+
+
+def test_a_run_ends_no_earlier_than_its_last_try(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    """A tick's clock reads its start; a runner may record its try's end while that tick plans the run. The
+    run's end (its trace span, its duration) must still not come before its tries' ends."""
+    store_dag(sessions, make_dag("late", {"a": []}))
+    run_id = trigger(sessions, "late")
+    scheduler.tick(clock.now())
+    [w] = executor.take()
+    ended = clock.now() + timedelta(seconds=5)
+    act_as_runner(sessions, w, TaskInstanceState.SUCCESS, now=ended)
+    scheduler.tick(clock.now())
+    with sessions() as session:
+        run = dag_runs.get_dag_run(session=session, dag_id="late", run_id=run_id)
+        assert run.state == DagRunState.SUCCESS
+        assert run.end_date is not None and as_utc(run.end_date) == ended
 
 
 def test_failure_propagates_upstream_failed_and_fails_the_run(
