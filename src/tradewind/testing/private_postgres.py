@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 BIN = Path("/usr/lib/postgresql/15/bin")
@@ -24,6 +25,17 @@ _CONFIG = (
     "listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\n"
     "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 300\n"
 )
+
+
+@contextlib.contextmanager
+def running_server() -> Iterator[PrivatePostgres]:
+    """A started private server, destroyed (stopped, its folder removed) on the way out."""
+    server = PrivatePostgres()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.destroy()
 
 
 def available() -> bool:

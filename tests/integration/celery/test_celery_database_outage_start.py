@@ -15,7 +15,7 @@ from tests.integration.celery.celery_harness import Broker, StartWorker
 from tests.integration.scheduler.conftest import Deployment
 from tests.waiting import wait_for
 
-from tradewind.testing.private_postgres import PrivatePostgres, available
+from tradewind.testing.private_postgres import PrivatePostgres, available, running_server
 
 pytestmark = [
     pytest.mark.redis,
@@ -35,12 +35,8 @@ with DAG("outage_start", schedule=None, start_date=datetime(2026, 1, 1)):
 
 @pytest.fixture
 def server() -> Iterator[PrivatePostgres]:
-    pg = PrivatePostgres()
-    pg.start()
-    try:
+    with running_server() as pg:
         yield pg
-    finally:
-        pg.destroy()
 
 
 def test_a_celery_worker_and_scheduler_started_during_an_outage_run_tries_once_the_database_is_back(

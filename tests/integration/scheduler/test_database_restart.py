@@ -20,7 +20,7 @@ from tests.conftest import tw_home as _tw_home  # noqa: F401 - the fixture is us
 from tests.integration.scheduler.conftest import Deployment
 from tests.waiting import wait_for
 from tradewind.store.tables import TaskInstanceModel
-from tradewind.testing.private_postgres import PrivatePostgres, available
+from tradewind.testing.private_postgres import PrivatePostgres, available, running_server
 
 pytestmark = [
     pytest.mark.postgres,
@@ -42,12 +42,8 @@ with DAG("batch", schedule=None, start_date=datetime(2026, 1, 1)):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[PrivatePostgres]:
-    pg = PrivatePostgres()
-    pg.start()
-    try:
+    with running_server() as pg:
         yield pg
-    finally:
-        pg.destroy()
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from tradewind.store import jobs, users
 from tradewind.store.engine import make_engine, transaction
 from tradewind.store.migrate import HEAD_REVISION, current_revision
 from tradewind.store.tables import DagModel, UserModel
-from tradewind.testing.private_postgres import PrivatePostgres, available
+from tradewind.testing.private_postgres import PrivatePostgres, available, running_server
 
 pytestmark = [
     pytest.mark.postgres,
@@ -48,12 +48,8 @@ with DAG("after_outage", schedule=None, start_date=datetime(2026, 1, 1)):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[PrivatePostgres]:
-    pg = PrivatePostgres()
-    pg.start()
-    try:
+    with running_server() as pg:
         yield pg
-    finally:
-        pg.destroy()
 
 
 def _url(server: PrivatePostgres, database: str) -> str:
