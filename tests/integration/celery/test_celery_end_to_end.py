@@ -139,21 +139,26 @@ with DAG("killable", schedule=None, start_date=datetime(2026, 1, 1)):
 """
 
 
-def test_a_worker_sigkilled_mid_task_fails_the_try_and_the_retry_runs_elsewhere(
-    deployment: Deployment, redis_broker: Broker, start_worker: StartWorker
-) -> None:
-    broker = redis_broker
+def _kill_worker_a_mid_try(deployment: Deployment, broker: Broker, start_worker: StartWorker) -> str:
+    """Trigger ``killable`` with worker a alone on its queue, start worker b once try 1 runs on a, then
+    SIGKILL a; returns the run's id."""
     queue = broker.queue("work")
     deployment.write_dag("killable", KILLABLE.format(queue=queue))
     deployment.parse()
     doomed = _worker(start_worker, broker, deployment, "a", [queue], concurrency=1)
     deployment.start_scheduler()
-    run_id = deployment.tw("dags", "trigger", "killable").stdout.strip()
+    run_id = str(deployment.tw("dags", "trigger", "killable").stdout.strip())
     wait_for(lambda: "try 1 on a" in _log(deployment, "killable", "long", run_id), timeout=60,
-               what="try 1 to run on worker a", details=deployment.dump_logs)
+             what="try 1 to run on worker a", details=deployment.dump_logs)  # fmt: skip
     _worker(start_worker, broker, deployment, "b", [queue], concurrency=1)
-
     os.kill(doomed.proc.pid, signal.SIGKILL)
+    return run_id
+
+
+def test_a_worker_sigkilled_mid_task_fails_the_try_and_the_retry_runs_elsewhere(
+    deployment: Deployment, redis_broker: Broker, start_worker: StartWorker
+) -> None:
+    run_id = _kill_worker_a_mid_try(deployment, redis_broker, start_worker)
 
     assert deployment.wait_run("killable", run_id, timeout=90) == "success", deployment.dump_logs()
     ti = _ti(deployment, "killable", run_id, "long")
@@ -167,19 +172,8 @@ def test_a_try_lost_with_its_worker_gives_back_its_executor_slot(
     """With room for one try at a time (core.parallelism = 1), the try of a SIGKILLed worker must not keep
     its slot: the broker keeps its message unacknowledged (visibility_timeout, 6 h by default) and Celery
     never reports it ended, but its runner recorded it up for retry, so the retry is dispatched at once."""
-    broker = redis_broker
-    queue = broker.queue("work")
     deployment.env["TRADEWIND__CORE__PARALLELISM"] = "1"
-    deployment.write_dag("killable", KILLABLE.format(queue=queue))
-    deployment.parse()
-    doomed = _worker(start_worker, broker, deployment, "a", [queue], concurrency=1)
-    deployment.start_scheduler()
-    run_id = deployment.tw("dags", "trigger", "killable").stdout.strip()
-    wait_for(lambda: "try 1 on a" in _log(deployment, "killable", "long", run_id), timeout=60,
-             what="try 1 to run on worker a", details=deployment.dump_logs)
-    _worker(start_worker, broker, deployment, "b", [queue], concurrency=1)
-
-    os.kill(doomed.proc.pid, signal.SIGKILL)
+    run_id = _kill_worker_a_mid_try(deployment, redis_broker, start_worker)
 
     assert deployment.wait_run("killable", run_id, timeout=90) == "success", deployment.dump_logs()
     assert "try 2 on b" in _log(deployment, "killable", "long", run_id, try_number=2)
