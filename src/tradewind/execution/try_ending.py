@@ -15,6 +15,9 @@ from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.retries import failed_try_end
 from tradewind.core.serialized_dag import SerializedTask
 from tradewind.core.states import TaskInstanceState, ti_state_label, ti_state_or_none
+from tradewind.core.transitions import check_ti_transition
+from tradewind.execution import try_rows
+from tradewind.sdk.errors import NotFoundError
 from tradewind.sdk.retry_policy import RetryDecision
 from tradewind.store import assets, task_history, task_instances
 from tradewind.store.tables import TaskInstanceModel
@@ -87,8 +90,63 @@ def end_try(
     return end
 
 
+def end_reported_try(
+    *,
+    session: Session,
+    key: TaskInstanceKey,
+    try_number: int,
+    outcome: str,
+    task: Callable[[], SerializedTask | None],
+    now: datetime,
+    reason: str | None = None,
+    decision: RetryDecision | None = None,
+    rendered_fields: dict[str, Any] | None = None,
+    asset_events: Sequence[Mapping[str, Any]] = (),
+) -> TryEnd | TakenAway:
+    """``end_try`` for a runner's report of its running try ``try_number``, in three prebuilt statements
+    (``try_rows``: read, compare-and-set, history) instead of an ORM object. The same decision, columns and
+    history row; a try someone else moved (or at another try number) is TakenAway."""
+    row = try_rows.read_try_row(session, key)
+    if row is None:
+        raise NotFoundError(f"task instance {key} does not exist", kind="task_instance", ident=str(key))
+    current = ti_state_or_none(row.state)
+    if row.try_number != try_number:
+        return TakenAway(f"{ti_state_label(current)} (now at try {row.try_number})")
+    if current is not TaskInstanceState.RUNNING:
+        return TakenAway(ti_state_label(current) if current is not None else "none")
+    end = _decide(row, outcome, task, now, reason, decision, True)
+    check_ti_transition(current, end.state)
+    start = row.start_date or now
+    values: dict[str, Any] = {
+        "rendered_fields": rendered_fields,
+        "end_date": now,
+        "duration": max(0.0, (now - start).total_seconds()),
+        "state_reason": end.reason,
+        "next_retry_at": end.next_retry_at,
+        **task_instances.DEFERRAL_CLEARED,
+    }
+    kept = try_rows.end_try_row(
+        session, key, try_number=try_number, expected=current.value, target=end.state.value, values=values
+    )
+    if kept is None:
+        moved = try_rows.read_try_row(session, key)
+        return TakenAway(ti_state_label(ti_state_or_none(moved.state if moved is not None else None)))
+    if try_number > 0:
+        try_rows.archive_row(session, {
+            "dag_id": key.dag_id, "run_id": key.run_id, "task_id": key.task_id, "map_index": key.map_index,
+            "try_number": try_number, "state": end.state.value, "start_date": kept.start_date,
+            "end_date": now, "duration": values["duration"], "hostname": kept.hostname,
+            "executor": kept.executor, "external_executor_id": kept.external_executor_id,
+            "state_reason": end.reason,
+        })  # fmt: skip
+    if end.state is TaskInstanceState.SUCCESS and asset_events:
+        source = assets.EventSource(key.dag_id, key.task_id, key.run_id, key.map_index)
+        assets.record_events(session=session, events=asset_events, source=source, now=now)
+    return end
+
+
 def _decide(
-    ti: TaskInstanceModel,
+    ti: Any,
     outcome: str,
     task: SerializedTask | Callable[[], SerializedTask | None] | None,
     now: datetime,
@@ -102,6 +160,7 @@ def _decide(
         return TryEnd(TaskInstanceState.SKIPPED, reason=reason)
     if outcome not in ("failed", "failed_no_retry"):
         raise ValueError(f"unknown try outcome {outcome!r}")
+    # ``ti``: anything with the try's ``try_number`` and ``max_tries`` (a model object or a row).
     if callable(task) and outcome == "failed" and allow_retry:
         task = task()
     if outcome == "failed_no_retry" or not allow_retry or not isinstance(task, SerializedTask):

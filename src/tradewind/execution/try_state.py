@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.serialized_dag import SerializedTask
 from tradewind.core.states import TaskInstanceState, ti_state_label, ti_state_or_none
+from tradewind.execution import try_rows
 from tradewind.execution.models import (
     ClaimedTry,
     DeferReport,
@@ -21,10 +22,10 @@ from tradewind.execution.models import (
     TryEnded,
     TryReport,
 )
-from tradewind.execution.try_ending import TakenAway, end_try
+from tradewind.execution.try_ending import TakenAway, end_reported_try
 from tradewind.sdk.errors import NotFoundError
 from tradewind.sdk.legacy_context import PreviousSuccess
-from tradewind.store import dag_runs, dags, scheduling, task_instances, task_reschedules, triggers, xcom
+from tradewind.store import dag_runs, dags, scheduling, task_instances, task_reschedules, triggers
 from tradewind.store.engine import transaction
 from tradewind.store.transient_errors import REQUEST_WINDOW, in_retried_transaction
 from tradewind.store.wakeup import TRIGGERER, ring
@@ -58,7 +59,7 @@ class TryState:
         )
 
     def _claim(self, session: Session, *, now: datetime, hostname: str, pid: int) -> ClaimedTry | Refusal:
-        # Three statements, no ORM objects (this runs once per try): the compare-and-set returning the
+        # Three prebuilt statements, no ORM objects (this runs once per try): the compare-and-set returning the
         # row's fields, the XCom clean-up, and the run with its DAG's file.
         row = task_instances.claim_queued(
             session=session,
@@ -86,13 +87,7 @@ class TryState:
             row = task_instances.ClaimedRow(ti.max_tries, ti.next_method, ti.next_kwargs)
         if row.next_method is None:
             # What an earlier try pushed must not be read as this try's output (a resumed try keeps its own).
-            xcom.delete_xcoms(
-                session=session,
-                dag_id=self.key.dag_id,
-                run_id=self.key.run_id,
-                task_ids=[self.key.task_id],
-                map_index=self.key.map_index,
-            )
+            try_rows.delete_try_xcoms(session, self.key)
         run = dag_runs.run_of_try(session=session, dag_id=self.key.dag_id, run_id=self.key.run_id)
         return ClaimedTry(
             dag_id=self.key.dag_id,
@@ -167,20 +162,16 @@ class TryState:
         )
 
     def _finish(self, session: Session, report: TryReport, *, now: datetime) -> TryEnded | TakenAway:
-        ti = task_instances.get_task_instance(session=session, key=self.key)
-        if ti.try_number != self.try_number:
-            return TakenAway(
-                f"{ti_state_label(ti_state_or_none(ti.state))} (now at try {ti.try_number})"
-            )
-        end = end_try(
+        end = end_reported_try(
             session=session,
-            ti=ti,
+            key=self.key,
+            try_number=self.try_number,
             outcome=report.outcome,
             task=lambda: self._stored_task(session),
             now=now,
             reason=report.reason,
             decision=report.decision(),
-            values={"rendered_fields": report.rendered_fields or None},
+            rendered_fields=report.rendered_fields or None,
             asset_events=report.asset_events,
         )
         if isinstance(end, TakenAway):

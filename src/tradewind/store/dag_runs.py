@@ -123,20 +123,22 @@ def run_of_try(*, session: Session, dag_id: str, run_id: str) -> RunOfTry:
 
 @functools.cache
 def _run_of_try_statement() -> Select[Any]:
-    """Built once: it runs at every claim, and building it cost more than running it."""
+    """Built once: it runs at every claim, and building it cost more than running it. On the tables, not the
+    mapped classes: a Core statement skips the ORM's compile and result steps."""
+    run, dag = DagRunModel.__table__.c, DagModel.__table__.c
     return (
         select(
-            DagRunModel.run_type,
-            DagRunModel.logical_date,
-            DagRunModel.data_interval_start,
-            DagRunModel.data_interval_end,
-            DagRunModel.start_date,
-            DagRunModel.conf,
-            DagModel.fileloc,
-            DagModel.relative_fileloc,
+            run.run_type,
+            run.logical_date,
+            run.data_interval_start,
+            run.data_interval_end,
+            run.start_date,
+            run.conf,
+            dag.fileloc,
+            dag.relative_fileloc,
         )
-        .join(DagModel, DagModel.dag_id == DagRunModel.dag_id, isouter=True)
-        .where(DagRunModel.dag_id == bindparam("dag_id"), DagRunModel.run_id == bindparam("run_id"))
+        .select_from(DagRunModel.__table__.outerjoin(DagModel.__table__, dag.dag_id == run.dag_id))
+        .where(run.dag_id == bindparam("dag_id"), run.run_id == bindparam("run_id"))
     )
 
 

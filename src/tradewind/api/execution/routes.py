@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from tradewind.api.execution.token_auth import Caller, caller, renew_if_due
 from tradewind.core.clock import utcnow
@@ -61,8 +62,15 @@ def _runtime(caller: Caller) -> DbRuntime:
 
 
 # -- the try's life-cycle ---------------------------------------------------------------------------------
-@router.post("/try/claim")
-def claim(body: ClaimRequest, who: Annotated[Caller, Depends(caller(S.CLAIM))]) -> ClaimAnswer:
+# Every try makes these calls (claim, finish; heartbeats while it runs): coroutines that hand their database
+# work to the thread pool once and answer the model's JSON as it stands. A plain function endpoint costs a
+# second hand-off to the pool, for FastAPI's validation of the returned model against itself.
+def _answer(model: BaseModel) -> Response:
+    """What FastAPI would answer for ``model`` as the response model (``dump_json``, by alias)."""
+    return Response(content=model.model_dump_json(by_alias=True), media_type="application/json")
+
+
+def _claim(body: ClaimRequest, who: Caller) -> ClaimAnswer:
     result = _state(who).claim(now=utcnow(), hostname=body.hostname, pid=body.pid)
     if isinstance(result, Refusal):
         return ClaimAnswer(refusal=result)
@@ -70,21 +78,34 @@ def claim(body: ClaimRequest, who: Annotated[Caller, Depends(caller(S.CLAIM))]) 
     return ClaimAnswer(claimed=result.model_copy(update={"token": token}))
 
 
-@router.post("/try/heartbeat")
-def heartbeat(who: Annotated[Caller, Depends(caller(S.RUN))]) -> HeartbeatAnswer:
+@router.post("/try/claim", response_model=ClaimAnswer)
+async def claim(body: ClaimRequest, who: Annotated[Caller, Depends(caller(S.CLAIM))]) -> Response:
+    return _answer(await run_in_threadpool(_claim, body, who))
+
+
+def _heartbeat(who: Caller) -> HeartbeatAnswer:
     taken_away = _state(who).heartbeat(now=utcnow())
     if taken_away is not None:
         return HeartbeatAnswer(taken_away=taken_away)
     return HeartbeatAnswer(token=renew_if_due(who))
 
 
-@router.post("/try/finish")
-def finish(report: TryReport, who: Annotated[Caller, Depends(caller(S.RUN))]) -> FinishAnswer:
+@router.post("/try/heartbeat", response_model=HeartbeatAnswer)
+async def heartbeat(who: Annotated[Caller, Depends(caller(S.RUN))]) -> Response:
+    return _answer(await run_in_threadpool(_heartbeat, who))
+
+
+def _finish(report: TryReport, who: Caller) -> FinishAnswer:
     end = _state(who).finish(report, now=utcnow())
     if isinstance(end, TakenAway):
         return FinishAnswer(taken_away=end.state)
     token = who.ctx.signer.issue(who.identity, S.ENDED)
     return FinishAnswer(ended=end.model_copy(update={"token": token}))
+
+
+@router.post("/try/finish", response_model=FinishAnswer)
+async def finish(report: TryReport, who: Annotated[Caller, Depends(caller(S.RUN))]) -> Response:
+    return _answer(await run_in_threadpool(_finish, report, who))
 
 
 @router.post("/try/reschedule")
