@@ -19,15 +19,22 @@ _FACTORIES = {
 
 
 def make_executor(
-    settings: Settings, *, launcher: TryLauncher | None, log_store: LogStore | None = None
+    settings: Settings,
+    *,
+    launcher: TryLauncher | None,
+    log_store: LogStore | None = None,
+    early_fork_server: bool = True,
 ) -> Executor:
     """``launcher``: what runs a try in a forked process (the CLI builds it from the runner); the local
     executor forks with it when ``core.fork_runner`` is on. ``log_store``: where the Kubernetes executor
-    uploads a try's log after adding its pod's output (the other executors' runners upload their own)."""
+    uploads a try's log after adding its pod's output (the other executors' runners upload their own).
+    ``early_fork_server``: the local executor starts its fork server with itself rather than at the first try."""
     name = settings.core.executor
     if name == "local":
         fork = launcher if settings.core.fork_runner else None
-        return LocalExecutor(settings.core.parallelism, settings=settings, launcher=fork)
+        return LocalExecutor(
+            settings.core.parallelism, settings=settings, launcher=fork, early_fork_server=early_fork_server
+        )
     target = _FACTORIES.get(name)
     if target is None:
         raise ConfigError(f"unknown executor {name!r} (core.executor)", key="core.executor")

@@ -138,8 +138,12 @@ class LocalExecutor(Executor):
         settings: Settings,
         launcher: TryLauncher | None,
         env: dict[str, str] | None = None,
+        early_fork_server: bool = True,
     ) -> None:
         super().__init__(parallelism)
+        #: Start the fork server with the executor (the first try does not wait for it), or at the first try
+        #: (`tradewind standalone`: an idle standalone does not hold its ~45 MiB).
+        self.early_fork_server = early_fork_server
         self.settings = settings
         #: What tries are given: the settings without their secrets (they reach the execution API only).
         self.task_settings = settings_for_tasks(settings)
@@ -163,6 +167,10 @@ class LocalExecutor(Executor):
             ctx.set_forkserver_preload(list(self.launcher.preload))
             _guard_fork_server_starts(self._start_without_secrets)
             self._ctx = ctx
+            if self.early_fork_server:
+                # Started now, not at the first try: its interpreter start and preload (~1 s of CPU) then overlap
+                # the scheduler's start instead of delaying the first task.
+                multiprocessing.forkserver._forkserver.ensure_running()  # the guarded one (no public accessor)
             if self.launcher.import_dag_file is not None and self.settings.core.warm_dag_files > 0:
                 self._warm = WarmParents(
                     ctx, self.launcher, self.task_settings, self.settings.core.warm_dag_files

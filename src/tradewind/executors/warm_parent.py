@@ -2,8 +2,9 @@
 each try of that file from itself, so the try does not import the file again.
 
 Protocol, over one socket pair per warm parent: the parent sends "ready" once the file is imported (True) or
-could not be (False). The executor then sends, per try, the workload and environment, followed by the write
-end of a fresh pipe (``send_handle``). The warm parent forks the try, writes its pid (8 bytes) into that pipe,
+could not be (False). The executor then sends, per try, the workload and the environment (None when it is the
+one sent with the previous try, the usual case: the parent keeps it), followed by the write end of a fresh pipe
+(``send_handle``). The warm parent forks the try, writes its pid (8 bytes) into that pipe,
 and once it has reaped the try its exit code (4 bytes), then closes the pipe. The pipe's read end is the try's
 sentinel in the executor: readable when the try ended; EOF without an exit code means the warm parent died,
 and then its tries die too (``PR_SET_PDEATHSIG``), so an unknown exit never hides a live try. When the
@@ -62,16 +63,21 @@ def serve_warm_parent(
     conn.send(ready)
     if not ready:
         return
-    _Forker(run, settings, conn).serve()
+    _Forker(run, settings, conn, env).serve()
 
 
 class _Forker:
-    def __init__(self, run: RunTry, settings: Settings, conn: Connection) -> None:
+    def __init__(self, run: RunTry, settings: Settings, conn: Connection, env: dict[str, str]) -> None:
         self.run = run
         self.settings = settings
         self.conn = conn
         #: pid of a running try -> the write end of its status pipe.
         self.children: dict[int, int] = {}
+        #: What ``os.environ`` holds in this process (``env``, and what the DAG file's import changed): a try
+        #: given the same environment keeps it as it is.
+        self.started_env = dict(os.environ)
+        #: The environment the tries get, as last sent by the executor (first the one this parent started with).
+        self.env = env
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_w, False)
         self.prctl = _prctl()
@@ -92,7 +98,9 @@ class _Forker:
                 except (EOFError, OSError):
                     accepting = False  # the executor is gone or let this parent go: finish the running tries
                 else:
-                    self._fork(workload_json, env, status_fd)
+                    if env is not None:
+                        self.env = env
+                    self._fork(workload_json, self.env, status_fd)
             self._reap()
 
     def _fork(self, workload_json: str, env: dict[str, str], status_fd: int) -> None:
@@ -133,8 +141,9 @@ class _Forker:
                 self.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
             if os.getppid() != parent:  # the warm parent died before the line above
                 os._exit(1)
-            os.environ.clear()
-            os.environ.update(env)
+            if env != self.started_env:  # os.environ.clear() and update() cost ~1 ms: only when it changed
+                os.environ.clear()
+                os.environ.update(env)
             code = self.run(self.settings, ExecuteTask.model_validate_json(workload_json))
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

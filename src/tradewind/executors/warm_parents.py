@@ -73,6 +73,8 @@ class _WarmParent:
         )
         self.process.start()
         child_conn.close()
+        #: The environment this parent gives its tries (sent again only when it changes).
+        self.env = env
         #: None until the parent said whether it imported the file.
         self.ready: bool | None = None
         self.last_used = time.monotonic()
@@ -92,8 +94,9 @@ class _WarmParent:
     def start_try(self, workload_json: str, env: dict[str, str]) -> WarmTry:
         read_end, write_end = os.pipe()
         try:
-            self.conn.send((workload_json, env))
+            self.conn.send((workload_json, None if env == self.env else env))
             send_handle(self.conn, write_end, self.process.pid)
+            self.env = env
         except OSError as exc:
             os.close(read_end)
             raise ExecutorError(f"the warm parent of {self.process.name} is gone: {exc!r}") from exc

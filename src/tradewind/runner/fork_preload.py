@@ -51,17 +51,19 @@ def import_dag_file_ahead(settings: Settings, dag_rel_path: str) -> bool:
     """In a warm parent (ADR 0017): import the DAG file at ``dag_rel_path`` under the DAG folder once, for
     every try forked from this process. False when it is missing or fails to import (each try then imports it
     and reports why in its log)."""
-    from tradewind.plugins.user_code import prepare_for_user_code
     from tradewind.runner.api_transport import shared_ssl_context
     from tradewind.runner.imported_dag_files import import_ahead
-    from tradewind.runner.secrets_masking import settings_secrets
+    from tradewind.runner.run_workload import prepare_process
+    from tradewind.runner.secrets_masking import masker_for_environment
 
-    prepare_for_user_code(settings)  # as the try would before its import: Airflow's names, plugins
-    # What every try would otherwise work out again: the secrets of its settings, and a TLS context.
-    settings_secrets(settings)
+    prepare_process(settings)  # as the try would before its import: Airflow's names, plugins
     if settings.execution_api.url.startswith("https"):
         shared_ssl_context()
-    return import_ahead(Path(settings.dags_folder) / dag_rel_path, dags_folder=settings.dags_folder)
+    imported = import_ahead(Path(settings.dags_folder) / dag_rel_path, dags_folder=settings.dags_folder)
+    # What every try would otherwise work out again: the secrets of its environment and settings (after the
+    # import, which may have changed the environment).
+    masker_for_environment(settings)
+    return imported
 
 
 def try_launcher() -> TryLauncher:

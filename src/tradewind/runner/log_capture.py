@@ -5,7 +5,9 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
+import math
 import os
+import select
 import sys
 import threading
 import time
@@ -13,6 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tradewind.runner.alarm import Alarm
 from tradewind.runner.log_loss import NO_ROOM, LogLoss
 
 #: How long stop() waits for the reader to drain once our write ends are closed. A child that outlives
@@ -48,6 +51,9 @@ class LogCapture:
     A log folder with no room (full disk, quota) never stops the try: the pipe is still drained, the lines
     that cannot be written are counted in ``loss``, the runner's original stderr (the service log) is told
     once, and when a write succeeds again a line saying what was dropped is written first (ADR 0016).
+
+    With an ``alarm``, the reader also rings it when it is due (or when the reader ends, whichever comes
+    first): the try's heartbeat thread starts that way, only in a try that lasts long enough to need it.
     """
 
     def __init__(
@@ -57,8 +63,10 @@ class LogCapture:
         redact: Callable[[str], str] | None = None,
         echo_to_stdout: bool = False,
         folder: Path | None = None,
+        alarm: Alarm | None = None,
     ) -> None:
         self.path = path
+        self._alarm = alarm
         self._redact = redact
         self._echo_to_stdout = echo_to_stdout
         #: The log file, written with os.write: no buffer holding lines that a failed flush would lose or repeat.
@@ -141,19 +149,40 @@ class LogCapture:
         pending = b""
         try:
             while True:
+                self._wait_for_output(read_end)
                 chunk = os.read(read_end, 65536)
                 if not chunk:
                     break
                 *lines, pending = (pending + chunk).split(b"\n")
                 self._write(lines)
         finally:
-            if pending:
-                self._write([pending])
+            try:
+                if pending:
+                    self._write([pending])
+            finally:
+                if self._alarm is not None:
+                    self._alarm.ring()
             os.close(read_end)
             if self._echo_fd is not None:
                 with contextlib.suppress(OSError):
                     os.close(self._echo_fd)
                 self._echo_fd = None
+
+    def _wait_for_output(self, read_end: int) -> None:
+        """Until ``read_end`` is readable, ringing the alarm if it falls due meanwhile."""
+        alarm = self._alarm
+        if alarm is None:
+            return
+        poller: select.poll | None = None
+        while (wait := alarm.remaining()) is not None:
+            if wait <= 0:
+                alarm.ring()  # even while output keeps coming
+                return
+            if poller is None:
+                poller = select.poll()
+                poller.register(read_end, select.POLLIN)
+            if poller.poll(math.ceil(wait * 1000)):
+                return
 
     def _write(self, lines: list[bytes]) -> None:
         if not lines:
@@ -273,10 +302,13 @@ def task_logging(level: str) -> Iterator[None]:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(TASK_LOG_FORMAT))
     root.handlers[:] = [handler]
-    root.setLevel(level)
+    # setLevel() empties the level cache of every logger there is: only when the level changes.
+    if logging.getLevelName(root.level) != level.upper():
+        root.setLevel(level)
     try:
         yield
     finally:
         handler.flush()
         root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
+        if root.level != saved_level:
+            root.setLevel(saved_level)

@@ -25,6 +25,7 @@ from tradewind.execution.models import ClaimedTry, DeferReport, Refusal, Resched
 from tradewind.observability.tracing import NO_TRACING, Tracing, open_tracing
 from tradewind.plugins.extra_links import store_links
 from tradewind.plugins.user_code import prepare_for_user_code
+from tradewind.runner.alarm import Alarm
 from tradewind.runner.api_channel import ApiChannel, ExecutionApiClient
 from tradewind.runner.email_alerts import send_email_alert
 from tradewind.runner.execution import Ending, Resume, TaskResult, execute_task
@@ -71,7 +72,7 @@ def run_task(
     for from ever running).
     """
     key = workload.ti_key
-    prepare_for_user_code(settings)
+    prepare_process(settings)
     os.environ[VENV_CACHE_ENV] = str(settings.venv_cache_folder)
     channel = open_channel(settings, workload)
     tracing: Tracing = NO_TRACING
@@ -87,8 +88,12 @@ def run_task(
         masker = masker_for_environment(settings)
         path = try_log_path(settings, key, claim.try_number)
         echo = settings.logging.task_output_to_stdout  # worker pods: the container log holds the try's lines too
+        # The capture's reader starts the heartbeat thread once a heartbeat is due: a short try starts none.
+        alarm = Alarm(settings.scheduler.heartbeat_interval) if capture_output else None
         capture: LogCapture | nullcontext[None] = (
-            LogCapture(path, redact=masker.redact_text, echo_to_stdout=echo, folder=settings.base_log_folder)
+            LogCapture(
+                path, redact=masker.redact_text, echo_to_stdout=echo, folder=settings.base_log_folder, alarm=alarm
+            )
             if capture_output
             else nullcontext()
         )
@@ -108,7 +113,7 @@ def run_task(
                 code = _run_claimed(
                     settings, workload, claim, channel, masking_runtime(channel.runtime(), masker), masker,
                     poke_sensors_reschedule=poke_sensors_reschedule, upload=upload, tracing=tracing,
-                    log_loss=capture.loss if isinstance(capture, LogCapture) else None,
+                    log_loss=capture.loss if isinstance(capture, LogCapture) else None, heartbeat_alarm=alarm,
                 )  # fmt: skip
             except Exception:
                 # The runner itself failed (the execution API gone ...): the try stays running and the
@@ -121,6 +126,19 @@ def run_task(
     finally:
         channel.close()
         tracing.close(timeout=TRACES_FLUSH_SECONDS)
+
+
+#: The settings this process was prepared for user code with (a warm parent does it once for its tries).
+_prepared_for: Settings | None = None
+
+
+def prepare_process(settings: Settings) -> None:
+    """``prepare_for_user_code`` unless this process (or the warm parent it was forked from) already did it
+    with the same settings object (resolving the plugins folder alone cost ~1 ms of each try)."""
+    global _prepared_for
+    if _prepared_for is not settings:
+        prepare_for_user_code(settings)
+        _prepared_for = settings
 
 
 def open_channel(settings: Settings, workload: ExecuteTask) -> TryChannel:
@@ -171,6 +189,7 @@ def _run_claimed(
     upload: TryLogUpload | None = None,
     tracing: Tracing = NO_TRACING,
     log_loss: LogLoss | None = None,
+    heartbeat_alarm: Alarm | None = None,
 ) -> int:
     key = claim.key
     try_key = TaskTryKey(key, claim.try_number)
@@ -181,6 +200,7 @@ def _run_claimed(
         heartbeat=channel.heartbeat,
         interval=settings.scheduler.heartbeat_interval,
         log=log,
+        alarm=heartbeat_alarm,
     )
     with supervisor, use_runtime(runtime), finishing, running:
         log.info(

@@ -52,6 +52,14 @@ class SecretsMasker:
         for secret in secrets:
             self.add(secret)
 
+    def copy(self) -> SecretsMasker:
+        """A masker knowing what this one knows, its compiled pattern included."""
+        twin = SecretsMasker()
+        with self._lock:
+            twin._secrets = set(self._secrets)
+            twin._pattern, twin._stale = self._pattern, self._stale
+        return twin
+
     def add(self, secret: object) -> None:
         """Remember a secret value (strings, and each string inside a dict or list)."""
         if isinstance(secret, Mapping):
@@ -100,12 +108,34 @@ def masker_for_environment(settings: Settings | None = None) -> SecretsMasker:
     """A masker knowing the secrets there are before the task runs: values of environment variables named
     like secrets (``TRADEWIND_VAR_DB_PASSWORD``, ``AWS_SECRET_ACCESS_KEY``), passwords of URLs in the
     environment (``TRADEWIND__DATABASE__URL``), and every secret of ``settings``."""
+    global _known_environment
+    environ = dict(os.environ)
+    known = _known_environment
+    if known is not None and known[0] is settings and _holds(environ, known[1]):
+        # The environment it was built for, maybe with variables added since (a try adds one or two).
+        masker = known[2].copy()
+        for name in environ.keys() - known[1].keys():
+            _add_named(masker, name, environ[name])
+        return masker
     masker = SecretsMasker()
-    for name, value in os.environ.items():
+    for name, value in environ.items():
         _add_named(masker, name, value)
     if settings is not None:
         masker.add(settings_secrets(settings))
-    return masker
+    masker.redact_text("")  # compiled once, here, for every copy
+    _known_environment = (settings, environ, masker)
+    return masker.copy()
+
+
+def _holds(environ: dict[str, str], known: dict[str, str]) -> bool:
+    """Whether ``environ`` has every variable of ``known``, with the same value."""
+    return len(environ) >= len(known) and all(environ.get(name) == value for name, value in known.items())
+
+
+#: The settings and environment ``masker_for_environment`` last read, and the masker it built: a warm parent
+#: builds it once and every try forked from it copies it (walking ~50 variables, and compiling the pattern,
+#: cost a few milliseconds of each try).
+_known_environment: tuple[Settings | None, dict[str, str], SecretsMasker] | None = None
 
 
 #: The last settings object ``settings_secrets`` read, and what it found.

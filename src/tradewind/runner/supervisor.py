@@ -15,6 +15,7 @@ from typing import Any
 from tradewind.config.settings import Settings
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.log_paths import task_log_path
+from tradewind.runner.alarm import Alarm
 from tradewind.runner.interrupts import TaskTerminated, in_main_thread
 
 #: Called by the heartbeat thread. Returns None while the try is still ours, else the state label someone
@@ -34,12 +35,18 @@ class Supervisor:
     writes are never interrupted halfway; a signal received outside is remembered and raised on entry.
     """
 
-    def __init__(self, *, heartbeat: Heartbeat, interval: float, log: logging.Logger) -> None:
+    def __init__(
+        self, *, heartbeat: Heartbeat, interval: float, log: logging.Logger, alarm: Alarm | None = None
+    ) -> None:
         self._heartbeat = heartbeat
         self._interval = interval
         self._log = log
+        #: Starts the heartbeat thread when it rings (due one interval after the try started: a shorter try
+        #: never starts the thread); None: the thread starts with the supervisor.
+        self._alarm = alarm
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._thread_lock = threading.Lock()
         self._previous_handlers: dict[int, Any] = {}
         self._in_user_code = False
         self._raised = False
@@ -53,16 +60,26 @@ class Supervisor:
         if in_main_thread():
             for signum in (signal.SIGTERM, signal.SIGINT):
                 self._previous_handlers[signum] = signal.signal(signum, self._on_signal)
-        self._thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
-        self._thread.start()
+        if self._alarm is None:
+            self._start_beating(self._interval)
+        else:
+            self._alarm.set(lambda: self._start_beating(0.0))
+
+    def _start_beating(self, first_wait: float) -> None:
+        with self._thread_lock:
+            if self._stop.is_set() or self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._beat, args=(first_wait,), name="heartbeat", daemon=True)
+            self._thread.start()
 
     def stop_heartbeat(self) -> None:
         """Stop beating before the runner writes the final state (a beat after it would read the final
         state as set by someone else). Signal handling stays until ``stop()``."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        with self._thread_lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join()
 
     def stop(self) -> None:
         self.stop_heartbeat()
@@ -103,8 +120,10 @@ class Supervisor:
             raise TaskTerminated(self.terminate_reason)
 
     # -- heartbeat ----------------------------------------------------------------------------------
-    def _beat(self) -> None:
-        while not self._stop.wait(self._interval):
+    def _beat(self, first_wait: float) -> None:
+        wait = first_wait
+        while not self._stop.wait(wait):
+            wait = self._interval
             try:
                 external = self._heartbeat()
             except Exception as exc:  # a database hiccup must not kill the try; the next beat retries

