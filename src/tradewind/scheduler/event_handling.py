@@ -6,7 +6,6 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from tradewind.core.events import TaskEvent, TryProcessEvent
@@ -14,8 +13,8 @@ from tradewind.core.states import TaskInstanceState
 from tradewind.scheduler.try_failure import fail_try, reset_to_scheduled
 from tradewind.scheduler.try_observations import TickObservations
 from tradewind.store import scheduling
+from tradewind.store.scheduling import EventTi
 from tradewind.store.serialized_dag_cache import SerializedDagCache
-from tradewind.store.tables import TaskInstanceModel
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +48,25 @@ def handle_events(
     (by the runner's own report, seen here when its compute ends, or failed here).
     """
     changed = 0
-    rows = scheduling.get_task_instance_rows(session=session, keys=[e.key.ti for e in events])
-    for event in events:
-        ti = rows.get(event.key.ti)
-        if ti is None or ti.try_number != event.key.try_number:
-            continue  # cleared or re-queued since: the event is about an old try
+    rows = scheduling.event_task_instances(session=session, keys=[e.key.ti for e in events])
+    current = [
+        (e, ti)
+        for e in events
+        if (ti := rows.get(e.key.ti)) is not None and ti.try_number == e.key.try_number
+    ]
+    # (Events about an old try, cleared or re-queued since, were dropped.) A start records the compute's id.
+    scheduling.record_external_ids(
+        session=session,
+        ids=[
+            (ti.id, ti.try_number, event.external_id)
+            for event, ti in current
+            if event.kind == TryProcessEvent.STARTED
+            and event.external_id
+            and ti.state in (TaskInstanceState.QUEUED, TaskInstanceState.RUNNING)
+        ],
+    )
+    for event, ti in current:
         if event.kind == TryProcessEvent.STARTED:
-            if event.external_id and ti.state in (TaskInstanceState.QUEUED, TaskInstanceState.RUNNING):
-                session.execute(
-                    update(TaskInstanceModel)
-                    .where(TaskInstanceModel.id == ti.id, TaskInstanceModel.try_number == ti.try_number)
-                    .values(external_executor_id=event.external_id)
-                )
             if observations is not None:
                 observations.try_started(ti)
             continue
@@ -76,9 +82,12 @@ def handle_events(
                 "try %s: a runner that did not hold the try ended (%s); ignored", event.key, event.reason
             )
             continue
+        row = scheduling.get_task_instance_row(session=session, key=event.key.ti)
+        if row is None or row.try_number != ti.try_number:
+            continue
         if event.never_started and ti.state == TaskInstanceState.QUEUED:
             if reset_to_scheduled(
-                session=session, ti=ti, reason=event.reason or "compute failed before start"
+                session=session, ti=row, reason=event.reason or "compute failed before start"
             ):
                 log.warning("try %s never started (%s); scheduled again", event.key, event.reason)
                 changed += 1
@@ -88,30 +97,30 @@ def handle_events(
         reason = event.reason or "the task's process ended without recording a state"
         if event.kind == TryProcessEvent.EXITED_CLEANLY:
             reason = "the task's process exited cleanly without recording a state"
-        new_state = fail_try(session=session, ti=ti, task=task, reason=reason, now=now)
+        new_state = fail_try(session=session, ti=row, task=task, reason=reason, now=now)
         if new_state is not None:
             log.error("try %s: %s -> %s", event.key, reason, new_state)
             changed += 1
             if observations is not None:
-                observations.try_ended(ti, new_state, now)
+                observations.try_ended(row, new_state, now)
     return changed
 
 
-def _dispatched_again(event: TaskEvent, ti: TaskInstanceModel, job_id: int | None) -> bool:
+def _dispatched_again(event: TaskEvent, ti: EventTi, job_id: int | None) -> bool:
     if job_id is not None and ti.queued_by_job_id is not None and ti.queued_by_job_id != job_id:
         return True
     # The runner exits 0 without running when it is refused the try; a queued try is nobody's yet.
     return event.kind == TryProcessEvent.EXITED_CLEANLY and not event.never_started
 
 
-def _about_claimant(event: TaskEvent, ti: TaskInstanceModel, now: datetime, heartbeat_grace: float) -> bool:
+def _about_claimant(event: TaskEvent, ti: EventTi, now: datetime, heartbeat_grace: float) -> bool:
     if event.external_id is not None and _names_claimant(event.external_id, ti):
         return True
     heartbeat = ti.last_heartbeat_at or ti.start_date
     return heartbeat is None or now - heartbeat > timedelta(seconds=heartbeat_grace)
 
 
-def _names_claimant(external_id: str, ti: TaskInstanceModel) -> bool:
+def _names_claimant(external_id: str, ti: EventTi) -> bool:
     """Whether an executor's id of a compute is the runner that claimed the try: its pid (a local process),
     or its host name; a pod's id is ``namespace/name``, and its runner's host name is the pod's name."""
     return external_id == str(ti.pid) or external_id.rpartition("/")[2] == ti.hostname

@@ -39,9 +39,7 @@ def next_run_info(*, session: Session, sdag: SerializedDag, now: datetime) -> Da
     )
 
 
-def create_scheduled_runs(
-    *, session: Session, cache: SerializedDagCache, now: datetime
-) -> int:
+def create_scheduled_runs(*, session: Session, cache: SerializedDagCache, now: datetime) -> int:
     """Create the runs that are due. Returns how many were created."""
     created = 0
     due = scheduling.dags_due(session=session, now=now)
@@ -51,7 +49,9 @@ def create_scheduled_runs(
         session=session, dag_ids=[d.dag_id for d in due], include_queued=True
     )
     for dag in due:
-        if dag.timetable.get("type") in ("none", "assets"):  # asset runs: scheduler/asset_runs.py
+        if (
+            dag.timetable.get("type") in scheduling.UNSCHEDULED_TIMETABLES
+        ):  # asset runs: scheduler/asset_runs.py
             continue
         sdag = cache.find(session, dag.dag_id)
         if sdag is None:

@@ -135,14 +135,15 @@ class SchedulerService:
         outage = DatabaseOutage(give_up_after=self.settings.database.outage_timeout)
         self._wake.set_when(stop)  # the loop sleeps on the wake-up signal, which ``stop`` alone would not end
         woken = True
+        events_only = False
         while not stop.is_set():
             try:
-                self._iterate(scheduler, woken=woken)
+                self._iterate(scheduler, woken=woken, events_only=events_only)
             except SQLAlchemyError as exc:
                 # A deadlock, a lost connection, SQLite's lock wait: roll back and go round again. Only an
                 # outage longer than database.outage_timeout stops the scheduler.
                 stop.wait(outage.failed(exc))
-                woken = True  # the rolled-back tick's work is still to do
+                woken, events_only = True, False  # the rolled-back tick's work is still to do: a full tick
                 continue
             if outage.recovered():
                 # No runner could write a heartbeat while the database was down: their silence counts from now.
@@ -151,17 +152,32 @@ class SchedulerService:
             self._check_processor()
             next_heartbeat = self._last_heartbeat + sched.heartbeat_interval
             woken = self._wake.wait(max(0.0, min(self._tick_at, next_heartbeat) - time.monotonic()))
+            # Woken by this process alone (the executor's events) before the next tick is due (ADR 0027): for
+            # tries that only started, no tick (the next one applies their events); else an events-only tick.
+            events_only = woken and not self._wake.rung and time.monotonic() < self._tick_at
+            if events_only and scheduler.only_start_events():
+                woken = False
 
-    def _iterate(self, scheduler: Scheduler, *, woken: bool) -> None:
+    def _iterate(self, scheduler: Scheduler, *, woken: bool, events_only: bool = False) -> None:
         sched = self.settings.scheduler
         mono = time.monotonic()
         if woken or mono >= self._tick_at:
-            stats = scheduler.tick(self.clock.now())
+            tick_at = self._tick_at
+            events_only = events_only and mono < tick_at
+            stats = scheduler.tick(self.clock.now(), events_only=events_only)
             self.metrics.timing("scheduler.scheduler_loop_duration", time.monotonic() - mono)
-            # More may be ready at once (a finished try frees its downstream tasks): go round again.
-            if stats.did_work:
+            if events_only and not stats.go_round:
+                # The full tick stays due when it was: runs, planning and due moments were not looked at.
+                self._in_flight = self._in_flight or bool(stats.queued)
+                self._tick_at = tick_at
+            elif stats.go_round:
+                # More may be ready at once (a run started or finished, tries left for lack of slots).
                 self._in_flight = True
                 self._tick_at = mono
+            elif stats.queued:
+                # Tries just queued: work is in flight (no need to ask), and their ends ring or report.
+                self._in_flight = True
+                self._tick_at = mono + sched.loop_interval
             else:
                 self._tick_at = mono + self._sleep_after_idle_tick()
         if time.monotonic() - self._last_heartbeat >= sched.heartbeat_interval:
@@ -181,7 +197,9 @@ class SchedulerService:
             until_due = (work.due_at - self.clock.now()).total_seconds()
             # Past due and still not done (the DAG row held by another scheduler, the DAG not parsed yet): look
             # again soon, but not at once.
-            sleep = min(sleep, until_due + DUE_MARGIN if until_due > 0 else min(sched.loop_interval, PAST_DUE_RETRY))
+            sleep = min(
+                sleep, until_due + DUE_MARGIN if until_due > 0 else min(sched.loop_interval, PAST_DUE_RETRY)
+            )
         log.debug("nothing to do: next tick in %.2f s unless woken (in flight: %s)", sleep, work.in_flight)
         return max(sleep, MIN_SLEEP)
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tradewind.config.settings import Settings
-from tradewind.core.events import TaskEvent
+from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.keys import TaskInstanceKey, TaskTryKey
 from tradewind.core.states import DagRunState
 from tradewind.core.workload import ExecuteTask
@@ -27,7 +27,7 @@ from tradewind.scheduler.heartbeat_watch import HeartbeatWatch
 from tradewind.scheduler.run_scheduling import create_scheduled_runs, start_queued_runs
 from tradewind.scheduler.run_traces import trace_finished_runs
 from tradewind.scheduler.slot_gauges import record_slot_gauges
-from tradewind.scheduler.task_planning import plan_runs
+from tradewind.scheduler.task_planning import PlanStats, plan_runs
 from tradewind.scheduler.try_failure import reset_to_scheduled
 from tradewind.scheduler.try_observations import TickObservations
 from tradewind.scheduler.zombies import (
@@ -42,6 +42,7 @@ from tradewind.store import scheduling, triggers
 from tradewind.store.engine import transaction
 from tradewind.store.scheduling import ALL_RUNS, RunScope
 from tradewind.store.serialized_dag_cache import SerializedDagCache
+from tradewind.store.tables import DagRunModel
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,20 @@ class TickStats:
     scheduled: int = 0
     queued: int = 0
     finished_runs: list[tuple[str, str, DagRunState]] = field(default_factory=list)
+
+    @property
+    def go_round(self) -> bool:
+        """Whether another tick may find work at once, with no ring or executor event to announce it (ADR
+        0027): events changed a try, runs were created, started or finished (a finished run may let a queued
+        one start), or scheduled instances were left for lack of slots. A tick that only queued what it
+        scheduled leaves nothing behind: what frees a slot or readies a task (a try's end) rings or reports."""
+        return bool(
+            self.events
+            or self.runs_created
+            or self.runs_started
+            or self.finished_runs
+            or self.scheduled > self.queued
+        )
 
     @property
     def did_work(self) -> bool:
@@ -102,11 +117,15 @@ class Scheduler:
         self._unapplied: list[TaskEvent] = []
         self._ended_but_carried: set[TaskTryKey] = set()
 
-    def tick(self, now: datetime) -> TickStats:
+    def tick(self, now: datetime, *, events_only: bool = False) -> TickStats:
         """Events, new runs, planning and dispatch in ONE transaction: on SQLite every transaction waits
         for the single write lock, which task processes take too; fewer, shorter waits matter more than
-        smaller transactions. Workloads reach the executor only after the commit."""
+        smaller transactions. Workloads reach the executor only after the commit.
+
+        ``events_only``: the executor's events woke the loop and nothing else did (ADR 0027); unless they
+        change a try, only dispatch follows (their tries' ends freed slots), not runs nor planning."""
         stats = TickStats()
+        plan = PlanStats()
         observations = TickObservations() if self.metrics.enabled else None
         events = [*self._unapplied, *self.executor.get_events()]
         self._unapplied = events  # until the transaction commits
@@ -121,18 +140,26 @@ class Scheduler:
                     job_id=self.job_id,
                     observations=observations,
                 )
-            if not self.scope.single_run:
-                stats.runs_created = create_scheduled_runs(session=session, cache=self.cache, now=now)
-                stats.runs_created += create_asset_triggered_runs(session=session, cache=self.cache, now=now)
-            started_runs = start_queued_runs(session=session, cache=self.cache, now=now, scope=self.scope)
-            stats.runs_started = len(started_runs)
-            # Deferred tries whose timeout passed go on, to fail (or skip, a soft_fail sensor) in the runner.
-            stats.scheduled += triggers.time_out_deferred(session=session, now=now)
-            plan = plan_runs(
-                session=session, cache=self.cache, now=now, terminate=self.executor.terminate, scope=self.scope
-            )
-            stats.scheduled = plan.scheduled
-            stats.finished_runs = plan.finished_runs
+            started_runs: list[DagRunModel] = []
+            if not events_only or stats.events:
+                if not self.scope.single_run:
+                    stats.runs_created = create_scheduled_runs(session=session, cache=self.cache, now=now)
+                    stats.runs_created += create_asset_triggered_runs(
+                        session=session, cache=self.cache, now=now
+                    )
+                started_runs = start_queued_runs(session=session, cache=self.cache, now=now, scope=self.scope)
+                stats.runs_started = len(started_runs)
+                # Deferred tries whose timeout passed go on, to fail (or skip, a soft_fail sensor) in the runner.
+                stats.scheduled += triggers.time_out_deferred(session=session, now=now)
+                plan = plan_runs(
+                    session=session,
+                    cache=self.cache,
+                    now=now,
+                    terminate=self.executor.terminate,
+                    scope=self.scope,
+                )
+                stats.scheduled += plan.scheduled
+                stats.finished_runs = plan.finished_runs
             limits = Limits(self.executor.open_slots(), self.executor.name, self.job_id)
             workloads = select_and_queue(
                 session=session, cache=self.cache, limits=limits, now=now, scope=self.scope
@@ -147,6 +174,13 @@ class Scheduler:
         if stats.finished_runs and self.tracing.enabled:
             self._trace(stats.finished_runs)
         return stats
+
+    def only_start_events(self) -> bool:
+        """Take the executor's pending events (the next tick applies them) and say whether there are some and
+        all are ``STARTED``: a try's compute began, which records its external id and changes no state, so
+        it needs no tick of its own (the hand-over of every try reports one)."""
+        self._unapplied.extend(self.executor.get_events())
+        return bool(self._unapplied) and all(e.kind == TryProcessEvent.STARTED for e in self._unapplied)
 
     def _trace(self, finished_runs: list[tuple[str, str, DagRunState]]) -> None:
         """Export the traces of the runs this tick finished, after the commit and the hand-over: reading

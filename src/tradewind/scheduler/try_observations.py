@@ -8,6 +8,7 @@ from datetime import datetime
 
 from tradewind.core.states import DagRunType, TaskInstanceState
 from tradewind.observability.metrics import Metrics
+from tradewind.store.scheduling import EventTi
 from tradewind.store.tables import DagRunModel, TaskInstanceModel
 
 
@@ -22,10 +23,10 @@ class TickObservations:
     #: (dag_id, seconds from due to started)
     schedule_delays: list[tuple[str, float]] = field(default_factory=list)
 
-    def try_started(self, ti: TaskInstanceModel) -> None:
+    def try_started(self, ti: TaskInstanceModel | EventTi) -> None:
         self.started.append((ti.dag_id, ti.task_id))
 
-    def try_ended(self, ti: TaskInstanceModel, state: TaskInstanceState | str, now: datetime) -> None:
+    def try_ended(self, ti: TaskInstanceModel | EventTi, state: TaskInstanceState | str, now: datetime) -> None:
         """``ti`` as the database holds it after the end (start, end and queued times)."""
         start, end = ti.start_date, ti.end_date or now
         duration = ti.duration if ti.duration is not None else (end - start).total_seconds() if start else None

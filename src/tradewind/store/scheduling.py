@@ -10,9 +10,22 @@ import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from tradewind.core.keys import TaskInstanceKey
@@ -82,7 +95,9 @@ class RunScope:
 
     def task_instances(self) -> ColumnElement[bool]:
         """A condition on TaskInstanceModel: its run is in scope."""
-        same_run = and_(DagRunModel.dag_id == TaskInstanceModel.dag_id, DagRunModel.run_id == TaskInstanceModel.run_id)
+        same_run = and_(
+            DagRunModel.dag_id == TaskInstanceModel.dag_id, DagRunModel.run_id == TaskInstanceModel.run_id
+        )
         if self.dag_id is not None:
             return exists().where(same_run, self.runs())
         return ~exists().where(same_run, _is_test_run_condition())
@@ -107,15 +122,26 @@ def has_deferred(*, session: Session, scope: RunScope) -> bool:
 ALL_RUNS = RunScope()
 
 
+#: Timetable types with no scheduled runs: manual only (``none``) and asset-triggered (``assets``, whose
+#: runs ``scheduler.asset_runs`` creates).
+UNSCHEDULED_TIMETABLES = ("none", "assets")
+
+
 def dags_due(*, session: Session, now: datetime, limit: int = 100) -> Sequence[DagModel]:
     """Active DAGs whose next run is not computed yet (paused ones too, so the UI can show it), and
-    unpaused ones whose next run is due."""
+    unpaused ones whose next run is due. DAGs that never have a scheduled run (``schedule=None``, asset
+    schedules: their next run stays None) are left out: otherwise every tick would read them again, and on
+    SQLite, which sorts None first, a hundred of them would hide every due DAG."""
+    timetable_type = DagModel.timetable["type"].as_string()
     stmt = (
         select(DagModel)
         .where(DagModel.is_active.is_(True))
         .where(
             or_(
-                DagModel.next_dagrun_create_after.is_(None),
+                and_(
+                    DagModel.next_dagrun_create_after.is_(None),
+                    or_(timetable_type.is_(None), timetable_type.not_in(UNSCHEDULED_TIMETABLES)),
+                ),
                 and_(DagModel.is_paused.is_(False), DagModel.next_dagrun_create_after <= now),
             )
         )
@@ -458,6 +484,67 @@ def expand_mapped(
         .order_by(ti.map_index)
     )
     return first, [PlannedTi(*row) for row in session.execute(stmt)]
+
+
+@dataclass(frozen=True, slots=True)
+class EventTi:
+    """The columns of a task instance that handling an executor's event reads (two events per try: plain
+    rows, no identity map); the rare try that must be failed or given back is then read whole."""
+
+    id: int
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    try_number: int
+    state: str | None
+    queued_by_job_id: int | None
+    pid: int | None
+    hostname: str | None
+    last_heartbeat_at: datetime | None
+    start_date: datetime | None
+    end_date: datetime | None
+    duration: float | None
+    queued_at: datetime | None
+
+
+_EVENT_COLUMNS = tuple(getattr(TaskInstanceModel, f) for f in EventTi.__dataclass_fields__)
+
+
+def event_task_instances(
+    *, session: Session, keys: Collection[TaskInstanceKey]
+) -> dict[TaskInstanceKey, EventTi]:
+    """``EventTi`` rows of the ``keys`` that exist, in one query per 200 keys."""
+    found: dict[TaskInstanceKey, EventTi] = {}
+    ordered = list(dict.fromkeys(keys))
+    for start in range(0, len(ordered), 200):
+        chunk = [(k.dag_id, k.run_id, k.task_id, k.map_index) for k in ordered[start : start + 200]]
+        stmt = select(*_EVENT_COLUMNS).where(
+            tuple_(
+                TaskInstanceModel.dag_id,
+                TaskInstanceModel.run_id,
+                TaskInstanceModel.task_id,
+                TaskInstanceModel.map_index,
+            ).in_(chunk)
+        )
+        for row in session.execute(stmt):
+            ti = EventTi(*row)
+            found[TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)] = ti
+    return found
+
+
+def record_external_ids(*, session: Session, ids: Sequence[tuple[int, int, str]]) -> None:
+    """Record each (task instance id, try number, external id) in one executemany UPDATE; an instance
+    moved to another try since is left alone."""
+    if not ids:
+        return
+    table = cast(Table, TaskInstanceModel.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.try_number == bindparam("b_try"))
+        .values(external_executor_id=bindparam("b_external"))
+    )
+    session.execute(stmt, [{"b_id": i, "b_try": t, "b_external": e} for i, t, e in ids])
 
 
 def get_task_instance_rows(

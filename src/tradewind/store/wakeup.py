@@ -122,8 +122,13 @@ class WakeUp:
     """What a service sleeps on: rings from other processes (``ring``) and ``set`` from its own threads.
 
     ``wait(timeout)`` returns True when woken (and takes every pending ring), False when the time was up.
-    A ring that comes while the service works is kept, so the next ``wait`` returns at once.
+    A ring that comes while the service works is kept, so the next ``wait`` returns at once. ``rung`` then
+    says whether another process rang (or the listening connection broke), as opposed to ``set`` alone.
     """
+
+    #: Whether the last ``wait`` was ended by a ring from another process (or a broken listener) rather than
+    #: by ``set`` alone or the timeout.
+    rung: bool = False
 
     def __init__(self, database_url: str | None, channel: str = SCHEDULER) -> None:
         if channel not in CHANNELS:
@@ -177,13 +182,17 @@ class WakeUp:
                 timeout = _RECONNECT_SECONDS
         with self._lock:
             ready = self._selector.select(timeout)
-            woken = False
+            woken = rung = False
             for key, _mask in ready:
-                if key.fileobj is self._reader or key.fileobj is self._datagrams:
+                if key.fileobj is self._reader:
                     woken |= _drain(key.fileobj)
+                elif key.fileobj is self._datagrams:
+                    rung |= _drain(key.fileobj)
                 elif self._postgres is not None:
-                    woken |= self._postgres.take()
-            return woken or bool(ready)
+                    rung |= self._postgres.take()
+            # Ready but nothing taken (a listener that broke): counted as a ring, the safe side.
+            self.rung = rung or (bool(ready) and not woken)
+            return woken or self.rung
 
     def close(self) -> None:
         if self._postgres is not None:
