@@ -32,7 +32,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import psycopg
@@ -294,10 +294,33 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
+def _settle(pid: int, at_least: float = 10.0, at_most: float = 90.0) -> None:
+    """Let start-up work (parsing the examples, first ticks) end before idle memory is measured: at least
+    ``at_least`` seconds, then until the process tree used under 0.05 s of CPU in 2 s (a loaded machine
+    stretches start-up well past a fixed wait)."""
+
+    def tree_cpu() -> float:
+        total = 0.0
+        for p in _tree(pid):
+            with suppress(OSError):  # ended meanwhile
+                total += _cpu_s(p)
+        return total
+
+    deadline = time.monotonic() + at_most
+    time.sleep(at_least)
+    before = tree_cpu()
+    while time.monotonic() < deadline:
+        time.sleep(2)
+        after = tree_cpu()
+        if after - before < 0.05:
+            return
+        before = after
+
+
 def bench_standalone(postgres: bool, repeat: int = 1, old_src: str | None = None) -> dict[str, float]:
     """Start to serving /health (wall, and CPU seconds of the standalone process by then: the figure to
-    trust on a loaded machine), then idle PSS of its process tree 10 s later; medians of ``repeat`` starts.
-    With ``old_src`` each start of this tree alternates with one of the code under that ``src`` folder."""
+    trust on a loaded machine), then idle PSS of its process tree once it settled (``_settle``); medians of
+    ``repeat`` starts. With ``old_src`` each start of this tree alternates with one of the code under that ``src`` folder."""
     sides: dict[str, list[dict[str, float]]] = {"new": [], "old": []} if old_src else {"new": []}
     for _ in range(repeat):
         for side in sides:
@@ -336,7 +359,7 @@ def _standalone_once(postgres: bool, src: str | None) -> dict[str, float]:
                     time.sleep(0.01)
             if serving is None or serving_cpu is None:
                 raise RuntimeError("standalone never served /health")
-            time.sleep(10)  # let start-up work (parsing, first ticks) settle before measuring idle memory
+            _settle(proc.pid)
             pids = _tree(proc.pid)
             pss = [_pss_kib(p) / 1024 for p in pids]
             return {"start_to_serving_s": serving, "serving_cpu_s": serving_cpu, "idle_pss_mib": sum(pss),

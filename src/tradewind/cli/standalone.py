@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from tradewind.cli.arguments import Subparsers
 from tradewind.cli.console_logging import configure_logging
+from tradewind.cli.standalone_dag_processor import StandaloneDagProcessor
 from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import Settings, load_settings
 from tradewind.observability.metrics_setup import MetricsSetup, build_metrics
@@ -27,6 +28,12 @@ if TYPE_CHECKING:
     from tradewind.cli.standalone_services import StandaloneServices
 
 log = logging.getLogger("tradewind.standalone")
+
+#: glibc's ``mallopt`` parameter for the most malloc arenas (M_ARENA_MAX).
+_M_ARENA_MAX = -8
+#: Arenas the standalone's processes keep: glibc gives each thread that allocates an arena of its own (up to
+#: 8 per core), each holding freed memory apart; its dozen threads mostly wait.
+MALLOC_ARENAS = 2
 
 
 def register(sub: Subparsers) -> None:
@@ -50,6 +57,20 @@ def _run(args: argparse.Namespace) -> int:
     settings.home.mkdir(parents=True, exist_ok=True)
     settings.dags_folder.mkdir(parents=True, exist_ok=True)
     settings.base_log_folder.mkdir(parents=True, exist_ok=True)
+    _limit_malloc_arenas()
+    # Forked now, before any thread or database connection, and after the imports it shares with this process
+    # (its pages are shared, not loaded twice); it parses once the scheduler starts.
+    processor = None if settings.scheduler.standalone_dag_processor else StandaloneDagProcessor.fork(settings)
+    try:
+        return _run_services(args, settings, processor)
+    finally:
+        if processor is not None:
+            processor.stop()
+
+
+def _run_services(
+    args: argparse.Namespace, settings: Settings, processor: StandaloneDagProcessor | None
+) -> int:
     engine = make_engine(settings.database_url)
     wait_for_database(
         engine,
@@ -61,7 +82,9 @@ def _run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     # One process, one registry: the webserver's /metrics shows the scheduler and triggerer too.
     metrics_setup = build_metrics(settings)
-    starter = _ServicesStarter(settings, engine, metrics_setup, stop, triggerer=not args.no_triggerer)
+    starter = _ServicesStarter(
+        settings, engine, metrics_setup, stop, triggerer=not args.no_triggerer, processor=processor
+    )
     try:
         if args.no_webserver:
             from tradewind.cli.metrics_serving import serve_metrics
@@ -91,11 +114,23 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _limit_malloc_arenas() -> None:
+    """Before the first thread (and the fork, which inherits it): fewer malloc arenas, less idle memory held
+    in them. Only this process and its forks: the tries it starts keep glibc's default."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
+        except (OSError, AttributeError):  # not glibc
+            log.debug("could not limit the malloc arenas", exc_info=True)
+
+
 class _ServicesStarter:
     """Builds and starts the scheduler and triggerer (``StandaloneServices``), once the event ``run`` is given
-    is set (the webserver has all its routes). A failure to build them (a bad executor or secrets setting)
-    sets ``stop``, which ends the webserver too, and is raised in the main thread (``raise_failure``) for its
-    exit code."""
+    is set (the webserver has all its routes), then lets the forked DAG processor parse. A failure to build
+    them (a bad executor or secrets setting) sets ``stop``, which ends the webserver too, and is raised in the
+    main thread (``raise_failure``) for its exit code."""
 
     def __init__(
         self,
@@ -105,9 +140,10 @@ class _ServicesStarter:
         stop: threading.Event,
         *,
         triggerer: bool,
+        processor: StandaloneDagProcessor | None,
     ) -> None:
         self.settings, self.engine, self.metrics_setup = settings, engine, metrics_setup
-        self.stop, self.triggerer = stop, triggerer
+        self.stop, self.triggerer, self.processor = stop, triggerer, processor
         self.thread: threading.Thread | None = None
         self.services: StandaloneServices | None = None
         self.failure: BaseException | None = None
@@ -130,9 +166,13 @@ class _ServicesStarter:
                 metrics_setup=self.metrics_setup,
                 stop=self.stop,
                 triggerer=self.triggerer,
+                # The standalone's own (forked) processor parses the DAG folder, not a child of the scheduler.
+                run_dag_processor=False if self.processor is not None else None,
             )
             if not self.stop.is_set():
                 self.services.start()
+                if self.processor is not None:
+                    self.processor.start()
         except Exception as exc:  # raised again in the main thread, which owns the exit codes
             self.failure = exc
             self.stop.set()

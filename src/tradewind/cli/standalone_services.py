@@ -1,7 +1,8 @@
 """The services `tradewind standalone` runs beside its webserver, each on a thread of its process: the
-scheduler (with its DAG processor child and the execution API its tries call) and the triggerer. Imported
-only once the webserver serves: the scheduler's modules are a good part of the start-up's imports, and a
-user waits for the page, not for the scheduler's first tick."""
+scheduler (with the execution API its tries call; the DAG processor is forked apart,
+``cli.standalone_dag_processor``) and the triggerer. Imported only once the webserver serves: the scheduler's
+modules are a good part of the start-up's imports, and a user waits for the page, not for the scheduler's
+first tick."""
 
 from __future__ import annotations
 
@@ -33,15 +34,21 @@ class StandaloneServices:
         metrics_setup: MetricsSetup,
         stop: threading.Event,
         triggerer: bool,
+        run_dag_processor: bool | None = None,
     ) -> None:
         executor = make_executor(
             settings,
             launcher=try_launcher(),
             log_store=remote_store(settings, make_session_factory(engine)),
+            early_fork_server=False,  # idle memory counts more here than the first try's start (issue 17)
         )
         # One process, one registry: the webserver's /metrics shows the scheduler and triggerer too.
         self.scheduler = SchedulerService(
-            settings, engine=engine, executor=executor, metrics=metrics_setup.metrics
+            settings,
+            engine=engine,
+            executor=executor,
+            metrics=metrics_setup.metrics,
+            run_dag_processor=run_dag_processor,
         )
         self.threads = [threading.Thread(target=self.scheduler.run, args=(stop,), name="scheduler")]
         if triggerer:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-import jwt
 from pydantic import SecretStr
 
 from tradewind.config.secret_files import MIN_LENGTH, persisted_secret
@@ -87,10 +86,14 @@ class TokenSigner:
             "map_index": key.map_index,
             "try_number": identity.try_number,
         }
+        import jwt  # at the first token, not at import: PyJWT imports cryptography (~5 MiB an idle process need not hold)
+
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> TaskToken:
         """The token's try and scope. Raises InvalidTaskToken (never saying more than why)."""
+        import jwt  # see issue()
+
         try:
             # "iat" is not checked against this clock: after the wall clock steps back (NTP), every token
             # issued in the minutes before would be "not yet valid" and the running tries' calls refused

@@ -6,10 +6,13 @@
 
 from __future__ import annotations
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from typing import TYPE_CHECKING
 
 from tradewind.config.settings import Settings
 from tradewind.sdk.errors import ConfigError, ConnectionFieldError
+
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 SETTING = "core.fernet_key"
 HOW_TO_SET = (
@@ -23,8 +26,14 @@ class FieldCipher:
 
     def __init__(self, keys: str | None) -> None:
         texts = [k.strip() for k in (keys or "").split(",") if k.strip()]
+        self._fernet: MultiFernet | None = None
+        if not texts:
+            return
+        # Only with a key: an idle process without one need not hold cryptography.
+        from cryptography.fernet import Fernet, MultiFernet
+
         try:
-            self._fernet = MultiFernet([Fernet(k.encode()) for k in texts]) if texts else None
+            self._fernet = MultiFernet([Fernet(k.encode()) for k in texts])
         except ValueError:
             raise ConfigError(
                 f"[core] fernet_key holds a value that is not a Fernet key (32 url-safe base64-encoded "
@@ -60,6 +69,8 @@ class FieldCipher:
                 conn_id=conn_id,
                 field=field,
             )
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken:
@@ -73,6 +84,8 @@ class FieldCipher:
     def rotate(self, token: str, *, conn_id: str, field: str) -> str:
         """The token re-encrypted with the first key (decrypted with whichever key made it)."""
         fernet = self._require(conn_id, field)
+        from cryptography.fernet import InvalidToken
+
         try:
             return fernet.rotate(token.encode()).decode()
         except InvalidToken:

@@ -1,7 +1,9 @@
 """`tradewind triggerer`: a job with a heartbeat that claims stored triggers (up to its capacity), has its
 child process run them, and writes what they report: an event schedules the tasks waiting on the trigger
 again, a failure schedules them to fail with the traceback. Only this process holds the database
-credentials; the trigger code runs in the child (``trigger_runner``), which has none."""
+credentials; the trigger code runs in the child (``trigger_runner``), which has none. The child is started
+when the triggerer first has a trigger to run and stopped after ``CHILD_IDLE_STOP`` seconds without one: a
+deployment without deferrable tasks never pays for its interpreter."""
 
 from __future__ import annotations
 
@@ -40,6 +42,8 @@ RESTART_BACKOFF = 1.0
 RESTART_BACKOFF_MAX = 60.0
 #: Shortest time between two looks for new triggers when wake-ups come in a burst (every ended try rings).
 MIN_SYNC_GAP = 0.1
+#: The trigger child is stopped after running no trigger for this many seconds (started again by the next).
+CHILD_IDLE_STOP = 300.0
 
 
 class TriggererService:
@@ -60,7 +64,10 @@ class TriggererService:
         self.clock = clock or SystemClock()
         self.env = env
         self.job_id: int | None = None
+        #: The child running the triggers: None until there is a trigger to run, and after an idle while.
         self.child: TriggerChild | None = None
+        #: Monotonic time since which the child runs no trigger (None while it runs some).
+        self._child_idle_since: float | None = None
         #: Triggers the child runs now (sent "run", not yet reported or cancelled).
         self.running: set[int] = set()
         #: Triggers held but not to be started before a monotonic time (a watcher that failed), with the
@@ -92,7 +99,6 @@ class TriggererService:
         log.info("triggerer job %s started (capacity %d)", self.job_id, self.settings.triggerer.capacity)
         self._wake.set_when(stop)
         try:
-            self._start_child()
             outage = DatabaseOutage(give_up_after=self.settings.database.outage_timeout, what="triggerer")
             while not stop.is_set():
                 try:
@@ -112,18 +118,20 @@ class TriggererService:
         conf = self.settings.triggerer
         mono = time.monotonic()
         next_sync = self._last_sync + (MIN_SYNC_GAP if self._sync_wanted else conf.poll_interval)
-        return max(0.0, min(self._last_heartbeat + conf.heartbeat_interval, next_sync) - mono)
+        until = min(self._last_heartbeat + conf.heartbeat_interval, next_sync)
+        if self._child_idle_since is not None:
+            until = min(until, self._child_idle_since + CHILD_IDLE_STOP)
+        return max(0.0, until - mono)
 
     def iterate(self) -> None:
         """One round: restart a dead child, heartbeat, claim and hand out triggers, apply reports. Never
         waits: ``run`` sleeps between rounds until a ring, a report of the child or the next due round."""
         conf = self.settings.triggerer
-        assert self.child is not None
-        if not self.child.alive():
+        if self.child is not None and not self.child.alive():
             code = self.child.process.returncode if self.child.process is not None else None
             log.error("the trigger child exited (code %s); starting it again", code)
             self._drain()
-            self._start_child()
+            self._forget_child()  # the next look for triggers starts a new one for the triggers held
         mono = time.monotonic()
         if mono - self._last_heartbeat >= conf.heartbeat_interval:
             self.heartbeat()
@@ -135,6 +143,7 @@ class TriggererService:
             self._last_sync = time.monotonic()
         self._apply_kept(None)
         self._apply_reports(timeout=0.0)
+        self._stop_child_when_idle()
 
     def heartbeat(self) -> None:
         assert self.job_id is not None
@@ -146,7 +155,7 @@ class TriggererService:
     def sync(self) -> None:
         """Claim free triggers up to capacity; start the ones this triggerer now holds, cancel the ones it
         no longer holds (fired elsewhere, taken over after a stall, their tasks cleared)."""
-        assert self.job_id is not None and self.child is not None
+        assert self.job_id is not None
         conf = self.settings.triggerer
         now = self.clock.now()
         with transaction(self.factory) as session:
@@ -171,6 +180,7 @@ class TriggererService:
                 else []
             )
         for trigger_id in sorted(self.running - held):
+            assert self.child is not None  # a running trigger has its child
             self.child.send({"op": protocol.CANCEL, "id": trigger_id})
             self.running.discard(trigger_id)
         for trigger_id in set(self.backoff) - held:
@@ -179,6 +189,9 @@ class TriggererService:
         for trigger in new:
             if trigger.id in self.backoff and self.backoff[trigger.id][0] > mono:
                 continue  # a watcher that failed: started again once its backoff is over
+            if self.child is None:
+                self._start_child()
+                assert self.child is not None
             sent = self.child.send(
                 {
                     "op": protocol.RUN,
@@ -193,7 +206,8 @@ class TriggererService:
             log.info("claimed %d trigger(s); running %d", len(taken), len(self.running))
 
     def _apply_reports(self, *, timeout: float) -> None:
-        assert self.child is not None
+        if self.child is None:
+            return
         try:
             message = self.child.messages.get(timeout=timeout) if timeout > 0 else self.child.messages.get_nowait()
         except queue.Empty:
@@ -284,8 +298,31 @@ class TriggererService:
         self.child = TriggerChild(self.settings, env=self.env)
         self.child.on_message = self._wake.set
         self.child.start()
+        self._child_idle_since = None
+
+    def _forget_child(self) -> None:
+        """After the child ended: the triggers it ran are started again (in a new child) by the next look."""
+        self.child = None
         self.running = set()
-        self._last_sync = 0.0  # hand it its triggers at once
+        self._child_idle_since = None
+        self._last_sync = 0.0  # look for the triggers held at once
+
+    def _stop_child_when_idle(self) -> None:
+        """Stop a child that has run no trigger for ``CHILD_IDLE_STOP`` seconds (a watcher waiting out its
+        backoff counts as running: its child is kept)."""
+        if self.child is None:
+            return
+        if self.running or self.backoff or self._unapplied:
+            self._child_idle_since = None
+            return
+        mono = time.monotonic()
+        if self._child_idle_since is None:
+            self._child_idle_since = mono
+        elif mono - self._child_idle_since >= CHILD_IDLE_STOP:
+            log.info("no trigger to run for %g s: stopping the trigger child", CHILD_IDLE_STOP)
+            self.child.stop()
+            self._drain()
+            self._forget_child()
 
     def _drain(self) -> None:
         """Reports the dead child wrote before it died still count."""

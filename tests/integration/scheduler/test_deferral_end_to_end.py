@@ -8,6 +8,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,10 @@ from sqlalchemy import select
 
 from tests.integration.scheduler.conftest import Deployment
 from tests.waiting import wait_for
+from tradewind.core.json_values import to_tagged_json
 from tradewind.core.keys import TaskInstanceKey
-from tradewind.store import jobs, task_instances
+from tradewind.store import jobs, task_instances, triggers
+from tradewind.store.engine import transaction
 from tradewind.store.tables import TaskInstanceModel, TriggerModel
 
 DEFERRING = """
@@ -233,6 +236,15 @@ def test_a_killed_triggerer_is_replaced_and_a_restarted_scheduler_loses_nothing(
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_trigger_child_has_no_database_url(deferring: Deployment) -> None:
     triggerer = _start_triggerer(deferring)
+    # The child is started for the first trigger to run (ADR 0028): one an hour away.
+    with transaction(deferring.sessions) as session:
+        moment = datetime.now(UTC) + timedelta(hours=1)
+        triggers.create_trigger(
+            session=session,
+            classpath="tradewind.sdk.triggers.temporal.DateTimeTrigger",
+            kwargs=to_tagged_json({"moment": moment}),
+            now=moment,
+        )
     children = Path(f"/proc/{triggerer.pid}/task/{triggerer.pid}/children")
 
     def started_child() -> int | None:

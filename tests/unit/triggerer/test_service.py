@@ -50,7 +50,7 @@ def services(settings: Settings, migrated_engine: Engine) -> Iterator[Callable[[
         thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
         thread.start()
         started.append((service, stop, thread))
-        wait_for(lambda: service.job_id is not None and bool(service.child and service.child.alive()), what="service")
+        wait_for(lambda: service.job_id is not None, what="service")
         return service
 
     yield start
@@ -168,3 +168,24 @@ def test_a_failing_watcher_is_kept_and_started_again_with_backoff(
         assert session.scalars(select(TriggerModel.id)).all() == [trigger_id]  # kept
         assert triggers.held_trigger_ids(session=session, triggerer_id=service.job_id or 0) == {trigger_id}
     assert "No module named 'no_such_module'" in caplog.text
+
+
+def test_the_child_starts_at_the_first_trigger_and_stops_when_idle(
+    sessions: sessionmaker[Session],
+    services: Callable[[], TriggererService],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tradewind.triggerer import service as service_module
+
+    monkeypatch.setattr(service_module, "CHILD_IDLE_STOP", 0.5)
+    service = services()
+    wait_for(lambda: service._last_sync > 0, what="a first look for triggers")
+    assert service.child is None  # nothing to run: no child interpreter
+    _trigger_id, ti_id = _deferred(sessions, datetime.now(UTC) + timedelta(seconds=2))
+    child = wait_for(lambda: service.child and service.child.process, what="a child for the trigger")
+    wait_for(lambda: _ti(sessions, ti_id).state == "scheduled", what="the task to be scheduled")
+    wait_for(lambda: service.child is None, what="the idle child to be stopped")
+    assert child.poll() is not None
+    # The next trigger starts a child again.
+    _trigger_id, ti_id = _deferred(sessions, datetime.now(UTC))
+    wait_for(lambda: _ti(sessions, ti_id).state == "scheduled", what="the second task to be scheduled")
