@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import os
 import queue
+import select
 import threading
 import time
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,14 +37,21 @@ from tradewind.executors.celery.outcomes import (
     SENT,
     event_for_state,
 )
+from tradewind.executors.celery.result_channel import ResultChannel, States, sender_backend_url
 from tradewind.executors.celery.task_ids import celery_task_id
 from tradewind.executors.celery.worker_task import TASK_NAME
 from tradewind.sdk.errors import ExecutorError
 
 log = logging.getLogger(__name__)
 
-#: Seconds between two reads of the result backend for the tries in flight.
+#: Seconds between two reads of the result backend for the tries in flight, when its states are not published
+#: (any backend but Redis).
 DEFAULT_POLL_INTERVAL = 0.25
+#: With a Redis result backend, whose states arrive over pub/sub as they are stored: seconds between two reads
+#: of the backend, for what pub/sub lost (a reconnect). The scheduler's ``sync`` asks for one each heartbeat.
+RESYNC_INTERVAL = 5.0
+#: Seconds the result channel is left alone after an error (Redis down: no busy loop); it is read again then.
+CHANNEL_RETRY_SECONDS = 1.0
 #: Seconds ``stop()`` waits for pending sends and revokes (a broker outage must not hold a shutdown).
 STOP_TIMEOUT = 15.0
 #: Seconds between two looks at a Redis broker's epoch (``broker_epoch``).
@@ -102,6 +112,10 @@ class CeleryExecutor(Executor):
         self._lock = threading.Lock()
         self._in_flight: dict[TaskTryKey, _InFlight] = {}
         self._commands: queue.SimpleQueue[_Send | _Revoke | _Poll | _Stop] = queue.SimpleQueue()
+        #: A pipe written on each command, so the client thread waits on the result channel and commands at
+        #: once; (-1, -1) while stopped.
+        self._wake_lock = threading.Lock()
+        self._wake_r, self._wake_w = -1, -1
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._app: Celery | None = None
@@ -113,13 +127,19 @@ class CeleryExecutor(Executor):
     def app(self) -> Celery:
         with self._lock:
             if self._app is None:
-                self._app = build_celery_app(self.celery_settings)
+                app = build_celery_app(self.celery_settings)
+                app.conf.result_backend = sender_backend_url(self._backend_url)
+                self._app = app
             return self._app
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
         self._stopping.clear()
+        with self._wake_lock:
+            if self._wake_r < 0:
+                self._wake_r, self._wake_w = os.pipe()
+                os.set_blocking(self._wake_w, False)  # a full pipe wakes the thread all the same
         self._thread = threading.Thread(target=self._client_loop, name="celery-executor-client", daemon=True)
         self._thread.start()
         log.info(
@@ -133,16 +153,21 @@ class CeleryExecutor(Executor):
         finishes the sends and revokes already asked for; without it they are dropped (tries never sent are
         not adopted, so the next scheduler queues them again)."""
         if wait:
-            self._commands.put(_Stop())
+            self._command(_Stop())
         else:
             self._stopping.set()
-            self._commands.put(_Poll())
+            self._command(_Poll())
         if self._thread is not None:
             self._thread.join(timeout=STOP_TIMEOUT)
             if self._thread.is_alive():
                 log.warning("the Celery executor's client thread did not finish within %ss", STOP_TIMEOUT)
             self._thread = None
         self._stopping.set()
+        with self._wake_lock:
+            for fd in (self._wake_r, self._wake_w):
+                if fd >= 0:
+                    os.close(fd)
+            self._wake_r, self._wake_w = -1, -1
         with self._lock:
             app, self._app = self._app, None
         if app is not None:
@@ -157,7 +182,7 @@ class CeleryExecutor(Executor):
                 return existing.task_id
             task_id = celery_task_id(key)
             self._in_flight[key] = _InFlight(workload, task_id)
-        self._commands.put(_Send(workload, task_id))
+        self._command(_Send(workload, task_id))
         return task_id
 
     def terminate(self, key: TaskTryKey) -> None:
@@ -166,7 +191,7 @@ class CeleryExecutor(Executor):
             if entry is not None:
                 entry.terminate_requested = True
         task_id = entry.task_id if entry is not None else celery_task_id(key)
-        self._commands.put(_Revoke(key, task_id))
+        self._command(_Revoke(key, task_id))
 
     def running_keys(self) -> set[TaskTryKey]:
         with self._lock:
@@ -187,7 +212,7 @@ class CeleryExecutor(Executor):
         if self._thread is not None and not self._thread.is_alive() and not self._stopping.is_set():
             log.error("the Celery executor's client thread stopped unexpectedly; restarting it")
             self.start()
-        self._commands.put(_Poll())
+        self._command(_Poll())
         self._record_queue_depth()
 
     def _queue_name(self, workload: ExecuteTask) -> str:
@@ -227,8 +252,22 @@ class CeleryExecutor(Executor):
                     self._in_flight[candidate.workload.try_key] = _InFlight(candidate.workload, task_id)
                 else:
                     not_adopted.append(candidate.workload)
-        self._commands.put(_Poll())
+        self._command(_Poll())
         return not_adopted
+
+    def _command(self, command: _Send | _Revoke | _Poll | _Stop) -> None:
+        self._commands.put(command)
+        with self._wake_lock:
+            if self._wake_w >= 0:
+                with contextlib.suppress(BlockingIOError):
+                    os.write(self._wake_w, b"x")
+
+    def _emit_quietly(self, event: TaskEvent) -> None:
+        """Report ``event`` without waking the scheduler: it is applied at its next tick, which the try's own
+        claim through the execution API brings anyway. A STARTED changes no state, and a tick per try for
+        it alone would cost more than the try's Celery round trip."""
+        with self._events_lock:
+            self._events.append(event)
 
     # -- the client thread --------------------------------------------------------------------------
     def _client_loop(self) -> None:
@@ -241,14 +280,34 @@ class CeleryExecutor(Executor):
                 epoch.close()
 
     def _serve(self, app: Celery, epoch: BrokerEpoch | None) -> None:
-        next_poll = next_broker_check = 0.0
+        backend = app.backend
+        channel = ResultChannel(backend) if isinstance(backend, RedisBackend) else None
+        try:
+            self._serve_with(app, epoch, channel)
+        finally:
+            if channel is not None:
+                channel.close()
+
+    def _serve_with(self, app: Celery, epoch: BrokerEpoch | None, channel: ResultChannel | None) -> None:
+        """Wait for a command, a published state or the next read of the backend; carry out the commands in
+        order (a ``_Stop`` ends the loop once those before it are done), then apply what was published."""
+        interval = self.poll_interval if channel is None else max(self.poll_interval, RESYNC_INTERVAL)
+        next_poll = next_broker_check = channel_retry_at = 0.0
         while not self._stopping.is_set():
-            try:
-                command = self._commands.get(timeout=max(0.0, next_poll - time.monotonic()))
-            except queue.Empty:
-                command = None
+            listening = channel is not None and time.monotonic() >= channel_retry_at
+            if listening:
+                self._wait(channel, until=next_poll)
+            else:  # no channel, or one to try again at channel_retry_at
+                self._wait(None, until=next_poll if channel is None else min(next_poll, channel_retry_at))
+            commands = self._take_commands()
             polled_now = False
-            while command is not None and not self._stopping.is_set():
+            # Before sending: the first state a worker publishes must find the try's channel followed.
+            if listening and channel is not None and not self._on_channel(lambda: self._follow(channel)):
+                listening, polled_now = False, True
+                channel_retry_at = time.monotonic() + CHANNEL_RETRY_SECONDS
+            for command in commands:
+                if self._stopping.is_set():
+                    break
                 if isinstance(command, _Stop):
                     return
                 if isinstance(command, _Send):
@@ -257,16 +316,60 @@ class CeleryExecutor(Executor):
                     self._revoke(app, command)
                 else:
                     polled_now = True
-                try:
-                    command = self._commands.get_nowait()
-                except queue.Empty:
-                    command = None
+            if listening and channel is not None and not self._on_channel(lambda: self._read(channel)):
+                polled_now = True
+                channel_retry_at = time.monotonic() + CHANNEL_RETRY_SECONDS
             if epoch is not None and time.monotonic() >= next_broker_check:
                 self._check_broker(epoch)
                 next_broker_check = time.monotonic() + BROKER_CHECK_INTERVAL
             if polled_now or time.monotonic() >= next_poll:
                 self._poll(app)
-                next_poll = time.monotonic() + self.poll_interval
+                broken = channel is not None and time.monotonic() < channel_retry_at
+                next_poll = time.monotonic() + (self.poll_interval if broken else interval)
+
+    def _wait(self, channel: ResultChannel | None, *, until: float) -> None:
+        """Until a command comes, ``channel`` has something to read, or ``until`` (monotonic) passes."""
+        if not self._commands.empty():
+            return
+        poller = select.poll()  # not select(): a scheduler may well have descriptors past FD_SETSIZE
+        wake_r = self._wake_r
+        fd = channel.fileno() if channel is not None else None
+        for watched in (wake_r, fd):
+            if watched is not None and watched >= 0:
+                poller.register(watched, select.POLLIN)
+        ready = poller.poll(max(0, int((until - time.monotonic()) * 1000) + 1))
+        if any(ready_fd == wake_r for ready_fd, _ in ready):
+            with contextlib.suppress(OSError):  # closed by stop(): the loop sees _stopping
+                os.read(wake_r, 4096)
+
+    def _take_commands(self) -> list[_Send | _Revoke | _Poll | _Stop]:
+        commands: list[_Send | _Revoke | _Poll | _Stop] = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                commands.append(self._commands.get_nowait())
+        return commands
+
+    def _follow(self, channel: ResultChannel) -> None:
+        with self._lock:
+            task_ids = [entry.task_id for entry in self._in_flight.values()]
+        channel.follow(task_ids)
+
+    def _read(self, channel: ResultChannel) -> None:
+        states = channel.read()
+        if states:
+            self._apply_states(states)
+            self._follow(channel)  # the ended tries' channels are left at once
+
+    def _on_channel(self, step: Callable[[], None]) -> bool:
+        """Run ``step`` on the result channel; False when Redis failed it: what was published meanwhile is
+        lost, so the caller reads the backend instead, and leaves the channel alone for a while."""
+        try:
+            step()
+        except Exception as exc:
+            reason = self._scrub(str(exc))
+            log.warning("the Celery result channel failed (reading the backend instead): %s", reason)
+            return False
+        return True
 
     def _check_broker(self, epoch: BrokerEpoch) -> None:
         """If the broker lost its data, hand back the tries that were waiting in it: the scheduler queues
@@ -294,17 +397,10 @@ class CeleryExecutor(Executor):
         queue_name = self._queue_name(workload)
         try:
             if self._persistent:
-                backend = app.backend
-                # A result left by an earlier send of this same try would be read as this send's outcome.
-                if backend.get_task_meta(task_id, cache=False)["status"] in FINAL_STATES:
-                    backend.forget(task_id)
-                backend.store_result(task_id, None, SENT)
+                store_sent(app.backend, task_id)
             app.tasks[TASK_NAME].apply_async(
                 args=[workload.model_dump(mode="json")], queue=queue_name, task_id=task_id
             )
-            if isinstance(app.backend, RedisBackend):
-                # apply_async subscribes to the result's pub/sub channel; we read results by polling.
-                app.backend.result_consumer.cancel_for(task_id)
         except Exception as exc:
             with self._lock:
                 self._in_flight.pop(workload.try_key, None)
@@ -342,8 +438,18 @@ class CeleryExecutor(Executor):
                 self._scrub(str(exc)),
             )
             return
-        for key, task_id in snapshot:
-            status, result = metas[task_id]
+        self._apply_states(metas)
+
+    def _apply_states(self, states: States) -> None:
+        """Report what ``states`` say about the tries in flight; those ended are no longer carried."""
+        if not states:
+            return
+        with self._lock:
+            keys = {entry.task_id: key for key, entry in self._in_flight.items()}
+        for task_id, (status, result) in states.items():
+            key = keys.get(task_id)
+            if key is None:
+                continue
             event = event_for_state(key, task_id, status, result)
             if event is None:
                 continue
@@ -359,13 +465,31 @@ class CeleryExecutor(Executor):
                     del self._in_flight[key]
                     if entry.terminate_requested and event.reason:
                         event = dataclasses.replace(event, reason=f"{event.reason} (terminated on request)")
-            self._emit(event)
+            if event.kind == TryProcessEvent.STARTED:
+                self._emit_quietly(event)
+            else:
+                self._emit(event)
 
     def _scrub(self, text: str) -> str:
         """Hide broker and backend passwords should a library put a URL into an error message."""
         for url in (self.celery_settings.broker_url.get_secret_value(), self._backend_url):
             text = text.replace(url, mask_url(url))
         return text
+
+
+def store_sent(backend: Any, task_id: str) -> None:
+    """Record ``task_id`` as SENT, whatever an earlier send of the same try left there (a final result would
+    be read as this send's outcome). Key-value backends (Redis): one write; Celery's ``store_result`` would
+    first read the old result, which must then be forgotten if final (it never overwrites a success)."""
+    if isinstance(backend, BaseKeyValueStoreBackend):
+        meta: dict[str, Any] = {
+            "status": SENT, "result": None, "traceback": None, "children": [], "date_done": None, "task_id": task_id,
+        }  # fmt: skip
+        backend.set(backend.get_key_for_task(task_id), backend.encode(meta))
+        return
+    if backend.get_task_meta(task_id, cache=False)["status"] in FINAL_STATES:
+        backend.forget(task_id)
+    backend.store_result(task_id, None, SENT)
 
 
 def fetch_states(backend: Any, task_ids: Sequence[str]) -> dict[str, tuple[str, Any]]:

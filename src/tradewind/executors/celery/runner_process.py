@@ -4,6 +4,9 @@ the pre-imported worker), stopped as a group on SIGTERM, and never left running 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
+import gc
 import logging
 import os
 import signal
@@ -14,8 +17,6 @@ import traceback
 from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import NoReturn
-
-from billiard.util import set_pdeathsig
 
 from tradewind.config.settings import Settings
 from tradewind.config.task_settings import settings_for_tasks, task_environment
@@ -32,12 +33,30 @@ KILL_GRACE_SECONDS = 10.0
 _Starter = Callable[[], tuple[int, Callable[[], int]]]
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+@functools.cache
+def _prctl() -> Callable[..., int] | None:
+    """libc's ``prctl``, looked up once per process (before forking: the child finds it ready); None when not
+    on Linux. billiard's ``set_pdeathsig`` would build a cffi FFI and parse a C declaration at every call,
+    about 2 ms of every try."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl: Callable[..., int] = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except OSError:
+        return None
+    return prctl
+
+
 def _stop_with_parent() -> None:
     """In the runner child: if the worker process dies (SIGKILL, OOM), the runner gets SIGTERM instead of
     living on unsupervised while the broker redelivers its message."""
     # Not Linux: nothing to set; the runner's heartbeat and the zombie check remain.
-    with contextlib.suppress(OSError):
-        set_pdeathsig(signal.SIGTERM)
+    prctl = _prctl()
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
@@ -88,6 +107,8 @@ def run_runner(
     """Exec ``command`` (the runner command line) as the leader of a new process group, with ``env``, and
     wait for it."""
 
+    _prctl()  # looked up here, not in the child
+
     def start() -> tuple[int, Callable[[], int]]:
         proc = subprocess.Popen(
             list(command), stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_stop_with_parent,
@@ -101,22 +122,43 @@ def run_runner(
     return code
 
 
-def _forked_child(settings: Settings, workload: ExecuteTask, run: RunTry) -> NoReturn:
+class _ForTasks:
+    """What a try forked from this process is given, worked out once per process rather than in every try
+    (walking the settings for their secrets costs about 2 ms): the settings and the environment without the
+    secret settings. The try reaches shared state through the execution API only."""
+
+    def __init__(self) -> None:
+        self._for: tuple[Settings, dict[str, str]] | None = None
+        self._given: tuple[Settings, dict[str, str]] | None = None
+
+    def get(self, settings: Settings) -> tuple[Settings, dict[str, str]]:
+        environ = dict(os.environ)
+        known = self._for
+        if self._given is None or known is None or known[0] is not settings or known[1] != environ:
+            self._for = (settings, environ)
+            self._given = (settings_for_tasks(settings), task_environment(environ, settings))
+        return self._given
+
+
+_for_tasks = _ForTasks()
+
+
+def _forked_child(
+    settings: Settings, environ: dict[str, str], workload: ExecuteTask, run: RunTry
+) -> NoReturn:
     """In the forked child: become a fresh-looking process (own session, default signals, plain stdio and
-    logging instead of Celery's) and run the try."""
+    logging instead of Celery's, ``environ``) and run the try with ``settings``."""
     code = 1
     try:
+        gc.freeze()  # the collector leaves the worker's objects alone: their pages stay shared (ADR 0017)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.setsid()
         _stop_with_parent()
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         logging.root.handlers.clear()
-        # The try reaches shared state through the execution API only: no secret settings for task code.
-        clean = task_environment(os.environ, settings)
         os.environ.clear()
-        os.environ.update(clean)
-        settings = settings_for_tasks(settings)
+        os.environ.update(environ)
         code = int(run(settings, workload))
     except BaseException:
         traceback.print_exc()
@@ -130,10 +172,13 @@ def fork_runner(
     """Fork this (pre-imported) process and run the try in the child with ``run``, as the local executor's
     fork server does: the same runner code as `tradewind tasks run`, without starting a new interpreter."""
 
+    task_settings, environ = _for_tasks.get(settings)
+    _prctl()  # looked up here, not in the child
+
     def start() -> tuple[int, Callable[[], int]]:
         child = os.fork()
         if child == 0:
-            _forked_child(settings, workload, run)
+            _forked_child(task_settings, environ, workload, run)
         return child, lambda: os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
 
     code, terminated = _supervise(start, kill_grace=kill_grace)
