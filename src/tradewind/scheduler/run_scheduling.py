@@ -49,9 +49,8 @@ def create_scheduled_runs(*, session: Session, cache: SerializedDagCache, now: d
         session=session, dag_ids=[d.dag_id for d in due], include_queued=True
     )
     for dag in due:
-        if (
-            dag.timetable.get("type") in scheduling.UNSCHEDULED_TIMETABLES
-        ):  # asset runs: scheduler/asset_runs.py
+        # Manual-only DAGs have no due runs; asset runs are scheduler/asset_runs.py's.
+        if dag.timetable.get("type") in scheduling.UNSCHEDULED_TIMETABLES:
             continue
         sdag = cache.find(session, dag.dag_id)
         if sdag is None:
