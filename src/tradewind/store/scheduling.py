@@ -7,7 +7,7 @@ schedulers share one database without examining the same run or queueing the sam
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
@@ -509,6 +509,22 @@ class EventTi:
 
 
 _EVENT_COLUMNS = tuple(getattr(TaskInstanceModel, f) for f in EventTi.__dataclass_fields__)
+#: Keys per ``IN`` list: well under SQLite's bound on variables (4 per key).
+_KEYS_PER_QUERY = 200
+
+
+def _keys_in_chunks(keys: Collection[TaskInstanceKey]) -> Iterator[ColumnElement[bool]]:
+    """Conditions on TaskInstanceModel matching ``keys`` (duplicates dropped), ``_KEYS_PER_QUERY`` at a time."""
+    ordered = list(dict.fromkeys(keys))
+    columns = tuple_(
+        TaskInstanceModel.dag_id,
+        TaskInstanceModel.run_id,
+        TaskInstanceModel.task_id,
+        TaskInstanceModel.map_index,
+    )
+    for start in range(0, len(ordered), _KEYS_PER_QUERY):
+        chunk = ordered[start : start + _KEYS_PER_QUERY]
+        yield columns.in_([(k.dag_id, k.run_id, k.task_id, k.map_index) for k in chunk])
 
 
 def event_task_instances(
@@ -516,18 +532,8 @@ def event_task_instances(
 ) -> dict[TaskInstanceKey, EventTi]:
     """``EventTi`` rows of the ``keys`` that exist, in one query per 200 keys."""
     found: dict[TaskInstanceKey, EventTi] = {}
-    ordered = list(dict.fromkeys(keys))
-    for start in range(0, len(ordered), 200):
-        chunk = [(k.dag_id, k.run_id, k.task_id, k.map_index) for k in ordered[start : start + 200]]
-        stmt = select(*_EVENT_COLUMNS).where(
-            tuple_(
-                TaskInstanceModel.dag_id,
-                TaskInstanceModel.run_id,
-                TaskInstanceModel.task_id,
-                TaskInstanceModel.map_index,
-            ).in_(chunk)
-        )
-        for row in session.execute(stmt):
+    for among in _keys_in_chunks(keys):
+        for row in session.execute(select(*_EVENT_COLUMNS).where(among)):
             ti = EventTi(*row)
             found[TaskInstanceKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)] = ti
     return found
@@ -552,18 +558,8 @@ def get_task_instance_rows(
 ) -> dict[TaskInstanceKey, TaskInstanceModel]:
     """The rows of ``keys`` that exist, in one query per 200 keys."""
     found: dict[TaskInstanceKey, TaskInstanceModel] = {}
-    ordered = list(dict.fromkeys(keys))
-    for start in range(0, len(ordered), 200):
-        chunk = [(k.dag_id, k.run_id, k.task_id, k.map_index) for k in ordered[start : start + 200]]
-        stmt = select(TaskInstanceModel).where(
-            tuple_(
-                TaskInstanceModel.dag_id,
-                TaskInstanceModel.run_id,
-                TaskInstanceModel.task_id,
-                TaskInstanceModel.map_index,
-            ).in_(chunk)
-        )
-        for ti in session.scalars(stmt):
+    for among in _keys_in_chunks(keys):
+        for ti in session.scalars(select(TaskInstanceModel).where(among)):
             found[TaskInstanceKey.of(ti)] = ti
     return found
 
