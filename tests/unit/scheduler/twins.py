@@ -48,6 +48,10 @@ class RecordingExecutor(Executor):
         self.carrying.discard(key)
         self._emit(TaskEvent(key, kind, reason=reason))
 
+    def started(self, key: TaskTryKey, external_id: str) -> None:
+        """The try's compute started, under ``external_id`` (a pid, a pod's name)."""
+        self._emit(TaskEvent(key, TryProcessEvent.STARTED, external_id=external_id))
+
     def take(self) -> list[ExecuteTask]:
         out, self.queued = self.queued, []
         return out
