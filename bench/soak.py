@@ -187,10 +187,15 @@ class Soak:
     def _soak(self, deployment: Deployment, workload: Workload) -> None:
         low, high = self.args.fault_interval
         end = time.monotonic() + self.args.duration
+        # Past the duration, only the kinds not injected yet, for at most --every-kind-within more seconds (on
+        # a loaded machine each fault takes longer, and a try may not be running when its turn comes).
+        last = end + self.args.every_kind_within
         next_fault = time.monotonic() + self.rng.uniform(low, high)
         pending: list[str] = []
         next_status = time.monotonic() + STATUS_EVERY
-        while time.monotonic() < end:
+        while (now := time.monotonic()) < end or (now < last and self._kinds_missing()):
+            if now >= end:
+                pending = [kind for kind in pending if not self.faults[kind]] or self._kinds_missing()
             for name in deployment.supervise():
                 self.say(f"supervisor: started {name} again")
             workload.top_up()
@@ -212,6 +217,9 @@ class Soak:
                     self.say(f"fault: {done}")
                 next_fault = time.monotonic() + self.rng.uniform(low, high)
             time.sleep(0.25)
+
+    def _kinds_missing(self) -> list[str]:
+        return [kind for kind in self.kinds if not self.faults[kind]]
 
     def _inject(self, kind: str, deployment: Deployment) -> str | None:
         if kind == "postgres-restart":
@@ -283,6 +291,10 @@ def main() -> int:
     parser.add_argument(
         "--drain-timeout", type=_duration, default=180.0, help="how long the runs may take to finish"
     )
+    parser.add_argument(
+        "--every-kind-within", type=_duration, default=0.0, metavar="DURATION",
+        help="after --duration, go on injecting the kinds not injected yet, for at most this long",
+    )  # fmt: skip
     parser.add_argument("--runs-per-dag", type=int, default=2, help="runs of each soak DAG kept in flight")
     parser.add_argument("--report", help="also write the figures and violations to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the soak's folder (logs, ledger, database)")

@@ -54,8 +54,10 @@ def register(subparsers: Subparsers) -> None:
 def _worker(args: argparse.Namespace) -> int:
     if args.concurrency is not None and args.concurrency < 1:
         raise ExecutorError(f"--concurrency must be at least 1, got {args.concurrency}")
+    from tradewind.core.process_title import keep_environment_on_retitle
     from tradewind.runner.fork_preload import try_launcher
 
+    keep_environment_on_retitle()  # Celery retitles its processes; their tries' /proc environment stays
     queues = [q.strip() for q in (args.queues or "").split(",") if q.strip()]
     settings = load_settings()
     if settings.logging.log_format == "json":

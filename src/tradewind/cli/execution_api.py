@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
-import threading
 from collections.abc import Callable
 
 from tradewind.cli.arguments import Subparsers
@@ -30,7 +29,7 @@ def register(sub: Subparsers) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from tradewind.api.execution.embedded import execution_server
+    from tradewind.api.execution.embedded import execution_server, serve_inherited
     from tradewind.cli.console_logging import configure_logging
     from tradewind.config.settings import load_settings
     from tradewind.config.settings_handoff import settings_from_payload
@@ -38,12 +37,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.inherited_socket is not None:
         settings = settings_from_payload(sys.stdin.readline())
         configure_logging(settings.logging.level, settings.logging.log_format)
-        sock = socket.socket(fileno=args.inherited_socket)
-        server = execution_server(settings)
-        threading.Thread(
-            target=_stop_at_end_of_stdin, args=(server,), name="parent-watch", daemon=True
-        ).start()
-        server.run(sockets=[sock])
+        serve_inherited(settings, socket.socket(fileno=args.inherited_socket))
         return 0
     settings = load_settings()
     configure_logging(settings.logging.level, settings.logging.log_format)
@@ -55,22 +49,17 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stop_at_end_of_stdin(server: object) -> None:
-    """The scheduler holds our stdin open while it lives: EOF (it stopped, or was killed) stops the server."""
-    sys.stdin.buffer.read()
-    server.should_exit = True  # type: ignore[attr-defined]
-
-
 def scheduler_tokens(
-    settings: Settings, *, in_child: bool = False
+    settings: Settings, *, in_child: bool = False, fork_first: bool = False
 ) -> tuple[WorkloadTokens, Callable[[], None]]:
     """The tokens the scheduler hands out, and how to stop the server it started for them (if any).
-    ``in_child``: serve from a child process rather than a thread of this one."""
+    ``in_child``: serve from a child process rather than a thread of this one; ``fork_first``: that child is
+    first a fork of this process (call this before any thread or database connection exists)."""
     signer = signer_from_settings(settings)
     url = settings.execution_api.url
     if url:
         return WorkloadTokens(signer, url), lambda: None
     from tradewind.api.execution.embedded import EmbeddedExecutionApi
 
-    server = EmbeddedExecutionApi(settings, signer=signer, in_child=in_child)
+    server = EmbeddedExecutionApi(settings, signer=signer, in_child=in_child, fork_first=fork_first)
     return WorkloadTokens(signer, server.start()), server.stop

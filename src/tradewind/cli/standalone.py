@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from tradewind.cli.arguments import Subparsers
 from tradewind.cli.console_logging import configure_logging
-from tradewind.cli.standalone_dag_processor import StandaloneDagProcessor
+from tradewind.cli.forked_dag_processor import ForkedDagProcessor
 from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import Settings, load_settings
 from tradewind.observability.metrics_setup import MetricsSetup, build_metrics
@@ -60,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
     _limit_malloc_arenas()
     # Forked now, before any thread or database connection, and after the imports it shares with this process
     # (its pages are shared, not loaded twice); it parses once the scheduler starts.
-    processor = None if settings.scheduler.standalone_dag_processor else StandaloneDagProcessor.fork(settings)
+    processor = None if settings.scheduler.standalone_dag_processor else ForkedDagProcessor.fork(settings)
     try:
         return _run_services(args, settings, processor)
     finally:
@@ -69,7 +69,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_services(
-    args: argparse.Namespace, settings: Settings, processor: StandaloneDagProcessor | None
+    args: argparse.Namespace, settings: Settings, processor: ForkedDagProcessor | None
 ) -> int:
     engine = make_engine(settings.database_url)
     wait_for_database(
@@ -140,7 +140,7 @@ class _ServicesStarter:
         stop: threading.Event,
         *,
         triggerer: bool,
-        processor: StandaloneDagProcessor | None,
+        processor: ForkedDagProcessor | None,
     ) -> None:
         self.settings, self.engine, self.metrics_setup = settings, engine, metrics_setup
         self.stop, self.triggerer, self.processor = stop, triggerer, processor
@@ -166,8 +166,6 @@ class _ServicesStarter:
                 metrics_setup=self.metrics_setup,
                 stop=self.stop,
                 triggerer=self.triggerer,
-                # The standalone's own (forked) processor parses the DAG folder, not a child of the scheduler.
-                run_dag_processor=False if self.processor is not None else None,
             )
             if not self.stop.is_set():
                 self.services.start()

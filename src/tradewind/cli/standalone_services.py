@@ -1,6 +1,6 @@
 """The services `tradewind standalone` runs beside its webserver, each on a thread of its process: the
 scheduler (with the execution API its tries call; the DAG processor is forked apart,
-``cli.standalone_dag_processor``) and the triggerer. Imported only once the webserver serves: the scheduler's
+``cli.forked_dag_processor``) and the triggerer. Imported only once the webserver serves: the scheduler's
 modules are a good part of the start-up's imports, and a user waits for the page, not for the scheduler's
 first tick."""
 
@@ -34,7 +34,6 @@ class StandaloneServices:
         metrics_setup: MetricsSetup,
         stop: threading.Event,
         triggerer: bool,
-        run_dag_processor: bool | None = None,
     ) -> None:
         executor = make_executor(
             settings,
@@ -48,7 +47,6 @@ class StandaloneServices:
             engine=engine,
             executor=executor,
             metrics=metrics_setup.metrics,
-            run_dag_processor=run_dag_processor,
         )
         self.threads = [threading.Thread(target=self.scheduler.run, args=(stop,), name="scheduler")]
         if triggerer:

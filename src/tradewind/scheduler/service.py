@@ -1,14 +1,11 @@
-"""The scheduler process: job registration and heartbeat, the loop around ``tick(now)``, the DAG processor
-child, and a graceful stop."""
+"""The scheduler process: job registration and heartbeat, the loop around ``tick(now)`` and a graceful stop.
+The command that runs it starts the DAG processor beside it."""
 
 from __future__ import annotations
 
 import logging
 import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -58,7 +55,6 @@ class SchedulerService:
         engine: Engine,
         executor: Executor,
         clock: Clock | None = None,
-        run_dag_processor: bool | None = None,
         tokens: WorkloadTokens | None = None,
         metrics: Metrics = NO_METRICS,
         tracing: Tracing | None = None,
@@ -74,13 +70,7 @@ class SchedulerService:
         self.session_factory: sessionmaker[Session] = make_session_factory(engine)
         self.executor = executor
         self.clock = clock or SystemClock()
-        self.run_dag_processor = (
-            not settings.scheduler.standalone_dag_processor
-            if run_dag_processor is None
-            else run_dag_processor
-        )
         self._wake = WakeUp(settings.database_url)
-        self._processor: subprocess.Popen[bytes] | None = None
         self.job_id: int | None = None
         # Loop state: monotonic times of the next tick due, of the last heartbeat and of the last housekeeping,
         # and whether work was in flight when last looked at.
@@ -115,8 +105,6 @@ class SchedulerService:
         self.executor.wake = self._wake.set
         self.executor.scheduler_job_id = self.job_id
         self.executor.start()
-        if self.run_dag_processor:
-            self._start_processor()
         try:
             adopted, reset = scheduler.adopt(now)
             if adopted or reset:
@@ -149,7 +137,6 @@ class SchedulerService:
                 # No runner could write a heartbeat while the database was down: their silence counts from now.
                 threshold = scheduler.heartbeats.threshold
                 scheduler.heartbeats = HeartbeatWatch(threshold, monotonic=self.clock.monotonic)
-            self._check_processor()
             next_heartbeat = self._last_heartbeat + sched.heartbeat_interval
             woken = self._wake.wait(max(0.0, min(self._tick_at, next_heartbeat) - time.monotonic()))
             # Woken by this process alone (the executor's events) before the next tick is due (ADR 0027): for
@@ -216,27 +203,8 @@ class SchedulerService:
             scheduler.housekeeping(now)
             self._last_housekeeping = mono
 
-    # -- DAG processor child ------------------------------------------------------------------------
-    def _start_processor(self) -> None:
-        cmd = [sys.executable, "-m", "tradewind.cli.main", "dag-processor"]
-        self._processor = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent, env=_processor_env(self.settings)
-        )
-        log.info("DAG processor started (pid %d)", self._processor.pid)
-
-    def _check_processor(self) -> None:
-        if self._processor is not None and self._processor.poll() is not None:
-            log.error("DAG processor exited with code %s; restarting it", self._processor.returncode)
-            self._start_processor()
-
     def _shutdown(self) -> None:
         log.info("scheduler stopping")
-        if self._processor is not None:
-            self._processor.terminate()
-            try:
-                self._processor.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._processor.kill()
         self.executor.stop(wait=True)
         if self.job_id is not None:
             with transaction(self.session_factory) as session:
@@ -246,21 +214,3 @@ class SchedulerService:
             self._own_tracing.close(timeout=5.0)
 
 
-def _processor_env(settings: Settings) -> dict[str, str]:
-    """The DAG processor child's environment: it serves its own /metrics on the port after the scheduler's
-    (two processes cannot share one port)."""
-    env = dict(os.environ)
-    port = settings.metrics.serve_port
-    if port:  # 0 (any free port) stays 0
-        env["TRADEWIND__METRICS__SERVE_PORT"] = str(port + 1 if port < 65535 else 0)
-    return env
-
-
-def _die_with_parent() -> None:
-    """In the DAG processor child: get SIGTERM when the scheduler dies, even by SIGKILL (Linux), so a
-    restarted scheduler never finds a second processor left behind."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)

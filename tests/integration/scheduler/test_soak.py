@@ -43,7 +43,7 @@ def _start_leg(executor: str, folder: Path) -> subprocess.Popen[bytes]:
     with (folder / "output.txt").open("wb") as out:
         return subprocess.Popen(
             [sys.executable, str(SOAK), "--executor", executor, "--redis-url", REDIS_URL, "--duration", "35",
-             "--fault-interval", "1-2.5", "--drain-timeout", "100", "--seed", "18",
+             "--fault-interval", "1-2.5", "--every-kind-within", "60", "--drain-timeout", "100", "--seed", "18",
              "--report", str(folder / "soak.json")],
             stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip

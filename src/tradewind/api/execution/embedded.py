@@ -5,7 +5,9 @@ the local executor or for `tradewind standalone`.
 Two ways to run it, one socket: the scheduler binds the listening socket itself, then serves it either
 
 - from a child process (`tradewind scheduler`): `tradewind execution-api --inherited-socket FD`, given the
-  scheduler's settings on its stdin. The tries' calls then never wait for the scheduler's interpreter lock
+  scheduler's settings on its stdin. The first child is a fork of the scheduler made before it has any thread or
+  database connection (``fork_first``): it shares the modules imported so far instead of importing them again
+  (about half a second of CPU per start); a child started again after one died is a fresh interpreter. The tries' calls then never wait for the scheduler's interpreter lock
   (a busy tick held it for milliseconds at a time, ten or more times per call). The child exits when its stdin
   closes, so it never outlives the scheduler, even one killed with SIGKILL; when the child dies, the scheduler
   starts another on the same socket (calls wait in the socket's backlog meanwhile, and runners retry);
@@ -19,14 +21,19 @@ unreachable calls) report to the new one. When all are taken, any free port is u
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import os
+import select
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import IO, Protocol
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
@@ -34,6 +41,7 @@ from uvicorn.config import LOGGING_CONFIG
 from tradewind.api.execution.app import PREFIX, create_execution_app
 from tradewind.config.settings import Settings
 from tradewind.config.settings_handoff import settings_payload
+from tradewind.core.process_title import set_process_title
 from tradewind.execution.tokens import TokenSigner, signer_from_settings
 from tradewind.sdk.errors import ConfigError
 
@@ -60,17 +68,73 @@ def execution_server(
     return uvicorn.Server(config)
 
 
+def serve_inherited(settings: Settings, sock: socket.socket) -> None:
+    """Serve ``sock`` until this process's stdin ends (the scheduler that holds it open stopped or died)."""
+    server = execution_server(settings)
+    threading.Thread(target=_stop_at_end_of_stdin, args=(server,), name="parent-watch", daemon=True).start()
+    server.run(sockets=[sock])
+
+
+def _stop_at_end_of_stdin(server: uvicorn.Server) -> None:
+    sys.stdin.buffer.read()
+    server.should_exit = True
+
+
+class _Child(Protocol):
+    """What the scheduler needs of its child server: ``subprocess.Popen`` or a ``_ForkedChild``."""
+
+    @property
+    def pid(self) -> int: ...
+    @property
+    def stdin(self) -> IO[bytes] | None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+    def kill(self) -> None: ...
+
+
+class _ForkedChild:
+    """A child made by ``os.fork``, waited for as a ``Popen`` is: its stdin is the pipe whose end stops it."""
+
+    def __init__(self, pid: int, stdin: IO[bytes]) -> None:
+        self.pid = pid
+        self.stdin: IO[bytes] | None = stdin
+        self.returncode: int | None = None
+        self._pidfd = os.pidfd_open(pid)
+        self._reap = threading.Lock()
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None and not select.select([self._pidfd], [], [], timeout)[0]:
+            raise subprocess.TimeoutExpired(f"execution API child {self.pid}", timeout or 0.0)
+        with self._reap:
+            if self.returncode is None:
+                _, status = os.waitpid(self.pid, 0)
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode  # the pidfd stays open: another thread may be waiting on it
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError, OSError):
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+
+
 class EmbeddedExecutionApi:
     def __init__(
-        self, settings: Settings, *, signer: TokenSigner | None = None, in_child: bool = False
+        self,
+        settings: Settings,
+        *,
+        signer: TokenSigner | None = None,
+        in_child: bool = False,
+        fork_first: bool = False,
     ) -> None:
+        """``in_child``: serve from a child process. ``fork_first``: that child is first a fork of this process,
+        which ``start`` must then be called in before it has any other thread or a database connection."""
         self.settings = settings
         self._signer = signer
         self.in_child = in_child
+        self._fork_next = in_child and fork_first
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
-        self._child: subprocess.Popen[bytes] | None = None
+        self._child: _Child | None = None
         self._stopping = threading.Event()
         self.url = ""
 
@@ -121,6 +185,10 @@ class EmbeddedExecutionApi:
 
     def _start_child(self) -> None:
         assert self._socket is not None
+        if self._fork_next:
+            self._fork_next = False
+            self._fork_child()
+            return
         fd = self._socket.fileno()
         command = [sys.executable, "-m", "tradewind.cli.main", "execution-api", "--inherited-socket", str(fd)]
         child = subprocess.Popen(
@@ -136,6 +204,24 @@ class EmbeddedExecutionApi:
         child.stdin.write(settings_payload(self._child_settings()).encode())
         child.stdin.flush()  # and kept open: its end tells the child to stop
         self._child = child
+
+    def _fork_child(self) -> None:
+        """The first child: this process forked, serving the same socket with the same settings in memory."""
+        assert self._socket is not None
+        settings = self._child_settings()
+        stop_read, stop_write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        gc.freeze()  # the collector in either process leaves the shared pages alone
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, which never returns
+            code = 1
+            try:
+                code = _run_forked_child(settings, self._socket, stop_read)
+            finally:
+                os._exit(code)
+        os.close(stop_read)
+        self._child = _ForkedChild(pid, os.fdopen(stop_write, "wb"))
 
     def _watch_child(self) -> None:
         delay = 1.0
@@ -222,3 +308,22 @@ class EmbeddedExecutionApi:
         if self._socket is not None:
             self._socket.close()
             self._socket = None
+
+
+def _run_forked_child(settings: Settings, sock: socket.socket, stop_fd: int) -> int:  # pragma: no cover
+    """In the forked child: become what `tradewind execution-api --inherited-socket` is in a ``Popen`` child
+    (own session, the stop pipe as stdin, stdout to /dev/null, no descriptor of the scheduler's but these)."""
+    set_process_title(f"tradewind execution-api [forked from pid {os.getppid()}]")
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(stop_fd, 0)
+    os.dup2(null, 1)
+    keep = sorted({0, 1, 2, sock.fileno()})
+    for low, high in zip(keep, [*keep[1:], os.sysconf("SC_OPEN_MAX")], strict=True):
+        os.closerange(low + 1, high)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+    serve_inherited(settings, sock)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return 0

@@ -1,8 +1,8 @@
-"""The standalone's DAG processor: a child forked from the standalone's main process before that starts any
-thread, event loop or database connection, so the modules both have imported (SQLAlchemy, the settings, the
-tables) stay shared copy-on-write instead of loaded by a second interpreter. It parses nothing until the
-standalone's scheduler starts (``start``); if it dies, a fresh `tradewind dag-processor` takes its place, as
-the scheduler restarts its own (a fork of a process with threads is not safe)."""
+"""The DAG processor of `tradewind standalone` and `tradewind scheduler`: a child forked from the service's main
+process before that starts any thread, event loop or database connection, so the modules both have imported
+(SQLAlchemy, the settings, the tables) stay shared copy-on-write instead of loaded, and paid for in CPU, by a
+second interpreter. It parses nothing until the service's scheduler starts (``start``); if it dies, a fresh
+`tradewind dag-processor` takes its place (a fork of a process with threads is not safe)."""
 
 from __future__ import annotations
 
@@ -19,17 +19,18 @@ import time
 from types import FrameType
 
 from tradewind.config.settings import Settings
+from tradewind.core.process_title import set_process_title
 
-log = logging.getLogger("tradewind.standalone")
+log = logging.getLogger("tradewind.dag_processor")
 
 #: A processor that died sooner than this after it started is started again only after this pause (a bad
-#: setting or a database that refuses it must not make the standalone spin).
+#: setting or a database that refuses it must not make the service spin).
 RESTART_PAUSE = 5.0
 #: How long a processor has to end after SIGTERM before it is killed.
 STOP_GRACE_SECONDS = 10.0
 
 
-class StandaloneDagProcessor:
+class ForkedDagProcessor:
     """The forked processor and its successors. ``fork`` first, ``start`` once the scheduler runs, ``stop``
     at the end (also when ``start`` never came: the child then exits without parsing)."""
 
@@ -46,7 +47,7 @@ class StandaloneDagProcessor:
         self._watch: threading.Thread | None = None
 
     @classmethod
-    def fork(cls, settings: Settings) -> StandaloneDagProcessor:
+    def fork(cls, settings: Settings) -> ForkedDagProcessor:
         """Fork the processor now. Call with no other thread running and no database connection open: the
         child inherits the memory as it is, locks and sockets included."""
         go_read, go_write = os.pipe()
@@ -142,7 +143,7 @@ class StandaloneDagProcessor:
 
 
 def processor_env(settings: Settings, environ: dict[str, str] | os._Environ[str]) -> dict[str, str]:
-    """The processor's environment: it serves its own /metrics on the port after the standalone's (two
+    """The processor's environment: it serves its own /metrics on the port after the service's (two
     processes cannot share one port), as the scheduler's processor child does."""
     env = dict(environ)
     port = settings.metrics.serve_port
@@ -152,10 +153,11 @@ def processor_env(settings: Settings, environ: dict[str, str] | os._Environ[str]
 
 
 def _run_child(go_fd: int) -> int:  # pragma: no cover - runs in the forked child
-    """The child: wait for the go (end of file: the standalone stopped first), then be `tradewind
+    """The child: wait for the go (end of file: the service stopped first), then be `tradewind
     dag-processor`, with the environment its successors get."""
+    set_process_title(f"tradewind dag-processor [forked from pid {os.getppid()}]")
     _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # until it runs: a Ctrl-C reaches the standalone too
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # until it runs: a Ctrl-C reaches the service too
     if not os.read(go_fd, 1):
         return 0
     os.close(go_fd)
@@ -189,7 +191,7 @@ def _run_child(go_fd: int) -> int:  # pragma: no cover - runs in the forked chil
 
 
 def _die_with_parent() -> None:
-    """Get SIGTERM when the standalone dies, even by SIGKILL (Linux): a restarted standalone never finds a
+    """Get SIGTERM when the service dies, even by SIGKILL (Linux): a restarted service never finds a
     second processor left behind."""
     if sys.platform.startswith("linux"):
         import ctypes
