@@ -5,7 +5,7 @@ downloaded from the package index at test time into the cache beside the test vi
 copied into the repository); their ``example_dags`` folders are copied as they are into a fresh
 TRADEWIND_HOME's DAG folder. ``tradewind dag-processor --once`` parses them, and every DAG found gets one
 ``tradewind dags test`` run. The commands are forked from an interpreter that has imported the CLI once
-(tests/conformance/warm_cli.py), each its own process as the console script would be. The report says which
+(tests/warm_cli.py), each its own process as the console script would be. The report says which
 files parsed, which DAGs were found and how each run ended. Run as a script to print the report: ``python -m tests.conformance.airflow_examples``.
 """
 
@@ -26,8 +26,8 @@ from pathlib import Path
 from queue import Empty, Queue
 from typing import Any
 
-from tests.conformance.warm_cli import WarmCli
 from tests.external_venvs import AIRFLOW_STANDARD_PROVIDER_VERSION, AIRFLOW_VERSION, venvs_root
+from tests.warm_cli import WarmCli
 
 WHEELS = {
     "core": (f"apache-airflow-core=={AIRFLOW_VERSION}", "airflow/example_dags/"),

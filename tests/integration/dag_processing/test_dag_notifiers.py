@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.integration.providers.smtp_service import PASSWORD, USER, smtp_service
-from tradewind.config.settings import Settings
+from tradewind.config.settings import Settings, load_settings
 from tradewind.core.clock import utcnow
 from tradewind.core.log_paths import dag_callback_log_path
 from tradewind.dag_processing.dag_callback_runner import DagCallbackRunner
@@ -35,6 +35,13 @@ with DAG("mailed", schedule=None, start_date=datetime(2026, 1, 1), params={"team
          on_failure_callback=SmtpNotifier(to="{{ params.team }}@example.com")):
     EmptyOperator(task_id="t")
 """
+
+
+@pytest.fixture
+def proc_settings(proc_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The callback's timeout (the parse timeout) long enough for a cold `run-callback` on a loaded machine."""
+    monkeypatch.setenv("TRADEWIND__SCHEDULER__DAG_FILE_PROCESSOR_TIMEOUT", "60")
+    return load_settings()
 
 
 def _connection(monkeypatch: pytest.MonkeyPatch, port: int) -> None:

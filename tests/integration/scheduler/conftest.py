@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.migrated_databases import migrate_database
 from tests.waiting import wait_for
+from tests.warm_cli import run_tradewind
 from tradewind.config.settings import Settings, load_settings
 from tradewind.core.states import FINISHED_DAG_RUN_STATES
 from tradewind.store import dag_runs, jobs
@@ -57,8 +58,8 @@ class Deployment:
         return path
 
     def tw(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([TRADEWIND, *args], env=self.env, capture_output=True, text=True, check=check,
-                              timeout=timeout)
+        """A `tradewind` command, as its own process (forked from a warm CLI: ``tests.warm_cli``)."""
+        return run_tradewind(list(args), env=self.env, check=check, timeout=timeout)
 
     def parse(self) -> None:
         self.tw("dag-processor", "--once", check=False)

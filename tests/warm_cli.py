@@ -1,5 +1,5 @@
-"""`tradewind` commands forked from one interpreter that has imported the CLI once (the conformance suite's
-runner of many short commands).
+"""`tradewind` commands forked from one interpreter that has imported the CLI once: the conformance suite's
+runner of many short commands, and ``run_tradewind`` for the integration tests' CLI calls.
 
 A cold `tradewind dags test` spends about a second of CPU importing Tradewind (SQLAlchemy, the scheduler, the
 runner, httpx) before it looks at its DAG; the Airflow-examples report runs about 80 of them. Here one process
@@ -17,6 +17,7 @@ Protocol (one line of JSON each way per command, on the server's stdin and stdou
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import importlib
@@ -26,13 +27,19 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-#: The command groups the conformance suite runs, imported before the first fork.
+#: The command groups the tests run most, imported before the first fork.
 PRELOADED = ("tradewind.cli.main", "tradewind.cli.db", "tradewind.cli.dags", "tradewind.cli.dag_test",
-             "tradewind.cli.dag_processor")
+             "tradewind.cli.dag_processor", "tradewind.cli.tasks", "tradewind.cli.jobs")
+#: Variables read when an interpreter starts (or by the loader, before Python runs): a command whose
+#: environment sets any of them differently from this process's runs cold, as its own interpreter.
+STARTUP_PREFIXES = ("PYTHON", "LD_", "FAKETIME", "MALLOC")
 
 
 def _wait(pid: int, timeout: float) -> dict[str, Any]:
@@ -97,11 +104,11 @@ class WarmCli:
         scratch.mkdir(parents=True, exist_ok=True)
         self._count = 0
         self._server = subprocess.Popen(
-            [sys.executable, "-m", "tests.conformance.warm_cli"],
+            [sys.executable, "-m", "tests.warm_cli"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            cwd=Path(__file__).resolve().parents[2],
+            cwd=Path(__file__).resolve().parents[1],
         )
 
     def run(self, argv: list[str], *, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
@@ -136,6 +143,35 @@ class WarmCli:
         else:
             self._server.kill()
             self._server.wait()
+
+
+_shared: WarmCli | None = None
+_shared_lock = threading.Lock()
+
+
+def _startup(env: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k.startswith(STARTUP_PREFIXES)}
+
+
+def run_tradewind(
+    argv: list[str], *, env: dict[str, str], timeout: float, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run([tradewind, *argv], env=env, capture_output=True, text=True, timeout=timeout,
+    check=check)``, forked from this test process's warm CLI server (started at the first call, stopped at
+    exit), or run cold when ``env`` changes how an interpreter starts."""
+    global _shared
+    if _startup(env) != _startup(os.environ):
+        tradewind = str(Path(sys.executable).with_name("tradewind"))
+        return subprocess.run([tradewind, *argv], env=env, capture_output=True, text=True, timeout=timeout,
+                              check=check)  # fmt: skip
+    with _shared_lock:
+        if _shared is None:
+            _shared = WarmCli(Path(tempfile.mkdtemp(prefix="tw-warm-cli-")))
+            atexit.register(_shared.close)
+        done = _shared.run(argv, env=env, timeout=timeout)
+    if check and done.returncode:
+        raise subprocess.CalledProcessError(done.returncode, argv, done.stdout, done.stderr)
+    return done
 
 
 if __name__ == "__main__":
