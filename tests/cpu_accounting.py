@@ -6,9 +6,10 @@ setup to the end of its teardown:
 
 - ``wall``: elapsed seconds;
 - ``cpu_self``: CPU seconds (user + system) of the pytest process itself (``RUSAGE_SELF``), threads included;
-- ``cpu_children``: CPU seconds of its descendants reaped in that window (``RUSAGE_CHILDREN``: a child's total,
-  its own reaped descendants included, is counted when the pytest process waits for it; a server a module
-  fixture started is counted in the test whose teardown stops it);
+- ``cpu_children``: CPU seconds of its children in that window, each with the descendants it reaped: those
+  the pytest process reaped (``RUSAGE_CHILDREN``) and the growth of the live ones (``/proc``), so a server a
+  module fixture started, or the warm CLI server (``tests.warm_cli``) with the commands it forked and reaped,
+  counts in the tests it served;
 - ``cpu_detached``: CPU seconds of descendants that no waiting of the pytest process will ever count: those
   whose parent chain no longer reaches it (daemonised, double-forked, or orphaned by a killed parent). They
   are found by an environment tag (``TW_TEST_COST_TAG``, inherited by every descendant whose environment is
@@ -151,6 +152,23 @@ class _DescendantSampler:
             return self._detached, self._services_gone + sum(live_services.values())
 
 
+def _live_children_cpu(root: int) -> float:
+    """CPU so far of ``root``'s live children, with what each has reaped: counted as it is used, not when they
+    are reaped (a module's service, the warm CLI server whose forked commands it reaps). Read with
+    RUSAGE_CHILDREN at the same moment, a child reaped between two readings moves from one to the other."""
+    total = 0.0
+    for task in Path(f"/proc/{root}/task").iterdir():
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for pid in children:
+            stat = _stat(int(pid))
+            if stat is not None:
+                total += stat[3] + stat[4]
+    return total
+
+
 def _cpu(who: int) -> float:
     usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
@@ -185,7 +203,7 @@ class CostReport:
             "time": time.time(),
             "wall": time.monotonic(),
             "cpu_self": _cpu(resource.RUSAGE_SELF),
-            "cpu_children": _cpu(resource.RUSAGE_CHILDREN),
+            "cpu_children": _cpu(resource.RUSAGE_CHILDREN) + _live_children_cpu(os.getpid()),
             "cpu_detached": detached,
             "cpu_services": services,
             "cpu_machine": _machine_busy(),

@@ -15,13 +15,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.migrated_databases import migrate_database
 from tests.waiting import wait_for
-from tests.warm_cli import run_tradewind
+from tests.warm_cli import WarmProcess, run_tradewind, start_tradewind
 from tradewind.config.settings import Settings, load_settings
 from tradewind.core.states import FINISHED_DAG_RUN_STATES
 from tradewind.store import dag_runs, jobs
 from tradewind.store.engine import make_engine, make_session_factory
 
 TRADEWIND = str(Path(sys.executable).parent / "tradewind")
+#: A started service: a ``subprocess.Popen`` or the warm CLI's stand-in for one.
+Service = subprocess.Popen[bytes] | WarmProcess
 
 
 class Deployment:
@@ -38,7 +40,7 @@ class Deployment:
             "TRADEWIND__CORE__PARALLELISM": "4",
             "TRADEWIND__SCHEDULER__HEARTBEAT_INTERVAL": "1",
         }
-        self.procs: list[subprocess.Popen[bytes]] = []
+        self.procs: list[Service] = []
         migrate_database(db_url)
         self.engine = make_engine(db_url)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
@@ -64,13 +66,15 @@ class Deployment:
     def parse(self) -> None:
         self.tw("dag-processor", "--once", check=False)
 
-    def start(self, *args: str, log_name: str = "scheduler") -> subprocess.Popen[bytes]:
-        log = open(self.home / f"{log_name}.log", "ab")  # noqa: SIM115 - lives as long as the process
-        proc = subprocess.Popen([TRADEWIND, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+    def start(self, *args: str, log_name: str = "scheduler", cold: bool = False) -> Service:
+        """A long-running `tradewind` command (forked from a warm CLI: ``tests.warm_cli``; ``cold``: its own
+        interpreter, for a test of what a process was started with), its output appended to
+        ``<home>/<log_name>.log``, stopped by ``stop_all``."""
+        proc = start_tradewind(list(args), env=self.env, log=self.home / f"{log_name}.log", cold=cold)
         self.procs.append(proc)
         return proc
 
-    def start_scheduler(self) -> subprocess.Popen[bytes]:
+    def start_scheduler(self) -> Service:
         proc = self.start("scheduler")
         wait_for(lambda: self._scheduler_running(proc.pid), timeout=30, what="scheduler job registered")
         return proc

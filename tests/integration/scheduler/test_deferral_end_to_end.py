@@ -6,7 +6,6 @@ scheduler restarted meanwhile loses nothing; the trigger child has no database U
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.integration.scheduler.conftest import Deployment
+from tests.integration.scheduler.conftest import Deployment, Service
 from tests.waiting import wait_for
 from tradewind.core.json_values import to_tagged_json
 from tradewind.core.keys import TaskInstanceKey
@@ -99,8 +98,8 @@ def _state(deployment: Deployment, dag_id: str, run_id: str, task_id: str) -> st
     return _ti(deployment, dag_id, run_id, task_id).state
 
 
-def _start_triggerer(deployment: Deployment, name: str = "triggerer") -> subprocess.Popen[bytes]:
-    proc = deployment.start("triggerer", log_name=name)
+def _start_triggerer(deployment: Deployment, name: str = "triggerer", *, cold: bool = False) -> Service:
+    proc = deployment.start("triggerer", log_name=name, cold=cold)
 
     def registered() -> bool:
         with deployment.sessions() as session:
@@ -235,7 +234,8 @@ def test_a_killed_triggerer_is_replaced_and_a_restarted_scheduler_loses_nothing(
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_trigger_child_has_no_database_url(deferring: Deployment) -> None:
-    triggerer = _start_triggerer(deferring)
+    # Cold: the environment a process was started with (/proc/PID/environ) is compared, parent and child.
+    triggerer = _start_triggerer(deferring, cold=True)
     # The child is started for the first trigger to run (ADR 0028): one an hour away.
     with transaction(deferring.sessions) as session:
         moment = datetime.now(UTC) + timedelta(hours=1)
