@@ -5,12 +5,13 @@ the local executor or for `tradewind standalone`.
 Two ways to run it, one socket: the scheduler binds the listening socket itself, then serves it either
 
 - from a child process (`tradewind scheduler`): `tradewind execution-api --inherited-socket FD`, given the
-  scheduler's settings on its stdin. The first child is a fork of the scheduler made before it has any thread or
-  database connection (``fork_first``): it shares the modules imported so far instead of importing them again
-  (about half a second of CPU per start); a child started again after one died is a fresh interpreter. The tries' calls then never wait for the scheduler's interpreter lock
-  (a busy tick held it for milliseconds at a time, ten or more times per call). The child exits when its stdin
-  closes, so it never outlives the scheduler, even one killed with SIGKILL; when the child dies, the scheduler
-  starts another on the same socket (calls wait in the socket's backlog meanwhile, and runners retry);
+  scheduler's settings on its stdin. The tries' calls then never wait for the scheduler's interpreter lock
+  (a busy tick held it for milliseconds at a time, ten or more times per call). The first child is a fork of
+  the scheduler made before it has any thread or database connection (``fork_first``): it shares the modules
+  imported so far instead of importing them again (ADR 0030); a child started again after one died is a fresh
+  interpreter. The child exits when its stdin closes, so it never outlives the scheduler, even one killed with
+  SIGKILL; when the child dies, the scheduler starts another on the same socket (calls wait in the socket's
+  backlog meanwhile, and runners retry);
 - or from a thread of the calling process (`tradewind standalone`, which is one process by design: its idle
   memory counts more there than its fan-out throughput).
 
