@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import queue
+import sys
 import threading
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -70,35 +71,56 @@ def retire(admin_url: str, name: str) -> None:
 def drop_now(admin_url: str, name: str) -> None:
     import psycopg
 
-    try:
-        with _connect(admin_url) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    except psycopg.OperationalError:
-        pass  # a test's private server, gone with the test
+    with contextlib.suppress(psycopg.OperationalError):  # a test's private server, gone with the test
+        _drop_or_raise(admin_url, name)
+
+
+def _drop_or_raise(admin_url: str, name: str) -> None:
+    with _connect(admin_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class _Dropper:
-    """One daemon thread per server that drops the databases queued to it, in order."""
+    """One daemon thread per server that drops the databases queued to it, in order. A drop that fails (a
+    process a test left behind reconnected between the FORCE's terminations and the drop, say) is tried again
+    later, then reported on stderr by name: a leftover database must not fail a later test, nor go unseen."""
+
+    ATTEMPTS = 3
 
     def __init__(self, admin_url: str) -> None:
         self.admin_url = admin_url
-        self.names: queue.Queue[str | None] = queue.Queue()
+        self.names: queue.Queue[tuple[str, int] | None] = queue.Queue()
         self.thread = threading.Thread(target=self._run, name="tw-test-db-dropper", daemon=True)
         self.thread.start()
         atexit.register(self.finish)
 
     def put(self, name: str) -> None:
-        self.names.put(name)
+        self.names.put((name, 1))
 
     def _run(self) -> None:
-        while (name := self.names.get()) is not None:
-            # A leftover database must not fail a later test.
-            with contextlib.suppress(Exception):
-                drop_now(self.admin_url, name)
+        finishing = False  # after ``finish``: what is queued (retries included), then stop
+        while True:
+            try:
+                item = self.names.get(block=not finishing)
+            except queue.Empty:
+                return
+            if item is None:
+                finishing = True
+                continue
+            name, attempt = item
+            try:
+                _drop_or_raise(self.admin_url, name)
+            except Exception as exc:  # any failure: retried, then reported
+                if attempt < self.ATTEMPTS:
+                    self.names.put((name, attempt + 1))  # behind the others: its holder has time to go
+                else:
+                    print(f"tests: could not drop test database {name}: {exc}", file=sys.stderr, flush=True)
 
     def finish(self) -> None:
         self.names.put(None)
         self.thread.join(timeout=120)
+        if self.thread.is_alive():
+            print(f"tests: about {self.names.qsize()} test databases left to drop at exit", file=sys.stderr)
 
 
 _droppers: dict[str, _Dropper] = {}
