@@ -18,9 +18,11 @@ from __future__ import annotations
 import atexit
 import contextlib
 import queue
+import subprocess
 import sys
 import threading
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -98,15 +100,7 @@ class _Dropper:
         self.names.put((name, 1))
 
     def _run(self) -> None:
-        finishing = False  # after ``finish``: what is queued (retries included), then stop
-        while True:
-            try:
-                item = self.names.get(block=not finishing)
-            except queue.Empty:
-                return
-            if item is None:
-                finishing = True
-                continue
+        while (item := self.names.get()) is not None:
             name, attempt = item
             try:
                 _drop_or_raise(self.admin_url, name)
@@ -117,10 +111,47 @@ class _Dropper:
                     print(f"tests: could not drop test database {name}: {exc}", file=sys.stderr, flush=True)
 
     def finish(self) -> None:
+        """At exit: stop after the drop in progress and hand what is still queued to a detached process, so
+        a test run does not wait for its last databases to go (each drop waits for a checkpoint)."""
+        left: list[str] = []
+        while True:
+            try:
+                item = self.names.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                left.append(item[0])
         self.names.put(None)
-        self.thread.join(timeout=120)
-        if self.thread.is_alive():
-            print(f"tests: about {self.names.qsize()} test databases left to drop at exit", file=sys.stderr)
+        self.thread.join(timeout=60)
+        if left:
+            drop_later(self.admin_url, left)
+
+
+def drop_later(admin_url: str, names: list[str]) -> None:
+    """Drop ``names`` from a detached process (its own session, output to test-artifacts/: it outlives this
+    one, and whoever reads this one's output to its end must not wait for it)."""
+    root = Path(__file__).resolve().parents[1]
+    (root / "test-artifacts").mkdir(exist_ok=True)
+    with (root / "test-artifacts" / "late-database-drops.log").open("ab") as log:
+        dropper = subprocess.Popen(
+            [sys.executable, "-m", "tests.postgres_databases", admin_url],
+            stdin=subprocess.PIPE, stdout=log, stderr=log, start_new_session=True, cwd=root,
+        )  # fmt: skip
+    assert dropper.stdin is not None
+    dropper.stdin.write("\n".join(names).encode())
+    dropper.stdin.close()
+
+
+def _drop_all_from_stdin(admin_url: str) -> int:
+    for name in sys.stdin.read().split():
+        for attempt in range(_Dropper.ATTEMPTS):
+            try:
+                _drop_or_raise(admin_url, name)
+                break
+            except Exception as exc:
+                if attempt == _Dropper.ATTEMPTS - 1:
+                    print(f"tests: could not drop test database {name}: {exc}", file=sys.stderr, flush=True)
+    return 0
 
 
 _droppers: dict[str, _Dropper] = {}
@@ -133,3 +164,7 @@ def _dropper(admin_url: str) -> _Dropper:
         if dropper is None:
             dropper = _droppers[admin_url] = _Dropper(admin_url)
         return dropper
+
+
+if __name__ == "__main__":
+    sys.exit(_drop_all_from_stdin(sys.argv[1]))

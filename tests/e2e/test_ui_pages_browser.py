@@ -18,11 +18,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.cheap_password_hashes import cheap_hash
 from tests.e2e.test_webserver_browser import CHROMIUM, CHROMIUM_ARGS, NOT_UP_YET, SCREENSHOTS, free_port
 from tests.integration.api.conftest import build_dag, seed_dag
 from tests.migrated_databases import migrate_database
 from tests.waiting import wait_for
-from tradewind.actions.passwords import hash_password
 from tradewind.core.states import DagRunState
 from tradewind.store import dag_runs, users, xcom
 from tradewind.store.engine import make_engine, make_session_factory, transaction
@@ -49,7 +49,7 @@ def seed(db_url: str) -> None:
     factory = make_session_factory(engine)
     with transaction(factory) as session:
         users.create_user(
-            session=session, username=ADMIN, password_hash=hash_password(PASSWORD), role="admin"
+            session=session, username=ADMIN, password_hash=cheap_hash(PASSWORD), role="admin"
         )
     seed_dag(factory, build_dag(DAG_ID))
     with transaction(factory) as session:

@@ -13,8 +13,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.cheap_password_hashes import cheap_hash
 from tests.migrated_databases import migrate_database
-from tradewind.actions.passwords import hash_password
 from tradewind.api.app import create_app
 from tradewind.config.settings import Settings
 from tradewind.core.serialized_dag import SerializedDag, SerializedParam, SerializedTask, SerializedTaskGroup
@@ -35,7 +35,7 @@ SOURCE = "from tradewind import DAG\n# the shop_orders DAG\n"
 @pytest.fixture(scope="session")
 def password_hashes() -> dict[str, str]:
     """argon2 is slow on purpose: hash each test password once per session."""
-    return {role: hash_password(password) for role, password in PASSWORDS.items()}
+    return {role: cheap_hash(password) for role, password in PASSWORDS.items()}
 
 
 def build_dag(dag_id: str = DAG_ID, *, tags: list[str] | None = None) -> SerializedDag:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.cheap_password_hashes import cheap_hash
 from tests.integration.api.conftest import PASSWORDS, Site
 from tests.migrated_databases import migrate_database
 from tests.waiting import wait_for
-from tradewind.actions.passwords import hash_password
 from tradewind.api.app import create_app
 from tradewind.config.settings import load_settings
 from tradewind.store import users
@@ -38,7 +38,7 @@ def site(tw_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Site,
     engine = make_engine(url)
     factory = make_session_factory(engine)
     with transaction(factory) as session:
-        users.create_user(session=session, username="admin", password_hash=hash_password(PASSWORDS["admin"]),
+        users.create_user(session=session, username="admin", password_hash=cheap_hash(PASSWORDS["admin"]),
                           role="admin")  # fmt: skip
     site = Site(app=create_app(settings), settings=settings, factory=factory, clients=[])
     try:

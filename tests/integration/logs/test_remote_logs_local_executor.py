@@ -18,10 +18,10 @@ from cryptography.fernet import Fernet
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 from starlette.testclient import TestClient  # noqa: E402
 
+from tests.cheap_password_hashes import cheap_hash  # noqa: E402
 from tests.integration.logs.conftest import S3Store, read_object  # noqa: E402
 from tests.integration.scheduler.conftest import Deployment  # noqa: E402
 from tests.waiting import wait_for  # noqa: E402
-from tradewind.actions.passwords import hash_password  # noqa: E402
 from tradewind.api.app import create_app  # noqa: E402
 from tradewind.core.keys import TaskInstanceKey  # noqa: E402
 from tradewind.core.log_paths import log_relative_path  # noqa: E402
@@ -76,7 +76,7 @@ def _local(dep: Deployment, run_id: str, task_id: str) -> Path:
 
 def _api(dep: Deployment) -> TestClient:
     with transaction(dep.sessions) as session:
-        users.create_user(session=session, username="reader", password_hash=hash_password("reader-pass-1"),
+        users.create_user(session=session, username="reader", password_hash=cheap_hash("reader-pass-1"),
                           role="viewer")  # fmt: skip
     auth = base64.b64encode(b"reader:reader-pass-1").decode()
     client = TestClient(create_app(dep.settings()), headers={"authorization": f"Basic {auth}"})

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.cheap_password_hashes import cheap_hash
 from tests.integration.scheduler.conftest import Deployment
 from tests.waiting import wait_for
-from tradewind.actions.passwords import hash_password
 from tradewind.api.app import create_app
 from tradewind.plugins import registry
 from tradewind.sdk import macros
@@ -190,7 +190,7 @@ def test_plugins_folder_macros_timetable_links_and_a_broken_file(sqlite_deployme
     settings = dep.settings()
     with transaction(dep.sessions) as session:
         users.create_user(
-            session=session, username="viewer", password_hash=hash_password("pw-123456"), role="viewer"
+            session=session, username="viewer", password_hash=cheap_hash("pw-123456"), role="viewer"
         )
     with TestClient(create_app(settings)) as client:
         client.auth = ("viewer", "pw-123456")

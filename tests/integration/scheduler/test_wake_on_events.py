@@ -13,9 +13,9 @@ from datetime import timedelta
 
 import pytest
 
+from tests.cheap_password_hashes import cheap_hash
 from tests.integration.scheduler.conftest import Deployment
 from tests.waiting import wait_for
-from tradewind.actions.passwords import hash_password
 from tradewind.api.app import create_app
 from tradewind.core.clock import utcnow
 from tradewind.core.states import DagRunType
@@ -73,7 +73,7 @@ def test_a_trigger_through_the_rest_api_wakes_a_sleeping_scheduler(deployment: D
     settings = deployment.settings()
     with transaction(deployment.sessions) as session:
         users.create_user(
-            session=session, username="op", password_hash=hash_password("op-pass-123"), role="op"
+            session=session, username="op", password_hash=cheap_hash("op-pass-123"), role="op"
         )
     with TestClient(create_app(settings), base_url="http://testserver") as client:
         form = client.get("/login")

@@ -16,11 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select
+from tests.cheap_password_hashes import cheap_hash
 from tests.conftest import tw_home as _tw_home  # noqa: F401 - the fixture is used through ``deployment``
 from tests.integration.scheduler.conftest import TRADEWIND, Deployment
 from tests.waiting import wait_for
 
-from tradewind.actions.passwords import hash_password
 from tradewind.store import jobs, users
 from tradewind.store.engine import make_engine, transaction
 from tradewind.store.migrate import HEAD_REVISION, current_revision
@@ -159,7 +159,7 @@ def test_the_webserver_serves_health_during_an_outage_and_answers_once_the_datab
     """It listens at once: /health answers 200 saying the database is unhealthy (a liveness or readiness
     probe keeps the pod), routes that need the database answer 503 with Retry-After, then 200."""
     with transaction(deployment.sessions) as session:
-        users.create_user(session=session, username="admin", password_hash=hash_password("admin-pw-1"),
+        users.create_user(session=session, username="admin", password_hash=cheap_hash("admin-pw-1"),
                           role="admin")  # fmt: skip
     port = _free_port()
     deployment.engine.dispose()
