@@ -159,6 +159,8 @@ class WarmCli:
         self._count = 0
         self._server = subprocess.Popen(
             [sys.executable, "-m", "tests.warm_cli"],
+            # Not a test's settings (a monkeypatched database URL, say): each request brings its environment.
+            env={k: v for k, v in os.environ.items() if not k.startswith("TRADEWIND")},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
