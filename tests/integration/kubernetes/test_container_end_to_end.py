@@ -231,9 +231,11 @@ def test_a_pod_deleted_mid_task_ends_its_try_with_the_reason(dep: ContainerDeplo
     # The runner is the container's PID 1 (the pod's command replaces the image's entrypoint and tini): the
     # kubelet's SIGTERM reaches it, and it ends the try itself, well within the grace period.
     assert long.state_reason == "terminated by SIGTERM", long.state_reason
-    output = dep.tw("tasks", "logs", "sleepy", "long", run_id).stdout
-    assert "received SIGTERM" in output
-    assert "Killing: Stopping container base" in output  # the pod's events, archived with its output
+    # The try reported its own end; the executor archives the pod's output and events once it sees the pod
+    # gone, which may be a moment after the run ended.
+    wait_for(lambda: "Killing: Stopping container base" in dep.tw("tasks", "logs", "sleepy", "long", run_id).stdout,
+             timeout=60, what="the pod's events archived with its output", details=dep.dump_logs)  # fmt: skip
+    assert "received SIGTERM" in dep.tw("tasks", "logs", "sleepy", "long", run_id).stdout
 
 
 def test_a_killed_scheduler_is_replaced_and_adopts_the_running_pods(dep: ContainerDeployment) -> None:
