@@ -20,10 +20,12 @@ fi
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy
 .venv/bin/lint-imports
-# Two to four worker processes (pytest-xdist), a test module's tests in one of them (their module fixtures
-# are shared), the long modules handed out first (LONG_MODULES in tests/conftest.py); each test has its own
-# home, databases, ports and queues. TRADEWIND_TEST_WORKERS=0 runs serially.
-workers=${TRADEWIND_TEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}
+# One worker process (pytest-xdist) more than there are cores, two to four, a test module's tests in one of
+# them (their module fixtures are shared), the long modules handed out first (LONG_MODULES in
+# tests/conftest.py); each test has its own home, databases, ports and queues. The extra worker fills the
+# time the others wait on services (2 cores: 887 s with three, 977 s with two; docs/dev/testing-under-load.md).
+# TRADEWIND_TEST_WORKERS=0 runs serially.
+workers=${TRADEWIND_TEST_WORKERS:-$(( $(nproc 2>/dev/null || echo 1) + 1 ))}
 if [ "$workers" -gt 4 ]; then workers=4; fi
 if [ "$workers" -lt 2 ] && [ "$workers" -ne 0 ]; then workers=2; fi
 status=0
