@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tradewind.core.keys import TaskInstanceKey
 from tradewind.store.tables import TaskInstanceHistoryModel, TaskInstanceModel, XComModel
+from tradewind.store.ti_key_binding import key_clauses, key_params
 
 #: The columns a finish sets besides the state (``values`` of ``end_try``), the deferral's cleared with them.
 FINISH_COLUMNS = (
@@ -34,11 +35,6 @@ def _table(model: Any) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
-
-
-def key_params(key: TaskInstanceKey) -> dict[str, Any]:
-    return {"k_dag_id": key.dag_id, "k_run_id": key.run_id, "k_task_id": key.task_id,
-            "k_map_index": key.map_index}  # fmt: skip
 
 
 def read_try_row(session: Session, key: TaskInstanceKey) -> Row[Any] | None:
@@ -68,17 +64,11 @@ def delete_try_xcoms(session: Session, key: TaskInstanceKey) -> None:
     session.connection().execute(_delete_xcoms_statement(), key_params(key))
 
 
-def _key_clauses(table: Table) -> list[Any]:
-    c = table.c
-    return [c.dag_id == bindparam("k_dag_id"), c.run_id == bindparam("k_run_id"),
-            c.task_id == bindparam("k_task_id"), c.map_index == bindparam("k_map_index")]  # fmt: skip
-
-
 @functools.cache
 def _read_statement() -> Select[Any]:
     table = _table(TaskInstanceModel)
     c = table.c
-    return select(c.state, c.try_number, c.max_tries, c.start_date).where(*_key_clauses(table))
+    return select(c.state, c.try_number, c.max_tries, c.start_date).where(*key_clauses(table))
 
 
 @functools.cache
@@ -88,7 +78,7 @@ def _end_statement() -> Update:
     return (
         update(table)
         .where(
-            *_key_clauses(table),
+            *key_clauses(table),
             c.state == bindparam("k_expected"),
             c.try_number == bindparam("k_try_number"),
         )
@@ -110,4 +100,4 @@ def _archive_statement(dialect: str) -> Insert:
 
 @functools.cache
 def _delete_xcoms_statement() -> Delete:
-    return delete(_table(XComModel)).where(*_key_clauses(_table(XComModel)))
+    return delete(_table(XComModel)).where(*key_clauses(_table(XComModel)))

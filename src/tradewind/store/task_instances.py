@@ -21,6 +21,7 @@ from tradewind.store.dag_runs import set_dag_run_state
 from tradewind.store.dags import get_serialized_dag
 from tradewind.store.tables import DagRunModel, TaskInstanceModel
 from tradewind.store.task_history import TryInfo, archive_try, list_tries
+from tradewind.store.ti_key_binding import key_clauses, key_params
 from tradewind.store.xcom import delete_xcoms
 
 # archive_try, list_tries and TryInfo live in task_history; callers may import them from here too.
@@ -228,8 +229,7 @@ def claim_queued(
     claim needs, in one statement (UPDATE ... RETURNING, no ORM objects: this runs once per try). None when
     the row was not queued at that try; ``get_task_instance`` then tells why."""
     check_ti_transition(TaskInstanceState.QUEUED, TaskInstanceState.RUNNING)
-    params = {**values, "k_dag_id": key.dag_id, "k_run_id": key.run_id, "k_task_id": key.task_id,
-              "k_map_index": key.map_index, "k_try_number": try_number}  # fmt: skip
+    params = {**values, **key_params(key), "k_try_number": try_number}
     row = session.execute(_claim_statement(tuple(sorted(values))), params).one_or_none()
     if row is None:
         return None
@@ -247,10 +247,7 @@ def _claim_statement(columns: tuple[str, ...]) -> Update:
     return (
         update(table)
         .where(
-            c.dag_id == bindparam("k_dag_id"),
-            c.run_id == bindparam("k_run_id"),
-            c.task_id == bindparam("k_task_id"),
-            c.map_index == bindparam("k_map_index"),
+            *key_clauses(table),
             c.state == TaskInstanceState.QUEUED.value,
             c.try_number == bindparam("k_try_number"),
         )
