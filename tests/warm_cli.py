@@ -45,6 +45,8 @@ from typing import IO, Any
 PRELOADED = ("tradewind.cli.main", "tradewind.cli.db", "tradewind.cli.dags", "tradewind.cli.dag_test",
              "tradewind.cli.dag_processor", "tradewind.cli.tasks", "tradewind.cli.jobs", "tradewind.cli.scheduler",
              "tradewind.cli.triggerer")
+#: The console script the commands stand for.
+TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
 #: Variables read when an interpreter starts (or by the loader, before Python runs): a command whose
 #: environment sets any of them differently from this process's runs cold, as its own interpreter.
 STARTUP_PREFIXES = ("PYTHON", "LD_", "FAKETIME", "MALLOC")
@@ -90,13 +92,12 @@ def _child(request: dict[str, Any], channel: IO[str]) -> int:
         os.close(target)
     os.environ.clear()
     os.environ.update(request["env"])
-    tradewind = str(Path(sys.executable).with_name("tradewind"))
-    sys.argv = [tradewind, *request["argv"]]
-    sys.path[0] = str(Path(tradewind).parent)  # the console script's own first entry, not the repo
+    sys.argv = [TRADEWIND, *request["argv"]]
+    sys.path[0] = str(Path(TRADEWIND).parent)  # the console script's own first entry, not the repo
     # The console script's __main__, not this server's: multiprocessing's fork server and spawn children
     # import the parent's main module again (by path for a script, by name for `-m tests.warm_cli`).
     script = types.ModuleType("__main__")
-    script.__file__ = tradewind
+    script.__file__ = TRADEWIND
     sys.modules["__main__"] = script
     main = importlib.import_module("tradewind.cli.main").main
     return int(main(request["argv"]))
@@ -196,8 +197,7 @@ class WarmCli:
         answer = self._server.stdout.readline()
         if not answer:
             raise RuntimeError(f"the warm CLI server ended (exit code {self._server.wait()})")
-        return WarmProcess([str(Path(sys.executable).with_name("tradewind")), *argv], json.loads(answer)["pid"],
-                           exit_path)  # fmt: skip
+        return WarmProcess([TRADEWIND, *argv], json.loads(answer)["pid"], exit_path)
 
     def close(self) -> None:
         assert self._server.stdin is not None
@@ -292,9 +292,8 @@ def start_tradewind(
     warm CLI server; started cold when asked, or when ``env`` changes how an interpreter starts. (A forked
     command's /proc/PID/environ shows the server's initial environment, not ``env``.)"""
     if cold or _startup(env) != _startup(os.environ):
-        tradewind = str(Path(sys.executable).with_name("tradewind"))
         with log.open("ab") as out:
-            return subprocess.Popen([tradewind, *argv], env=env, stdout=out, stderr=subprocess.STDOUT)
+            return subprocess.Popen([TRADEWIND, *argv], env=env, stdout=out, stderr=subprocess.STDOUT)
     with _shared_lock:
         return _server().start(argv, env=env, log=log)
 
@@ -306,8 +305,7 @@ def run_tradewind(
     check=check)``, forked from this test process's warm CLI server (started at the first call, stopped at
     exit), or run cold when ``env`` changes how an interpreter starts."""
     if _startup(env) != _startup(os.environ):
-        tradewind = str(Path(sys.executable).with_name("tradewind"))
-        return subprocess.run([tradewind, *argv], env=env, capture_output=True, text=True, timeout=timeout,
+        return subprocess.run([TRADEWIND, *argv], env=env, capture_output=True, text=True, timeout=timeout,
                               check=check)  # fmt: skip
     with _shared_lock:
         done = _server().run(argv, env=env, timeout=timeout)
