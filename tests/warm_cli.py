@@ -189,6 +189,8 @@ class WarmCli:
     def start(self, argv: list[str], *, env: dict[str, str], log: Path) -> WarmProcess:
         """``subprocess.Popen([tradewind, *argv], env=env, stdout=log (appended), stderr=STDOUT)``."""
         assert self._server.stdin is not None and self._server.stdout is not None
+        # As with Popen, the log exists (and a bad path fails here) once this returns: the child opens it later.
+        log.open("ab").close()
         self._count += 1
         exit_path = self._scratch / f"{self._count}.exit"
         request = {"argv": argv, "env": env, "stdout": str(log), "append": True, "detach": str(exit_path)}
