@@ -17,9 +17,16 @@ if [ "${TRADEWIND_IMAGE_PREBUILD:-$((!$#))}" = 1 ] && command -v podman >/dev/nu
   prebuild=$!
   trap 'kill -TERM -- "-$prebuild" 2>/dev/null || true' EXIT
 fi
+# pytest rewrites the asserts of every test module as it imports it, and caches the result in __pycache__ only
+# where bytecode may be written; it reads that cache either way. Under PYTHONDONTWRITEBYTECODE each xdist
+# worker would rewrite all ~330 modules again (about 7 of its 13 CPU s of collection): one collection with
+# bytecode allowed fills the cache, in the background while lint and type checks run.
+PYTHONDONTWRITEBYTECODE= .venv/bin/python -m pytest --collect-only -q -p no:cacheprovider "$@" >/dev/null 2>&1 &
+rewrite_cache=$!
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy
 .venv/bin/lint-imports
+wait "$rewrite_cache" || true  # a collection error is reported by the run below
 # One worker process (pytest-xdist) more than there are cores, two to four, a test module's tests in one of
 # them (their module fixtures are shared), the long modules handed out first (LONG_MODULES in
 # tests/conftest.py); each test has its own home, databases, ports and queues. The extra worker fills the

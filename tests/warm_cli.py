@@ -41,10 +41,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-#: The command groups the tests run most, imported before the first fork.
+#: The command groups the tests run most, imported before the first fork, and what their commands import
+#: lazily on the way: a scheduler's execution-API child (FastAPI, uvicorn, JWT), the PostgreSQL driver, the
+#: runner's HTTP client and the params' JSON schema checks.
 PRELOADED = ("tradewind.cli.main", "tradewind.cli.db", "tradewind.cli.dags", "tradewind.cli.dag_test",
              "tradewind.cli.dag_processor", "tradewind.cli.tasks", "tradewind.cli.jobs", "tradewind.cli.scheduler",
-             "tradewind.cli.triggerer")
+             "tradewind.cli.triggerer", "tradewind.api.execution.embedded", "psycopg",
+             "sqlalchemy.dialects.postgresql.psycopg", "jwt", "httpx", "jsonschema")
 #: The console script the commands stand for.
 TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
 #: Variables read when an interpreter starts (or by the loader, before Python runs): a command whose

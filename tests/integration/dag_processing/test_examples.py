@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.unit.dag_processing.store_view import active_dag_ids, stored_errors
+from tests.warm_cli import run_tradewind
 from tradewind.config.settings import Settings, load_settings
 from tradewind.dag_processing.discovery import example_dags_folder
 from tradewind.dag_processing.processor import DagProcessor
@@ -67,16 +65,7 @@ def test_example_runs_green(dag_id: str, example_settings: Settings, migrated_en
         "TRADEWIND__DATABASE__URL": example_settings.database_url,
         "TRADEWIND__CORE__LOAD_EXAMPLES": "true",
     }
-    tradewind = Path(sys.executable).with_name("tradewind")
-
-    proc = subprocess.run(
-        [str(tradewind), "dags", "test", dag_id],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = run_tradewind(["dags", "test", dag_id], env=env, timeout=120)  # forked from a warm CLI
 
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert proc.stdout.rstrip().endswith(": success"), proc.stdout[-3000:]

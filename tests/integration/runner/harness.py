@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.migrated_databases import migrate_database
 from tests.waiting import wait_for
+from tests.warm_cli import WarmProcess, run_tradewind, start_tradewind
 from tradewind.config.settings import Settings
 from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.keys import TaskInstanceKey
@@ -104,18 +105,14 @@ class RunnerEnv:
         return [*cmd, "--subdir", self.dag_file]
 
     def run(self, task_id: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            self.command(task_id, **kwargs), env=self.env, capture_output=True, text=True, timeout=120
-        )
+        """The command, run to its end with its output captured (forked from a warm CLI: ``tests.warm_cli``)."""
+        return run_tradewind(self.command(task_id, **kwargs)[1:], env=self.env, timeout=120)
 
-    def start(self, task_id: str, **kwargs: Any) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            self.command(task_id, **kwargs),
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+    def start(self, task_id: str, **kwargs: Any) -> subprocess.Popen[bytes] | WarmProcess:
+        """The command, started (forked from a warm CLI), its output appended to ``<task_id>.out`` beside the
+        markers folder."""
+        log = self.markers.parent / f"{task_id}.out"
+        return start_tradewind(self.command(task_id, **kwargs)[1:], env=self.env, log=log)
 
     # -- reading results ----------------------------------------------------------------------------
     def ti(self, task_id: str, map_index: int = -1) -> TaskInstanceModel:

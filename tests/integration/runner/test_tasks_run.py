@@ -11,8 +11,9 @@ from pathlib import Path
 from sqlalchemy import update
 
 from tests.conftest import ON_SQLITE_ONLY
-from tests.integration.runner.harness import DAG_ID, RUN_ID, SQLITE_ONLY, TRADEWIND, RunnerEnv
+from tests.integration.runner.harness import DAG_ID, RUN_ID, SQLITE_ONLY, RunnerEnv
 from tests.waiting import wait_for
+from tests.warm_cli import run_tradewind
 from tradewind.store.engine import transaction
 from tradewind.store.tables import DagRunModel
 from tradewind.store.task_history import list_tries
@@ -168,12 +169,8 @@ def test_clearing_a_running_try_stops_it_through_the_heartbeat(runner_env: Runne
     runner_env.queue("waiter")
     process = runner_env.start("waiter")
     wait_for(lambda: runner_env.marker_lines("waiter") == ["started"], what="the waiter to start")
-    cleared = subprocess.run(
-        [TRADEWIND, "tasks", "clear", DAG_ID, "-t", "^waiter$", "--run-id", RUN_ID, "--yes"],
-        env=runner_env.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    cleared = run_tradewind(
+        ["tasks", "clear", DAG_ID, "-t", "^waiter$", "--run-id", RUN_ID, "--yes"], env=runner_env.env, timeout=60
     )
     assert cleared.returncode == 0, cleared.stderr
     assert process.wait(30) == 1

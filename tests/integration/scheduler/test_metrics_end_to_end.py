@@ -64,6 +64,7 @@ def _serve_metrics(deployment: Deployment) -> int:
     return port
 
 
+@ON_SQLITE_ONLY  # what the metrics say of a run; scheduling on PostgreSQL is the other end-to-end tests' subject
 def test_the_schedulers_metrics_reflect_a_run(deployment: Deployment) -> None:
     port = _serve_metrics(deployment)
     deployment.write_dag("measured", MIXED)
