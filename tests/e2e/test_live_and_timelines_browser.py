@@ -271,3 +271,30 @@ def test_grid_keyboard_navigation_and_hover_details(
     expect(page.get_by_test_id("tries-table").locator("tr[data-try]")).to_have_count(2)
     page.screenshot(path=SCREENSHOTS / "task_tries.png", full_page=True)
     page.close()
+
+
+def test_a_task_page_opened_before_the_first_try_adds_each_try_as_it_starts(
+    context: BrowserContext, server: tuple[str, Path]
+) -> None:
+    """`flaky` waits for `gate`, so its page opened meanwhile shows no try. Once the gate opens, its failed first
+    try (archived up_for_retry) and its successful retry each get a chip and a row of the "Every try" table, followed to their ends,
+    without a reload."""
+    url, gate = server
+    gate.unlink(missing_ok=True)  # this run's gate waits until the page is open
+    created = httpx.post(f"{url}/api/v1/dags/{DAG_ID}/dagRuns", json={"dag_run_id": "live_b"}, auth=AUTH)
+    created.raise_for_status()
+    task = open_marked(context, f"{url}/dags/{DAG_ID}/runs/live_b/tasks/flaky")
+    expect(task.get_by_test_id("try-link")).to_have_count(0)
+    expect(task.get_by_test_id("tries-table")).to_be_hidden()
+    gate.touch()
+    rows = task.locator("[data-testid=tries-table] tr[data-try-number]")
+    expect(rows.nth(1)).to_have_attribute("data-state", "success", timeout=TIMEOUT_MS)
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_have_attribute("data-state", "up_for_retry")  # as Airflow archives a retried try
+    for row in (rows.nth(0), rows.nth(1)):
+        expect(row.locator("[data-try-field=end_date]")).not_to_have_text("")
+        expect(row.locator("[data-try-field=duration]")).to_contain_text("s")
+    expect(task.get_by_test_id("tries-table")).to_be_visible()
+    expect(task.get_by_test_id("try-link")).to_have_count(2)
+    assert not_reloaded(task)
+    task.close()

@@ -43,6 +43,29 @@
     if (none) { none.remove(); }
     holder.insertBefore(chip, holder.querySelector(":scope > .new-try"));
   }
+  // A row of the "Every try" table for a try that started after the page was drawn (its fields are filled
+  // with the others'); the table, hidden while it had no row, is shown.
+  function addTryRow(table, t) {
+    var row = document.createElement("tr");
+    row.setAttribute("data-try", String(t.try_number));
+    row.setAttribute("data-try-number", String(t.try_number));
+    var number = document.createElement("td");
+    number.textContent = String(t.try_number);
+    row.append(number);
+    [["state", ""], ["start_date", "small"], ["end_date", "small"], ["duration", ""], ["state_reason", "small"]].forEach(function (f) {
+      var cell = document.createElement("td");
+      cell.setAttribute("data-try-field", f[0]);
+      if (f[1]) { cell.className = f[1]; }
+      if (f[0] === "state") { cell.append(badge(t.state)); }
+      row.append(cell);
+    });
+    var ranOn = document.createElement("td");
+    ranOn.className = "small mono";
+    row.append(ranOn);
+    (table.tBodies[0] || table).append(row);
+    var holder = table.closest(".every-try");
+    if (holder) { holder.hidden = false; }
+  }
   function badge(state) {
     var span = document.createElement("span");
     span.className = "state state-" + (state || "none");
@@ -75,8 +98,9 @@
     // Every try shown (chips and table rows marked data-try-number): its state, times and reason.
     tries: function (el, v) {
       v.tries.forEach(function (t) {
-        if (el.classList.contains("tries") && !el.querySelector('[data-try-number="' + t.try_number + '"]')) {
-          addTryChip(el, t);  // a try that started after the page was drawn
+        if (!el.querySelector('[data-try-number="' + t.try_number + '"]')) {  // a try started after the page was drawn
+          if (el.classList.contains("tries")) { addTryChip(el, t); }
+          else if (el.classList.contains("tries-table")) { addTryRow(el, t); }
         }
         el.querySelectorAll('[data-try-number="' + t.try_number + '"]').forEach(function (holder) {
           var badgeAt = holder.querySelector('[data-try-field="state"]') || holder;
