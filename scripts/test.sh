@@ -27,12 +27,12 @@ rewrite_cache=$!
 .venv/bin/mypy
 .venv/bin/lint-imports
 wait "$rewrite_cache" || true  # a collection error is reported by the run below
-# One worker process (pytest-xdist) more than there are cores, two to four, a test module's tests in one of
-# them (their module fixtures are shared), the long modules handed out first (LONG_MODULES in
-# tests/conftest.py); each test has its own home, databases, ports and queues. The extra worker fills the
-# time the others wait on services (2 cores: 887 s with three, 977 s with two; docs/dev/testing-under-load.md).
-# TRADEWIND_TEST_WORKERS=0 runs serially.
-workers=${TRADEWIND_TEST_WORKERS:-$(( $(nproc 2>/dev/null || echo 1) + 1 ))}
+# Two worker processes (pytest-xdist) per core, two to four, a test module's tests in one of them (their module
+# fixtures are shared), the long modules handed out first (LONG_MODULES in tests/conftest.py); each test has
+# its own home, databases, ports and queues. The suite waits on the services it starts as much as it computes:
+# the extra workers fill those waits (2 cores, same tree: 809 s with three workers, 775 s with four, the cores
+# 92 % and 97 % busy; docs/dev/testing-under-load.md). TRADEWIND_TEST_WORKERS=N sets it, 0 runs serially.
+workers=${TRADEWIND_TEST_WORKERS:-$(( $(nproc 2>/dev/null || echo 1) * 2 ))}
 if [ "$workers" -gt 4 ]; then workers=4; fi
 if [ "$workers" -lt 2 ] && [ "$workers" -ne 0 ]; then workers=2; fi
 status=0
