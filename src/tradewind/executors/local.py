@@ -26,6 +26,7 @@ from tradewind.config.task_settings import runner_command_environment, settings_
 from tradewind.core.console_script import tradewind_executable
 from tradewind.core.events import TaskEvent, TryProcessEvent
 from tradewind.core.keys import TaskTryKey
+from tradewind.core.process_liveness import process_running
 from tradewind.core.workload import ExecuteTask
 from tradewind.executors.base import Executor
 from tradewind.executors.try_launcher import RunTry, TryLauncher
@@ -65,20 +66,8 @@ def _fork_server_running() -> bool:
     """Whether multiprocessing's fork server still runs. When it has died, the next ``start()`` would start
     it again with the environment of that moment, secrets included: the executor restarts it first."""
     pid = getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)  # no public accessor
-    if pid is None:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            state = handle.read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    except OSError:  # no /proc: a zombie still answers signal 0, so this may restart it once late
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    return state not in ("Z", "X")  # a dead child stays a zombie until ensure_running() reaps it
+    # A dead server stays a zombie until ensure_running() reaps it: not running.
+    return pid is not None and process_running(pid)
 
 
 def _guard_fork_server_starts(start_without_secrets: Callable[[Callable[[], None]], None]) -> None:

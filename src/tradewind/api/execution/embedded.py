@@ -15,9 +15,10 @@ Two ways to run it, one socket: the scheduler binds the listening socket itself,
 - or from a thread of the calling process (`tradewind standalone`, which is one process by design: its idle
   memory counts more there than its fan-out throughput).
 
-With ``serve_port = 0`` the ports used on a host are kept in ``$TRADEWIND_HOME/run/`` (newest first): a
-scheduler binds the first of them that is free, so one that replaces a killed scheduler takes over its port
-even when other schedulers of this host hold theirs, and the tries that outlived the killed one (they retry
+With ``serve_port = 0`` the ports used on a host are kept in ``$TRADEWIND_HOME/run/`` (newest first, each with
+the pid of the scheduler that served it): a scheduler binds the first of them that is free, and waits a while
+for one whose scheduler died (its server child is still stopping), so one that replaces a killed scheduler takes
+over its port even when other schedulers of this host hold theirs, and the tries that outlived the killed one (they retry
 unreachable calls) report to the new one. When all are taken, any free port is used and remembered."""
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from uvicorn.config import LOGGING_CONFIG
 from tradewind.api.execution.app import PREFIX, create_execution_app
 from tradewind.config.settings import Settings
 from tradewind.config.settings_handoff import settings_payload
+from tradewind.core.process_liveness import process_running
 from tradewind.core.process_title import set_process_title
 from tradewind.execution.tokens import TokenSigner, signer_from_settings
 from tradewind.sdk.errors import ConfigError
@@ -54,6 +56,9 @@ MAX_RESTART_DELAY = 30.0
 HEALTHY_AFTER = 10.0
 #: Ports remembered per host: more than the schedulers that share one host and home.
 REMEMBERED_PORTS = 8
+#: How long a starting scheduler waits for a remembered port of a scheduler that died: that scheduler's
+#: server child stops once it sees its parent gone, and the tries it served call that port again.
+PORT_TAKEOVER_SECONDS = 15.0
 
 
 def execution_server(
@@ -248,45 +253,72 @@ class EmbeddedExecutionApi:
     # -- the socket ---------------------------------------------------------------------------------
     def _bind(self, family: socket.AddressFamily) -> socket.socket:
         api = self.settings.execution_api
-        candidates = [api.serve_port] if api.serve_port else [*self._remembered_ports(), 0]
-        error: OSError | None = None
-        for port in candidates:
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            # Accepted connections inherit it: a response written in two parts (headers, body) must not wait
-            # for the client's delayed ACK (40 ms per call on a kept-alive connection).
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            try:
-                sock.bind((api.serve_host, port))
-            except OSError as exc:
-                sock.close()
-                error = exc
-                continue
+        if api.serve_port:
+            sock, error = _try_bind(family, api.serve_host, api.serve_port)
+            if sock is not None:
+                return sock
+            raise ConfigError(
+                f"cannot serve the execution API on {api.serve_host}:{api.serve_port}: {error}",
+                key="execution_api.serve_port",
+            )
+        # A remembered port still held by a live scheduler is that scheduler's: the next one is tried. One
+        # whose scheduler died is waited for (a while): its server child is on its way out, and the tries
+        # that scheduler started will call this port again.
+        inherited: list[int] = []
+        for port, owner in self._remembered_ports():
+            sock, _error = _try_bind(family, api.serve_host, port)
+            if sock is not None:
+                return sock
+            if owner is not None and owner != os.getpid() and not process_running(owner):
+                inherited.append(port)
+        deadline = time.monotonic() + PORT_TAKEOVER_SECONDS
+        while inherited and time.monotonic() < deadline:
+            time.sleep(0.05)
+            for port in inherited:
+                sock, _error = _try_bind(family, api.serve_host, port)
+                if sock is not None:
+                    log.info("took over the execution API port %d of a scheduler that stopped", port)
+                    return sock
+        if inherited:
+            log.warning(
+                "the execution API port(s) %s of a stopped scheduler stayed taken for %g s: serving on another;"
+                " tries that scheduler started cannot report to this one",
+                ", ".join(map(str, inherited)), PORT_TAKEOVER_SECONDS,
+            )  # fmt: skip
+        sock, error = _try_bind(family, api.serve_host, 0)
+        if sock is not None:
             return sock
         raise ConfigError(
-            f"cannot serve the execution API on {api.serve_host}:{api.serve_port}: {error}",
-            key="execution_api.serve_port",
+            f"cannot serve the execution API on {api.serve_host}: {error}", key="execution_api.serve_host"
         )
 
     @property
     def _port_file(self) -> Path:
         return self.settings.home / "run" / f"execution-api-port.{socket.gethostname()}"
 
-    def _remembered_ports(self) -> list[int]:
-        """The ports schedulers of this host served on, newest first (a file of one port per line)."""
+    def _remembered_ports(self) -> list[tuple[int, int | None]]:
+        """The ports schedulers of this host served on, newest first, each with the pid of the scheduler that
+        served it when recorded (a file of "PORT PID" lines; a line with a port alone has no pid)."""
         try:
-            words = self._port_file.read_text().split()
+            lines = self._port_file.read_text().splitlines()
         except OSError:
             return []
-        ports = [int(w) for w in words if w.isdigit() and 0 < int(w) < 65536]
-        return list(dict.fromkeys(ports))
+        found: dict[int, int | None] = {}
+        for line in lines:
+            words = line.split()
+            if not words or not words[0].isdigit() or not 0 < int(words[0]) < 65536:
+                continue
+            owner = int(words[1]) if len(words) > 1 and words[1].isdigit() else None
+            found.setdefault(int(words[0]), owner)
+        return list(found.items())
 
     def _remember_port(self, port: int) -> None:
-        ports = [port, *(p for p in self._remembered_ports() if p != port)][:REMEMBERED_PORTS]
+        others = [(p, owner) for p, owner in self._remembered_ports() if p != port]
+        entries = [(port, os.getpid()), *others][:REMEMBERED_PORTS]
         partial = self._port_file.with_name(f"{self._port_file.name}.{os.getpid()}")
         try:
             self._port_file.parent.mkdir(parents=True, exist_ok=True)
-            partial.write_text("".join(f"{p}\n" for p in ports))
+            partial.write_text("".join(f"{p} {owner}\n" if owner else f"{p}\n" for p, owner in entries))
             os.replace(partial, self._port_file)  # whole: another scheduler may be reading it now
         except OSError as exc:  # only a convenience for tries that outlive this scheduler
             log.warning("cannot record the execution API port in %s: %s", self._port_file, exc)
@@ -309,6 +341,21 @@ class EmbeddedExecutionApi:
         if self._socket is not None:
             self._socket.close()
             self._socket = None
+
+
+def _try_bind(family: socket.AddressFamily, host: str, port: int) -> tuple[socket.socket | None, OSError | None]:
+    """A socket bound to ``host:port`` (not yet listening), or the error binding it raised."""
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit it: a response written in two parts (headers, body) must not wait for the
+    # client's delayed ACK (40 ms per call on a kept-alive connection).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        return None, exc
+    return sock, None
 
 
 def _run_forked_child(settings: Settings, sock: socket.socket, stop_fd: int) -> int:  # pragma: no cover
