@@ -89,3 +89,27 @@ def test_a_port_a_live_scheduler_holds_is_not_waited_for(tw_home: Path, monkeypa
     finally:
         api.stop()
         holder.close()
+
+
+def test_a_port_a_dead_scheduler_never_gave_back_is_waited_for_once(
+    tw_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Taken by something else since: the scheduler waits out the takeover window once, serves elsewhere and
+    forgets that port, so the next start does not wait for it again."""
+    monkeypatch.setenv("TRADEWIND__DATABASE__URL", f"sqlite:///{tw_home / 'tradewind.db'}")
+    monkeypatch.setattr(embedded, "PORT_TAKEOVER_SECONDS", 0.5)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    holder = _held_port()  # never closed while the scheduler starts
+    port = holder.getsockname()[1]
+    _record(tw_home, f"{port} {dead.pid}\n")
+    api = EmbeddedExecutionApi(load_settings())
+    try:
+        api.start()
+        assert _port(api) != port
+        recorded = (tw_home / "run" / f"execution-api-port.{socket.gethostname()}").read_text().split()
+        assert str(port) not in recorded
+        assert recorded == [str(_port(api)), str(os.getpid())]
+    finally:
+        api.stop()
+        holder.close()

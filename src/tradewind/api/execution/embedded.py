@@ -142,6 +142,8 @@ class EmbeddedExecutionApi:
         self._socket: socket.socket | None = None
         self._child: _Child | None = None
         self._stopping = threading.Event()
+        #: Remembered ports a dead scheduler's server never gave back: left out when the ports are recorded.
+        self._forgotten: set[int] = set()
         self.url = ""
 
     def start(self) -> str:
@@ -285,6 +287,7 @@ class EmbeddedExecutionApi:
                 " tries that scheduler started cannot report to this one",
                 ", ".join(map(str, inherited)), PORT_TAKEOVER_SECONDS,
             )  # fmt: skip
+            self._forgotten.update(inherited)  # taken by something else now: no later start waits for them
         sock, error = _try_bind(family, api.serve_host, 0)
         if sock is not None:
             return sock
@@ -313,7 +316,7 @@ class EmbeddedExecutionApi:
         return list(found.items())
 
     def _remember_port(self, port: int) -> None:
-        others = [(p, owner) for p, owner in self._remembered_ports() if p != port]
+        others = [(p, owner) for p, owner in self._remembered_ports() if p != port and p not in self._forgotten]
         entries = [(port, os.getpid()), *others][:REMEMBERED_PORTS]
         partial = self._port_file.with_name(f"{self._port_file.name}.{os.getpid()}")
         try:
