@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import redis
 from pydantic import SecretStr
 from tests.waiting import wait_for
+from tests.warm_cli import TRADEWIND as TRADEWIND  # re-exported: the tests importing it from here
 
 from tradewind.config.settings import CelerySettings
 from tradewind.core.events import TaskEvent
@@ -25,7 +25,6 @@ from tradewind.executors.celery.app import build_celery_app
 from tradewind.executors.celery.executor import CeleryExecutor
 
 SHARED_REDIS = os.environ.get("TRADEWIND_TEST_REDIS", "redis://127.0.0.1:6379/5")
-TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
 RABBIT_ROOT = os.environ.get("TRADEWIND_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672")
 
 

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.unit.dag_processing.corpus import copy_fixture, marked_line
 from tests.unit.dag_processing.store_view import active_dag_ids
 from tests.waiting import wait_for
+from tests.warm_cli import TRADEWIND
 from tradewind.config.settings import Settings
-
-TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
 
 
 def _env(settings: Settings, **extra: str) -> dict[str, str]:

@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from tests.waiting import wait_for
+from tests.warm_cli import TRADEWIND
 from tradewind.config.settings import Settings
 
-TRADEWIND = str(Path(sys.executable).parent / "tradewind")
 DEADLINE = 30.0
 
 

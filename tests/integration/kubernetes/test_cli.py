@@ -19,6 +19,7 @@ from tests.integration.kubernetes.cluster_harness import (
     worker_pods,
 )
 from tests.waiting import wait_for
+from tests.warm_cli import TRADEWIND
 
 from tradewind.cli.main import main
 from tradewind.config.settings import KubernetesSettings
@@ -28,7 +29,6 @@ from tradewind.store.engine import make_engine
 from tradewind.store.migrate import upgrade
 from tradewind.testing.fake_cluster import FakeCluster
 
-TRADEWIND = str(Path(sys.executable).parent / "tradewind")
 HOLD = {"metadata": {"annotations": {"fake.tradewind.io/fault": "unschedulable"}}}
 
 

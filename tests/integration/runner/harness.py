@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.migrated_databases import migrate_database
 from tests.waiting import wait_for
+from tests.warm_cli import TRADEWIND as TRADEWIND  # re-exported: the tests importing it from here
 from tests.warm_cli import WarmProcess, run_tradewind, start_tradewind
 from tradewind.config.settings import Settings
 from tradewind.core.events import TaskEvent, TryProcessEvent
@@ -35,7 +36,6 @@ DAGS = Path(__file__).with_name("dags")
 DAG_ID = "runner_basics"
 LOGICAL_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 RUN_ID = "scheduled__2024-01-01T00:00:00+00:00"
-TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
 #: For behaviour that does not depend on the database: run on SQLite only, to keep the suite fast.
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -96,8 +96,9 @@ class RunnerEnv:
         return True
 
     # -- running ------------------------------------------------------------------------------------
-    def command(self, task_id: str, *, map_index: int = -1, try_number: int | None = 1) -> list[str]:
-        cmd = [TRADEWIND, "tasks", "run", self.dag_id, task_id, RUN_ID]
+    def argv(self, task_id: str, *, map_index: int = -1, try_number: int | None = 1) -> list[str]:
+        """The `tradewind tasks run` arguments for one try of ``task_id``."""
+        cmd = ["tasks", "run", self.dag_id, task_id, RUN_ID]
         if map_index >= 0:
             cmd += ["--map-index", str(map_index)]
         if try_number is not None:
@@ -106,13 +107,13 @@ class RunnerEnv:
 
     def run(self, task_id: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
         """The command, run to its end with its output captured (forked from a warm CLI: ``tests.warm_cli``)."""
-        return run_tradewind(self.command(task_id, **kwargs)[1:], env=self.env, timeout=120)
+        return run_tradewind(self.argv(task_id, **kwargs), env=self.env, timeout=120)
 
     def start(self, task_id: str, **kwargs: Any) -> subprocess.Popen[bytes] | WarmProcess:
         """The command, started (forked from a warm CLI), its output appended to ``<task_id>.out`` beside the
         markers folder."""
         log = self.markers.parent / f"{task_id}.out"
-        return start_tradewind(self.command(task_id, **kwargs)[1:], env=self.env, log=log)
+        return start_tradewind(self.argv(task_id, **kwargs), env=self.env, log=log)
 
     # -- reading results ----------------------------------------------------------------------------
     def ti(self, task_id: str, map_index: int = -1) -> TaskInstanceModel:

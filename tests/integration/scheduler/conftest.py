@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,13 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.migrated_databases import migrate_database
 from tests.waiting import wait_for
+from tests.warm_cli import TRADEWIND as TRADEWIND  # re-exported: the tests importing it from here
 from tests.warm_cli import WarmProcess, run_tradewind, start_tradewind
 from tradewind.config.settings import Settings, load_settings
 from tradewind.core.states import FINISHED_DAG_RUN_STATES
 from tradewind.store import dag_runs, jobs
 from tradewind.store.engine import make_engine, make_session_factory
 
-TRADEWIND = str(Path(sys.executable).parent / "tradewind")
 #: A started service: a ``subprocess.Popen`` or the warm CLI's stand-in for one.
 Service = subprocess.Popen[bytes] | WarmProcess
 

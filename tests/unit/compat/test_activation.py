@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.unit.compat.conftest import forget_airflow_modules
+from tests.warm_cli import TRADEWIND
 from tradewind.compat.airflow.activation import AirflowNames, enable_airflow_names, installed_finder
 from tradewind.compat.airflow.unsupported import AirflowNameNotSupported
 from tradewind.config.settings import Settings, load_settings
-
-TRADEWIND = str(Path(sys.executable).parent / "tradewind")
 
 
 def test_enabling_twice_installs_one_finder(airflow_names: Settings) -> None:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
+from tests.warm_cli import TRADEWIND
 from tradewind.compat.airflow.migration_report import Finding, check_source
-
-TRADEWIND = str(Path(sys.executable).parent / "tradewind")
 
 SUPPORTED = """
 import pendulum

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.warm_cli import TRADEWIND
 from tradewind.config.settings import load_settings
 from tradewind.sdk.errors import ConfigError
-
-TRADEWIND = str(Path(sys.executable).parent / "tradewind")
 
 
 def test_defaults_live_under_home(tw_home: Path) -> None:
