@@ -39,5 +39,8 @@ say "tradewind: installing Tradewind ($profile) into .venv; the first time takes
   /^Installing collected packages/ { if (tty && n) printf "\n" > "/dev/stderr"; printf "  installing %d packages\n", split($0, names, ",") > "/dev/stderr" }
   /^Successfully installed/ { done = 1 }
   END { if (!done) printf "  nothing new to install\n" > "/dev/stderr" }'
+# Byte-compile Tradewind's own modules once (pip compiled the dependencies): where the environment says not to
+# write bytecode (PYTHONDONTWRITEBYTECODE), every process would otherwise compile them again at each start.
+.venv/bin/python -m compileall -q -j 0 src >/dev/null
 touch "$stamp"
 say "tradewind: ready in $((SECONDS - started)) s (.venv/bin/tradewind, or 'source .venv/bin/activate')"

@@ -61,5 +61,7 @@ def scheduler_tokens(
         return WorkloadTokens(signer, url), lambda: None
     from tradewind.api.execution.embedded import EmbeddedExecutionApi
 
+    if fork_first:
+        signer.warm_up()  # this process signs a token per try, and the child it forks verifies them
     server = EmbeddedExecutionApi(settings, signer=signer, in_child=in_child, fork_first=fork_first)
     return WorkloadTokens(signer, server.start()), server.stop

@@ -86,6 +86,13 @@ class HeartbeatAnswer(_Message):
 Outcome = Literal["success", "skipped", "failed", "failed_no_retry"]
 
 
+class XComValue(_Message):
+    """One XCom a try returned (``return_value``, or a key of ``multiple_outputs``), as JSON data."""
+
+    key: str = Field(min_length=1, max_length=512)
+    value: Any = None
+
+
 class TryReport(_Message):
     """What happened in a try, as the runner saw it. The server decides the state it ends in."""
 
@@ -98,6 +105,9 @@ class TryReport(_Message):
     rendered_fields: dict[str, Any] | None = None
     #: Asset events of a successful try (``tradewind.sdk.asset_events.produced_events``).
     asset_events: list[dict[str, Any]] = Field(default_factory=list)
+    #: The XComs of what the try returned: stored with its end, in the same transaction, unless the try was
+    #: taken away meanwhile (one request fewer than pushing them first, and never a result of a cleared try).
+    xcoms: list[XComValue] = Field(default_factory=list)
 
     def decision(self) -> RetryDecision | None:
         if self.retry_action is None:

@@ -25,7 +25,7 @@ from tradewind.execution.models import (
 from tradewind.execution.try_ending import TakenAway, end_reported_try
 from tradewind.sdk.errors import NotFoundError
 from tradewind.sdk.legacy_context import PreviousSuccess
-from tradewind.store import dag_runs, dags, scheduling, task_instances, task_reschedules, triggers
+from tradewind.store import dag_runs, dags, scheduling, task_instances, task_reschedules, triggers, xcom
 from tradewind.store.engine import transaction
 from tradewind.store.transient_errors import REQUEST_WINDOW, in_retried_transaction
 from tradewind.store.wakeup import TRIGGERER, ring
@@ -176,6 +176,17 @@ class TryState:
         )
         if isinstance(end, TakenAway):
             return end
+        for returned in report.xcoms:
+            xcom.set_xcom(
+                session=session,
+                dag_id=self.key.dag_id,
+                run_id=self.key.run_id,
+                task_id=self.key.task_id,
+                map_index=self.key.map_index,
+                key=returned.key,
+                value=returned.value,
+                now=now,
+            )
         ring(session)  # the scheduler plans the downstream tasks (and a retry) at once
         return TryEnded(state=end.state.value, next_retry_at=end.next_retry_at, state_reason=end.reason)
 

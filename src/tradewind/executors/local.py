@@ -209,6 +209,9 @@ class LocalExecutor(Executor):
             )
         with self._lock:
             self._running[workload.try_key] = entry
+        if entry.pid is None:  # waiting for its warm parent to import the file: STARTED comes with its pid
+            self._poke()
+            return None
         self._emit(TaskEvent(workload.try_key, TryProcessEvent.STARTED, external_id=str(entry.pid)))
         self._poke()
         return str(entry.pid)
@@ -233,6 +236,23 @@ class LocalExecutor(Executor):
                 continue
             return process
         raise AssertionError("unreachable")
+
+    def _start_cold(self, entry: _Running) -> None:
+        """A try that waited for its warm parent, which could not import the file or died first: no runner of
+        it ran, so it starts from the fork server now (and reports its import error itself, if any)."""
+        key = entry.workload.try_key
+        log.info("the warm parent of %s did not fork %s; starting it from the fork server", entry.workload.dag_rel_path, key)
+        try:
+            process = self._fork(entry.workload)
+        except ExecutorError as exc:
+            with self._lock:
+                self._running.pop(key, None)
+            self._emit(TaskEvent(key, TryProcessEvent.FAILED, reason=str(exc), never_started=True))
+            return
+        with self._lock:
+            entry.warm, entry.process = None, process
+        self._emit(TaskEvent(key, TryProcessEvent.STARTED, external_id=str(entry.pid)))
+        self._poke()
 
     def _start_warm(self, workload: ExecuteTask) -> WarmTry | None:
         """Fork the try from the warm parent of its DAG file (ADR 0017), if one is ready."""
@@ -288,6 +308,7 @@ class LocalExecutor(Executor):
         if self._warm is not None:
             with self._lock:
                 self._warm.let_go_idle()
+                self._warm.stop_slow_imports(self.settings.scheduler.dag_file_processor_timeout)
 
     def running_keys(self) -> set[TaskTryKey]:
         with self._lock:
@@ -315,6 +336,8 @@ class LocalExecutor(Executor):
 
     def _reap(self) -> None:
         finished: list[tuple[TaskTryKey, int, int | None]] = []
+        started: list[tuple[TaskTryKey, int]] = []
+        never_started: list[_Running] = []
         with self._lock:
             for key, entry in list(self._running.items()):
                 code: int | None
@@ -324,13 +347,24 @@ class LocalExecutor(Executor):
                     if code is not None:
                         entry.process.close()
                 elif entry.warm is not None:
+                    waiting = entry.warm.pid is None
                     code = entry.warm.poll()
+                    if entry.warm.never_started:
+                        never_started.append(entry)
+                        continue
+                    pid = entry.warm.pid
+                    if waiting and pid is not None:
+                        started.append((key, pid))
                 else:
                     assert entry.popen is not None
                     code = entry.popen.poll()
                 if code is not None:
                     finished.append((key, code, pid))
                     del self._running[key]
+        for key, pid in started:
+            self._emit(TaskEvent(key, TryProcessEvent.STARTED, external_id=str(pid)))
+        for entry in never_started:
+            self._start_cold(entry)
         for key, code, pid in finished:
             kind = TryProcessEvent.EXITED_CLEANLY if code == 0 else TryProcessEvent.FAILED
             reason = None if code == 0 else _describe_exit(code)

@@ -7,6 +7,7 @@ is built inside ``run_task`` and torn down before it returns.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -16,12 +17,20 @@ from contextlib import ExitStack, nullcontext
 from typing import Any
 
 from tradewind.config.settings import Settings
-from tradewind.core.json_values import from_tagged_json
+from tradewind.core.json_values import encode_xcom_value, from_tagged_json
 from tradewind.core.keys import TaskInstanceKey, TaskTryKey
 from tradewind.core.log_paths import log_relative_path
 from tradewind.core.states import TaskInstanceState
 from tradewind.core.workload import TASK_TOKEN_ENV, ExecuteTask
-from tradewind.execution.models import ClaimedTry, DeferReport, Refusal, RescheduleReport, TryEnded, TryReport
+from tradewind.execution.models import (
+    ClaimedTry,
+    DeferReport,
+    Refusal,
+    RescheduleReport,
+    TryEnded,
+    TryReport,
+    XComValue,
+)
 from tradewind.observability.tracing import NO_TRACING, Tracing, open_tracing
 from tradewind.plugins.extra_links import store_links
 from tradewind.plugins.user_code import prepare_for_user_code
@@ -202,6 +211,7 @@ def _run_claimed(
         log=log,
         alarm=heartbeat_alarm,
     )
+    returned: list[XComValue] = []
     with supervisor, use_runtime(runtime), finishing, running:
         log.info(
             "Running %s, try %d of %d, on %s (pid %d)",
@@ -232,14 +242,8 @@ def _run_claimed(
             result = execute_task(
                 task,
                 context,
-                push_xcom=lambda xcom_key, value: runtime.xcom_push(
-                    dag_id=key.dag_id,
-                    run_id=key.run_id,
-                    task_id=key.task_id,
-                    map_index=key.map_index,
-                    key=xcom_key,
-                    value=value,
-                ),
+                # What the task returned goes with the report of its end (``TryReport.xcoms``).
+                push_xcom=lambda xcom_key, value: returned.append(returned_xcom(key, xcom_key, value)),
                 log=log,
                 masker=masker,
                 user_code=supervisor.user_code,
@@ -253,7 +257,9 @@ def _run_claimed(
         if upload is not None:
             upload.prepare()  # the store's connection, while the task token is still accepted
         _tell_log_loss(result, log_loss)
-        final, written = _record(claim, channel, result, supervisor.external_state, asset_events=events)
+        final, written = _record(
+            claim, channel, result, supervisor.external_state, asset_events=events, xcoms=returned
+        )
         finish_span["state"] = final.value if final is not None else "none"
         if upload is not None:
             upload.ended(final)
@@ -352,10 +358,11 @@ def _record(
     external_state: str | None,
     *,
     asset_events: list[dict[str, Any]] | None = None,
+    xcoms: list[XComValue] | None = None,
 ) -> tuple[TaskInstanceState | None, bool]:
-    """Report the try's end; the server decides the state (retry or failure) and writes it with
-    compare-and-set from running. Returns the state the try ended in and whether this report set it (False:
-    someone else set it meanwhile, and it is left alone)."""
+    """Report the try's end (with what it returned, when it succeeded); the server decides the state (retry
+    or failure) and writes it with compare-and-set from running. Returns the state the try ended in and
+    whether this report set it (False: someone else set it meanwhile, and it is left alone)."""
     if external_state is not None:
         log.warning("state externally set to %s; leaving it", external_state)
         return _as_state(external_state), False
@@ -364,7 +371,7 @@ def _record(
     if result.ending is Ending.DEFERRED and result.deferral is not None:
         return _record_deferral(claim, channel, result)
     started = time.monotonic()
-    end = channel.finish(_report(result, asset_events))
+    end = channel.finish(_report(result, asset_events, xcoms if result.ending is Ending.SUCCESS else None))
     if isinstance(end, str):
         log.warning("state externally set to %s; not overwriting it", end)
         return _as_state(end), False
@@ -373,7 +380,14 @@ def _record(
     return TaskInstanceState(end.state), True
 
 
-def _report(result: TaskResult, asset_events: list[dict[str, Any]] | None) -> TryReport:
+def returned_xcom(key: TaskInstanceKey, xcom_key: str, value: Any) -> XComValue:
+    """An XCom of the try's result, checked now (a value JSON cannot hold fails the task, naming it)."""
+    return XComValue(key=xcom_key, value=json.loads(encode_xcom_value(value, task_id=key.task_id, key=xcom_key)))
+
+
+def _report(
+    result: TaskResult, asset_events: list[dict[str, Any]] | None, xcoms: list[XComValue] | None = None
+) -> TryReport:
     decision = result.decision
     return TryReport(
         outcome=_OUTCOMES[result.ending],
@@ -385,6 +399,7 @@ def _report(result: TaskResult, asset_events: list[dict[str, Any]] | None) -> Tr
         retry_reason=decision.reason if decision is not None else None,
         rendered_fields=result.rendered_fields or None,
         asset_events=asset_events or [],
+        xcoms=xcoms or [],
     )
 
 

@@ -25,27 +25,38 @@ class Limits:
     job_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class Dispatched:
+    """What a dispatch queued, and whether scheduled tries may be left waiting for an executor slot (the open
+    slots ran out before the candidates did, or there was no open slot to look for them with)."""
+
+    workloads: list[ExecuteTask]
+    slots_short: bool
+
+
 def select_and_queue(
     *, session: Session, cache: SerializedDagCache, limits: Limits, now: datetime, scope: RunScope = ALL_RUNS
-) -> list[ExecuteTask]:
+) -> Dispatched:
     """Move the best scheduled task instances to queued (try_number + 1) and return their workloads.
 
     The caller commits, then hands the workloads to the executor: a try is never in the executor before the
     database says it is queued.
     """
     if limits.open_slots <= 0:
-        return []
+        return Dispatched([], slots_short=True)
     candidates = scheduling.dispatch_candidates(
         session=session, limit=max(limits.open_slots * 4, 64), scope=scope
     )
     if not candidates:
-        return []
+        return Dispatched([], slots_short=False)
     per_dag, per_pool = scheduling.active_task_counts(session=session)
     pool_slots = {p.name: p.slots for p in pools.list_pools(session=session)}
     chosen: list[tuple[DispatchCandidate, SerializedDag]] = []
     dags: dict[str, SerializedDag | None] = {}
+    slots_short = False
     for ti in candidates:
         if len(chosen) >= limits.open_slots:
+            slots_short = True
             break
         if ti.dag_id not in dags:
             dags[ti.dag_id] = cache.find(session, ti.dag_id)
@@ -64,7 +75,10 @@ def select_and_queue(
         per_pool[ti.pool] = per_pool.get(ti.pool, 0) + ti.pool_slots
         chosen.append((ti, sdag))
     queued = _queue(session, [ti for ti, _ in chosen], limits, now)
-    return [workload_for(ti, sdag, try_number=_next_try_number(ti)) for ti, sdag in chosen if ti.id in queued]
+    return Dispatched(
+        [workload_for(ti, sdag, try_number=_next_try_number(ti)) for ti, sdag in chosen if ti.id in queued],
+        slots_short=slots_short,
+    )
 
 
 def _queue(session: Session, chosen: list[DispatchCandidate], limits: Limits, now: datetime) -> set[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -113,13 +114,22 @@ def _create_due_run(
     return 1
 
 
+@dataclass(frozen=True, slots=True)
+class RunStarts:
+    """What ``start_queued_runs`` did: the runs it started, and whether queued runs may be left that it did
+    not look at (it reads one page of them), for a tick to go round at once."""
+
+    started: list[DagRunModel]
+    more_queued: bool
+
+
 def start_queued_runs(
     *, session: Session, cache: SerializedDagCache, now: datetime, scope: RunScope = ALL_RUNS
-) -> list[DagRunModel]:
+) -> RunStarts:
     """Move queued runs to running while their DAG is under max_active_runs."""
-    queued = scheduling.queued_runs(session=session, scope=scope)
+    queued = scheduling.queued_runs(session=session, scope=scope, limit=scheduling.QUEUED_RUNS_PAGE)
     if not queued:
-        return []
+        return RunStarts([], more_queued=False)
     running = scheduling.active_run_counts(session=session, dag_ids={r.dag_id for r in queued})
     started = []
     for run in queued:
@@ -137,4 +147,4 @@ def start_queued_runs(
         ):
             running[run.dag_id] = running.get(run.dag_id, 0) + 1
             started.append(run)
-    return started
+    return RunStarts(started, more_queued=len(queued) >= scheduling.QUEUED_RUNS_PAGE)

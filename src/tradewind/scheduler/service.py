@@ -140,10 +140,13 @@ class SchedulerService:
             next_heartbeat = self._last_heartbeat + sched.heartbeat_interval
             woken = self._wake.wait(max(0.0, min(self._tick_at, next_heartbeat) - time.monotonic()))
             # Woken by this process alone (the executor's events) before the next tick is due (ADR 0027): for
-            # tries that only started, no tick (the next one applies their events); else an events-only tick.
+            # tries that only started, or exited cleanly with no try waiting for their slot, no tick of their
+            # own (the next tick applies their events, a loop interval from now at the latest); else an
+            # events-only tick.
             events_only = woken and not self._wake.rung and time.monotonic() < self._tick_at
-            if events_only and scheduler.only_start_events():
+            if events_only and scheduler.events_can_wait():
                 woken = False
+                self._tick_at = min(self._tick_at, time.monotonic() + sched.loop_interval)
 
     def _iterate(self, scheduler: Scheduler, *, woken: bool, events_only: bool = False) -> None:
         sched = self.settings.scheduler

@@ -44,6 +44,9 @@ class _Run:
     sdag: SerializedDag
     by_task: dict[str, list[PlannedTi]]
     state: dict[int, TaskInstanceState | None]
+    #: Instances this pass decided to schedule (from no state), written together by ``_write_scheduled``;
+    #: ``state`` holds them as scheduled meanwhile, which no decision of the pass tells from no state.
+    to_schedule: list[PlannedTi] = field(default_factory=list)
 
     def states_of(self, task_id: str) -> list[TaskInstanceState | None]:
         return [self.state[ti.id] for ti in self.by_task.get(task_id, [])]
@@ -122,6 +125,7 @@ def _plan_run(
     for task in sdag.tasks:
         for ti in list(view.by_task.get(task.task_id, [])):
             stats.scheduled += _plan_ti(session, view, task, ti, now)
+    stats.scheduled -= _write_scheduled(session, view, now)
 
     states = list(view.state.values())
     if states and all(s in FINISHED_TI_STATES for s in states):
@@ -183,12 +187,27 @@ def _plan_ti(session: Session, view: _Run, task: SerializedTask, ti: PlannedTi, 
         return 0
     if task.expand is not None and ti.map_index == -1:
         return _expand(session, view, task, ti, now)
-    if not _move(session, view, ti, TaskInstanceState.SCHEDULED, scheduled_at=now):
-        return 0
-    if task.is_empty:
+    if not task.is_empty:
+        view.to_schedule.append(ti)
+        view.state[ti.id] = TaskInstanceState.SCHEDULED
+        return 1
+    # An empty task succeeds at once, which its downstream tasks may see later in this pass.
+    if _move(session, view, ti, TaskInstanceState.SCHEDULED, scheduled_at=now):
         _move(session, view, ti, TaskInstanceState.SUCCESS, start_date=now, end_date=now, duration=0.0)
+    return 0
+
+
+def _write_scheduled(session: Session, view: _Run, now: datetime) -> int:
+    """Schedule the instances the pass decided ready, in one statement; how many another process moved first
+    (their state in ``view`` goes back to none, as a lost compare-and-set leaves it)."""
+    if not view.to_schedule:
         return 0
-    return 1
+    moved = task_instances.schedule_unstarted(session=session, ids=[ti.id for ti in view.to_schedule], now=now)
+    lost = [ti for ti in view.to_schedule if ti.id not in moved]
+    for ti in lost:
+        view.state[ti.id] = None
+    view.to_schedule.clear()
+    return len(lost)
 
 
 def _upstream_counts(view: _Run, task: SerializedTask, ti: PlannedTi) -> UpstreamCounts:

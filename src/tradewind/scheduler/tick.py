@@ -52,6 +52,8 @@ class TickStats:
     events: int = 0
     runs_created: int = 0
     runs_started: int = 0
+    #: Queued runs were left unread (a full page was read): a run may be startable now.
+    more_queued_runs: bool = False
     scheduled: int = 0
     queued: int = 0
     finished_runs: list[tuple[str, str, DagRunState]] = field(default_factory=list)
@@ -59,13 +61,14 @@ class TickStats:
     @property
     def go_round(self) -> bool:
         """Whether another tick may find work at once, with no ring or executor event to announce it (ADR
-        0027): events changed a try, runs were created, started or finished (a finished run may let a queued
-        one start), or scheduled instances were left for lack of slots. A tick that only queued what it
-        scheduled leaves nothing behind: what frees a slot or readies a task (a try's end) rings or reports."""
+        0027): events changed a try, runs were created or finished (a finished run may let a queued one
+        start), queued runs were left unread, or scheduled instances were left for lack of slots. A run this
+        tick started was planned and dispatched by it already. A tick that only queued what it scheduled
+        leaves nothing behind: what frees a slot or readies a task (a try's end) rings or reports."""
         return bool(
             self.events
             or self.runs_created
-            or self.runs_started
+            or self.more_queued_runs
             or self.finished_runs
             or self.scheduled > self.queued
         )
@@ -115,6 +118,8 @@ class Scheduler:
         self.heartbeats = HeartbeatWatch(settings.scheduler.zombie_threshold, monotonic=monotonic)
         #: Events taken from the executor by a tick whose transaction failed: the next tick applies them.
         self._unapplied: list[TaskEvent] = []
+        #: The last dispatch ran out of executor slots: tries may be waiting for the next one to free.
+        self._slots_short = False
         self._ended_but_carried: set[TaskTryKey] = set()
 
     def tick(self, now: datetime, *, events_only: bool = False) -> TickStats:
@@ -147,8 +152,9 @@ class Scheduler:
                     stats.runs_created += create_asset_triggered_runs(
                         session=session, cache=self.cache, now=now
                     )
-                started_runs = start_queued_runs(session=session, cache=self.cache, now=now, scope=self.scope)
-                stats.runs_started = len(started_runs)
+                starts = start_queued_runs(session=session, cache=self.cache, now=now, scope=self.scope)
+                started_runs = starts.started
+                stats.runs_started, stats.more_queued_runs = len(started_runs), starts.more_queued
                 # Deferred tries whose timeout passed go on, to fail (or skip, a soft_fail sensor) in the runner.
                 stats.scheduled += triggers.time_out_deferred(session=session, now=now)
                 plan = plan_runs(
@@ -161,10 +167,12 @@ class Scheduler:
                 stats.scheduled += plan.scheduled
                 stats.finished_runs = plan.finished_runs
             limits = Limits(self.executor.open_slots(), self.executor.name, self.job_id)
-            workloads = select_and_queue(
+            dispatched = select_and_queue(
                 session=session, cache=self.cache, limits=limits, now=now, scope=self.scope
             )
         self._unapplied = []
+        self._slots_short = dispatched.slots_short
+        workloads = dispatched.workloads
         if observations is not None:
             for run in started_runs:
                 observations.run_started(run, now)
@@ -175,12 +183,20 @@ class Scheduler:
             self._trace(stats.finished_runs)
         return stats
 
-    def only_start_events(self) -> bool:
+    def events_can_wait(self) -> bool:
         """Take the executor's pending events (the next tick applies them) and say whether there are some and
-        all are ``STARTED``: a try's compute began, which records its external id and changes no state, so
-        it needs no tick of its own (the hand-over of every try reports one)."""
+        none needs a tick of its own (ADR 0027): ``STARTED`` (a try's compute began, which records its
+        external id and changes no state; the hand-over of every try reports one), and ``EXITED_CLEANLY``
+        unless the last dispatch ran out of executor slots. A clean exit frees a slot, which matters only to
+        tries waiting for one; the try's own outcome came with its runner's report, whose ring ticks. A
+        failed compute always ticks: it may end a try whose runner could not say so."""
         self._unapplied.extend(self.executor.get_events())
-        return bool(self._unapplied) and all(e.kind == TryProcessEvent.STARTED for e in self._unapplied)
+        quiet = (
+            (TryProcessEvent.STARTED,)
+            if self._slots_short
+            else (TryProcessEvent.STARTED, TryProcessEvent.EXITED_CLEANLY)
+        )
+        return bool(self._unapplied) and all(e.kind in quiet for e in self._unapplied)
 
     def _trace(self, finished_runs: list[tuple[str, str, DagRunState]]) -> None:
         """Export the traces of the runs this tick finished, after the commit and the hand-over: reading

@@ -173,7 +173,13 @@ def active_run_counts(
     return {dag_id: n for dag_id, n in session.execute(stmt.group_by(DagRunModel.dag_id))}
 
 
-def queued_runs(*, session: Session, scope: RunScope = ALL_RUNS, limit: int = 100) -> Sequence[DagRunModel]:
+#: Queued runs a tick reads (and may start) at most.
+QUEUED_RUNS_PAGE = 100
+
+
+def queued_runs(
+    *, session: Session, scope: RunScope = ALL_RUNS, limit: int = QUEUED_RUNS_PAGE
+) -> Sequence[DagRunModel]:
     stmt = (
         select(DagRunModel)
         .where(DagRunModel.state == DagRunState.QUEUED, scope.runs())

@@ -213,6 +213,30 @@ def transition(
     return session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
 
 
+#: Task instances ``schedule_unstarted`` moves with one statement at most (bound parameters stay few).
+SCHEDULE_BATCH = 500
+
+
+def schedule_unstarted(*, session: Session, ids: Sequence[int], now: datetime) -> set[int]:
+    """Compare-and-set each of ``ids`` from no state to scheduled (``scheduled_at`` = ``now``), in one
+    statement per ``SCHEDULE_BATCH``; the ids moved (one another process moved first is left out). Planning
+    decides many instances ready in one pass (a wide fan-out's first): one statement each cost ~1 ms."""
+    check_ti_transition(None, TaskInstanceState.SCHEDULED)
+    table = TaskInstanceModel.__table__
+    assert isinstance(table, Table)
+    moved: set[int] = set()
+    for start in range(0, len(ids), SCHEDULE_BATCH):
+        chunk = list(ids[start : start + SCHEDULE_BATCH])
+        stmt = (
+            update(table)
+            .where(table.c.id.in_(chunk), table.c.state.is_(None))
+            .values(state=TaskInstanceState.SCHEDULED.value, scheduled_at=now)
+            .returning(table.c.id)
+        )
+        moved.update(session.execute(stmt).scalars())
+    return moved
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimedRow:
     """What a claim answers with from the task instance row it moved to running."""

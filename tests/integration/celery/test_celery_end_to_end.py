@@ -122,6 +122,52 @@ def test_a_dag_runs_across_two_workers_on_different_queues(
     assert "database settings seen: [] False" in _log(deployment, "celery_e2e", "probe", run_id)
 
 
+WARM_FILE = """
+import os
+from datetime import datetime
+from pathlib import Path
+from tradewind import DAG, PythonOperator, chain
+
+# Who imports this file, and whether that process's environment held a secret setting then.
+with open(Path(os.environ["TW_TEST_MARKERS"]) / "imports", "a") as handle:
+    handle.write(f"{{os.getpid()}} {{'TRADEWIND__CELERY__BROKER_URL' in os.environ}}\\n")
+
+with DAG("celery_warm", schedule=None, start_date=datetime(2026, 1, 1)):
+    def whoami():
+        return {{"pid": os.getpid(), "ppid": os.getppid()}}
+
+    chain(*[PythonOperator(task_id=f"t{{i}}", python_callable=whoami, queue="{queue}") for i in range(3)])
+"""
+
+
+def test_a_pool_process_imports_a_dag_file_once_for_its_tries(
+    deployment: Deployment, redis_broker: Broker, start_worker: StartWorker, tmp_path: Path
+) -> None:
+    """The pool process that forks the tries imports their DAG file once (ADR 0031), as a try would: with no
+    secret setting in its environment; each try forked from it finds the file imported."""
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    deployment.env["TW_TEST_MARKERS"] = str(markers)
+    queue = redis_broker.queue("warm")
+    deployment.write_dag("celery_warm", WARM_FILE.format(queue=queue))
+    deployment.parse()
+    _worker(start_worker, redis_broker, deployment, "a", [queue], concurrency=1)
+    deployment.start_scheduler()
+    run_id = deployment.tw("dags", "trigger", "celery_warm").stdout.strip()
+    assert deployment.wait_run("celery_warm", run_id, timeout=90) == "success", deployment.dump_logs()
+    tries = [_ti(deployment, "celery_warm", run_id, f"t{i}") for i in range(3)]
+    with deployment.sessions() as session:
+        from tradewind.store import xcom
+
+        seen = [xcom.get_xcom(session=session, dag_id="celery_warm", run_id=run_id, task_id=f"t{i}")
+                for i in range(3)]  # fmt: skip
+    assert all(t.state == "success" for t in tries)
+    [pool] = {s["ppid"] for s in seen}  # one pool process forked them all
+    imports = dict(line.split() for line in (markers / "imports").read_text().splitlines())
+    assert imports[str(pool)] == "False"  # imported there, without the broker's URL in sight
+    assert not {str(s["pid"]) for s in seen} & set(imports)  # no try imported the file again
+
+
 KILLABLE = """
 from datetime import datetime, timedelta
 from tradewind import DAG, BashOperator

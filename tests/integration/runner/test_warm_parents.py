@@ -32,6 +32,8 @@ class _Tries:
         self.env, self.tokens = env, tokens
         self.executor = LocalExecutor(2, settings=env.settings, launcher=try_launcher(), env=env.env)
         self.ended: dict[TaskInstanceKey, TaskEvent] = {}
+        #: task id -> the external id (pid) its STARTED event gave
+        self.started: dict[str, str] = {}
 
     def start(self, task_id: str) -> int:
         key = self.env.queue(task_id)
@@ -42,7 +44,11 @@ class _Tries:
 
     def wait_ended(self, *task_ids: str) -> dict[str, TaskEvent]:
         def all_ended() -> bool:
-            self.ended.update((e.key.ti, e) for e in self.executor.get_events() if e.ended)
+            for event in self.executor.get_events():
+                if event.ended:
+                    self.ended[event.key.ti] = event
+                elif event.kind is TryProcessEvent.STARTED and event.external_id:
+                    self.started[event.key.ti.task_id] = event.external_id
             return all(self.env.key(t) in self.ended for t in task_ids)
 
         wait_for(all_ended, timeout=60, what=f"the tries of {task_ids} to end")
@@ -78,19 +84,54 @@ def _wait_warm(tries: _Tries) -> None:
 
 def test_tries_fork_from_a_parent_that_imported_their_dag_file_once(tries: _Tries) -> None:
     before = len(tries.imports())  # storing the DAG imported it in this test process
-    # No warm parent yet: this try imports the file itself, and one starts beside it.
-    cold = tries.start("whoami_0")
+    # No warm parent yet: one starts, and this try waits for its import instead of importing the file too.
+    assert tries.start("whoami_0") == 0  # no pid yet: it comes with the STARTED event, once forked
     assert tries.wait_ended("whoami_0")["whoami_0"].kind is TryProcessEvent.EXITED_CLEANLY
-    _wait_warm(tries)
-    assert sorted(tries.imports()[before:]) == sorted([cold, _warm_parent_pid(tries, cold)])
+    [parent] = tries.imports()[before:]
+    first = tries.env.xcom("whoami_0")
+    assert first["ppid"] == parent
+    assert tries.started["whoami_0"] == str(first["pid"])
     pids = [tries.start("whoami_1"), tries.start("whoami_2")]
     ends = tries.wait_ended("whoami_1", "whoami_2")
     assert {e.kind for e in ends.values()} == {TryProcessEvent.EXITED_CLEANLY}
     seen = [tries.env.xcom(t) for t in ("whoami_1", "whoami_2")]
     assert [s["pid"] for s in seen] == pids and len(set(pids)) == 2  # a process per try
-    assert {s["ppid"] for s in seen} == {_warm_parent_pid(tries, cold)}
-    assert len(tries.imports()) == before + 2  # neither try imported the file again
+    assert {s["ppid"] for s in seen} == {parent}
+    assert len(tries.imports()) == before + 1  # no try imported the file again
     assert tries.env.ti("whoami_2").state == "success"
+
+
+def test_tries_waiting_for_a_parent_that_never_imports_the_file_start_cold(tries: _Tries) -> None:
+    """A warm parent killed while it imports (the OOM killer, a hung import let go after the DAG processor's
+    timeout) forks none of the tries waiting for it: each starts from the fork server instead, and runs."""
+    (tries.env.markers / "hold").touch()
+    before = len(tries.imports())
+    tries.start("whoami_0")
+    tries.start("whoami_1")
+    [parent] = wait_for(lambda: tries.imports()[before:], what="the warm parent to start importing")
+    os.kill(parent, signal.SIGKILL)
+    (tries.env.markers / "hold").unlink()
+    ends = tries.wait_ended("whoami_0", "whoami_1")
+    assert {e.kind for e in ends.values()} == {TryProcessEvent.EXITED_CLEANLY}
+    seen = [tries.env.xcom(t) for t in ("whoami_0", "whoami_1")]
+    assert parent not in {s["ppid"] for s in seen}
+    assert {s["pid"] for s in seen} <= set(tries.imports()[before:])  # each imported the file itself
+    assert {tries.env.ti(t).state for t in ("whoami_0", "whoami_1")} == {"success"}
+    assert all(tries.started[t] == str(s["pid"]) for t, s in zip(("whoami_0", "whoami_1"), seen, strict=True))
+
+
+def test_a_parent_importing_for_longer_than_the_parse_timeout_is_let_go(tries: _Tries) -> None:
+    """The executor's sync lets go of a warm parent that has imported its file for longer than the DAG
+    processor's timeout for a file: its waiting tries start cold rather than wait for it forever."""
+    (tries.env.markers / "hold").touch()
+    before = len(tries.imports())
+    tries.start("whoami_0")
+    [parent] = wait_for(lambda: tries.imports()[before:], what="the warm parent to start importing")
+    tries.executor.settings.scheduler.dag_file_processor_timeout = 0.01
+    wait_for(lambda: tries.executor.sync() or not _alive(parent), what="the slow warm parent to be let go")
+    (tries.env.markers / "hold").unlink()
+    assert tries.wait_ended("whoami_0")["whoami_0"].kind is TryProcessEvent.EXITED_CLEANLY
+    assert tries.env.xcom("whoami_0")["ppid"] != parent
 
 
 def test_warm_tries_get_the_executors_environment_of_their_start(tries: _Tries) -> None:
@@ -122,10 +163,6 @@ def test_a_try_dies_with_its_warm_parent_and_is_reported_failed(tries: _Tries) -
     end = tries.wait_ended("wait")["wait"]
     assert end.kind is TryProcessEvent.FAILED
     wait_for(lambda: not _alive(pid), what="the try to die with its warm parent")
-
-
-def _warm_parent_pid(tries: _Tries, cold_pid: int) -> int:
-    return next(p for p in tries.imports() if p not in (cold_pid, os.getpid()))
 
 
 def _alive(pid: int) -> bool:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from tests.integration.runner.harness import DAG_ID, RUN_ID, RunnerEnv
 from tradewind.core.states import TaskInstanceState
-from tradewind.execution.models import ClaimedTry, Refusal, TryEnded, TryReport
+from tradewind.execution.models import ClaimedTry, Refusal, TryEnded, TryReport, XComValue
 from tradewind.execution.try_ending import TakenAway
 from tradewind.execution.try_state import TryState, current_try_number
 from tradewind.store import task_instances, xcom
@@ -87,6 +87,36 @@ def test_finish_writes_the_outcome_and_archives_the_try(runner_env: RunnerEnv) -
     with transaction(runner_env.factory) as session:
         tries = task_instances.list_tries(session=session, key=key)
     assert [(t.try_number, t.state, t.is_current) for t in tries] == [(1, "failed", False)]
+
+
+def test_a_successful_end_stores_what_the_try_returned_with_it(runner_env: RunnerEnv) -> None:
+    """The XComs of the try's result come with its report and are written in the end's transaction."""
+    key = runner_env.queue("waiter")
+    state = TryState(runner_env.factory, key, 1)
+    assert isinstance(state.claim(now=NOW, hostname="h", pid=1), ClaimedTry)
+    report = TryReport(
+        outcome="success",
+        xcoms=[XComValue(key="total", value=3), XComValue(key="return_value", value={"total": 3, "rows": [1, 2]})],
+    )
+    end = state.finish(report, now=NOW)
+    assert isinstance(end, TryEnded) and end.state == "success"
+    assert runner_env.xcom("waiter") == {"total": 3, "rows": [1, 2]}
+    assert runner_env.xcom("waiter", key="total") == 3
+
+
+def test_a_try_taken_away_stores_nothing_it_returned(runner_env: RunnerEnv) -> None:
+    """A try cleared (or marked) while it ran reports its end too late: neither its state nor its result is
+    written, so the next try does not find a stale value."""
+    key = runner_env.queue("waiter")
+    state = TryState(runner_env.factory, key, 1)
+    assert isinstance(state.claim(now=NOW, hostname="h", pid=1), ClaimedTry)
+    with transaction(runner_env.factory) as session:
+        assert task_instances.transition(
+            session=session, key=key, expected=TaskInstanceState.RUNNING, target=None, by_user=True
+        )
+    report = TryReport(outcome="success", xcoms=[XComValue(key="return_value", value=1)])
+    assert state.finish(report, now=NOW) == TakenAway("none")
+    assert runner_env.xcom("waiter") is None
 
 
 def test_claim_drops_the_xcoms_of_earlier_tries(runner_env: RunnerEnv) -> None:

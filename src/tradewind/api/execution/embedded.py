@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import http.client
 import logging
 import os
 import select
@@ -35,7 +36,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
@@ -43,9 +44,11 @@ from uvicorn.config import LOGGING_CONFIG
 from tradewind.api.execution.app import PREFIX, create_execution_app
 from tradewind.config.settings import Settings
 from tradewind.config.settings_handoff import settings_payload
+from tradewind.core.keys import TaskInstanceKey
 from tradewind.core.process_liveness import process_running
 from tradewind.core.process_title import set_process_title
-from tradewind.execution.tokens import TokenSigner, signer_from_settings
+from tradewind.execution.models import ClaimRequest
+from tradewind.execution.tokens import TokenScope, TokenSigner, TryIdentity, signer_from_settings
 from tradewind.sdk.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,8 @@ REMEMBERED_PORTS = 8
 #: How long a starting scheduler waits for a remembered port of a scheduler that died: that scheduler's
 #: server child stops once it sees its parent gone, and the tries it served call that port again.
 PORT_TAKEOVER_SECONDS = 15.0
+#: How long the warm-up waits for the server to serve, and for its answer.
+WARM_UP_WAIT = 30.0
 
 
 def execution_server(
@@ -78,7 +83,41 @@ def serve_inherited(settings: Settings, sock: socket.socket) -> None:
     """Serve ``sock`` until this process's stdin ends (the scheduler that holds it open stopped or died)."""
     server = execution_server(settings)
     threading.Thread(target=_stop_at_end_of_stdin, args=(server,), name="parent-watch", daemon=True).start()
+    address = sock.getsockname()
+    threading.Thread(target=_warm_up, args=(server, settings, address), name="warm-up", daemon=True).start()
     server.run(sockets=[sock])
+
+
+#: The try a warm-up claim names: no DAG id holds a space, so it never exists.
+_WARM_UP_KEY = TaskInstanceKey("tradewind warm-up", "warm-up", "warm-up", -1)
+
+
+def _warm_up(server: uvicorn.Server, settings: Settings, address: tuple[Any, ...]) -> None:
+    """Once serving, claim a try that does not exist, over HTTP like a runner: what the first request of a
+    process pays once (the app's middleware, route and dependency set-up, PyJWT's import, the first database
+    connection, the claim's statements compiled) is paid now, not by the first try of a run. It answers 404
+    and changes nothing."""
+    deadline = time.monotonic() + WARM_UP_WAIT
+    while not server.started and not server.should_exit and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if not server.started:
+        return
+    host = str(address[0])
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    token = signer_from_settings(settings).issue(TryIdentity(_WARM_UP_KEY, 1), TokenScope.CLAIM)
+    body = ClaimRequest(hostname="warm-up", pid=os.getpid()).model_dump_json()
+    connection = http.client.HTTPConnection(host, int(address[1]), timeout=WARM_UP_WAIT)
+    try:
+        connection.request(
+            "POST", f"{PREFIX}/try/claim", body=body,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )  # fmt: skip
+        status = connection.getresponse().status
+        log.debug("execution API warm-up claim answered %d", status)
+    except (OSError, http.client.HTTPException) as exc:
+        log.debug("execution API warm-up failed: %r", exc)
+    finally:
+        connection.close()
 
 
 def _stop_at_end_of_stdin(server: uvicorn.Server) -> None:

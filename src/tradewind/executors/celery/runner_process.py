@@ -143,6 +143,12 @@ class _ForTasks:
 _for_tasks = _ForTasks()
 
 
+def tasks_view(settings: Settings) -> tuple[Settings, dict[str, str]]:
+    """The settings and environment of this process as a try forked from it is given them: no secret
+    settings (worked out once per process and environment)."""
+    return _for_tasks.get(settings)
+
+
 def _forked_child(
     settings: Settings, environ: dict[str, str], workload: ExecuteTask, run: RunTry
 ) -> NoReturn:
@@ -172,7 +178,7 @@ def fork_runner(
     """Fork this (pre-imported) process and run the try in the child with ``run``, as the local executor's
     fork server does: the same runner code as `tradewind tasks run`, without starting a new interpreter."""
 
-    task_settings, environ = _for_tasks.get(settings)
+    task_settings, environ = tasks_view(settings)
     _prctl()  # looked up here, not in the child
 
     def start() -> tuple[int, Callable[[], int]]:

@@ -14,6 +14,7 @@ from tradewind.config.settings import Settings
 from tradewind.config.task_settings import runner_command_environment
 from tradewind.core.workload import WORKLOAD_VERSION, ExecuteTask
 from tradewind.executors.celery.runner_process import fork_runner, run_runner
+from tradewind.executors.celery.warm_files import warm_files
 from tradewind.executors.try_launcher import TryLauncher
 from tradewind.sdk.errors import ExecutorError
 
@@ -57,6 +58,7 @@ def execute_workload(payload: Any, *, launch: RunnerLaunch) -> int:
     """The body of the Celery task: validate the workload, run the runner, return its exit code."""
     workload = parse_workload(payload)
     if launch.launcher is not None and launch.settings is not None:
+        warm_files.ensure(launch.settings, launch.launcher, workload.dag_rel_path)
         log.info("running %s in a forked runner", workload.try_key)
         code = fork_runner(launch.settings, workload, launch.launcher.run)
     else:

@@ -13,6 +13,10 @@ from tradewind import DAG, PythonOperator
 MARKERS = Path(os.environ["TW_TEST_MARKERS"])
 with open(MARKERS / "imports", "a") as handle:
     handle.write(f"{os.getpid()}\n")
+# A slow import, while a test holds it: the import waits as long as the "hold" marker exists.
+_hold_until = time.monotonic() + 60
+while (MARKERS / "hold").exists() and time.monotonic() < _hold_until:
+    time.sleep(0.02)
 
 
 def whoami() -> dict[str, int | str | None]:
