@@ -36,7 +36,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
 
 VENV_BIN = Path(sys.executable).parent
 TRADEWIND = str(VENV_BIN / "tradewind")
@@ -112,6 +113,8 @@ class Env:
             **(extra_env or {}),
         }
         self.engine = create_engine(self.url.replace("postgresql://", "postgresql+psycopg://"))
+        self._store_engine: Engine | None = None
+        self._store_sessions: sessionmaker[Session] | None = None
 
     def tw(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run([TRADEWIND, *args], env=self.env, check=check, capture_output=True, text=True)
@@ -150,11 +153,10 @@ class Env:
     def trigger_and_wait(self, dag_id: str, timeout: float = 300) -> float:
         """Insert a run the way `dags trigger` does (through the store), then poll until it finishes."""
         from tradewind.core.clock import utcnow
-        from tradewind.store.engine import make_engine, make_session_factory, transaction
+        from tradewind.store.engine import transaction
         from tradewind.store.new_runs import trigger_run
 
-        engine = make_engine(self.url)
-        sessions = make_session_factory(engine)
+        sessions = self.store_sessions()
         start = time.perf_counter()
         with transaction(sessions) as session:
             run_id = trigger_run(session=session, dag_id=dag_id, now=utcnow()).run_id
@@ -166,14 +168,27 @@ class Env:
                 ).scalar()
             if state in ("success", "failed"):
                 elapsed = time.perf_counter() - start
-                engine.dispose()
                 if state != "success":
                     raise RuntimeError(f"{dag_id} run {run_id} failed")
                 return elapsed
             time.sleep(0.002)
         raise RuntimeError(f"{dag_id} did not finish in {timeout} s")
 
+    def store_sessions(self) -> sessionmaker[Session]:
+        """Sessions of the store's own engine, kept for every trigger (a client's pool is warm: the figures
+        leave out connecting, as a webserver or a CLI with a pool would)."""
+        if self._store_sessions is None:
+            from tradewind.store.engine import make_engine, make_session_factory
+
+            self._store_engine = make_engine(self.url)
+            self._store_sessions = make_session_factory(self._store_engine)
+            with self._store_sessions() as session:  # connect now, not inside the first timed trigger
+                session.execute(text("SELECT 1"))
+        return self._store_sessions
+
     def close(self) -> None:
+        if self._store_engine is not None:
+            self._store_engine.dispose()
         self.engine.dispose()
         drop_scratch_database(self.pg_db)
         shutil.rmtree(self.tmp, ignore_errors=True)

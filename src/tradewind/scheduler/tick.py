@@ -85,6 +85,11 @@ class TickStats:
         )
 
 
+#: Executor events that change no state by themselves (ADR 0027).
+_STARTS = (TryProcessEvent.STARTED,)
+_QUIET = (TryProcessEvent.STARTED, TryProcessEvent.EXITED_CLEANLY)
+
+
 class Scheduler:
     """Decides what runs next. Stateless between ticks but for a cache of serialized DAGs."""
 
@@ -120,6 +125,9 @@ class Scheduler:
         self._unapplied: list[TaskEvent] = []
         #: The last dispatch ran out of executor slots: tries may be waiting for the next one to free.
         self._slots_short = False
+        self._monotonic = monotonic
+        #: When the oldest event in ``_unapplied`` was taken from the executor (None: there is none).
+        self._events_since: float | None = None
         self._ended_but_carried: set[TaskTryKey] = set()
 
     def tick(self, now: datetime, *, events_only: bool = False) -> TickStats:
@@ -132,10 +140,12 @@ class Scheduler:
         stats = TickStats()
         plan = PlanStats()
         observations = TickObservations() if self.metrics.enabled else None
-        events = [*self._unapplied, *self.executor.get_events()]
-        self._unapplied = events  # until the transaction commits
+        events = self._take_events()  # kept until the transaction that applies them commits
+        # A full tick leaves the quiet events to a later one (ADR 0027): they change no state, and applying
+        # them here would come before this tick's commit, on the path of the tries it readies.
+        deferred = not events_only and self._events_may_wait(events)
         with transaction(self.session_factory) as session:
-            if events:
+            if events and not deferred:
                 stats.events = handle_events(
                     session=session,
                     cache=self.cache,
@@ -170,7 +180,8 @@ class Scheduler:
             dispatched = select_and_queue(
                 session=session, cache=self.cache, limits=limits, now=now, scope=self.scope
             )
-        self._unapplied = []
+        if not deferred:
+            self._unapplied, self._events_since = [], None
         self._slots_short = dispatched.slots_short
         workloads = dispatched.workloads
         if observations is not None:
@@ -190,13 +201,29 @@ class Scheduler:
         unless the last dispatch ran out of executor slots. A clean exit frees a slot, which matters only to
         tries waiting for one; the try's own outcome came with its runner's report, whose ring ticks. A
         failed compute always ticks: it may end a try whose runner could not say so."""
-        self._unapplied.extend(self.executor.get_events())
-        quiet = (
-            (TryProcessEvent.STARTED,)
-            if self._slots_short
-            else (TryProcessEvent.STARTED, TryProcessEvent.EXITED_CLEANLY)
+        events = self._take_events()
+        quiet = _STARTS if self._slots_short else _QUIET
+        return bool(events) and all(e.kind in quiet for e in events)
+
+    def _take_events(self) -> list[TaskEvent]:
+        """The events not applied yet, the executor's new ones added."""
+        new = self.executor.get_events()
+        if new and not self._unapplied:
+            self._events_since = self._monotonic()
+        self._unapplied.extend(new)
+        return self._unapplied
+
+    def _events_may_wait(self, events: list[TaskEvent]) -> bool:
+        """Whether a full tick may leave ``events`` to a later tick: all are quiet (a start, a clean exit: the
+        runner reported the try's end itself, and the executor's slot count does not wait for them), and the
+        oldest has waited less than ``loop_interval``."""
+        since = self._events_since
+        return (
+            bool(events)
+            and all(e.kind in _QUIET for e in events)
+            and since is not None
+            and self._monotonic() - since < self.settings.scheduler.loop_interval
         )
-        return bool(self._unapplied) and all(e.kind in quiet for e in self._unapplied)
 
     def _trace(self, finished_runs: list[tuple[str, str, DagRunState]]) -> None:
         """Export the traces of the runs this tick finished, after the commit and the hand-over: reading

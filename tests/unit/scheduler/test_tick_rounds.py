@@ -127,3 +127,33 @@ def _succeed(sessions: sessionmaker[Session], workload: ExecuteTask) -> None:
         assert task_instances.transition(
             session=session, key=workload.ti_key, expected=TaskInstanceState.RUNNING,
             target=TaskInstanceState.SUCCESS)  # fmt: skip
+
+
+def test_a_full_tick_leaves_quiet_events_for_a_tick_a_loop_interval_later(
+    sessions: sessionmaker[Session], scheduler: Scheduler, executor: RecordingExecutor, clock: FrozenClock
+) -> None:
+    """A start and a clean exit change no state: a full tick (say, the ring of a try's end) leaves them for
+    later rather than apply them before its commit; a tick a loop interval later applies them."""
+    store_dag(sessions, make_dag("pair", {"a": [], "b": []}))
+    with transaction(sessions) as session:
+        run_id = trigger_run(session=session, dag_id="pair", now=START).run_id
+    scheduler.tick(clock.now())
+    first, second = executor.take()
+    _succeed(sessions, first)
+    executor.finish(first.try_key, TryProcessEvent.EXITED_CLEANLY)
+    with transaction(sessions) as session:  # the second try's runner claimed it, and runs
+        assert task_instances.transition(session=session, key=second.ti_key, expected=TaskInstanceState.QUEUED,
+                                         target=TaskInstanceState.RUNNING)  # fmt: skip
+    executor.started(second.try_key, external_id="4242")
+    assert scheduler.tick(clock.now()).events == 0
+    assert _external_id(sessions, run_id, second.ti_key.task_id) is None
+    clock.advance(timedelta(seconds=scheduler.settings.scheduler.loop_interval))
+    assert scheduler.tick(clock.now()).events == 0  # applied, and no state changed
+    assert _external_id(sessions, run_id, second.ti_key.task_id) == "4242"
+
+
+def _external_id(sessions: sessionmaker[Session], run_id: str, task_id: str) -> str | None:
+    with sessions() as session:
+        [ti] = [t for t in task_instances.list_task_instances(session=session, dag_id="pair", run_id=run_id)[0]
+                if t.task_id == task_id]  # fmt: skip
+        return ti.external_executor_id
