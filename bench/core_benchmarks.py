@@ -310,49 +310,38 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
-def _settle(pid: int, at_least: float = 10.0, at_most: float = 90.0) -> None:
-    """Let start-up work (parsing the examples, first ticks) end before idle memory is measured: at least
-    ``at_least`` seconds, then until the process tree used under 0.05 s of CPU in 2 s (a loaded machine
-    stretches start-up well past a fixed wait)."""
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of every live process under ``pid`` (and ``pid``)."""
+    total = 0.0
+    for p in _tree(pid):
+        with suppress(OSError):  # ended meanwhile
+            total += _cpu_s(p)
+    return total
 
-    def tree_cpu() -> float:
-        total = 0.0
-        for p in _tree(pid):
-            with suppress(OSError):  # ended meanwhile
-                total += _cpu_s(p)
-        return total
 
+def _quiet(
+    pid: int, window: float = 0.25, busy: float = 0.02, at_most: float = 20.0, at_least: float = 0.0
+) -> None:
+    """Wait (``at_least`` seconds, then at most until ``at_most``) until the process tree of ``pid`` used
+    under ``busy`` CPU-seconds in a ``window``. By default: until a scheduler is done starting (it registers
+    its job before its fork server and DAG processor have finished their imports; the figures are of a started
+    scheduler, not of its start-up: ``scheduler_start_cost.py`` measures that)."""
     deadline = time.monotonic() + at_most
     time.sleep(at_least)
-    before = tree_cpu()
-    while time.monotonic() < deadline:
-        time.sleep(2)
-        after = tree_cpu()
-        if after - before < 0.05:
-            return
-        before = after
-
-
-def _quiet(pid: int, window: float = 0.25, busy: float = 0.02, at_most: float = 20.0) -> None:
-    """Wait until the process tree of ``pid`` is done starting: under ``busy`` CPU-seconds in a ``window``
-    (the scheduler registers its job before its fork server and DAG processor have finished their imports;
-    the figures are of a started scheduler, not of its start-up: see ``scheduler_start_cost.py`` for that)."""
-
-    def tree_cpu() -> float:
-        total = 0.0
-        for p in _tree(pid):
-            with suppress(OSError):  # ended meanwhile
-                total += _cpu_s(p)
-        return total
-
-    deadline = time.monotonic() + at_most
-    before = tree_cpu()
+    before = _tree_cpu(pid)
     while time.monotonic() < deadline:
         time.sleep(window)
-        after = tree_cpu()
+        after = _tree_cpu(pid)
         if after - before < busy:
             return
         before = after
+
+
+def _settle(pid: int) -> None:
+    """Let start-up work (parsing the examples, first ticks) end before idle memory is measured: at least 10 s,
+    then until the process tree used under 0.05 s of CPU in 2 s (a loaded machine stretches start-up well past
+    a fixed wait), 90 s at most."""
+    _quiet(pid, window=2.0, busy=0.05, at_most=90.0, at_least=10.0)
 
 
 def bench_standalone(postgres: bool, repeat: int = 1, old_src: str | None = None) -> dict[str, float]:

@@ -16,6 +16,7 @@ from multiprocessing.reduction import send_handle
 from pathlib import Path
 
 from tradewind.config.settings import Settings
+from tradewind.core.file_stamps import file_stamp
 from tradewind.executors.try_launcher import TryLauncher
 from tradewind.executors.warm_parent import EXIT_CODE, PID, serve_warm_parent
 from tradewind.sdk.errors import ExecutorError
@@ -225,11 +226,7 @@ class WarmParents:
 
 
 def _stamp(settings: Settings, rel_path: str) -> tuple[int, int] | None:
-    try:
-        stat = (Path(settings.dags_folder) / rel_path).stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
+    return file_stamp(Path(settings.dags_folder) / rel_path)
 
 
 def _read_exact(fd: int, size: int) -> bytes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tradewind.core.file_stamps import file_stamp
 from tradewind.sdk.loading import LoadResult, load_dags_from_file
 
 #: File (absolute path) -> (its modification time and size when imported, what the import found). Filled only
@@ -13,19 +14,11 @@ from tradewind.sdk.loading import LoadResult, load_dags_from_file
 _IMPORTED: dict[Path, tuple[tuple[int, int], LoadResult]] = {}
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
-
-
 def import_ahead(path: Path, *, dags_folder: Path | None) -> bool:
     """Import ``path`` now and keep what it defines for the tries forked from this process. A file that fails
     to import is not kept: each try imports it again and reports the error in its own log."""
     path = Path(os.path.abspath(path))
-    stamp = _stamp(path)
+    stamp = file_stamp(path)
     if stamp is None:
         return False
     result = load_dags_from_file(path, dags_folder=dags_folder)
@@ -43,7 +36,7 @@ def imported(path: Path) -> LoadResult | None:
     if entry is None:
         return None
     stamp, result = entry
-    if _stamp(path) != stamp:
+    if file_stamp(path) != stamp:
         del _IMPORTED[path]
         return None
     return result

@@ -137,16 +137,19 @@ class SchedulerService:
                 # No runner could write a heartbeat while the database was down: their silence counts from now.
                 threshold = scheduler.heartbeats.threshold
                 scheduler.heartbeats = HeartbeatWatch(threshold, monotonic=self.clock.monotonic)
+            if (left := scheduler.events_wait_left()) is not None:
+                # Executor events left for later (ADR 0027) are applied a loop interval after they came, at the
+                # latest, even when the scheduler has nothing else to do.
+                self._tick_at = min(self._tick_at, time.monotonic() + left)
             next_heartbeat = self._last_heartbeat + sched.heartbeat_interval
             woken = self._wake.wait(max(0.0, min(self._tick_at, next_heartbeat) - time.monotonic()))
             # Woken by this process alone (the executor's events) before the next tick is due (ADR 0027): for
             # tries that only started, or exited cleanly with no try waiting for their slot, no tick of their
-            # own (the next tick applies their events, a loop interval from now at the latest); else an
+            # own (a later tick applies their events, a loop interval after they came at the latest); else an
             # events-only tick.
             events_only = woken and not self._wake.rung and time.monotonic() < self._tick_at
             if events_only and scheduler.events_can_wait():
                 woken = False
-                self._tick_at = min(self._tick_at, time.monotonic() + sched.loop_interval)
 
     def _iterate(self, scheduler: Scheduler, *, woken: bool, events_only: bool = False) -> None:
         sched = self.settings.scheduler

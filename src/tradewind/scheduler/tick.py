@@ -205,6 +205,14 @@ class Scheduler:
         quiet = _STARTS if self._slots_short else _QUIET
         return bool(events) and all(e.kind in quiet for e in events)
 
+    def events_wait_left(self) -> float | None:
+        """Seconds until the events left for later must be applied (a tick then applies them; 0 when overdue),
+        None when no event waits."""
+        if not self._unapplied or self._events_since is None:
+            return None
+        waited = self._monotonic() - self._events_since
+        return max(0.0, self.settings.scheduler.loop_interval - waited)
+
     def _take_events(self) -> list[TaskEvent]:
         """The events not applied yet, the executor's new ones added."""
         new = self.executor.get_events()

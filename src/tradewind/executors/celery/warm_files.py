@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 
 from tradewind.config.settings import Settings
+from tradewind.core.file_stamps import file_stamp
 from tradewind.executors.celery.runner_process import tasks_view
 from tradewind.executors.try_launcher import TryLauncher
 
@@ -45,7 +46,7 @@ class WarmFiles:
         limit = settings.core.warm_dag_files
         if not rel_path or limit <= 0 or launcher.import_dag_file is None:
             return
-        stamp = _stamp(Path(settings.dags_folder) / rel_path)
+        stamp = file_stamp(Path(settings.dags_folder) / rel_path)
         if stamp is None:
             return
         known = self._stamps.get(rel_path)
@@ -110,14 +111,6 @@ def _environment(environ: dict[str, str]) -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
 
 
 #: This process's warm files (a pool process runs one try at a time, each in its own fork).
