@@ -244,7 +244,8 @@ class LocalExecutor(Executor):
         log.info("the warm parent of %s did not fork %s; starting it from the fork server", entry.workload.dag_rel_path, key)
         try:
             process = self._fork(entry.workload)
-        except ExecutorError as exc:
+        except Exception as exc:  # on the monitor thread, which must go on reaping the other tries
+            log.error("could not start %s from the fork server: %r", key, exc)
             with self._lock:
                 self._running.pop(key, None)
             self._emit(TaskEvent(key, TryProcessEvent.FAILED, reason=str(exc), never_started=True))
