@@ -137,6 +137,9 @@ def deferring(deployment: Deployment) -> Deployment:
 
 
 def test_a_task_defers_and_resumes_with_the_event_at_the_same_try(deferring: Deployment) -> None:
+    # Ticks come from rings here: a timed tick would come only after 30 s, so anything that waited for one
+    # stands out from a loaded machine's slowness.
+    deferring.env["TRADEWIND__SCHEDULER__LOOP_INTERVAL"] = "30"
     deferring.start_scheduler()
     _start_triggerer(deferring)
     run_id = deferring.tw("dags", "trigger", "deferring").stdout.strip()
@@ -144,12 +147,13 @@ def test_a_task_defers_and_resumes_with_the_event_at_the_same_try(deferring: Dep
                what="the task to defer", details=deferring.dump_logs)  # fmt: skip
     deferred_at = time.monotonic()
     assert deferring.wait_run("deferring", run_id) == "success", deferring.dump_logs()
-    assert time.monotonic() - deferred_at < 10
+    assert time.monotonic() - deferred_at < 20
     ti = _ti(deferring, "deferring", run_id, "wait")
     assert (ti.try_number, ti.next_method, ti.trigger_id) == (1, None, None)
-    # scheduled_at: when the triggerer fired the trigger; queued_at: when the scheduler dispatched the resume.
+    # scheduled_at: when the triggerer fired the trigger; queued_at: when the scheduler dispatched the resume,
+    # woken by the triggerer's ring rather than by its next timed tick.
     assert ti.scheduled_at is not None and ti.queued_at is not None
-    assert (ti.queued_at - ti.scheduled_at).total_seconds() < 1.0, (ti.scheduled_at, ti.queued_at)
+    assert (ti.queued_at - ti.scheduled_at).total_seconds() < 15, (ti.scheduled_at, ti.queued_at)
     log = _log(deferring, "deferring", "wait", run_id)
     assert "first half of try 1" in log and "Pausing task as DEFERRED" in log, log
     assert "Resuming after deferral: calling done" in log and "second half: event=" in log, log
