@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from tradewind.cli.arguments import Subparsers, print_rows
 from tradewind.cli.console_logging import configure_logging
 from tradewind.cli.metrics_serving import start_service_metrics
+from tradewind.cli.stop_signals import install_stop_signals
 from tradewind.cli.store_access import migrated_engine
 from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import load_settings
@@ -55,7 +54,7 @@ def _run(args: argparse.Namespace) -> int:
         sessions = make_session_factory(engine)
         if not args.once:
             stop = threading.Event()
-            _install_stop_signals(stop)
+            install_stop_signals(stop)
             metrics, stop_metrics = start_service_metrics(settings)
             try:
                 DagProcessor(settings, sessions, metrics=metrics).run_forever(stop)
@@ -101,9 +100,3 @@ def _display_path(filename: str, dags_folder: Path) -> str:
     return path.relative_to(dags_folder).as_posix() if path.is_relative_to(dags_folder) else filename
 
 
-def _install_stop_signals(stop: threading.Event) -> None:
-    def _handler(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _handler)
-    signal.signal(signal.SIGINT, _handler)

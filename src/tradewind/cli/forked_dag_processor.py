@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-from types import FrameType
 
 from tradewind.config.settings import Settings
 from tradewind.core.process_title import set_process_title
@@ -163,18 +162,14 @@ def _run_child(go_fd: int) -> int:  # pragma: no cover - runs in the forked chil
     os.close(go_fd)
     from tradewind.cli.console_logging import configure_logging
     from tradewind.cli.metrics_serving import start_service_metrics
+    from tradewind.cli.stop_signals import install_stop_signals
     from tradewind.cli.store_access import migrated_engine
     from tradewind.config.settings import load_settings
     from tradewind.dag_processing.processor import DagProcessor
     from tradewind.store.engine import make_session_factory
 
     stop = threading.Event()
-
-    def _handler(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _handler)
-    signal.signal(signal.SIGINT, _handler)
+    install_stop_signals(stop)
     os.environ.update(processor_env(load_settings(), os.environ))
     settings = load_settings()
     configure_logging(settings.logging.level, settings.logging.log_format)

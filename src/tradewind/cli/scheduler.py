@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import threading
-from types import FrameType
 
 from tradewind.cli.arguments import Subparsers
 from tradewind.cli.console_logging import configure_logging
 from tradewind.cli.execution_api import scheduler_tokens
 from tradewind.cli.forked_dag_processor import ForkedDagProcessor
 from tradewind.cli.metrics_serving import start_service_metrics
+from tradewind.cli.stop_signals import install_stop_signals
 from tradewind.cli.store_access import migrated_engine
 from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import Settings, load_settings
@@ -32,16 +31,6 @@ def register(sub: Subparsers) -> None:
         help="do not parse the DAG folder here (run `tradewind dag-processor` separately)",
     )
     parser.set_defaults(handler=_run)
-
-
-def install_stop_signals(stop: threading.Event) -> None:
-    """SIGTERM and SIGINT set ``stop``: the loop ends its iteration and shuts down cleanly."""
-
-    def _handler(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _handler)
-    signal.signal(signal.SIGINT, _handler)
 
 
 def _run(args: argparse.Namespace) -> int:

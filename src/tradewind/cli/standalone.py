@@ -88,7 +88,7 @@ def _run_services(
     try:
         if args.no_webserver:
             from tradewind.cli.metrics_serving import serve_metrics
-            from tradewind.cli.scheduler import install_stop_signals
+            from tradewind.cli.stop_signals import install_stop_signals
 
             install_stop_signals(stop)
             if (server := serve_metrics(settings, metrics_setup)) is not None:

@@ -9,7 +9,7 @@ import threading
 from tradewind.cli.arguments import Subparsers
 from tradewind.cli.console_logging import configure_logging
 from tradewind.cli.metrics_serving import start_service_metrics
-from tradewind.cli.scheduler import install_stop_signals
+from tradewind.cli.stop_signals import install_stop_signals
 from tradewind.cli.store_access import migrated_engine
 from tradewind.compat.airflow.activation import startup_notice
 from tradewind.config.settings import load_settings
