@@ -206,7 +206,6 @@ def _write_scheduled(session: Session, view: _Run, now: datetime) -> int:
     lost = [ti for ti in view.to_schedule if ti.id not in moved]
     for ti in lost:
         view.state[ti.id] = None
-    view.to_schedule.clear()
     return len(lost)
 
 

@@ -86,7 +86,6 @@ class TickStats:
 
 
 #: Executor events that change no state by themselves (ADR 0027).
-_STARTS = (TryProcessEvent.STARTED,)
 _QUIET = (TryProcessEvent.STARTED, TryProcessEvent.EXITED_CLEANLY)
 
 
@@ -121,7 +120,8 @@ class Scheduler:
         self.cache = SerializedDagCache()
         #: How long each running try's heartbeat has gone unchanged, on ``monotonic`` (ADR 0015).
         self.heartbeats = HeartbeatWatch(settings.scheduler.zombie_threshold, monotonic=monotonic)
-        #: Events taken from the executor by a tick whose transaction failed: the next tick applies them.
+        #: Events taken from the executor and not applied yet: by a tick whose transaction failed, or left for
+        #: a later tick (quiet ones, ``_events_may_wait``).
         self._unapplied: list[TaskEvent] = []
         #: The last dispatch ran out of executor slots: tries may be waiting for the next one to free.
         self._slots_short = False
@@ -143,7 +143,7 @@ class Scheduler:
         events = self._take_events()  # kept until the transaction that applies them commits
         # A full tick leaves the quiet events to a later one (ADR 0027): they change no state, and applying
         # them here would come before this tick's commit, on the path of the tries it readies.
-        deferred = not events_only and self._events_may_wait(events)
+        deferred = not events_only and self._events_may_wait()
         with transaction(self.session_factory) as session:
             if events and not deferred:
                 stats.events = handle_events(
@@ -202,7 +202,7 @@ class Scheduler:
         tries waiting for one; the try's own outcome came with its runner's report, whose ring ticks. A
         failed compute always ticks: it may end a try whose runner could not say so."""
         events = self._take_events()
-        quiet = _STARTS if self._slots_short else _QUIET
+        quiet = (TryProcessEvent.STARTED,) if self._slots_short else _QUIET
         return bool(events) and all(e.kind in quiet for e in events)
 
     def events_wait_left(self) -> float | None:
@@ -221,17 +221,12 @@ class Scheduler:
         self._unapplied.extend(new)
         return self._unapplied
 
-    def _events_may_wait(self, events: list[TaskEvent]) -> bool:
-        """Whether a full tick may leave ``events`` to a later tick: all are quiet (a start, a clean exit: the
-        runner reported the try's end itself, and the executor's slot count does not wait for them), and the
-        oldest has waited less than ``loop_interval``."""
-        since = self._events_since
-        return (
-            bool(events)
-            and all(e.kind in _QUIET for e in events)
-            and since is not None
-            and self._monotonic() - since < self.settings.scheduler.loop_interval
-        )
+    def _events_may_wait(self) -> bool:
+        """Whether a full tick may leave the events not applied yet to a later tick: all are quiet (a start, a
+        clean exit: the runner reported the try's end itself, and the executor's slot count does not wait for
+        them), and the oldest has waited less than ``loop_interval``."""
+        left = self.events_wait_left()
+        return left is not None and left > 0 and all(e.kind in _QUIET for e in self._unapplied)
 
     def _trace(self, finished_runs: list[tuple[str, str, DagRunState]]) -> None:
         """Export the traces of the runs this tick finished, after the commit and the hand-over: reading
